@@ -1,0 +1,61 @@
+namespace Backprop.Autograd;
+
+/// <summary>
+/// Runs a backward pass: an iterative walk of the recorded graph in dependency order. Only nodes
+/// reachable from the output are visited, and the graph only holds nodes whose inputs need a
+/// gradient, so frozen parts of a network cost nothing here.
+/// </summary>
+internal static class Engine
+{
+    /// <summary>Backpropagates <paramref name="gradOutput"/> from <paramref name="root"/>; returns the number of nodes run.</summary>
+    public static int Run(Tensor root, Tensor gradOutput, bool retainGraph)
+    {
+        Node? start = root.GradFn ?? root.GradAccumulator();
+        if (start is null)
+            throw new InvalidOperationException(
+                $"Backward() called on a tensor of shape {root.Shape} that does not require a gradient and has no GradFn: " +
+                "no parameter it was computed from requires a gradient (were they all frozen, or was it computed under Autograd.NoGrad()?).");
+
+        // Count, for every reachable node, how many edges lead into it.
+        var pending = new Dictionary<Node, int>(ReferenceEqualityComparer.Instance) { [start] = 0 };
+        var stack = new Stack<Node>();
+        stack.Push(start);
+        while (stack.Count > 0)
+        {
+            Node node = stack.Pop();
+            foreach (Node? next in node.Next)
+            {
+                if (next is null) continue;
+                if (pending.TryGetValue(next, out int n)) pending[next] = n + 1;
+                else { pending[next] = 1; stack.Push(next); }
+            }
+        }
+
+        // Run nodes whose every consumer has run, accumulating gradients per node.
+        var gradients = new Dictionary<Node, Tensor>(ReferenceEqualityComparer.Instance) { [start] = gradOutput };
+        var ready = new Stack<Node>();
+        ready.Push(start);
+        int ran = 0;
+        while (ready.Count > 0)
+        {
+            Node node = ready.Pop();
+            Tensor?[] inputGrads = [];
+            if (gradients.Remove(node, out Tensor? grad))
+            {
+                inputGrads = node.Apply(grad);
+                ran++;
+            }
+            if (!retainGraph) node.Release();
+            for (int i = 0; i < node.Next.Count; i++)
+            {
+                Node? next = node.Next[i];
+                if (next is null) continue;
+                Tensor? g = i < inputGrads.Length ? inputGrads[i] : null;
+                if (g is not null)
+                    gradients[next] = gradients.TryGetValue(next, out Tensor? acc) ? Tensor.AddDetached(acc, g) : g;
+                if (--pending[next] == 0) ready.Push(next);
+            }
+        }
+        return ran;
+    }
+}

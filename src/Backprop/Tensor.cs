@@ -1,0 +1,160 @@
+using Backprop.Autograd;
+
+namespace Backprop;
+
+/// <summary>
+/// An n-dimensional array of float32 values in contiguous row-major storage, with reverse-mode
+/// autograd (define-by-run, as in PyTorch). Memory belongs to the GC: tensors are never disposed.
+/// Reshapes and first-axis slices are views that share storage; every other op allocates its result.
+/// </summary>
+public partial class Tensor
+{
+    internal readonly float[] Storage;
+    internal readonly int Offset;
+    private bool requiresGrad;
+    private AccumulateGrad? accumulator;
+
+    internal Tensor(float[] storage, int offset, Shape shape)
+    {
+        if (offset < 0 || offset + shape.Length > storage.Length)
+            throw new ArgumentException($"A tensor of shape {shape} does not fit storage of {storage.Length} elements at offset {offset}.");
+        Storage = storage;
+        Offset = offset;
+        Shape = shape;
+    }
+
+    internal Tensor(Shape shape) : this(new float[shape.Length], 0, shape) { }
+
+    /// <summary>Wraps the tensor's storage; used by <see cref="Parameter"/>.</summary>
+    protected Tensor(Tensor data) : this(data.Storage, data.Offset, data.Shape) { }
+
+    public Shape Shape { get; }
+
+    /// <summary>Number of dimensions.</summary>
+    public int Rank => Shape.Rank;
+
+    /// <summary>Number of elements.</summary>
+    public int Length => Shape.Length;
+
+    /// <summary>The elements, row-major. Writing through the span changes the tensor (and any view of it).</summary>
+    public Span<float> AsSpan() => Storage.AsSpan(Offset, Shape.Length);
+
+    internal ReadOnlySpan<float> Data => Storage.AsSpan(Offset, Shape.Length);
+
+    /// <summary>A copy of the elements, row-major.</summary>
+    public float[] ToArray() => Data.ToArray();
+
+    /// <summary>The value of a single-element tensor.</summary>
+    public float Item()
+    {
+        if (Length != 1) throw new InvalidOperationException($"Item() needs a single-element tensor, but the shape is {Shape}.");
+        return Storage[Offset];
+    }
+
+    /// <summary>The element at the given index (one coordinate per dimension).</summary>
+    [System.Runtime.CompilerServices.IndexerName("Element")]
+    public float this[params int[] index]
+    {
+        get => Storage[Offset + FlatIndex(index)];
+        set => Storage[Offset + FlatIndex(index)] = value;
+    }
+
+    private int FlatIndex(int[] index)
+    {
+        if (index.Length != Rank) throw new ArgumentException($"Index has {index.Length} coordinates but the tensor has rank {Rank} (shape {Shape}).");
+        int flat = 0;
+        for (int i = 0; i < index.Length; i++)
+        {
+            int d = Shape[i];
+            int k = index[i] < 0 ? index[i] + d : index[i];
+            if (k < 0 || k >= d) throw new IndexOutOfRangeException($"Index {index[i]} is out of range for dimension {i} of size {d} (shape {Shape}).");
+            flat = flat * d + k;
+        }
+        return flat;
+    }
+
+    // ---- autograd ----
+
+    /// <summary>
+    /// Whether gradients are computed for this tensor. Settable on leaves only (tensors not produced
+    /// by a recorded op); a result requires a gradient when it has a <see cref="GradFn"/>.
+    /// </summary>
+    public bool RequiresGrad
+    {
+        get => requiresGrad || GradFn is not null;
+        set
+        {
+            if (GradFn is not null)
+                throw new InvalidOperationException(
+                    $"RequiresGrad can only be changed on leaf tensors; this one was produced by {GradFn.Name}. Use Detach() to get a leaf.");
+            requiresGrad = value;
+        }
+    }
+
+    /// <summary>The accumulated gradient (same shape), or null before the first backward pass reaches it.</summary>
+    public Tensor? Grad { get; set; }
+
+    /// <summary>The node that computes this tensor's inputs' gradients; null for leaves.</summary>
+    public Node? GradFn { get; private set; }
+
+    /// <summary>True for tensors not produced by a recorded op.</summary>
+    public bool IsLeaf => GradFn is null;
+
+    /// <summary>Backpropagates from this single-element tensor (gradient 1).</summary>
+    public void Backward(bool retainGraph = false) => Autograd.Autograd.Backward(this, null, retainGraph);
+
+    /// <summary>Backpropagates <paramref name="gradient"/> (same shape as this tensor).</summary>
+    public void Backward(Tensor gradient, bool retainGraph = false) => Autograd.Autograd.Backward(this, gradient, retainGraph);
+
+    /// <summary>A tensor sharing this one's storage, cut from the graph: a leaf that requires no gradient.</summary>
+    public Tensor Detach() => new(Storage, Offset, Shape);
+
+    /// <summary>A copy of the data as a new leaf that requires no gradient.</summary>
+    public Tensor Clone() => new(ToArray(), 0, Shape);
+
+    /// <summary>Sets the gradient to null (as PyTorch's <c>zero_grad(set_to_none=True)</c>).</summary>
+    public void ZeroGrad() => Grad = null;
+
+    internal AccumulateGrad? GradAccumulator()
+    {
+        if (GradFn is not null || !requiresGrad) return null;
+        return accumulator ??= new AccumulateGrad(this);
+    }
+
+    internal void AccumulateGradient(Tensor g)
+    {
+        if (g.Shape != Shape)
+            throw new InvalidOperationException($"Gradient of shape {g.Shape} does not match its tensor's shape {Shape}.");
+        if (Grad is null) Grad = g.Clone();
+        else System.Numerics.Tensors.TensorPrimitives.Add(Grad.Data, g.Data, Grad.AsSpan());
+    }
+
+    /// <summary>The node an op's input feeds its gradient to, or null when it needs none.</summary>
+    internal Node? GradientEdge() => GradFn ?? GradAccumulator();
+
+    /// <summary>
+    /// Records <paramref name="result"/> as the output of an op with the given inputs and backward rule,
+    /// when grad mode is on and an input requires a gradient; otherwise records nothing.
+    /// </summary>
+    internal static Tensor Record(Tensor result, string name, BackwardFunction backward, params Tensor[] inputs)
+    {
+        if (!GradMode.IsEnabled) return result;
+        Node?[] next = new Node?[inputs.Length];
+        bool any = false;
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            next[i] = inputs[i].GradientEdge();
+            any |= next[i] is not null;
+        }
+        if (any) result.GradFn = new FunctionNode(name, next, backward);
+        return result;
+    }
+
+    /// <summary>Elementwise sum without recording, for the engine's gradient accumulation.</summary>
+    internal static Tensor AddDetached(Tensor a, Tensor b)
+    {
+        var r = new Tensor(a.Shape);
+        System.Numerics.Tensors.TensorPrimitives.Add(a.Data, b.Data, r.AsSpan());
+        return r;
+    }
+}
