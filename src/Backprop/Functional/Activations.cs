@@ -1,0 +1,87 @@
+using Backprop.Kernels;
+
+namespace Backprop;
+
+public static partial class Functional
+{
+    /// <summary>max(x, 0). The gradient at 0 is 0.</summary>
+    public static Tensor Relu(Tensor input)
+    {
+        var y = new Tensor(input.Shape);
+        Activations.ReluForward(input.Data, y.AsSpan());
+        return Tensor.Record(y, "ReluBackward", (dy, _) =>
+        {
+            var dx = Tensor.ZerosLike(input);
+            Activations.ReluBackward(input.Data, dy.Data, dx.AsSpan());
+            return [dx];
+        }, input);
+    }
+
+    /// <summary>x for x &gt; 0, <paramref name="negativeSlope"/>·x otherwise (Caffe's ReLU with negative_slope).</summary>
+    public static Tensor LeakyRelu(Tensor input, float negativeSlope = 0.01f)
+    {
+        var y = new Tensor(input.Shape);
+        Activations.LeakyReluForward(input.Data, negativeSlope, y.AsSpan());
+        return Tensor.Record(y, "LeakyReluBackward", (dy, _) =>
+        {
+            var dx = Tensor.ZerosLike(input);
+            Activations.LeakyReluBackward(input.Data, dy.Data, negativeSlope, dx.AsSpan());
+            return [dx];
+        }, input);
+    }
+
+    /// <summary>1 / (1 + e^−x).</summary>
+    public static Tensor Sigmoid(Tensor input)
+    {
+        var y = new Tensor(input.Shape);
+        Activations.SigmoidForward(input.Data, y.AsSpan());
+        return Tensor.Record(y, "SigmoidBackward", (dy, _) =>
+        {
+            var dx = Tensor.ZerosLike(input);
+            Activations.SigmoidBackward(y.Data, dy.Data, dx.AsSpan());
+            return [dx];
+        }, input);
+    }
+
+    /// <summary>Hyperbolic tangent.</summary>
+    public static Tensor Tanh(Tensor input)
+    {
+        var y = new Tensor(input.Shape);
+        Activations.TanhForward(input.Data, y.AsSpan());
+        return Tensor.Record(y, "TanhBackward", (dy, _) =>
+        {
+            var dx = Tensor.ZerosLike(input);
+            Activations.TanhBackward(y.Data, dy.Data, dx.AsSpan());
+            return [dx];
+        }, input);
+    }
+
+    /// <summary>e^x / Σ e^x along <paramref name="axis"/>, stable for large logits.</summary>
+    public static Tensor Softmax(Tensor input, int axis = -1) => SoftmaxCore(input, axis, log: false);
+
+    /// <summary>x − log Σ e^x along <paramref name="axis"/>; finite for logits of ±1000.</summary>
+    public static Tensor LogSoftmax(Tensor input, int axis = -1) => SoftmaxCore(input, axis, log: true);
+
+    private static Tensor SoftmaxCore(Tensor input, int axis, bool log)
+    {
+        var (outer, n, inner) = SplitAxis(input.Shape, axis);
+        var y = new Tensor(input.Shape);
+        Kernels.Softmax.Forward(input.Data, outer, n, inner, y.AsSpan(), log);
+        return Tensor.Record(y, log ? "LogSoftmaxBackward" : "SoftmaxBackward", (dy, _) =>
+        {
+            var dx = Tensor.ZerosLike(input);
+            Kernels.Softmax.Backward(y.Data, dy.Data, outer, n, inner, dx.AsSpan(), log);
+            return [dx];
+        }, input);
+    }
+
+    /// <summary>Views a shape as (outer, n, inner) around <paramref name="axis"/>.</summary>
+    internal static (int Outer, int N, int Inner) SplitAxis(Shape shape, int axis)
+    {
+        int a = shape.NormalizeAxis(axis);
+        int outer = 1, inner = 1;
+        for (int i = 0; i < a; i++) outer *= shape[i];
+        for (int i = a + 1; i < shape.Rank; i++) inner *= shape[i];
+        return (outer, shape[a], inner);
+    }
+}

@@ -1,0 +1,69 @@
+using Backprop.Kernels;
+
+namespace Backprop;
+
+/// <summary>
+/// Stateless ops, each one autograd node with a hand-written backward (PyTorch's <c>torch.nn.functional</c>).
+/// Layers in <see cref="Nn"/> hold parameters and call these.
+/// </summary>
+public static partial class Functional
+{
+    /// <summary>2-D convolution with square stride, padding and dilation. See the tuple overload.</summary>
+    public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0, int dilation = 1, int groups = 1) =>
+        Conv2d(input, weight, bias, (stride, stride), (padding, padding), (dilation, dilation), groups);
+
+    /// <summary>
+    /// 2-D convolution (cross-correlation, as in every framework). input: (N, C, H, W);
+    /// weight: (K, C/groups, KH, KW); bias: (K) or null. Output (N, K, OH, OW) with
+    /// OH = (H + 2·padH − dilH·(KH − 1) − 1) / strideH + 1 (rounded down), likewise OW.
+    /// A 1x1 kernel with stride 1 and no padding is a matrix product per image (no im2col).
+    /// </summary>
+    public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias, (int Height, int Width) stride, (int Height, int Width) padding,
+        (int Height, int Width) dilation, int groups = 1)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(weight);
+        if (input.Rank != 4) throw new ArgumentException($"Conv2d expects input of shape (N, C, H, W), got {input.Shape}.");
+        if (weight.Rank != 4) throw new ArgumentException($"Conv2d expects weight of shape (K, C/groups, KH, KW), got {weight.Shape}.");
+        if (groups < 1) throw new ArgumentException($"Conv2d groups must be positive, got {groups}.");
+        if (input.Shape[1] != weight.Shape[1] * groups)
+            throw new ArgumentException($"Conv2d: input {input.Shape} has {input.Shape[1]} channels, but weight {weight.Shape} with groups={groups} expects {weight.Shape[1] * groups}.");
+        if (weight.Shape[0] % groups != 0)
+            throw new ArgumentException($"Conv2d: {weight.Shape[0]} output channels are not divisible by groups={groups}.");
+        if (bias is not null && (bias.Rank != 1 || bias.Shape[0] != weight.Shape[0]))
+            throw new ArgumentException($"Conv2d: bias of shape {bias.Shape} does not match {weight.Shape[0]} output channels.");
+        if (stride.Height < 1 || stride.Width < 1 || dilation.Height < 1 || dilation.Width < 1 || padding.Height < 0 || padding.Width < 0)
+            throw new ArgumentException($"Conv2d: stride {stride} and dilation {dilation} must be positive and padding {padding} non-negative.");
+
+        var g = new Conv2dGeometry(input.Shape[0], input.Shape[1], input.Shape[2], input.Shape[3],
+            weight.Shape[0], weight.Shape[2], weight.Shape[3], stride.Height, stride.Width,
+            padding.Height, padding.Width, dilation.Height, dilation.Width, groups);
+        if (g.OutHeight < 1 || g.OutWidth < 1)
+            throw new ArgumentException($"Conv2d: input {input.Shape} is too small for kernel ({g.KernelHeight}, {g.KernelWidth}) with padding {padding} and dilation {dilation}: output would be {g.OutHeight}x{g.OutWidth}.");
+        g.Validate();
+
+        var y = new Tensor(new Shape(g.Batch, g.OutChannels, g.OutHeight, g.OutWidth));
+        Convolution.Forward(g, input.Data, weight.Data, bias is null ? default : bias.Data, y.AsSpan());
+
+        Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
+        return Tensor.Record(y, "ConvolutionBackward", (dy, needs) =>
+        {
+            Tensor? dx = null, dw = null, db = null;
+            if (needs[0])
+            {
+                dx = Tensor.ZerosLike(input);
+                Convolution.BackwardData(g, dy.Data, weight.Data, dx.AsSpan());
+            }
+            bool needBias = bias is not null && needs[2];
+            if (needs[1] || needBias)
+            {
+                // The weight kernel computes the bias gradient in the same pass; it is cheap when only one is wanted.
+                dw = Tensor.ZerosLike(weight);
+                db = needBias ? Tensor.ZerosLike(bias!) : null;
+                Convolution.BackwardWeights(g, input.Data, dy.Data, dw.AsSpan(), db is null ? default : db.AsSpan());
+                if (!needs[1]) dw = null;
+            }
+            return bias is null ? [dx, dw] : [dx, dw, db];
+        }, inputs);
+    }
+}

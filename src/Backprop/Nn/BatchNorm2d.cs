@@ -1,0 +1,37 @@
+namespace Backprop.Nn;
+
+/// <summary>
+/// Batch normalization per channel of (N, C, H, W): batch statistics in training (updating the running
+/// mean and variance by <c>momentum</c>), running statistics in evaluation. Learnable scale (weight, ones)
+/// and shift (bias, zeros) when <c>affine</c>.
+/// </summary>
+public sealed class BatchNorm2d : Module
+{
+    public BatchNorm2d(int numFeatures, float eps = 1e-5f, float momentum = 0.1f, bool affine = true)
+    {
+        if (numFeatures < 1) throw new ArgumentException($"BatchNorm2d needs a positive channel count, got {numFeatures}.");
+        NumFeatures = numFeatures;
+        Eps = eps;
+        Momentum = momentum;
+        Weight = affine ? RegisterParameter("weight", new Parameter(Tensor.Ones(numFeatures))) : null;
+        Bias = affine ? RegisterParameter("bias", new Parameter(Tensor.Zeros(numFeatures))) : null;
+        RunningMean = RegisterBuffer("running_mean", Tensor.Zeros(numFeatures));
+        RunningVar = RegisterBuffer("running_var", Tensor.Ones(numFeatures));
+    }
+
+    public int NumFeatures { get; }
+    public float Eps { get; }
+    public float Momentum { get; }
+    public Parameter? Weight { get; }
+    public Parameter? Bias { get; }
+    public Tensor RunningMean { get; }
+    public Tensor RunningVar { get; }
+
+    public override Tensor Forward(Tensor input)
+    {
+        if (input.Rank != 4) throw new ArgumentException($"BatchNorm2d expects input of shape (N, C, H, W), got {input.Shape}.");
+        return Functional.BatchNorm(input, RunningMean, RunningVar, Weight, Bias, IsTraining, Momentum, Eps);
+    }
+
+    protected override string ExtraDescription() => NumFeatures.ToString() + (Weight is null ? ", affine=false" : "");
+}

@@ -1,0 +1,57 @@
+namespace Backprop.Nn;
+
+/// <summary>
+/// 2-D convolution layer over (N, C, H, W). Weight (out, in/groups, KH, KW), bias (out).
+/// Output size: OH = (H + 2·padding − dilation·(KH − 1) − 1) / stride + 1, rounded down; likewise OW.
+/// Initialized as PyTorch does (<see cref="Init.PyTorchDefault"/>) from <c>generator</c> or <see cref="Generator.Default"/>.
+/// </summary>
+public sealed class Conv2d : Module
+{
+    public Conv2d(int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0, int dilation = 1, int groups = 1,
+        bool bias = true, Generator? generator = null)
+        : this(inChannels, outChannels, (kernelSize, kernelSize), (stride, stride), (padding, padding), (dilation, dilation), groups, bias, generator) { }
+
+    public Conv2d(int inChannels, int outChannels, (int Height, int Width) kernelSize, (int Height, int Width) stride,
+        (int Height, int Width) padding, (int Height, int Width) dilation, int groups = 1, bool bias = true, Generator? generator = null)
+    {
+        if (inChannels < 1 || outChannels < 1 || groups < 1 || inChannels % groups != 0 || outChannels % groups != 0)
+            throw new ArgumentException($"Conv2d({inChannels}, {outChannels}, groups={groups}): channels must be positive and divisible by groups.");
+        if (kernelSize.Height < 1 || kernelSize.Width < 1)
+            throw new ArgumentException($"Conv2d kernel size {kernelSize} must be positive.");
+        InChannels = inChannels;
+        OutChannels = outChannels;
+        KernelSize = kernelSize;
+        Stride = stride;
+        Padding = padding;
+        Dilation = dilation;
+        Groups = groups;
+        Weight = RegisterParameter("weight", new Parameter(Tensor.Zeros(outChannels, inChannels / groups, kernelSize.Height, kernelSize.Width)));
+        Bias = bias ? RegisterParameter("bias", new Parameter(Tensor.Zeros(outChannels))) : null;
+        Init.PyTorchDefault(Weight, Bias, generator ?? Generator.Default);
+    }
+
+    public int InChannels { get; }
+    public int OutChannels { get; }
+    public (int Height, int Width) KernelSize { get; }
+    public (int Height, int Width) Stride { get; }
+    public (int Height, int Width) Padding { get; }
+    public (int Height, int Width) Dilation { get; }
+    public int Groups { get; }
+    public Parameter Weight { get; }
+    public Parameter? Bias { get; }
+
+    public override Tensor Forward(Tensor input) => Functional.Conv2d(input, Weight, Bias, Stride, Padding, Dilation, Groups);
+
+    protected override string ExtraDescription()
+    {
+        var parts = new List<string> { InChannels.ToString(), OutChannels.ToString(), "kernel=" + Pair(KernelSize) };
+        if (Stride != (1, 1)) parts.Add("stride=" + Pair(Stride));
+        if (Padding != (0, 0)) parts.Add("padding=" + Pair(Padding));
+        if (Dilation != (1, 1)) parts.Add("dilation=" + Pair(Dilation));
+        if (Groups != 1) parts.Add("groups=" + Groups);
+        if (Bias is null) parts.Add("bias=false");
+        return string.Join(", ", parts);
+    }
+
+    internal static string Pair((int Height, int Width) p) => p.Height == p.Width ? p.Height.ToString() : $"({p.Height}, {p.Width})";
+}
