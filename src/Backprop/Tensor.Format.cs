@@ -54,7 +54,7 @@ public partial class Tensor
         {
             if (cut && i == EdgeItems)
             {
-                sb.Append(dim == Rank - 1 ? "..., " : "...,\n" + new string(' ', indent + dim + 1));
+                sb.Append(dim == Rank - 1 ? " ..., " : "...,\n" + new string(' ', indent + dim + 1));
                 i = size - EdgeItems;
             }
             if (dim == Rank - 1) sb.Append(format(Storage[Offset + offset + i]));
