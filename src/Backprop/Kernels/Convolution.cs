@@ -1,0 +1,239 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+
+namespace Backprop.Kernels;
+
+/// <summary>
+/// 2-D convolution (cross-correlation, as in Caffe and PyTorch) by im2col and GEMM, one image
+/// (and one group) at a time so the column buffer stays small. A 1x1 convolution with stride 1 and
+/// no padding needs no im2col: the (C, H*W) input plane is already the column matrix.
+/// Threaded over the batch; a single image threads inside GEMM instead. Results are identical for
+/// any <see cref="KernelThreads.Count"/>. See <see cref="ConvolutionReference"/> for the definition.
+/// </summary>
+public static unsafe class Convolution
+{
+    private const long SlabWeightBudget = 32L << 20; // floats of partial weight sums BackwardWeights may hold
+    private const int MaxSlabs = 8;
+
+    /// <summary>y[n, k] = bias[k] + sum over c in k's group, kh, kw of weight[k, c, kh, kw] * x[n, c, ih, iw].</summary>
+    // x: (N, C, H, W); weight: (K, C/groups, KH, KW); bias: (K) or empty; y: (N, K, OH, OW) overwritten
+    public static void Forward(in Conv2dGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y)
+    {
+        g.Validate();
+        CheckLength("x", x.Length, g.InputLength, "(N, C, H, W)");
+        CheckLength("weight", weight.Length, g.WeightLength, "(K, C/groups, KH, KW)");
+        CheckLength("y", y.Length, g.OutputLength, "(N, K, OH, OW)");
+        if (bias.Length != 0) CheckLength("bias", bias.Length, g.OutChannels, "(K)");
+        Conv2dGeometry geo = g;
+        int biasLength = bias.Length;
+        fixed (float* px = x, pw = weight, pb = bias, py = y)
+        {
+            nint ix = (nint)px, iw = (nint)pw, ib = (nint)pb, iy = (nint)py;
+            OverImages(geo.Batch, (s, e) => ForwardImages(geo, s, e, (float*)ix, (float*)iw, (float*)ib, biasLength, (float*)iy));
+        }
+    }
+
+    /// <summary>dx = the gradient of Forward's y with respect to x, given dy.</summary>
+    // dy: (N, K, OH, OW); weight: (K, C/groups, KH, KW); dx: (N, C, H, W) overwritten
+    public static void BackwardData(in Conv2dGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> dx)
+    {
+        g.Validate();
+        CheckLength("dy", dy.Length, g.OutputLength, "(N, K, OH, OW)");
+        CheckLength("weight", weight.Length, g.WeightLength, "(K, C/groups, KH, KW)");
+        CheckLength("dx", dx.Length, g.InputLength, "(N, C, H, W)");
+        Conv2dGeometry geo = g;
+        fixed (float* pdy = dy, pw = weight, pdx = dx)
+        {
+            nint idy = (nint)pdy, iw = (nint)pw, idx = (nint)pdx;
+            OverImages(geo.Batch, (s, e) => BackwardDataImages(geo, s, e, (float*)idy, (float*)iw, (float*)idx));
+        }
+    }
+
+    /// <summary>dWeight and dBias = the gradients of Forward's y with respect to weight and bias, given dy.</summary>
+    // x: (N, C, H, W); dy: (N, K, OH, OW); dWeight: (K, C/groups, KH, KW) overwritten; dBias: (K) overwritten, or empty to skip
+    public static void BackwardWeights(in Conv2dGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dWeight, Span<float> dBias)
+    {
+        g.Validate();
+        CheckLength("x", x.Length, g.InputLength, "(N, C, H, W)");
+        CheckLength("dy", dy.Length, g.OutputLength, "(N, K, OH, OW)");
+        CheckLength("dWeight", dWeight.Length, g.WeightLength, "(K, C/groups, KH, KW)");
+        if (dBias.Length != 0) CheckLength("dBias", dBias.Length, g.OutChannels, "(K)");
+
+        int n = g.Batch;
+        int weightLength = (int)g.WeightLength;
+        // Images are summed in a fixed number of slabs (independent of the thread count), each slab
+        // in image order, then the slabs are added in order: the same sum for any number of threads.
+        int slabs = (int)Math.Max(1, Math.Min(Math.Min(n, MaxSlabs), SlabWeightBudget / Math.Max(1, weightLength)));
+        float[]? partial = slabs > 1 ? ArrayPool<float>.Shared.Rent((slabs - 1) * weightLength) : null;
+        Conv2dGeometry geo = g;
+        try
+        {
+            fixed (float* px = x, pdy = dy, pdw = dWeight, ppart = partial)
+            {
+                nint ix = (nint)px, idy = (nint)pdy, idw = (nint)pdw, ipart = (nint)ppart;
+                Action<int, int> slabBody = (s, e) =>
+                {
+                    for (int slab = s; slab < e; slab++)
+                    {
+                        int n0 = (int)((long)slab * n / slabs), n1 = (int)((long)(slab + 1) * n / slabs);
+                        float* dst = slab == 0 ? (float*)idw : (float*)ipart + (long)(slab - 1) * weightLength;
+                        BackwardWeightsImages(geo, n0, n1, (float*)ix, (float*)idy, dst);
+                    }
+                };
+                if (slabs == 1) slabBody(0, 1);
+                else KernelThreads.For(slabs, slabBody);
+            }
+            for (int slab = 1; slab < slabs; slab++)
+                TensorPrimitives.Add(dWeight.Slice(0, weightLength), partial.AsSpan((slab - 1) * weightLength, weightLength), dWeight.Slice(0, weightLength));
+        }
+        finally
+        {
+            if (partial is not null) ArrayPool<float>.Shared.Return(partial);
+        }
+
+        if (dBias.Length != 0)
+        {
+            int k = g.OutChannels, plane = g.OutHeight * g.OutWidth;
+            for (int kk = 0; kk < k; kk++)
+            {
+                float sum = 0f;
+                for (int img = 0; img < n; img++) sum += TensorPrimitives.Sum(dy.Slice((img * k + kk) * plane, plane));
+                dBias[kk] = sum;
+            }
+        }
+    }
+
+    /// <summary>True when the convolution is a plain matrix product at every pixel (1x1, stride 1, no padding).</summary>
+    internal static bool IsPointwise(in Conv2dGeometry g) =>
+        g.KernelHeight == 1 && g.KernelWidth == 1 && g.StrideHeight == 1 && g.StrideWidth == 1 && g.PadHeight == 0 && g.PadWidth == 0;
+
+    /// <summary>Runs body over images: threaded over the batch when it has more than one image, else inline (GEMM threads).</summary>
+    private static void OverImages(int n, Action<int, int> body)
+    {
+        if (n > 1) KernelThreads.For(n, body);
+        else body(0, n);
+    }
+
+    private static int ColumnLength(in Conv2dGeometry g) =>
+        IsPointwise(g) ? 0 : g.GroupInChannels * g.KernelHeight * g.KernelWidth * g.OutHeight * g.OutWidth;
+
+    // x: (N, C, H, W); weight: (K, C/groups, KH, KW); bias: (K) or null; y: (N, K, OH, OW)
+    private static void ForwardImages(Conv2dGeometry g, int n0, int n1, float* x, float* weight, float* bias, int biasLength, float* y)
+    {
+        int cg = g.GroupInChannels, kg = g.GroupOutChannels, hw = g.InHeight * g.InWidth, ohw = g.OutHeight * g.OutWidth;
+        int depth = cg * g.KernelHeight * g.KernelWidth;
+        bool pointwise = IsPointwise(g);
+        int colLength = ColumnLength(g);
+        float[]? col = colLength > 0 ? ArrayPool<float>.Shared.Rent(colLength) : null;
+        try
+        {
+            for (int n = n0; n < n1; n++)
+            {
+                for (int grp = 0; grp < g.Groups; grp++)
+                {
+                    var xg = new ReadOnlySpan<float>(x + ((long)n * g.InChannels + grp * cg) * hw, cg * hw);
+                    var wg = new ReadOnlySpan<float>(weight + (long)grp * kg * depth, kg * depth);
+                    var yg = new Span<float>(y + ((long)n * g.OutChannels + grp * kg) * ohw, kg * ohw);
+                    ReadOnlySpan<float> columns = xg;
+                    if (!pointwise)
+                    {
+                        Im2Col.Unfold(g, cg, xg, col.AsSpan(0, colLength));
+                        columns = col.AsSpan(0, colLength);
+                    }
+                    // y_g (kg, ohw) = w_g (kg, depth) * col (depth, ohw)
+                    Gemm.Sgemm(false, false, kg, ohw, depth, 1f, wg, depth, columns, ohw, 0f, yg, ohw);
+                }
+                if (biasLength != 0)
+                {
+                    for (int kk = 0; kk < g.OutChannels; kk++)
+                    {
+                        var plane = new Span<float>(y + ((long)n * g.OutChannels + kk) * ohw, ohw);
+                        TensorPrimitives.Add(plane, bias[kk], plane);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            if (col is not null) ArrayPool<float>.Shared.Return(col);
+        }
+    }
+
+    // dy: (N, K, OH, OW); weight: (K, C/groups, KH, KW); dx: (N, C, H, W)
+    private static void BackwardDataImages(Conv2dGeometry g, int n0, int n1, float* dy, float* weight, float* dx)
+    {
+        int cg = g.GroupInChannels, kg = g.GroupOutChannels, hw = g.InHeight * g.InWidth, ohw = g.OutHeight * g.OutWidth;
+        int depth = cg * g.KernelHeight * g.KernelWidth;
+        bool pointwise = IsPointwise(g);
+        int colLength = ColumnLength(g);
+        float[]? col = colLength > 0 ? ArrayPool<float>.Shared.Rent(colLength) : null;
+        try
+        {
+            for (int n = n0; n < n1; n++)
+            {
+                for (int grp = 0; grp < g.Groups; grp++)
+                {
+                    var dyg = new ReadOnlySpan<float>(dy + ((long)n * g.OutChannels + grp * kg) * ohw, kg * ohw);
+                    var wg = new ReadOnlySpan<float>(weight + (long)grp * kg * depth, kg * depth);
+                    var dxg = new Span<float>(dx + ((long)n * g.InChannels + grp * cg) * hw, cg * hw);
+                    if (pointwise)
+                    {
+                        // dx_g (cg, hw) = w_g^T (cg, kg) * dy_g (kg, hw)
+                        Gemm.Sgemm(true, false, cg, hw, kg, 1f, wg, cg, dyg, hw, 0f, dxg, hw);
+                        continue;
+                    }
+                    Span<float> columns = col.AsSpan(0, colLength);
+                    // col (depth, ohw) = w_g^T (depth, kg) * dy_g (kg, ohw)
+                    Gemm.Sgemm(true, false, depth, ohw, kg, 1f, wg, depth, dyg, ohw, 0f, columns, ohw);
+                    dxg.Clear();
+                    Im2Col.FoldAdd(g, cg, columns, dxg);
+                }
+            }
+        }
+        finally
+        {
+            if (col is not null) ArrayPool<float>.Shared.Return(col);
+        }
+    }
+
+    // x: (N, C, H, W); dy: (N, K, OH, OW); dWeight: (K, C/groups, KH, KW) overwritten with the sum over images [n0, n1)
+    private static void BackwardWeightsImages(Conv2dGeometry g, int n0, int n1, float* x, float* dy, float* dWeight)
+    {
+        int cg = g.GroupInChannels, kg = g.GroupOutChannels, hw = g.InHeight * g.InWidth, ohw = g.OutHeight * g.OutWidth;
+        int depth = cg * g.KernelHeight * g.KernelWidth;
+        bool pointwise = IsPointwise(g);
+        int colLength = ColumnLength(g);
+        float[]? col = colLength > 0 ? ArrayPool<float>.Shared.Rent(colLength) : null;
+        try
+        {
+            for (int n = n0; n < n1; n++)
+            {
+                float beta = n == n0 ? 0f : 1f;
+                for (int grp = 0; grp < g.Groups; grp++)
+                {
+                    var xg = new ReadOnlySpan<float>(x + ((long)n * g.InChannels + grp * cg) * hw, cg * hw);
+                    var dyg = new ReadOnlySpan<float>(dy + ((long)n * g.OutChannels + grp * kg) * ohw, kg * ohw);
+                    var dwg = new Span<float>(dWeight + (long)grp * kg * depth, kg * depth);
+                    ReadOnlySpan<float> columns = xg;
+                    if (!pointwise)
+                    {
+                        Im2Col.Unfold(g, cg, xg, col.AsSpan(0, colLength));
+                        columns = col.AsSpan(0, colLength);
+                    }
+                    // dW_g (kg, depth) += dy_g (kg, ohw) * col^T (ohw, depth)
+                    Gemm.Sgemm(false, true, kg, depth, ohw, 1f, dyg, ohw, columns, ohw, beta, dwg, depth);
+                }
+            }
+        }
+        finally
+        {
+            if (col is not null) ArrayPool<float>.Shared.Return(col);
+        }
+    }
+
+    private static void CheckLength(string name, int actual, long expected, string shape)
+    {
+        if (actual != expected)
+            throw new ArgumentException($"Convolution: {name} {shape} needs {expected} elements but has {actual}.", name);
+    }
+}

@@ -1,0 +1,214 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Backprop.Kernels;
+
+/// <summary>
+/// Register-tiled GEMM micro-kernels: each computes an MR x NR tile of C from a packed A panel
+/// (depth x MR) and a packed B panel (depth x NR), as acc = sum over p of a[p] * b[p] with one fused
+/// multiply-add per step, then C = alpha * acc + beta * C (beta == 0: C = alpha * acc).
+/// Every element of C goes through the same operations whether its tile is full or an edge tile,
+/// so results do not depend on how the matrix is split between threads.
+/// </summary>
+internal static unsafe class GemmMicroKernels
+{
+    public const int Mr = 6;
+    public const int ScalarMr = 4;
+    public const int ScalarNr = 4;
+
+    /// <summary>Rows and columns of the tile for a SIMD width in bits.</summary>
+    public static (int Mr, int Nr) TileFor(int width) => width switch
+    {
+        512 => (Mr, 32),
+        256 => (Mr, 16),
+        128 => (Mr, 8),
+        _ => (ScalarMr, ScalarNr),
+    };
+
+    // a: (depth, 6) packed; b: (depth, 32) packed; c: (rows, cols) tile with row stride ldc
+    public static void Kernel512(int depth, float* a, float* b, float* c, int ldc, int rows, int cols, float alpha, float beta)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < depth; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> b1 = Vector512.Load(b + 16);
+            Vector512<float> av = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(av, b0, c00); c01 = Vector512.FusedMultiplyAdd(av, b1, c01);
+            av = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(av, b0, c10); c11 = Vector512.FusedMultiplyAdd(av, b1, c11);
+            av = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(av, b0, c20); c21 = Vector512.FusedMultiplyAdd(av, b1, c21);
+            av = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(av, b0, c30); c31 = Vector512.FusedMultiplyAdd(av, b1, c31);
+            av = Vector512.Create(a[4]);
+            c40 = Vector512.FusedMultiplyAdd(av, b0, c40); c41 = Vector512.FusedMultiplyAdd(av, b1, c41);
+            av = Vector512.Create(a[5]);
+            c50 = Vector512.FusedMultiplyAdd(av, b0, c50); c51 = Vector512.FusedMultiplyAdd(av, b1, c51);
+            a += 6;
+            b += 32;
+        }
+        if (rows == 6 && cols == 32)
+        {
+            Store512(c, c00, alpha, beta); Store512(c + 16, c01, alpha, beta); c += ldc;
+            Store512(c, c10, alpha, beta); Store512(c + 16, c11, alpha, beta); c += ldc;
+            Store512(c, c20, alpha, beta); Store512(c + 16, c21, alpha, beta); c += ldc;
+            Store512(c, c30, alpha, beta); Store512(c + 16, c31, alpha, beta); c += ldc;
+            Store512(c, c40, alpha, beta); Store512(c + 16, c41, alpha, beta); c += ldc;
+            Store512(c, c50, alpha, beta); Store512(c + 16, c51, alpha, beta);
+            return;
+        }
+        float* tile = stackalloc float[6 * 32];
+        c00.Store(tile); c01.Store(tile + 16); c10.Store(tile + 32); c11.Store(tile + 48);
+        c20.Store(tile + 64); c21.Store(tile + 80); c30.Store(tile + 96); c31.Store(tile + 112);
+        c40.Store(tile + 128); c41.Store(tile + 144); c50.Store(tile + 160); c51.Store(tile + 176);
+        StoreEdge(tile, 32, c, ldc, rows, cols, alpha, beta);
+    }
+
+    // a: (depth, 6) packed; b: (depth, 16) packed; c: (rows, cols) tile with row stride ldc
+    public static void Kernel256(int depth, float* a, float* b, float* c, int ldc, int rows, int cols, float alpha, float beta)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < depth; p++)
+        {
+            Vector256<float> b0 = Vector256.Load(b);
+            Vector256<float> b1 = Vector256.Load(b + 8);
+            Vector256<float> av = Vector256.Create(a[0]);
+            c00 = Vector256.FusedMultiplyAdd(av, b0, c00); c01 = Vector256.FusedMultiplyAdd(av, b1, c01);
+            av = Vector256.Create(a[1]);
+            c10 = Vector256.FusedMultiplyAdd(av, b0, c10); c11 = Vector256.FusedMultiplyAdd(av, b1, c11);
+            av = Vector256.Create(a[2]);
+            c20 = Vector256.FusedMultiplyAdd(av, b0, c20); c21 = Vector256.FusedMultiplyAdd(av, b1, c21);
+            av = Vector256.Create(a[3]);
+            c30 = Vector256.FusedMultiplyAdd(av, b0, c30); c31 = Vector256.FusedMultiplyAdd(av, b1, c31);
+            av = Vector256.Create(a[4]);
+            c40 = Vector256.FusedMultiplyAdd(av, b0, c40); c41 = Vector256.FusedMultiplyAdd(av, b1, c41);
+            av = Vector256.Create(a[5]);
+            c50 = Vector256.FusedMultiplyAdd(av, b0, c50); c51 = Vector256.FusedMultiplyAdd(av, b1, c51);
+            a += 6;
+            b += 16;
+        }
+        if (rows == 6 && cols == 16)
+        {
+            Store256(c, c00, alpha, beta); Store256(c + 8, c01, alpha, beta); c += ldc;
+            Store256(c, c10, alpha, beta); Store256(c + 8, c11, alpha, beta); c += ldc;
+            Store256(c, c20, alpha, beta); Store256(c + 8, c21, alpha, beta); c += ldc;
+            Store256(c, c30, alpha, beta); Store256(c + 8, c31, alpha, beta); c += ldc;
+            Store256(c, c40, alpha, beta); Store256(c + 8, c41, alpha, beta); c += ldc;
+            Store256(c, c50, alpha, beta); Store256(c + 8, c51, alpha, beta);
+            return;
+        }
+        float* tile = stackalloc float[6 * 16];
+        c00.Store(tile); c01.Store(tile + 8); c10.Store(tile + 16); c11.Store(tile + 24);
+        c20.Store(tile + 32); c21.Store(tile + 40); c30.Store(tile + 48); c31.Store(tile + 56);
+        c40.Store(tile + 64); c41.Store(tile + 72); c50.Store(tile + 80); c51.Store(tile + 88);
+        StoreEdge(tile, 16, c, ldc, rows, cols, alpha, beta);
+    }
+
+    // a: (depth, 6) packed; b: (depth, 8) packed; c: (rows, cols) tile with row stride ldc
+    public static void Kernel128(int depth, float* a, float* b, float* c, int ldc, int rows, int cols, float alpha, float beta)
+    {
+        Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector128<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < depth; p++)
+        {
+            Vector128<float> b0 = Vector128.Load(b);
+            Vector128<float> b1 = Vector128.Load(b + 4);
+            Vector128<float> av = Vector128.Create(a[0]);
+            c00 = Vector128.FusedMultiplyAdd(av, b0, c00); c01 = Vector128.FusedMultiplyAdd(av, b1, c01);
+            av = Vector128.Create(a[1]);
+            c10 = Vector128.FusedMultiplyAdd(av, b0, c10); c11 = Vector128.FusedMultiplyAdd(av, b1, c11);
+            av = Vector128.Create(a[2]);
+            c20 = Vector128.FusedMultiplyAdd(av, b0, c20); c21 = Vector128.FusedMultiplyAdd(av, b1, c21);
+            av = Vector128.Create(a[3]);
+            c30 = Vector128.FusedMultiplyAdd(av, b0, c30); c31 = Vector128.FusedMultiplyAdd(av, b1, c31);
+            av = Vector128.Create(a[4]);
+            c40 = Vector128.FusedMultiplyAdd(av, b0, c40); c41 = Vector128.FusedMultiplyAdd(av, b1, c41);
+            av = Vector128.Create(a[5]);
+            c50 = Vector128.FusedMultiplyAdd(av, b0, c50); c51 = Vector128.FusedMultiplyAdd(av, b1, c51);
+            a += 6;
+            b += 8;
+        }
+        if (rows == 6 && cols == 8)
+        {
+            Store128(c, c00, alpha, beta); Store128(c + 4, c01, alpha, beta); c += ldc;
+            Store128(c, c10, alpha, beta); Store128(c + 4, c11, alpha, beta); c += ldc;
+            Store128(c, c20, alpha, beta); Store128(c + 4, c21, alpha, beta); c += ldc;
+            Store128(c, c30, alpha, beta); Store128(c + 4, c31, alpha, beta); c += ldc;
+            Store128(c, c40, alpha, beta); Store128(c + 4, c41, alpha, beta); c += ldc;
+            Store128(c, c50, alpha, beta); Store128(c + 4, c51, alpha, beta);
+            return;
+        }
+        float* tile = stackalloc float[6 * 8];
+        c00.Store(tile); c01.Store(tile + 4); c10.Store(tile + 8); c11.Store(tile + 12);
+        c20.Store(tile + 16); c21.Store(tile + 20); c30.Store(tile + 24); c31.Store(tile + 28);
+        c40.Store(tile + 32); c41.Store(tile + 36); c50.Store(tile + 40); c51.Store(tile + 44);
+        StoreEdge(tile, 8, c, ldc, rows, cols, alpha, beta);
+    }
+
+    // a: (depth, 4) packed; b: (depth, 4) packed; c: (rows, cols) tile with row stride ldc
+    public static void KernelScalar(int depth, float* a, float* b, float* c, int ldc, int rows, int cols, float alpha, float beta)
+    {
+        float* tile = stackalloc float[ScalarMr * ScalarNr];
+        for (int t = 0; t < ScalarMr * ScalarNr; t++) tile[t] = 0f;
+        for (int p = 0; p < depth; p++)
+        {
+            for (int ii = 0; ii < ScalarMr; ii++)
+            {
+                float av = a[ii];
+                float* row = tile + ii * ScalarNr;
+                row[0] = MathF.FusedMultiplyAdd(av, b[0], row[0]);
+                row[1] = MathF.FusedMultiplyAdd(av, b[1], row[1]);
+                row[2] = MathF.FusedMultiplyAdd(av, b[2], row[2]);
+                row[3] = MathF.FusedMultiplyAdd(av, b[3], row[3]);
+            }
+            a += ScalarMr;
+            b += ScalarNr;
+        }
+        StoreEdge(tile, ScalarNr, c, ldc, rows, cols, alpha, beta);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store512(float* c, Vector512<float> acc, float alpha, float beta)
+    {
+        Vector512<float> v = acc * alpha;
+        if (beta != 0f) v += Vector512.Load(c) * beta;
+        v.Store(c);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store256(float* c, Vector256<float> acc, float alpha, float beta)
+    {
+        Vector256<float> v = acc * alpha;
+        if (beta != 0f) v += Vector256.Load(c) * beta;
+        v.Store(c);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store128(float* c, Vector128<float> acc, float alpha, float beta)
+    {
+        Vector128<float> v = acc * alpha;
+        if (beta != 0f) v += Vector128.Load(c) * beta;
+        v.Store(c);
+    }
+
+    // tile: (rows, ld) accumulators; c: (rows, cols) with row stride ldc
+    private static void StoreEdge(float* tile, int ld, float* c, int ldc, int rows, int cols, float alpha, float beta)
+    {
+        for (int ii = 0; ii < rows; ii++)
+        {
+            float* crow = c + (long)ii * ldc;
+            float* trow = tile + ii * ld;
+            if (beta == 0f)
+            {
+                for (int jj = 0; jj < cols; jj++) crow[jj] = trow[jj] * alpha;
+            }
+            else
+            {
+                for (int jj = 0; jj < cols; jj++) crow[jj] = trow[jj] * alpha + crow[jj] * beta;
+            }
+        }
+    }
+}

@@ -1,0 +1,182 @@
+namespace Backprop.Kernels;
+
+/// <summary>
+/// 2-D max and average pooling, threaded over the N*C planes (each plane is independent, so results
+/// do not depend on the thread count). Windows are clipped to the input; see
+/// <see cref="PoolingReference"/> for the definition, ties and NaN.
+/// </summary>
+public static unsafe class Pooling
+{
+    /// <summary>y = the maximum of each window; argmax = its flat index h*W + w in the input plane.</summary>
+    // x: (N, C, H, W); y: (N, C, OH, OW) overwritten; argmax: (N, C, OH, OW) overwritten
+    public static void MaxForward(in Pool2dGeometry g, ReadOnlySpan<float> x, Span<float> y, Span<int> argmax)
+    {
+        Check(g, x.Length, y.Length, "x", "y");
+        if (argmax.Length != g.OutputLength)
+            throw new ArgumentException($"Pooling: argmax (N, C, OH, OW) needs {g.OutputLength} elements but has {argmax.Length}.", nameof(argmax));
+        Pool2dGeometry geo = g;
+        fixed (float* px = x, py = y)
+        fixed (int* pi = argmax)
+        {
+            nint ix = (nint)px, iy = (nint)py, ii = (nint)pi;
+            KernelThreads.For(g.Batch * g.Channels, (s, e) => MaxForwardPlanes(geo, s, e, (float*)ix, (float*)iy, (int*)ii));
+        }
+    }
+
+    /// <summary>dx[argmax] += dy for each output; every other dx is zero.</summary>
+    // dy: (N, C, OH, OW); argmax: (N, C, OH, OW); dx: (N, C, H, W) overwritten
+    public static void MaxBackward(in Pool2dGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<int> argmax, Span<float> dx)
+    {
+        Check(g, dx.Length, dy.Length, "dx", "dy");
+        if (argmax.Length != g.OutputLength)
+            throw new ArgumentException($"Pooling: argmax (N, C, OH, OW) needs {g.OutputLength} elements but has {argmax.Length}.", nameof(argmax));
+        Pool2dGeometry geo = g;
+        fixed (float* pdy = dy, pdx = dx)
+        fixed (int* pi = argmax)
+        {
+            nint idy = (nint)pdy, idx = (nint)pdx, ii = (nint)pi;
+            KernelThreads.For(g.Batch * g.Channels, (s, e) =>
+            {
+                int plane = geo.InHeight * geo.InWidth, outPlane = geo.OutHeight * geo.OutWidth;
+                for (int p = s; p < e; p++)
+                {
+                    float* d = (float*)idx + (long)p * plane;
+                    float* src = (float*)idy + (long)p * outPlane;
+                    int* arg = (int*)ii + (long)p * outPlane;
+                    new Span<float>(d, plane).Clear();
+                    for (int o = 0; o < outPlane; o++)
+                    {
+                        int at = arg[o];
+                        if ((uint)at >= (uint)plane)
+                            throw new ArgumentException($"Pooling: argmax {at} is outside the {geo.InHeight}x{geo.InWidth} input plane.", nameof(argmax));
+                        d[at] += src[o];
+                    }
+                }
+            });
+        }
+    }
+
+    /// <summary>y = the sum of each window over its divisor (see <see cref="PoolingReference"/>).</summary>
+    // x: (N, C, H, W); y: (N, C, OH, OW) overwritten
+    public static void AvgForward(in Pool2dGeometry g, ReadOnlySpan<float> x, Span<float> y, bool countIncludePad)
+    {
+        Check(g, x.Length, y.Length, "x", "y");
+        Pool2dGeometry geo = g;
+        fixed (float* px = x, py = y)
+        {
+            nint ix = (nint)px, iy = (nint)py;
+            KernelThreads.For(g.Batch * g.Channels, (s, e) =>
+            {
+                int h = geo.InHeight, w = geo.InWidth, plane = h * w, outPlane = geo.OutHeight * geo.OutWidth;
+                for (int p = s; p < e; p++)
+                {
+                    float* src = (float*)ix + (long)p * plane;
+                    float* dst = (float*)iy + (long)p * outPlane;
+                    for (int i = 0; i < geo.OutHeight; i++)
+                    {
+                        Window(geo.StrideHeight, geo.PadHeight, geo.KernelHeight, h, i, out int h0, out int h1, out int hSpan);
+                        for (int j = 0; j < geo.OutWidth; j++)
+                        {
+                            Window(geo.StrideWidth, geo.PadWidth, geo.KernelWidth, w, j, out int w0, out int w1, out int wSpan);
+                            float sum = 0f;
+                            for (int r = h0; r < h1; r++)
+                                for (int c = w0; c < w1; c++) sum += src[r * w + c];
+                            int divisor = countIncludePad ? hSpan * wSpan : (h1 - h0) * (w1 - w0);
+                            dst[i * geo.OutWidth + j] = sum / divisor;
+                        }
+                    }
+                }
+            });
+        }
+    }
+
+    /// <summary>dx = each dy spread evenly (over its divisor) across its window's real inputs.</summary>
+    // dy: (N, C, OH, OW); dx: (N, C, H, W) overwritten
+    public static void AvgBackward(in Pool2dGeometry g, ReadOnlySpan<float> dy, Span<float> dx, bool countIncludePad)
+    {
+        Check(g, dx.Length, dy.Length, "dx", "dy");
+        Pool2dGeometry geo = g;
+        fixed (float* pdy = dy, pdx = dx)
+        {
+            nint idy = (nint)pdy, idx = (nint)pdx;
+            KernelThreads.For(g.Batch * g.Channels, (s, e) =>
+            {
+                int h = geo.InHeight, w = geo.InWidth, plane = h * w, outPlane = geo.OutHeight * geo.OutWidth;
+                for (int p = s; p < e; p++)
+                {
+                    float* d = (float*)idx + (long)p * plane;
+                    float* src = (float*)idy + (long)p * outPlane;
+                    new Span<float>(d, plane).Clear();
+                    for (int i = 0; i < geo.OutHeight; i++)
+                    {
+                        Window(geo.StrideHeight, geo.PadHeight, geo.KernelHeight, h, i, out int h0, out int h1, out int hSpan);
+                        for (int j = 0; j < geo.OutWidth; j++)
+                        {
+                            Window(geo.StrideWidth, geo.PadWidth, geo.KernelWidth, w, j, out int w0, out int w1, out int wSpan);
+                            int divisor = countIncludePad ? hSpan * wSpan : (h1 - h0) * (w1 - w0);
+                            float share = src[i * geo.OutWidth + j] / divisor;
+                            for (int r = h0; r < h1; r++)
+                                for (int c = w0; c < w1; c++) d[r * w + c] += share;
+                        }
+                    }
+                }
+            });
+        }
+    }
+
+    /// <summary>The window of output o along one axis: real inputs [lo, hi); span = its size clipped to the padded input.</summary>
+    private static void Window(int stride, int pad, int kernel, int size, int o, out int lo, out int hi, out int span)
+    {
+        int start = o * stride - pad;
+        int end = Math.Min(start + kernel, size + pad);
+        span = end - start;
+        lo = Math.Max(start, 0);
+        hi = Math.Min(end, size);
+    }
+
+    // x: (N, C, H, W); y: (N, C, OH, OW); argmax: (N, C, OH, OW)
+    private static void MaxForwardPlanes(Pool2dGeometry g, int s, int e, float* x, float* y, int* argmax)
+    {
+        int h = g.InHeight, w = g.InWidth, plane = h * w, outPlane = g.OutHeight * g.OutWidth;
+        for (int p = s; p < e; p++)
+        {
+            float* src = x + (long)p * plane;
+            float* dst = y + (long)p * outPlane;
+            int* arg = argmax + (long)p * outPlane;
+            for (int i = 0; i < g.OutHeight; i++)
+            {
+                Window(g.StrideHeight, g.PadHeight, g.KernelHeight, h, i, out int h0, out int h1, out _);
+                for (int j = 0; j < g.OutWidth; j++)
+                {
+                    Window(g.StrideWidth, g.PadWidth, g.KernelWidth, w, j, out int w0, out int w1, out _);
+                    int bestIndex = h0 * w + w0;
+                    float best = src[bestIndex];
+                    if (!float.IsNaN(best))
+                    {
+                        for (int r = h0; r < h1; r++)
+                        {
+                            for (int c = w0; c < w1; c++)
+                            {
+                                float v = src[r * w + c];
+                                if (v > best) { best = v; bestIndex = r * w + c; }
+                                else if (float.IsNaN(v)) { best = v; bestIndex = r * w + c; goto done; }
+                            }
+                        }
+                    }
+                done:
+                    dst[i * g.OutWidth + j] = best;
+                    arg[i * g.OutWidth + j] = bestIndex;
+                }
+            }
+        }
+    }
+
+    private static void Check(in Pool2dGeometry g, int inputLength, int outputLength, string inputName, string outputName)
+    {
+        g.Validate();
+        if (inputLength != g.InputLength)
+            throw new ArgumentException($"Pooling: {inputName} (N, C, H, W) needs {g.InputLength} elements but has {inputLength}.", inputName);
+        if (outputLength != g.OutputLength)
+            throw new ArgumentException($"Pooling: {outputName} (N, C, OH, OW) needs {g.OutputLength} elements but has {outputLength}.", outputName);
+    }
+}

@@ -1,0 +1,101 @@
+using Backprop.Kernels;
+
+namespace Backprop.Tests.Kernels;
+
+[Collection("KernelSettings")]
+public class GemmTests
+{
+    // (m, n, k): sizes 1, primes, not multiples of any vector width, deep K, more rows than one
+    // row block (144) and more columns than one column block (1024).
+    public static readonly (int M, int N, int K)[] Shapes =
+    [
+        (1, 1, 1), (7, 13, 5), (17, 3, 129), (64, 65, 300), (130, 67, 513), (1, 97, 83), (89, 1, 61),
+        (301, 29, 17), (5, 1031, 11), (31, 37, 1000),
+    ];
+
+    private static readonly (float Alpha, float Beta)[] Scales = [(1f, 0f), (0.5f, -1.5f), (-2f, 1f)];
+
+    [Theory]
+    [InlineData(512)]
+    [InlineData(256)]
+    [InlineData(128)]
+    [InlineData(0)]
+    public void MatchesReference(int width)
+    {
+        KernelTestUtil.With(width, null, () =>
+        {
+            int seed = 1;
+            foreach (var (m, n, k) in Shapes)
+            foreach (bool transA in new[] { false, true })
+            foreach (bool transB in new[] { false, true })
+            foreach (var (alpha, beta) in Scales)
+                Check(transA, transB, m, n, k, alpha, beta, extra: seed % 3 == 0 ? 0 : seed % 5 + 1, seed++);
+        });
+    }
+
+    [Fact]
+    public void ZeroDepthOrAlphaOnlyScalesC()
+    {
+        var c = new float[] { 1, 2, float.NaN, 4 };
+        Gemm.Sgemm(false, false, 2, 2, 0, 1f, [], 1, [], 2, 0.5f, c, 2);
+        Assert.Equal(new float[] { 0.5f, 1, float.NaN, 2 }, c);
+        Gemm.Sgemm(false, false, 2, 2, 0, 1f, [], 1, [], 2, 0f, c, 2);
+        Assert.Equal(new float[] { 0, 0, 0, 0 }, c);
+    }
+
+    [Fact]
+    public void TooShortBufferThrows()
+    {
+        var a = new float[6];
+        var b = new float[6];
+        var c = new float[3];
+        var e = Assert.Throws<ArgumentException>(() => Gemm.Sgemm(false, false, 2, 2, 3, 1f, a, 3, b, 2, 0f, c, 2));
+        Assert.Contains("c", e.Message);
+        Assert.Throws<ArgumentException>(() => Gemm.Sgemm(false, false, 2, 2, 3, 1f, a, 2, b, 2, 0f, new float[4], 2));
+    }
+
+    [Theory]
+    [InlineData(200, 190, 300)]
+    [InlineData(37, 500, 70)]
+    [InlineData(500, 37, 70)]
+    [InlineData(67, 301, 600)]
+    public void BitIdenticalForOneAndTwoThreads(int m, int n, int k)
+    {
+        foreach (bool transA in new[] { false, true })
+        foreach (bool transB in new[] { false, true })
+        {
+            float[] a = KernelTestUtil.Random(m * k, 11), b = KernelTestUtil.Random(k * n, 12), c0 = KernelTestUtil.Random(m * n, 13);
+            float[] one = (float[])c0.Clone(), two = (float[])c0.Clone();
+            int lda = transA ? m : k, ldb = transB ? k : n;
+            KernelTestUtil.With(null, 1, () => Gemm.Sgemm(transA, transB, m, n, k, 0.75f, a, lda, b, ldb, 0.25f, one, n));
+            KernelTestUtil.With(null, 2, () => Gemm.Sgemm(transA, transB, m, n, k, 0.75f, a, lda, b, ldb, 0.25f, two, n));
+            KernelTestUtil.AssertBitIdentical(one, two, $"Sgemm {m}x{n}x{k} transA={transA} transB={transB}");
+        }
+    }
+
+    private static void Check(bool transA, bool transB, int m, int n, int k, float alpha, float beta, int extra, int seed)
+    {
+        int aRows = transA ? k : m, aCols = transA ? m : k, bRows = transB ? n : k, bCols = transB ? k : n;
+        int lda = aCols + extra, ldb = bCols + 2 * extra, ldc = n + extra;
+        float[] a = KernelTestUtil.Random((aRows - 1) * lda + aCols, seed);
+        float[] b = KernelTestUtil.Random((bRows - 1) * ldb + bCols, seed + 1000);
+        float[] c = KernelTestUtil.Random(m * ldc, seed + 2000);
+        if (beta == 0f)
+        {
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++) c[i * ldc + j] = float.NaN;
+        }
+        float[] expected = (float[])c.Clone();
+        float[] actual = (float[])c.Clone();
+        GemmReference.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, expected, ldc);
+        Gemm.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, actual, ldc);
+        // Values are in [-1, 1]: a float sum of k products is off by at most about k*eps*(k/4) in the
+        // worst case and about eps*k in practice; 1e-6*k leaves a wide margin without hiding bugs.
+        double atol = (1e-6 * k + 1e-6) * (Math.Abs(alpha) + Math.Abs(beta) + 1);
+        string what = $"Sgemm {m}x{n}x{k} transA={transA} transB={transB} alpha={alpha} beta={beta} ld+{extra} width={SimdWidth.Max}";
+        KernelTestUtil.AssertClose(expected, actual, atol, 1e-5, what);
+        for (int i = 0; i < m; i++)
+            for (int j = n; j < ldc; j++)
+                Assert.True(BitConverter.SingleToInt32Bits(c[i * ldc + j]) == BitConverter.SingleToInt32Bits(actual[i * ldc + j]), $"{what}: wrote past column n at ({i}, {j})");
+    }
+}

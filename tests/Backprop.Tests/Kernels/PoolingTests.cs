@@ -1,0 +1,128 @@
+using Backprop.Kernels;
+
+namespace Backprop.Tests.Kernels;
+
+[Collection("KernelSettings")]
+public class PoolingTests
+{
+    // (N, C, H, W, KH, KW, SH, SW, PH, PW, ceil)
+    public static readonly TheoryData<string, Pool2dGeometry> Geometries = new()
+    {
+        { "LeNet 2x2 s2", Pool2dGeometry.Create(2, 3, 24, 24, 2, 2, 2, 2, 0, 0, false) },
+        { "3x3 s2 ceil odd", Pool2dGeometry.Create(2, 2, 7, 9, 3, 3, 2, 2, 0, 0, true) },
+        { "3x3 s2 floor odd", Pool2dGeometry.Create(2, 2, 7, 9, 3, 3, 2, 2, 0, 0, false) },
+        { "3x3 s2 ceil even", Pool2dGeometry.Create(1, 3, 6, 6, 3, 3, 2, 2, 0, 0, true) },
+        { "2x2 s2 pad 1 ceil", Pool2dGeometry.Create(3, 2, 5, 5, 2, 2, 2, 2, 1, 1, true) },
+        { "3x3 s1 pad 1", Pool2dGeometry.Create(2, 3, 8, 7, 3, 3, 1, 1, 1, 1, false) },
+        { "3x3 s2 pad 1 ceil", Pool2dGeometry.Create(2, 3, 13, 11, 3, 3, 2, 2, 1, 1, true) },
+        { "asymmetric 3x2 s(2,1) pad(1,0)", Pool2dGeometry.Create(1, 4, 11, 6, 3, 2, 2, 1, 1, 0, true) },
+        { "5x4 s3 pad 2 ceil", Pool2dGeometry.Create(2, 2, 17, 10, 5, 4, 3, 3, 2, 2, true) },
+        { "global 1x1 output", Pool2dGeometry.Create(2, 5, 7, 7, 7, 7, 1, 1, 0, 0, false) },
+        { "1x1 input", Pool2dGeometry.Create(3, 2, 1, 1, 1, 1, 1, 1, 0, 0, true) },
+    };
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void MaxMatchesReference(string name, Pool2dGeometry g)
+    {
+        // Small integers make ties common, so "first maximum wins" is checked too.
+        var rng = new Random(5);
+        float[] x = new float[g.InputLength];
+        for (int i = 0; i < x.Length; i++) x[i] = rng.Next(-3, 4);
+        float[] dy = KernelTestUtil.Random((int)g.OutputLength, 6);
+        foreach (int threads in new[] { 1, 2 })
+        {
+            KernelTestUtil.With(null, threads, () =>
+            {
+                float[] y = new float[g.OutputLength], yRef = new float[g.OutputLength];
+                int[] arg = new int[g.OutputLength], argRef = new int[g.OutputLength];
+                PoolingReference.MaxForward(g, x, yRef, argRef);
+                Pooling.MaxForward(g, x, y, arg);
+                KernelTestUtil.AssertBitIdentical(yRef, y, $"max forward {name}");
+                Assert.Equal(argRef, arg);
+                float[] dx = Filled(g.InputLength), dxRef = Filled(g.InputLength);
+                PoolingReference.MaxBackward(g, dy, argRef, dxRef);
+                Pooling.MaxBackward(g, dy, arg, dx);
+                KernelTestUtil.AssertClose(dxRef, dx, 1e-6, 1e-6, $"max backward {name}");
+            });
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void AvgMatchesReference(string name, Pool2dGeometry g)
+    {
+        float[] x = KernelTestUtil.Random((int)g.InputLength, 7);
+        float[] dy = KernelTestUtil.Random((int)g.OutputLength, 8);
+        foreach (bool include in new[] { true, false })
+        foreach (int threads in new[] { 1, 2 })
+        {
+            KernelTestUtil.With(null, threads, () =>
+            {
+                float[] y = Filled(g.OutputLength), yRef = Filled(g.OutputLength);
+                PoolingReference.AvgForward(g, x, yRef, include);
+                Pooling.AvgForward(g, x, y, include);
+                KernelTestUtil.AssertClose(yRef, y, 1e-6, 1e-5, $"avg forward {name} countIncludePad={include}");
+                float[] dx = Filled(g.InputLength), dxRef = Filled(g.InputLength);
+                PoolingReference.AvgBackward(g, dy, dxRef, include);
+                Pooling.AvgBackward(g, dy, dx, include);
+                KernelTestUtil.AssertClose(dxRef, dx, 1e-6, 1e-5, $"avg backward {name} countIncludePad={include}");
+            });
+        }
+    }
+
+    [Fact]
+    public void MaxFirstMaximumWinsAndPaddingNeverWins()
+    {
+        // 1 plane 2x3, kernel 2x2 stride 2 pad 1 -> 2x2 output; all inputs negative so padding (0) would win if counted.
+        var g = new Pool2dGeometry(1, 1, 2, 3, 2, 2, 2, 2, 1, 1, 2, 2);
+        float[] x = [-5, -2, -2, -1, -7, -1];
+        float[] y = new float[4];
+        int[] arg = new int[4];
+        Pooling.MaxForward(g, x, y, arg);
+        // windows: rows [-1,1) cols [-1,1): {x00}; cols [1,3): {x01, x02} tie -> first (1);
+        //          rows [1,3) cols [-1,1): {x10}; cols [1,3): {x11, x12} -> x12 = -1 (5)
+        Assert.Equal(new float[] { -5, -2, -1, -1 }, y);
+        Assert.Equal(new[] { 0, 1, 3, 5 }, arg);
+    }
+
+    [Fact]
+    public void MaxPropagatesNaN()
+    {
+        var g = new Pool2dGeometry(1, 1, 2, 4, 2, 2, 2, 2, 0, 0, 1, 2);
+        float[] x = [1, float.NaN, 3, 4, 5, 6, float.NaN, 8];
+        float[] y = new float[2], yRef = new float[2];
+        int[] arg = new int[2], argRef = new int[2];
+        Pooling.MaxForward(g, x, y, arg);
+        PoolingReference.MaxForward(g, x, yRef, argRef);
+        Assert.True(float.IsNaN(y[0]) && float.IsNaN(y[1]));
+        Assert.Equal(new[] { 1, 6 }, arg);
+        Assert.Equal(argRef, arg);
+    }
+
+    [Fact]
+    public void AvgDivisorsByHand()
+    {
+        // 1 plane 2x2 of ones, kernel 2 stride 2 pad 1 -> 2x2 output, each window holds one real input.
+        var g = new Pool2dGeometry(1, 1, 2, 2, 2, 2, 2, 2, 1, 1, 2, 2);
+        float[] x = [1, 1, 1, 1], y = new float[4];
+        Pooling.AvgForward(g, x, y, countIncludePad: true);
+        Assert.Equal(new float[] { 0.25f, 0.25f, 0.25f, 0.25f }, y);
+        Pooling.AvgForward(g, x, y, countIncludePad: false);
+        Assert.Equal(new float[] { 1, 1, 1, 1 }, y);
+
+        // Caffe ceil mode: 3 inputs, kernel 2 stride 2 pad 0 -> 2 outputs; the last window [2, 4) is clipped
+        // to [2, 3) by the padded end (in + pad = 3), so its divisor is 1 even with countIncludePad.
+        var c = new Pool2dGeometry(1, 1, 1, 3, 1, 2, 1, 2, 0, 0, 1, 2);
+        float[] row = [2, 4, 6], outRow = new float[2];
+        Pooling.AvgForward(c, row, outRow, countIncludePad: true);
+        Assert.Equal(new float[] { 3, 6 }, outRow);
+    }
+
+    private static float[] Filled(long length)
+    {
+        var values = new float[length];
+        Array.Fill(values, float.NaN);
+        return values;
+    }
+}
