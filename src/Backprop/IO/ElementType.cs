@@ -24,6 +24,9 @@ internal enum ElementType
 /// <summary>Sizes of element types and their conversion from stored bytes to float32.</summary>
 internal static class ElementTypes
 {
+    /// <summary>Floats per direct read or write: 1 GiB of bytes, below a span's int length limit.</summary>
+    private const int MaxDirectElements = 1 << 28;
+
     /// <summary>Bytes per element.</summary>
     public static int Size(this ElementType type) => type switch
     {
@@ -82,7 +85,13 @@ internal static class ElementTypes
     {
         if (type == ElementType.Float32 && bigEndian == !BitConverter.IsLittleEndian)
         {
-            stream.ReadExactly(MemoryMarshal.AsBytes(destination));
+            // Straight into the floats, in slices small enough for a byte span's int length.
+            for (int done = 0; done < destination.Length;)
+            {
+                int n = Math.Min(MaxDirectElements, destination.Length - done);
+                stream.ReadExactly(MemoryMarshal.AsBytes(destination.Slice(done, n)));
+                done += n;
+            }
             return;
         }
         int size = type.Size();
@@ -102,7 +111,12 @@ internal static class ElementTypes
     {
         if (BitConverter.IsLittleEndian)
         {
-            stream.Write(MemoryMarshal.AsBytes(values));
+            for (int done = 0; done < values.Length;)
+            {
+                int n = Math.Min(MaxDirectElements, values.Length - done);
+                stream.Write(MemoryMarshal.AsBytes(values.Slice(done, n)));
+                done += n;
+            }
             return;
         }
         var buffer = new byte[64 * 1024];
