@@ -19,7 +19,8 @@ public static class Autograd
     /// Backpropagates from <paramref name="output"/>. Without <paramref name="gradient"/> the output must
     /// hold one element and its gradient is 1. Returns the number of nodes run.
     /// </summary>
-    public static int Backward(Tensor output, Tensor? gradient = null, bool retainGraph = false)
+    /// <param name="onNodeRun">Optional: called after each node runs, with its duration (profiling).</param>
+    public static int Backward(Tensor output, Tensor? gradient = null, bool retainGraph = false, Action<Node, TimeSpan>? onNodeRun = null)
     {
         ArgumentNullException.ThrowIfNull(output);
         if (gradient is null)
@@ -32,7 +33,7 @@ public static class Autograd
         else if (gradient.Shape != output.Shape)
             throw new ArgumentException($"The gradient passed to Backward has shape {gradient.Shape}, but the output has shape {output.Shape}.");
         using (NoGrad())
-            lastNodesRun = Engine.Run(output, gradient.Detach(), retainGraph);
+            lastNodesRun = Engine.Run(output, gradient.Detach(), retainGraph, onNodeRun);
         return lastNodesRun;
     }
 

@@ -7,8 +7,9 @@ namespace Backprop.Autograd;
 /// </summary>
 internal static class Engine
 {
-    /// <summary>Backpropagates <paramref name="gradOutput"/> from <paramref name="root"/>; returns the number of nodes run.</summary>
-    public static int Run(Tensor root, Tensor gradOutput, bool retainGraph)
+    /// <summary>Backpropagates <paramref name="gradOutput"/> from <paramref name="root"/>; returns the number of nodes run.
+    /// <paramref name="onNodeRun"/>, when given, hears how long each node took (for per-layer timing).</summary>
+    public static int Run(Tensor root, Tensor gradOutput, bool retainGraph, Action<Node, TimeSpan>? onNodeRun = null)
     {
         Node? start = root.GradFn ?? root.GradAccumulator();
         if (start is null)
@@ -42,7 +43,9 @@ internal static class Engine
             Tensor?[] inputGrads = [];
             if (gradients.Remove(node, out Tensor? grad))
             {
+                long began = onNodeRun is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
                 inputGrads = node.Apply(grad);
+                onNodeRun?.Invoke(node, System.Diagnostics.Stopwatch.GetElapsedTime(began));
                 ran++;
             }
             if (!retainGraph) node.Release();
