@@ -38,7 +38,10 @@ public static partial class Functional
         var g = new Conv2dGeometry(input.Shape[0], input.Shape[1], input.Shape[2], input.Shape[3],
             weight.Shape[0], weight.Shape[2], weight.Shape[3], stride.Height, stride.Width,
             padding.Height, padding.Width, dilation.Height, dilation.Width, groups);
-        if (g.OutHeight < 1 || g.OutWidth < 1)
+        // The dilated kernel must fit the padded input: a negative numerator would otherwise round toward zero into one output.
+        bool fits = g.InHeight + 2 * g.PadHeight >= g.DilationHeight * (g.KernelHeight - 1) + 1
+            && g.InWidth + 2 * g.PadWidth >= g.DilationWidth * (g.KernelWidth - 1) + 1;
+        if (g.OutHeight < 1 || g.OutWidth < 1 || !fits)
             throw new ArgumentException($"Conv2d: input {input.Shape} is too small for kernel ({g.KernelHeight}, {g.KernelWidth}) with padding {padding} and dilation {dilation}: output would be {g.OutHeight}x{g.OutWidth}.");
         g.Validate();
 

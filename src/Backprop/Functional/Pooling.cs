@@ -84,7 +84,10 @@ public static partial class Functional
         int h = input.Shape[2], w = input.Shape[3];
         int oh = Pool2dGeometry.OutputSize(h, kernel.Height, stride.Height, padding.Height, ceilMode);
         int ow = Pool2dGeometry.OutputSize(w, kernel.Width, stride.Width, padding.Width, ceilMode);
-        if (oh < 1 || ow < 1)
+        // A negative numerator (kernel larger than the padded input) must not round toward zero into one output.
+        bool fits = h + 2 * padding.Height - kernel.Height + (ceilMode ? stride.Height - 1 : 0) >= 0
+            && w + 2 * padding.Width - kernel.Width + (ceilMode ? stride.Width - 1 : 0) >= 0;
+        if (oh < 1 || ow < 1 || !fits)
             throw new ArgumentException($"{op}: input {input.Shape} is too small for kernel {kernel} with padding {padding}.");
         return new Pool2dGeometry(input.Shape[0], input.Shape[1], h, w, kernel.Height, kernel.Width, stride.Height, stride.Width,
             padding.Height, padding.Width, oh, ow);

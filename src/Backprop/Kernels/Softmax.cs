@@ -19,8 +19,9 @@ public static class Softmax
                 for (int k = 0; k < n; k++) sum += Math.Exp(x[b + k * inner] - max);
                 if (log)
                 {
-                    float logSum = max + (float)Math.Log(sum);
-                    for (int k = 0; k < n; k++) y[b + k * inner] = x[b + k * inner] - logSum;
+                    // (x − max) − log Σ: adding max to log Σ first would round to max's precision (6e-5 at 1000).
+                    double logSum = Math.Log(sum);
+                    for (int k = 0; k < n; k++) y[b + k * inner] = (float)((x[b + k * inner] - max) - logSum);
                 }
                 else
                 {
