@@ -1,7 +1,7 @@
 using Backprop.Nn;
 using AG = Backprop.Autograd.Autograd;
 
-namespace Backprop.Tests.Autograd;
+namespace Backprop.Tests.AutogradEngine;
 
 public class EngineTests
 {

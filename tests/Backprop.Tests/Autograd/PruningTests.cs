@@ -2,7 +2,7 @@ using Backprop.Nn;
 using Xunit.Abstractions;
 using AG = Backprop.Autograd.Autograd;
 
-namespace Backprop.Tests.Autograd;
+namespace Backprop.Tests.AutogradEngine;
 
 /// <summary>Freezing parameters shrinks the backward graph, and trainable parameters get the same gradients.</summary>
 public class PruningTests(ITestOutputHelper output)

@@ -1,7 +1,7 @@
 using Xunit.Abstractions;
 using static Backprop.Tests.TestTensors;
 
-namespace Backprop.Tests.Functional;
+namespace Backprop.Tests.FunctionalOps;
 
 public class PoolingTests(ITestOutputHelper output)
 {

@@ -1,7 +1,7 @@
 using Xunit.Abstractions;
 using static Backprop.Tests.TestTensors;
 
-namespace Backprop.Tests.Functional;
+namespace Backprop.Tests.FunctionalOps;
 
 /// <summary>Gradient checks of the Tensor ops (arithmetic, elementwise, reductions, products, shape ops) through autograd.</summary>
 public class TensorOpGradientTests(ITestOutputHelper output)
