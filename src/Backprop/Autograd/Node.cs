@@ -25,6 +25,9 @@ public abstract class Node
     /// <summary>Creation order; later ops have larger numbers.</summary>
     public long SequenceNumber { get; }
 
+    /// <summary>The sequence number of the most recently created node (to tell which nodes a piece of code recorded).</summary>
+    public static long LatestSequenceNumber => Interlocked.Read(ref counter);
+
     /// <summary>True once a backward pass without <c>retainGraph</c> freed the saved values.</summary>
     public bool IsReleased { get; protected set; }
 

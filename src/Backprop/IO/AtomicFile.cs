@@ -5,7 +5,7 @@ namespace Backprop.IO;
 /// to disk, and the temporary file is renamed over <paramref name="path"/>. On failure the temporary file is
 /// deleted and any existing file at the path is left as it was.
 /// </summary>
-internal static class AtomicFile
+public static class AtomicFile
 {
     public static void Write(string path, Action<Stream> write)
     {

@@ -1,0 +1,27 @@
+using Backprop.Caffe.Proto;
+
+namespace Backprop.Caffe;
+
+/// <summary>Conversions between tensors and Caffe's BlobProto (shape, or the legacy num/channels/height/width).</summary>
+public static class BlobProtos
+{
+    public static BlobProto From(Tensor tensor)
+    {
+        var blob = new BlobProto { Shape = Layers.BlobShapes.To(tensor.Shape) };
+        blob.Data.Add(tensor.ToArray());
+        return blob;
+    }
+
+    /// <summary>A blob's values checked against the expected shape; float or double data.</summary>
+    public static float[] Values(BlobProto blob, Shape expected, string where)
+    {
+        Shape? shape = blob.Shape is not null ? Layers.BlobShapes.From(blob.Shape, where)
+            : blob.HasNum || blob.HasChannels || blob.HasHeight || blob.HasWidth ? new Shape(blob.Num, blob.Channels, blob.Height, blob.Width) : null;
+        int count = blob.Data.Count > 0 ? blob.Data.Count : blob.DoubleData.Count;
+        bool fits = shape is null ? count == expected.Length
+            : shape == expected || (shape.Length == expected.Length && blob.Shape is null);   // legacy 4-D blobs of 2-D weights
+        if (!fits || count != expected.Length)
+            throw new CaffeNetException($"{where} has shape {shape?.ToString() ?? "(none)"} with {count} values, but the net expects {expected}.");
+        return blob.Data.Count > 0 ? [.. blob.Data] : blob.DoubleData.Select(d => (float)d).ToArray();
+    }
+}

@@ -1,0 +1,279 @@
+using Backprop.Caffe.Layers;
+using Backprop.Caffe.Proto;
+using Backprop.Nn;
+
+namespace Backprop.Caffe;
+
+/// <summary>One output blob of a forward pass, with its loss weight (0 for non-losses such as accuracy).</summary>
+public sealed record NetOutput(string Name, Tensor Value, float LossWeight);
+
+/// <summary>What a forward pass produced: the weighted total loss (null when the net has none), the outputs and every blob.</summary>
+public sealed record NetResult(Tensor? Loss, IReadOnlyList<NetOutput> Outputs, IReadOnlyDictionary<string, Tensor> Blobs);
+
+/// <summary>
+/// A Caffe net for one state (phase, level, stages), built from a NetParameter with every shape inferred
+/// before any data flows, so a broken net fails at build time with layer names in the message.
+/// Layers run in prototxt order; blobs are named, in-place layers rebind a name, and backward is autograd's.
+/// </summary>
+public sealed class CaffeNet
+{
+    private readonly List<CaffeLayer> layers = [];
+    private readonly List<string[]> bottoms = [];
+    private readonly List<string[]> tops = [];
+    private readonly List<float[]> lossWeights = [];
+    private readonly List<bool[]> propagateDown = [];
+    private readonly Dictionary<string, Shape> blobShapes = [];
+    private readonly List<string> outputs = [];
+
+    private CaffeNet(string name, NetState state)
+    {
+        Name = name;
+        State = state;
+    }
+
+    public string Name { get; }
+    public NetState State { get; }
+    public IReadOnlyList<CaffeLayer> Layers => layers;
+    public IReadOnlyDictionary<string, Shape> BlobShapes => blobShapes;
+
+    /// <summary>Blobs no later layer consumes: Caffe's net outputs (losses, accuracies).</summary>
+    public IReadOnlyList<string> OutputNames => outputs;
+
+    /// <summary>The bottom and top blob names of layer <paramref name="index"/>.</summary>
+    public (IReadOnlyList<string> Bottoms, IReadOnlyList<string> Tops) Connections(int index) => (bottoms[index], tops[index]);
+
+    /// <summary>Every parameter blob once (shared blobs once), in layer order: Caffe's learnable-params order.</summary>
+    public IReadOnlyList<Parameter> Parameters =>
+        layers.SelectMany(l => l.Blobs).Distinct(ReferenceEqualityComparer.Instance).Cast<Parameter>().ToList();
+
+    /// <summary>Parameters with names like <c>conv1.0</c> (layer name, blob index), each once.</summary>
+    public IEnumerable<KeyValuePair<string, Parameter>> NamedParameters()
+    {
+        var seen = new HashSet<Parameter>(ReferenceEqualityComparer.Instance);
+        foreach (var layer in layers)
+            for (int i = 0; i < layer.Blobs.Count; i++)
+                if (seen.Add(layer.Blobs[i])) yield return new($"{layer.Name}.{i}", layer.Blobs[i]);
+    }
+
+    /// <summary>The data layer that feeds this net, if any (for batch size and epochs).</summary>
+    public DataLayer? DataLayer => layers.OfType<DataLayer>().FirstOrDefault();
+
+    /// <summary>Builds the net for <paramref name="state"/>; fillers draw from <paramref name="filler"/>.</summary>
+    public static CaffeNet Build(NetParameter definition, NetState state, Generator filler, NetContext context)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        var net = new CaffeNet(definition.Name, state);
+        var layerDefs = LegacyInputs(definition).Concat(definition.Layer).Where(l => NetStateFilter.Includes(l, state)).ToList();
+        if (definition.Layers.Count > 0)
+            throw new CaffeNetException($"Net '{definition.Name}' uses the V1 'layers' field; upgrade it to 'layer' (Caffe's upgrade_net_proto_text does this).");
+        var names = new HashSet<string>();
+        var sharedParams = new Dictionary<string, Parameter>();
+        var available = new List<string>();
+        foreach (var def in layerDefs)
+        {
+            if (!names.Add(def.Name)) throw new CaffeNetException($"Two layers are named '{def.Name}'; layer names must be unique.");
+            var layer = LayerFactory.Create(def);
+            string where = $"Layer '{def.Name}' (type {def.Type})";
+            CheckCount(where, "bottom", def.Bottom.Count, layer.Bottoms);
+            CheckCount(where, "top", def.Top.Count, layer.Tops);
+            var inShapes = new List<Shape>();
+            foreach (var b in def.Bottom)
+            {
+                if (!net.blobShapes.TryGetValue(b, out var s))
+                    throw new CaffeNetException($"{where} has unknown bottom blob '{b}'; no earlier layer in the {state.Phase} net produces it.");
+                inShapes.Add(s);
+            }
+            IReadOnlyList<Shape> outShapes;
+            try { outShapes = layer.Setup(inShapes, context, filler); }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+            {
+                throw new CaffeNetException($"{where}: {e.Message} (bottoms: {string.Join(", ", inShapes)})", e);
+            }
+            for (int i = 0; i < def.Top.Count; i++)
+            {
+                if (def.Bottom.Contains(def.Top[i]) && def.Bottom[i < def.Bottom.Count ? i : 0] != def.Top[i])
+                    throw new CaffeNetException($"{where}: in-place top '{def.Top[i]}' must be the bottom at the same position.");
+                net.blobShapes[def.Top[i]] = outShapes[i];
+            }
+            if (def.LossWeight.Count > 0 && def.LossWeight.Count != def.Top.Count)
+                throw new CaffeNetException($"{where} has {def.LossWeight.Count} loss_weight values for {def.Top.Count} tops.");
+            var weights = new float[def.Top.Count];
+            for (int i = 0; i < weights.Length; i++)
+                weights[i] = def.LossWeight.Count > 0 ? def.LossWeight[i] : layer.IsLoss && i == 0 ? 1f : 0f;
+            if (def.PropagateDown.Count > 0 && def.PropagateDown.Count != def.Bottom.Count)
+                throw new CaffeNetException($"{where} has {def.PropagateDown.Count} propagate_down values for {def.Bottom.Count} bottoms.");
+            ApplyParamSpecs(layer, def, where, sharedParams);
+
+            foreach (var b in def.Bottom) available.Remove(b);
+            available.AddRange(def.Top);
+            net.layers.Add(layer);
+            net.bottoms.Add([.. def.Bottom]);
+            net.tops.Add([.. def.Top]);
+            net.lossWeights.Add(weights);
+            net.propagateDown.Add(def.Bottom.Select((_, i) => def.PropagateDown.Count == 0 || def.PropagateDown[i]).ToArray());
+        }
+        net.outputs.AddRange(available.Distinct());
+        return net;
+    }
+
+    private static void CheckCount(string where, string what, int count, (int Min, int Max) allowed)
+    {
+        if (count < allowed.Min || count > allowed.Max)
+        {
+            string expected = allowed.Min == allowed.Max ? $"{allowed.Min}" : allowed.Max == int.MaxValue ? $"at least {allowed.Min}" : $"{allowed.Min} to {allowed.Max}";
+            throw new CaffeNetException($"{where} has {count} {what} blobs; it takes {expected}.");
+        }
+    }
+
+    // lr_mult/decay_mult per blob; lr_mult 0 freezes the blob; a named param is shared between layers.
+    private static void ApplyParamSpecs(CaffeLayer layer, LayerParameter def, string where, Dictionary<string, Parameter> shared)
+    {
+        if (def.Param.Count > layer.Blobs.Count)
+            throw new CaffeNetException($"{where} has {def.Param.Count} param specs but only {layer.Blobs.Count} blobs.");
+        for (int i = 0; i < def.Param.Count; i++)
+        {
+            var spec = def.Param[i];
+            var blob = layer.Blobs[i];
+            if (spec.Name.Length > 0)
+            {
+                if (shared.TryGetValue(spec.Name, out var owner))
+                {
+                    if (owner.Shape != blob.Shape)
+                        throw new CaffeNetException($"{where}: shared param '{spec.Name}' has shape {owner.Shape} elsewhere but {blob.Shape} here.");
+                    layer.ReplaceBlob(i, owner);
+                    continue;
+                }
+                shared[spec.Name] = blob;
+            }
+            blob.LearningRateMultiplier = spec.LrMult;
+            blob.DecayMultiplier = spec.DecayMult;
+            if (spec.LrMult == 0) blob.RequiresGrad = false;
+        }
+    }
+
+    // Caffe's deprecated net-level inputs (input + input_shape or input_dim) become an Input layer.
+    private static IEnumerable<LayerParameter> LegacyInputs(NetParameter definition)
+    {
+        if (definition.Input.Count == 0) yield break;
+        var layer = new LayerParameter { Name = "input", Type = "Input", InputParam = new InputParameter() };
+        layer.Top.Add(definition.Input);
+        if (definition.InputShape.Count > 0) layer.InputParam.Shape.Add(definition.InputShape);
+        else
+        {
+            if (definition.InputDim.Count != 4 * definition.Input.Count)
+                throw new CaffeNetException($"Net '{definition.Name}': input_dim needs 4 values per input, got {definition.InputDim.Count} for {definition.Input.Count}.");
+            for (int i = 0; i < definition.Input.Count; i++)
+            {
+                var s = new BlobShape();
+                for (int d = 0; d < 4; d++) s.Dim.Add(definition.InputDim[4 * i + d]);
+                layer.InputParam.Shape.Add(s);
+            }
+        }
+        yield return layer;
+    }
+
+    /// <summary>
+    /// Runs every layer. <paramref name="onLayer"/>, when given, hears each layer's index, forward time and
+    /// the autograd node sequence number reached after it (to attribute backward time to layers).
+    /// </summary>
+    public NetResult Forward(NetContext context, Action<int, TimeSpan, long>? onLayer = null)
+    {
+        var blobs = new Dictionary<string, Tensor>();
+        Tensor? loss = null;
+        for (int l = 0; l < layers.Count; l++)
+        {
+            var layer = layers[l];
+            var inputs = new Tensor[bottoms[l].Length];
+            for (int i = 0; i < inputs.Length; i++)
+            {
+                var t = blobs[bottoms[l][i]];
+                inputs[i] = propagateDown[l][i] ? t : t.Detach();
+            }
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            IReadOnlyList<Tensor> results;
+            try { results = layer.Forward(inputs, context, l); }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+            {
+                throw new CaffeNetException($"Layer '{layer.Name}' (type {layer.Type}) failed at iteration {context.Iteration}: {e.Message}", e);
+            }
+            onLayer?.Invoke(l, System.Diagnostics.Stopwatch.GetElapsedTime(start), Backprop.Autograd.Node.LatestSequenceNumber);
+            for (int i = 0; i < results.Count; i++)
+            {
+                blobs[tops[l][i]] = results[i];
+                float w = lossWeights[l][i];
+                if (w != 0)
+                {
+                    var term = (w == 1 ? results[i] : results[i] * w).Sum();
+                    loss = loss is null ? term : loss + term;
+                }
+            }
+        }
+        var outs = outputs.Select(name => new NetOutput(name, blobs[name], LossWeightOf(name))).ToList();
+        return new NetResult(loss, outs, blobs);
+    }
+
+    private float LossWeightOf(string blob)
+    {
+        for (int l = layers.Count - 1; l >= 0; l--)
+        {
+            int i = Array.IndexOf(tops[l], blob);
+            if (i >= 0) return lossWeights[l][i];
+        }
+        return 0;
+    }
+
+    /// <summary>Makes layers with the same name as in <paramref name="source"/> use its blobs (Caffe shares the train net's weights with test nets).</summary>
+    public void ShareWeightsWith(CaffeNet source)
+    {
+        var byName = source.layers.ToDictionary(l => l.Name);
+        foreach (var layer in layers)
+        {
+            if (!byName.TryGetValue(layer.Name, out var other) || other.Blobs.Count != layer.Blobs.Count) continue;
+            for (int i = 0; i < layer.Blobs.Count; i++)
+            {
+                if (other.Blobs[i].Shape != layer.Blobs[i].Shape)
+                    throw new CaffeNetException($"Layer '{layer.Name}': blob {i} has shape {layer.Blobs[i].Shape} in the {State.Phase} net but {other.Blobs[i].Shape} in the {source.State.Phase} net.");
+                layer.ReplaceBlob(i, other.Blobs[i]);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Copies weights from a trained net (a .caffemodel's NetParameter) into layers of the same name, as
+    /// Caffe's CopyTrainedLayersFrom: layers absent from it keep their values; a blob count or shape mismatch is an error.
+    /// </summary>
+    public int CopyTrainedLayersFrom(NetParameter trained, string source)
+    {
+        var byName = layers.ToDictionary(l => l.Name);
+        int copied = 0;
+        foreach (var t in trained.Layer)
+        {
+            if (!byName.TryGetValue(t.Name, out var layer) || t.Blobs.Count == 0) continue;
+            if (t.Blobs.Count != layer.Blobs.Count)
+                throw new CaffeNetException($"{source}: layer '{t.Name}' has {t.Blobs.Count} blobs but the net's layer has {layer.Blobs.Count}.");
+            for (int i = 0; i < t.Blobs.Count; i++)
+            {
+                var values = BlobProtos.Values(t.Blobs[i], layer.Blobs[i].Shape, $"{source}: layer '{t.Name}' blob {i}");
+                values.CopyTo(layer.Blobs[i].AsSpan());
+            }
+            copied++;
+        }
+        return copied;
+    }
+
+    /// <summary>The net definition with each layer's blobs filled in: what a .caffemodel holds.</summary>
+    public NetParameter ToProto(NetParameter definition)
+    {
+        var byName = layers.ToDictionary(l => l.Name);
+        var result = new NetParameter { Name = definition.Name };
+        foreach (var def in definition.Layer)
+        {
+            var copy = def.Clone();
+            copy.Blobs.Clear();
+            if (byName.TryGetValue(def.Name, out var layer))
+                foreach (var blob in layer.Blobs) copy.Blobs.Add(BlobProtos.From(blob));
+            result.Layer.Add(copy);
+        }
+        return result;
+    }
+}

@@ -1,0 +1,43 @@
+using Backprop.Caffe.Layers;
+using Backprop.Caffe.Proto;
+
+namespace Backprop.Caffe;
+
+/// <summary>Maps a prototxt layer <c>type</c> to its implementation.</summary>
+public static class LayerFactory
+{
+    private static readonly Dictionary<string, Func<LayerParameter, CaffeLayer>> Types = new()
+    {
+        ["Data"] = p => new DataLayer(p),
+        ["Input"] = p => new InputLayer(p),
+        ["DummyData"] = p => new DummyDataLayer(p),
+        ["Convolution"] = p => new ConvolutionLayer(p),
+        ["Pooling"] = p => new PoolingLayer(p),
+        ["InnerProduct"] = p => new InnerProductLayer(p),
+        ["ReLU"] = p => new ReluLayer(p),
+        ["Sigmoid"] = p => new SigmoidLayer(p),
+        ["TanH"] = p => new TanhLayer(p),
+        ["Dropout"] = p => new DropoutLayer(p),
+        ["Softmax"] = p => new SoftmaxLayer(p),
+        ["SoftmaxWithLoss"] = p => new SoftmaxWithLossLayer(p),
+        ["Accuracy"] = p => new AccuracyLayer(p),
+        ["EuclideanLoss"] = p => new EuclideanLossLayer(p),
+        ["BatchNorm"] = p => new BatchNormLayer(p),
+        ["Scale"] = p => new ScaleLayer(p),
+        ["LRN"] = p => new LrnLayer(p),
+        ["Concat"] = p => new ConcatLayer(p),
+        ["Eltwise"] = p => new EltwiseLayer(p),
+        ["Flatten"] = p => new FlattenLayer(p),
+        ["Reshape"] = p => new ReshapeLayer(p),
+        ["Split"] = p => new SplitLayer(p),
+        ["Silence"] = p => new SilenceLayer(p),
+    };
+
+    /// <summary>The layer types this front-end builds.</summary>
+    public static IReadOnlyCollection<string> KnownTypes => Types.Keys;
+
+    public static CaffeLayer Create(LayerParameter definition) =>
+        Types.TryGetValue(definition.Type, out var create) ? create(definition)
+            : throw new CaffeNetException(
+                $"Layer '{definition.Name}' has type '{definition.Type}', which Backprop does not support. Supported types: {string.Join(", ", Types.Keys.Order())}.");
+}

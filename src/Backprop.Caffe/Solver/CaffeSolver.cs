@@ -1,0 +1,265 @@
+using System.Diagnostics;
+using System.Globalization;
+using Backprop.Caffe.Proto;
+using Backprop.Optim;
+using static System.FormattableString;
+
+namespace Backprop.Caffe;
+
+/// <summary>Progress of a solver run, for progress bars.</summary>
+public readonly record struct SolverProgress(int Iteration, int MaxIterations, float SmoothedLoss);
+
+/// <summary>
+/// Caffe's Solver: trains the TRAIN-phase net with the solver's optimizer and learning-rate policy, tests the
+/// TEST nets every test_interval iterations, logs like Caffe (and adds the epoch), snapshots .caffemodel and
+/// .solverstate files, and resumes from them. Randomness depends only on random_seed and the iteration, and
+/// data layers seek to where the iteration puts them, so a resumed run repeats an uninterrupted one exactly.
+/// </summary>
+public sealed class CaffeSolver
+{
+    /// <summary>The seed used when the solver leaves random_seed at -1: runs are repeatable by default.</summary>
+    public const ulong DefaultSeed = 1701;
+
+    private readonly TextWriter log;
+    private readonly IProgress<SolverProgress>? progress;
+    private readonly LearningRateSchedule schedule;
+    private readonly Queue<float> recentLosses = new();
+    private readonly string? solverPath;
+
+    public CaffeSolver(SolverParameter definition, string? solverPath = null, TextWriter? log = null, IProgress<SolverProgress>? progress = null)
+    {
+        Definition = definition;
+        this.solverPath = solverPath;
+        this.log = log ?? TextWriter.Null;
+        this.progress = progress;
+        Seed = definition.RandomSeed >= 0 ? (ulong)definition.RandomSeed : DefaultSeed;
+        if (definition.SolverMode == SolverParameter.Types.SolverMode.Gpu)
+            Log("solver_mode is GPU; Backprop runs on the CPU.");
+        if (definition.SnapshotFormat == SolverParameter.Types.SnapshotFormat.Hdf5)
+            throw new CaffeNetException("Solver: snapshot_format HDF5 is not supported; use BINARYPROTO (the default).");
+        if (definition.IterSize < 1) throw new CaffeNetException($"Solver: iter_size must be at least 1, got {definition.IterSize}.");
+
+        var generator = new Generator(Seed);
+        var (trainDef, trainSource) = TrainNetDefinition();
+        var trainState = definition.TrainState?.Clone() ?? new NetState();
+        trainState.Phase = Phase.Train;
+        TrainNet = CaffeNet.Build(trainDef, trainState, generator, new NetContext(Phase.Train, Seed) { BaseDirectory = trainSource });
+        Log($"Created the TRAIN net '{TrainNet.Name}' from {trainSource}: {TrainNet.Layers.Count} layers, outputs {string.Join(", ", TrainNet.OutputNames)}.");
+
+        var tests = TestNetDefinitions();
+        if (tests.Count != definition.TestIter.Count)
+            throw new CaffeNetException($"Solver: {tests.Count} test nets but {definition.TestIter.Count} test_iter values; give one test_iter per test net.");
+        var testNets = new List<CaffeNet>();
+        for (int i = 0; i < tests.Count; i++)
+        {
+            var state = i < definition.TestState.Count ? definition.TestState[i].Clone() : new NetState();
+            state.Phase = Phase.Test;
+            var net = CaffeNet.Build(tests[i].Definition, state, generator, new NetContext(Phase.Test, Seed) { BaseDirectory = tests[i].Source });
+            net.ShareWeightsWith(TrainNet);
+            testNets.Add(net);
+            Log($"Created TEST net #{i} '{net.Name}': {net.Layers.Count} layers, outputs {string.Join(", ", net.OutputNames)}.");
+        }
+        TestNets = testNets;
+        Optimizer = SolverSetup.CreateOptimizer(definition, TrainNet.Parameters);
+        schedule = SolverSetup.CreateSchedule(definition);
+    }
+
+    public SolverParameter Definition { get; }
+    public CaffeNet TrainNet { get; }
+    public IReadOnlyList<CaffeNet> TestNets { get; }
+    public Optimizer Optimizer { get; }
+    public ulong Seed { get; }
+
+    /// <summary>Iterations completed.</summary>
+    public int Iteration { get; private set; }
+
+    /// <summary>The loss of every iteration run so far in this process (mean over iter_size), in order.</summary>
+    public List<float> Losses { get; } = [];
+
+    /// <summary>Test results of every test pass so far: iteration, net index, and output name/value pairs.</summary>
+    public List<(int Iteration, int Net, IReadOnlyList<(string Name, float Value)> Outputs)> TestResults { get; } = [];
+
+    /// <summary>Epochs completed at <paramref name="iteration"/>: iterations × batch × iter_size / training-set size.</summary>
+    public double EpochAt(int iteration)
+    {
+        var data = TrainNet.DataLayer;
+        return data is null || data.DatasetSize == 0 ? 0 : (double)iteration * data.BatchSize * Definition.IterSize / data.DatasetSize;
+    }
+
+    /// <summary>Runs until max_iter (or <paramref name="stopAt"/>), testing, logging and snapshotting as the solver says.</summary>
+    public void Solve(int? stopAt = null)
+    {
+        int stop = stopAt ?? Definition.MaxIter;
+        Log(Invariant($"Solving {TrainNet.Name} with {SolverSetup.SolverType(Definition)}, lr_policy {(Definition.HasLrPolicy ? Definition.LrPolicy : "fixed")}, seed {Seed}, {stop - Iteration} iterations from {Iteration}."));
+        var clock = Stopwatch.StartNew();
+        int lastDisplay = Iteration;
+        while (Iteration < stop)
+        {
+            if (Definition.TestInterval > 0 && Iteration % Definition.TestInterval == 0 && (Iteration > 0 || Definition.TestInitialization))
+                TestAll();
+            float loss = Step(out var outputs);
+            if (Definition.Display > 0 && (Iteration - 1) % Definition.Display == 0)
+            {
+                double seconds = clock.Elapsed.TotalSeconds;
+                int done = Iteration - lastDisplay;
+                string speed = done > 0 && seconds > 0 ? Invariant($", {done / seconds:F1} iter/s") : "";
+                Log(Invariant($"Iteration {Iteration - 1} (epoch {EpochAt(Iteration - 1):F2}{speed}), loss = {SmoothedLoss:G6}"));
+                for (int i = 0; i < outputs.Count; i++) Log("    " + FormatOutput("Train net output", i, outputs[i].Name, outputs[i].Value, outputs[i].LossWeight));
+                Log(Invariant($"Iteration {Iteration - 1}, lr = {schedule.At(Iteration - 1):G6}"));
+                clock.Restart();
+                lastDisplay = Iteration;
+            }
+            progress?.Report(new SolverProgress(Iteration, stop, SmoothedLoss));
+            if (Definition.Snapshot > 0 && Iteration % Definition.Snapshot == 0) Snapshot();
+            _ = loss;
+        }
+        if (Definition.SnapshotAfterTrain && (Definition.Snapshot == 0 || Iteration % Definition.Snapshot != 0)) Snapshot();
+        if (Definition.TestInterval > 0 && Iteration % Definition.TestInterval == 0) TestAll();
+        Log("Optimization Done.");
+    }
+
+    /// <summary>The loss averaged over the last average_loss iterations, as Caffe displays it.</summary>
+    public float SmoothedLoss => recentLosses.Count == 0 ? float.NaN : recentLosses.Average();
+
+    /// <summary>One iteration: iter_size forward/backward passes, clipping, then the update. Returns the mean loss.</summary>
+    public float Step(out IReadOnlyList<(string Name, float Value, float LossWeight)> outputs)
+    {
+        int iterSize = Definition.IterSize;
+        foreach (var p in TrainNet.Parameters) p.ZeroGrad();
+        double total = 0;
+        outputs = [];
+        var data = TrainNet.DataLayer;
+        for (int sub = 0; sub < iterSize; sub++)
+        {
+            data?.Seek(((long)Iteration * iterSize + sub) * data.BatchSize);
+            var context = new NetContext(Phase.Train, Seed) { Iteration = Iteration * iterSize + sub };
+            var result = TrainNet.Forward(context);
+            if (result.Loss is null) throw new CaffeNetException($"The TRAIN net '{TrainNet.Name}' has no loss to minimize (no loss layer or loss_weight).");
+            float loss = result.Loss.Item();
+            if (!float.IsFinite(loss))
+                throw new CaffeNetException(Invariant($"The loss became {loss} at iteration {Iteration} (epoch {EpochAt(Iteration):F2}); lower base_lr or check the data. Snapshots written so far are intact."));
+            result.Loss.Backward();
+            total += loss;
+            outputs = result.Outputs.Select(o => (o.Name, Mean(o.Value), o.LossWeight)).ToList();
+        }
+        if (Definition.ClipGradients >= 0) GradientClipping.ClipByGlobalNorm(TrainNet.Parameters, Definition.ClipGradients);
+        if (iterSize > 1)
+            foreach (var p in TrainNet.Parameters)
+                if (p.Grad is not null) System.Numerics.Tensors.TensorPrimitives.Multiply(p.Grad.AsSpan(), 1f / iterSize, p.Grad.AsSpan());
+        schedule.Apply(Optimizer, Iteration);
+        Optimizer.Step();
+        float mean = (float)(total / iterSize);
+        Losses.Add(mean);
+        recentLosses.Enqueue(mean);
+        while (recentLosses.Count > Math.Max(1, Definition.AverageLoss)) recentLosses.Dequeue();
+        Iteration++;
+        return mean;
+    }
+
+    /// <summary>Runs every test net for its test_iter batches, from the start of its data, and logs the mean outputs.</summary>
+    public void TestAll()
+    {
+        for (int n = 0; n < TestNets.Count; n++)
+        {
+            Log(Invariant($"Iteration {Iteration} (epoch {EpochAt(Iteration):F2}), Testing net (#{n})"));
+            var net = TestNets[n];
+            int iterations = Definition.TestIter[n];
+            var sums = new Dictionary<string, double>();
+            var weights = new Dictionary<string, float>();
+            using (Autograd.Autograd.NoGrad())
+            {
+                for (int i = 0; i < iterations; i++)
+                {
+                    net.DataLayer?.Seek((long)i * net.DataLayer.BatchSize);
+                    var result = net.Forward(new NetContext(Phase.Test, Seed) { Iteration = i });
+                    foreach (var o in result.Outputs)
+                    {
+                        sums[o.Name] = sums.GetValueOrDefault(o.Name) + Mean(o.Value);
+                        weights[o.Name] = o.LossWeight;
+                    }
+                }
+            }
+            var means = net.OutputNames.Where(sums.ContainsKey).Select(name => (name, (float)(sums[name] / iterations))).ToList();
+            for (int i = 0; i < means.Count; i++) Log("    " + FormatOutput("Test net output", i, means[i].name, means[i].Item2, weights[means[i].name]));
+            TestResults.Add((Iteration, n, means));
+        }
+    }
+
+    private static float Mean(Tensor t) => t.Length == 1 ? t.AsSpan()[0] : t.Detach().Mean().Item();
+
+    private static string FormatOutput(string what, int index, string name, float value, float weight) =>
+        weight == 0 ? Invariant($"{what} #{index}: {name} = {value:G6}")
+                    : Invariant($"{what} #{index}: {name} = {value:G6} (* {weight:G6} = {value * weight:G6} loss)");
+
+    /// <summary>Writes <c>{prefix}_iter_{N}.caffemodel</c> and <c>.solverstate</c> (each to a temporary file, then renamed). Returns both paths.</summary>
+    public (string Model, string State) Snapshot()
+    {
+        string prefix = Definition.HasSnapshotPrefix ? Definition.SnapshotPrefix
+            : solverPath is not null ? Path.ChangeExtension(solverPath, null) : "backprop";
+        string model = $"{prefix}_iter_{Iteration.ToString(CultureInfo.InvariantCulture)}.caffemodel";
+        string state = Path.ChangeExtension(model, ".solverstate");
+        var dir = Path.GetDirectoryName(Path.GetFullPath(model));
+        if (dir is not null) Directory.CreateDirectory(dir);
+        Log($"Snapshotting to binary proto file {model}");
+        Snapshots.WriteModel(model, TrainNet.ToProto(TrainNetDefinition().Definition));
+        Log($"Snapshotting solver state to binary proto file {state}");
+        Snapshots.WriteState(state, this, model);
+        return (model, state);
+    }
+
+    /// <summary>Resumes from a .solverstate (and the .caffemodel it names): iteration, weights and optimizer history.</summary>
+    public void Restore(string statePath)
+    {
+        var state = Snapshots.ReadState(statePath);
+        string model = PathResolver.Resolve(state.LearnedNet, statePath);
+        if (!File.Exists(model) && File.Exists(Path.Combine(Path.GetDirectoryName(statePath) ?? ".", Path.GetFileName(state.LearnedNet))))
+            model = Path.Combine(Path.GetDirectoryName(statePath) ?? ".", Path.GetFileName(state.LearnedNet));
+        LoadWeights(model);
+        Snapshots.RestoreHistory(state, this, statePath);
+        Iteration = state.Iter;
+        Log($"Restored iteration {Iteration} from {statePath} (weights from {model}).");
+    }
+
+    /// <summary>Copies weights from a .caffemodel into the layers of the same names (fine-tuning).</summary>
+    public void LoadWeights(string caffemodelPath)
+    {
+        var trained = Snapshots.ReadModel(caffemodelPath);
+        int n = TrainNet.CopyTrainedLayersFrom(trained, caffemodelPath);
+        Log($"Copied weights of {n} layers from {caffemodelPath}.");
+    }
+
+    internal (NetParameter Definition, string Source) TrainNetDefinition()
+    {
+        var p = Definition;
+        int given = (p.HasNet ? 1 : 0) + (p.NetParam is not null ? 1 : 0) + (p.HasTrainNet ? 1 : 0) + (p.TrainNetParam is not null ? 1 : 0);
+        if (given != 1) throw new CaffeNetException($"Solver: give exactly one of net, net_param, train_net, train_net_param (found {given}).");
+        if (p.TrainNetParam is not null) return (p.TrainNetParam, "train_net_param");
+        if (p.NetParam is not null) return (p.NetParam, "net_param");
+        return LoadNet(p.HasNet ? p.Net : p.TrainNet);
+    }
+
+    private List<(NetParameter Definition, string Source)> TestNetDefinitions()
+    {
+        var p = Definition;
+        var list = new List<(NetParameter, string)>();
+        list.AddRange(p.TestNetParam.Select(n => (n, "test_net_param")));
+        list.AddRange(p.TestNet.Select(LoadNet));
+        if (list.Count == 0 && (p.HasNet || p.NetParam is not null))
+        {
+            // A single net file serves the TEST phase too: one test net per test_iter.
+            var shared = p.NetParam is not null ? (p.NetParam, "net_param") : LoadNet(p.Net);
+            for (int i = 0; i < p.TestIter.Count; i++) list.Add(shared);
+        }
+        return list;
+    }
+
+    private (NetParameter, string) LoadNet(string path)
+    {
+        string resolved = PathResolver.Resolve(path, solverPath);
+        if (!File.Exists(resolved))
+            throw new CaffeNetException($"Solver{(solverPath is null ? "" : " " + solverPath)}: net file '{path}' was not found (looked in the working directory and beside the solver).");
+        return (TextFormat.Prototxt.ParseFile<NetParameter>(resolved), resolved);
+    }
+
+    private void Log(string line) => log.WriteLine(line);
+}
