@@ -1,0 +1,71 @@
+using Backprop.Caffe.Proto;
+
+namespace Backprop.Caffe.Layers;
+
+/// <summary>All Datum records of a database in memory: raw bytes (or floats) and labels, one shape for all.</summary>
+internal sealed class DatumRecords
+{
+    private byte[] bytes = [];
+    private float[]? floats;
+    private float[] labels = [];
+
+    public int Count { get; private set; }
+    public int Channels { get; private set; }
+    public int Height { get; private set; }
+    public int Width { get; private set; }
+
+    private int Size => Channels * Height * Width;
+
+    /// <summary>Copies record <paramref name="index"/>'s values into <paramref name="destination"/> (C·H·W) and returns its label.</summary>
+    public float Read(int index, Span<float> destination)
+    {
+        if (floats is not null) floats.AsSpan(index * Size, Size).CopyTo(destination);
+        else
+        {
+            var src = bytes.AsSpan(index * Size, Size);
+            for (int i = 0; i < src.Length; i++) destination[i] = src[i];
+        }
+        return labels[index];
+    }
+
+    public static DatumRecords Load(string source, string where)
+    {
+        using var reader = new Lmdb.LmdbDatumReader(source);
+        return FromDatums(reader.Records().Select(r => r.Datum).ToList(), $"{where}: {source}");
+    }
+
+    public static DatumRecords FromDatums(IReadOnlyList<Datum> datums, string where)
+    {
+        var r = new DatumRecords { Count = datums.Count };
+        if (datums.Count == 0) return r;
+        var first = datums[0];
+        r.Channels = first.Channels;
+        r.Height = first.Height;
+        r.Width = first.Width;
+        if (r.Channels < 1 || r.Height < 1 || r.Width < 1)
+            throw new CaffeNetException($"{where}: record 0 has shape {first.Channels}x{first.Height}x{first.Width}.");
+        bool useFloats = first.Data.Length == 0;
+        if (useFloats) r.floats = new float[(long)r.Size * datums.Count];
+        else r.bytes = new byte[(long)r.Size * datums.Count];
+        r.labels = new float[datums.Count];
+        for (int i = 0; i < datums.Count; i++)
+        {
+            var d = datums[i];
+            if (d.Encoded) throw new CaffeNetException($"{where}: record {i} is an encoded image; Backprop reads raw Datum records (convert with encoded: false).");
+            if (d.Channels != r.Channels || d.Height != r.Height || d.Width != r.Width)
+                throw new CaffeNetException($"{where}: record {i} has shape {d.Channels}x{d.Height}x{d.Width}, but record 0 has {r.Channels}x{r.Height}x{r.Width}.");
+            if (useFloats)
+            {
+                if (d.FloatData.Count != r.Size) throw new CaffeNetException($"{where}: record {i} has {d.FloatData.Count} float values for {r.Size} pixels.");
+                d.FloatData.CopyTo(r.floats!, i * r.Size);
+            }
+            else
+            {
+                if (d.Data.Length != r.Size) throw new CaffeNetException($"{where}: record {i} has {d.Data.Length} bytes for {r.Size} pixels.");
+                d.Data.Span.CopyTo(r.bytes.AsSpan(i * r.Size));
+            }
+            r.labels[i] = d.Label;
+        }
+        return r;
+    }
+}

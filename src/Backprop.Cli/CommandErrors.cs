@@ -1,0 +1,23 @@
+using Backprop.Caffe;
+using Backprop.Caffe.TextFormat;
+
+namespace Backprop.Cli;
+
+/// <summary>Turns a user's mistake into one clear line on stderr and exit code 1, instead of a stack trace.</summary>
+internal static class CommandErrors
+{
+    public static int Run(Func<int> command)
+    {
+        try
+        {
+            return command();
+        }
+        catch (Exception e) when (e is CaffeNetException or PrototxtException or FileNotFoundException or DirectoryNotFoundException
+                                   or InvalidDataException or ArgumentException or IOException or Backprop.Data.DatasetUnavailableException)
+        {
+            Console.Out.Flush();
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+}

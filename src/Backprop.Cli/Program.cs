@@ -1,0 +1,12 @@
+using System.CommandLine;
+using Backprop.Cli;
+
+// The backprop command: Caffe's caffe tool (train, test, time) plus dataset conversion.
+var root = new RootCommand("Backprop: train, test and time Caffe nets on the CPU, in .NET.")
+{
+    TrainCommand.Create(),
+    TestCommand.Create(),
+    TimeCommand.Create(),
+    ConvertMnistCommand.Create(),
+};
+return root.Parse(args).Invoke();

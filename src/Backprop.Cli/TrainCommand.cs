@@ -1,0 +1,45 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Backprop.Caffe;
+using Backprop.Caffe.Proto;
+using Backprop.Caffe.TextFormat;
+
+namespace Backprop.Cli;
+
+/// <summary><c>backprop train --solver S [--snapshot F | --weights W]</c>, as <c>caffe train</c>.</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var solver = new Option<FileInfo>("--solver") { Description = "The solver prototxt.", Required = true };
+        var snapshot = new Option<FileInfo?>("--snapshot") { Description = "Resume from this .solverstate." };
+        var weights = new Option<FileInfo?>("--weights") { Description = "Start from these .caffemodel weights (fine-tuning)." };
+        var command = new Command("train", "Train a net with a Caffe solver.") { solver, snapshot, weights };
+        command.SetAction(result => CommandErrors.Run(() =>
+            Train(result.GetValue(solver)!, result.GetValue(snapshot), result.GetValue(weights))));
+        return command;
+    }
+
+    private static int Train(FileInfo solverFile, FileInfo? snapshot, FileInfo? weights)
+    {
+        if (snapshot is not null && weights is not null)
+            throw new ArgumentException("Give either --snapshot (resume) or --weights (fine-tune), not both.");
+        var definition = Prototxt.ParseFile<SolverParameter>(solverFile.FullName);
+        var clock = Stopwatch.StartNew();
+        CaffeSolver? trained = null;
+        ConsoleProgress.Run("training", 0, definition.MaxIter, (progress, log) =>
+        {
+            var solver = new CaffeSolver(definition, solverFile.FullName, log, progress);
+            if (snapshot is not null) solver.Restore(snapshot.FullName);
+            if (weights is not null) solver.LoadWeights(weights.FullName);
+            solver.Solve();
+            trained = solver;
+        });
+        Console.WriteLine($"Trained {trained!.Iteration} iterations ({trained.EpochAt(trained.Iteration):F2} epochs) in {clock.Elapsed.TotalSeconds:F1} s.");
+        var last = trained.TestResults.LastOrDefault();
+        if (last.Outputs is not null)
+            foreach (var (name, value) in last.Outputs)
+                Console.WriteLine($"Final test {name}: {value:F4}");
+        return 0;
+    }
+}
