@@ -10,14 +10,19 @@ namespace Backprop.Caffe.TextFormat;
 /// </summary>
 /// <remarks>
 /// Structure handled here: <c>name: value</c>; blocks <c>name { ... }</c>, <c>name: { ... }</c> and
-/// <c>name &lt; ... &gt;</c>; repeated fields by repetition or as a list <c>name: [a, b]</c>; an
+/// <c>name &lt; ... &gt;</c>; repeated fields by repetition or as a list <c>name: [a, b]</c> (for
+/// messages also <c>name [{...}, {...}]</c>); an
 /// optional <c>;</c> or <c>,</c> after any field. As in Caffe (protobuf's TextFormat::Parse), an
 /// unknown field, a non-repeated field given twice, or a missing required field is an error.
 /// Scalar values are read by <see cref="PrototxtScalars"/>.
 /// </remarks>
 internal sealed class PrototxtReader
 {
+    /// <summary>Deepest nesting of blocks accepted; protobuf's own parsers stop at the same depth.</summary>
+    public const int MaxDepth = 100;
+
     private readonly PrototxtTokenizer _tokens;
+    private int _depth;
 
     /// <summary>Prepares to read <paramref name="text"/>; <paramref name="fileName"/> is used in error messages.</summary>
     public PrototxtReader(string text, string fileName)
@@ -77,10 +82,14 @@ internal sealed class PrototxtReader
 
     private void ReadField(IMessage message, FieldDescriptor field, Token name)
     {
+        if (field.IsMap)
+        {
+            throw _tokens.Error(name, $"field '{field.Name}' is a map, which this reader does not support");
+        }
         if (field.FieldType is FieldType.Message or FieldType.Group)
         {
-            bool colon = TryConsume(":");
-            if (colon && _tokens.Current.IsSymbol("[") && field.IsRepeated)
+            TryConsume(":"); // optional before a block, as in protobuf
+            if (_tokens.Current.IsSymbol("[") && field.IsRepeated)
             {
                 ReadList(field, name, () => ReadMessage(field, _tokens.Current), message);
                 return;
@@ -138,9 +147,15 @@ internal sealed class PrototxtReader
             throw _tokens.Error(open,
                 $"expected '{{' to open field '{field.Name}' ({field.MessageType.FullName}), found {open.Describe()}");
         }
+        if (_depth == MaxDepth)
+        {
+            throw _tokens.Error(open, $"blocks are nested more than {MaxDepth} deep");
+        }
         _tokens.Next();
         var child = (IMessage)Activator.CreateInstance(field.MessageType.ClrType)!;
+        _depth++;
         ReadFields(child, closer, name with { Text = field.Name });
+        _depth--;
         return child;
     }
 
@@ -151,7 +166,8 @@ internal sealed class PrototxtReader
             ((IList)field.Accessor.GetValue(message)).Add(value);
             return;
         }
-        if (field.Accessor.HasValue(message))
+        // Fields without presence (proto3 scalars) cannot tell "set twice" from "set to the default".
+        if (field.HasPresence && field.Accessor.HasValue(message))
         {
             throw _tokens.Error(name, $"field '{field.Name}' is given more than once, but it is not repeated");
         }

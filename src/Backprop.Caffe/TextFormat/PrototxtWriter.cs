@@ -25,6 +25,7 @@ internal static class PrototxtWriter
     {
         foreach (FieldDescriptor field in message.Descriptor.Fields.InFieldNumberOrder())
         {
+            if (field.IsMap) throw new NotSupportedException($"field '{field.Name}' is a map, which this writer does not support");
             object? value = field.Accessor.GetValue(message);
             if (field.IsRepeated)
             {
