@@ -27,7 +27,7 @@ internal static class ConvertMnistCommand
         foreach (var (split, name) in new[] { (MnistSplit.Train, "mnist_train_lmdb"), (MnistSplit.Test, "mnist_test_lmdb") })
         {
             string target = Path.Combine(output.FullName, name);
-            if (!force && File.Exists(Path.Combine(target, CaffeLmdb.DataFile)))
+            if (!force && File.Exists(Path.Combine(target, "data.mdb")))
             {
                 Console.WriteLine($"{target} exists; keeping it (--force rewrites it).");
                 continue;

@@ -96,7 +96,11 @@ public sealed class CaffeSolver
         while (Iteration < stop)
         {
             if (Definition.TestInterval > 0 && Iteration % Definition.TestInterval == 0 && (Iteration > 0 || Definition.TestInitialization))
+            {
                 TestAll();
+                clock.Restart();   // the speed shown is training speed, without test passes
+                lastDisplay = Iteration;
+            }
             float loss = Step(out var outputs);
             if (Definition.Display > 0 && (Iteration - 1) % Definition.Display == 0)
             {
