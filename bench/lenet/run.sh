@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Side by side on this machine: Caffe's LeNet MNIST example trained by Backprop (`backprop train` on the
+# example's own prototxt files) and by the same training written out in PyTorch (pytorch_lenet.py).
+# Test passes are left out of both training times; each side is then scored on the 10,000 test images.
+#   bash bench/lenet/run.sh [--iterations N] [--threads T]   (T: threads for both; default 2)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+ITERATIONS=10000
+THREADS=2
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --iterations) ITERATIONS=$2; shift 2 ;;
+    --threads) THREADS=$2; shift 2 ;;
+    *) echo "usage: $0 [--iterations N] [--threads T]" >&2; exit 2 ;;
+  esac
+done
+
+need_apt() {  # need_apt CHECK PACKAGE...: installs the packages when CHECK fails (as root), else says how
+  if ! eval "$1" >/dev/null 2>&1; then
+    shift
+    if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+    else echo "Install first: sudo apt-get install $*" >&2; exit 1; fi
+  fi
+}
+need_apt "ldconfig -p | grep -q liblmdb.so.0" liblmdb0
+PYTHON=${PYTHON:-/usr/bin/python3}  # Debian's python3, which python3-torch installs into
+need_apt "$PYTHON -c 'import torch, numpy'" python3-torch python3-numpy
+# Debian's torch calls the system BLAS (libblas.so.3) for its matrix products (the fully connected layers):
+# make that OpenBLAS rather than the slow reference BLAS.
+need_apt "readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 | grep -q openblas" libopenblas0-pthread
+
+dotnet build src/Backprop.Cli -c Release -v quiet -nologo
+backprop() { dotnet "$ROOT/src/Backprop.Cli/bin/Release/net10.0/Backprop.Cli.dll" "$@"; }
+backprop convert-mnist --output examples/mnist  # fetches MNIST into the cache and writes the LMDBs when absent
+
+# Other work on the machine skews both sides, PyTorch's OpenMP threads worst (a 2-thread run can be several
+# times slower than a 1-thread one under load): the load average goes in the summary.
+load_before=$(cut -d' ' -f1 /proc/loadavg)
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+# The example's solver with no test passes, no snapshot midway (one at the end), and absolute paths.
+sed -e "s|^net:.*|net: \"$ROOT/examples/mnist/lenet_train_test.prototxt\"|" \
+    -e "s|^test_interval:.*|test_interval: 0|" \
+    -e "s|^max_iter:.*|max_iter: $ITERATIONS|" \
+    -e "s|^snapshot:.*|snapshot: 0|" \
+    -e "s|^snapshot_prefix:.*|snapshot_prefix: \"$WORK/lenet\"|" \
+    examples/mnist/lenet_solver.prototxt > "$WORK/solver.prototxt"
+
+echo "== Backprop: $ITERATIONS iterations, $THREADS threads"
+start=$(date +%s.%N)
+BACKPROP_NUM_THREADS=$THREADS backprop train --solver "$WORK/solver.prototxt" > "$WORK/backprop_train.log" 2>&1 || { cat "$WORK/backprop_train.log"; exit 1; }
+end=$(date +%s.%N)
+grep -E '^Trained ' "$WORK/backprop_train.log"
+bp_wall=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
+bp_train=$(sed -nE 's/^Trained .* in ([0-9.]+) s\./\1/p' "$WORK/backprop_train.log")
+backprop test --model "$ROOT/examples/mnist/lenet_train_test.prototxt" \
+  --weights "$WORK/lenet_iter_$ITERATIONS.caffemodel" --iterations 100 > "$WORK/backprop_test.log"
+bp_acc=$(sed -nE 's/^accuracy = ([0-9.eE+-]+).*/\1/p' "$WORK/backprop_test.log")
+echo "backprop train_seconds=$bp_train wall_seconds=$bp_wall test_accuracy=$bp_acc"
+
+echo "== PyTorch $($PYTHON -c 'import torch; print(torch.__version__)'): $ITERATIONS iterations, $THREADS threads, BLAS $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3)"
+OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+  "$PYTHON" bench/lenet/pytorch_lenet.py --iterations "$ITERATIONS" --threads "$THREADS" | tee "$WORK/pytorch.log"
+pt_train=$(sed -nE 's/^pytorch train_seconds=([0-9.]+).*/\1/p' "$WORK/pytorch.log")
+pt_wall=$(sed -nE 's/^pytorch .*wall_seconds=([0-9.]+).*/\1/p' "$WORK/pytorch.log")
+pt_acc=$(sed -nE 's/^pytorch .*test_accuracy=([0-9.]+).*/\1/p' "$WORK/pytorch.log")
+
+echo
+echo "LeNet on MNIST, $ITERATIONS iterations of batch 64, $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
+echo "train s: training only, no test passes (Backprop: its own 'Trained ... in X s', which includes building the net"
+echo "and the final snapshot; PyTorch: the iterations). wall s: from process start to the end of training (Backprop:"
+echo "the train command, .NET startup and JIT included; PyTorch: imports, reading the IDX files, init, training)."
+printf '%-10s %10s %10s %10s\n' framework "train s" "wall s" accuracy
+printf '%-10s %10.2f %10.2f %10.4f\n' Backprop "$bp_train" "$bp_wall" "$bp_acc"
+printf '%-10s %10.2f %10.2f %10.4f\n' PyTorch "$pt_train" "$pt_wall" "$pt_acc"
+awk -v bt="$bp_train" -v pt="$pt_train" -v bw="$bp_wall" -v pw="$pt_wall" \
+  'BEGIN { printf "%-10s %10.2f %10.2f\n", "ratio B/P", bt / pt, bw / pw }'
+echo "load average (1 min) before the runs: $load_before, after: $(cut -d' ' -f1 /proc/loadavg)"
+awk -v l="$load_before" 'BEGIN { if (l >= 0.5) print "WARNING: the machine was busy; these times are not a benchmark." }'
