@@ -56,7 +56,7 @@ public sealed class CaffeNet
     }
 
     /// <summary>The data layer that feeds this net, if any (for batch size and epochs).</summary>
-    public DataLayer? DataLayer => layers.OfType<DataLayer>().FirstOrDefault();
+    public IDataSourceLayer? DataLayer => layers.OfType<IDataSourceLayer>().FirstOrDefault();
 
     /// <summary>Builds the net for <paramref name="state"/>; fillers draw from <paramref name="filler"/>.</summary>
     public static CaffeNet Build(NetParameter definition, NetState state, Generator filler, NetContext context)

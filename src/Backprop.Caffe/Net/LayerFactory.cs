@@ -9,6 +9,7 @@ public static class LayerFactory
     private static readonly Dictionary<string, Func<LayerParameter, CaffeLayer>> Types = new()
     {
         ["Data"] = p => new DataLayer(p),
+        ["ImageData"] = p => new ImageDataLayer(p),
         ["Input"] = p => new InputLayer(p),
         ["DummyData"] = p => new DummyDataLayer(p),
         ["Convolution"] = p => new ConvolutionLayer(p),

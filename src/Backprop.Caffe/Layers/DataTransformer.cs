@@ -1,0 +1,85 @@
+using Backprop.Caffe.Proto;
+
+namespace Backprop.Caffe.Layers;
+
+/// <summary>
+/// Caffe's DataTransformer, shared by the data layers: out = (pixel − mean[c]) · scale, over a crop_size ×
+/// crop_size window (at random in TRAIN, centred in TEST) that mirror flips left-right at random in TRAIN.
+/// Settings come from transform_param, else from the deprecated copies in the layer's own parameter.
+/// </summary>
+public sealed class DataTransformer
+{
+    private readonly string where;
+    private readonly IReadOnlyList<float> meanValues;
+    private float[] mean = [];
+    private int channels, height, width;
+
+    /// <param name="transform">The layer's transform_param, or null.</param>
+    /// <param name="where">The layer, for messages: <c>Layer 'data' (type Data)</c>.</param>
+    /// <param name="scale">The layer parameter's own (deprecated) scale, used when transform_param has none.</param>
+    /// <param name="cropSize">The layer parameter's own crop_size, likewise.</param>
+    /// <param name="mirror">The layer parameter's own mirror, likewise.</param>
+    /// <param name="meanFile">Whether the layer parameter names a mean_file (not supported).</param>
+    public DataTransformer(TransformationParameter? transform, string where, float scale = 1, uint cropSize = 0, bool mirror = false, bool meanFile = false)
+    {
+        this.where = where;
+        var t = transform ?? new TransformationParameter();
+        if (t.HasMeanFile || meanFile) throw Error("mean_file is not supported; use mean_value.");
+        Scale = t.HasScale ? t.Scale : scale;
+        CropSize = (int)(t.HasCropSize ? t.CropSize : cropSize);
+        Mirror = t.HasMirror ? t.Mirror : mirror;
+        meanValues = [.. t.MeanValue];
+    }
+
+    public float Scale { get; }
+
+    /// <summary>Side of the square crop; 0 for none.</summary>
+    public int CropSize { get; }
+
+    public bool Mirror { get; }
+
+    /// <summary>Fixes the input image size and checks mean_value and crop_size against it.</summary>
+    public void Setup(int channels, int height, int width)
+    {
+        if (meanValues.Count != 0 && meanValues.Count != 1 && meanValues.Count != channels)
+            throw Error($"mean_value needs 1 or {channels} values, got {meanValues.Count}.");
+        mean = meanValues.Count == 0 ? new float[channels] : Enumerable.Range(0, channels).Select(i => meanValues[meanValues.Count == 1 ? 0 : i]).ToArray();
+        if (CropSize > Math.Min(height, width))
+            throw Error($"crop_size {CropSize} is larger than the {height}x{width} images.");
+        (this.channels, this.height, this.width) = (channels, height, width);
+    }
+
+    /// <summary>Channels, height and width of a transformed image (after <see cref="Setup"/>).</summary>
+    public (int Channels, int Height, int Width) OutputSize =>
+        (channels, CropSize > 0 ? CropSize : height, CropSize > 0 ? CropSize : width);
+
+    /// <summary>
+    /// Transforms one image. Random draws, in order: crop top, crop left (TRAIN with crop_size), then the
+    /// mirror coin (TRAIN with mirror).
+    /// </summary>
+    /// <param name="pixels">The image: (C, H, W) as given to <see cref="Setup"/>.</param>
+    /// <param name="destination">The transformed image: (C, OH, OW) as <see cref="OutputSize"/> says.</param>
+    public void Transform(ReadOnlySpan<float> pixels, Span<float> destination, Generator random, bool training)
+    {
+        int c = channels, h = height, w = width;
+        var (_, oh, ow) = OutputSize;
+        if (pixels.Length != c * h * w) throw new ArgumentException($"{pixels.Length} pixel values are not a {c}x{h}x{w} image.", nameof(pixels));
+        if (destination.Length != c * oh * ow) throw new ArgumentException($"destination holds {destination.Length} values, not {c}x{oh}x{ow}.", nameof(destination));
+        int top = 0, left = 0;
+        if (CropSize > 0)
+        {
+            top = training ? random.NextInt(h - CropSize + 1) : (h - CropSize) / 2;
+            left = training ? random.NextInt(w - CropSize + 1) : (w - CropSize) / 2;
+        }
+        bool flip = Mirror && training && random.NextInt(2) == 1;
+        for (int ch = 0; ch < c; ch++)
+            for (int y = 0; y < oh; y++)
+                for (int x = 0; x < ow; x++)
+                {
+                    int sx = flip ? left + ow - 1 - x : left + x;
+                    destination[(ch * oh + y) * ow + x] = (pixels[(ch * h + top + y) * w + sx] - mean[ch]) * Scale;
+                }
+    }
+
+    private CaffeNetException Error(string message) => new($"{where}: {message}");
+}

@@ -1,0 +1,85 @@
+using System.Runtime.InteropServices;
+using SkiaSharp;
+
+namespace Backprop.Vision;
+
+/// <summary>
+/// Reads PNG, JPEG (and the other formats SkiaSharp decodes: BMP, GIF, WebP, ICO) into an <see cref="Image"/>
+/// as Caffe reads them through OpenCV's <c>imread</c>: 8-bit values 0..255, colour as 3 channels in BGR order,
+/// alpha dropped (not blended), no colour-profile conversion.
+/// </summary>
+public static class ImageFile
+{
+    /// <summary>Largest image decoded, in pixels (2^27, about 134 megapixels): a header claiming more is refused rather than allocated.</summary>
+    public const long MaxPixels = 1L << 27;
+
+    /// <summary>
+    /// Decodes the image at <paramref name="path"/>. With <paramref name="color"/>, 3 channels B, G, R; without,
+    /// 1 channel of luma computed as OpenCV's <c>cvtColor(RGB2GRAY)</c> does: round(0.299 R + 0.587 G + 0.114 B)
+    /// in its 14-bit fixed point, so a gray pixel keeps its value exactly.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">The file is empty, unreadable, corrupt, truncated, not an image, or too large.</exception>
+    public static Image Load(string path, bool color = true)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"Image file {path} does not exist.", path);
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidDataException($"Image file {path} cannot be read: {e.Message}", e);
+        }
+        if (bytes.Length == 0) throw new InvalidDataException($"Image file {path} is empty.");
+        return Decode(bytes, path, color);
+    }
+
+    /// <summary>Decodes an encoded image held in memory; <paramref name="name"/> names it in errors.</summary>
+    public static Image Decode(byte[] encoded, string name, bool color = true)
+    {
+        ArgumentNullException.ThrowIfNull(encoded);
+        using var data = SKData.CreateCopy(encoded);
+        using var codec = SKCodec.Create(data);
+        if (codec is null) throw new InvalidDataException($"Image file {name} is not an image SkiaSharp can decode (PNG, JPEG, BMP, GIF, WebP, ICO) or its header is corrupt.");
+        int w = codec.Info.Width, h = codec.Info.Height;
+        if (w <= 0 || h <= 0) throw new InvalidDataException($"Image file {name} has an empty size {w}x{h}.");
+        if ((long)w * h > MaxPixels) throw new InvalidDataException($"Image file {name} claims {w}x{h} pixels, more than the {MaxPixels} Backprop decodes.");
+
+        // Unpremultiplied RGBA with no colour space: raw 8-bit values, as OpenCV gives them.
+        var info = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var rgba = new byte[checked(w * h * 4)];
+        SKCodecResult result;
+        var handle = GCHandle.Alloc(rgba, GCHandleType.Pinned);
+        try { result = codec.GetPixels(info, handle.AddrOfPinnedObject()); }
+        finally { handle.Free(); }
+        if (result != SKCodecResult.Success)
+            throw new InvalidDataException($"Image file {name} ({codec.EncodedFormat}, {w}x{h}) could not be decoded: {Describe(result)}.");
+
+        int plane = w * h;
+        if (color)
+        {
+            var bgr = new float[3 * plane];
+            for (int i = 0; i < plane; i++)
+            {
+                bgr[i] = rgba[4 * i + 2];
+                bgr[plane + i] = rgba[4 * i + 1];
+                bgr[2 * plane + i] = rgba[4 * i];
+            }
+            return new Image(3, h, w, bgr);
+        }
+        var gray = new float[plane];
+        for (int i = 0; i < plane; i++) gray[i] = Luma(rgba[4 * i], rgba[4 * i + 1], rgba[4 * i + 2]);
+        return new Image(1, h, w, gray);
+    }
+
+    /// <summary>OpenCV's RGB-to-gray for 8-bit images: (4899 R + 9617 G + 1868 B + 2^13) >> 14, i.e. 0.299 R + 0.587 G + 0.114 B rounded.</summary>
+    public static int Luma(int r, int g, int b) => (r * 4899 + g * 9617 + b * 1868 + (1 << 13)) >> 14;
+
+    private static string Describe(SKCodecResult result) => result switch
+    {
+        SKCodecResult.IncompleteInput or SKCodecResult.ErrorInInput => "the data is truncated or corrupt",
+        SKCodecResult.InvalidInput => "the data is corrupt",
+        SKCodecResult.Unimplemented => "this variant of the format is not supported",
+        _ => result.ToString(),
+    };
+}
