@@ -110,15 +110,16 @@ public sealed class TrainingCurves
         if (Title.Length > 0) plot.Title(Title);
         plot.XLabel(axis == CurveAxis.Epoch ? "epoch" : "iteration");
         plot.YLabel("loss");
-        bool right = false;
+        var rightNames = new List<string>();
         AddSeries(plot, "train loss", loss, axis, onRight: false);
         foreach (var name in metricOrder)
         {
             bool isLoss = name.Contains("loss", StringComparison.OrdinalIgnoreCase);
             AddSeries(plot, name.Replace('_', ' '), metrics[name], axis, onRight: !isLoss);
-            right |= !isLoss;
+            if (!isLoss) rightNames.Add(name);
         }
-        if (right) plot.Axes.Right.Label.Text = "accuracy / metric";
+        if (rightNames.Count > 0)
+            plot.Axes.Right.Label.Text = rightNames.All(n => n.Contains("acc", StringComparison.OrdinalIgnoreCase)) ? "accuracy" : "metric";
         plot.ShowLegend(ScottPlot.Alignment.UpperCenter);
         return plot.GetImageBytes(width, height, ScottPlot.ImageFormat.Png);
     }
