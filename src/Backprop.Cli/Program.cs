@@ -8,5 +8,9 @@ var root = new RootCommand("Backprop: train, test and time Caffe nets on the CPU
     TestCommand.Create(),
     TimeCommand.Create(),
     ConvertMnistCommand.Create(),
+    FiltersCommand.Create(),
+    FeaturesCommand.Create(),
+    GraphCommand.Create(),
+    SummaryCommand.Create(),
 };
 return root.Parse(args).Invoke();

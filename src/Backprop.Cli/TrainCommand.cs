@@ -40,6 +40,7 @@ internal static class TrainCommand
         if (last.Outputs is not null)
             foreach (var (name, value) in last.Outputs)
                 Console.WriteLine($"Final test {name}: {value:F4}");
+        TrainingLog.Write(trained, solverFile.FullName);
         return 0;
     }
 }

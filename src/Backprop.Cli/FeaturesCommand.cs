@@ -1,0 +1,57 @@
+using System.CommandLine;
+using Backprop.Caffe.Proto;
+using Backprop.Viz;
+
+namespace Backprop.Cli;
+
+/// <summary><c>backprop features --model M --weights W --image img.png --layer conv1 --output f.png</c>: the feature maps one image gives at a layer.</summary>
+public static class FeaturesCommand
+{
+    internal static Command Create()
+    {
+        var model = new Option<FileInfo>("--model") { Description = "The net prototxt.", Required = true };
+        var weights = new Option<FileInfo>("--weights") { Description = "The trained .caffemodel.", Required = true };
+        var image = new Option<FileInfo>("--image") { Description = "The input image (PNG, JPEG, ...).", Required = true };
+        var layer = new Option<string>("--layer") { Description = "The layer whose output to draw.", Required = true };
+        var output = new Option<FileInfo>("--output") { Description = "The PNG to write.", Required = true };
+        var scale = new Option<int>("--scale") { Description = "Pixels per value (nearest-neighbour upscaling).", DefaultValueFactory = _ => 4 };
+        var shared = new Option<bool>("--shared-range") { Description = "One gray scale for all maps instead of one per map." };
+        var inputShape = VizArguments.InputShape();
+        inputShape.Description = "The net's input C,H,W (or N,C,H,W; N is ignored) when its data layer cannot be read to tell.";
+        var command = new Command("features", "Write a PNG grid of the feature maps one image produces at a layer.") { model, weights, image, layer, output, scale, shared, inputShape };
+        command.SetAction(r => CommandErrors.Run(() => Run(r.GetValue(model)!.FullName, r.GetValue(weights)!.FullName, r.GetValue(image)!.FullName,
+            r.GetValue(layer)!, r.GetValue(output)!.FullName, VizArguments.ParseShape(r.GetValue(inputShape)),
+            new FilterGridOptions { Scale = FiltersCommand.Positive(r.GetValue(scale)), Range = r.GetValue(shared) ? ValueRange.Shared : ValueRange.PerFilter })));
+        return command;
+    }
+
+    /// <summary>
+    /// Runs the image through the TEST net up to <paramref name="layer"/> and writes that layer's output as a grid.
+    /// The image is resized to the net's input size (from <paramref name="inputShape"/>, else from the net's own
+    /// data or Input layer) and scaled as the data layer's transform_param says.
+    /// </summary>
+    public static int Run(string modelPath, string weightsPath, string imagePath, string layer, string outputPath,
+                          IReadOnlyList<int>? inputShape = null, FilterGridOptions? options = null)
+    {
+        var net = CaffeInspection.ReadNet(modelPath);
+        int c, h, w;
+        if (inputShape is not null)
+        {
+            if (inputShape.Count is not (3 or 4)) throw new ArgumentException($"--input-shape needs C,H,W or N,C,H,W, got {inputShape.Count} sizes.");
+            (c, h, w) = (inputShape[^3], inputShape[^2], inputShape[^1]);
+        }
+        else
+        {
+            var firstLayer = net.Layer.FirstOrDefault(l => Caffe.NetStateFilter.Includes(l, new NetState { Phase = Phase.Test }))?.Name;
+            var input = firstLayer is null ? null
+                : CaffeInspection.InputShapeOf(CaffeInspection.Build(CaffeInspection.CutAfter(net, Phase.Test, firstLayer), Phase.Test, null, Path.GetDirectoryName(modelPath)));
+            if (input is null) throw new Caffe.CaffeNetException($"{modelPath} has no TEST-phase layers.");
+            (c, h, w) = (input[1], input[2], input[3]);
+        }
+        var tensor = CaffeInspection.PrepareImage(imagePath, net, Phase.Test, c, h, w);
+        var maps = CaffeInspection.FeatureMapsAt(net, Caffe.Snapshots.ReadModel(weightsPath), weightsPath, tensor, layer);
+        FeatureMaps.Save(maps, outputPath, options);
+        Console.WriteLine($"Wrote the {layer} output {maps.Shape} for {imagePath} ({c}x{h}x{w} input) to {outputPath}.");
+        return 0;
+    }
+}

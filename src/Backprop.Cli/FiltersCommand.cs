@@ -1,0 +1,48 @@
+using System.CommandLine;
+using Backprop.Caffe;
+using Backprop.Viz;
+
+namespace Backprop.Cli;
+
+/// <summary><c>backprop filters --model M --weights W --layer conv1 --output f.png</c>: a PNG grid of a convolution layer's filters.</summary>
+public static class FiltersCommand
+{
+    internal static Command Create()
+    {
+        var model = new Option<FileInfo>("--model") { Description = "The net prototxt.", Required = true };
+        var weights = new Option<FileInfo>("--weights") { Description = "The trained .caffemodel.", Required = true };
+        var layer = new Option<string>("--layer") { Description = "The convolution layer (its name in the prototxt).", Required = true };
+        var output = new Option<FileInfo>("--output") { Description = "The PNG to write.", Required = true };
+        var scale = new Option<int>("--scale") { Description = "Pixels per weight (nearest-neighbour upscaling).", DefaultValueFactory = _ => 8 };
+        var shared = new Option<bool>("--shared-range") { Description = "One gray scale for all filters instead of one per filter." };
+        var rgb = new Option<bool>("--rgb") { Description = "3-channel weights are in RGB order (Caffe's are BGR, the default)." };
+        var gray = new Option<bool>("--gray") { Description = "Draw 3-channel filters as 3 gray tiles instead of one colour tile." };
+        var command = new Command("filters", "Write a PNG grid of a convolution layer's filters.") { model, weights, layer, output, scale, shared, rgb, gray };
+        command.SetAction(r => CommandErrors.Run(() => Run(r.GetValue(model)!.FullName, r.GetValue(weights)!.FullName, r.GetValue(layer)!,
+            r.GetValue(output)!.FullName, new FilterGridOptions
+            {
+                Scale = Positive(r.GetValue(scale)),
+                Range = r.GetValue(shared) ? ValueRange.Shared : ValueRange.PerFilter,
+                Bgr = !r.GetValue(rgb),
+                Color = !r.GetValue(gray),
+            })));
+        return command;
+    }
+
+    internal static int Positive(int scale) =>
+        scale is >= 1 and <= 64 ? scale : throw new ArgumentException($"--scale must be 1 to 64, got {scale}.");
+
+    /// <summary>Writes the filter grid of <paramref name="layer"/>; returns 0. The layer must be in the prototxt and hold weights in the caffemodel.</summary>
+    public static int Run(string modelPath, string weightsPath, string layer, string outputPath, FilterGridOptions? options = null)
+    {
+        var net = CaffeInspection.ReadNet(modelPath);
+        var definition = net.Layer.FirstOrDefault(l => l.Name == layer)
+            ?? throw new CaffeNetException($"{modelPath} has no layer '{layer}'; its convolution layers are {string.Join(", ", net.Layer.Where(l => l.Type is "Convolution" or "Deconvolution").Select(l => l.Name))}.");
+        var weights = CaffeInspection.ReadLayerWeights(Snapshots.ReadModel(weightsPath), layer, weightsPath);
+        if (weights.Shape.Rank != 4)
+            throw new CaffeNetException($"Layer '{layer}' ({definition.Type}) has weights of shape {weights.Shape}, not convolution filters (K, C, KH, KW).");
+        FilterGrid.Save(weights, outputPath, options);
+        Console.WriteLine($"Wrote the {weights.Shape[0]} filters of {layer} {weights.Shape} to {outputPath}.");
+        return 0;
+    }
+}
