@@ -74,6 +74,17 @@ public static class Init
     public static void HeNormal(Tensor tensor, Generator generator) =>
         TruncatedNormal(tensor, Math.Sqrt(2.0 / Fans(tensor.Shape).FanIn) / TruncatedNormalStdCorrection, generator);
 
+    /// <summary>Keras's <c>lecun_uniform</c>: U[−a, a] with a = √(3 / fan_in).</summary>
+    public static void LeCunUniform(Tensor tensor, Generator generator)
+    {
+        float a = (float)Math.Sqrt(3.0 / Fans(tensor.Shape).FanIn);
+        generator.FillUniform(tensor.AsSpan(), -a, a);
+    }
+
+    /// <summary>Keras's <c>lecun_normal</c>: truncated normal with standard deviation √(1 / fan_in).</summary>
+    public static void LeCunNormal(Tensor tensor, Generator generator) =>
+        TruncatedNormal(tensor, Math.Sqrt(1.0 / Fans(tensor.Shape).FanIn) / TruncatedNormalStdCorrection, generator);
+
     /// <summary>
     /// PyTorch's <c>kaiming_uniform_</c>: U[−b, b] with b = gain·√(3 / fan), gain = √(2 / (1 + a²)).
     /// PyTorch's default for Conv2d and Linear weights is a = √5, which gives b = 1/√fan_in.

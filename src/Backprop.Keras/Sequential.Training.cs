@@ -1,0 +1,278 @@
+using System.Diagnostics;
+using Backprop.Nn;
+using Backprop.Optim;
+
+namespace Backprop.Keras;
+
+public sealed partial class Sequential
+{
+    private sealed record CompileState(KerasOptimizer Spec, Optimizer Optimizer, string Loss, string[] MetricNames, string[] ResolvedMetrics, bool FromLogits);
+
+    private CompileState? compiled;
+
+    /// <summary>True after <see cref="Compile"/> (adding a layer undoes it).</summary>
+    public bool IsCompiled => compiled is not null;
+
+    /// <summary>The core optimizer created by <see cref="Compile"/> (change its LearningRate for a schedule).</summary>
+    public Optimizer Optimizer => compiled?.Optimizer ?? throw NotCompiled("Optimizer");
+
+    /// <summary>The loss given to <see cref="Compile"/>, normalized.</summary>
+    public string Loss => compiled?.Loss ?? throw NotCompiled("Loss");
+
+    /// <summary>
+    /// Configures training, as Keras's <c>compile</c>. <paramref name="optimizer"/>: "sgd", "adam", "rmsprop" (Keras's
+    /// defaults) or an <see cref="SGD"/>/<see cref="Adam"/>/<see cref="RMSprop"/>/<see cref="KerasOptimizer.From"/> object.
+    /// <paramref name="loss"/>: categorical_crossentropy (one-hot y), sparse_categorical_crossentropy (class indices),
+    /// binary_crossentropy, mse, mae. <paramref name="metrics"/>: e.g. ["accuracy"]. When the last layer ends in softmax
+    /// (cross-entropies) or sigmoid (binary_crossentropy), the loss is computed from the logits in one stable step.
+    /// The optimizer covers the weights trainable now: compile again after changing <see cref="Layer.Trainable"/>.
+    /// </summary>
+    public void Compile(KerasOptimizer optimizer, string loss, IEnumerable<string>? metrics = null)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        if (layers.Count == 0) throw Empty();
+        string lossName = Losses.Validate(loss);
+        int outputWidth = OutputShape.Length;
+        if (lossName is "categorical_crossentropy" or "sparse_categorical_crossentropy" && OutputShape.Rank != 1)
+            throw new ArgumentException($"{lossName} needs a model that outputs (None, classes), but model '{Name}' outputs {OutputShape.WithBatch()}; add Flatten or GlobalAveragePooling2D and a Dense layer.");
+        var names = (metrics ?? []).Select(Metrics.Validate).ToArray();
+        var resolved = names.Select(m => Metrics.Resolve(m, lossName, outputWidth)).ToArray();
+        var trainable = network.Parameters().Where(p => p.RequiresGrad).ToList();
+        if (trainable.Count == 0) throw new InvalidOperationException($"Model '{Name}' has no trainable weights: every layer is frozen.");
+        bool fromLogits = Losses.FusedActivation(lossName) is { } fused && layers[^1].ActivationName == fused;
+        compiled = new CompileState(optimizer, optimizer.Create(trainable), lossName, names, resolved, fromLogits);
+    }
+
+    /// <inheritdoc cref="Compile(KerasOptimizer, string, IEnumerable{string}?)"/>
+    public void Compile(string optimizer, string loss, IEnumerable<string>? metrics = null) =>
+        Compile(KerasOptimizer.FromName(optimizer), loss, metrics);
+
+    /// <summary>
+    /// Trains for <paramref name="epochs"/> epochs on x (Keras's layout: (N, height, width, channels) or (N, features))
+    /// and y (one-hot or target rows, or class indices for sparse_categorical_crossentropy), in batches of
+    /// <paramref name="batchSize"/>, reshuffled each epoch from the model's generator when <paramref name="shuffle"/>.
+    /// <paramref name="validationSplit"/> holds out the last fraction of x and y (before shuffling), as Keras does;
+    /// <paramref name="validationData"/> gives a separate set instead. Returns the per-epoch <see cref="History"/>.
+    /// </summary>
+    public History Fit(Tensor x, Tensor y, int batchSize = 32, int epochs = 1, double validationSplit = 0,
+        ValidationData? validationData = null, bool shuffle = true, IEnumerable<Callback>? callbacks = null,
+        IProgress<EpochProgress>? progress = null) =>
+        FitCore(x, Targets.FromTensor(y, IsSparse("Fit"), "y"), batchSize, epochs, validationSplit, validationData, shuffle, callbacks, progress);
+
+    /// <summary>Fit with y as class indices (sparse_categorical_crossentropy).</summary>
+    public History Fit(Tensor x, int[] y, int batchSize = 32, int epochs = 1, double validationSplit = 0,
+        ValidationData? validationData = null, bool shuffle = true, IEnumerable<Callback>? callbacks = null,
+        IProgress<EpochProgress>? progress = null) =>
+        FitCore(x, LabelTargets(y, "Fit"), batchSize, epochs, validationSplit, validationData, shuffle, callbacks, progress);
+
+    /// <summary>Loss and metrics over x and y in evaluation mode (no dropout, batch normalization's moving statistics), keyed as Keras names them.</summary>
+    public IReadOnlyDictionary<string, double> Evaluate(Tensor x, Tensor y, int batchSize = 32)
+    {
+        var state = compiled ?? throw NotCompiled("Evaluate");
+        var xs = ToChannelsFirst(x, "Evaluate");
+        return EvaluateCore(state, xs, CheckTargets(state, Targets.FromTensor(y, IsSparse("Evaluate"), "y"), xs.Shape[0], "Evaluate"), batchSize, "");
+    }
+
+    /// <summary>Evaluate with y as class indices.</summary>
+    public IReadOnlyDictionary<string, double> Evaluate(Tensor x, int[] y, int batchSize = 32)
+    {
+        var state = compiled ?? throw NotCompiled("Evaluate");
+        var xs = ToChannelsFirst(x, "Evaluate");
+        return EvaluateCore(state, xs, CheckTargets(state, LabelTargets(y, "Evaluate"), xs.Shape[0], "Evaluate"), batchSize, "");
+    }
+
+    /// <summary>
+    /// The model's outputs for x (Keras's layout), final activation included, in evaluation mode: (N, units) for
+    /// a Dense top, (N, height, width, channels) for a convolutional one. Needs no Compile.
+    /// </summary>
+    public Tensor Predict(Tensor x, int batchSize = 32)
+    {
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batchSize must be positive.");
+        var xs = ToChannelsFirst(x, "Predict");
+        int n = xs.Shape[0];
+        var rows = Enumerable.Range(0, n).ToArray();
+        var outputs = new List<Tensor>();
+        network.Eval();
+        using (Autograd.Autograd.NoGrad())
+            for (int start = 0; start < n; start += batchSize)
+            {
+                int count = Math.Min(batchSize, n - start);
+                outputs.Add(ForwardChannelsFirst(GatherRows(xs, rows, start, count), training: false, withoutFinalActivation: false));
+            }
+        if (outputs.Count == 0) return Tensor.Zeros([0, .. OutputShape.ToArray()]);
+        var y = outputs.Count == 1 ? outputs[0] : Tensor.Concat(outputs, 0);
+        return ToChannelsLast(y);
+    }
+
+    private History FitCore(Tensor x, Targets targets, int batchSize, int epochs, double validationSplit,
+        ValidationData? validationData, bool shuffle, IEnumerable<Callback>? callbacks, IProgress<EpochProgress>? progress)
+    {
+        var state = compiled ?? throw NotCompiled("Fit");
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batchSize must be positive.");
+        if (epochs < 0) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "epochs must be non-negative.");
+        if (!(validationSplit >= 0 && validationSplit < 1))
+            throw new ArgumentOutOfRangeException(nameof(validationSplit), validationSplit, "validationSplit must be in [0, 1).");
+        if (validationSplit > 0 && validationData is not null)
+            throw new ArgumentException("Give validationSplit or validationData, not both.");
+        var xs = ToChannelsFirst(x, "Fit");
+        CheckTargets(state, targets, xs.Shape[0], "Fit");
+
+        Tensor? xVal = null;
+        Targets? yVal = null;
+        int n = xs.Shape[0];
+        if (validationSplit > 0)
+        {
+            int splitAt = (int)Math.Floor(n * (1.0 - validationSplit));
+            if (splitAt == 0 || splitAt == n)
+                throw new ArgumentException($"validationSplit {validationSplit} of {n} samples leaves {splitAt} for training and {n - splitAt} for validation; both need at least one.");
+            xVal = xs.Slice(splitAt, n);
+            yVal = targets.Range(splitAt, n);
+            xs = xs.Slice(0, splitAt);
+            targets = targets.Range(0, splitAt);
+            n = splitAt;
+        }
+        else if (validationData is not null)
+        {
+            xVal = ToChannelsFirst(validationData.X, "Fit", "validationData.X");
+            yVal = CheckTargets(state, validationData.Labels is { } l ? LabelTargets(l, "Fit")
+                : Targets.FromTensor(validationData.Y!, IsSparse("Fit"), "validationData.Y"), xVal.Shape[0], "Fit (validationData)");
+        }
+        if (n == 0) throw new ArgumentException("Fit needs at least one training sample.");
+
+        var history = new History();
+        var cbs = (callbacks ?? []).ToList();
+        foreach (var cb in cbs) cb.Model = this;
+        StopTraining = false;
+        foreach (var cb in cbs) cb.OnTrainBegin();
+        int steps = (n + batchSize - 1) / batchSize;
+        IReadOnlyDictionary<string, double> logs = new Dictionary<string, double>();
+        for (int epoch = 0; epoch < epochs && !StopTraining; epoch++)
+        {
+            foreach (var cb in cbs) cb.OnEpochBegin(epoch);
+            progress?.Report(new EpochProgress(ProgressKind.EpochBegin, epoch + 1, epochs, 0, steps, TimeSpan.Zero, logs));
+            var clock = Stopwatch.StartNew();
+            var order = shuffle ? Generator.Permutation(n) : Enumerable.Range(0, n).ToArray();
+            var totals = new Accumulator(state);
+            network.Train();
+            for (int step = 0; step < steps; step++)
+            {
+                int start = step * batchSize, count = Math.Min(batchSize, n - start);
+                var xb = GatherRows(xs, order, start, count);
+                var (yb, lb) = targets.Gather(order, start, count);
+                state.Optimizer.ZeroGrad();
+                var output = Flat(ForwardChannelsFirst(xb, training: true, state.FromLogits));
+                var loss = Losses.Compute(state.Loss, output, yb, lb, state.FromLogits);
+                float value = loss.Item();
+                if (!float.IsFinite(value))
+                    throw new InvalidOperationException($"The loss became {value} at epoch {epoch + 1}, batch {step + 1} of model '{Name}'; try a lower learning rate or check the inputs for NaN.");
+                loss.Backward();
+                state.Optimizer.Step();
+                totals.Add(value, count, Probabilities(state, output), yb, lb);
+                var batchLogs = totals.Logs("");
+                foreach (var cb in cbs) cb.OnBatchEnd(step, batchLogs);
+                progress?.Report(new EpochProgress(ProgressKind.Batch, epoch + 1, epochs, step + 1, steps, clock.Elapsed, batchLogs));
+            }
+            var epochLogs = new Dictionary<string, double>(totals.Logs(""));
+            if (xVal is not null)
+                foreach (var (key, value) in EvaluateCore(state, xVal, yVal!, batchSize, "val_")) epochLogs[key] = value;
+            logs = epochLogs;
+            history.Append(epoch, logs);
+            progress?.Report(new EpochProgress(ProgressKind.EpochEnd, epoch + 1, epochs, steps, steps, clock.Elapsed, logs));
+            foreach (var cb in cbs) cb.OnEpochEnd(epoch, logs);
+        }
+        foreach (var cb in cbs) cb.OnTrainEnd(logs);
+        network.Eval();
+        return history;
+    }
+
+    private Dictionary<string, double> EvaluateCore(CompileState state, Tensor xs, Targets targets, int batchSize, string prefix)
+    {
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batchSize must be positive.");
+        int n = xs.Shape[0];
+        var rows = Enumerable.Range(0, n).ToArray();
+        var totals = new Accumulator(state);
+        bool wasTraining = network.IsTraining;
+        network.Eval();
+        using (Autograd.Autograd.NoGrad())
+            for (int start = 0; start < n; start += batchSize)
+            {
+                int count = Math.Min(batchSize, n - start);
+                var output = Flat(ForwardChannelsFirst(GatherRows(xs, rows, start, count), training: false, state.FromLogits));
+                var (yb, lb) = targets.Gather(rows, start, count);
+                totals.Add(Losses.Compute(state.Loss, output, yb, lb, state.FromLogits).Item(), count, Probabilities(state, output), yb, lb);
+            }
+        network.Train(wasTraining);
+        return totals.Logs(prefix);
+    }
+
+    /// <summary>Outputs as the metrics read them: the final activation applied when the loss took logits.</summary>
+    private Tensor Probabilities(CompileState state, Tensor output)
+    {
+        using (Autograd.Autograd.NoGrad())
+            return state.FromLogits ? Activations.Apply(layers[^1].ActivationName, output.Detach()) : output.Detach();
+    }
+
+    /// <summary>An output as (B, values) in Keras's order, for losses and metrics.</summary>
+    private static Tensor Flat(Tensor output) => output.Rank == 2 ? output : ToChannelsLast(output).Reshape(output.Shape[0], -1);
+
+    private bool IsSparse(string method) => (compiled ?? throw NotCompiled(method)).Loss == "sparse_categorical_crossentropy";
+
+    private Targets LabelTargets(int[] y, string method)
+    {
+        var state = compiled ?? throw NotCompiled(method);
+        if (state.Loss != "sparse_categorical_crossentropy")
+            throw new ArgumentException($"{method}: y as class indices (int[]) needs loss sparse_categorical_crossentropy, but the model is compiled with {state.Loss}; one-hot encode y as a tensor instead.");
+        return Targets.FromLabels(y, "y");
+    }
+
+    private Targets CheckTargets(CompileState state, Targets targets, int samples, string method)
+    {
+        if (targets.Count != samples)
+            throw new ArgumentException($"{method}: x has {samples} samples but y has {targets.Count}.");
+        int width = OutputShape.Length;
+        if (targets.Labels is { } labels)
+        {
+            for (int i = 0; i < labels.Length; i++)
+                if (labels[i] < 0 || labels[i] >= width)
+                    throw new ArgumentException($"{method}: y[{i}] = {labels[i]} is not a class of model '{Name}', whose output {OutputShape.WithBatch()} has classes 0 to {width - 1}.");
+        }
+        else if (targets.Width != width)
+        {
+            string hint = state.Loss == "categorical_crossentropy" ? " (one-hot encode the labels, or use sparse_categorical_crossentropy for class indices)" : "";
+            throw new ArgumentException($"{method}: y has {targets.Width} values per sample, but model '{Name}' outputs {OutputShape.WithBatch()}{hint}.");
+        }
+        return targets;
+    }
+
+    private InvalidOperationException NotCompiled(string what) =>
+        new($"{what}: model '{Name}' is not compiled; call Compile(optimizer, loss, metrics) first (again after adding layers).");
+
+    /// <summary>Sample-weighted running means of the loss and metrics over an epoch or an evaluation.</summary>
+    private sealed class Accumulator(CompileState state)
+    {
+        private double lossSum;
+        private long samples;
+        private readonly double[] sums = new double[state.ResolvedMetrics.Length];
+        private readonly long[] counts = new long[state.ResolvedMetrics.Length];
+
+        public void Add(float loss, int count, Tensor probabilities, Tensor? y, int[]? labels)
+        {
+            lossSum += (double)loss * count;
+            samples += count;
+            for (int i = 0; i < sums.Length; i++)
+            {
+                var (s, c) = Metrics.Update(state.ResolvedMetrics[i], probabilities, y, labels, fromLogits: false);
+                sums[i] += s;
+                counts[i] += c;
+            }
+        }
+
+        public Dictionary<string, double> Logs(string prefix)
+        {
+            var logs = new Dictionary<string, double> { [prefix + "loss"] = samples > 0 ? lossSum / samples : double.NaN };
+            for (int i = 0; i < sums.Length; i++)
+                logs[prefix + state.MetricNames[i]] = counts[i] > 0 ? sums[i] / counts[i] : double.NaN;
+            return logs;
+        }
+    }
+}
