@@ -9,7 +9,7 @@ using KerasShapes;
 //   dotnet run --project examples/keras -c Release -- [directory] [images per class] [epochs] [seed]
 string? given = args.Length > 0 ? args[0] : null;
 int perClass = args.Length > 1 ? int.Parse(args[1]) : 500;
-int epochs = args.Length > 2 ? int.Parse(args[2]) : 10;
+int epochs = args.Length > 2 ? int.Parse(args[2]) : 5;
 ulong seed = args.Length > 3 ? ulong.Parse(args[3]) : 1;
 const int size = 64;
 

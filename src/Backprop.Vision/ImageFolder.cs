@@ -123,11 +123,17 @@ public static class ImageFolder
         return new FolderIndex(classNames, [.. order.Select(i => files[i])], [.. order.Select(i => labels[i])]);
     }
 
-    /// <summary>The image files under a folder and its subfolders: folders in name order, files in name order in each (as Keras walks).</summary>
+    /// <summary>The image files under a folder and its subfolders: folders in path order, files in name order in each (as Keras walks).</summary>
     private static List<string> ImagesUnder(string folder)
     {
         var folders = new List<string> { folder };
-        folders.AddRange(Directory.GetDirectories(folder, "*", SearchOption.AllDirectories));
+        // Subfolders that are links are not followed (Keras's follow_links=False), so a link loop cannot hang the walk.
+        folders.AddRange(Directory.GetDirectories(folder, "*", new EnumerationOptions
+        {
+            RecurseSubdirectories = true,
+            AttributesToSkip = FileAttributes.ReparsePoint,
+            IgnoreInaccessible = false,
+        }));
         folders.Sort(StringComparer.Ordinal);
         var result = new List<string>();
         foreach (var f in folders)

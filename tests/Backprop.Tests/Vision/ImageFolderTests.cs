@@ -58,6 +58,15 @@ public class ImageFolderTests
     }
 
     [Fact]
+    public void LinkedSubfoldersAreNotFollowedSoALoopCannotHang()
+    {
+        using var dir = TwoClasses(1);
+        Directory.CreateSymbolicLink(Path.Combine(dir.Path, "a", "loop"), Path.Combine(dir.Path, "a"));
+        var data = ImageFolder.Load(dir.Path, (2, 2), new ImageFolderOptions { Shuffle = false });
+        Assert.Equal([0, 1], data.Labels);
+    }
+
+    [Fact]
     public void PixelsAreRgbChannelsLastAndTheDatasetViewIsChannelsFirst()
     {
         using var dir = new TempDirectory();
