@@ -3,7 +3,7 @@ namespace Backprop.Vision;
 /// <summary>
 /// An image as a network sees it: <see cref="Channels"/> planes of <see cref="Height"/> × <see cref="Width"/>
 /// float pixels in CHW order (channel, then row, then column). Decoded images hold 0..255 with colour
-/// channels in BGR order, as Caffe (through OpenCV) stores them.
+/// channels in BGR order, as Caffe (through OpenCV) stores them, unless decoded with <see cref="ChannelOrder.Rgb"/>.
 /// </summary>
 public sealed class Image
 {

@@ -6,7 +6,8 @@ namespace Backprop.Vision;
 /// <summary>
 /// Reads PNG, JPEG (and the other formats SkiaSharp decodes: BMP, GIF, WebP, ICO) into an <see cref="Image"/>
 /// as Caffe reads them through OpenCV's <c>imread</c>: 8-bit values 0..255, colour as 3 channels in BGR order,
-/// alpha dropped (not blended), no colour-profile conversion.
+/// alpha dropped (not blended), no colour-profile conversion. <see cref="ChannelOrder.Rgb"/> gives the planes in
+/// the order Keras and PyTorch use instead.
 /// </summary>
 public static class ImageFile
 {
@@ -14,13 +15,14 @@ public static class ImageFile
     public const long MaxPixels = 1L << 27;
 
     /// <summary>
-    /// Decodes the image at <paramref name="path"/>. With <paramref name="color"/>, 3 channels B, G, R; without,
-    /// 1 channel of luma computed as OpenCV's <c>cvtColor(RGB2GRAY)</c> does: round(0.299 R + 0.587 G + 0.114 B)
-    /// in its 14-bit fixed point, so a gray pixel keeps its value exactly.
+    /// Decodes the image at <paramref name="path"/>. With <paramref name="color"/>, 3 channels B, G, R (or R, G, B
+    /// with <paramref name="order"/> <see cref="ChannelOrder.Rgb"/>); without, 1 channel of luma computed as OpenCV's
+    /// <c>cvtColor(RGB2GRAY)</c> does: round(0.299 R + 0.587 G + 0.114 B) in its 14-bit fixed point, so a gray pixel
+    /// keeps its value exactly.
     /// </summary>
     /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
     /// <exception cref="InvalidDataException">The file is empty, unreadable, corrupt, truncated, not an image, or too large.</exception>
-    public static Image Load(string path, bool color = true)
+    public static Image Load(string path, bool color = true, ChannelOrder order = ChannelOrder.Bgr)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"Image file {path} does not exist.", path);
@@ -31,11 +33,11 @@ public static class ImageFile
             throw new InvalidDataException($"Image file {path} cannot be read: {e.Message}", e);
         }
         if (bytes.Length == 0) throw new InvalidDataException($"Image file {path} is empty.");
-        return Decode(bytes, path, color);
+        return Decode(bytes, path, color, order);
     }
 
     /// <summary>Decodes an encoded image held in memory; <paramref name="name"/> names it in errors.</summary>
-    public static Image Decode(byte[] encoded, string name, bool color = true)
+    public static Image Decode(byte[] encoded, string name, bool color = true, ChannelOrder order = ChannelOrder.Bgr)
     {
         ArgumentNullException.ThrowIfNull(encoded);
         using var data = SKData.CreateCopy(encoded);
@@ -58,14 +60,17 @@ public static class ImageFile
         int plane = w * h;
         if (color)
         {
-            var bgr = new float[3 * plane];
+            if (!Enum.IsDefined(order)) throw new ArgumentOutOfRangeException(nameof(order), order, "The channel order must be Bgr or Rgb.");
+            // RGBA byte k of a pixel goes to plane first/second/third: B, G, R for Caffe, R, G, B for Keras.
+            int first = order == ChannelOrder.Bgr ? 2 : 0, third = 2 - first;
+            var planes = new float[3 * plane];
             for (int i = 0; i < plane; i++)
             {
-                bgr[i] = rgba[4 * i + 2];
-                bgr[plane + i] = rgba[4 * i + 1];
-                bgr[2 * plane + i] = rgba[4 * i];
+                planes[i] = rgba[4 * i + first];
+                planes[plane + i] = rgba[4 * i + 1];
+                planes[2 * plane + i] = rgba[4 * i + third];
             }
-            return new Image(3, h, w, bgr);
+            return new Image(3, h, w, planes);
         }
         var gray = new float[plane];
         for (int i = 0; i < plane; i++) gray[i] = Luma(rgba[4 * i], rgba[4 * i + 1], rgba[4 * i + 2]);
