@@ -45,4 +45,25 @@ public static class FilterMatching
         var s = Similarities(a, b);
         return Enumerable.Range(0, a.Shape[0]).Select(i => s[i, i]).ToArray();
     }
+
+    /// <summary>
+    /// <paramref name="b"/>'s filters reordered so that position i holds the filter matched to <paramref name="a"/>'s
+    /// filter i, each negated where its cosine with that filter is negative: a copy that lines up tile by tile with
+    /// <paramref name="a"/> in a picture.
+    /// </summary>
+    public static Tensor Align(Tensor a, Tensor b, FilterPair[] pairs)
+    {
+        int k = a.Shape[0], size = a.Length / k;
+        var x = a.ToArray();
+        var y = b.ToArray();
+        var result = new float[y.Length];
+        foreach (var p in pairs)
+        {
+            double dot = 0;
+            for (int t = 0; t < size; t++) dot += (double)x[p.A * size + t] * y[p.B * size + t];
+            float sign = dot < 0 ? -1f : 1f;
+            for (int t = 0; t < size; t++) result[p.A * size + t] = sign * y[p.B * size + t];
+        }
+        return Tensor.FromArray(result, b.Shape.ToArray());
+    }
 }

@@ -5,9 +5,10 @@ using FiltersAndSeeds;
 // Do the filters of a CNN come out the same every time, and is an edge filter guaranteed?
 // Trains Caffe's LeNet on MNIST twice, from two seeds, on the same batches in the same order: only the random
 // initial weights differ. Then looks at the 20 first-layer (conv1) filters of each run.
-//   dotnet run --project examples/FiltersAndSeeds -c Release [-- --iterations 2000 --batch 64 --seeds 1,2]
+//   dotnet run --project examples/FiltersAndSeeds -c Release [-- --iterations 2000 --batch 64 --seeds 1,2 --output conv1-seeds.png]
 int iterations = Option("--iterations", 2000);
 int batch = Option("--batch", 64);
+string picture = OptionText("--output") ?? "conv1-seeds.png";
 var seeds = (OptionText("--seeds") ?? "1,2").Split(',').Select(s => ulong.Parse(s, CultureInfo.InvariantCulture)).ToArray();
 
 Console.WriteLine("Loading MNIST (fetched into ~/.backprop/data/mnist when absent)...");
@@ -38,6 +39,9 @@ Console.WriteLine($"mean matched similarity of the trained filters:         {pai
 Console.WriteLine($"the same matching between the two random starts:         {randomPairs.Average(p => p.Similarity):F2}");
 Console.WriteLine($"each trained filter vs its own random start, mean |cos|: {FilterMatching.SameIndex(a.InitialFilters, a.Filters).Average():F2} (seed {a.Seed}), " +
                   $"{FilterMatching.SameIndex(b.InitialFilters, b.Filters).Average():F2} (seed {b.Seed})");
+FilterPicture.Save(a, b, pairs, picture);
+Console.WriteLine($"(c) wrote {Path.GetFullPath(picture)}: seed {a.Seed}'s conv1 filters (left) and seed {b.Seed}'s (right), each right tile the match");
+Console.WriteLine("    of the left tile in the same place (sign flipped where that makes them alike); black = negative, white = positive.");
 Console.WriteLine();
 Console.WriteLine("Filters start as random noise and backprop turns them into edge and stroke detectors, but which ones each run");
 Console.WriteLine("finds depends on its random start: the matched pairs are alike, not equal, so no particular edge filter is guaranteed.");

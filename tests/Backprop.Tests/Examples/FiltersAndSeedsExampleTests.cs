@@ -86,6 +86,18 @@ public class FiltersAndSeedsExampleTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void AlignPutsEachMatchedFilterUnderItsPartnerWithTheSameSign()
+    {
+        // b holds a's three filters in another order, one negated: the matching finds them and Align undoes both.
+        var a = Tensor.FromArray([1, 0, 0, 0, 2, 1, 0, 1, -3], 3, 1, 1, 3);
+        var b = Tensor.FromArray([0, 1, -3, -1, 0, 0, 0, 2, 1], 3, 1, 1, 3);
+        var pairs = FilterMatching.Match(a, b);
+        Assert.Equal([1, 2, 0], pairs.Select(p => p.B));
+        Assert.All(pairs, p => Assert.Equal(1.0, p.Similarity, 9));
+        Assert.Equal(a.ToArray(), FilterMatching.Align(a, b, pairs).ToArray());
+    }
+
+    [Fact]
     public void LeNetFiltersChangeWithTrainingAndDifferBetweenSeeds()
     {
         var train = new MnistBatches(Mnist.Load(MnistSplit.Train, log: new Progress<string>(output.WriteLine)), count: 5000);
