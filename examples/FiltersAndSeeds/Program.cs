@@ -33,18 +33,24 @@ Console.WriteLine(FilterReport.Orientations(a, b));
 
 var pairs = FilterMatching.Match(a.Filters, b.Filters);
 var randomPairs = FilterMatching.Match(a.InitialFilters, b.InitialFilters);
+double matched = pairs.Average(p => p.Similarity), matchedAtStart = randomPairs.Average(p => p.Similarity);
+double keptA = FilterMatching.SameIndex(a.InitialFilters, a.Filters).Average(), keptB = FilterMatching.SameIndex(b.InitialFilters, b.Filters).Average();
+double coherenceStart = EdgeOrientation.OfEach(a.InitialFilters).Concat(EdgeOrientation.OfEach(b.InitialFilters)).Average(o => o.Coherence);
+double coherenceEnd = EdgeOrientation.OfEach(a.Filters).Concat(EdgeOrientation.OfEach(b.Filters)).Average(o => o.Coherence);
 Console.WriteLine("(b) Seed-1 filters matched one-to-one to seed-2 filters, maximising the total |cosine similarity| (Hungarian algorithm):");
 Console.WriteLine(FilterReport.Matching(a, b, pairs));
-Console.WriteLine($"mean matched similarity of the trained filters:         {pairs.Average(p => p.Similarity):F2}  (1.00 would mean both runs found the same filters)");
-Console.WriteLine($"the same matching between the two random starts:         {randomPairs.Average(p => p.Similarity):F2}");
-Console.WriteLine($"each trained filter vs its own random start, mean |cos|: {FilterMatching.SameIndex(a.InitialFilters, a.Filters).Average():F2} (seed {a.Seed}), " +
-                  $"{FilterMatching.SameIndex(b.InitialFilters, b.Filters).Average():F2} (seed {b.Seed})");
+Console.WriteLine($"mean matched similarity of the trained filters:         {matched:F2}  (1.00 would mean both runs found the same filters)");
+Console.WriteLine($"the same matching between the two random starts:         {matchedAtStart:F2}");
+Console.WriteLine($"each trained filter vs its own random start, mean |cos|: {keptA:F2} (seed {a.Seed}), {keptB:F2} (seed {b.Seed})");
 FilterPicture.Save(a, b, pairs, picture);
+Console.WriteLine();
 Console.WriteLine($"(c) wrote {Path.GetFullPath(picture)}: seed {a.Seed}'s conv1 filters (left) and seed {b.Seed}'s (right), each right tile the match");
 Console.WriteLine("    of the left tile in the same place (sign flipped where that makes them alike); black = negative, white = positive.");
 Console.WriteLine();
-Console.WriteLine("Filters start as random noise and backprop turns them into edge and stroke detectors, but which ones each run");
-Console.WriteLine("finds depends on its random start: the matched pairs are alike, not equal, so no particular edge filter is guaranteed.");
+Console.WriteLine($"What this run shows: the filters start as random noise, and backprop makes them more oriented (mean coherence {coherenceStart:F2} -> {coherenceEnd:F2}),");
+Console.WriteLine($"edge and stroke detectors, while each stays close to its own random start (|cos| {Math.Min(keptA, keptB):F2} or more): which edge a filter");
+Console.WriteLine($"ends up detecting is set largely by where it started. The two seeds' best one-to-one match reaches only {matched:F2}, against");
+Console.WriteLine($"{matchedAtStart:F2} for two random starts: another run finds other filters, and no particular edge filter is guaranteed.");
 
 int Option(string name, int fallback) =>
     OptionText(name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
