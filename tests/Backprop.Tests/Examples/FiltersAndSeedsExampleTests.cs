@@ -101,11 +101,11 @@ public class FiltersAndSeedsExampleTests(ITestOutputHelper output)
     public void LeNetFiltersChangeWithTrainingAndDifferBetweenSeeds()
     {
         var train = new MnistBatches(Mnist.Load(MnistSplit.Train, log: new Progress<string>(output.WriteLine)), count: 5000);
-        var a = LeNetTraining.Train(1, train, iterations: 100);
-        var b = LeNetTraining.Train(2, train, iterations: 100);
+        var a = LeNetTraining.Train(1, train, iterations: 100, batchSize: 32);
+        var b = LeNetTraining.Train(2, train, iterations: 100, batchSize: 32);
         output.WriteLine($"final loss {a.FinalLoss:F3} and {b.FinalLoss:F3}, {a.Time.TotalSeconds:F1} s and {b.Time.TotalSeconds:F1} s");
-        Assert.InRange(a.FinalLoss, 0, 1.0);   // they learned (the loss starts at ln 10 ≈ 2.3)
-        Assert.InRange(b.FinalLoss, 0, 1.0);
+        Assert.InRange(a.FinalLoss, 0, 1.5);   // they learned (the loss starts at ln 10 ≈ 2.3)
+        Assert.InRange(b.FinalLoss, 0, 1.5);
 
         foreach (var run in new[] { a, b })
         {
