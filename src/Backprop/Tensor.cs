@@ -25,6 +25,12 @@ public partial class Tensor
 
     internal Tensor(Shape shape) : this(new float[shape.Length], 0, shape) { }
 
+    /// <summary>
+    /// A tensor whose storage is not cleared, for kernel outputs that overwrite every element (large
+    /// activations and gradients skip the zeroing pass).
+    /// </summary>
+    internal static Tensor Uninitialized(Shape shape) => new(GC.AllocateUninitializedArray<float>(shape.Length), 0, shape);
+
     /// <summary>Wraps the tensor's storage; used by <see cref="Parameter"/>.</summary>
     protected Tensor(Tensor data) : this(data.Storage, data.Offset, data.Shape) { }
 

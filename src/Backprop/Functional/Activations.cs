@@ -7,11 +7,11 @@ public static partial class Functional
     /// <summary>max(x, 0). The gradient at 0 is 0.</summary>
     public static Tensor Relu(Tensor input)
     {
-        var y = new Tensor(input.Shape);
+        var y = Tensor.Uninitialized(input.Shape);
         Activations.ReluForward(input.Data, y.AsSpan());
         return Tensor.Record(y, "ReluBackward", (dy, _) =>
         {
-            var dx = Tensor.ZerosLike(input);
+            var dx = Tensor.Uninitialized(input.Shape);
             Activations.ReluBackward(input.Data, dy.Data, dx.AsSpan());
             return [dx];
         }, input);

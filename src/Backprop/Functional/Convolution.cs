@@ -45,7 +45,7 @@ public static partial class Functional
             throw new ArgumentException($"Conv2d: input {input.Shape} is too small for kernel ({g.KernelHeight}, {g.KernelWidth}) with padding {padding} and dilation {dilation}: output would be {g.OutHeight}x{g.OutWidth}.");
         g.Validate();
 
-        var y = new Tensor(new Shape(g.Batch, g.OutChannels, g.OutHeight, g.OutWidth));
+        var y = Tensor.Uninitialized(new Shape(g.Batch, g.OutChannels, g.OutHeight, g.OutWidth));
         Convolution.Forward(g, input.Data, weight.Data, bias is null ? default : bias.Data, y.AsSpan());
 
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
@@ -54,15 +54,15 @@ public static partial class Functional
             Tensor? dx = null, dw = null, db = null;
             if (needs[0])
             {
-                dx = Tensor.ZerosLike(input);
+                dx = Tensor.Uninitialized(input.Shape);   // overwritten by the kernel
                 Convolution.BackwardData(g, dy.Data, weight.Data, dx.AsSpan());
             }
             bool needBias = bias is not null && needs[2];
             if (needs[1] || needBias)
             {
                 // The weight kernel computes the bias gradient in the same pass; it is cheap when only one is wanted.
-                dw = Tensor.ZerosLike(weight);
-                db = needBias ? Tensor.ZerosLike(bias!) : null;
+                dw = Tensor.Uninitialized(weight.Shape);
+                db = needBias ? Tensor.Uninitialized(bias!.Shape) : null;
                 Convolution.BackwardWeights(g, input.Data, dy.Data, dw.AsSpan(), db is null ? default : db.AsSpan());
                 if (!needs[1]) dw = null;
             }

@@ -16,12 +16,12 @@ public static partial class Functional
     public static Tensor MaxPool2d(Tensor input, (int Height, int Width) kernel, (int Height, int Width) stride, (int Height, int Width) padding, bool ceilMode = false)
     {
         var g = PoolGeometry("MaxPool2d", input, kernel, stride, padding, ceilMode);
-        var y = new Tensor(new Shape(g.Batch, g.Channels, g.OutHeight, g.OutWidth));
-        var argmax = new int[y.Length];
+        var y = Tensor.Uninitialized(new Shape(g.Batch, g.Channels, g.OutHeight, g.OutWidth));
+        var argmax = GC.AllocateUninitializedArray<int>(y.Length);
         Pooling.MaxForward(g, input.Data, y.AsSpan(), argmax);
         return Tensor.Record(y, "MaxPool2DWithIndicesBackward", (dy, _) =>
         {
-            var dx = Tensor.ZerosLike(input);
+            var dx = Tensor.Uninitialized(input.Shape);   // the kernel clears and fills every plane
             Pooling.MaxBackward(g, dy.Data, argmax, dx.AsSpan());
             return [dx];
         }, input);
@@ -40,11 +40,11 @@ public static partial class Functional
         bool ceilMode = false, bool countIncludePad = true)
     {
         var g = PoolGeometry("AvgPool2d", input, kernel, stride, padding, ceilMode);
-        var y = new Tensor(new Shape(g.Batch, g.Channels, g.OutHeight, g.OutWidth));
+        var y = Tensor.Uninitialized(new Shape(g.Batch, g.Channels, g.OutHeight, g.OutWidth));
         Pooling.AvgForward(g, input.Data, y.AsSpan(), countIncludePad);
         return Tensor.Record(y, "AvgPool2DBackward", (dy, _) =>
         {
-            var dx = Tensor.ZerosLike(input);
+            var dx = Tensor.Uninitialized(input.Shape);   // the kernel clears and fills every plane
             Pooling.AvgBackward(g, dy.Data, dx.AsSpan(), countIncludePad);
             return [dx];
         }, input);

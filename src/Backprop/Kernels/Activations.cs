@@ -1,47 +1,77 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Backprop.Kernels;
 
-/// <summary>Elementwise activations and their derivatives. Every buffer is flat and of equal length.</summary>
+/// <summary>
+/// Elementwise activations and their derivatives, vectorised (see <see cref="Elementwise"/>). Every buffer
+/// is flat and of equal length; the formula in each comment is the definition, evaluated in that order.
+/// </summary>
 public static class Activations
 {
-    // y = max(x, 0); NaN stays NaN.
-    public static void ReluForward(ReadOnlySpan<float> x, Span<float> y)
-    {
-        for (int i = 0; i < x.Length; i++) y[i] = x[i] > 0 ? x[i] : x[i] <= 0 ? 0f : x[i];
-    }
+    // y = max(x, 0); NaN stays NaN; -0 gives +0.
+    public static void ReluForward(ReadOnlySpan<float> x, Span<float> y) => Elementwise.Map(default(Relu), x, default, default, y);
 
     // dx = dy where x > 0, else 0 (the subgradient at 0 is 0, as in PyTorch and Caffe).
-    public static void ReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx)
-    {
-        for (int i = 0; i < x.Length; i++) dx[i] = x[i] > 0 ? dy[i] : 0f;
-    }
+    public static void ReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx) =>
+        Elementwise.Map(new LeakyReluGrad(0f, zero: true), x, dy, default, dx);
 
     // y = x for x > 0, slope·x otherwise.
-    public static void LeakyReluForward(ReadOnlySpan<float> x, float slope, Span<float> y)
-    {
-        for (int i = 0; i < x.Length; i++) y[i] = x[i] > 0 ? x[i] : x[i] * slope;
-    }
+    public static void LeakyReluForward(ReadOnlySpan<float> x, float slope, Span<float> y) => Elementwise.Map(new LeakyRelu(slope), x, default, default, y);
 
-    public static void LeakyReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, float slope, Span<float> dx)
-    {
-        for (int i = 0; i < x.Length; i++) dx[i] = x[i] > 0 ? dy[i] : dy[i] * slope;
-    }
+    // dx = dy where x > 0, dy·slope otherwise.
+    public static void LeakyReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, float slope, Span<float> dx) =>
+        Elementwise.Map(new LeakyReluGrad(slope, zero: false), x, dy, default, dx);
 
     // y = 1 / (1 + e^-x)
     public static void SigmoidForward(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Sigmoid(x, y);
 
     // dx = dy · y · (1 − y), from the saved output y.
-    public static void SigmoidBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
-    {
-        for (int i = 0; i < y.Length; i++) dx[i] = dy[i] * y[i] * (1f - y[i]);
-    }
+    public static void SigmoidBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) => Elementwise.Map(default(SigmoidGrad), y, dy, default, dx);
 
     public static void TanhForward(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Tanh(x, y);
 
     // dx = dy · (1 − y²), from the saved output y.
-    public static void TanhBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+    public static void TanhBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) => Elementwise.Map(default(TanhGrad), y, dy, default, dx);
+
+    private readonly struct Relu : IElementwiseOp
     {
-        for (int i = 0; i < y.Length; i++) dx[i] = dy[i] * (1f - y[i] * y[i]);
+        public float Invoke(float x, float b, float c) => x > 0 ? x : x <= 0 ? 0f : x;
+        public Vector512<float> Invoke(Vector512<float> x, Vector512<float> b, Vector512<float> c) => Vector512.ConditionalSelect(Vector512.LessThanOrEqual(x, Vector512<float>.Zero), Vector512<float>.Zero, x);
+        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> b, Vector256<float> c) => Vector256.ConditionalSelect(Vector256.LessThanOrEqual(x, Vector256<float>.Zero), Vector256<float>.Zero, x);
+        public Vector128<float> Invoke(Vector128<float> x, Vector128<float> b, Vector128<float> c) => Vector128.ConditionalSelect(Vector128.LessThanOrEqual(x, Vector128<float>.Zero), Vector128<float>.Zero, x);
+    }
+
+    private readonly struct LeakyRelu(float slope) : IElementwiseOp
+    {
+        public float Invoke(float x, float b, float c) => x > 0 ? x : x * slope;
+        public Vector512<float> Invoke(Vector512<float> x, Vector512<float> b, Vector512<float> c) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), x, x * slope);
+        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> b, Vector256<float> c) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), x, x * slope);
+        public Vector128<float> Invoke(Vector128<float> x, Vector128<float> b, Vector128<float> c) => Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<float>.Zero), x, x * slope);
+    }
+
+    // dx = dy where x > 0; else 0 (ReLU, zero) or dy·slope.
+    private readonly struct LeakyReluGrad(float slope, bool zero) : IElementwiseOp
+    {
+        public float Invoke(float x, float dy, float c) => x > 0 ? dy : zero ? 0f : dy * slope;
+        public Vector512<float> Invoke(Vector512<float> x, Vector512<float> dy, Vector512<float> c) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), dy, zero ? Vector512<float>.Zero : dy * slope);
+        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> dy, Vector256<float> c) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), dy, zero ? Vector256<float>.Zero : dy * slope);
+        public Vector128<float> Invoke(Vector128<float> x, Vector128<float> dy, Vector128<float> c) => Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<float>.Zero), dy, zero ? Vector128<float>.Zero : dy * slope);
+    }
+
+    private readonly struct SigmoidGrad : IElementwiseOp
+    {
+        public float Invoke(float y, float dy, float c) => dy * y * (1f - y);
+        public Vector512<float> Invoke(Vector512<float> y, Vector512<float> dy, Vector512<float> c) => dy * y * (Vector512<float>.One - y);
+        public Vector256<float> Invoke(Vector256<float> y, Vector256<float> dy, Vector256<float> c) => dy * y * (Vector256<float>.One - y);
+        public Vector128<float> Invoke(Vector128<float> y, Vector128<float> dy, Vector128<float> c) => dy * y * (Vector128<float>.One - y);
+    }
+
+    private readonly struct TanhGrad : IElementwiseOp
+    {
+        public float Invoke(float y, float dy, float c) => dy * (1f - y * y);
+        public Vector512<float> Invoke(Vector512<float> y, Vector512<float> dy, Vector512<float> c) => dy * (Vector512<float>.One - y * y);
+        public Vector256<float> Invoke(Vector256<float> y, Vector256<float> dy, Vector256<float> c) => dy * (Vector256<float>.One - y * y);
+        public Vector128<float> Invoke(Vector128<float> y, Vector128<float> dy, Vector128<float> c) => dy * (Vector128<float>.One - y * y);
     }
 }

@@ -9,7 +9,12 @@ public static class Im2Col
 {
     /// <summary>Fills the column matrix from the channels of one image.</summary>
     // x: (channels, H, W); col: (channels*KH*KW, OH*OW) overwritten
-    public static void Unfold(in Conv2dGeometry g, int channels, ReadOnlySpan<float> x, Span<float> col)
+    public static void Unfold(in Conv2dGeometry g, int channels, ReadOnlySpan<float> x, Span<float> col) =>
+        Unfold(g, channels, x, col, g.OutHeight * g.OutWidth);
+
+    /// <summary>As <see cref="Unfold(in Conv2dGeometry, int, ReadOnlySpan{float}, Span{float})"/>, with col's rows ld apart (several images side by side).</summary>
+    // x: (channels, H, W); col: (channels*KH*KW, OH*OW) with row stride ld, overwritten
+    internal static void Unfold(in Conv2dGeometry g, int channels, ReadOnlySpan<float> x, Span<float> col, int ld)
     {
         int h = g.InHeight, w = g.InWidth, oh = g.OutHeight, ow = g.OutWidth;
         int plane = oh * ow;
@@ -21,7 +26,7 @@ public static class Im2Col
             {
                 for (int kw = 0; kw < g.KernelWidth; kw++, row++)
                 {
-                    Span<float> dst = col.Slice(row * plane, plane);
+                    Span<float> dst = col.Slice(row * ld, plane);
                     int offW = kw * g.DilationWidth - g.PadWidth;
                     (int owLo, int owHi) = ValidRange(offW, g.StrideWidth, w, ow);
                     for (int y = 0; y < oh; y++)
@@ -53,7 +58,12 @@ public static class Im2Col
 
     /// <summary>Adds the column matrix back into the channels of one image (dx += fold(col)).</summary>
     // col: (channels*KH*KW, OH*OW); dx: (channels, H, W) accumulated into
-    public static void FoldAdd(in Conv2dGeometry g, int channels, ReadOnlySpan<float> col, Span<float> dx)
+    public static void FoldAdd(in Conv2dGeometry g, int channels, ReadOnlySpan<float> col, Span<float> dx) =>
+        FoldAdd(g, channels, col, dx, g.OutHeight * g.OutWidth);
+
+    /// <summary>As <see cref="FoldAdd(in Conv2dGeometry, int, ReadOnlySpan{float}, Span{float})"/>, with col's rows ld apart.</summary>
+    // col: (channels*KH*KW, OH*OW) with row stride ld; dx: (channels, H, W) accumulated into
+    internal static void FoldAdd(in Conv2dGeometry g, int channels, ReadOnlySpan<float> col, Span<float> dx, int ld)
     {
         int h = g.InHeight, w = g.InWidth, oh = g.OutHeight, ow = g.OutWidth;
         int plane = oh * ow;
@@ -65,7 +75,7 @@ public static class Im2Col
             {
                 for (int kw = 0; kw < g.KernelWidth; kw++, row++)
                 {
-                    ReadOnlySpan<float> src = col.Slice(row * plane, plane);
+                    ReadOnlySpan<float> src = col.Slice(row * ld, plane);
                     int offW = kw * g.DilationWidth - g.PadWidth;
                     (int owLo, int owHi) = ValidRange(offW, g.StrideWidth, w, ow);
                     if (owLo >= owHi) continue;
@@ -76,7 +86,15 @@ public static class Im2Col
                         ReadOnlySpan<float> s = src.Slice(y * ow, ow);
                         Span<float> d = dxc.Slice(ih * w, w);
                         int stride = g.StrideWidth;
-                        for (int x0 = owLo; x0 < owHi; x0++) d[x0 * stride + offW] += s[x0];
+                        if (stride == 1)
+                        {
+                            Span<float> dd = d.Slice(owLo + offW, owHi - owLo);
+                            System.Numerics.Tensors.TensorPrimitives.Add(dd, s.Slice(owLo, owHi - owLo), dd);
+                        }
+                        else
+                        {
+                            for (int x0 = owLo; x0 < owHi; x0++) d[x0 * stride + offW] += s[x0];
+                        }
                     }
                 }
             }

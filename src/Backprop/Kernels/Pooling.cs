@@ -68,6 +68,8 @@ public static unsafe class Pooling
             KernelThreads.For(g.Batch * g.Channels, (s, e) =>
             {
                 int h = geo.InHeight, w = geo.InWidth, plane = h * w, outPlane = geo.OutHeight * geo.OutWidth;
+                bool fast = Pooling2x2.Applies(geo);
+                int width = SimdWidth.Max;
                 for (int p = s; p < e; p++)
                 {
                     float* src = (float*)ix + (long)p * plane;
@@ -75,7 +77,8 @@ public static unsafe class Pooling
                     for (int i = 0; i < geo.OutHeight; i++)
                     {
                         Window(geo.StrideHeight, geo.PadHeight, geo.KernelHeight, h, i, out int h0, out int h1, out int hSpan);
-                        for (int j = 0; j < geo.OutWidth; j++)
+                        int first = fast && 2 * i + 2 <= h ? Pooling2x2.AvgRow(width, src, w, i, Math.Min(geo.OutWidth, w / 2), dst + i * geo.OutWidth) : 0;
+                        for (int j = first; j < geo.OutWidth; j++)
                         {
                             Window(geo.StrideWidth, geo.PadWidth, geo.KernelWidth, w, j, out int w0, out int w1, out int wSpan);
                             float sum = 0f;
@@ -102,6 +105,8 @@ public static unsafe class Pooling
             KernelThreads.For(g.Batch * g.Channels, (s, e) =>
             {
                 int h = geo.InHeight, w = geo.InWidth, plane = h * w, outPlane = geo.OutHeight * geo.OutWidth;
+                bool fast = Pooling2x2.Applies(geo);
+                int width = SimdWidth.Max;
                 for (int p = s; p < e; p++)
                 {
                     float* d = (float*)idx + (long)p * plane;
@@ -110,7 +115,8 @@ public static unsafe class Pooling
                     for (int i = 0; i < geo.OutHeight; i++)
                     {
                         Window(geo.StrideHeight, geo.PadHeight, geo.KernelHeight, h, i, out int h0, out int h1, out int hSpan);
-                        for (int j = 0; j < geo.OutWidth; j++)
+                        int first = fast && 2 * i + 2 <= h ? Pooling2x2.AvgBackwardRow(width, src + i * geo.OutWidth, i, Math.Min(geo.OutWidth, w / 2), d, w) : 0;
+                        for (int j = first; j < geo.OutWidth; j++)
                         {
                             Window(geo.StrideWidth, geo.PadWidth, geo.KernelWidth, w, j, out int w0, out int w1, out int wSpan);
                             int divisor = countIncludePad ? hSpan * wSpan : (h1 - h0) * (w1 - w0);
@@ -135,9 +141,12 @@ public static unsafe class Pooling
     }
 
     // x: (N, C, H, W); y: (N, C, OH, OW); argmax: (N, C, OH, OW)
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void MaxForwardPlanes(Pool2dGeometry g, int s, int e, float* x, float* y, int* argmax)
     {
         int h = g.InHeight, w = g.InWidth, plane = h * w, outPlane = g.OutHeight * g.OutWidth;
+        bool fast = Pooling2x2.Applies(g);
+        int width = SimdWidth.Max;
         for (int p = s; p < e; p++)
         {
             float* src = x + (long)p * plane;
@@ -146,7 +155,8 @@ public static unsafe class Pooling
             for (int i = 0; i < g.OutHeight; i++)
             {
                 Window(g.StrideHeight, g.PadHeight, g.KernelHeight, h, i, out int h0, out int h1, out _);
-                for (int j = 0; j < g.OutWidth; j++)
+                int first = fast && 2 * i + 2 <= h ? Pooling2x2.MaxRow(width, src, w, i, Math.Min(g.OutWidth, w / 2), dst + i * g.OutWidth, arg + i * g.OutWidth) : 0;
+                for (int j = first; j < g.OutWidth; j++)
                 {
                     Window(g.StrideWidth, g.PadWidth, g.KernelWidth, w, j, out int w0, out int w1, out _);
                     int bestIndex = h0 * w + w0;

@@ -160,7 +160,7 @@ public abstract class Optimizer
         if (scratch.Length < g.Length) scratch = new float[g.Length];
         var r = scratch.AsSpan(0, g.Length);
         if (Regularization == Regularization.L2)
-            for (int i = 0; i < r.Length; i++) r[i] = g[i] + wd * w[i];
+            Kernels.Updates.AddScaled(g, wd, w, r);   // r = g + wd*w
         else
             for (int i = 0; i < r.Length; i++) r[i] = g[i] + wd * Sign(w[i]);
         return r;

@@ -1,3 +1,4 @@
+using Backprop.Kernels;
 using Backprop.Nn;
 using static System.FormattableString;
 
@@ -71,38 +72,28 @@ public sealed class Sgd : Optimizer
         if (Style == SgdMomentumStyle.Caffe)
         {
             var v = state.Buffers[0].AsSpan(0, w.Length);
-            if (Nesterov)
-            {
-                for (int i = 0; i < w.Length; i++)
-                {
-                    float old = v[i];
-                    v[i] = m * old + lr * g[i];
-                    w[i] -= (1 + m) * v[i] - m * old;
-                }
-            }
-            else
-            {
-                for (int i = 0; i < w.Length; i++)
-                {
-                    v[i] = m * v[i] + lr * g[i];
-                    w[i] -= v[i];
-                }
-            }
+            // Nesterov: w -= (1+m)*v_new - m*v_old with v_new = m*v_old + lr*g (w first, from the old v).
+            if (Nesterov) Updates.NesterovCaffe(w, v, g, m, lr);
+            Updates.Axpby(m, v, lr, g, v);              // v = m*v + lr*g
+            if (!Nesterov) Updates.SubtractScaled(w, 1f, v);   // w -= v
             return;
         }
 
         if (m == 0)
         {
-            for (int i = 0; i < w.Length; i++) w[i] -= lr * g[i];
+            Updates.SubtractScaled(w, lr, g);           // w -= lr*g
             return;
         }
         var buf = state.Buffers[0].AsSpan(0, w.Length);
-        bool first = state.Step == 1;
-        float keep = 1 - Dampening;
-        for (int i = 0; i < w.Length; i++)
+        if (state.Step == 1) g.CopyTo(buf);             // buf = g on the first step
+        else Updates.Axpby(m, buf, 1 - Dampening, g, buf);   // buf = m*buf + (1-dampening)*g
+        if (Nesterov)
         {
-            buf[i] = first ? g[i] : m * buf[i] + keep * g[i];
-            w[i] -= lr * (Nesterov ? g[i] + m * buf[i] : buf[i]);
+            for (int i = 0; i < w.Length; i++) w[i] -= lr * (g[i] + m * buf[i]);
+        }
+        else
+        {
+            Updates.SubtractScaled(w, lr, buf);         // w -= lr*buf
         }
     }
 

@@ -119,6 +119,75 @@ public class PoolingTests
         Assert.Equal(new float[] { 3, 6 }, outRow);
     }
 
+    public static readonly TheoryData<int, int, int, bool> TwoByTwoShapes = new()
+    {
+        // (H, W, width, ceil): widths around the vector widths (4, 8, 16 outputs = 8, 16, 32 inputs), odd sizes, one column.
+        { 24, 24, 512, false }, { 8, 8, 256, false }, { 7, 33, 512, true }, { 5, 65, 256, true }, { 9, 31, 128, true },
+        { 2, 2, 0, false }, { 3, 1, 512, true }, { 4, 67, 128, false }, { 6, 17, 0, true }, { 13, 41, 512, false },
+    };
+
+    [Theory]
+    [MemberData(nameof(TwoByTwoShapes))]
+    public void TwoByTwoFastPathMatchesReferenceAtEveryWidth(int h, int w, int maxWidth, bool ceil)
+    {
+        var g = Pool2dGeometry.Create(2, 3, h, w, 2, 2, 2, 2, 0, 0, ceil);
+        var rng = new Random(h * 100 + w);
+        float[] x = new float[g.InputLength];
+        for (int i = 0; i < x.Length; i++) x[i] = rng.Next(-3, 4);   // ties everywhere
+        x[5] = float.NaN;                                             // and NaNs at odd and even columns
+        x[x.Length / 2] = float.NaN;
+        if (x.Length > 3) x[x.Length - 3] = float.NaN;
+        float[] dy = KernelTestUtil.Random((int)g.OutputLength, 9);
+        foreach (int width in KernelTestUtil.Widths.Where(v => v <= maxWidth || maxWidth == 0))
+        foreach (int threads in new[] { 1, 2 })
+        {
+            KernelTestUtil.With(width, threads, () =>
+            {
+                float[] y = Filled(g.OutputLength), yRef = Filled(g.OutputLength);
+                int[] arg = new int[g.OutputLength], argRef = new int[g.OutputLength];
+                PoolingReference.MaxForward(g, x, yRef, argRef);
+                Pooling.MaxForward(g, x, y, arg);
+                KernelTestUtil.AssertBitIdentical(yRef, y, $"max forward {h}x{w} width {width}");
+                Assert.Equal(argRef, arg);
+                float[] xr = KernelTestUtil.Random((int)g.InputLength, 10);
+                foreach (bool include in new[] { true, false })
+                {
+                    PoolingReference.AvgForward(g, xr, yRef, include);
+                    Pooling.AvgForward(g, xr, y, include);
+                    KernelTestUtil.AssertClose(yRef, y, 1e-6, 1e-5, $"avg forward {h}x{w} width {width}");
+                    float[] dx = Filled(g.InputLength), dxRef = Filled(g.InputLength);
+                    PoolingReference.AvgBackward(g, dy, dxRef, include);
+                    Pooling.AvgBackward(g, dy, dx, include);
+                    KernelTestUtil.AssertClose(dxRef, dx, 1e-6, 1e-5, $"avg backward {h}x{w} width {width}");
+                }
+            });
+        }
+    }
+
+    [Fact]
+    public void TwoByTwoResultsAreIdenticalAtEveryWidth()
+    {
+        var g = Pool2dGeometry.Create(3, 5, 24, 37, 2, 2, 2, 2, 0, 0, true);
+        float[] x = KernelTestUtil.Random((int)g.InputLength, 11);
+        float[] dy = KernelTestUtil.Random((int)g.OutputLength, 12);
+        float[]? y0 = null, a0 = null, d0 = null;
+        foreach (int width in KernelTestUtil.Widths)
+        {
+            KernelTestUtil.With(width, 2, () =>
+            {
+                float[] y = new float[g.OutputLength], ya = new float[g.OutputLength], dx = new float[g.InputLength];
+                int[] arg = new int[g.OutputLength];
+                Pooling.MaxForward(g, x, y, arg);
+                Pooling.AvgForward(g, x, ya, true);
+                Pooling.AvgBackward(g, dy, dx, true);
+                if (y0 is null) { y0 = y; a0 = ya; d0 = dx; return; }
+                KernelTestUtil.AssertBitIdentical(y0, y, $"max width {width}");
+                KernelTestUtil.AssertBitIdentical(a0!, ya, $"avg width {width}");
+                KernelTestUtil.AssertBitIdentical(d0!, dx, $"avg backward width {width}");
+            });
+        }
+    }
+
     private static float[] Filled(long length)
     {
         var values = new float[length];
