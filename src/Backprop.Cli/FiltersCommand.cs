@@ -9,8 +9,8 @@ public static class FiltersCommand
 {
     internal static Command Create()
     {
-        var model = new Option<FileInfo>("--model") { Description = "The net prototxt.", Required = true };
-        var weights = new Option<FileInfo>("--weights") { Description = "The trained .caffemodel.", Required = true };
+        var model = new Option<FileInfo>("--model") { Description = "The net prototxt, or a saved Keras-style model (Sequential.Save).", Required = true };
+        var weights = new Option<FileInfo?>("--weights") { Description = "The trained .caffemodel (Caffe nets only)." };
         var layer = new Option<string>("--layer") { Description = "The convolution layer (its name in the prototxt).", Required = true };
         var output = new Option<FileInfo>("--output") { Description = "The PNG to write.", Required = true };
         var scale = new Option<int>("--scale") { Description = "Pixels per weight (nearest-neighbour upscaling).", DefaultValueFactory = _ => 8 };
@@ -18,7 +18,7 @@ public static class FiltersCommand
         var rgb = new Option<bool>("--rgb") { Description = "3-channel weights are in RGB order (Caffe's are BGR, the default)." };
         var gray = new Option<bool>("--gray") { Description = "Draw 3-channel filters as 3 gray tiles instead of one colour tile." };
         var command = new Command("filters", "Write a PNG grid of a convolution layer's filters.") { model, weights, layer, output, scale, shared, rgb, gray };
-        command.SetAction(r => CommandErrors.Run(() => Run(r.GetValue(model)!.FullName, r.GetValue(weights)!.FullName, r.GetValue(layer)!,
+        command.SetAction(r => CommandErrors.Run(() => Run(r.GetValue(model)!.FullName, r.GetValue(weights)?.FullName, r.GetValue(layer)!,
             r.GetValue(output)!.FullName, new FilterGridOptions
             {
                 Scale = Positive(r.GetValue(scale)),
@@ -33,8 +33,17 @@ public static class FiltersCommand
         scale is >= 1 and <= 64 ? scale : throw new ArgumentException($"--scale must be 1 to 64, got {scale}.");
 
     /// <summary>Writes the filter grid of <paramref name="layer"/>; returns 0. The layer must be in the prototxt and hold weights in the caffemodel.</summary>
-    public static int Run(string modelPath, string weightsPath, string layer, string outputPath, FilterGridOptions? options = null)
+    public static int Run(string modelPath, string? weightsPath, string layer, string outputPath, FilterGridOptions? options = null)
     {
+        if (!KerasModels.IsPrototxt(modelPath))
+        {
+            var weightsOfKeras = KerasModels.ConvolutionWeights(modelPath, layer);
+            // Keras images are RGB: draw 3-channel filters in that order unless told otherwise.
+            FilterGrid.Save(weightsOfKeras, outputPath, (options ?? new FilterGridOptions()) with { Bgr = false });
+            Console.WriteLine($"Wrote the {weightsOfKeras.Shape[0]} filters of {layer} {weightsOfKeras.Shape} to {outputPath}.");
+            return 0;
+        }
+        if (weightsPath is null) throw new ArgumentException("--weights (a .caffemodel) is required for a Caffe net.");
         var net = CaffeInspection.ReadNet(modelPath);
         var definition = net.Layer.FirstOrDefault(l => l.Name == layer)
             ?? throw new CaffeNetException($"{modelPath} has no layer '{layer}'; its convolution layers are {string.Join(", ", net.Layer.Where(l => l.Type is "Convolution" or "Deconvolution").Select(l => l.Name))}.");

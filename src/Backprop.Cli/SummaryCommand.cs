@@ -9,7 +9,7 @@ public static class SummaryCommand
 {
     internal static Command Create()
     {
-        var model = new Option<FileInfo>("--model") { Description = "The net prototxt.", Required = true };
+        var model = new Option<FileInfo>("--model") { Description = "The net prototxt, or a saved Keras-style model (Sequential.Save).", Required = true };
         var phase = new Option<string>("--phase") { Description = "Which net: TRAIN or TEST.", DefaultValueFactory = _ => "TRAIN" };
         var inputShape = VizArguments.InputShape();
         var command = new Command("summary", "Print a Keras-style table of a net's layers, output shapes and parameter counts.") { model, phase, inputShape };
@@ -20,6 +20,11 @@ public static class SummaryCommand
 
     public static int Run(string modelPath, Phase phase = Phase.Train, IReadOnlyList<int>? inputShape = null)
     {
+        if (!KerasModels.IsPrototxt(modelPath))
+        {
+            Console.Write(Keras.Sequential.Load(modelPath).Summary());
+            return 0;
+        }
         var net = CaffeInspection.Build(CaffeInspection.ReadNet(modelPath), phase, inputShape, Path.GetDirectoryName(modelPath));
         Console.Write(ModelSummary.Of(net).ToString());
         return 0;
