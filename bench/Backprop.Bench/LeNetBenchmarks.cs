@@ -7,7 +7,8 @@ namespace Backprop.Bench;
 /// <summary>
 /// One training step of Caffe's LeNet (batch 64, 1x28x28 -> conv 20 5x5 -> max 2x2 -> conv 50 5x5 -> max 2x2
 /// -> 500 -> ReLU -> 10, softmax cross-entropy, SGD with momentum in Caffe's form), on fixed random data,
-/// through the public functional API: forward, backward, update. Also inference alone.
+/// through the public functional API: forward, backward, update. Also inference alone (any <see cref="Batch"/>;
+/// bench/kernels/run.sh inference times it at 64 and 1000).
 /// </summary>
 [MemoryDiagnoser]
 public class LeNetBenchmarks
@@ -17,14 +18,17 @@ public class LeNetBenchmarks
     private int[] labels = [];
     private Sgd sgd = null!;
 
+    /// <summary>Images per step; set before <see cref="Setup"/>.</summary>
+    public int Batch { get; set; } = 64;
+
     [GlobalSetup]
     public void Setup()
     {
         var gen = new Generator(1);
         Parameter P(float std, params int[] shape) => new(Tensor.Normal(gen, 0f, std, shape));
         ps = [P(0.2f, 20, 1, 5, 5), P(0f, 20), P(0.06f, 50, 20, 5, 5), P(0f, 50), P(0.05f, 500, 800), P(0f, 500), P(0.06f, 10, 500), P(0f, 10)];
-        images = Tensor.Rand(gen, 64, 1, 28, 28);
-        labels = Enumerable.Range(0, 64).Select(i => i % 10).ToArray();
+        images = Tensor.Rand(gen, Batch, 1, 28, 28);
+        labels = Enumerable.Range(0, Batch).Select(i => i % 10).ToArray();
         sgd = new Sgd(ps, 0.01f, momentum: 0.9f, weightDecay: 0.0005f, style: SgdMomentumStyle.Caffe);
     }
 

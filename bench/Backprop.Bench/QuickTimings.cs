@@ -6,12 +6,23 @@ namespace Backprop.Bench;
 /// <summary>
 /// Short Stopwatch timings for bench/kernels/run.sh, printed as "name median_ms" lines that the script
 /// lines up with the peer's: GEMM (square and LeNet shapes, on the threads BACKPROP_NUM_THREADS gives) and
-/// convolution forward+backward (forward, backward-data, backward-weights with bias).
+/// convolution forward+backward (forward, backward-data, backward-weights with bias); or, with "inference",
+/// LeNet's forward pass without autograd recording (<see cref="LeNetBenchmarks.Inference"/>) at batch 64 and 1000.
 /// </summary>
 internal static class QuickTimings
 {
-    public static void Run(int repeats)
+    public static void Run(int repeats, bool inference = false)
     {
+        if (inference)
+        {
+            foreach (int batch in new[] { 64, 1000 })
+            {
+                var lenet = new LeNetBenchmarks { Batch = batch };
+                lenet.Setup();
+                Report($"lenet inference b{batch}", () => lenet.Inference(), repeats);
+            }
+            return;
+        }
         foreach (int s in new[] { 256, 512, 1024, 2048 })
             Gemm($"gemm {s}x{s}x{s}", s, s, s, false, false, repeats);
         Gemm("gemm 36864x20x25", 36864, 20, 25, false, false, repeats);

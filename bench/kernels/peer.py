@@ -1,5 +1,6 @@
-"""The peer side of bench/kernels/run.sh: numpy (OpenBLAS) SGEMM and PyTorch convolution forward+backward,
-printed as "name<TAB>median_ms" lines (args: REPEATS [gemm|conv|all] [torch threads]) with the same names as Backprop.Bench's quick timings."""
+"""The peer side of bench/kernels/run.sh: numpy (OpenBLAS) SGEMM, PyTorch convolution forward+backward and PyTorch
+LeNet inference, printed as "name<TAB>median_ms" lines (args: REPEATS [gemm|conv|all|inference] [torch threads]) with
+the same names as Backprop.Bench's quick timings ("all" leaves out inference)."""
 import sys, time
 import numpy as np
 import torch
@@ -40,6 +41,19 @@ def conv(name, n, c, h, w, k, kh, pad, repeats):
     report(name, body, repeats)
 
 
+def lenet_inference(name, batch, repeats):
+    torch.manual_seed(1)
+    nn = torch.nn
+    model = nn.Sequential(nn.Conv2d(1, 20, 5), nn.MaxPool2d(2, 2), nn.Conv2d(20, 50, 5), nn.MaxPool2d(2, 2),
+                          nn.Flatten(), nn.Linear(800, 500), nn.ReLU(), nn.Linear(500, 10)).eval()
+    x = torch.rand(batch, 1, 28, 28)
+
+    def body():
+        with torch.no_grad():
+            model(x)
+    report(name, body, repeats)
+
+
 repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 11
 what = sys.argv[2] if len(sys.argv) > 2 else "all"
 if len(sys.argv) > 3:
@@ -54,3 +68,6 @@ if what in ("all", "conv"):
     conv("conv vgg 8x64x56x56 k64 3x3 p1", 8, 64, 56, 56, 64, 3, 1, repeats)
     conv("conv 1x1 8x256x28x28 k64", 8, 256, 28, 28, 64, 1, 0, repeats)
     conv("conv lenet1 64x1x28x28 k20 5x5", 64, 1, 28, 28, 20, 5, 0, repeats)
+if what == "inference":
+    for batch in (64, 1000):
+        lenet_inference(f"lenet inference b{batch}", batch, repeats)
