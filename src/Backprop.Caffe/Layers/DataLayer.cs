@@ -46,20 +46,13 @@ public sealed class DataLayer(LayerParameter definition) : CaffeLayer(definition
 
     public override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> bottoms, NetContext context, int layerIndex)
     {
-        var (c, oh, ow) = transformer.OutputSize;
-        int sampleSize = c * oh * ow;
-        var data = Tensor.Zeros(BatchSize, c, oh, ow);
-        var labels = Tensor.Zeros(BatchSize);
-        var d = data.AsSpan();
-        var l = labels.AsSpan();
-        var random = context.RandomFor(layerIndex);
         var pixels = new float[records.Channels * records.Height * records.Width];
-        for (int n = 0; n < BatchSize; n++)
+        var (data, labels) = transformer.Batch(BatchSize, context.RandomFor(layerIndex), context.IsTraining, () =>
         {
-            l[n] = records.Read(cursor, pixels);
+            float label = records.Read(cursor, pixels);
             cursor = (cursor + 1) % records.Count;
-            transformer.Transform(pixels, d.Slice(n * sampleSize, sampleSize), random, context.IsTraining);
-        }
+            return (pixels, label);
+        });
         return Definition.Top.Count == 2 ? [data, labels] : [data];
     }
 }

@@ -81,5 +81,26 @@ public sealed class DataTransformer
                 }
     }
 
+    /// <summary>
+    /// A batch: <paramref name="batchSize"/> samples from <paramref name="next"/> (pixels as given to <see cref="Setup"/>,
+    /// and a label), each transformed into data (N, C, OH, OW), with labels (N).
+    /// </summary>
+    public (Tensor Data, Tensor Labels) Batch(int batchSize, Generator random, bool training, Func<(float[] Pixels, float Label)> next)
+    {
+        var (c, oh, ow) = OutputSize;
+        int sampleSize = c * oh * ow;
+        var data = Tensor.Zeros(batchSize, c, oh, ow);
+        var labels = Tensor.Zeros(batchSize);
+        var d = data.AsSpan();
+        var l = labels.AsSpan();
+        for (int n = 0; n < batchSize; n++)
+        {
+            var (pixels, label) = next();
+            Transform(pixels, d.Slice(n * sampleSize, sampleSize), random, training);
+            l[n] = label;
+        }
+        return (data, labels);
+    }
+
     private CaffeNetException Error(string message) => new($"{where}: {message}");
 }

@@ -80,23 +80,15 @@ public sealed class ImageDataLayer(LayerParameter definition) : CaffeLayer(defin
 
     public override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> bottoms, NetContext context, int layerIndex)
     {
-        var (c, oh, ow) = transformer.OutputSize;
-        int sampleSize = c * oh * ow;
-        var data = Tensor.Zeros(BatchSize, c, oh, ow);
-        var labels = Tensor.Zeros(BatchSize);
-        var d = data.AsSpan();
-        var l = labels.AsSpan();
-        var random = context.RandomFor(layerIndex);
-        for (int n = 0; n < BatchSize; n++)
+        var (data, labels) = transformer.Batch(BatchSize, context.RandomFor(layerIndex), context.IsTraining, () =>
         {
             var entry = EntryAt(position++);
             var image = Decode(entry);
             if (image.Height != height || image.Width != width)
                 throw Error($"image {entry.Path} (line {entry.Line} of {source}) is {image.Height}x{image.Width}, but the first image is {height}x{width}; "
                     + "all images must have one size (set new_height and new_width to resize them).");
-            transformer.Transform(image.Pixels, d.Slice(n * sampleSize, sampleSize), random, context.IsTraining);
-            l[n] = entry.Label;
-        }
+            return (image.Pixels, entry.Label);
+        });
         return Definition.Top.Count == 2 ? [data, labels] : [data];
     }
 

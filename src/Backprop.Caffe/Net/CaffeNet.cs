@@ -42,9 +42,11 @@ public sealed class CaffeNet
     /// <summary>The bottom and top blob names of layer <paramref name="index"/>.</summary>
     public (IReadOnlyList<string> Bottoms, IReadOnlyList<string> Tops) Connections(int index) => (bottoms[index], tops[index]);
 
+    private IReadOnlyList<Parameter>? parameters;
+
     /// <summary>Every parameter blob once (shared blobs once), in layer order: Caffe's learnable-params order.</summary>
     public IReadOnlyList<Parameter> Parameters =>
-        layers.SelectMany(l => l.Blobs).Distinct(ReferenceEqualityComparer.Instance).Cast<Parameter>().ToList();
+        parameters ??= layers.SelectMany(l => l.Blobs).Distinct(ReferenceEqualityComparer.Instance).Cast<Parameter>().ToList();
 
     /// <summary>Parameters with names like <c>conv1.0</c> (layer name, blob index), each once.</summary>
     public IEnumerable<KeyValuePair<string, Parameter>> NamedParameters()
@@ -236,6 +238,7 @@ public sealed class CaffeNet
                 layer.ReplaceBlob(i, other.Blobs[i]);
             }
         }
+        parameters = null;   // the blobs changed
     }
 
     /// <summary>
