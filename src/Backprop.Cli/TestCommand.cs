@@ -28,9 +28,11 @@ internal static class TestCommand
         net.CopyTrainedLayersFrom(Snapshots.ReadModel(weightsFile.FullName), weightsFile.FullName);
         var sums = new Dictionary<string, double>();
         var weightsOf = new Dictionary<string, float>();
+        var memory = new TensorMemoryPool();
         using (Autograd.Autograd.NoGrad())
             for (int i = 0; i < iterations; i++)
             {
+                using var step = memory.Scope();
                 net.DataLayer?.Seek((long)i * net.DataLayer.BatchSize);
                 context.Iteration = i;
                 var result = net.Forward(context);

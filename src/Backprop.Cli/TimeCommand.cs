@@ -37,8 +37,10 @@ internal static class TimeCommand
         var backward = new double[layers];
         var total = Stopwatch.StartNew();
         double totalForward = 0, totalBackward = 0;
+        var memory = new TensorMemoryPool();   // as the solver does: each iteration reuses the last one's buffers
         for (int i = -1; i < iterations; i++)   // iteration -1 warms up and is not counted
         {
+            using var step = memory.Scope();
             context.Iteration = i;
             var lastNode = new long[layers];
             var f = Stopwatch.StartNew();

@@ -6,6 +6,9 @@ namespace Backprop.Keras;
 
 public sealed partial class Sequential
 {
+    // Fit's batches and Evaluate's batches each reuse the previous batch's tensor memory.
+    private readonly TensorMemoryPool stepMemory = new(), evaluationMemory = new();
+
     private sealed record CompileState(KerasOptimizer Spec, Optimizer Optimizer, string Loss, string[] MetricNames, string[] ResolvedMetrics, bool FromLogits);
 
     private CompileState? compiled;
@@ -156,6 +159,7 @@ public sealed partial class Sequential
             network.Train();
             for (int step = 0; step < steps; step++)
             {
+                using var memory = stepMemory.Scope();   // each batch reuses the last one's activation and gradient memory
                 int start = step * batchSize, count = Math.Min(batchSize, n - start);
                 var xb = GatherRows(xs, order, start, count);
                 var (yb, lb) = targets.Gather(order, start, count);
@@ -196,6 +200,7 @@ public sealed partial class Sequential
         using (Autograd.Autograd.NoGrad())
             for (int start = 0; start < n; start += batchSize)
             {
+                using var memory = evaluationMemory.Scope();
                 int count = Math.Min(batchSize, n - start);
                 var output = Flat(ForwardChannelsFirst(GatherRows(xs, rows, start, count), training: false, state.FromLogits));
                 var (yb, lb) = targets.Gather(rows, start, count);

@@ -10,7 +10,7 @@ public partial class Tensor
     private static Tensor Broadcast<TOp>(Tensor a, Tensor b) where TOp : IBinaryOperator
     {
         var shape = Shape.Broadcast(a.Shape, b.Shape);
-        var y = new Tensor(shape);
+        var y = Tensor.Result(shape);
         Broadcasting.Binary<TOp>(a.Data, a.Shape.Dims, b.Data, b.Shape.Dims, shape.Dims, y.AsSpan());
         return y;
     }
@@ -19,7 +19,7 @@ public partial class Tensor
     internal static Tensor SumTo(Tensor g, Shape shape)
     {
         if (g.Shape == shape) return g;
-        var y = new Tensor(shape);
+        var y = Tensor.Result(shape);
         Broadcasting.SumTo(g.Data, g.Shape.Dims, shape.Dims, y.AsSpan());
         return y;
     }
@@ -62,7 +62,7 @@ public partial class Tensor
     /// <summary>A unary op: <paramref name="forward"/> fills the result; <paramref name="backward"/> maps the output gradient to the input's.</summary>
     private static Tensor Map(Tensor a, string name, SpanAction forward, Func<Tensor, Tensor> backward)
     {
-        var y = new Tensor(a.Shape);
+        var y = Tensor.Result(a.Shape);
         forward(y.AsSpan());
         return Record(y, name, (g, _) => [backward(g)], a);
     }
@@ -101,7 +101,7 @@ public partial class Tensor
     /// <summary>-1, 0 or 1 by the sign of each element (no gradient).</summary>
     public Tensor Sign()
     {
-        var y = new Tensor(Shape);
+        var y = Tensor.Result(Shape);
         var d = y.AsSpan();
         var x = Data;
         for (int i = 0; i < d.Length; i++) d[i] = x[i] > 0 ? 1 : x[i] < 0 ? -1 : 0;
@@ -115,7 +115,7 @@ public partial class Tensor
         Tensor x = this;
         return Map(x, "ClampBackward", d => { var xd = x.Data; for (int i = 0; i < d.Length; i++) d[i] = Math.Clamp(xd[i], min, max); }, g =>
         {
-            var r = new Tensor(g.Shape);
+            var r = Tensor.Result(g.Shape);
             var dx = r.AsSpan();
             var gd = g.Data;
             var xd = x.Data;

@@ -24,19 +24,19 @@ public partial class Tensor
             for (int i = 0; i < a.Rank - 1; i++) m *= a.Shape[i];
             var dims = a.Shape.ToArray();
             dims[^1] = n;
-            var y = new Tensor(new Shape(dims));
+            var y = Tensor.Result(new Shape(dims));
             Gemm.Sgemm(false, false, m, n, k, 1f, a.Data, k, b.Data, n, 0f, y.AsSpan(), n);
             return Record(y, "MmBackward", (g, needs) =>
             {
                 Tensor? da = null, db = null;
                 if (needs[0])
                 {
-                    da = new Tensor(a.Shape);   // dA = g · Bᵀ
+                    da = Tensor.Result(a.Shape);   // dA = g · Bᵀ
                     Gemm.Sgemm(false, true, m, k, n, 1f, g.Data, n, b.Data, n, 0f, da.AsSpan(), k);
                 }
                 if (needs[1])
                 {
-                    db = new Tensor(b.Shape);   // dB = Aᵀ · g
+                    db = Tensor.Result(b.Shape);   // dB = Aᵀ · g
                     Gemm.Sgemm(true, false, k, n, m, 1f, a.Data, k, g.Data, n, 0f, db.AsSpan(), n);
                 }
                 return [da, db];
@@ -45,12 +45,12 @@ public partial class Tensor
         if (a.Rank != 3 || b.Rank != 3 || a.Shape[0] != b.Shape[0])
             throw new ArgumentException($"MatMul: batched product needs two rank-3 tensors with the same batch size, got {a.Shape} and {b.Shape}.");
         int batch = a.Shape[0], rows = a.Shape[1];
-        var yb = new Tensor(new Shape(batch, rows, n));
+        var yb = Tensor.Result(new Shape(batch, rows, n));
         for (int i = 0; i < batch; i++)
             Gemm.Sgemm(false, false, rows, n, k, 1f, a.Data.Slice(i * rows * k), k, b.Data.Slice(i * k * n), n, 0f, yb.AsSpan().Slice(i * rows * n), n);
         return Record(yb, "BmmBackward", (g, needs) =>
         {
-            Tensor? da = needs[0] ? new Tensor(a.Shape) : null, db = needs[1] ? new Tensor(b.Shape) : null;
+            Tensor? da = needs[0] ? Tensor.Result(a.Shape) : null, db = needs[1] ? Tensor.Result(b.Shape) : null;
             for (int i = 0; i < batch; i++)
             {
                 var gi = g.Data.Slice(i * rows * n);

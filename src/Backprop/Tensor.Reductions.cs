@@ -28,7 +28,7 @@ public partial class Tensor
     public Tensor Sum(int axis, bool keepDim = false)
     {
         var (outer, n, inner, outShape) = SplitAt(axis, keepDim);
-        var y = new Tensor(outShape);
+        var y = Tensor.Result(outShape);
         ReduceSum(Data, outer, n, inner, y.AsSpan());
         Shape inShape = Shape;
         Shape kept = KeptShape(axis);
@@ -51,7 +51,7 @@ public partial class Tensor
         Shape s = Shape;
         return Record(y, "MaxBackward", (g, _) =>
         {
-            var dx = new Tensor(s);
+            var dx = Tensor.Result(s);
             dx.Storage[i] = g.Item();
             return [dx];
         }, this);
@@ -61,7 +61,7 @@ public partial class Tensor
     public Tensor Max(int axis, bool keepDim = false)
     {
         var (outer, n, inner, outShape) = SplitAt(axis, keepDim);
-        var y = new Tensor(outShape);
+        var y = Tensor.Result(outShape);
         int[] arg = ArgMaxAlong(outer, n, inner);
         var x = Data;
         var yd = y.AsSpan();
@@ -71,11 +71,12 @@ public partial class Tensor
         Shape inShape = Shape;
         return Record(y, "MaxBackward", (g, _) =>
         {
-            var dx = new Tensor(inShape);
+            var dx = Tensor.Result(inShape);
             var gd = g.Data;
+            var d = dx.AsSpan();
             for (int o = 0; o < outer; o++)
                 for (int j = 0; j < inner; j++)
-                    dx.Storage[(o * n + arg[o * inner + j]) * inner + j] = gd[o * inner + j];
+                    d[(o * n + arg[o * inner + j]) * inner + j] = gd[o * inner + j];
             return [dx];
         }, this);
     }
@@ -160,7 +161,7 @@ public partial class Tensor
     /// <summary>Broadcasts <paramref name="g"/> (viewed with shape <paramref name="kept"/>) to <paramref name="shape"/>.</summary>
     private static Tensor Expand(Tensor g, Shape kept, Shape shape)
     {
-        var y = new Tensor(shape);
+        var y = Tensor.Result(shape);
         Kernels.Broadcasting.Binary<Kernels.AddOperator>(g.Data, kept.Dims, [0f], [], shape.Dims, y.AsSpan());
         return y;
     }

@@ -8,7 +8,7 @@ public partial class Tensor
     public Tensor Reshape(params int[] shape)
     {
         var s = InferShape(shape);
-        var y = new Tensor(Storage, Offset, s);
+        var y = ViewOf(Offset, s);
         Shape original = Shape;
         return Record(y, "ViewBackward", (g, _) => [g.Detach().Reshape(original.ToArray())], this);
     }
@@ -87,11 +87,11 @@ public partial class Tensor
         int rowLength = rows == 0 ? 0 : Length / rows;
         var dims = Shape.ToArray();
         dims[0] = end - start;
-        var y = new Tensor(Storage, Offset + start * rowLength, new Shape(dims));
+        var y = ViewOf(Offset + start * rowLength, new Shape(dims));
         Shape original = Shape;
         return Record(y, "SliceBackward", (g, _) =>
         {
-            var dx = new Tensor(original);
+            var dx = Tensor.Result(original);
             g.Data.CopyTo(dx.AsSpan().Slice(start * rowLength));
             return [dx];
         }, this);
@@ -134,7 +134,7 @@ public partial class Tensor
         var inStrides = Shape.Strides();
         var strides = new int[rank];
         for (int i = 0; i < rank; i++) { outDims[i] = Shape[perm[i]]; strides[i] = inStrides[perm[i]]; }
-        var y = new Tensor(new Shape(outDims));
+        var y = Tensor.Result(new Shape(outDims));
         var dst = y.AsSpan();
         var src = Data;
         if (dst.Length == 0) return y;
@@ -172,7 +172,7 @@ public partial class Tensor
         }
         var dims = first.Shape.ToArray();
         dims[a] = total;
-        var y = new Tensor(new Shape(dims));
+        var y = Tensor.Result(new Shape(dims));
         int outer = 1, inner = 1;
         for (int i = 0; i < a; i++) outer *= dims[i];
         for (int i = a + 1; i < dims.Length; i++) inner *= dims[i];
@@ -198,7 +198,7 @@ public partial class Tensor
                 int chunk = sizes[t] * inner;
                 if (needs[t])
                 {
-                    var dx = new Tensor(shapes[t]);
+                    var dx = Tensor.Result(shapes[t]);
                     var d = dx.AsSpan();
                     for (int o = 0; o < outer; o++) gd.Slice(o * total * inner + start, chunk).CopyTo(d.Slice(o * chunk));
                     grads[t] = dx;

@@ -9,30 +9,69 @@ namespace Backprop;
 /// </summary>
 public partial class Tensor
 {
-    internal readonly float[] Storage;
+    private readonly float[] storage;
+    private readonly TensorMemoryPool.Lease? lease;   // set when the storage is lent by a TensorMemoryPool scope
     internal readonly int Offset;
     private bool requiresGrad;
     private AccumulateGrad? accumulator;
 
-    internal Tensor(float[] storage, int offset, Shape shape)
+    internal Tensor(float[] storage, int offset, Shape shape) : this(storage, offset, shape, null) { }
+
+    private Tensor(float[] storage, int offset, Shape shape, TensorMemoryPool.Lease? lease)
     {
         if (offset < 0 || offset + shape.Length > storage.Length)
             throw new ArgumentException($"A tensor of shape {shape} does not fit storage of {storage.Length} elements at offset {offset}.");
-        Storage = storage;
+        this.storage = storage;
+        this.lease = lease;
         Offset = offset;
         Shape = shape;
     }
 
+    /// <summary>A zeroed tensor from the GC (factories, clones): never lent by a <see cref="TensorMemoryPool"/>.</summary>
     internal Tensor(Shape shape) : this(new float[shape.Length], 0, shape) { }
 
     /// <summary>
-    /// A tensor whose storage is not cleared, for kernel outputs that overwrite every element (large
-    /// activations and gradients skip the zeroing pass).
+    /// An op's result whose storage is not cleared, for kernels that overwrite every element (large
+    /// activations and gradients skip the zeroing pass). Lent by the current <see cref="TensorMemoryPool"/>, if any.
     /// </summary>
-    internal static Tensor Uninitialized(Shape shape) => new(GC.AllocateUninitializedArray<float>(shape.Length), 0, shape);
+    internal static Tensor Uninitialized(Shape shape)
+    {
+        var pool = TensorMemoryPool.Current;
+        return pool is null
+            ? new(GC.AllocateUninitializedArray<float>(shape.Length), 0, shape)
+            : new(TensorMemoryPool.RentFloats(shape.Length), 0, shape, pool.CurrentLease);
+    }
+
+    /// <summary>An op's zeroed result, lent by the current <see cref="TensorMemoryPool"/> if any.</summary>
+    internal static Tensor Result(Shape shape)
+    {
+        if (TensorMemoryPool.Current is null) return new Tensor(shape);
+        var t = Uninitialized(shape);
+        t.storage.AsSpan(0, shape.Length).Clear();
+        return t;
+    }
+
+    /// <summary>A view of this tensor's storage (released with it when the storage is lent).</summary>
+    internal Tensor ViewOf(int offset, Shape shape) => new(Storage, offset, shape, lease);
+
+    /// <summary>
+    /// The storage. Throws when it was lent by a <see cref="TensorMemoryPool"/> scope that has ended: the
+    /// memory now belongs to a later step.
+    /// </summary>
+    internal float[] Storage => lease is null || !lease.Released ? storage : throw Released();
+
+    /// <summary>True when the storage was lent by a <see cref="TensorMemoryPool"/> scope (ended or not).</summary>
+    internal bool IsLent => lease is not null;
+
+    /// <summary>True when the storage was lent by a <see cref="TensorMemoryPool"/> scope that has ended.</summary>
+    internal bool IsReleased => lease is { Released: true };
+
+    private InvalidOperationException Released() => new(
+        $"This tensor (shape {Shape}{(GradFn is null ? "" : ", from " + GradFn.Name)}) was made inside a TensorMemoryPool scope that has ended, " +
+        "and its memory was handed to a later step. Clone() a tensor inside the scope to keep it.");
 
     /// <summary>Wraps the tensor's storage; used by <see cref="Parameter"/>.</summary>
-    protected Tensor(Tensor data) : this(data.Storage, data.Offset, data.Shape) { }
+    protected Tensor(Tensor data) : this(data.Storage, data.Offset, data.Shape, data.lease) { }
 
     public Shape Shape { get; }
 
@@ -113,7 +152,7 @@ public partial class Tensor
     public void Backward(Tensor gradient, bool retainGraph = false) => Autograd.Autograd.Backward(this, gradient, retainGraph);
 
     /// <summary>A tensor sharing this one's storage, cut from the graph: a leaf that requires no gradient.</summary>
-    public Tensor Detach() => new(Storage, Offset, Shape);
+    public Tensor Detach() => ViewOf(Offset, Shape);
 
     /// <summary>A copy of the data as a new leaf that requires no gradient.</summary>
     public Tensor Clone() => new(ToArray(), 0, Shape);
@@ -159,7 +198,7 @@ public partial class Tensor
     /// <summary>Elementwise sum without recording, for the engine's gradient accumulation.</summary>
     internal static Tensor AddDetached(Tensor a, Tensor b)
     {
-        var r = new Tensor(a.Shape);
+        var r = Uninitialized(a.Shape);
         System.Numerics.Tensors.TensorPrimitives.Add(a.Data, b.Data, r.AsSpan());
         return r;
     }

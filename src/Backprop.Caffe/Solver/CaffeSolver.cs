@@ -24,6 +24,8 @@ public sealed class CaffeSolver
     private readonly IProgress<SolverProgress>? progress;
     private readonly LearningRateSchedule schedule;
     private readonly Queue<float> recentLosses = new();
+    // Each iteration's activations and gradients reuse the previous iteration's memory, as Caffe's blobs do.
+    private readonly TensorMemoryPool trainMemory = new(), testMemory = new();
     private readonly string? solverPath;
 
     public CaffeSolver(SolverParameter definition, string? solverPath = null, TextWriter? log = null, IProgress<SolverProgress>? progress = null)
@@ -129,6 +131,7 @@ public sealed class CaffeSolver
     public float Step(out IReadOnlyList<(string Name, float Value, float LossWeight)> outputs)
     {
         int iterSize = Definition.IterSize;
+        using var memory = trainMemory.Scope();
         foreach (var p in TrainNet.Parameters) p.ZeroGrad();
         double total = 0;
         outputs = [];
@@ -174,6 +177,7 @@ public sealed class CaffeSolver
             {
                 for (int i = 0; i < iterations; i++)
                 {
+                    using var memory = testMemory.Scope();
                     net.DataLayer?.Seek((long)i * net.DataLayer.BatchSize);
                     var result = net.Forward(new NetContext(Phase.Test, Seed) { Iteration = i });
                     foreach (var o in result.Outputs)

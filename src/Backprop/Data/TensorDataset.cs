@@ -39,7 +39,7 @@ public sealed class TensorDataset : IDataset
         if (samples.Rank < 1 || samples.Shape[0] != labels.Length)
             throw new ArgumentException($"The samples of shape {samples.Shape} do not match {labels.Length} labels: the first axis must index the samples.");
         var dims = samples.Shape.ToArray();
-        if (samples.Offset + samples.Length == samples.Storage.Length)
+        if (!samples.IsLent && samples.Offset + samples.Length == samples.Storage.Length)   // memory a pool lends is copied
             return new TensorDataset(samples.Storage, samples.Offset, new Shape(dims[1..]), labels);
         return new TensorDataset(samples.ToArray(), new Shape(dims[1..]), labels);
     }

@@ -50,7 +50,7 @@ public static partial class Functional
             invStd[ch] = (float)(1.0 / Math.Sqrt(v + eps));
         }
 
-        var y = new Tensor(input.Shape);
+        var y = Tensor.Result(input.Shape);
         var yd = y.AsSpan();
         for (int b = 0; b < n; b++)
             for (int ch = 0; ch < c; ch++)
@@ -83,7 +83,7 @@ public static partial class Functional
             var grads = new Tensor?[inputs.Count];
             if (needs[0])
             {
-                var dx = Tensor.ZerosLike(input);
+                var dx = Tensor.Result(input.Shape);
                 var d = dx.AsSpan();
                 for (int b = 0; b < n; b++)
                     for (int ch = 0; ch < c; ch++)

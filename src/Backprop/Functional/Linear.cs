@@ -22,7 +22,7 @@ public static partial class Functional
         if (inF == 0) { m = 1; for (int i = 0; i < input.Rank - 1; i++) m *= input.Shape[i]; }
         var dims = input.Shape.ToArray();
         dims[^1] = outF;
-        var y = new Tensor(new Shape(dims));
+        var y = Tensor.Result(new Shape(dims));
         var yd = y.AsSpan();
         if (bias is not null)
             for (int r = 0; r < m; r++) bias.Data.CopyTo(yd.Slice(r * outF, outF));
@@ -34,17 +34,17 @@ public static partial class Functional
             Tensor? dx = null, dw = null, db = null;
             if (needs[0])
             {
-                dx = Tensor.ZerosLike(input);   // dx = dy·W
+                dx = Tensor.Result(input.Shape);   // dx = dy·W
                 Gemm.Sgemm(false, false, m, inF, outF, 1f, dy.Data, outF, weight.Data, inF, 0f, dx.AsSpan(), inF);
             }
             if (needs[1])
             {
-                dw = Tensor.ZerosLike(weight);  // dW = dyᵀ·x
+                dw = Tensor.Result(weight.Shape);  // dW = dyᵀ·x
                 Gemm.Sgemm(true, false, outF, inF, m, 1f, dy.Data, outF, input.Data, inF, 0f, dw.AsSpan(), inF);
             }
             if (bias is not null && needs[2])
             {
-                db = Tensor.ZerosLike(bias);    // db = Σ rows of dy
+                db = Tensor.Result(bias.Shape);    // db = Σ rows of dy
                 var dbd = db.AsSpan();
                 for (int r = 0; r < m; r++)
                     System.Numerics.Tensors.TensorPrimitives.Add(dbd, dy.Data.Slice(r * outF, outF), dbd);
@@ -62,14 +62,14 @@ public static partial class Functional
         if (p < 0 || p > 1 || float.IsNaN(p)) throw new ArgumentException($"Dropout probability must be in [0, 1], got {p}.");
         if (!training || p == 0) return input;
         var gen = generator ?? Generator.Default;
-        var mask = new float[input.Length];
+        var mask = TensorMemoryPool.RentFloats(input.Length);
         float scale = p == 1 ? 0f : 1f / (1f - p);
         for (int i = 0; i < mask.Length; i++) mask[i] = gen.NextFloat() < p ? 0f : scale;
-        var y = new Tensor(input.Shape);
+        var y = Tensor.Result(input.Shape);
         System.Numerics.Tensors.TensorPrimitives.Multiply(input.Data, mask, y.AsSpan());
         return Tensor.Record(y, "NativeDropoutBackward", (dy, _) =>
         {
-            var dx = Tensor.ZerosLike(input);
+            var dx = Tensor.Result(input.Shape);
             System.Numerics.Tensors.TensorPrimitives.Multiply(dy.Data, mask, dx.AsSpan());
             return [dx];
         }, input);

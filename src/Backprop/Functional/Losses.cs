@@ -20,7 +20,7 @@ public static partial class Functional
             if (labels[i] != ignoreIndex && (labels[i] < 0 || labels[i] >= classes))
                 throw new ArgumentException($"CrossEntropy: label {labels[i]} at position {i} is outside [0, {classes}).");
 
-        var logProb = new float[logits.Length];
+        var logProb = TensorMemoryPool.RentFloats(logits.Length);
         Kernels.Softmax.Forward(logits.Data, outer, classes, inner, logProb, log: true);
         double total = 0;
         int count = 0;
@@ -36,7 +36,7 @@ public static partial class Functional
         return Tensor.Record(loss, "CrossEntropyLossBackward", (dy, _) =>
         {
             float scale = dy.Item() / count;
-            var dx = Tensor.ZerosLike(logits);
+            var dx = Tensor.Result(logits.Shape);
             var d = dx.AsSpan();
             for (int o = 0; o < outer; o++)
                 for (int j = 0; j < inner; j++)
@@ -64,7 +64,7 @@ public static partial class Functional
     private static Tensor SquaredError(Tensor input, Tensor target, string op, string node, double scale)
     {
         CheckSameShape(op, input, target);
-        var diff = new float[input.Length];
+        var diff = TensorMemoryPool.RentFloats(input.Length);
         System.Numerics.Tensors.TensorPrimitives.Subtract(input.Data, target.Data, diff);
         double s = 0;
         foreach (float d in diff) s += (double)d * d;
@@ -73,8 +73,8 @@ public static partial class Functional
         {
             float k = (float)(2 * scale) * dy.Item();
             Tensor? dx = null, dt = null;
-            if (needs[0]) { dx = Tensor.ZerosLike(input); System.Numerics.Tensors.TensorPrimitives.Multiply(diff, k, dx.AsSpan()); }
-            if (needs[1]) { dt = Tensor.ZerosLike(target); System.Numerics.Tensors.TensorPrimitives.Multiply(diff, -k, dt.AsSpan()); }
+            if (needs[0]) { dx = Tensor.Result(input.Shape); System.Numerics.Tensors.TensorPrimitives.Multiply(diff, k, dx.AsSpan()); }
+            if (needs[1]) { dt = Tensor.Result(target.Shape); System.Numerics.Tensors.TensorPrimitives.Multiply(diff, -k, dt.AsSpan()); }
             return [dx, dt];
         }, input, target);
     }
@@ -87,7 +87,7 @@ public static partial class Functional
     {
         CheckSameShape("SmoothL1Loss", input, target);
         if (beta < 0) throw new ArgumentException($"SmoothL1Loss beta must be non-negative, got {beta}.");
-        var diff = new float[input.Length];
+        var diff = TensorMemoryPool.RentFloats(input.Length);
         System.Numerics.Tensors.TensorPrimitives.Subtract(input.Data, target.Data, diff);
         double s = 0;
         foreach (float d in diff)
@@ -108,7 +108,7 @@ public static partial class Functional
             }
             Tensor? dx = needs[0] ? Tensor.FromArray(grad, input.Shape.ToArray()) : null;
             Tensor? dt = null;
-            if (needs[1]) { dt = Tensor.ZerosLike(target); System.Numerics.Tensors.TensorPrimitives.Negate(grad, dt.AsSpan()); }
+            if (needs[1]) { dt = Tensor.Result(target.Shape); System.Numerics.Tensors.TensorPrimitives.Negate(grad, dt.AsSpan()); }
             return [dx, dt];
         }, input, target);
     }

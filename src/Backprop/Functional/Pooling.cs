@@ -17,7 +17,7 @@ public static partial class Functional
     {
         var g = PoolGeometry("MaxPool2d", input, kernel, stride, padding, ceilMode);
         var y = Tensor.Uninitialized(new Shape(g.Batch, g.Channels, g.OutHeight, g.OutWidth));
-        var argmax = GC.AllocateUninitializedArray<int>(y.Length);
+        var argmax = TensorMemoryPool.RentInts(y.Length);
         Pooling.MaxForward(g, input.Data, y.AsSpan(), argmax);
         return Tensor.Record(y, "MaxPool2DWithIndicesBackward", (dy, _) =>
         {
@@ -59,11 +59,11 @@ public static partial class Functional
         if (input.Rank != 4) throw new ArgumentException($"AdaptiveAvgPool2d expects input of shape (N, C, H, W), got {input.Shape}.");
         if (outputSize.Height < 1 || outputSize.Width < 1) throw new ArgumentException($"AdaptiveAvgPool2d output size {outputSize} must be positive.");
         int n = input.Shape[0], c = input.Shape[1], h = input.Shape[2], w = input.Shape[3];
-        var y = new Tensor(new Shape(n, c, outputSize.Height, outputSize.Width));
+        var y = Tensor.Result(new Shape(n, c, outputSize.Height, outputSize.Width));
         AdaptivePooling.AvgForward(n * c, h, w, outputSize.Height, outputSize.Width, input.Data, y.AsSpan());
         return Tensor.Record(y, "AdaptiveAvgPool2DBackward", (dy, _) =>
         {
-            var dx = Tensor.ZerosLike(input);
+            var dx = Tensor.Result(input.Shape);
             AdaptivePooling.AvgBackward(n * c, h, w, outputSize.Height, outputSize.Width, dy.Data, dx.AsSpan());
             return [dx];
         }, input);

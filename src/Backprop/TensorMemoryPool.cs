@@ -1,0 +1,143 @@
+namespace Backprop;
+
+/// <summary>
+/// Reuses the memory of op results from one step to the next, as Caffe's blobs and PyTorch's caching
+/// allocator do: a steady training loop then allocates almost nothing, and each step writes into memory
+/// the previous step left in the cache. Inside <see cref="Scope"/>, the results of ops on the calling
+/// thread (activations, gradients, the ops' own scratch) take buffers from the pool. When the scope ends,
+/// those tensors are released and their buffers serve the next scope; reading a released tensor throws
+/// (so a tensor kept past its step is a clear error, never a silent wrong value). Call
+/// <see cref="Tensor.Clone"/> on what must outlive the step; <see cref="Tensor.Item"/> and
+/// <see cref="Tensor.ToArray"/> already copy. Tensors made by factories (Zeros, FromArray, Randn, ...),
+/// clones, and the gradients accumulated into leaves (parameters' <see cref="Tensor.Grad"/>) never come
+/// from the pool. A pool serves one scope at a time; scopes of different pools nest (the innermost serves).
+/// </summary>
+public sealed class TensorMemoryPool
+{
+    [ThreadStatic] private static TensorMemoryPool? t_current;
+
+    private readonly Dictionary<int, Stack<float[]>> freeFloats = [];
+    private readonly Dictionary<int, Stack<int[]>> freeInts = [];
+    private readonly List<float[]> lentFloats = [];
+    private readonly List<int[]> lentInts = [];
+    private Lease? lease;
+    private int ownerThread;
+
+    /// <summary>Bytes of buffers the pool holds (lent and free).</summary>
+    public long BytesHeld { get; private set; }
+
+    /// <summary>Bytes of new buffers the pool has allocated since it was made; flat in a steady loop.</summary>
+    public long BytesAllocated { get; private set; }
+
+    /// <summary>Number of scopes ended.</summary>
+    public long Steps { get; private set; }
+
+    /// <summary>True while a scope of this pool is open.</summary>
+    public bool InScope => lease is not null;
+
+    /// <summary>
+    /// Opens a scope on this thread: op results come from the pool until the returned object is disposed,
+    /// which releases them. Throws if a scope of this pool is already open.
+    /// </summary>
+    public IDisposable Scope()
+    {
+        if (lease is not null)
+            throw new InvalidOperationException("This TensorMemoryPool already has an open scope; end it before opening another (use a second pool to nest).");
+        lease = new Lease();
+        ownerThread = Environment.CurrentManagedThreadId;
+        return new ScopeHandle(this, t_current);
+    }
+
+    /// <summary>Drops the free buffers (outside a scope), giving their memory back to the GC.</summary>
+    public void Trim()
+    {
+        if (lease is not null) throw new InvalidOperationException("Trim() cannot run while a scope is open.");
+        freeFloats.Clear();
+        freeInts.Clear();
+        BytesHeld = 0;
+    }
+
+    /// <summary>The pool serving op results on this thread, or null.</summary>
+    internal static TensorMemoryPool? Current => t_current;
+
+    /// <summary>The open scope's lease: every tensor it lends shares it, and it is released with the scope.</summary>
+    internal Lease CurrentLease => lease!;
+
+    /// <summary>A float buffer of exactly <paramref name="length"/> elements from the current pool, or from the GC when none; not cleared.</summary>
+    internal static float[] RentFloats(int length) =>
+        t_current is { } pool ? pool.Rent(length, pool.freeFloats, pool.lentFloats) : GC.AllocateUninitializedArray<float>(length);
+
+    /// <summary>An int buffer of exactly <paramref name="length"/> elements from the current pool, or from the GC when none; not cleared.</summary>
+    internal static int[] RentInts(int length) =>
+        t_current is { } pool ? pool.Rent(length, pool.freeInts, pool.lentInts) : GC.AllocateUninitializedArray<int>(length);
+
+    private T[] Rent<T>(int length, Dictionary<int, Stack<T[]>> free, List<T[]> lent)
+    {
+        if (Environment.CurrentManagedThreadId != ownerThread)
+            throw new InvalidOperationException("A TensorMemoryPool scope serves the thread that opened it only.");
+        T[] buffer;
+        if (free.TryGetValue(length, out var stack) && stack.Count > 0) buffer = stack.Pop();
+        else
+        {
+            buffer = GC.AllocateUninitializedArray<T>(length);
+            long bytes = (long)length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+            BytesAllocated += bytes;
+            BytesHeld += bytes;
+        }
+        lent.Add(buffer);
+        return buffer;
+    }
+
+    private void EndScope(TensorMemoryPool? previous)
+    {
+        if (Environment.CurrentManagedThreadId != ownerThread)
+            throw new InvalidOperationException("A TensorMemoryPool scope must end on the thread that opened it.");
+        if (t_current != this)
+            throw new InvalidOperationException("TensorMemoryPool scopes must end in the reverse order they were opened.");
+        lease!.Released = true;
+        lease = null;
+        Return(lentFloats, freeFloats);
+        Return(lentInts, freeInts);
+        t_current = previous;
+        Steps++;
+    }
+
+    private static void Return<T>(List<T[]> lent, Dictionary<int, Stack<T[]>> free)
+    {
+        // Pushed in reverse so the next step, asking for the same sizes in the same order, gets the same buffers.
+        for (int i = lent.Count - 1; i >= 0; i--)
+        {
+            var buffer = lent[i];
+            if (!free.TryGetValue(buffer.Length, out var stack)) free[buffer.Length] = stack = new Stack<T[]>();
+            stack.Push(buffer);
+        }
+        lent.Clear();
+    }
+
+    /// <summary>Shared by the tensors one scope lent; released when the scope ends.</summary>
+    internal sealed class Lease
+    {
+        public bool Released;
+    }
+
+    private sealed class ScopeHandle : IDisposable
+    {
+        private readonly TensorMemoryPool pool;
+        private readonly TensorMemoryPool? previous;
+        private bool disposed;
+
+        public ScopeHandle(TensorMemoryPool pool, TensorMemoryPool? previous)
+        {
+            this.pool = pool;
+            this.previous = previous;
+            t_current = pool;
+        }
+
+        public void Dispose()
+        {
+            if (disposed) return;
+            disposed = true;
+            pool.EndScope(previous);
+        }
+    }
+}
