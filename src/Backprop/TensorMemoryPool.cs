@@ -136,8 +136,8 @@ public sealed class TensorMemoryPool
         public void Dispose()
         {
             if (disposed) return;
-            disposed = true;
             pool.EndScope(previous);
+            disposed = true;
         }
     }
 }
