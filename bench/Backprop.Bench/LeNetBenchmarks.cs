@@ -47,7 +47,7 @@ public class LeNetBenchmarks
     public float TrainStep()
     {
         using var step = memory.Scope();
-        sgd.ZeroGrad();
+        sgd.ZeroGrad(setToNone: false);
         var loss = Functional.CrossEntropy(Logits(images), labels);
         loss.Backward();
         sgd.Step();

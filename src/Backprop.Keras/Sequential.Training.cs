@@ -163,7 +163,7 @@ public sealed partial class Sequential
                 int start = step * batchSize, count = Math.Min(batchSize, n - start);
                 var xb = GatherRows(xs, order, start, count);
                 var (yb, lb) = targets.Gather(order, start, count);
-                state.Optimizer.ZeroGrad();
+                state.Optimizer.ZeroGrad(setToNone: false);   // gradients add into last batch's memory
                 var output = Flat(ForwardChannelsFirst(xb, training: true, state.FromLogits));
                 var loss = Losses.Compute(state.Loss, output, yb, lb, state.FromLogits);
                 float value = loss.Item();

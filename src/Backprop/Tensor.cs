@@ -157,8 +157,16 @@ public partial class Tensor
     /// <summary>A copy of the data as a new leaf that requires no gradient.</summary>
     public Tensor Clone() => new(ToArray(), 0, Shape);
 
-    /// <summary>Sets the gradient to null (as PyTorch's <c>zero_grad(set_to_none=True)</c>).</summary>
-    public void ZeroGrad() => Grad = null;
+    /// <summary>
+    /// Sets the gradient to null (PyTorch's <c>zero_grad(set_to_none=True)</c>), or with
+    /// <paramref name="setToNone"/> false fills it with zeros in place, so the next backward pass adds into
+    /// the same memory instead of allocating a new gradient (Caffe's ClearParamDiffs).
+    /// </summary>
+    public void ZeroGrad(bool setToNone = true)
+    {
+        if (setToNone) Grad = null;
+        else Grad?.AsSpan().Clear();
+    }
 
     internal AccumulateGrad? GradAccumulator()
     {

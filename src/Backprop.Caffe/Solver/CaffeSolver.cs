@@ -132,7 +132,7 @@ public sealed class CaffeSolver
     {
         int iterSize = Definition.IterSize;
         using var memory = trainMemory.Scope();
-        foreach (var p in TrainNet.Parameters) p.ZeroGrad();
+        foreach (var p in TrainNet.Parameters) p.ZeroGrad(setToNone: false);   // Caffe clears diffs in place
         double total = 0;
         outputs = [];
         var data = TrainNet.DataLayer;

@@ -92,10 +92,10 @@ public abstract partial class Module
     public long ParameterCount(bool trainableOnly = false) =>
         Parameters().Where(p => !trainableOnly || p.RequiresGrad).Sum(p => (long)p.Length);
 
-    /// <summary>Clears the gradients of all parameters.</summary>
-    public void ZeroGrad()
+    /// <summary>Clears the gradients of all parameters (see <see cref="Tensor.ZeroGrad"/>).</summary>
+    public void ZeroGrad(bool setToNone = true)
     {
-        foreach (var p in Parameters()) p.ZeroGrad();
+        foreach (var p in Parameters()) p.ZeroGrad(setToNone);
     }
 
     /// <summary>Sets <c>RequiresGrad</c> on every parameter: <c>false</c> freezes the module.</summary>

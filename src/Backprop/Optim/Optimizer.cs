@@ -138,10 +138,10 @@ public abstract class Optimizer
         }
     }
 
-    /// <summary>Sets every parameter's gradient to null.</summary>
-    public void ZeroGrad()
+    /// <summary>Sets every parameter's gradient to null, or to zeros in place with <paramref name="setToNone"/> false (see <see cref="Tensor.ZeroGrad"/>).</summary>
+    public void ZeroGrad(bool setToNone = true)
     {
-        foreach (var p in parameters) p.Grad = null;
+        foreach (var p in parameters) p.ZeroGrad(setToNone);
     }
 
     /// <summary>

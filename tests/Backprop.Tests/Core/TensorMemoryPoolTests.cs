@@ -125,4 +125,19 @@ public class TensorMemoryPoolTests
         a.Dispose();
         Assert.False(first.InScope);
     }
+
+    [Fact]
+    public void ZeroGradInPlaceKeepsTheGradientMemory()
+    {
+        var w = new Parameter(Tensor.Ones(3));
+        (w * 2f).Sum().Backward();
+        var grad = w.Grad!;
+        w.ZeroGrad(setToNone: false);
+        Assert.Equal(new float[3], grad.ToArray());
+        (w * 5f).Sum().Backward();
+        Assert.Same(grad, w.Grad);
+        Assert.Equal(new[] { 5f, 5f, 5f }, grad.ToArray());
+        w.ZeroGrad();
+        Assert.Null(w.Grad);
+    }
 }
