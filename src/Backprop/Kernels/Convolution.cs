@@ -28,6 +28,11 @@ public static unsafe class Convolution
         int biasLength = bias.Length;
         fixed (float* px = x, pw = weight, pb = bias, py = y)
         {
+            if (UsesImplicitGemm(geo))
+            {
+                ConvolutionImplicitGemm.Forward(geo, px, pw, biasLength != 0 ? pb : null, py);
+                return;
+            }
             nint ix = (nint)px, iw = (nint)pw, ib = (nint)pb, iy = (nint)py;
             int t = TileImages(geo);
             if (t > 1)
@@ -135,6 +140,15 @@ public static unsafe class Convolution
         if (g.Groups != 1 || IsPointwise(g) || g.Batch < 2 || ohw >= 256) return 1;
         return Math.Clamp((512 + ohw - 1) / ohw, 1, Math.Min(8, g.Batch));
     }
+
+    /// <summary>
+    /// Forward packs its GEMM panels straight from the image (<see cref="ConvolutionImplicitGemm"/>) unless
+    /// the convolution is grouped or pointwise (a pointwise input already is the column matrix).
+    /// </summary>
+    private static bool UsesImplicitGemm(in Conv2dGeometry g) => ImplicitGemmEnabled && g.Groups == 1 && !IsPointwise(g);
+
+    /// <summary>Whether forward may use the implicit-im2col path (tests and benchmarks compare both).</summary>
+    internal static bool ImplicitGemmEnabled { get; set; } = true;
 
     /// <summary>Whether thin outputs go through the tiled path (tests and benchmarks compare both).</summary>
     internal static bool TilesEnabled { get; set; } = true;

@@ -1,0 +1,201 @@
+using System.Buffers;
+using System.Runtime.Intrinsics;
+
+namespace Backprop.Kernels;
+
+/// <summary>
+/// Convolution forward as a matrix product whose column panels are packed straight from the image
+/// (implicit im2col): y_n (K, OH*OW) = w (K, C*KH*KW) · col_n, but col_n is never written out. The
+/// weights are packed once per call; each unit of work (one image, one panel of NR output pixels)
+/// packs a depth block of its columns from the image into a cache-resident panel, runs the GEMM
+/// micro-kernels over all K rows, and writes the output plane in place: no column buffer, no
+/// scatter, and half the memory traffic of im2col + packing. Units are split over threads with a
+/// fixed partition and each output element is computed the same way in any unit split, so results
+/// are identical for any <see cref="KernelThreads.Count"/>. Groups of 1 only (the caller checks).
+/// </summary>
+internal static unsafe class ConvolutionImplicitGemm
+{
+    // x: (N, C, H, W); weight: (K, C, KH, KW); bias: (K) or null; y: (N, K, OH, OW) overwritten
+    public static void Forward(in Conv2dGeometry g, float* x, float* weight, float* bias, float* y)
+    {
+        int width = SimdWidth.Max;
+        (int mr, int nr) = GemmMicroKernels.TileFor(width);
+        int k = g.OutChannels, depth = g.InChannels * g.KernelHeight * g.KernelWidth, ohw = g.OutHeight * g.OutWidth;
+        int rowsPadded = (k + mr - 1) / mr * mr;
+        int panels = (ohw + nr - 1) / nr;
+        float[] packedWeights = ArrayPool<float>.Shared.Rent(rowsPadded * depth + 16);
+        int[] offsets = ArrayPool<int>.Shared.Rent(3 * depth);
+        try
+        {
+            fixed (float* pw = packedWeights)
+            fixed (int* po = offsets)
+            {
+                float* packed = Align64(pw);
+                // Block pc of the packed weights holds rows 0..K of depth pc..pc+kc, in mr-row panels.
+                for (int pc = 0; pc < depth; pc += Gemm.Kc)
+                    GemmPacking.PackA(false, weight, depth, 0, k, pc, Math.Min(Gemm.Kc, depth - pc), mr, packed + (long)rowsPadded * pc);
+                DepthOffsets(g, po);
+                Conv2dGeometry geo = g;
+                nint ix = (nint)x, ib = (nint)bias, iy = (nint)y, ipk = (nint)packed, ipo = (nint)po;
+                KernelThreads.For(g.Batch * panels, (s, e) =>
+                    Units(geo, width, mr, nr, rowsPadded, panels, s, e, (float*)ix, (float*)ipk, (int*)ipo, (float*)ib, (float*)iy));
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(packedWeights);
+            ArrayPool<int>.Shared.Return(offsets);
+        }
+    }
+
+    /// <summary>
+    /// For each depth index p = (c*KH + kh)*KW + kw: the offset of (c, kh*dilationH, kw*dilationW) in
+    /// an image, and the two dilated kernel offsets (for the bounds checks with padding).
+    /// </summary>
+    // table: (depth, 3): offset, kh*dilationH, kw*dilationW
+    private static void DepthOffsets(in Conv2dGeometry g, int* table)
+    {
+        int p = 0, hw = g.InHeight * g.InWidth;
+        for (int c = 0; c < g.InChannels; c++)
+            for (int kh = 0; kh < g.KernelHeight; kh++)
+                for (int kw = 0; kw < g.KernelWidth; kw++, p++)
+                {
+                    int dh = kh * g.DilationHeight, dw = kw * g.DilationWidth;
+                    table[3 * p] = c * hw + dh * g.InWidth + dw;
+                    table[3 * p + 1] = dh;
+                    table[3 * p + 2] = dw;
+                }
+    }
+
+    // Units [s, e): unit u is image u / panels, output pixels [(u % panels) * nr, +nr).
+    private static void Units(Conv2dGeometry g, int width, int mr, int nr, int rowsPadded, int panels, int s, int e,
+        float* x, float* packedWeights, int* offsets, float* bias, float* y)
+    {
+        int k = g.OutChannels, depth = g.InChannels * g.KernelHeight * g.KernelWidth, ohw = g.OutHeight * g.OutWidth;
+        long imageLength = (long)g.InChannels * g.InHeight * g.InWidth;
+        int kcMax = Math.Min(Gemm.Kc, depth);
+        float[] panelBuffer = ArrayPool<float>.Shared.Rent(kcMax * nr + 16);
+        // Runs of the panel's pixels that lie in one output row: (first column, length, ih base, iw base).
+        Span<int> runs = stackalloc int[4 * (nr + 2)];
+        try
+        {
+            fixed (float* pb = panelBuffer)
+            {
+                float* panel = Align64(pb);
+                for (int u = s; u < e; u++)
+                {
+                    int n = u / panels, j0 = u % panels * nr, cols = Math.Min(nr, ohw - j0);
+                    int runCount = Runs(g, j0, cols, runs);
+                    float* xn = x + n * imageLength;
+                    float* yn = y + (long)n * k * ohw + j0;
+                    if (bias is not null)
+                        for (int kk = 0; kk < k; kk++) new Span<float>(yn + (long)kk * ohw, cols).Fill(bias[kk]);
+                    for (int pc = 0; pc < depth; pc += Gemm.Kc)
+                    {
+                        int kc = Math.Min(Gemm.Kc, depth - pc);
+                        PackColumns(g, xn, offsets, pc, kc, runs[..(4 * runCount)], cols, nr, panel);
+                        float beta = pc == 0 && bias is null ? 0f : 1f;
+                        float* block = packedWeights + (long)rowsPadded * pc;
+                        for (int ir = 0; ir < k; ir += mr)
+                        {
+                            int rows = Math.Min(mr, k - ir);
+                            float* tile = yn + (long)ir * ohw;
+                            float* a = block + (long)ir * kc;
+                            switch (width)
+                            {
+                                case 512: GemmMicroKernels.Kernel512(kc, a, panel, tile, ohw, rows, cols, 1f, beta); break;
+                                case 256: GemmMicroKernels.Kernel256(kc, a, panel, tile, ohw, rows, cols, 1f, beta); break;
+                                case 128: GemmMicroKernels.Kernel128(kc, a, panel, tile, ohw, rows, cols, 1f, beta); break;
+                                default: GemmMicroKernels.KernelScalar(kc, a, panel, tile, ohw, rows, cols, 1f, beta); break;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(panelBuffer);
+        }
+    }
+
+    /// <summary>Splits output pixels [j0, j0+cols) into runs within one output row; returns the run count.</summary>
+    // runs: (count, 4): first column in the panel, length, oh*strideH - padH, ow*strideW - padW of the run's first pixel
+    private static int Runs(in Conv2dGeometry g, int j0, int cols, Span<int> runs)
+    {
+        int count = 0, ow = g.OutWidth;
+        for (int jj = 0; jj < cols;)
+        {
+            int pixel = j0 + jj, oh = pixel / ow, first = pixel % ow;
+            int length = Math.Min(ow - first, cols - jj);
+            runs[4 * count] = jj;
+            runs[4 * count + 1] = length;
+            runs[4 * count + 2] = oh * g.StrideHeight - g.PadHeight;
+            runs[4 * count + 3] = first * g.StrideWidth - g.PadWidth;
+            count++;
+            jj += length;
+        }
+        return count;
+    }
+
+    /// <summary>
+    /// Packs rows pc..pc+kc of the image's column matrix, for the panel's pixels, as the micro-kernels
+    /// read B: panel[p*nr + jj]; zeros outside the image and in columns cols..nr.
+    /// </summary>
+    // x: one image (C, H, W); panel: (kc, nr) overwritten
+    internal static void PackColumns(in Conv2dGeometry g, float* x, int* offsets, int pc, int kc, ReadOnlySpan<int> runs, int cols, int nr, float* panel)
+    {
+        int h = g.InHeight, w = g.InWidth, sw = g.StrideWidth;
+        bool padded = g.PadHeight != 0 || g.PadWidth != 0;
+        int runCount = runs.Length / 4;
+        for (int p = 0; p < kc; p++)
+        {
+            int* o = offsets + 3 * (pc + p);
+            int offset = o[0], dh = o[1], dw = o[2];
+            float* d = panel + p * nr;
+            for (int r = 0; r < runCount; r++)
+            {
+                int jj = runs[4 * r], length = runs[4 * r + 1], ihBase = runs[4 * r + 2], iwBase = runs[4 * r + 3];
+                float* dst = d + jj;
+                // src[t * sw] is x[c, ihBase + dh, iwBase + dw + t * sw]
+                float* src = x + offset + (long)ihBase * w + iwBase;
+                if (!padded)
+                {
+                    if (sw == 1) Copy(src, dst, length);
+                    else for (int t = 0; t < length; t++) dst[t] = src[t * sw];
+                    continue;
+                }
+                int ih = ihBase + dh, iw0 = iwBase + dw;
+                if ((uint)ih >= (uint)h)
+                {
+                    new Span<float>(dst, length).Clear();
+                    continue;
+                }
+                // t is inside the image when 0 <= iw0 + t*sw < w
+                int lo = iw0 >= 0 ? 0 : (-iw0 + sw - 1) / sw;
+                int hi = iw0 >= w ? 0 : Math.Min(length, (w - iw0 + sw - 1) / sw);
+                if (lo >= hi)
+                {
+                    new Span<float>(dst, length).Clear();
+                    continue;
+                }
+                for (int t = 0; t < lo; t++) dst[t] = 0f;
+                if (sw == 1) Copy(src + lo, dst + lo, hi - lo);
+                else for (int t = lo; t < hi; t++) dst[t] = src[t * sw];
+                for (int t = hi; t < length; t++) dst[t] = 0f;
+            }
+            for (int jj = cols; jj < nr; jj++) d[jj] = 0f;
+        }
+    }
+
+    private static void Copy(float* src, float* dst, int length)
+    {
+        int t = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; t + 8 <= length; t += 8) Vector256.Store(Vector256.Load(src + t), dst + t);
+        for (; t + 4 <= length; t += 4) Vector128.Store(Vector128.Load(src + t), dst + t);
+        for (; t < length; t++) dst[t] = src[t];
+    }
+
+    private static float* Align64(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
+}
