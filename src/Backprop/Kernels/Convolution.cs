@@ -53,6 +53,12 @@ public static unsafe class Convolution
         Conv2dGeometry geo = g;
         fixed (float* pdy = dy, pw = weight, pdx = dx)
         {
+            // One image: panels of it cannot go to different threads (they add into the same dx), so GEMM threads instead.
+            if (UsesImplicitGemm(geo) && geo.Batch > 1)
+            {
+                ConvolutionImplicitGemm.BackwardData(geo, pdy, pw, pdx);
+                return;
+            }
             nint idy = (nint)pdy, iw = (nint)pw, idx = (nint)pdx;
             int t = TileImages(geo);
             if (t > 1)
@@ -142,7 +148,7 @@ public static unsafe class Convolution
     }
 
     /// <summary>
-    /// Forward packs its GEMM panels straight from the image (<see cref="ConvolutionImplicitGemm"/>) unless
+    /// Forward and backward-data go through <see cref="ConvolutionImplicitGemm"/> (no column matrix) unless
     /// the convolution is grouped or pointwise (a pointwise input already is the column matrix).
     /// </summary>
     private static bool UsesImplicitGemm(in Conv2dGeometry g) => ImplicitGemmEnabled && g.Groups == 1 && !IsPointwise(g);

@@ -11,7 +11,9 @@ namespace Backprop.Kernels;
 /// micro-kernels over all K rows, and writes the output plane in place: no column buffer, no
 /// scatter, and half the memory traffic of im2col + packing. Units are split over threads with a
 /// fixed partition and each output element is computed the same way in any unit split, so results
-/// are identical for any <see cref="KernelThreads.Count"/>. Groups of 1 only (the caller checks).
+/// are identical for any <see cref="KernelThreads.Count"/>. Backward-data runs the same way in
+/// reverse: per image and panel of output pixels, a cache-resident panel of column gradients
+/// (W^T · dY) is folded straight into dx. Groups of 1 only (the caller checks).
 /// </summary>
 internal static unsafe class ConvolutionImplicitGemm
 {
@@ -46,6 +48,137 @@ internal static unsafe class ConvolutionImplicitGemm
             ArrayPool<float>.Shared.Return(packedWeights);
             ArrayPool<int>.Shared.Return(offsets);
         }
+    }
+
+    // dy: (N, K, OH, OW); weight: (K, C, KH, KW); dx: (N, C, H, W) overwritten
+    public static void BackwardData(in Conv2dGeometry g, float* dy, float* weight, float* dx)
+    {
+        int width = SimdWidth.Max;
+        (int mr, int nr) = GemmMicroKernels.TileFor(width);
+        int k = g.OutChannels, depth = g.InChannels * g.KernelHeight * g.KernelWidth;
+        int depthPadded = (depth + mr - 1) / mr * mr;
+        float[] packedWeights = ArrayPool<float>.Shared.Rent(depthPadded * k + 16);
+        int[] offsets = ArrayPool<int>.Shared.Rent(3 * depth);
+        try
+        {
+            fixed (float* pw = packedWeights)
+            fixed (int* po = offsets)
+            {
+                float* packed = Align64(pw);
+                // Block kc0 holds W^T's rows 0..depth over output channels kc0..kc0+kc, in mr-row panels.
+                for (int kc0 = 0; kc0 < k; kc0 += Gemm.Kc)
+                    GemmPacking.PackA(true, weight, depth, 0, depth, kc0, Math.Min(Gemm.Kc, k - kc0), mr, packed + (long)depthPadded * kc0);
+                DepthOffsets(g, po);
+                Conv2dGeometry geo = g;
+                nint idy = (nint)dy, idx = (nint)dx, ipk = (nint)packed, ipo = (nint)po;
+                // Panels of one image add into overlapping parts of its dx: threads split images only.
+                KernelThreads.For(g.Batch, (s, e) =>
+                    BackwardDataImages(geo, width, mr, nr, depthPadded, s, e, (float*)idy, (float*)ipk, (int*)ipo, (float*)idx));
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(packedWeights);
+            ArrayPool<int>.Shared.Return(offsets);
+        }
+    }
+
+    private static void BackwardDataImages(Conv2dGeometry g, int width, int mr, int nr, int depthPadded, int n0, int n1,
+        float* dy, float* packedWeights, int* offsets, float* dx)
+    {
+        int k = g.OutChannels, depth = g.InChannels * g.KernelHeight * g.KernelWidth, ohw = g.OutHeight * g.OutWidth;
+        long imageLength = (long)g.InChannels * g.InHeight * g.InWidth;
+        float[] panelBuffer = ArrayPool<float>.Shared.Rent(Math.Min(Gemm.Kc, k) * nr + 16);
+        float[] columnBuffer = ArrayPool<float>.Shared.Rent(depth * nr + 16);
+        Span<int> runs = stackalloc int[4 * (nr + 2)];
+        try
+        {
+            fixed (float* pb = panelBuffer, pcol = columnBuffer)
+            {
+                float* panel = Align64(pb), columns = Align64(pcol);
+                for (int n = n0; n < n1; n++)
+                {
+                    float* dyn = dy + (long)n * k * ohw;
+                    float* dxn = dx + n * imageLength;
+                    new Span<float>(dxn, (int)imageLength).Clear();
+                    for (int j0 = 0; j0 < ohw; j0 += nr)
+                    {
+                        int cols = Math.Min(nr, ohw - j0);
+                        // columns (depth, cols) = W^T (depth, K) · dy_n[:, j0 .. j0+cols]
+                        for (int kc0 = 0; kc0 < k; kc0 += Gemm.Kc)
+                        {
+                            int kc = Math.Min(Gemm.Kc, k - kc0);
+                            GemmPacking.PackB(false, dyn, ohw, kc0, kc, j0, cols, nr, panel);
+                            float beta = kc0 == 0 ? 0f : 1f;
+                            float* block = packedWeights + (long)depthPadded * kc0;
+                            for (int ir = 0; ir < depth; ir += mr)
+                            {
+                                int rows = Math.Min(mr, depth - ir);
+                                float* a = block + (long)ir * kc, tile = columns + (long)ir * nr;
+                                switch (width)
+                                {
+                                    case 512: GemmMicroKernels.Kernel512(kc, a, panel, tile, nr, rows, cols, 1f, beta); break;
+                                    case 256: GemmMicroKernels.Kernel256(kc, a, panel, tile, nr, rows, cols, 1f, beta); break;
+                                    case 128: GemmMicroKernels.Kernel128(kc, a, panel, tile, nr, rows, cols, 1f, beta); break;
+                                    default: GemmMicroKernels.KernelScalar(kc, a, panel, tile, nr, rows, cols, 1f, beta); break;
+                                }
+                            }
+                        }
+                        int runCount = Runs(g, j0, cols, runs);
+                        FoldColumns(g, dxn, offsets, depth, runs[..(4 * runCount)], nr, columns);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(panelBuffer);
+            ArrayPool<float>.Shared.Return(columnBuffer);
+        }
+    }
+
+    /// <summary>
+    /// Adds a panel of column gradients back into the image they came from (the reverse of
+    /// <see cref="PackColumns"/>): dx[c, ih, iw] += columns[p*nr + jj]; entries outside the image are dropped.
+    /// </summary>
+    // dx: one image (C, H, W), accumulated into; columns: (depth, nr)
+    internal static void FoldColumns(in Conv2dGeometry g, float* dx, int* offsets, int depth, ReadOnlySpan<int> runs, int nr, float* columns)
+    {
+        int h = g.InHeight, w = g.InWidth, sw = g.StrideWidth;
+        bool padded = g.PadHeight != 0 || g.PadWidth != 0;
+        int runCount = runs.Length / 4;
+        for (int p = 0; p < depth; p++)
+        {
+            int* o = offsets + 3 * p;
+            int offset = o[0], dh = o[1], dw = o[2];
+            float* s = columns + (long)p * nr;
+            for (int r = 0; r < runCount; r++)
+            {
+                int jj = runs[4 * r], length = runs[4 * r + 1], ihBase = runs[4 * r + 2], iwBase = runs[4 * r + 3];
+                float* src = s + jj;
+                // dst[t * sw] is dx[c, ihBase + dh, iwBase + dw + t * sw]
+                float* dst = dx + offset + (long)ihBase * w + iwBase;
+                int lo = 0, hi = length;
+                if (padded)
+                {
+                    int ih = ihBase + dh, iw0 = iwBase + dw;
+                    if ((uint)ih >= (uint)h) continue;
+                    lo = iw0 >= 0 ? 0 : (-iw0 + sw - 1) / sw;
+                    hi = iw0 >= w ? 0 : Math.Min(length, (w - iw0 + sw - 1) / sw);
+                }
+                if (sw == 1) AddInto(src + lo, dst + lo, hi - lo);
+                else for (int t = lo; t < hi; t++) dst[t * sw] += src[t];
+            }
+        }
+    }
+
+    private static void AddInto(float* src, float* dst, int length)
+    {
+        int t = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; t + 8 <= length; t += 8) Vector256.Store(Vector256.Load(dst + t) + Vector256.Load(src + t), dst + t);
+        for (; t + 4 <= length; t += 4) Vector128.Store(Vector128.Load(dst + t) + Vector128.Load(src + t), dst + t);
+        for (; t < length; t++) dst[t] += src[t];
     }
 
     /// <summary>
