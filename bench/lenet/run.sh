@@ -50,7 +50,10 @@ sed -e "s|^net:.*|net: \"$ROOT/examples/mnist/lenet_train_test.prototxt\"|" \
 
 echo "== Backprop: $ITERATIONS iterations, $THREADS threads"
 start=$(date +%s.%N)
-BACKPROP_NUM_THREADS=$THREADS backprop train --solver "$WORK/solver.prototxt" > "$WORK/backprop_train.log" 2>&1 || { cat "$WORK/backprop_train.log"; exit 1; }
+# Peak memory (resident set) of each training process, from GNU time.
+TIME=/usr/bin/time; [ -x "$TIME" ] || need_apt "false" time
+BACKPROP_NUM_THREADS=$THREADS "$TIME" -f %M -o "$WORK/backprop_rss" dotnet "$ROOT/src/Backprop.Cli/bin/Release/net10.0/Backprop.Cli.dll" \
+  train --solver "$WORK/solver.prototxt" > "$WORK/backprop_train.log" 2>&1 || { cat "$WORK/backprop_train.log"; exit 1; }
 end=$(date +%s.%N)
 grep -E '^Trained ' "$WORK/backprop_train.log"
 bp_wall=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
@@ -61,7 +64,7 @@ bp_acc=$(sed -nE 's/^accuracy = ([0-9.eE+-]+).*/\1/p' "$WORK/backprop_test.log")
 echo "backprop train_seconds=$bp_train wall_seconds=$bp_wall test_accuracy=$bp_acc"
 
 echo "== PyTorch $($PYTHON -c 'import torch; print(torch.__version__)'): $ITERATIONS iterations, $THREADS threads, BLAS $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3)"
-OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 "$TIME" -f %M -o "$WORK/pytorch_rss" \
   "$PYTHON" bench/lenet/pytorch_lenet.py --iterations "$ITERATIONS" --threads "$THREADS" | tee "$WORK/pytorch.log"
 pt_train=$(sed -nE 's/^pytorch train_seconds=([0-9.]+).*/\1/p' "$WORK/pytorch.log")
 pt_wall=$(sed -nE 's/^pytorch .*wall_seconds=([0-9.]+).*/\1/p' "$WORK/pytorch.log")
@@ -72,10 +75,13 @@ echo "LeNet on MNIST, $ITERATIONS iterations of batch 64, $(nproc) cores ($(grep
 echo "train s: training only, no test passes (Backprop: its own 'Trained ... in X s', which includes building the net"
 echo "and the final snapshot; PyTorch: the iterations). wall s: from process start to the end of training (Backprop:"
 echo "the train command, .NET startup and JIT included; PyTorch: imports, reading the IDX files, init, training)."
-printf '%-10s %10s %10s %10s\n' framework "train s" "wall s" accuracy
-printf '%-10s %10.2f %10.2f %10.4f\n' Backprop "$bp_train" "$bp_wall" "$bp_acc"
-printf '%-10s %10.2f %10.2f %10.4f\n' PyTorch "$pt_train" "$pt_wall" "$pt_acc"
-awk -v bt="$bp_train" -v pt="$pt_train" -v bw="$bp_wall" -v pw="$pt_wall" \
-  'BEGIN { printf "%-10s %10.2f %10.2f\n", "ratio B/P", bt / pt, bw / pw }'
+echo "peak MB: the training process's peak resident memory (GNU time's maximum RSS)."
+bp_mb=$(awk '{ printf "%.0f", $1 / 1024 }' "$WORK/backprop_rss")
+pt_mb=$(awk '{ printf "%.0f", $1 / 1024 }' "$WORK/pytorch_rss")
+printf '%-10s %10s %10s %10s %10s\n' framework "train s" "wall s" accuracy "peak MB"
+printf '%-10s %10.2f %10.2f %10.4f %10s\n' Backprop "$bp_train" "$bp_wall" "$bp_acc" "$bp_mb"
+printf '%-10s %10.2f %10.2f %10.4f %10s\n' PyTorch "$pt_train" "$pt_wall" "$pt_acc" "$pt_mb"
+awk -v bt="$bp_train" -v pt="$pt_train" -v bw="$bp_wall" -v pw="$pt_wall" -v bm="$bp_mb" -v pm="$pt_mb" \
+  'BEGIN { printf "%-10s %10.2f %10.2f %10s %10.2f\n", "ratio B/P", bt / pt, bw / pw, "", bm / pm }'
 echo "load average (1 min) before the runs: $load_before, after: $(cut -d' ' -f1 /proc/loadavg)"
 awk -v l="$load_before" 'BEGIN { if (l >= 0.5) print "WARNING: the machine was busy; these times are not a benchmark." }'

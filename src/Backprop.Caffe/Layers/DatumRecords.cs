@@ -31,26 +31,32 @@ internal sealed class DatumRecords
     public static DatumRecords Load(string source, string where)
     {
         using var reader = new Lmdb.LmdbDatumReader(source);
-        return FromDatums(reader.Records().Select(r => r.Datum).ToList(), $"{where}: {source}");
+        // Records are copied into the arrays one at a time: holding every parsed Datum at once would
+        // double the peak memory of a training run.
+        return FromDatums(reader.Records().Select(r => r.Datum), reader.Count, $"{where}: {source}");
     }
 
-    public static DatumRecords FromDatums(IReadOnlyList<Datum> datums, string where)
+    public static DatumRecords FromDatums(IEnumerable<Datum> datums, long count, string where)
     {
-        var r = new DatumRecords { Count = datums.Count };
-        if (datums.Count == 0) return r;
-        var first = datums[0];
+        if (count > int.MaxValue) throw new CaffeNetException($"{where}: {count} records are more than one data layer can hold.");
+        var r = new DatumRecords { Count = (int)count };
+        using var records = datums.GetEnumerator();
+        if (count == 0) return r;
+        if (!records.MoveNext()) throw new CaffeNetException($"{where}: the database says it holds {count} records but has none.");
+        var first = records.Current;
         r.Channels = first.Channels;
         r.Height = first.Height;
         r.Width = first.Width;
         if (r.Channels < 1 || r.Height < 1 || r.Width < 1)
             throw new CaffeNetException($"{where}: record 0 has shape {first.Channels}x{first.Height}x{first.Width}.");
         bool useFloats = first.Data.Length == 0;
-        if (useFloats) r.floats = new float[(long)r.Size * datums.Count];
-        else r.bytes = new byte[(long)r.Size * datums.Count];
-        r.labels = new float[datums.Count];
-        for (int i = 0; i < datums.Count; i++)
+        if (useFloats) r.floats = new float[(long)r.Size * r.Count];
+        else r.bytes = new byte[(long)r.Size * r.Count];
+        r.labels = new float[r.Count];
+        for (int i = 0; i < r.Count; i++)
         {
-            var d = datums[i];
+            if (i > 0 && !records.MoveNext()) throw new CaffeNetException($"{where}: the database says it holds {count} records but has {i}.");
+            var d = records.Current;
             if (d.Encoded) throw new CaffeNetException($"{where}: record {i} is an encoded image; Backprop reads raw Datum records (convert with encoded: false).");
             if (d.Channels != r.Channels || d.Height != r.Height || d.Width != r.Width)
                 throw new CaffeNetException($"{where}: record {i} has shape {d.Channels}x{d.Height}x{d.Width}, but record 0 has {r.Channels}x{r.Height}x{r.Width}.");
