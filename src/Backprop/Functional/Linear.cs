@@ -22,7 +22,7 @@ public static partial class Functional
         if (inF == 0) { m = 1; for (int i = 0; i < input.Rank - 1; i++) m *= input.Shape[i]; }
         var dims = input.Shape.ToArray();
         dims[^1] = outF;
-        var y = Tensor.Result(new Shape(dims));
+        var y = Tensor.Uninitialized(new Shape(dims));   // the bias rows or beta = 0 overwrite every element
         var yd = y.AsSpan();
         if (bias is not null)
             for (int r = 0; r < m; r++) bias.Data.CopyTo(yd.Slice(r * outF, outF));
@@ -34,12 +34,12 @@ public static partial class Functional
             Tensor? dx = null, dw = null, db = null;
             if (needs[0])
             {
-                dx = Tensor.Result(input.Shape);   // dx = dy·W
+                dx = Tensor.Uninitialized(input.Shape);   // dx = dy·W (beta = 0 overwrites)
                 Gemm.Sgemm(false, false, m, inF, outF, 1f, dy.Data, outF, weight.Data, inF, 0f, dx.AsSpan(), inF);
             }
             if (needs[1])
             {
-                dw = Tensor.Result(weight.Shape);  // dW = dyᵀ·x
+                dw = Tensor.Uninitialized(weight.Shape);  // dW = dyᵀ·x (beta = 0 overwrites)
                 Gemm.Sgemm(true, false, outF, inF, m, 1f, dy.Data, outF, input.Data, inF, 0f, dw.AsSpan(), inF);
             }
             if (bias is not null && needs[2])
