@@ -5,6 +5,12 @@ public partial class Tensor
     /// <summary>A tensor of zeros.</summary>
     public static Tensor Zeros(params int[] shape) => new(new Shape(shape));
 
+    /// <summary>
+    /// A tensor whose values are not set (PyTorch's <c>torch.empty</c>), for code that writes every element.
+    /// Inside a <see cref="TensorMemoryPool"/> scope its memory comes from the pool, like an op's result.
+    /// </summary>
+    public static Tensor Empty(params int[] shape) => Uninitialized(new Shape(shape));
+
     /// <summary>A tensor of ones.</summary>
     public static Tensor Ones(params int[] shape) => Full(1f, shape);
 

@@ -8,7 +8,8 @@ namespace Backprop;
 /// those tensors are released and their buffers serve the next scope; reading a released tensor throws
 /// (so a tensor kept past its step is a clear error, never a silent wrong value). Call
 /// <see cref="Tensor.Clone"/> on what must outlive the step; <see cref="Tensor.Item"/> and
-/// <see cref="Tensor.ToArray"/> already copy. Tensors made by factories (Zeros, FromArray, Randn, ...),
+/// <see cref="Tensor.ToArray"/> already copy. <see cref="Tensor.Empty"/> also takes its memory from the pool;
+/// tensors made by the other factories (Zeros, FromArray, Randn, ...),
 /// clones, and the gradients accumulated into leaves (parameters' <see cref="Tensor.Grad"/>) never come
 /// from the pool. A pool serves one scope at a time; scopes of different pools nest (the innermost serves).
 /// </summary>

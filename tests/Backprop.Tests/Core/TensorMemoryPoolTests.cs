@@ -140,4 +140,21 @@ public class TensorMemoryPoolTests
         w.ZeroGrad();
         Assert.Null(w.Grad);
     }
+
+    [Fact]
+    public void EmptyComesFromThePoolInsideAScope()
+    {
+        var outside = Tensor.Empty(2, 3);
+        outside.AsSpan().Fill(1f);
+        Assert.Equal(6f, outside.Sum().Item());
+        var pool = new TensorMemoryPool();
+        Tensor inside;
+        using (pool.Scope())
+        {
+            inside = Tensor.Empty(4, 5);
+            Assert.Equal(new Shape(4, 5), inside.Shape);
+        }
+        Assert.Equal(4 * 5 * sizeof(float), pool.BytesAllocated);
+        Assert.Throws<InvalidOperationException>(() => inside.ToArray());
+    }
 }
