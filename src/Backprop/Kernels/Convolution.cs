@@ -82,7 +82,12 @@ public static unsafe class Convolution
         int weightLength = (int)g.WeightLength;
         // Images are summed in a fixed number of slabs (independent of the thread count), each slab
         // in image order, then the slabs are added in order: the same sum for any number of threads.
+        // A slab holds at least SlabPixels output pixels, so its dot products pay for their final sums.
         int slabs = (int)Math.Max(1, Math.Min(Math.Min(n, MaxSlabs), SlabWeightBudget / Math.Max(1, weightLength)));
+        slabs = (int)Math.Max(1, Math.Min(slabs, (long)n * g.OutHeight * g.OutWidth / ConvolutionWeightGradient.SlabPixels));
+        // Threads beyond the slabs split each slab's dW columns: no sum changes, so this may follow the thread count.
+        int tiles = ConvolutionWeightGradient.ColumnTiles(g);
+        int parts = KernelThreads.InWorker ? 1 : Math.Clamp((KernelThreads.Count + slabs - 1) / slabs, 1, tiles);
         float[]? partial = slabs > 1 ? ArrayPool<float>.Shared.Rent((slabs - 1) * weightLength) : null;
         Conv2dGeometry geo = g;
         try
@@ -90,17 +95,18 @@ public static unsafe class Convolution
             fixed (float* px = x, pdy = dy, pdw = dWeight, ppart = partial)
             {
                 nint ix = (nint)px, idy = (nint)pdy, idw = (nint)pdw, ipart = (nint)ppart;
-                Action<int, int> slabBody = (s, e) =>
+                Action<int, int> body = (s, e) =>
                 {
-                    for (int slab = s; slab < e; slab++)
+                    for (int u = s; u < e; u++)
                     {
+                        int slab = u / parts, part = u % parts;
                         int n0 = (int)((long)slab * n / slabs), n1 = (int)((long)(slab + 1) * n / slabs);
                         float* dst = slab == 0 ? (float*)idw : (float*)ipart + (long)(slab - 1) * weightLength;
-                        BackwardWeightsImages(geo, n0, n1, (float*)ix, (float*)idy, dst);
+                        BackwardWeightsImages(geo, n0, n1, (float*)ix, (float*)idy, dst, part * tiles / parts, (part + 1) * tiles / parts);
                     }
                 };
-                if (slabs == 1) slabBody(0, 1);
-                else KernelThreads.For(slabs, slabBody);
+                if (slabs * parts == 1) body(0, 1);
+                else KernelThreads.For(slabs * parts, body);
             }
             for (int slab = 1; slab < slabs; slab++)
                 TensorPrimitives.Add(dWeight.Slice(0, weightLength), partial.AsSpan((slab - 1) * weightLength, weightLength), dWeight.Slice(0, weightLength));
@@ -318,40 +324,11 @@ public static unsafe class Convolution
         }
     }
 
-    // x: (N, C, H, W); dy: (N, K, OH, OW); dWeight: (K, C/groups, KH, KW) overwritten with the sum over images [n0, n1)
-    private static void BackwardWeightsImages(Conv2dGeometry g, int n0, int n1, float* x, float* dy, float* dWeight)
-    {
-        int cg = g.GroupInChannels, kg = g.GroupOutChannels, hw = g.InHeight * g.InWidth, ohw = g.OutHeight * g.OutWidth;
-        int depth = cg * g.KernelHeight * g.KernelWidth;
-        bool pointwise = IsPointwise(g);
-        int colLength = ColumnLength(g);
-        float[]? col = colLength > 0 ? ArrayPool<float>.Shared.Rent(colLength) : null;
-        try
-        {
-            for (int n = n0; n < n1; n++)
-            {
-                float beta = n == n0 ? 0f : 1f;
-                for (int grp = 0; grp < g.Groups; grp++)
-                {
-                    var xg = new ReadOnlySpan<float>(x + ((long)n * g.InChannels + grp * cg) * hw, cg * hw);
-                    var dyg = new ReadOnlySpan<float>(dy + ((long)n * g.OutChannels + grp * kg) * ohw, kg * ohw);
-                    var dwg = new Span<float>(dWeight + (long)grp * kg * depth, kg * depth);
-                    ReadOnlySpan<float> columns = xg;
-                    if (!pointwise)
-                    {
-                        Im2Col.Unfold(g, cg, xg, col.AsSpan(0, colLength));
-                        columns = col.AsSpan(0, colLength);
-                    }
-                    // dW_g (kg, depth) += dy_g (kg, ohw) * col^T (ohw, depth)
-                    Gemm.Sgemm(false, true, kg, depth, ohw, 1f, dyg, ohw, columns, ohw, beta, dwg, depth);
-                }
-            }
-        }
-        finally
-        {
-            if (col is not null) ArrayPool<float>.Shared.Return(col);
-        }
-    }
+    // x: (N, C, H, W); dy: (N, K, OH, OW); dWeight: (K, C/groups, KH, KW): columns in tiles [t0, t1) of each group
+    // overwritten with the sum over images [n0, n1)
+    private static void BackwardWeightsImages(Conv2dGeometry g, int n0, int n1, float* x, float* dy, float* dWeight, int t0, int t1) =>
+        // Dot products along whole chunks of pixels, not a GEMM per image (see ConvolutionWeightGradient).
+        ConvolutionWeightGradient.Images(g, n0, n1, x, dy, dWeight, t0, t1);
 
     private static void CheckLength(string name, int actual, long expected, string shape)
     {
