@@ -28,6 +28,73 @@ public static class Updates
     public static void NesterovCaffe(Span<float> w, ReadOnlySpan<float> v, ReadOnlySpan<float> g, float m, float lr) =>
         Elementwise.Map(new Nesterov(m, lr), w, v, g, w);
 
+    /// <summary>
+    /// Caffe's SGD step with L2 weight decay in one pass over memory: r = g + wd·w (skipped when wd is 0),
+    /// v = m·v + lr·r, w −= v. The same float operations in the same order as <see cref="AddScaled"/>,
+    /// <see cref="Axpby"/> and <see cref="SubtractScaled"/> one after another, so the same bits; threaded
+    /// over fixed chunks for large parameters (elementwise: any split gives the same result).
+    /// </summary>
+    // w, v, g: (n); w and v updated in place
+    public static unsafe void SgdCaffe(Span<float> w, Span<float> v, ReadOnlySpan<float> g, float wd, float m, float lr)
+    {
+        int n = w.Length;
+        if (v.Length != n || g.Length != n)
+            throw new ArgumentException($"SgdCaffe: weights ({n}), history ({v.Length}) and gradient ({g.Length}) differ in length.");
+        fixed (float* pw = w, pv = v, pg = g)
+        {
+            nint iw = (nint)pw, iv = (nint)pv, ig = (nint)pg;
+            int chunks = (n + ChunkLength - 1) / ChunkLength;
+            if (chunks > 1)
+                KernelThreads.For(chunks, (s, e) =>
+                {
+                    int i0 = s * ChunkLength, i1 = Math.Min(n, e * ChunkLength);
+                    SgdCaffe((float*)iw + i0, (float*)iv + i0, (float*)ig + i0, i1 - i0, wd, m, lr);
+                });
+            else SgdCaffe(pw, pv, pg, n, wd, m, lr);
+        }
+    }
+
+    private const int ChunkLength = 1 << 16;
+
+    private static unsafe void SgdCaffe(float* w, float* v, float* g, int n, float wd, float m, float lr)
+    {
+        bool decay = wd != 0;
+        int i = 0, width = SimdWidth.Max;
+        if (width >= 512 && Vector512.IsHardwareAccelerated)
+            for (; i + 16 <= n; i += 16)
+            {
+                var r = Vector512.Load(g + i);
+                if (decay) r += Vector512.Load(w + i) * wd;
+                var h = Vector512.Load(v + i) * m + r * lr;
+                h.Store(v + i);
+                (Vector512.Load(w + i) - h * 1f).Store(w + i);
+            }
+        if (width >= 256 && Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= n; i += 8)
+            {
+                var r = Vector256.Load(g + i);
+                if (decay) r += Vector256.Load(w + i) * wd;
+                var h = Vector256.Load(v + i) * m + r * lr;
+                h.Store(v + i);
+                (Vector256.Load(w + i) - h * 1f).Store(w + i);
+            }
+        if (width >= 128 && Vector128.IsHardwareAccelerated)
+            for (; i + 4 <= n; i += 4)
+            {
+                var r = Vector128.Load(g + i);
+                if (decay) r += Vector128.Load(w + i) * wd;
+                var h = Vector128.Load(v + i) * m + r * lr;
+                h.Store(v + i);
+                (Vector128.Load(w + i) - h * 1f).Store(w + i);
+            }
+        for (; i < n; i++)
+        {
+            float r = decay ? g[i] + wd * w[i] : g[i];
+            v[i] = m * v[i] + lr * r;
+            w[i] = w[i] - 1f * v[i];
+        }
+    }
+
     // y = p·a + q·b, or a + q·b
     private readonly struct AxpbyOp(float p, float q, bool skipFirstScale) : IElementwiseOp
     {

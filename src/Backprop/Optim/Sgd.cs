@@ -64,6 +64,11 @@ public sealed class Sgd : Optimizer
     public override IReadOnlyList<string> StateNames =>
         Style == SgdMomentumStyle.PyTorch && Momentum == 0 ? [] : MomentumName;
 
+    // Caffe's plain momentum step with L2 decay runs as one fused kernel, so Step hands it the raw gradient.
+    private bool FusesWeightDecay => Style == SgdMomentumStyle.Caffe && !Nesterov && Regularization == Regularization.L2;
+
+    protected override bool DecouplesWeightDecay => FusesWeightDecay;
+
     protected override void Update(Span<float> weights, ReadOnlySpan<float> gradient, float learningRate, float weightDecay, ParameterState state)
     {
         var w = weights;
@@ -72,6 +77,11 @@ public sealed class Sgd : Optimizer
         if (Style == SgdMomentumStyle.Caffe)
         {
             var v = state.Buffers[0].AsSpan(0, w.Length);
+            if (FusesWeightDecay)
+            {
+                Updates.SgdCaffe(w, v, g, weightDecay, m, lr);   // decay, history and step in one pass
+                return;
+            }
             // Nesterov: w -= (1+m)*v_new - m*v_old with v_new = m*v_old + lr*g (w first, from the old v).
             if (Nesterov) Updates.NesterovCaffe(w, v, g, m, lr);
             Updates.Axpby(m, v, lr, g, v);              // v = m*v + lr*g

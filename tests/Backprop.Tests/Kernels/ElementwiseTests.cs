@@ -64,6 +64,33 @@ public class ElementwiseTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(37)]
+    [InlineData(200_003)]   // several threaded chunks and a ragged tail
+    public void FusedCaffeSgdStepEqualsTheThreeKernelsInTurn(int n)
+    {
+        float[] w = KernelTestUtil.Random(n, 7), g = KernelTestUtil.Random(n, 8), v = KernelTestUtil.Random(n, 9);
+        const float m = 0.9f, lr = 0.01f;
+        foreach (float wd in new[] { 0.0005f, 0f })
+        {
+            // The unfused path the optimizer took before: r = g + wd*w (only when wd != 0), v = m*v + lr*r, w -= 1*v.
+            float[] expectW = (float[])w.Clone(), expectV = (float[])v.Clone(), r = (float[])g.Clone();
+            if (wd != 0) Updates.AddScaled(g, wd, w, r);
+            Updates.Axpby(m, expectV, lr, r, expectV);
+            Updates.SubtractScaled(expectW, 1f, expectV);
+            foreach (int width in KernelTestUtil.Widths)
+                foreach (int threads in new[] { 1, 2 })
+                    KernelTestUtil.With(width, threads, () =>
+                    {
+                        float[] ws = (float[])w.Clone(), vs = (float[])v.Clone();
+                        Updates.SgdCaffe(ws, vs, g, wd, m, lr);
+                        KernelTestUtil.AssertBitIdentical(expectV, vs, $"history, wd {wd}, width {width}, {threads} threads");
+                        KernelTestUtil.AssertBitIdentical(expectW, ws, $"weights, wd {wd}, width {width}, {threads} threads");
+                    });
+        }
+    }
+
     private static void Check(float[] x, Func<float, float> f, Action<float[]> kernel, string what, int width)
     {
         var expected = x.Select(f).ToArray();
