@@ -83,14 +83,18 @@ internal static unsafe class ConvolutionImplicitGemm
         }
     }
 
+    private const int FoldPanels = 4;
+
     private static void BackwardDataImages(Conv2dGeometry g, int width, int mr, int nr, int depthPadded, int n0, int n1,
         float* dy, float* packedWeights, int* offsets, float* dx)
     {
         int k = g.OutChannels, depth = g.InChannels * g.KernelHeight * g.KernelWidth, ohw = g.OutHeight * g.OutWidth;
         long imageLength = (long)g.InChannels * g.InHeight * g.InWidth;
+        // A fold unit spans several micro-kernel panels: longer runs per fold, in a buffer that stays in L2.
+        int unit = FoldPanels * nr;
         float[] panelBuffer = ArrayPool<float>.Shared.Rent(Math.Min(Gemm.Kc, k) * nr + 16);
-        float[] columnBuffer = ArrayPool<float>.Shared.Rent(depth * nr + 16);
-        Span<int> runs = stackalloc int[4 * (nr + 2)];
+        float[] columnBuffer = ArrayPool<float>.Shared.Rent(depth * unit + 16);
+        Span<int> runs = stackalloc int[4 * (unit + 2)];
         try
         {
             fixed (float* pb = panelBuffer, pcol = columnBuffer)
@@ -101,31 +105,35 @@ internal static unsafe class ConvolutionImplicitGemm
                     float* dyn = dy + (long)n * k * ohw;
                     float* dxn = dx + n * imageLength;
                     new Span<float>(dxn, (int)imageLength).Clear();
-                    for (int j0 = 0; j0 < ohw; j0 += nr)
+                    for (int j0 = 0; j0 < ohw; j0 += unit)
                     {
-                        int cols = Math.Min(nr, ohw - j0);
-                        // columns (depth, cols) = W^T (depth, K) · dy_n[:, j0 .. j0+cols]
-                        for (int kc0 = 0; kc0 < k; kc0 += Gemm.Kc)
+                        int cols = Math.Min(unit, ohw - j0);
+                        // columns (depth, cols) = W^T (depth, K) · dy_n[:, j0 .. j0+cols], nr columns at a time
+                        for (int jr = 0; jr < cols; jr += nr)
                         {
-                            int kc = Math.Min(Gemm.Kc, k - kc0);
-                            GemmPacking.PackB(false, dyn, ohw, kc0, kc, j0, cols, nr, panel);
-                            float beta = kc0 == 0 ? 0f : 1f;
-                            float* block = packedWeights + (long)depthPadded * kc0;
-                            for (int ir = 0; ir < depth; ir += mr)
+                            int panelCols = Math.Min(nr, cols - jr);
+                            for (int kc0 = 0; kc0 < k; kc0 += Gemm.Kc)
                             {
-                                int rows = Math.Min(mr, depth - ir);
-                                float* a = block + (long)ir * kc, tile = columns + (long)ir * nr;
-                                switch (width)
+                                int kc = Math.Min(Gemm.Kc, k - kc0);
+                                GemmPacking.PackB(false, dyn, ohw, kc0, kc, j0 + jr, panelCols, nr, panel);
+                                float beta = kc0 == 0 ? 0f : 1f;
+                                float* block = packedWeights + (long)depthPadded * kc0;
+                                for (int ir = 0; ir < depth; ir += mr)
                                 {
-                                    case 512: GemmMicroKernels.Kernel512(kc, a, panel, tile, nr, rows, cols, 1f, beta); break;
-                                    case 256: GemmMicroKernels.Kernel256(kc, a, panel, tile, nr, rows, cols, 1f, beta); break;
-                                    case 128: GemmMicroKernels.Kernel128(kc, a, panel, tile, nr, rows, cols, 1f, beta); break;
-                                    default: GemmMicroKernels.KernelScalar(kc, a, panel, tile, nr, rows, cols, 1f, beta); break;
+                                    int rows = Math.Min(mr, depth - ir);
+                                    float* a = block + (long)ir * kc, tile = columns + (long)ir * unit + jr;
+                                    switch (width)
+                                    {
+                                        case 512: GemmMicroKernels.Kernel512(kc, a, panel, tile, unit, rows, panelCols, 1f, beta); break;
+                                        case 256: GemmMicroKernels.Kernel256(kc, a, panel, tile, unit, rows, panelCols, 1f, beta); break;
+                                        case 128: GemmMicroKernels.Kernel128(kc, a, panel, tile, unit, rows, panelCols, 1f, beta); break;
+                                        default: GemmMicroKernels.KernelScalar(kc, a, panel, tile, unit, rows, panelCols, 1f, beta); break;
+                                    }
                                 }
                             }
                         }
                         int runCount = Runs(g, j0, cols, runs);
-                        FoldColumns(g, dxn, offsets, depth, runs[..(4 * runCount)], nr, columns);
+                        FoldColumns(g, dxn, offsets, depth, runs[..(4 * runCount)], unit, columns);
                     }
                 }
             }
@@ -139,23 +147,23 @@ internal static unsafe class ConvolutionImplicitGemm
 
     /// <summary>
     /// Adds a panel of column gradients back into the image they came from (the reverse of
-    /// <see cref="PackColumns"/>): dx[c, ih, iw] += columns[p*nr + jj]; entries outside the image are dropped.
+    /// <see cref="PackColumns"/>): dx[c, ih, iw] += columns[p*ld + jj]; entries outside the image are dropped.
+    /// Depth row by depth row, each row's runs in turn: consecutive runs land in different image rows, so
+    /// no load waits on the overlapping store before it (depth rows p and p+1 overlap, shifted by one).
     /// </summary>
-    // dx: one image (C, H, W), accumulated into; columns: (depth, nr)
-    internal static void FoldColumns(in Conv2dGeometry g, float* dx, int* offsets, int depth, ReadOnlySpan<int> runs, int nr, float* columns)
+    // dx: one image (C, H, W), accumulated into; columns: (depth, ld), the run columns of each row
+    internal static void FoldColumns(in Conv2dGeometry g, float* dx, int* offsets, int depth, ReadOnlySpan<int> runs, int ld, float* columns)
     {
         int h = g.InHeight, w = g.InWidth, sw = g.StrideWidth;
         bool padded = g.PadHeight != 0 || g.PadWidth != 0;
-        int runCount = runs.Length / 4;
         for (int p = 0; p < depth; p++)
         {
-            int* o = offsets + 3 * p;
-            int offset = o[0], dh = o[1], dw = o[2];
-            float* s = columns + (long)p * nr;
-            for (int r = 0; r < runCount; r++)
+            int offset = offsets[3 * p], dh = offsets[3 * p + 1], dw = offsets[3 * p + 2];
+            float* row = columns + (long)p * ld;
+            for (int r = 0; r < runs.Length; r += 4)
             {
-                int jj = runs[4 * r], length = runs[4 * r + 1], ihBase = runs[4 * r + 2], iwBase = runs[4 * r + 3];
-                float* src = s + jj;
+                int jj = runs[r], length = runs[r + 1], ihBase = runs[r + 2], iwBase = runs[r + 3];
+                float* src = row + jj;
                 // dst[t * sw] is dx[c, ihBase + dh, iwBase + dw + t * sw]
                 float* dst = dx + offset + (long)ihBase * w + iwBase;
                 int lo = 0, hi = length;
@@ -172,6 +180,7 @@ internal static unsafe class ConvolutionImplicitGemm
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static void AddInto(float* src, float* dst, int length)
     {
         int t = 0;
@@ -273,54 +282,61 @@ internal static unsafe class ConvolutionImplicitGemm
 
     /// <summary>
     /// Packs rows pc..pc+kc of the image's column matrix, for the panel's pixels, as the micro-kernels
-    /// read B: panel[p*nr + jj]; zeros outside the image and in columns cols..nr.
+    /// read B: panel[p*nr + jj]; zeros outside the image and in columns cols..nr. Run by run, all depth
+    /// rows of a run in turn, so the run's shape is worked out once (most runs are whole output rows).
     /// </summary>
     // x: one image (C, H, W); panel: (kc, nr) overwritten
     internal static void PackColumns(in Conv2dGeometry g, float* x, int* offsets, int pc, int kc, ReadOnlySpan<int> runs, int cols, int nr, float* panel)
     {
         int h = g.InHeight, w = g.InWidth, sw = g.StrideWidth;
         bool padded = g.PadHeight != 0 || g.PadWidth != 0;
-        int runCount = runs.Length / 4;
-        for (int p = 0; p < kc; p++)
+        int* o = offsets + 3 * pc;
+        for (int r = 0; r < runs.Length; r += 4)
         {
-            int* o = offsets + 3 * (pc + p);
-            int offset = o[0], dh = o[1], dw = o[2];
-            float* d = panel + p * nr;
-            for (int r = 0; r < runCount; r++)
+            int jj = runs[r], length = runs[r + 1], ihBase = runs[r + 2], iwBase = runs[r + 3];
+            // src + offset[p] + t*sw is x[c, ihBase + dh, iwBase + dw + t*sw]
+            float* src = x + (long)ihBase * w + iwBase;
+            float* dst = panel + jj;
+            if (!padded && sw == 1)
             {
-                int jj = runs[4 * r], length = runs[4 * r + 1], ihBase = runs[4 * r + 2], iwBase = runs[4 * r + 3];
-                float* dst = d + jj;
-                // src[t * sw] is x[c, ihBase + dh, iwBase + dw + t * sw]
-                float* src = x + offset + (long)ihBase * w + iwBase;
+                if (length == 8 && Vector256.IsHardwareAccelerated)
+                    for (int p = 0; p < kc; p++) Vector256.Store(Vector256.Load(src + o[3 * p]), dst + (long)p * nr);
+                else
+                    for (int p = 0; p < kc; p++) Copy(src + o[3 * p], dst + (long)p * nr, length);
+                continue;
+            }
+            for (int p = 0; p < kc; p++)
+            {
+                int offset = o[3 * p], dh = o[3 * p + 1], dw = o[3 * p + 2];
+                float* s = src + offset, d = dst + (long)p * nr;
                 if (!padded)
                 {
-                    if (sw == 1) Copy(src, dst, length);
-                    else for (int t = 0; t < length; t++) dst[t] = src[t * sw];
+                    for (int t = 0; t < length; t++) d[t] = s[t * sw];
                     continue;
                 }
                 int ih = ihBase + dh, iw0 = iwBase + dw;
-                if ((uint)ih >= (uint)h)
+                int lo = 0, hi = 0;   // t is inside the image when 0 <= iw0 + t*sw < w
+                if ((uint)ih < (uint)h)
                 {
-                    new Span<float>(dst, length).Clear();
-                    continue;
+                    lo = iw0 >= 0 ? 0 : (-iw0 + sw - 1) / sw;
+                    hi = iw0 >= w ? 0 : Math.Min(length, (w - iw0 + sw - 1) / sw);
                 }
-                // t is inside the image when 0 <= iw0 + t*sw < w
-                int lo = iw0 >= 0 ? 0 : (-iw0 + sw - 1) / sw;
-                int hi = iw0 >= w ? 0 : Math.Min(length, (w - iw0 + sw - 1) / sw);
                 if (lo >= hi)
                 {
-                    new Span<float>(dst, length).Clear();
+                    new Span<float>(d, length).Clear();
                     continue;
                 }
-                for (int t = 0; t < lo; t++) dst[t] = 0f;
-                if (sw == 1) Copy(src + lo, dst + lo, hi - lo);
-                else for (int t = lo; t < hi; t++) dst[t] = src[t * sw];
-                for (int t = hi; t < length; t++) dst[t] = 0f;
+                for (int t = 0; t < lo; t++) d[t] = 0f;
+                if (sw == 1) Copy(s + lo, d + lo, hi - lo);
+                else for (int t = lo; t < hi; t++) d[t] = s[t * sw];
+                for (int t = hi; t < length; t++) d[t] = 0f;
             }
-            for (int jj = cols; jj < nr; jj++) d[jj] = 0f;
         }
+        if (cols < nr)
+            for (int p = 0; p < kc; p++) new Span<float>(panel + (long)p * nr + cols, nr - cols).Clear();
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static void Copy(float* src, float* dst, int length)
     {
         int t = 0;
