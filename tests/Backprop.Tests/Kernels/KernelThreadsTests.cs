@@ -29,6 +29,37 @@ public class KernelThreadsTests
     }
 
     [Fact]
+    public void AnExceptionInAChunkReachesTheCallerAndTheWorkersCarryOn()
+    {
+        KernelTestUtil.With(null, 2, () =>
+        {
+            var e = Assert.Throws<InvalidOperationException>(() =>
+                KernelThreads.For(4, (s, _) => { if (s >= 2) throw new InvalidOperationException("chunk " + s); }));
+            Assert.StartsWith("chunk", e.Message);
+            int sum = 0;
+            KernelThreads.For(4, (s, end) => Interlocked.Add(ref sum, end - s));
+            Assert.Equal(4, sum);
+        });
+    }
+
+    [Fact]
+    public void CallsFromManyThreadsAtOnceCoverTheirRangesExactlyOnce()
+    {
+        // Callers that find the workers busy run their chunks themselves; every element is still done once.
+        KernelTestUtil.With(null, 2, () =>
+        {
+            var counts = new int[8][];
+            Parallel.For(0, 8, caller =>
+            {
+                var seen = counts[caller] = new int[1000];
+                for (int round = 0; round < 50; round++)
+                    KernelThreads.For(seen.Length, (s, e) => { for (int i = s; i < e; i++) Interlocked.Increment(ref seen[i]); });
+            });
+            foreach (var seen in counts) Assert.All(seen, n => Assert.Equal(50, n));
+        });
+    }
+
+    [Fact]
     public void SettingsRejectBadValues()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => KernelThreads.Count = 0);
