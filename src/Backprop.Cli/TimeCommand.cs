@@ -38,8 +38,15 @@ internal static class TimeCommand
         var total = Stopwatch.StartNew();
         double totalForward = 0, totalBackward = 0;
         var memory = new TensorMemoryPool();   // as the solver does: each iteration reuses the last one's buffers
+        long allocatedBefore = 0;
+        var collectionsBefore = new int[3];
         for (int i = -1; i < iterations; i++)   // iteration -1 warms up and is not counted
         {
+            if (i == 0)
+            {
+                allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+                for (int gen = 0; gen < 3; gen++) collectionsBefore[gen] = GC.CollectionCount(gen);
+            }
             using var step = memory.Scope();
             context.Iteration = i;
             var lastNode = new long[layers];
@@ -55,7 +62,7 @@ internal static class TimeCommand
                 if (layer >= 0) backward[layer] += t.TotalMilliseconds;
             });
             if (i >= 0) totalBackward += b.Elapsed.TotalMilliseconds;
-            foreach (var p in net.Parameters) p.ZeroGrad();
+            foreach (var p in net.Parameters) p.ZeroGrad(setToNone: false);
         }
         Console.WriteLine($"Average time per layer over {iterations} iterations ({phase}):");
         for (int l = 0; l < layers; l++)
@@ -64,6 +71,10 @@ internal static class TimeCommand
         Console.WriteLine($"Average Backward pass: {totalBackward / iterations:F3} ms.");
         Console.WriteLine($"Average Forward-Backward: {(totalForward + totalBackward) / iterations:F3} ms.");
         Console.WriteLine($"Total Time: {total.Elapsed.TotalMilliseconds:F0} ms.");
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        var collections = Enumerable.Range(0, 3).Select(gen => GC.CollectionCount(gen) - collectionsBefore[gen]).ToArray();
+        Console.WriteLine($"Allocated per iteration: {allocated / 1024.0 / iterations:F1} KB (tensor memory reused: {memory.BytesHeld / 1048576.0:F1} MB); " +
+                          $"garbage collections over the {iterations} iterations: gen0 {collections[0]}, gen1 {collections[1]}, gen2 {collections[2]}.");
         return 0;
     }
 }

@@ -26,6 +26,8 @@ internal static class TrainCommand
             throw new ArgumentException("Give either --snapshot (resume) or --weights (fine-tune), not both.");
         var definition = Prototxt.ParseFile<SolverParameter>(solverFile.FullName);
         var clock = Stopwatch.StartNew();
+        long allocatedBefore = GC.GetTotalAllocatedBytes();
+        int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
         CaffeSolver? trained = null;
         ConsoleProgress.Run("training", 0, definition.MaxIter, (progress, log) =>
         {
@@ -36,6 +38,11 @@ internal static class TrainCommand
             trained = solver;
         });
         Console.WriteLine($"Trained {trained!.Iteration} iterations ({trained.EpochAt(trained.Iteration):F2} epochs) in {clock.Elapsed.TotalSeconds:F1} s.");
+        // Building the nets and loading the data count too: over a long run this tends to what one step allocates.
+        long allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
+        Console.WriteLine($"Memory: {allocated / 1024.0 / Math.Max(1, trained.Iteration):F1} KB allocated per iteration; garbage collections " +
+                          $"gen0 {GC.CollectionCount(0) - gen0}, gen1 {GC.CollectionCount(1) - gen1}, gen2 {GC.CollectionCount(2) - gen2}; " +
+                          $"peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F0} MB.");
         var last = trained.TestResults.LastOrDefault();
         if (last.Outputs is not null)
             foreach (var (name, value) in last.Outputs)
