@@ -23,6 +23,11 @@ internal static unsafe class GemmPacking
             float* panel = dst + (long)r * depth;
             if (!transA)
             {
+                if (live == 6 && mr == 6 && Avx.IsSupported)
+                {
+                    TransposeRows6(a + (long)(i0 + r) * lda + p0, lda, depth, panel);
+                    continue;
+                }
                 for (int ii = 0; ii < live; ii++)
                 {
                     float* src = a + (long)(i0 + r + ii) * lda + p0;
@@ -88,6 +93,45 @@ internal static unsafe class GemmPacking
                     for (int p = 0; p < depth; p++) panel[p * nr + jj] = 0f;
             }
         }
+    }
+
+    /// <summary>
+    /// dst[p*6 + i] = src[i*lds + p] for 6 rows i and p in [0, depth): a full A panel of the 6-row
+    /// micro-kernels, through the 8x8 register transpose (two zero rows; each 8-wide store's last two
+    /// lanes are overwritten by the next, and the last column of a block is stored 6 wide).
+    /// </summary>
+    private static void TransposeRows6(float* src, int lds, int depth, float* dst)
+    {
+        int p = 0;
+        Vector256<float> zero = Vector256<float>.Zero;
+        for (; p + 8 <= depth; p += 8)
+        {
+            float* s0 = src + p;
+            Vector256<float> r0 = Avx.LoadVector256(s0), r1 = Avx.LoadVector256(s0 + lds);
+            Vector256<float> r2 = Avx.LoadVector256(s0 + 2L * lds), r3 = Avx.LoadVector256(s0 + 3L * lds);
+            Vector256<float> r4 = Avx.LoadVector256(s0 + 4L * lds), r5 = Avx.LoadVector256(s0 + 5L * lds);
+            Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
+            Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+            Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5);
+            Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE);
+            Vector256<float> u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+            Vector256<float> u4 = Avx.Shuffle(t4, zero, 0x44), u5 = Avx.Shuffle(t4, zero, 0xEE);
+            Vector256<float> u6 = Avx.Shuffle(t5, zero, 0x44), u7 = Avx.Shuffle(t5, zero, 0xEE);
+            float* d = dst + (long)p * 6;
+            Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
+            Avx.Store(d + 6, Avx.Permute2x128(u1, u5, 0x20));
+            Avx.Store(d + 12, Avx.Permute2x128(u2, u6, 0x20));
+            Avx.Store(d + 18, Avx.Permute2x128(u3, u7, 0x20));
+            Avx.Store(d + 24, Avx.Permute2x128(u0, u4, 0x31));
+            Avx.Store(d + 30, Avx.Permute2x128(u1, u5, 0x31));
+            Avx.Store(d + 36, Avx.Permute2x128(u2, u6, 0x31));
+            Vector256<float> last = Avx.Permute2x128(u3, u7, 0x31);
+            Sse.Store(d + 42, last.GetLower());
+            d[46] = last.GetElement(4);
+            d[47] = last.GetElement(5);
+        }
+        for (; p < depth; p++)
+            for (int i = 0; i < 6; i++) dst[(long)p * 6 + i] = src[(long)i * lds + p];
     }
 
     /// <summary>
