@@ -118,12 +118,20 @@ public static unsafe class Convolution
 
         if (dBias.Length != 0)
         {
+            // Threads split the channels; each channel's sum runs in image order, so any split gives the same bits.
             int k = g.OutChannels, plane = g.OutHeight * g.OutWidth;
-            for (int kk = 0; kk < k; kk++)
+            fixed (float* pdy = dy, pdb = dBias)
             {
-                float sum = 0f;
-                for (int img = 0; img < n; img++) sum += TensorPrimitives.Sum(dy.Slice((img * k + kk) * plane, plane));
-                dBias[kk] = sum;
+                nint idy = (nint)pdy, idb = (nint)pdb;
+                KernelThreads.For(k, (k0, k1) =>
+                {
+                    for (int kk = k0; kk < k1; kk++)
+                    {
+                        float sum = 0f;
+                        for (int img = 0; img < n; img++) sum += TensorPrimitives.Sum(new ReadOnlySpan<float>((float*)idy + ((long)img * k + kk) * plane, plane));
+                        ((float*)idb)[kk] = sum;
+                    }
+                });
             }
         }
     }
