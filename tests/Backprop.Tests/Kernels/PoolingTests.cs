@@ -149,6 +149,13 @@ public class PoolingTests
                 Pooling.MaxForward(g, x, y, arg);
                 KernelTestUtil.AssertBitIdentical(yRef, y, $"max forward {h}x{w} width {width}");
                 Assert.Equal(argRef, arg);
+                float[] dyMax = (float[])dy.Clone();
+                dyMax[0] = -0f;                                   // the reference's 0 + (-0) is +0
+                if (dyMax.Length > 2) dyMax[^2] = float.NaN;
+                float[] dxMax = Filled(g.InputLength), dxMaxRef = Filled(g.InputLength);
+                PoolingReference.MaxBackward(g, dyMax, argRef, dxMaxRef);
+                Pooling.MaxBackward(g, dyMax, arg, dxMax);
+                KernelTestUtil.AssertBitIdentical(dxMaxRef, dxMax, $"max backward {h}x{w} width {width}");
                 float[] xr = KernelTestUtil.Random((int)g.InputLength, 10);
                 foreach (bool include in new[] { true, false })
                 {
@@ -162,6 +169,28 @@ public class PoolingTests
                 }
             });
         }
+    }
+
+    [Fact]
+    public void MaxBackwardWithAnArgmaxOutsideItsWindowScattersAsTheReference()
+    {
+        // Whole 2x2 windows take the window-by-window path, unless an argmax points elsewhere in the plane.
+        var g = Pool2dGeometry.Create(1, 2, 8, 20, 2, 2, 2, 2, 0, 0, false);
+        float[] dy = KernelTestUtil.Random((int)g.OutputLength, 13);
+        int[] arg = new int[g.OutputLength];
+        for (int p = 0; p < 2; p++)
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 10; j++) arg[(p * 4 + i) * 10 + j] = (2 * i) * 20 + 2 * j + (i + j) % 2;
+        arg[3] = 7 * 20 + 19;   // plane 0: a cell of another window
+        arg[47] = 0;            // plane 1: the first cell of the plane
+        foreach (int width in KernelTestUtil.Widths)
+            KernelTestUtil.With(width, 1, () =>
+            {
+                float[] dx = Filled(g.InputLength), dxRef = Filled(g.InputLength);
+                PoolingReference.MaxBackward(g, dy, arg, dxRef);
+                Pooling.MaxBackward(g, dy, arg, dx);
+                KernelTestUtil.AssertBitIdentical(dxRef, dx, $"max backward, stray argmax, width {width}");
+            });
     }
 
     [Fact]
