@@ -79,24 +79,11 @@ public static class KernelThreads
             t_inWorker = true;
             try { job.RunChunks(); }
             finally { t_inWorker = false; }
-            WaitUntilDone(job, parts);
+            var wait = new SpinWait();
+            while (Volatile.Read(ref job.Done) < parts) wait.SpinOnce(sleep1Threshold: -1);
             if (job.Error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(job.Error).Throw();
         }
         finally { Monitor.Exit(s_dispatch); }
-    }
-
-    /// <summary>
-    /// The caller waits for the workers' chunks: pause-instruction spins at first (the other chunks finish
-    /// about when the caller's does), then yielding, for when the machine has more threads than cores.
-    /// </summary>
-    private static void WaitUntilDone(Job job, int parts)
-    {
-        long yieldAfter = System.Diagnostics.Stopwatch.GetTimestamp() + SpinTicks;
-        while (Volatile.Read(ref job.Done) < parts)
-        {
-            if (System.Diagnostics.Stopwatch.GetTimestamp() < yieldAfter) Thread.SpinWait(20);
-            else Thread.Yield();
-        }
     }
 
     private static int Start(int i, int count, int parts) => (int)((long)i * count / parts);
@@ -118,10 +105,10 @@ public static class KernelThreads
         while (true)
         {
             long spinUntil = System.Diagnostics.Stopwatch.GetTimestamp() + SpinTicks;
+            var wait = new SpinWait();
             while (Interlocked.Read(ref s_generation) == seen)
             {
-                // Pause instructions, not sched_yield: a system call per spin costs more than the hand-off it waits for.
-                if (System.Diagnostics.Stopwatch.GetTimestamp() < spinUntil) { Thread.SpinWait(20); continue; }
+                if (System.Diagnostics.Stopwatch.GetTimestamp() < spinUntil) { wait.SpinOnce(sleep1Threshold: -1); continue; }
                 lock (s_sleep)
                 {
                     s_sleeping++;

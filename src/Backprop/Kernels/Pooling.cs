@@ -35,7 +35,6 @@ public static unsafe class Pooling
         fixed (int* pi = argmax)
         {
             nint idy = (nint)pdy, idx = (nint)pdx, ii = (nint)pi;
-            bool whole = Pooling2x2.Applies(geo) && 2 * geo.OutHeight <= geo.InHeight && 2 * geo.OutWidth <= geo.InWidth;
             KernelThreads.For(g.Batch * g.Channels, (s, e) =>
             {
                 int plane = geo.InHeight * geo.InWidth, outPlane = geo.OutHeight * geo.OutWidth;
@@ -44,7 +43,6 @@ public static unsafe class Pooling
                     float* d = (float*)idx + (long)p * plane;
                     float* src = (float*)idy + (long)p * outPlane;
                     int* arg = (int*)ii + (long)p * outPlane;
-                    if (whole && Pooling2x2.MaxBackwardPlane(src, arg, geo.InHeight, geo.InWidth, geo.OutHeight, geo.OutWidth, d)) continue;
                     new Span<float>(d, plane).Clear();
                     for (int o = 0; o < outPlane; o++)
                     {

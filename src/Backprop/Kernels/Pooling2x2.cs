@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace Backprop.Kernels;
 
@@ -78,60 +77,6 @@ internal static unsafe class Pooling2x2
             }
         }
         return j;
-    }
-
-    /// <summary>
-    /// Max backward of one plane whose windows are all whole (2*OH &lt;= H, 2*OW &lt;= W): each window writes
-    /// its four cells (0 + dy at its argmax, +0 elsewhere, as the reference's clear-then-add gives), so dx needs
-    /// no clearing pass and no scatter; cells outside every window are zeroed. Returns false when an argmax
-    /// lies outside its window (the caller then runs the general scatter over the plane).
-    /// </summary>
-    // dy, arg: one (OH, OW) plane; dx: one (H, W) plane, overwritten
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static bool MaxBackwardPlane(float* dy, int* arg, int h, int w, int oh, int ow, float* dx)
-    {
-        for (int i = 0; i < oh; i++)
-        {
-            float* top = dx + (long)2 * i * w, bottom = top + w;
-            float* g = dy + (long)i * ow;
-            int* a = arg + (long)i * ow;
-            int rowBase = 2 * i * w, j = 0;
-            if (SimdWidth.Max >= 256 && Avx2.IsSupported)
-            {
-                Vector256<int> step = Vector256<int>.Indices * 2;
-                for (; j + 8 <= ow; j += 8)
-                {
-                    Vector256<float> gv = Vector256.Load(g + j);
-                    Vector256<int> av = Vector256.Load(a + j), b = Vector256.Create(rowBase + 2 * j) + step;
-                    Vector256<int> m0 = Vector256.Equals(av, b), m1 = Vector256.Equals(av, b + Vector256<int>.One);
-                    Vector256<int> m2 = Vector256.Equals(av, b + Vector256.Create(w)), m3 = Vector256.Equals(av, b + Vector256.Create(w + 1));
-                    if ((m0 | m1 | m2 | m3) != Vector256<int>.AllBitsSet) return false;
-                    Interleave((gv & m0.AsSingle()) + Vector256<float>.Zero, (gv & m1.AsSingle()) + Vector256<float>.Zero, top + 2 * j);
-                    Interleave((gv & m2.AsSingle()) + Vector256<float>.Zero, (gv & m3.AsSingle()) + Vector256<float>.Zero, bottom + 2 * j);
-                }
-            }
-            for (; j < ow; j++)
-            {
-                int at = a[j] - (rowBase + 2 * j);
-                if (at != 0 && at != 1 && at != w && at != w + 1) return false;
-                float v = 0f + g[j];
-                top[2 * j] = at == 0 ? v : 0f;
-                top[2 * j + 1] = at == 1 ? v : 0f;
-                bottom[2 * j] = at == w ? v : 0f;
-                bottom[2 * j + 1] = at == w + 1 ? v : 0f;
-            }
-            for (int c = 2 * ow; c < w; c++) top[c] = bottom[c] = 0f;
-        }
-        new Span<float>(dx + (long)2 * oh * w, (h - 2 * oh) * w).Clear();
-        return true;
-    }
-
-    // dst[0..16) = even[0], odd[0], even[1], odd[1], ...
-    private static void Interleave(Vector256<float> even, Vector256<float> odd, float* dst)
-    {
-        Vector256<float> lo = Avx.UnpackLow(even, odd), hi = Avx.UnpackHigh(even, odd);
-        Avx.Store(dst, Avx.Permute2x128(lo, hi, 0x20));
-        Avx.Store(dst + 8, Avx.Permute2x128(lo, hi, 0x31));
     }
 
     /// <summary>Average over the windows of output row i, columns [0, count); returns the columns done.</summary>
