@@ -171,8 +171,7 @@ internal static unsafe class ConvolutionImplicitGemm
                 {
                     int ih = ihBase + dh, iw0 = iwBase + dw;
                     if ((uint)ih >= (uint)h) continue;
-                    lo = iw0 >= 0 ? 0 : (-iw0 + sw - 1) / sw;
-                    hi = iw0 >= w ? 0 : Math.Min(length, (w - iw0 + sw - 1) / sw);
+                    (lo, hi) = Im2Col.ValidRange(iw0, sw, w, length);
                 }
                 if (sw == 1) AddInto(src + lo, dst + lo, hi - lo);
                 else for (int t = lo; t < hi; t++) dst[t * sw] += src[t];
@@ -315,12 +314,8 @@ internal static unsafe class ConvolutionImplicitGemm
                     continue;
                 }
                 int ih = ihBase + dh, iw0 = iwBase + dw;
-                int lo = 0, hi = 0;   // t is inside the image when 0 <= iw0 + t*sw < w
-                if ((uint)ih < (uint)h)
-                {
-                    lo = iw0 >= 0 ? 0 : (-iw0 + sw - 1) / sw;
-                    hi = iw0 >= w ? 0 : Math.Min(length, (w - iw0 + sw - 1) / sw);
-                }
+                // t is inside the image when 0 <= iw0 + t*sw < w
+                var (lo, hi) = (uint)ih < (uint)h ? Im2Col.ValidRange(iw0, sw, w, length) : (0, 0);
                 if (lo >= hi)
                 {
                     new Span<float>(d, length).Clear();

@@ -161,9 +161,9 @@ internal static unsafe class ConvolutionWeightGradient
             }
             int c = d / (kh * kw), r = d - c * kh * kw, ki = r / kw, kj = r - ki * kw;
             int offW = kj * g.DilationWidth - g.PadWidth, offH = ki * g.DilationHeight - g.PadHeight;
-            (int lo, int hi) = ValidRange(offW, sw, w, ow);
+            (int lo, int hi) = Im2Col.ValidRange(offW, sw, w, ow);
             // Output rows whose input row oy*strideH + offH lies in the image, within [oy0, oy1).
-            (int ya, int yb) = ValidRange(offH, sh, h, g.OutHeight);
+            (int ya, int yb) = Im2Col.ValidRange(offH, sh, h, g.OutHeight);
             ya = Math.Clamp(ya, oy0, oy1);
             yb = Math.Clamp(yb, ya, oy1);
             for (int i = 0; i < count; i++)
@@ -234,16 +234,5 @@ internal static unsafe class ConvolutionWeightGradient
         {
             for (int i = 0; i < count; i++) dst[i] = 0f;
         }
-    }
-
-    /// <summary>Output columns [lo, hi) whose input column ow*stride + offset lies in [0, width).</summary>
-    private static (int Lo, int Hi) ValidRange(int offset, int stride, int width, int outWidth)
-    {
-        int lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
-        int last = width - 1 - offset;
-        int hi = last < 0 ? 0 : last / stride + 1;
-        lo = Math.Min(lo, outWidth);
-        hi = Math.Clamp(hi, lo, outWidth);
-        return (lo, hi);
     }
 }

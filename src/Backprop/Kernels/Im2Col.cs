@@ -102,7 +102,7 @@ public static class Im2Col
     }
 
     /// <summary>Output columns [lo, hi) whose input column ow*stride + offset lies in [0, width).</summary>
-    private static (int Lo, int Hi) ValidRange(int offset, int stride, int width, int outWidth)
+    internal static (int Lo, int Hi) ValidRange(int offset, int stride, int width, int outWidth)
     {
         // ow*stride + offset >= 0  <=>  ow >= ceil(-offset / stride)
         int lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
