@@ -92,19 +92,21 @@ public static class KernelThreads
     {
         while (s_workers.Count < needed)
         {
-            var thread = new Thread(WorkerLoop) { IsBackground = true, Name = $"Backprop kernel worker {s_workers.Count + 1}" };
+            int index = s_workers.Count + 1;
+            long generation = Interlocked.Read(ref s_generation);   // before this job's: the new worker takes part in it
+            var thread = new Thread(() => WorkerLoop(index, generation)) { IsBackground = true, Name = $"Backprop kernel worker {index}" };
             s_workers.Add(thread);
-            thread.Start(Interlocked.Read(ref s_generation));
+            thread.Start();
         }
     }
 
-    private static void WorkerLoop(object? startGeneration)
+    private static void WorkerLoop(int index, long seen)
     {
         t_inWorker = true;
-        long seen = (long)startGeneration!;
         while (true)
         {
-            long spinUntil = System.Diagnostics.Stopwatch.GetTimestamp() + SpinTicks;
+            // A worker beyond the current Count (it was lowered) gets no chunks: it goes straight back to sleep.
+            long spinUntil = System.Diagnostics.Stopwatch.GetTimestamp() + (index < s_count ? SpinTicks : 0);
             var wait = new SpinWait();
             while (Interlocked.Read(ref s_generation) == seen)
             {
