@@ -53,9 +53,10 @@ internal static class QuickTimings
 
     private static void Report(string name, Action body, int repeats)
     {
-        // Warm up long enough for the JIT's optimized tier, then take the median of repeats.
+        // Warm up long enough for the JIT's tiers to settle (tier 0, then instrumented, then optimized with the
+        // profile: 300 ms was too short, and a case measured mid-way ran 2-3x slow), then take the median of repeats.
         var warm = Stopwatch.StartNew();
-        for (int i = 0; i < 3 || warm.ElapsedMilliseconds < 300; i++) body();
+        for (int i = 0; i < 10 || warm.ElapsedMilliseconds < 1500; i++) body();
         var times = new double[repeats];
         for (int r = 0; r < repeats; r++)
         {
