@@ -33,9 +33,7 @@ internal static unsafe class ConvolutionImplicitGemm
             fixed (int* po = offsets)
             {
                 float* packed = Align64(pw);
-                // Block pc of the packed weights holds rows 0..K of depth pc..pc+kc, in mr-row panels.
-                for (int pc = 0; pc < depth; pc += Gemm.Kc)
-                    GemmPacking.PackA(false, weight, depth, 0, k, pc, Math.Min(Gemm.Kc, depth - pc), mr, packed + (long)rowsPadded * pc);
+                PackBlocks(false, weight, depth, k, depth, mr, packed);   // w (K, depth)
                 DepthOffsets(g, po);
                 Conv2dGeometry geo = g;
                 nint ix = (nint)x, ib = (nint)bias, iy = (nint)y, ipk = (nint)packed, ipo = (nint)po;
@@ -65,9 +63,7 @@ internal static unsafe class ConvolutionImplicitGemm
             fixed (int* po = offsets)
             {
                 float* packed = Align64(pw);
-                // Block kc0 holds W^T's rows 0..depth over output channels kc0..kc0+kc, in mr-row panels.
-                for (int kc0 = 0; kc0 < k; kc0 += Gemm.Kc)
-                    GemmPacking.PackA(true, weight, depth, 0, depth, kc0, Math.Min(Gemm.Kc, k - kc0), mr, packed + (long)depthPadded * kc0);
+                PackBlocks(true, weight, depth, depth, k, mr, packed);    // W^T (depth, K)
                 DepthOffsets(g, po);
                 Conv2dGeometry geo = g;
                 nint idy = (nint)dy, idx = (nint)dx, ipk = (nint)packed, ipo = (nint)po;
@@ -122,13 +118,7 @@ internal static unsafe class ConvolutionImplicitGemm
                                 {
                                     int rows = Math.Min(mr, depth - ir);
                                     float* a = block + (long)ir * kc, tile = columns + (long)ir * unit + jr;
-                                    switch (width)
-                                    {
-                                        case 512: GemmMicroKernels.Kernel512(kc, a, panel, tile, unit, rows, panelCols, 1f, beta); break;
-                                        case 256: GemmMicroKernels.Kernel256(kc, a, panel, tile, unit, rows, panelCols, 1f, beta); break;
-                                        case 128: GemmMicroKernels.Kernel128(kc, a, panel, tile, unit, rows, panelCols, 1f, beta); break;
-                                        default: GemmMicroKernels.KernelScalar(kc, a, panel, tile, unit, rows, panelCols, 1f, beta); break;
-                                    }
+                                    GemmMicroKernels.Run(width, kc, a, panel, tile, unit, rows, panelCols, 1f, beta);
                                 }
                             }
                         }
@@ -190,6 +180,18 @@ internal static unsafe class ConvolutionImplicitGemm
     }
 
     /// <summary>
+    /// Packs all of op(A) (rows x reduction) once, as the micro-kernels read it: block p0 (every Kc of the
+    /// reduction) holds rows 0..rows of reduction p0..p0+kc in mr-row panels, at dst + paddedRows*p0.
+    /// </summary>
+    // a: (rows, reduction) with row stride lda, or (reduction, rows) when transA
+    private static void PackBlocks(bool transA, float* a, int lda, int rows, int reduction, int mr, float* dst)
+    {
+        int paddedRows = (rows + mr - 1) / mr * mr;
+        for (int p0 = 0; p0 < reduction; p0 += Gemm.Kc)
+            GemmPacking.PackA(transA, a, lda, 0, rows, p0, Math.Min(Gemm.Kc, reduction - p0), mr, dst + (long)paddedRows * p0);
+    }
+
+    /// <summary>
     /// For each depth index p = (c*KH + kh)*KW + kw: the offset of (c, kh*dilationH, kw*dilationW) in
     /// an image, and the two dilated kernel offsets (for the bounds checks with padding).
     /// </summary>
@@ -242,13 +244,7 @@ internal static unsafe class ConvolutionImplicitGemm
                             int rows = Math.Min(mr, k - ir);
                             float* tile = yn + (long)ir * ohw;
                             float* a = block + (long)ir * kc;
-                            switch (width)
-                            {
-                                case 512: GemmMicroKernels.Kernel512(kc, a, panel, tile, ohw, rows, cols, 1f, beta); break;
-                                case 256: GemmMicroKernels.Kernel256(kc, a, panel, tile, ohw, rows, cols, 1f, beta); break;
-                                case 128: GemmMicroKernels.Kernel128(kc, a, panel, tile, ohw, rows, cols, 1f, beta); break;
-                                default: GemmMicroKernels.KernelScalar(kc, a, panel, tile, ohw, rows, cols, 1f, beta); break;
-                            }
+                            GemmMicroKernels.Run(width, kc, a, panel, tile, ohw, rows, cols, 1f, beta);
                         }
                     }
                 }

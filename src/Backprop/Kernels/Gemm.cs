@@ -104,13 +104,7 @@ public static unsafe class Gemm
                                 int rows = Math.Min(mr, mc - ir);
                                 float* panelA = packA + (long)ir * kc;
                                 float* tile = c + (long)(ic + ir) * ldc + jc + jr;
-                                switch (width)
-                                {
-                                    case 512: GemmMicroKernels.Kernel512(kc, panelA, panelB, tile, ldc, rows, cols, alpha, betaBlock); break;
-                                    case 256: GemmMicroKernels.Kernel256(kc, panelA, panelB, tile, ldc, rows, cols, alpha, betaBlock); break;
-                                    case 128: GemmMicroKernels.Kernel128(kc, panelA, panelB, tile, ldc, rows, cols, alpha, betaBlock); break;
-                                    default: GemmMicroKernels.KernelScalar(kc, panelA, panelB, tile, ldc, rows, cols, alpha, betaBlock); break;
-                                }
+                                GemmMicroKernels.Run(width, kc, panelA, panelB, tile, ldc, rows, cols, alpha, betaBlock);
                             }
                         }
                     }

@@ -25,6 +25,20 @@ internal static unsafe class GemmMicroKernels
         _ => (ScalarMr, ScalarNr),
     };
 
+    /// <summary>Runs the micro-kernel of the given SIMD width (the one <see cref="TileFor"/> sized the panels for).</summary>
+    // a: (depth, mr) packed; b: (depth, nr) packed; c: (rows, cols) tile with row stride ldc
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Run(int width, int depth, float* a, float* b, float* c, int ldc, int rows, int cols, float alpha, float beta)
+    {
+        switch (width)
+        {
+            case 512: Kernel512(depth, a, b, c, ldc, rows, cols, alpha, beta); break;
+            case 256: Kernel256(depth, a, b, c, ldc, rows, cols, alpha, beta); break;
+            case 128: Kernel128(depth, a, b, c, ldc, rows, cols, alpha, beta); break;
+            default: KernelScalar(depth, a, b, c, ldc, rows, cols, alpha, beta); break;
+        }
+    }
+
     // a: (depth, 6) packed; b: (depth, 32) packed; c: (rows, cols) tile with row stride ldc
     public static void Kernel512(int depth, float* a, float* b, float* c, int ldc, int rows, int cols, float alpha, float beta)
     {
