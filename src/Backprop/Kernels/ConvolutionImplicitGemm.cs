@@ -86,16 +86,23 @@ internal static unsafe class ConvolutionImplicitGemm
     {
         int k = g.OutChannels, depth = g.InChannels * g.KernelHeight * g.KernelWidth, ohw = g.OutHeight * g.OutWidth;
         long imageLength = (long)g.InChannels * g.InHeight * g.InWidth;
-        // A fold unit spans several micro-kernel panels: longer runs per fold, in a buffer that stays in L2.
-        int unit = FoldPanels * nr;
-        float[] panelBuffer = ArrayPool<float>.Shared.Rent(Math.Min(Gemm.Kc, k) * nr + 16);
-        float[] columnBuffer = ArrayPool<float>.Shared.Rent(depth * unit + 16);
+        // The AVX-512 fold sums whole kernel rows in registers: it folds one micro-kernel panel of pixels at a
+        // time, a group of depth rows at a time (whole kernel rows, whole mr-row tiles), so the column
+        // gradients and dy's panel stay in L1. The general fold adds row by row: a unit of several panels
+        // (longer runs) over all depth rows at once.
+        bool wideFold = ColumnFold512.Applies(g);
+        int unitPanels = wideFold ? 1 : FoldPanels, unit = unitPanels * nr;
+        int group = wideFold ? GroupRows(mr, g.KernelWidth) : depth;
+        int blocks = (k + Gemm.Kc - 1) / Gemm.Kc;
+        float[] panelBuffer = ArrayPool<float>.Shared.Rent(blocks * unitPanels * Math.Min(Gemm.Kc, k) * nr + 16);
+        float[] columnBuffer = ArrayPool<float>.Shared.Rent(group * unit + 32);
         Span<int> runs = stackalloc int[4 * (unit + 2)];
         try
         {
             fixed (float* pb = panelBuffer, pcol = columnBuffer)
             {
-                float* panel = Align64(pb), columns = Align64(pcol);
+                float* panels = Align64(pb), columns = Align64(pcol);
+                int panelLength = Math.Min(Gemm.Kc, k) * nr;
                 for (int n = n0; n < n1; n++)
                 {
                     float* dyn = dy + (long)n * k * ohw;
@@ -104,26 +111,36 @@ internal static unsafe class ConvolutionImplicitGemm
                     for (int j0 = 0; j0 < ohw; j0 += unit)
                     {
                         int cols = Math.Min(unit, ohw - j0);
-                        // columns (depth, cols) = W^T (depth, K) · dy_n[:, j0 .. j0+cols], nr columns at a time
-                        for (int jr = 0; jr < cols; jr += nr)
+                        // dy_n[:, j0 .. j0+cols] packed once: panel (block b, columns jr) at (b*unitPanels + jr/nr) * panelLength
+                        for (int kc0 = 0, b = 0; kc0 < k; kc0 += Gemm.Kc, b++)
+                            for (int jr = 0; jr < cols; jr += nr)
+                                GemmPacking.PackB(false, dyn, ohw, kc0, Math.Min(Gemm.Kc, k - kc0), j0 + jr, Math.Min(nr, cols - jr), nr,
+                                    panels + (long)(b * unitPanels + jr / nr) * panelLength);
+                        int runCount = Runs(g, j0, cols, runs);
+                        for (int p0 = 0; p0 < depth; p0 += group)
                         {
-                            int panelCols = Math.Min(nr, cols - jr);
-                            for (int kc0 = 0; kc0 < k; kc0 += Gemm.Kc)
+                            int groupRows = Math.Min(group, depth - p0);
+                            // columns (groupRows, cols) = W^T[p0 .. p0+groupRows, :] · dy_n[:, j0 .. j0+cols]
+                            for (int jr = 0; jr < cols; jr += nr)
                             {
-                                int kc = Math.Min(Gemm.Kc, k - kc0);
-                                GemmPacking.PackB(false, dyn, ohw, kc0, kc, j0 + jr, panelCols, nr, panel);
-                                float beta = kc0 == 0 ? 0f : 1f;
-                                float* block = packedWeights + (long)depthPadded * kc0;
-                                for (int ir = 0; ir < depth; ir += mr)
+                                int panelCols = Math.Min(nr, cols - jr);
+                                for (int kc0 = 0, b = 0; kc0 < k; kc0 += Gemm.Kc, b++)
                                 {
-                                    int rows = Math.Min(mr, depth - ir);
-                                    float* a = block + (long)ir * kc, tile = columns + (long)ir * unit + jr;
-                                    GemmMicroKernels.Run(width, kc, a, panel, tile, unit, rows, panelCols, 1f, beta);
+                                    int kc = Math.Min(Gemm.Kc, k - kc0);
+                                    float* panel = panels + (long)(b * unitPanels + jr / nr) * panelLength;
+                                    float beta = kc0 == 0 ? 0f : 1f;
+                                    float* block = packedWeights + (long)depthPadded * kc0;
+                                    for (int ir = 0; ir < groupRows; ir += mr)
+                                    {
+                                        int rows = Math.Min(mr, groupRows - ir);
+                                        float* a = block + (long)(p0 + ir) * kc, tile = columns + (long)ir * unit + jr;
+                                        GemmMicroKernels.Run(width, kc, a, panel, tile, unit, rows, panelCols, 1f, beta);
+                                    }
                                 }
                             }
+                            if (wideFold) ColumnFold512.Fold(g, dxn, p0 / g.KernelWidth, groupRows / g.KernelWidth, runs[..(4 * runCount)], unit, columns);
+                            else FoldColumns(g, dxn, offsets + 3 * p0, groupRows, runs[..(4 * runCount)], unit, columns);
                         }
-                        int runCount = Runs(g, j0, cols, runs);
-                        FoldColumns(g, dxn, offsets, depth, runs[..(4 * runCount)], unit, columns);
                     }
                 }
             }
@@ -135,18 +152,27 @@ internal static unsafe class ConvolutionImplicitGemm
         }
     }
 
+    // Depth rows per fold group: a multiple of mr and of KW, about 32 rows or more.
+    private static int GroupRows(int mr, int kernelWidth)
+    {
+        int a = mr, b = kernelWidth;
+        while (b != 0) (a, b) = (b, a % b);
+        int lcm = mr / a * kernelWidth;
+        return lcm * Math.Max(1, 32 / lcm);
+    }
+
     /// <summary>
     /// Adds a panel of column gradients back into the image they came from (the reverse of
     /// <see cref="PackColumns"/>): dx[c, ih, iw] += columns[p*ld + jj]; entries outside the image are dropped.
     /// Depth row by depth row, each row's runs in turn: consecutive runs land in different image rows, so
     /// no load waits on the overlapping store before it (depth rows p and p+1 overlap, shifted by one).
     /// </summary>
-    // dx: one image (C, H, W), accumulated into; columns: (depth, ld), the run columns of each row
-    internal static void FoldColumns(in Conv2dGeometry g, float* dx, int* offsets, int depth, ReadOnlySpan<int> runs, int ld, float* columns)
+    // dx: one image (C, H, W), accumulated into; offsets: the depth rows' entries; columns: (rows, ld), the run columns of each row
+    internal static void FoldColumns(in Conv2dGeometry g, float* dx, int* offsets, int rows, ReadOnlySpan<int> runs, int ld, float* columns)
     {
         int h = g.InHeight, w = g.InWidth, sw = g.StrideWidth;
         bool padded = g.PadHeight != 0 || g.PadWidth != 0;
-        for (int p = 0; p < depth; p++)
+        for (int p = 0; p < rows; p++)
         {
             int offset = offsets[3 * p], dh = offsets[3 * p + 1], dw = offsets[3 * p + 2];
             float* row = columns + (long)p * ld;

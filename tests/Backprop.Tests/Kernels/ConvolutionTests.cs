@@ -29,6 +29,8 @@ public class ConvolutionTests
         { "blocked 1x1 batch 3", G(3, 37, 17, 13, 29, 1, 1, 1, 1, 0, 0, 1, 1, 1) },
         { "tiled LeNet conv2 batch 11 (tiles 8 + 3)", G(11, 20, 12, 12, 50, 5, 5, 1, 1, 0, 0, 1, 1, 1) },
         { "tiled stride 2 pad 1 batch 13", G(13, 3, 9, 7, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1) },
+        { "7x7 pad 3, 300 outputs (two reduction blocks in backward-data)", G(2, 3, 15, 10, 300, 7, 7, 1, 1, 3, 3, 1, 1, 1) },
+        { "dilation 2 narrow", G(2, 3, 9, 8, 4, 3, 3, 1, 1, 1, 2, 2, 2, 1) },
     };
 
     public static readonly TheoryData<string, Conv2dGeometry> ThreadGeometries = new()
