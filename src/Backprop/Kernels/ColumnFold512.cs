@@ -6,8 +6,9 @@ namespace Backprop.Kernels;
 /// <summary>
 /// The fold of backward-data (column gradients added back into the image) for horizontal stride 1,
 /// with AVX-512 masked loads and stores. The KW depth rows of one kernel row land in the same image
-/// row, shifted by one (dilated) column each: their sum is formed in registers, and added into dx with one read-modify-write, instead of KW overlapping ones that wait on
-/// each other's stores. Masks keep every access inside the run and the image row (masked-off lanes never fault).
+/// row, shifted by one (dilated) column each: their sum is formed in registers and added into dx with
+/// one read-modify-write, instead of KW overlapping ones that wait on each other's stores. Masks keep
+/// every access inside the run and the image row (masked-off lanes never fault).
 /// </summary>
 internal static unsafe class ColumnFold512
 {
