@@ -141,7 +141,8 @@ internal static unsafe class ConvolutionWeightGradient
     /// Rows d0 .. d0+nr-1 of group grp's column matrix for one chunk (output rows oy0 .. oy1 of images n ..
     /// n+count-1, side by side): row d = (c*KH + kh)*KW + kw holds x[c, oh*strideH - padH + kh*dilationH,
     /// ow*strideW - padW + kw*dilationW], zero outside the image, then zeros up to the next multiple of
-    /// <see cref="DotMicroKernels.Align"/>. Rows at or past depth are zero.
+    /// <see cref="DotMicroKernels.Align"/>. Rows at or past depth are zero. Image by image, all nr rows of
+    /// one image before the next: the rows of a tile read the same few input rows, which then stay in L1.
     /// </summary>
     // x: (N, C, H, W); dst: (nr, ld)
     internal static void UnfoldRows(in Conv2dGeometry g, float* x, int grp, int n, int count, int oy0, int oy1, int d0, int nr, float* dst, int ld)
@@ -149,39 +150,45 @@ internal static unsafe class ConvolutionWeightGradient
         int h = g.InHeight, w = g.InWidth, ow = g.OutWidth, kh = g.KernelHeight, kw = g.KernelWidth, depth = Depth(g);
         int sh = g.StrideHeight, sw = g.StrideWidth;
         int run = (oy1 - oy0) * ow, pixels = count * run, length = Padded(pixels);
+        int live = Math.Clamp(depth - d0, 0, nr);
         bool pointwise = Convolution.IsPointwise(g);
-        for (int j = 0; j < nr; j++)
+        // Per row: the offset in an image's group of input planes of its first valid input, the valid output
+        // columns [lo, hi) and output rows [ya, yb) (within [oy0, oy1)).
+        long* start = stackalloc long[Math.Max(live, 1)];
+        int* bounds = stackalloc int[4 * Math.Max(live, 1)];
+        for (int j = 0; j < live; j++)
         {
-            float* row = dst + (long)j * ld;
             int d = d0 + j;
-            if (d >= depth)
-            {
-                Zero(row, length);
-                continue;
-            }
             int c = d / (kh * kw), r = d - c * kh * kw, ki = r / kw, kj = r - ki * kw;
             int offW = kj * g.DilationWidth - g.PadWidth, offH = ki * g.DilationHeight - g.PadHeight;
             (int lo, int hi) = Im2Col.ValidRange(offW, sw, w, ow);
-            // Output rows whose input row oy*strideH + offH lies in the image, within [oy0, oy1).
             (int ya, int yb) = Im2Col.ValidRange(offH, sh, h, g.OutHeight);
             ya = Math.Clamp(ya, oy0, oy1);
             yb = Math.Clamp(yb, ya, oy1);
-            for (int i = 0; i < count; i++)
+            start[j] = (long)c * h * w + (long)(ya * sh + offH) * w + offW;
+            bounds[4 * j] = lo; bounds[4 * j + 1] = hi; bounds[4 * j + 2] = ya; bounds[4 * j + 3] = yb;
+        }
+        long imageStride = (long)g.InChannels * h * w;
+        float* xg = x + (long)n * imageStride + (long)grp * g.GroupInChannels * h * w;
+        for (int i = 0; i < count; i++, xg += imageStride)
+        {
+            for (int j = 0; j < live; j++)
             {
-                float* xc = x + ((long)(n + i) * g.InChannels + grp * g.GroupInChannels + c) * h * w;
-                float* o = row + i * run;
+                float* o = dst + (long)j * ld + i * run;
                 if (pointwise)
                 {
                     // The plane is already this row: one contiguous copy.
-                    Copy(xc + oy0 * ow, o, run);
+                    Copy(xg + start[j], o, run);   // start is plane c's row oy0
                     continue;
                 }
+                int lo = bounds[4 * j], hi = bounds[4 * j + 1], ya = bounds[4 * j + 2], yb = bounds[4 * j + 3];
                 Zero(o, (ya - oy0) * ow);
                 o += (ya - oy0) * ow;
-                float* src = xc + (long)(ya * sh + offH) * w + offW;
+                float* src = xg + start[j];
                 if (sw == 1 && lo == 0 && hi == ow)
                 {
-                    for (int y = ya; y < yb; y++, src += sh * w, o += ow) Copy(src, o, ow);
+                    CopyRows(src, sh * w, o, ow, yb - ya);
+                    o += (yb - ya) * ow;
                 }
                 else
                 {
@@ -195,7 +202,37 @@ internal static unsafe class ConvolutionWeightGradient
                 }
                 Zero(o, (oy1 - yb) * ow);
             }
-            Zero(row + pixels, length - pixels);
+        }
+        for (int j = 0; j < nr; j++)
+        {
+            float* row = dst + (long)j * ld;
+            if (j < live) Zero(row + pixels, length - pixels);
+            else Zero(row, length);
+        }
+    }
+
+    /// <summary>Copies `rows` rows of `count` floats, `stride` apart in src, one after another into dst.</summary>
+    private static void CopyRows(float* src, int stride, float* dst, int count, int rows)
+    {
+        if (count == 8)
+        {
+            int y = 0;
+            if (Vector512.IsHardwareAccelerated)
+                for (; y + 2 <= rows; y += 2, src += 2 * stride, dst += 16) Vector512.Create(Vector256.Load(src), Vector256.Load(src + stride)).Store(dst);
+            for (; y < rows; y++, src += stride, dst += 8) Vector256.Load(src).Store(dst);
+        }
+        else if (count > 8 && count <= 16)
+        {
+            // Two vectors, the second overlapping the first: no branch per row.
+            for (int y = 0; y < rows; y++, src += stride, dst += count)
+            {
+                Vector256.Load(src).Store(dst);
+                Vector256.Load(src + count - 8).Store(dst + count - 8);
+            }
+        }
+        else
+        {
+            for (int y = 0; y < rows; y++, src += stride, dst += count) Copy(src, dst, count);
         }
     }
 
