@@ -72,6 +72,17 @@ public sealed class DataTransformer
             left = training ? random.NextInt(w - CropSize + 1) : (w - CropSize) / 2;
         }
         bool flip = Mirror && training && random.NextInt(2) == 1;
+        if (!flip && oh == h && ow == w)
+        {
+            // No crop: each channel plane in one pass (the same (pixel - mean) * scale as the loop below).
+            for (int ch = 0; ch < c; ch++)
+            {
+                var plane = destination.Slice(ch * oh * ow, oh * ow);
+                System.Numerics.Tensors.TensorPrimitives.Subtract(pixels.Slice(ch * h * w, h * w), mean[ch], plane);
+                System.Numerics.Tensors.TensorPrimitives.Multiply(plane, Scale, plane);
+            }
+            return;
+        }
         if (!flip)
         {
             // Row by row with SIMD: the same (pixel - mean) * scale as the loop below.

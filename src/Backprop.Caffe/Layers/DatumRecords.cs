@@ -22,8 +22,7 @@ internal sealed class DatumRecords
         if (floats is not null) floats.AsSpan(index * Size, Size).CopyTo(destination);
         else
         {
-            var src = bytes.AsSpan(index * Size, Size);
-            for (int i = 0; i < src.Length; i++) destination[i] = src[i];
+            System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<byte, float>(bytes.AsSpan(index * Size, Size), destination);   // exact: bytes fit a float
         }
         return labels[index];
     }
