@@ -38,11 +38,13 @@ public static unsafe class Pooling
             KernelThreads.For(g.Batch * g.Channels, (s, e) =>
             {
                 int plane = geo.InHeight * geo.InWidth, outPlane = geo.OutHeight * geo.OutWidth;
+                bool width8 = Pooling2x2.AppliesToWidth8(geo, SimdWidth.Max) && geo.InHeight == 2 * geo.OutHeight && geo.OutHeight % 2 == 0;
                 for (int p = s; p < e; p++)
                 {
                     float* d = (float*)idx + (long)p * plane;
                     float* src = (float*)idy + (long)p * outPlane;
                     int* arg = (int*)ii + (long)p * outPlane;
+                    if (width8 && Pooling2x2.MaxBackwardPlane8(src, arg, geo.OutHeight, d)) continue;
                     new Span<float>(d, plane).Clear();
                     for (int o = 0; o < outPlane; o++)
                     {
@@ -147,12 +149,13 @@ public static unsafe class Pooling
         int h = g.InHeight, w = g.InWidth, plane = h * w, outPlane = g.OutHeight * g.OutWidth;
         bool fast = Pooling2x2.Applies(g);
         int width = SimdWidth.Max;
+        bool width8 = Pooling2x2.AppliesToWidth8(g, width);
         for (int p = s; p < e; p++)
         {
             float* src = x + (long)p * plane;
             float* dst = y + (long)p * outPlane;
             int* arg = argmax + (long)p * outPlane;
-            for (int i = 0; i < g.OutHeight; i++)
+            for (int i = width8 ? Pooling2x2.MaxPlane8(src, g.OutHeight, dst, arg) : 0; i < g.OutHeight; i++)
             {
                 Window(g.StrideHeight, g.PadHeight, g.KernelHeight, h, i, out int h0, out int h1, out _);
                 int first = fast && 2 * i + 2 <= h ? Pooling2x2.MaxRow(width, src, w, i, Math.Min(g.OutWidth, w / 2), dst + i * g.OutWidth, arg + i * g.OutWidth) : 0;

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Backprop.Kernels;
 
@@ -77,6 +78,66 @@ internal static unsafe class Pooling2x2
             }
         }
         return j;
+    }
+
+    /// <summary>
+    /// True when the planes are 8 wide (LeNet's second pooling, 8x8 to 4x4): a row of 4 outputs is too short for
+    /// a vector, so <see cref="MaxPlane8"/> and <see cref="MaxBackwardPlane8"/> take two output rows (the four
+    /// input rows, 32 floats) per step and pick each window corner out of them with a two-vector permute.
+    /// </summary>
+    public static bool AppliesToWidth8(in Pool2dGeometry g, int width) =>
+        width >= 512 && Avx512F.IsSupported && Applies(g) && g.InWidth == 8 && g.OutWidth == 4;
+
+    // Output rows i and i+1 of an 8-wide plane read rows 2i .. 2i+3, loaded as a (rows 2i, 2i+1) and b (rows
+    // 2i+2, 2i+3). Lane L of a:b is plane index 16i + L; the top-left corners of the 8 windows are these lanes.
+    private static Vector512<int> TopLeftLanes => Vector512.Create(0, 2, 4, 6, 16, 18, 20, 22, 0, 0, 0, 0, 0, 0, 0, 0);
+
+    /// <summary>Max over the windows of output rows [0, outRows) in pairs of an 8-wide plane; returns the rows done (even).</summary>
+    // src: one (H, 8) input plane; dst, arg: the (OH, 4) output plane
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static int MaxPlane8(float* src, int outRows, float* dst, int* arg)
+    {
+        Vector512<int> c00 = TopLeftLanes, c01 = c00 + Vector512<int>.One, c10 = c00 + Vector512.Create(8), c11 = c00 + Vector512.Create(9);
+        int i = 0;
+        for (; i + 2 <= outRows; i += 2)
+        {
+            Vector512<float> a = Vector512.Load(src + 16 * i), b = Vector512.Load(src + 16 * i + 16);
+            Vector256<int> at = Vector256.Create(16 * i);
+            Vector256<float> best = Avx512F.PermuteVar16x32x2(a, c00, b).GetLower();
+            Vector256<int> idx = at + c00.GetLower();
+            Take(Avx512F.PermuteVar16x32x2(a, c01, b).GetLower(), at + c01.GetLower(), ref best, ref idx);
+            Take(Avx512F.PermuteVar16x32x2(a, c10, b).GetLower(), at + c10.GetLower(), ref best, ref idx);
+            Take(Avx512F.PermuteVar16x32x2(a, c11, b).GetLower(), at + c11.GetLower(), ref best, ref idx);
+            best.Store(dst + 4 * i);
+            idx.Store(arg + 4 * i);
+        }
+        return i;
+    }
+
+    /// <summary>
+    /// One 8-wide plane's input gradient, every input written: dy of its window where the window's argmax is that
+    /// input, else +0 (as the reference's clear-then-add). Needs H = 2*OH with OH even. Returns false when some
+    /// argmax lies outside its window; the caller then clears and scatters the plane as the reference does.
+    /// </summary>
+    // dy, arg: the (OH, 4) output plane; dx: the (2*OH, 8) input-gradient plane
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static bool MaxBackwardPlane8(float* dy, int* arg, int outRows, float* dx)
+    {
+        // Lane L of a:b belongs to output lane (L / 16) * 4 + (L % 8) / 2 of the pair's 8 outputs.
+        Vector512<int> fromTop = Vector512.Create(0, 0, 1, 1, 2, 2, 3, 3, 0, 0, 1, 1, 2, 2, 3, 3), fromBottom = fromTop + Vector512.Create(4);
+        Vector512<int> lanes = Vector512<int>.Indices;
+        for (int i = 0; i + 2 <= outRows; i += 2)
+        {
+            Vector512<float> g = Vector256.Load(dy + 4 * i).ToVector512Unsafe();
+            Vector512<int> w = Vector256.Load(arg + 4 * i).ToVector512Unsafe();
+            Vector512<int> at = Vector512.Create(16 * i) + lanes;
+            Vector512<int> hitA = Vector512.Equals(Avx512F.PermuteVar16x32(w, fromTop), at);
+            Vector512<int> hitB = Vector512.Equals(Avx512F.PermuteVar16x32(w, fromBottom), at + Vector512.Create(16));
+            if (System.Numerics.BitOperations.PopCount(hitA.ExtractMostSignificantBits() | hitB.ExtractMostSignificantBits() << 16) != 8) return false;
+            (Vector512.ConditionalSelect(hitA.AsSingle(), Avx512F.PermuteVar16x32(g, fromTop), Vector512<float>.Zero) + Vector512<float>.Zero).Store(dx + 16 * i);
+            (Vector512.ConditionalSelect(hitB.AsSingle(), Avx512F.PermuteVar16x32(g, fromBottom), Vector512<float>.Zero) + Vector512<float>.Zero).Store(dx + 16 * i + 16);
+        }
+        return true;
     }
 
     /// <summary>Average over the windows of output row i, columns [0, count); returns the columns done.</summary>

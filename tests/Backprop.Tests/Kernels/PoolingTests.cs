@@ -124,6 +124,8 @@ public class PoolingTests
         // (H, W, width, ceil): widths around the vector widths (4, 8, 16 outputs = 8, 16, 32 inputs), odd sizes, one column.
         { 24, 24, 512, false }, { 8, 8, 256, false }, { 7, 33, 512, true }, { 5, 65, 256, true }, { 9, 31, 128, true },
         { 2, 2, 0, false }, { 3, 1, 512, true }, { 4, 67, 128, false }, { 6, 17, 0, true }, { 13, 41, 512, false },
+        // 8 wide (two output rows per step): 4 rows of windows, 5 (one left over), and a row without windows.
+        { 8, 8, 0, false }, { 10, 8, 0, false }, { 9, 8, 0, false }, { 9, 8, 0, true },
     };
 
     [Theory]
@@ -190,6 +192,28 @@ public class PoolingTests
                 PoolingReference.MaxBackward(g, dy, arg, dxRef);
                 Pooling.MaxBackward(g, dy, arg, dx);
                 KernelTestUtil.AssertBitIdentical(dxRef, dx, $"max backward, stray argmax, width {width}");
+            });
+    }
+
+    [Fact]
+    public void MaxBackwardOnEightWidePlanesWithAStrayArgmaxScattersAsTheReference()
+    {
+        // 8-wide planes go two output rows at a time, unless an argmax points outside its window.
+        var g = Pool2dGeometry.Create(2, 2, 8, 8, 2, 2, 2, 2, 0, 0, false);
+        float[] dy = KernelTestUtil.Random((int)g.OutputLength, 14);
+        int[] arg = new int[g.OutputLength];
+        for (int p = 0; p < 4; p++)
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 4; j++) arg[(p * 4 + i) * 4 + j] = (2 * i + (i + j) % 2) * 8 + 2 * j + j % 2;
+        arg[16 + 5] = 63;   // plane 1: a cell of another window
+        arg[48 + 15] = 0;   // plane 3: the first cell of the plane
+        foreach (int width in KernelTestUtil.Widths)
+            KernelTestUtil.With(width, 1, () =>
+            {
+                float[] dx = Filled(g.InputLength), dxRef = Filled(g.InputLength);
+                PoolingReference.MaxBackward(g, dy, arg, dxRef);
+                Pooling.MaxBackward(g, dy, arg, dx);
+                KernelTestUtil.AssertBitIdentical(dxRef, dx, $"max backward, 8 wide, stray argmax, width {width}");
             });
     }
 
