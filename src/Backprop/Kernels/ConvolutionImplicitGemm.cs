@@ -236,6 +236,21 @@ internal static unsafe class ConvolutionImplicitGemm
                 }
     }
 
+    /// <summary>Row kk of the tile (stride ld) = bias[kk] in its first `cols` entries: whole vectors where they fit (a span Fill per row cost as much as a first-layer convolution's arithmetic).</summary>
+    private static void FillRows(float* tile, int ld, float* bias, int rows, int cols)
+    {
+        for (int kk = 0; kk < rows; kk++)
+        {
+            float* row = tile + (long)kk * ld;
+            float value = bias[kk];
+            int j = 0;
+            if (Vector512.IsHardwareAccelerated)
+                for (var v = Vector512.Create(value); j + 16 <= cols; j += 16) v.Store(row + j);
+            for (var v = Vector256.Create(value); j + 8 <= cols; j += 8) v.Store(row + j);
+            for (; j < cols; j++) row[j] = value;
+        }
+    }
+
     // Units [s, e): unit u is image u / panels, output pixels [(u % panels) * nr, +nr).
     private static void Units(Conv2dGeometry g, int width, int mr, int nr, int rowsPadded, int panels, int s, int e,
         float* x, float* packedWeights, int* offsets, float* bias, float* y)
@@ -257,8 +272,7 @@ internal static unsafe class ConvolutionImplicitGemm
                     int runCount = Runs(g, j0, cols, runs);
                     float* xn = x + n * imageLength;
                     float* yn = y + (long)n * k * ohw + j0;
-                    if (bias is not null)
-                        for (int kk = 0; kk < k; kk++) new Span<float>(yn + (long)kk * ohw, cols).Fill(bias[kk]);
+                    if (bias is not null) FillRows(yn, ohw, bias, k, cols);
                     for (int pc = 0; pc < depth; pc += Gemm.Kc)
                     {
                         int kc = Math.Min(Gemm.Kc, depth - pc);
