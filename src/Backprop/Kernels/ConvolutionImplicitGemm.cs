@@ -23,6 +23,7 @@ internal static unsafe class ConvolutionImplicitGemm
         int width = SimdWidth.Max;
         (int mr, int nr) = GemmMicroKernels.TileFor(width);
         int k = g.OutChannels, depth = g.InChannels * g.KernelHeight * g.KernelWidth, ohw = g.OutHeight * g.OutWidth;
+        if (GemmMicroKernels.PrefersTall(width, k)) mr = GemmMicroKernels.TallMr;   // e.g. 20 or 50 channels: no padded rows
         int rowsPadded = (k + mr - 1) / mr * mr;
         int panels = (ohw + nr - 1) / nr;
         float[] packedWeights = ArrayPool<float>.Shared.Rent(rowsPadded * depth + 16);
@@ -284,7 +285,8 @@ internal static unsafe class ConvolutionImplicitGemm
                             int rows = Math.Min(mr, k - ir);
                             float* tile = yn + (long)ir * ohw;
                             float* a = block + (long)ir * kc;
-                            GemmMicroKernels.Run(width, kc, a, panel, tile, ohw, rows, cols, 1f, beta);
+                            if (mr == GemmMicroKernels.TallMr) GemmMicroKernels.Kernel512x10(kc, a, panel, tile, ohw, rows, cols, 1f, beta);
+                            else GemmMicroKernels.Run(width, kc, a, panel, tile, ohw, rows, cols, 1f, beta);
                         }
                     }
                 }

@@ -13,6 +13,12 @@ namespace Backprop.Kernels;
 internal static unsafe class GemmMicroKernels
 {
     public const int Mr = 6;
+
+    /// <summary>
+    /// Rows of the taller AVX-512 tile (<see cref="Kernel512x10"/>, 20 accumulators of the 32 registers), for
+    /// matrices whose row count 10 divides better than 6 (a convolution's 20 or 50 output channels).
+    /// </summary>
+    public const int TallMr = 10;
     public const int ScalarMr = 4;
     public const int ScalarNr = 4;
 
@@ -77,6 +83,67 @@ internal static unsafe class GemmMicroKernels
         c00.Store(tile); c01.Store(tile + 16); c10.Store(tile + 32); c11.Store(tile + 48);
         c20.Store(tile + 64); c21.Store(tile + 80); c30.Store(tile + 96); c31.Store(tile + 112);
         c40.Store(tile + 128); c41.Store(tile + 144); c50.Store(tile + 160); c51.Store(tile + 176);
+        StoreEdge(tile, 32, c, ldc, rows, cols, alpha, beta);
+    }
+
+    /// <summary>True when the <see cref="TallMr"/>-row tile pads <paramref name="rows"/> less than the usual one at this width.</summary>
+    public static bool PrefersTall(int width, int rows) =>
+        width == 512 && (rows + TallMr - 1) / TallMr * TallMr < (rows + Mr - 1) / Mr * Mr;
+
+    // a: (depth, 10) packed; b: (depth, 32) packed; c: (rows, cols) tile with row stride ldc
+    public static void Kernel512x10(int depth, float* a, float* b, float* c, int ldc, int rows, int cols, float alpha, float beta)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default;
+        Vector512<float> c90 = default, c91 = default;
+        for (int p = 0; p < depth; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> b1 = Vector512.Load(b + 16);
+            Vector512<float> av = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(av, b0, c00); c01 = Vector512.FusedMultiplyAdd(av, b1, c01);
+            av = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(av, b0, c10); c11 = Vector512.FusedMultiplyAdd(av, b1, c11);
+            av = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(av, b0, c20); c21 = Vector512.FusedMultiplyAdd(av, b1, c21);
+            av = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(av, b0, c30); c31 = Vector512.FusedMultiplyAdd(av, b1, c31);
+            av = Vector512.Create(a[4]);
+            c40 = Vector512.FusedMultiplyAdd(av, b0, c40); c41 = Vector512.FusedMultiplyAdd(av, b1, c41);
+            av = Vector512.Create(a[5]);
+            c50 = Vector512.FusedMultiplyAdd(av, b0, c50); c51 = Vector512.FusedMultiplyAdd(av, b1, c51);
+            av = Vector512.Create(a[6]);
+            c60 = Vector512.FusedMultiplyAdd(av, b0, c60); c61 = Vector512.FusedMultiplyAdd(av, b1, c61);
+            av = Vector512.Create(a[7]);
+            c70 = Vector512.FusedMultiplyAdd(av, b0, c70); c71 = Vector512.FusedMultiplyAdd(av, b1, c71);
+            av = Vector512.Create(a[8]);
+            c80 = Vector512.FusedMultiplyAdd(av, b0, c80); c81 = Vector512.FusedMultiplyAdd(av, b1, c81);
+            av = Vector512.Create(a[9]);
+            c90 = Vector512.FusedMultiplyAdd(av, b0, c90); c91 = Vector512.FusedMultiplyAdd(av, b1, c91);
+            a += 10;
+            b += 32;
+        }
+        if (rows == 10 && cols == 32)
+        {
+            Store512(c, c00, alpha, beta); Store512(c + 16, c01, alpha, beta); c += ldc;
+            Store512(c, c10, alpha, beta); Store512(c + 16, c11, alpha, beta); c += ldc;
+            Store512(c, c20, alpha, beta); Store512(c + 16, c21, alpha, beta); c += ldc;
+            Store512(c, c30, alpha, beta); Store512(c + 16, c31, alpha, beta); c += ldc;
+            Store512(c, c40, alpha, beta); Store512(c + 16, c41, alpha, beta); c += ldc;
+            Store512(c, c50, alpha, beta); Store512(c + 16, c51, alpha, beta); c += ldc;
+            Store512(c, c60, alpha, beta); Store512(c + 16, c61, alpha, beta); c += ldc;
+            Store512(c, c70, alpha, beta); Store512(c + 16, c71, alpha, beta); c += ldc;
+            Store512(c, c80, alpha, beta); Store512(c + 16, c81, alpha, beta); c += ldc;
+            Store512(c, c90, alpha, beta); Store512(c + 16, c91, alpha, beta);
+            return;
+        }
+        float* tile = stackalloc float[10 * 32];
+        c00.Store(tile); c01.Store(tile + 16); c10.Store(tile + 32); c11.Store(tile + 48);
+        c20.Store(tile + 64); c21.Store(tile + 80); c30.Store(tile + 96); c31.Store(tile + 112);
+        c40.Store(tile + 128); c41.Store(tile + 144); c50.Store(tile + 160); c51.Store(tile + 176);
+        c60.Store(tile + 192); c61.Store(tile + 208); c70.Store(tile + 224); c71.Store(tile + 240);
+        c80.Store(tile + 256); c81.Store(tile + 272); c90.Store(tile + 288); c91.Store(tile + 304);
         StoreEdge(tile, 32, c, ldc, rows, cols, alpha, beta);
     }
 

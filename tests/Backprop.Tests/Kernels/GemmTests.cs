@@ -34,6 +34,40 @@ public class GemmTests
     }
 
     [Fact]
+    public unsafe void TallTileMatchesAFusedMultiplyAddChain()
+    {
+        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) return;   // the tall tile is AVX-512 only
+        var rng = new Random(3);
+        foreach (int depth in new[] { 1, 7, 300 })
+        foreach (int rows in new[] { 1, 6, 9, 10 })
+        foreach (int cols in new[] { 1, 17, 32 })
+        foreach (var (alpha, beta) in Scales)
+        {
+            const int mr = GemmMicroKernels.TallMr, nr = 32, ldc = 37;
+            float[] a = new float[depth * mr], b = new float[depth * nr], c = new float[mr * ldc];
+            for (int p = 0; p < depth; p++)
+            {
+                for (int i = 0; i < rows; i++) a[p * mr + i] = (float)rng.NextDouble() - 0.5f;   // rows past `rows` stay zero, as packed
+                for (int j = 0; j < nr; j++) b[p * nr + j] = (float)rng.NextDouble() - 0.5f;
+            }
+            for (int i = 0; i < c.Length; i++) c[i] = (float)rng.NextDouble();
+            float[] expected = (float[])c.Clone();
+            for (int i = 0; i < rows; i++)
+                for (int j = 0; j < cols; j++)
+                {
+                    float acc = 0f;
+                    for (int p = 0; p < depth; p++) acc = MathF.FusedMultiplyAdd(a[p * mr + i], b[p * nr + j], acc);
+                    float v = acc * alpha;
+                    if (beta != 0f) v += c[i * ldc + j] * beta;
+                    expected[i * ldc + j] = v;
+                }
+            fixed (float* pa = a, pb = b, pc = c)
+                GemmMicroKernels.Kernel512x10(depth, pa, pb, pc, ldc, rows, cols, alpha, beta);
+            KernelTestUtil.AssertBitIdentical(expected, c, $"tall tile depth {depth}, {rows}x{cols}, alpha {alpha}, beta {beta}");
+        }
+    }
+
+    [Fact]
     public void ZeroDepthOrAlphaOnlyScalesC()
     {
         var c = new float[] { 1, 2, float.NaN, 4 };
