@@ -55,6 +55,7 @@ internal static unsafe class ConvolutionImplicitGemm
         int width = SimdWidth.Max;
         (int mr, int nr) = GemmMicroKernels.TileFor(width);
         int k = g.OutChannels, depth = g.InChannels * g.KernelHeight * g.KernelWidth;
+        if (GemmMicroKernels.PrefersTall(width, depth)) mr = GemmMicroKernels.TallMr;
         int depthPadded = (depth + mr - 1) / mr * mr;
         float[] packedWeights = ArrayPool<float>.Shared.Rent(depthPadded * k + 16);
         int[] offsets = ArrayPool<int>.Shared.Rent(3 * depth);
@@ -135,7 +136,8 @@ internal static unsafe class ConvolutionImplicitGemm
                                     {
                                         int rows = Math.Min(mr, groupRows - ir);
                                         float* a = block + (long)(p0 + ir) * kc, tile = columns + (long)ir * unit + jr;
-                                        GemmMicroKernels.Run(width, kc, a, panel, tile, unit, rows, panelCols, 1f, beta);
+                                        if (mr == GemmMicroKernels.TallMr) GemmMicroKernels.Kernel512x10(kc, a, panel, tile, unit, rows, panelCols, 1f, beta);
+                                        else GemmMicroKernels.Run(width, kc, a, panel, tile, unit, rows, panelCols, 1f, beta);
                                     }
                                 }
                             }
