@@ -44,8 +44,8 @@ internal static unsafe class ConvolutionWeightGradient
     public static void Images(in Conv2dGeometry g, int n0, int n1, float* x, float* dy, float* dWeight, int t0, int t1)
     {
         int width = SimdWidth.Max;
-        (int mr, int nr) = DotMicroKernels.TileFor(width);
         int kg = g.GroupOutChannels, depth = Depth(g), ohw = g.OutHeight * g.OutWidth;
+        (int mr, int nr) = DotMicroKernels.TileFor(width, kg);
         int d0 = t0 * nr, d1 = Math.Min(depth, t1 * nr);
         if (d0 >= d1 || n0 >= n1) return;
         int rows = (kg + mr - 1) / mr * mr;
@@ -75,7 +75,7 @@ internal static unsafe class ConvolutionWeightGradient
                             int cols = Math.Min(nr, d1 - d);
                             for (int k = 0; k < kg; k += mr)
                             {
-                                DotMicroKernels.Tile(width, length, pdy + (long)k * ld, pcol, ld, tile);
+                                DotMicroKernels.Tile(width, length, pdy + (long)k * ld, pcol, ld, tile, mr);
                                 int live = Math.Min(mr, kg - k);
                                 for (int i = 0; i < live; i++)
                                 {
