@@ -7,4 +7,11 @@ if (args.Length > 0 && args[0] == "quick")
     Backprop.Bench.QuickTimings.Run(args.Length > 1 ? int.Parse(args[1]) : 11, args.Length > 2 && args[2] == "inference");
     return;
 }
+// dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll ab CASE ROUNDS FOLDER_A FOLDER_B   (see bench/ab/run.sh)
+if (args.Length > 0 && args[0] == "ab")
+{
+    if (args.Length < 5) { Console.Error.WriteLine($"usage: ab CASE ROUNDS FOLDER_A FOLDER_B [...]; cases: {Backprop.Bench.AbCases.Help}"); Environment.Exit(2); }
+    Backprop.Bench.AbTimings.Run(args[1], int.Parse(args[2]), args[3..]);
+    return;
+}
 BenchmarkSwitcher.FromAssembly(typeof(Backprop.Bench.GemmBenchmarks).Assembly).Run(args);

@@ -1,0 +1,84 @@
+using Backprop.Kernels;
+
+namespace Backprop.Bench;
+
+/// <summary>
+/// The cases <see cref="AbTimings"/> times in two builds side by side, by name: one call of the case per
+/// timing. The name is the contract between builds, so keep old names working when adding new ones.
+/// </summary>
+public static class AbCases
+{
+    public const string Help =
+        "conv:{lenet1|lenet2|vgg|1x1}:{fwd|bwdData|bwdW}, pool:{pool1|pool2}:{fwd|bwd}, gemm:M:N:K[:TN|NT|TT], step (a LeNet training step)";
+
+    /// <summary>The case's body; its data is made once, here.</summary>
+    public static Action Make(string name)
+    {
+        string[] p = name.Split(':');
+        return p[0] switch
+        {
+            "conv" when p.Length == 3 => Conv(Geometry(p[1]), p[2]),
+            "pool" when p.Length == 3 => Pool(p[1], p[2]),
+            "gemm" when p.Length is 4 or 5 => Gemm(int.Parse(p[1]), int.Parse(p[2]), int.Parse(p[3]), p.Length == 5 ? p[4] : "NN"),
+            "step" => Step(),
+            _ => throw new ArgumentException($"Unknown case '{name}'; cases: {Help}."),
+        };
+    }
+
+    private static Conv2dGeometry Geometry(string name) => name switch
+    {
+        "lenet1" => new Conv2dGeometry(64, 1, 28, 28, 20, 5, 5, 1, 1, 0, 0, 1, 1, 1),
+        "lenet2" => new Conv2dGeometry(64, 20, 12, 12, 50, 5, 5, 1, 1, 0, 0, 1, 1, 1),
+        "vgg" => new Conv2dGeometry(8, 64, 56, 56, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+        "1x1" => new Conv2dGeometry(8, 256, 28, 28, 64, 1, 1, 1, 1, 0, 0, 1, 1, 1),
+        _ => throw new ArgumentException($"Unknown convolution '{name}'; cases: {Help}."),
+    };
+
+    private static Action Conv(Conv2dGeometry g, string pass)
+    {
+        float[] x = Data.Random(g.InputLength, 1), w = Data.Random(g.WeightLength, 2), bias = Data.Random(g.OutChannels, 3);
+        float[] y = new float[g.OutputLength], dy = Data.Random(g.OutputLength, 4), dx = new float[g.InputLength];
+        float[] dw = new float[g.WeightLength], db = new float[g.OutChannels];
+        return pass switch
+        {
+            "fwd" => () => Convolution.Forward(g, x, w, bias, y),
+            "bwdData" => () => Convolution.BackwardData(g, dy, w, dx),
+            "bwdW" => () => Convolution.BackwardWeights(g, x, dy, dw, db),
+            _ => throw new ArgumentException($"Unknown convolution pass '{pass}'; cases: {Help}."),
+        };
+    }
+
+    private static Action Pool(string name, string pass)
+    {
+        int planeSide = name switch
+        {
+            "pool1" => 24,
+            "pool2" => 8,
+            _ => throw new ArgumentException($"Unknown pooling '{name}'; cases: {Help}."),
+        };
+        var g = Pool2dGeometry.Create(64, name == "pool1" ? 20 : 50, planeSide, planeSide, 2, 2, 2, 2, 0, 0, false);
+        float[] x = Data.Random(g.InputLength, 1), y = new float[g.OutputLength], dy = Data.Random(g.OutputLength, 2), dx = new float[g.InputLength];
+        int[] argmax = new int[g.OutputLength];
+        Pooling.MaxForward(g, x, y, argmax);
+        return pass switch
+        {
+            "fwd" => () => Pooling.MaxForward(g, x, y, argmax),
+            "bwd" => () => Pooling.MaxBackward(g, dy, argmax, dx),
+            _ => throw new ArgumentException($"Unknown pooling pass '{pass}'; cases: {Help}."),
+        };
+    }
+
+    private static Action Gemm(int m, int n, int k, string trans)
+    {
+        bool ta = trans[0] == 'T', tb = trans[1] == 'T';
+        float[] a = Data.Random((long)m * k, 1), b = Data.Random((long)k * n, 2), c = new float[(long)m * n];
+        return () => Kernels.Gemm.Sgemm(ta, tb, m, n, k, 1f, a, ta ? m : k, b, tb ? k : n, 0f, c, n);
+    }
+
+    private static Action Step()
+    {
+        var lenet = new LeNetBenchmarks();
+        lenet.Setup();
+        return () => lenet.TrainStep();
+    }
+}
