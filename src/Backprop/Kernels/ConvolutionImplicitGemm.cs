@@ -254,6 +254,15 @@ internal static unsafe class ConvolutionImplicitGemm
         }
     }
 
+    /// <summary>
+    /// True when a 32-pixel panel's two 16-pixel vectors can be read straight from the image for every depth row
+    /// (no packing): stride 1 and no padding, so each output row is a contiguous run of its input row, and
+    /// output rows 8 wide (a vector is two runs of 8) or a multiple of 16 wide (a vector is one run).
+    /// </summary>
+    private static bool ReadsRowsDirectly(in Conv2dGeometry g) =>
+        g.StrideHeight == 1 && g.StrideWidth == 1 && g.PadHeight == 0 && g.PadWidth == 0
+        && (g.OutWidth == 8 || g.OutWidth % 16 == 0);
+
     // Units [s, e): unit u is image u / panels, output pixels [(u % panels) * nr, +nr).
     private static void Units(Conv2dGeometry g, int width, int mr, int nr, int rowsPadded, int panels, int s, int e,
         float* x, float* packedWeights, int* offsets, float* bias, float* y)
@@ -261,6 +270,7 @@ internal static unsafe class ConvolutionImplicitGemm
         int k = g.OutChannels, depth = g.InChannels * g.KernelHeight * g.KernelWidth, ohw = g.OutHeight * g.OutWidth;
         long imageLength = (long)g.InChannels * g.InHeight * g.InWidth;
         int kcMax = Math.Min(Gemm.Kc, depth);
+        bool direct = mr == GemmMicroKernels.TallMr && nr == 32 && ReadsRowsDirectly(g);
         float[] panelBuffer = ArrayPool<float>.Shared.Rent(kcMax * nr + 16);
         // Runs of the panel's pixels that lie in one output row: (first column, length, ih base, iw base).
         Span<int> runs = stackalloc int[4 * (nr + 2)];
@@ -276,6 +286,22 @@ internal static unsafe class ConvolutionImplicitGemm
                     float* xn = x + n * imageLength;
                     float* yn = y + (long)n * k * ohw + j0;
                     if (bias is not null) FillRows(yn, ohw, bias, k, cols);
+                    if (direct && cols == nr)
+                    {
+                        // The panel's two 16-pixel vectors, straight from the image (see ReadsRowsDirectly).
+                        int ow = g.OutWidth, w = g.InWidth, q1 = j0 + 16;
+                        int first = j0 / ow * w + j0 % ow, second = q1 / ow * w + q1 % ow, half = ow == 8 ? w : 0;
+                        for (int pc = 0; pc < depth; pc += Gemm.Kc)
+                        {
+                            int kc = Math.Min(Gemm.Kc, depth - pc);
+                            float beta = pc == 0 && bias is null ? 0f : 1f;
+                            float* block = packedWeights + (long)rowsPadded * pc;
+                            for (int ir = 0; ir < k; ir += mr)
+                                GemmMicroKernels.Kernel512x10Rows(kc, block + (long)ir * kc, xn, offsets + 3 * pc, first, second, half,
+                                    yn + (long)ir * ohw, ohw, Math.Min(mr, k - ir), 1f, beta);
+                        }
+                        continue;
+                    }
                     for (int pc = 0; pc < depth; pc += Gemm.Kc)
                     {
                         int kc = Math.Min(Gemm.Kc, depth - pc);

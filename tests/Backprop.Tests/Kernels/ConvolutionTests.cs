@@ -31,6 +31,11 @@ public class ConvolutionTests
         { "tiled stride 2 pad 1 batch 13", G(13, 3, 9, 7, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1) },
         { "7x7 pad 3, 300 outputs (two reduction blocks in backward-data)", G(2, 3, 15, 10, 300, 7, 7, 1, 1, 3, 3, 1, 1, 1) },
         { "dilation 2 narrow", G(2, 3, 9, 8, 4, 3, 3, 1, 1, 1, 2, 2, 2, 1) },
+        // Panels read straight from the image (10-row tiles, stride 1, no padding): 8-wide rows over two depth
+        // blocks, 16-wide rows with dilation, 48-wide rows with a partial last panel.
+        { "8-wide rows read directly, two depth blocks", G(2, 12, 12, 12, 20, 5, 5, 1, 1, 0, 0, 1, 1, 1) },
+        { "16-wide rows read directly, dilation 2", G(2, 3, 20, 20, 10, 3, 3, 1, 1, 0, 0, 2, 2, 1) },
+        { "48-wide rows, partial last panel", G(1, 2, 7, 50, 9, 3, 3, 1, 1, 0, 0, 1, 1, 1) },
     };
 
     public static readonly TheoryData<string, Conv2dGeometry> ThreadGeometries = new()
