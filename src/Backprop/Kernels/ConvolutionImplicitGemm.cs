@@ -256,12 +256,19 @@ internal static unsafe class ConvolutionImplicitGemm
 
     /// <summary>
     /// True when a 32-pixel panel's two 16-pixel vectors can be read straight from the image for every depth row
-    /// (no packing): stride 1 and no padding, so each output row is a contiguous run of its input row, and
-    /// output rows 8 wide (a vector is two runs of 8) or a multiple of 16 wide (a vector is one run).
+    /// (no packing): stride 1 and no padding, so each output row is a contiguous run of its input row, and output
+    /// rows a multiple of 8 wide, so each vector is two runs of 8 (LeNet: 8 and 24).
     /// </summary>
     private static bool ReadsRowsDirectly(in Conv2dGeometry g) =>
-        g.StrideHeight == 1 && g.StrideWidth == 1 && g.PadHeight == 0 && g.PadWidth == 0
-        && (g.OutWidth == 8 || g.OutWidth % 16 == 0);
+        g.StrideHeight == 1 && g.StrideWidth == 1 && g.PadHeight == 0 && g.PadWidth == 0 && g.OutWidth % 8 == 0;
+
+    // Output pixels q .. q+15 (q a multiple of 8) as two runs of 8 in an image plane: where the first starts,
+    // and how far on the second starts (8 on, or at the next input row's start where the output row ends).
+    private static (int Start, int Second) RunsOf16(in Conv2dGeometry g, int q)
+    {
+        int ow = g.OutWidth, w = g.InWidth, row = q / ow, col = q % ow;
+        return (row * w + col, col + 16 <= ow ? 8 : w - col);
+    }
 
     // Units [s, e): unit u is image u / panels, output pixels [(u % panels) * nr, +nr).
     private static void Units(Conv2dGeometry g, int width, int mr, int nr, int rowsPadded, int panels, int s, int e,
@@ -289,15 +296,15 @@ internal static unsafe class ConvolutionImplicitGemm
                     if (direct && cols == nr)
                     {
                         // The panel's two 16-pixel vectors, straight from the image (see ReadsRowsDirectly).
-                        int ow = g.OutWidth, w = g.InWidth, q1 = j0 + 16;
-                        int first = j0 / ow * w + j0 % ow, second = q1 / ow * w + q1 % ow, half = ow == 8 ? w : 0;
+                        (int first, int firstHalf) = RunsOf16(g, j0);
+                        (int second, int secondHalf) = RunsOf16(g, j0 + 16);
                         for (int pc = 0; pc < depth; pc += Gemm.Kc)
                         {
                             int kc = Math.Min(Gemm.Kc, depth - pc);
                             float beta = pc == 0 && bias is null ? 0f : 1f;
                             float* block = packedWeights + (long)rowsPadded * pc;
                             for (int ir = 0; ir < k; ir += mr)
-                                GemmMicroKernels.Kernel512x10Rows(kc, block + (long)ir * kc, xn, offsets + 3 * pc, first, second, half,
+                                GemmMicroKernels.Kernel512x10Rows(kc, block + (long)ir * kc, xn, offsets + 3 * pc, first, firstHalf, second, secondHalf,
                                     yn + (long)ir * ohw, ohw, Math.Min(mr, k - ir), 1f, beta);
                         }
                         continue;

@@ -160,12 +160,13 @@ internal static unsafe class GemmMicroKernels
 
     /// <summary>
     /// <see cref="Kernel512x10"/> for a convolution's full 32-pixel panel read straight from the image instead of a
-    /// packed panel: depth row p's pixels start at image + offsets[3p]; the panel's two 16-pixel vectors start
-    /// `first` and `second` floats further on and are contiguous, or, when `half` is nonzero, two runs of 8 floats
-    /// `half` apart (8-wide output rows). Stride 1 and no padding only (every read lies in the image).
+    /// packed panel: depth row p's pixels start at image + offsets[3p]; each of the panel's two 16-pixel vectors is
+    /// two runs of 8 floats, at `first` and `first + firstHalf` (then at `second` and `second + secondHalf`): 8
+    /// apart within an output row, or in the next input row where an output row ends after 8 of them. Stride 1
+    /// and no padding only (every read lies in the image).
     /// </summary>
     // a: (depth, 10) packed; offsets: (depth, 3), the first entry each; c: (rows, 32) tile with row stride ldc
-    public static void Kernel512x10Rows(int depth, float* a, float* image, int* offsets, int first, int second, int half,
+    public static void Kernel512x10Rows(int depth, float* a, float* image, int* offsets, int first, int firstHalf, int second, int secondHalf,
         float* c, int ldc, int rows, float alpha, float beta)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
@@ -175,17 +176,8 @@ internal static unsafe class GemmMicroKernels
         for (int p = 0; p < depth; p++)
         {
             float* src = image + offsets[3 * p];
-            Vector512<float> b0, b1;
-            if (half == 0)
-            {
-                b0 = Vector512.Load(src + first);
-                b1 = Vector512.Load(src + second);
-            }
-            else
-            {
-                b0 = Vector512.Create(Vector256.Load(src + first), Vector256.Load(src + first + half));
-                b1 = Vector512.Create(Vector256.Load(src + second), Vector256.Load(src + second + half));
-            }
+            Vector512<float> b0 = Vector512.Create(Vector256.Load(src + first), Vector256.Load(src + first + firstHalf));
+            Vector512<float> b1 = Vector512.Create(Vector256.Load(src + second), Vector256.Load(src + second + secondHalf));
             Vector512<float> av = Vector512.Create(a[0]);
             c00 = Vector512.FusedMultiplyAdd(av, b0, c00); c01 = Vector512.FusedMultiplyAdd(av, b1, c01);
             av = Vector512.Create(a[1]);

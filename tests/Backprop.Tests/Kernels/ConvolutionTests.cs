@@ -36,6 +36,8 @@ public class ConvolutionTests
         { "8-wide rows read directly, two depth blocks", G(2, 12, 12, 12, 20, 5, 5, 1, 1, 0, 0, 1, 1, 1) },
         { "16-wide rows read directly, dilation 2", G(2, 3, 20, 20, 10, 3, 3, 1, 1, 0, 0, 2, 2, 1) },
         { "48-wide rows, partial last panel", G(1, 2, 7, 50, 9, 3, 3, 1, 1, 0, 0, 1, 1, 1) },
+        { "LeNet conv1 batch 3 (24-wide rows: vectors split across rows)", G(3, 1, 28, 28, 20, 5, 5, 1, 1, 0, 0, 1, 1, 1) },
+        { "40-wide rows, dilation 2", G(1, 2, 8, 44, 10, 3, 3, 1, 1, 0, 0, 2, 2, 1) },
     };
 
     public static readonly TheoryData<string, Conv2dGeometry> ThreadGeometries = new()
