@@ -9,7 +9,9 @@ namespace Backprop.Kernels;
 /// weights are packed once per call; each unit of work (one image, one panel of NR output pixels)
 /// packs a depth block of its columns from the image into a cache-resident panel, runs the GEMM
 /// micro-kernels over all K rows, and writes the output plane in place: no column buffer, no
-/// scatter, and half the memory traffic of im2col + packing. Units are split over threads with a
+/// scatter, and half the memory traffic of im2col + packing. Where the panel's pixel vectors are
+/// runs of the image itself (stride 1, no padding, 10-row tiles), the micro-kernel reads them there
+/// and nothing is packed (<see cref="ReadsRowsDirectly"/>). Units are split over threads with a
 /// fixed partition and each output element is computed the same way in any unit split, so results
 /// are identical for any <see cref="KernelThreads.Count"/>. Backward-data runs the same way in
 /// reverse: per image and panel of output pixels, a cache-resident panel of column gradients
