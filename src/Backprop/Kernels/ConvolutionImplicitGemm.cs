@@ -291,7 +291,6 @@ internal static unsafe class ConvolutionImplicitGemm
                 for (int u = s; u < e; u++)
                 {
                     int n = u / panels, j0 = u % panels * nr, cols = Math.Min(nr, ohw - j0);
-                    int runCount = Runs(g, j0, cols, runs);
                     float* xn = x + n * imageLength;
                     float* yn = y + (long)n * k * ohw + j0;
                     if (bias is not null) FillRows(yn, ohw, bias, k, cols);
@@ -311,6 +310,7 @@ internal static unsafe class ConvolutionImplicitGemm
                         }
                         continue;
                     }
+                    int runCount = Runs(g, j0, cols, runs);
                     for (int pc = 0; pc < depth; pc += Gemm.Kc)
                     {
                         int kc = Math.Min(Gemm.Kc, depth - pc);

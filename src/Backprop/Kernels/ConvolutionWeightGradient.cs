@@ -216,10 +216,7 @@ internal static unsafe class ConvolutionWeightGradient
     {
         if (count == 8)
         {
-            int y = 0;
-            if (Vector512.IsHardwareAccelerated)
-                for (; y + 2 <= rows; y += 2, src += 2 * stride, dst += 16) Vector512.Create(Vector256.Load(src), Vector256.Load(src + stride)).Store(dst);
-            for (; y < rows; y++, src += stride, dst += 8) Vector256.Load(src).Store(dst);
+            for (int y = 0; y < rows; y++, src += stride, dst += 8) Vector256.Load(src).Store(dst);
         }
         else if (count > 8 && count <= 16)
         {
