@@ -37,7 +37,8 @@ internal static class TrainCommand
             solver.Solve();
             trained = solver;
         });
-        Console.WriteLine($"Trained {trained!.Iteration} iterations ({trained.EpochAt(trained.Iteration):F2} epochs) in {clock.Elapsed.TotalSeconds:F1} s.");
+        Console.WriteLine($"Trained {trained!.Iteration} iterations ({trained.EpochAt(trained.Iteration):F2} epochs) in {clock.Elapsed.TotalSeconds:F1} s " +
+                          $"({trained.StepTime.TotalSeconds:F1} s in the iterations themselves).");
         // Building the nets and loading the data count too: over a long run this tends to what one step allocates.
         long allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
         Console.WriteLine($"Memory: {allocated / 1024.0 / Math.Max(1, trained.Iteration):F1} KB allocated per iteration; garbage collections " +

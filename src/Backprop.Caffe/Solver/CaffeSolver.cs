@@ -75,6 +75,12 @@ public sealed class CaffeSolver
     /// <summary>Iterations completed.</summary>
     public int Iteration { get; private set; }
 
+    /// <summary>
+    /// Time spent inside <see cref="Step"/> in this process (data, forward, backward, update): the training time
+    /// without building the nets, test passes, logging or snapshots, as PyTorch training scripts usually time it.
+    /// </summary>
+    public TimeSpan StepTime { get; private set; }
+
     /// <summary>The loss of every iteration run so far in this process (mean over iter_size), in order.</summary>
     public List<float> Losses { get; } = [];
 
@@ -130,6 +136,7 @@ public sealed class CaffeSolver
     /// <summary>One iteration: iter_size forward/backward passes, clipping, then the update. Returns the mean loss.</summary>
     public float Step(out IReadOnlyList<(string Name, float Value, float LossWeight)> outputs)
     {
+        long started = Stopwatch.GetTimestamp();
         int iterSize = Definition.IterSize;
         using var memory = trainMemory.Scope();
         foreach (var p in TrainNet.Parameters) p.ZeroGrad(setToNone: false);   // Caffe clears diffs in place
@@ -160,6 +167,7 @@ public sealed class CaffeSolver
         recentLosses.Enqueue(mean);
         while (recentLosses.Count > Math.Max(1, Definition.AverageLoss)) recentLosses.Dequeue();
         Iteration++;
+        StepTime += Stopwatch.GetElapsedTime(started);
         return mean;
     }
 

@@ -63,6 +63,20 @@ public sealed class SolverTests : IDisposable
     }
 
     [Fact]
+    public void StepTimeCountsTheIterationsOnly()
+    {
+        var solver = new CaffeSolver(Solver("SGD", 3));
+        Assert.Equal(TimeSpan.Zero, solver.StepTime);
+        solver.Step(out _);
+        var one = solver.StepTime;
+        Assert.True(one > TimeSpan.Zero);
+        solver.Snapshot();   // not an iteration
+        Assert.Equal(one, solver.StepTime);
+        solver.Solve();
+        Assert.True(solver.StepTime > one);
+    }
+
+    [Fact]
     public void SnapshotsAreCaffeModelsThatLoadBack()
     {
         var solver = new CaffeSolver(Solver("SGD", 5, snapshot: 5));
