@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -30,6 +31,7 @@ internal static unsafe class ColumnFold512
     /// [0, length); entries outside the image are dropped.
     /// </summary>
     // dx: one image (C, H, W), accumulated into; columns: (count*KW, ld), the depth rows of those kernel rows
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // from the first call (see GemmMicroKernels)
     public static void Fold(in Conv2dGeometry g, float* dx, int first, int count, ReadOnlySpan<int> runs, int ld, float* columns)
     {
         int h = g.InHeight, w = g.InWidth, kernelHeight = g.KernelHeight, kernelWidth = g.KernelWidth;

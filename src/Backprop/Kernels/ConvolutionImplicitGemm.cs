@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Runtime.Intrinsics;
 
@@ -242,6 +243,7 @@ internal static unsafe class ConvolutionImplicitGemm
     }
 
     /// <summary>Row kk of the tile (stride ld) = bias[kk] in its first `cols` entries: whole vectors where they fit (a span Fill per row cost as much as a first-layer convolution's arithmetic).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // from the first call (see GemmMicroKernels)
     private static void FillRows(float* tile, int ld, float* bias, int rows, int cols)
     {
         for (int kk = 0; kk < rows; kk++)

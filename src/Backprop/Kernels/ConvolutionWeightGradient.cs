@@ -212,6 +212,7 @@ internal static unsafe class ConvolutionWeightGradient
     }
 
     /// <summary>Copies `rows` rows of `count` floats, `stride` apart in src, one after another into dst.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // from the first call (see GemmMicroKernels)
     private static void CopyRows(float* src, int stride, float* dst, int count, int rows)
     {
         if (count == 8)

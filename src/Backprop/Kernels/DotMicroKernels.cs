@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -42,6 +43,7 @@ internal static unsafe class DotMicroKernels
     }
 
     // a: (4, length); b: (5, length); tile: (4, 5)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // from the first call (see GemmMicroKernels)
     private static void Tile512(int length, float* a, float* b, int ld, float* tile)
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default, c04 = default;
@@ -77,6 +79,7 @@ internal static unsafe class DotMicroKernels
     }
 
     // a: (5, length); b: (5, length); tile: (5, 5)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // from the first call (see GemmMicroKernels)
     private static void Tile512x5(int length, float* a, float* b, int ld, float* tile)
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default, c04 = default;
@@ -112,9 +115,11 @@ internal static unsafe class DotMicroKernels
         Reduce8(Fold(c44), default, default, default, default, default, default, default, tile + 24, 1);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Fold(Vector512<float> v) => v.GetLower() + v.GetUpper();
 
     /// <summary>dst[i] = ((vi[0]+vi[1]) + (vi[2]+vi[3])) + ((vi[4]+vi[5]) + (vi[6]+vi[7])) for i &lt; count.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Reduce8(Vector256<float> v0, Vector256<float> v1, Vector256<float> v2, Vector256<float> v3,
         Vector256<float> v4, Vector256<float> v5, Vector256<float> v6, Vector256<float> v7, float* dst, int count = 8)
     {

@@ -9,6 +9,14 @@ namespace Backprop.Kernels;
 /// multiply-add per step, then C = alpha * acc + beta * C (beta == 0: C = alpha * acc).
 /// Every element of C goes through the same operations whether its tile is full or an edge tile,
 /// so results do not depend on how the matrix is split between threads.
+/// <para>
+/// The hot AVX-512 kernels here and in the convolutions are marked AggressiveOptimization: compiled fully
+/// at their first call instead of going through tier 0 and an instrumented tier, where each vector
+/// operation is a call and a training run's first ~25 iterations ran 10x slower (about 1 s of a LeNet
+/// run). Only kernels whose fully optimized code keeps every accumulator in registers without profile
+/// data get it (check with DOTNET_JitDisasm: no vector loads or stores at [rbp-...] in the loop); helpers
+/// they call are AggressiveInlining, since a call inside would make the accumulators spill.
+/// </para>
 /// </summary>
 internal static unsafe class GemmMicroKernels
 {
@@ -91,6 +99,7 @@ internal static unsafe class GemmMicroKernels
         width == 512 && (rows + TallMr - 1) / TallMr * TallMr < (rows + Mr - 1) / Mr * Mr;
 
     // a: (depth, 10) packed; b: (depth, 32) packed; c: (rows, cols) tile with row stride ldc
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // from the first call (class comment)
     public static void Kernel512x10(int depth, float* a, float* b, float* c, int ldc, int rows, int cols, float alpha, float beta)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
@@ -168,6 +177,7 @@ internal static unsafe class GemmMicroKernels
     // (The multiply-add ladder repeats Kernel512x10's: one generic kernel over a panel-source struct measured 4-18%
     // slower for LeNet's conv1 forward.)
     // a: (depth, 10) packed; offsets: (depth, 3), the first entry each; c: (rows, 32) tile with row stride ldc
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // from the first call (class comment)
     public static void Kernel512x10Rows(int depth, float* a, float* image, int* offsets, int first, int firstHalf, int second, int secondHalf,
         float* c, int ldc, int rows, float alpha, float beta)
     {
