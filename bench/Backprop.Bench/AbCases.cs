@@ -1,3 +1,6 @@
+using Backprop.Caffe;
+using Backprop.Caffe.Proto;
+using Backprop.Caffe.TextFormat;
 using Backprop.Kernels;
 
 namespace Backprop.Bench;
@@ -9,7 +12,8 @@ namespace Backprop.Bench;
 public static class AbCases
 {
     public const string Help =
-        "conv:{lenet1|lenet2|vgg|1x1}:{fwd|bwdData|bwdW}, pool:{pool1|pool2}:{fwd|bwd}, gemm:M:N:K[:TN|NT|TT], step (a LeNet training step)";
+        "conv:{lenet1|lenet2|vgg|1x1}:{fwd|bwdData|bwdW}, pool:{pool1|pool2}:{fwd|bwd}, gemm:M:N:K[:TN|NT|TT], step (a LeNet training " +
+        "step, functional API), solver (an iteration of the Caffe solver on examples/mnist's LeNet, random images in place of the LMDB)";
 
     /// <summary>The case's body; its data is made once, here.</summary>
     public static Action Make(string name)
@@ -21,6 +25,7 @@ public static class AbCases
             "pool" when p.Length == 3 => Pool(p[1], p[2]),
             "gemm" when p.Length is 4 or 5 => Gemm(int.Parse(p[1]), int.Parse(p[2]), int.Parse(p[3]), p.Length == 5 ? p[4] : "NN"),
             "step" => Step(),
+            "solver" => SolverIteration(),
             _ => throw new ArgumentException($"Unknown case '{name}'; cases: {Help}."),
         };
     }
@@ -80,5 +85,31 @@ public static class AbCases
         var lenet = new LeNetBenchmarks();
         lenet.Setup();
         return () => lenet.TrainStep();
+    }
+
+    // examples/mnist/lenet_train_test.prototxt and lenet_solver.prototxt, read from the working directory (the
+    // repository root, where bench/ab/run.sh runs), with the TRAIN Data layer's records replaced by random images
+    // (DummyData) and no test passes. Learning rate 0: every iteration does the same work on the same weights.
+    private static Action SolverIteration()
+    {
+        var net = Prototxt.ParseFile<NetParameter>("examples/mnist/lenet_train_test.prototxt");
+        var data = net.Layer.First(l => l.Type == "Data" && l.Include.Any(r => r.Phase == Phase.Train));
+        data.Type = "DummyData";
+        data.DataParam = null;
+        data.TransformParam = null;
+        data.DummyDataParam = Prototxt.Parse<DummyDataParameter>("""
+            shape { dim: 64 dim: 1 dim: 28 dim: 28 } shape { dim: 64 }
+            data_filler { type: "uniform" min: 0 max: 1 } data_filler { type: "constant" value: 3 }
+            """);
+        var solver = Prototxt.ParseFile<SolverParameter>("examples/mnist/lenet_solver.prototxt");
+        solver.ClearNet();
+        solver.NetParam = net;
+        solver.TestIter.Clear();
+        solver.TestInterval = 0;
+        solver.BaseLr = 0;
+        solver.Snapshot = 0;
+        solver.SnapshotAfterTrain = false;
+        var caffe = new CaffeSolver(solver);
+        return () => caffe.Step(out _);
     }
 }
