@@ -37,7 +37,15 @@ public static partial class Functional
                 dx = Tensor.Uninitialized(input.Shape);   // dx = dy·W (beta = 0 overwrites)
                 Gemm.Sgemm(false, false, m, inF, outF, 1f, dy.Data, outF, weight.Data, inF, 0f, dx.AsSpan(), inF);
             }
-            if (needs[1])
+            if (needs[1] && weight.IsLeaf && weight.Grad is { } grad && grad.Shape == weight.Shape)
+            {
+                // dW = dyᵀ·x added by the product itself (beta = 1) into the gradient the weight already has, without
+                // writing a separate dW and reading it back (for a large layer, megabytes per step); nothing is
+                // returned for the weight. The same bits as accumulating a separate dW when the product is blocked
+                // and the batch fits one depth block (Gemm.Kc rows); otherwise equal up to rounding.
+                Gemm.Sgemm(true, false, outF, inF, m, 1f, dy.Data, outF, input.Data, inF, 1f, grad.AsSpan(), inF);
+            }
+            else if (needs[1])
             {
                 dw = Tensor.Uninitialized(weight.Shape);  // dW = dyᵀ·x (beta = 0 overwrites)
                 Gemm.Sgemm(true, false, outF, inF, m, 1f, dy.Data, outF, input.Data, inF, 0f, dw.AsSpan(), inF);

@@ -53,6 +53,29 @@ public class LinearTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void AWeightGradientAddsIntoTheOneTheWeightHasWithTheSameBits()
+    {
+        // Once the weight has a gradient, the backward pass adds dW into it inside the product (beta = 1) instead of
+        // returning a dW to accumulate: for a blocked product over one depth block (a batch of 64 here, as LeNet's
+        // layers), the same bits as adding a separate dW.
+        var g = new Generator(52);
+        var x = Leaf(g, 64, 48);
+        var w = Leaf(g, 40, 48);
+        var dy = Leaf(g, 64, 40).Detach();
+        Backprop.Functional.Linear(x, w).Backward(dy);   // no gradient yet: dW is returned and stored
+        float[] once = w.Grad!.ToArray();
+        var gradient = w.Grad;
+        Backprop.Functional.Linear(x, w).Backward(dy);   // added in place
+        Assert.Same(gradient, w.Grad);
+        float[] twice = w.Grad!.ToArray();
+        for (int i = 0; i < once.Length; i++)
+            Assert.Equal(BitConverter.SingleToInt32Bits(once[i] + once[i]), BitConverter.SingleToInt32Bits(twice[i]));
+        w.ZeroGrad(setToNone: false);
+        Backprop.Functional.Linear(x, w).Backward(dy);
+        Assert.Equal(once, w.Grad!.ToArray());
+    }
+
+    [Fact]
     public void MismatchedShapesAreRejected()
     {
         Assert.Throws<ArgumentException>(() => Backprop.Functional.Linear(Tensor.Zeros(2, 4), Tensor.Zeros(3, 5)));
