@@ -81,36 +81,56 @@ public static partial class Functional
 
     /// <summary>
     /// Smooth L1 (Huber-like) loss, mean over elements: 0.5·d²/β where |d| &lt; β, else |d| − 0.5·β,
-    /// with d = input − target. β = 0 is the L1 loss.
+    /// with d = input − target. β = 0 is the L1 loss. The mean of an empty input is 0.
     /// </summary>
-    public static Tensor SmoothL1Loss(Tensor input, Tensor target, float beta = 1f)
+    public static Tensor SmoothL1Loss(Tensor input, Tensor target, float beta = 1f) =>
+        SmoothL1Loss(input, target, beta, LossReduction.Mean);
+
+    /// <summary>
+    /// Smooth L1 loss with a reduction and optional per-element weights, as py-faster-rcnn's SmoothL1Loss layer
+    /// (its sigma is β = 1/σ²): d = insideWeights·(input − target); l = 0.5·d²/β where |d| &lt; β, else |d| − 0.5·β
+    /// (β = 0 is the L1 loss, as torch.nn.functional.smooth_l1_loss); the result is the reduction of outsideWeights·l.
+    /// py-faster-rcnn's layer is <see cref="LossReduction.Sum"/> divided by the batch size. Weights are null (1) or of the
+    /// input's shape and get no gradient; input and target get the exact gradient
+    /// outsideWeights·insideWeights·(d/β or sign d), in one node "SmoothL1LossBackward" (py-faster-rcnn leaves out the
+    /// inside weight there, which is the same for its 0/1 weights). Mean over an empty input is 0.
+    /// </summary>
+    public static Tensor SmoothL1Loss(Tensor input, Tensor target, float beta, LossReduction reduction,
+        Tensor? insideWeights = null, Tensor? outsideWeights = null)
     {
         CheckSameShape("SmoothL1Loss", input, target);
-        if (beta < 0) throw new ArgumentException($"SmoothL1Loss beta must be non-negative, got {beta}.");
-        var diff = TensorMemoryPool.RentFloats(input.Length);
-        System.Numerics.Tensors.TensorPrimitives.Subtract(input.Data, target.Data, diff);
-        double s = 0;
-        foreach (float d in diff)
-        {
-            double a = Math.Abs(d);
-            s += a < beta ? 0.5 * a * a / beta : a - 0.5 * beta;
-        }
-        int n = Math.Max(input.Length, 1);
-        var loss = Tensor.Scalar((float)(s / n));
+        if (!(beta >= 0)) throw new ArgumentException($"SmoothL1Loss beta must be non-negative, got {beta}.", nameof(beta));
+        if (reduction is not (LossReduction.Mean or LossReduction.Sum or LossReduction.None))
+            throw new ArgumentException($"SmoothL1Loss: unknown reduction {reduction}.", nameof(reduction));
+        if (insideWeights is not null && insideWeights.Shape != input.Shape)
+            throw new ArgumentException($"SmoothL1Loss: insideWeights of shape {insideWeights.Shape} differ from input of shape {input.Shape}.", nameof(insideWeights));
+        if (outsideWeights is not null && outsideWeights.Shape != input.Shape)
+            throw new ArgumentException($"SmoothL1Loss: outsideWeights of shape {outsideWeights.Shape} differ from input of shape {input.Shape}.", nameof(outsideWeights));
+
+        // The weights are copied: a caller may refill its weight buffers before backward runs.
+        float[]? inside = insideWeights?.ToArray(), outside = outsideWeights?.ToArray();
+        var d = new float[input.Length];
+        var perElement = reduction == LossReduction.None ? Tensor.Uninitialized(input.Shape) : null;
+        Span<float> terms = perElement is null ? TensorMemoryPool.RentFloats(input.Length) : perElement.AsSpan();
+        Kernels.SmoothL1.Forward(input.Data, target.Data, inside, outside, beta, d, terms);
+        float scale = reduction == LossReduction.Mean ? 1f / Math.Max(input.Length, 1) : 1f;
+        Tensor loss = perElement ?? Tensor.Scalar((float)(Sum(terms) * scale));
+
         return Tensor.Record(loss, "SmoothL1LossBackward", (dy, needs) =>
         {
-            float k = dy.Item() / n;
-            var grad = new float[diff.Length];
-            for (int i = 0; i < diff.Length; i++)
-            {
-                float d = diff[i];
-                grad[i] = k * (MathF.Abs(d) < beta ? d / beta : MathF.Sign(d));
-            }
-            Tensor? dx = needs[0] ? Tensor.FromArray(grad, input.Shape.ToArray()) : null;
+            var grad = Tensor.Uninitialized(input.Shape);
+            Kernels.SmoothL1.Backward(d, inside, outside, beta, dy.Data, scale, grad.AsSpan());
             Tensor? dt = null;
-            if (needs[1]) { dt = Tensor.Result(target.Shape); System.Numerics.Tensors.TensorPrimitives.Negate(grad, dt.AsSpan()); }
-            return [dx, dt];
+            if (needs[1]) { dt = Tensor.Uninitialized(target.Shape); System.Numerics.Tensors.TensorPrimitives.Negate(grad.Data, dt.AsSpan()); }
+            return [needs[0] ? grad : null, dt];
         }, input, target);
+    }
+
+    private static double Sum(ReadOnlySpan<float> values)
+    {
+        double s = 0;
+        foreach (float v in values) s += v;
+        return s;
     }
 
     private static void CheckSameShape(string op, Tensor input, Tensor target)

@@ -18,8 +18,15 @@ public sealed class EuclideanLoss
     public Tensor Forward(Tensor input, Tensor target) => Functional.EuclideanLoss(input, target);
 }
 
-/// <summary>Smooth L1 loss with threshold beta, mean over elements.</summary>
-public sealed class SmoothL1Loss(float beta = 1f)
+/// <summary>
+/// Smooth L1 loss with threshold beta (mean over elements by default), optionally with py-faster-rcnn's inside and
+/// outside weights; see <see cref="Functional.SmoothL1Loss(Tensor, Tensor, float, LossReduction, Tensor?, Tensor?)"/>.
+/// </summary>
+public sealed class SmoothL1Loss(float beta = 1f, LossReduction reduction = LossReduction.Mean)
 {
-    public Tensor Forward(Tensor input, Tensor target) => Functional.SmoothL1Loss(input, target, beta);
+    public Tensor Forward(Tensor input, Tensor target) => Functional.SmoothL1Loss(input, target, beta, reduction);
+
+    /// <summary>The loss of weighted differences: reduce(outsideWeights·smoothL1(insideWeights·(input − target))).</summary>
+    public Tensor Forward(Tensor input, Tensor target, Tensor? insideWeights, Tensor? outsideWeights) =>
+        Functional.SmoothL1Loss(input, target, beta, reduction, insideWeights, outsideWeights);
 }
