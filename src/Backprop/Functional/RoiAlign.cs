@@ -47,21 +47,9 @@ public static partial class Functional
             throw new ArgumentException($"{op}: output size {outputSize} must be positive.");
         if (!float.IsFinite(spatialScale) || spatialScale <= 0)
             throw new ArgumentException($"{op}: spatial scale {spatialScale} must be positive and finite.");
-        int n = input.Shape[0];
-        const float limit = 1 << 24;
-        var r = rois.Data;
-        for (int k = 0; k < rois.Shape[0]; k++)
-        {
-            float b = r[k * 5];
-            if (!(b >= 0 && b < n && b == MathF.Floor(b)))
-                throw new ArgumentException($"{op}: rois row {k} has image index {b}; it must be an integer in [0, {n}) for input {input.Shape}.");
-            for (int j = 1; j < 5; j++)
-                if (!(Math.Abs(r[k * 5 + j] * spatialScale) <= limit))
-                    throw new ArgumentException(
-                        $"{op}: rois row {k} has coordinate {r[k * 5 + j]} (column {j}); times the spatial scale {spatialScale} it must be finite and within ±{limit}.");
-        }
-        var g = new RoiGeometry(n, input.Shape[1], input.Shape[2], input.Shape[3], rois.Shape[0], outputSize.Height, outputSize.Width, spatialScale);
+        var g = new RoiGeometry(input.Shape[0], input.Shape[1], input.Shape[2], input.Shape[3], rois.Shape[0], outputSize.Height, outputSize.Width, spatialScale);
         g.Validate();
+        g.CheckRois(rois.Data, op);
         return g;
     }
 }

@@ -15,7 +15,7 @@ public static class RoiAlign
     {
         g.Validate();
         RoiGeometry.CheckLength("x", x.Length, g.InputLength);
-        RoiGeometry.CheckLength("rois", rois.Length, 5L * g.RoiCount);
+        g.CheckRois(rois);
         RoiGeometry.CheckLength("y", y.Length, g.OutputLength);
         var geo = g;
         int planeIn = g.Height * g.Width, planeOut = g.PooledHeight * g.PooledWidth;
@@ -47,7 +47,7 @@ public static class RoiAlign
     {
         g.Validate();
         RoiGeometry.CheckLength("dy", dy.Length, g.OutputLength);
-        RoiGeometry.CheckLength("rois", rois.Length, 5L * g.RoiCount);
+        g.CheckRois(rois);
         RoiGeometry.CheckLength("dx", dx.Length, g.InputLength);
         var geo = g;
         int planeIn = g.Height * g.Width, planeOut = g.PooledHeight * g.PooledWidth;
@@ -98,7 +98,7 @@ public static class RoiAlign
     private static unsafe void Pool(in RoiGeometry g, AxisSamples rows, AxisSamples cols, float* x, float* y)
     {
         int gh = rows.Grid, gw = cols.Grid;
-        float count = Math.Max(gh * gw, 1);
+        float count = Math.Max((long)gh * gw, 1);
         for (int ph = 0; ph < g.PooledHeight; ph++)
         for (int pw = 0; pw < g.PooledWidth; pw++)
         {
@@ -124,7 +124,7 @@ public static class RoiAlign
     private static unsafe void Scatter(in RoiGeometry g, AxisSamples rows, AxisSamples cols, float* dy, float* dx)
     {
         int gh = rows.Grid, gw = cols.Grid;
-        float count = gh * gw;
+        float count = (long)gh * gw;
         for (int ph = 0; ph < g.PooledHeight; ph++)
         for (int pw = 0; pw < g.PooledWidth; pw++)
         {

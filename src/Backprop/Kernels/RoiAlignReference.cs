@@ -18,14 +18,14 @@ public static class RoiAlignReference
     // x: (N, C, H, W); rois: (K, 5); y: (K, C, PH, PW) overwritten
     public static void Forward(in RoiGeometry g, int samplingRatio, bool aligned, ReadOnlySpan<float> x, ReadOnlySpan<float> rois, Span<float> y)
     {
-        Check(g, x.Length, rois.Length, y.Length);
+        Check(g, x.Length, rois, y.Length);
         for (int k = 0; k < g.RoiCount; k++)
         for (int c = 0; c < g.Channels; c++)
         for (int ph = 0; ph < g.PooledHeight; ph++)
         for (int pw = 0; pw < g.PooledWidth; pw++)
         {
             Window(g, samplingRatio, aligned, rois.Slice(k * 5, 5), out int b, out float sh, out float sw, out float bh, out float bw, out int gh, out int gw);
-            float count = Math.Max(gh * gw, 1);
+            float count = Math.Max((long)gh * gw, 1);
             int plane = (b * g.Channels + c) * g.Height * g.Width;
             float sum = 0f;
             for (int iy = 0; iy < gh; iy++)
@@ -45,7 +45,7 @@ public static class RoiAlignReference
     // dy: (K, C, PH, PW); rois: (K, 5); dx: (N, C, H, W) overwritten
     public static void Backward(in RoiGeometry g, int samplingRatio, bool aligned, ReadOnlySpan<float> dy, ReadOnlySpan<float> rois, Span<float> dx)
     {
-        Check(g, dx.Length, rois.Length, dy.Length);
+        Check(g, dx.Length, rois, dy.Length);
         dx.Clear();
         for (int k = 0; k < g.RoiCount; k++)
         for (int c = 0; c < g.Channels; c++)
@@ -53,7 +53,7 @@ public static class RoiAlignReference
         for (int pw = 0; pw < g.PooledWidth; pw++)
         {
             Window(g, samplingRatio, aligned, rois.Slice(k * 5, 5), out int b, out float sh, out float sw, out float bh, out float bw, out int gh, out int gw);
-            float count = gh * gw;
+            float count = (long)gh * gw;
             int plane = (b * g.Channels + c) * g.Height * g.Width;
             float d = dy[((k * g.Channels + c) * g.PooledHeight + ph) * g.PooledWidth + pw];
             for (int iy = 0; iy < gh; iy++)
@@ -113,11 +113,11 @@ public static class RoiAlignReference
         return true;
     }
 
-    private static void Check(in RoiGeometry g, int xLength, int roisLength, int yLength)
+    private static void Check(in RoiGeometry g, int xLength, ReadOnlySpan<float> rois, int yLength)
     {
         g.Validate();
         RoiGeometry.CheckLength("x", xLength, g.InputLength);
-        RoiGeometry.CheckLength("rois", roisLength, 5L * g.RoiCount);
+        g.CheckRois(rois);
         RoiGeometry.CheckLength("y", yLength, g.OutputLength);
     }
 }

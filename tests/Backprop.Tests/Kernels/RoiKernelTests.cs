@@ -123,4 +123,17 @@ public class RoiKernelTests
         Assert.Throws<ArgumentException>(() => RoiPool.Forward(g, new float[16], new float[5], new float[4], new int[3]));
         Assert.Throws<ArgumentException>(() => RoiAlignReference.Forward(g with { PooledHeight = 0 }, 2, false, new float[16], new float[5], new float[0]));
     }
+
+    [Fact]
+    public void KernelsRefuseRowsTheyWouldIndexOutsideTheInput()
+    {
+        // The fast kernels write through pointers: an image index or argmax out of range must throw, not corrupt memory.
+        var g = new RoiGeometry(2, 1, 4, 4, 1, 2, 2, 1f);
+        float[] badImage = [2f, 0, 0, 2, 2];
+        Assert.Contains("image index 2", Assert.Throws<ArgumentException>(() => RoiAlign.Forward(g, 2, false, new float[32], badImage, new float[4])).Message);
+        Assert.Contains("image index 2", Assert.Throws<ArgumentException>(() => RoiAlign.Backward(g, 2, false, new float[4], badImage, new float[32])).Message);
+        Assert.Contains("image index 2", Assert.Throws<ArgumentException>(() => RoiPool.Forward(g, new float[32], badImage, new float[4], new int[4])).Message);
+        Assert.Contains("column 1", Assert.Throws<ArgumentException>(() => RoiPoolReference.Forward(g, new float[32], [0f, float.NaN, 0, 2, 2], new float[4], new int[4])).Message);
+        Assert.Contains("argmax value 16", Assert.Throws<ArgumentException>(() => RoiPool.Backward(g, new float[4], [0f, 0, 0, 2, 2], [0, 1, 16, -1], new float[32])).Message);
+    }
 }
