@@ -97,96 +97,103 @@ public static class RoiAlign
     // x: (H, W) one plane; y: (PH, PW) one RoI's plane
     private static unsafe void Pool(in RoiGeometry g, AxisSamples rows, AxisSamples cols, float* x, float* y)
     {
-        int gh = rows.Grid, gw = cols.Grid;
+        int gh = rows.Grid, gw = cols.Grid, pooledWidth = g.PooledWidth;
         float count = Math.Max((long)gh * gw, 1);
-        for (int ph = 0; ph < g.PooledHeight; ph++)
-        for (int pw = 0; pw < g.PooledWidth; pw++)
+        fixed (AxisSample* rs = rows.Items, cs = cols.Items)
         {
-            float sum = 0f;
-            for (int sy = ph * gh; sy < (ph + 1) * gh; sy++)
+            for (int ph = 0; ph < g.PooledHeight; ph++)
+            for (int pw = 0; pw < pooledWidth; pw++)
             {
-                if (!rows.Valid[sy]) continue;
-                int r0 = rows.Low[sy], r1 = rows.High[sy];
-                float hy = rows.LowWeight[sy], ly = rows.HighWeight[sy];
-                for (int sx = pw * gw; sx < (pw + 1) * gw; sx++)
+                float sum = 0f;
+                for (AxisSample* r = rs + ph * gh, rEnd = r + gh; r < rEnd; r++)
                 {
-                    if (!cols.Valid[sx]) continue;
-                    int q0 = cols.Low[sx], q1 = cols.High[sx];
-                    float hx = cols.LowWeight[sx], lx = cols.HighWeight[sx];
-                    sum += hy * hx * x[r0 + q0] + hy * lx * x[r0 + q1] + ly * hx * x[r1 + q0] + ly * lx * x[r1 + q1];
+                    if (r->Low < 0) continue;
+                    float* row0 = x + r->Low, row1 = x + r->High;
+                    float hy = r->LowWeight, ly = r->HighWeight;
+                    for (AxisSample* c = cs + pw * gw, cEnd = c + gw; c < cEnd; c++)
+                    {
+                        if (c->Low < 0) continue;
+                        int q0 = c->Low, q1 = c->High;
+                        float hx = c->LowWeight, lx = c->HighWeight;
+                        sum += hy * hx * row0[q0] + hy * lx * row0[q1] + ly * hx * row1[q0] + ly * lx * row1[q1];
+                    }
                 }
+                y[ph * pooledWidth + pw] = sum / count;
             }
-            y[ph * g.PooledWidth + pw] = sum / count;
         }
     }
 
     // dy: (PH, PW) one RoI's plane; dx: (H, W) one plane, added into
     private static unsafe void Scatter(in RoiGeometry g, AxisSamples rows, AxisSamples cols, float* dy, float* dx)
     {
-        int gh = rows.Grid, gw = cols.Grid;
+        int gh = rows.Grid, gw = cols.Grid, pooledWidth = g.PooledWidth;
         float count = (long)gh * gw;
-        for (int ph = 0; ph < g.PooledHeight; ph++)
-        for (int pw = 0; pw < g.PooledWidth; pw++)
+        fixed (AxisSample* rs = rows.Items, cs = cols.Items)
         {
-            float d = dy[ph * g.PooledWidth + pw];
-            for (int sy = ph * gh; sy < (ph + 1) * gh; sy++)
+            for (int ph = 0; ph < g.PooledHeight; ph++)
+            for (int pw = 0; pw < pooledWidth; pw++)
             {
-                if (!rows.Valid[sy]) continue;
-                int r0 = rows.Low[sy], r1 = rows.High[sy];
-                float hy = rows.LowWeight[sy], ly = rows.HighWeight[sy];
-                for (int sx = pw * gw; sx < (pw + 1) * gw; sx++)
+                float d = dy[ph * pooledWidth + pw];
+                for (AxisSample* r = rs + ph * gh, rEnd = r + gh; r < rEnd; r++)
                 {
-                    if (!cols.Valid[sx]) continue;
-                    int q0 = cols.Low[sx], q1 = cols.High[sx];
-                    float hx = cols.LowWeight[sx], lx = cols.HighWeight[sx];
-                    dx[r0 + q0] += d * (hy * hx) / count;
-                    dx[r0 + q1] += d * (hy * lx) / count;
-                    dx[r1 + q0] += d * (ly * hx) / count;
-                    dx[r1 + q1] += d * (ly * lx) / count;
+                    if (r->Low < 0) continue;
+                    float* row0 = dx + r->Low, row1 = dx + r->High;
+                    float hy = r->LowWeight, ly = r->HighWeight;
+                    for (AxisSample* c = cs + pw * gw, cEnd = c + gw; c < cEnd; c++)
+                    {
+                        if (c->Low < 0) continue;
+                        int q0 = c->Low, q1 = c->High;
+                        float hx = c->LowWeight, lx = c->HighWeight;
+                        row0[q0] += d * (hy * hx) / count;
+                        row0[q1] += d * (hy * lx) / count;
+                        row1[q0] += d * (ly * hx) / count;
+                        row1[q1] += d * (ly * lx) / count;
+                    }
                 }
             }
         }
     }
 
+    /// <summary>One sample coordinate: its two neighbours (row offsets or columns; Low = −1 when the sample lies outside) and weights.</summary>
+    private struct AxisSample
+    {
+        public int Low, High;
+        public float LowWeight, HighWeight;
+    }
+
     /// <summary>
-    /// One axis of a RoI's samples: for sample s = bin*Grid + i, coordinate start + bin*binSize + (i + ½)*binSize/Grid,
-    /// whether it lies within [−1, size], its two neighbours (times <c>stride</c>: row offsets or columns) and weights.
+    /// One axis of a RoI's samples: sample s = bin*Grid + i has coordinate start + bin*binSize + (i + ½)*binSize/Grid;
+    /// outside [−1, size] it contributes nothing, else it has two neighbours (times <c>stride</c>: row offsets or columns) and weights.
     /// </summary>
     private sealed class AxisSamples
     {
         public int Grid;
-        public int[] Low = [], High = [];
-        public float[] LowWeight = [], HighWeight = [];
-        public bool[] Valid = [];
+        public AxisSample[] Items = [];
 
         public void Fill(float start, float binSize, int grid, int bins, int size, int stride)
         {
             Grid = grid;
             int n = grid * bins;
-            if (Low.Length < n)
-            {
-                Low = new int[n];
-                High = new int[n];
-                LowWeight = new float[n];
-                HighWeight = new float[n];
-                Valid = new bool[n];
-            }
+            if (Items.Length < n) Items = new AxisSample[n];
             for (int bin = 0; bin < bins; bin++)
             for (int i = 0; i < grid; i++)
             {
-                int s = bin * grid + i;
+                ref AxisSample s = ref Items[bin * grid + i];
                 float v = start + bin * binSize + (i + .5f) * binSize / grid;
-                Valid[s] = !(v < -1f || v > size);
-                if (!Valid[s]) continue;
+                if (v < -1f || v > size)
+                {
+                    s.Low = -1;
+                    continue;
+                }
                 if (v <= 0) v = 0;
                 int low = (int)v, high;
                 if (low >= size - 1) { low = high = size - 1; v = low; }
                 else high = low + 1;
                 float l = v - low;
-                Low[s] = low * stride;
-                High[s] = high * stride;
-                HighWeight[s] = l;
-                LowWeight[s] = 1f - l;
+                s.Low = low * stride;
+                s.High = high * stride;
+                s.HighWeight = l;
+                s.LowWeight = 1f - l;
             }
         }
     }
