@@ -78,7 +78,7 @@ internal sealed class ShapeScene
         {
             double length = Uniform(60, 260) * scale, width = Uniform(1, 3) * scale;
             var line = new ShapeRaster().AddPolygon(ShapeRaster.Rectangle(Uniform(0, size), Uniform(0, size), length, width, Uniform(0, Math.PI)));
-            Paint(line, line.Bounds(), line.Coverage(line.Bounds()), Saturated());
+            Paint(line.Bounds(), line.Coverage(line.Bounds()), Saturated());
         }
     }
 
@@ -115,7 +115,7 @@ internal sealed class ShapeScene
         }
 
         var colour = ContrastingColour(box);
-        Paint(shape, bounds, coverage, colour);
+        Paint(bounds, coverage, colour);
         boxes.Add(box);
         bool difficult = tiny || Math.Max(box.X1 - box.X0 + 1, box.Y1 - box.Y0 + 1) < 20 * scale;
         objects.Add(new VocObject(SyntheticShapes.ClassNames[kind], new VocBox(box.X0 + 1, box.Y0 + 1, box.X1 + 1, box.Y1 + 1), difficult, truncated));
@@ -199,7 +199,7 @@ internal sealed class ShapeScene
         return [r + m, g + m, b + m];
     }
 
-    private void Paint(ShapeRaster shape, (int X0, int Y0, int X1, int Y1) bounds, float[] coverage, double[] colour)
+    private void Paint((int X0, int Y0, int X1, int Y1) bounds, float[] coverage, double[] colour)
     {
         int bw = bounds.X1 - bounds.X0;
         for (int i = 0; i < coverage.Length; i++)

@@ -18,8 +18,9 @@ namespace Backprop.Detection;
 /// run off the border (at most 40% of it hidden): its box is clipped to the image and it is marked truncated.
 /// A box is the 1-based inclusive pixel range (VOC's convention) of the pixels the shape covers by at least half.
 /// </para>
-/// Every image comes from its own generator seeded by (seed, index) and pixels are computed in managed code, so a
-/// seed gives the same images and annotations bit for bit on any machine.
+/// Every image comes from its own generator seeded by (seed, index), and shapes are rasterized in managed code rather
+/// than by a native rasterizer whose anti-aliasing may take CPU-specific SIMD paths, so a seed gives the same images
+/// and annotations bit for bit (given the same runtime math library for sin, cos and exp).
 /// </summary>
 public static class SyntheticShapes
 {
