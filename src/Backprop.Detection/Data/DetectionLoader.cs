@@ -11,7 +11,8 @@ namespace Backprop.Detection;
 /// epoch: one permutation (when shuffling), then one number per image (when flipping), whatever the outcome.
 /// <para>
 /// Decoded images are kept in memory as bytes after their first load (3·H·W bytes each, a quarter of the floats),
-/// so later epochs read no files: meant for small sets such as <see cref="SyntheticShapes"/>. Not thread-safe.
+/// so later epochs read no files: meant for small sets such as <see cref="SyntheticShapes"/>. Targets of unflipped
+/// samples are shared between epochs: treat them as read-only. Not thread-safe.
 /// </para>
 /// </summary>
 public sealed class DetectionLoader : IEnumerable<DetectionBatch>
