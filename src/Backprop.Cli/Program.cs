@@ -12,5 +12,7 @@ var root = new RootCommand("Backprop: train, test and time Caffe nets on the CPU
     FeaturesCommand.Create(),
     GraphCommand.Create(),
     SummaryCommand.Create(),
+    DetectCommand.Create(),
+    AnchorsCommand.Create(),
 };
 return root.Parse(args).Invoke();

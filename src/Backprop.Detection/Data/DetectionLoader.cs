@@ -21,8 +21,10 @@ public sealed class DetectionLoader : IEnumerable<DetectionBatch>
     private readonly Generator generator;
     private readonly CachedImage?[] cache;
 
-    public DetectionLoader(VocDataset dataset, int batchSize, bool shuffle, bool flip, ulong seed)
+    /// <param name="imageSize">Images (and boxes) are scaled so their longer side has this many pixels; 0 leaves them as they are.</param>
+    public DetectionLoader(VocDataset dataset, int batchSize, bool shuffle, bool flip, ulong seed, int imageSize = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(imageSize);
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         this.dataset = dataset;
@@ -31,7 +33,11 @@ public sealed class DetectionLoader : IEnumerable<DetectionBatch>
         Flip = flip;
         generator = new Generator(seed);
         cache = new CachedImage?[dataset.Count];
+        ImageSize = imageSize;
     }
+
+    /// <summary>The longer side images are scaled to (0: not scaled).</summary>
+    public int ImageSize { get; }
 
     public int BatchSize { get; }
     public bool Shuffle { get; }
@@ -40,17 +46,17 @@ public sealed class DetectionLoader : IEnumerable<DetectionBatch>
     /// <summary>Batches per epoch: ⌈Count / BatchSize⌉.</summary>
     public int BatchesPerEpoch => (dataset.Count + BatchSize - 1) / BatchSize;
 
-    /// <summary>Image <paramref name="index"/> of the dataset as loaded (from the cache after the first time), not flipped.</summary>
+    /// <summary>Image <paramref name="index"/> of the dataset as loaded and scaled (from the cache after the first time), not flipped.</summary>
     public DetectionSample Sample(int index)
     {
         var cached = cache[index];
         if (cached is null)
         {
-            var sample = dataset.Load(index);
+            var sample = DetectionResize.ToImageSize(dataset.Load(index), ImageSize);
             cache[index] = cached = new CachedImage(sample.Image.Channels, sample.Image.Height, sample.Image.Width,
-                Array.ConvertAll(sample.Image.Pixels, v => (byte)MathF.Round(v * 255f)), sample.Target, sample.Id);
-            return sample;
+                Array.ConvertAll(sample.Image.Pixels, v => (byte)Math.Clamp(MathF.Round(v * 255f), 0f, 255f)), sample.Target, sample.Id);
         }
+        // Always from the bytes, so the first epoch sees the same values as later ones (a scaled image is not k / 255).
         var pixels = new float[cached.Bytes.Length];
         for (int i = 0; i < pixels.Length; i++) pixels[i] = cached.Bytes[i] / 255f;   // the same division as VocDataset.Load
         return new DetectionSample(new Image(cached.Channels, cached.Height, cached.Width, pixels), cached.Target, cached.Id);

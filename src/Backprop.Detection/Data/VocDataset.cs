@@ -92,20 +92,7 @@ public sealed class VocDataset
     {
         var annotation = annotations[CheckIndex(index)];
         var kept = annotation.Objects.Where(o => UseDifficult || !o.Difficult).ToArray();
-        var boxes = new float[kept.Length * 4];
-        var labels = new int[kept.Length];
-        var difficult = new bool[kept.Length];
-        for (int g = 0; g < kept.Length; g++)
-        {
-            var b = kept[g].Box;
-            boxes[4 * g] = Math.Clamp(b.XMin - 1, 0, annotation.Width);
-            boxes[4 * g + 1] = Math.Clamp(b.YMin - 1, 0, annotation.Height);
-            boxes[4 * g + 2] = Math.Clamp(b.XMax, 0, annotation.Width);
-            boxes[4 * g + 3] = Math.Clamp(b.YMax, 0, annotation.Height);
-            labels[g] = classIndex[kept[g].Name] + 1;
-            difficult[g] = kept[g].Difficult;
-        }
-        return new DetectionTarget(Tensor.FromArray(boxes, kept.Length, 4), labels, difficult);
+        return DetectionImages.Target(kept, annotation.Width, annotation.Height, o => classIndex[o.Name] + 1);
     }
 
     /// <summary>Decodes image <paramref name="index"/> (RGB, values / 255 in [0, 1]) with its ground truth.</summary>
@@ -114,11 +101,9 @@ public sealed class VocDataset
     {
         CheckIndex(index);
         var annotation = annotations[index];
-        var decoded = ImageFile.Load(imagePaths[index], color: true, ChannelOrder.Rgb);
+        var decoded = DetectionImages.Load(imagePaths[index]);
         if (decoded.Width != annotation.Width || decoded.Height != annotation.Height)
             throw new InvalidDataException($"Image {imagePaths[index]} is {decoded.Width}x{decoded.Height} but its annotation {Path.Combine(Root, "Annotations", ids[index] + ".xml")} says {annotation.Width}x{annotation.Height}.");
-        var pixels = decoded.Pixels;
-        for (int i = 0; i < pixels.Length; i++) pixels[i] /= 255f;
         return new DetectionSample(decoded, Target(index), ids[index]);
     }
 
