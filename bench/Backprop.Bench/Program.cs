@@ -14,4 +14,15 @@ if (args.Length > 0 && args[0] == "ab")
     Backprop.Bench.AbTimings.Run(args[1], int.Parse(args[2]), args[3..]);
     return;
 }
+// dotnet run -c Release --project bench/Backprop.Bench -- detection-step [repeats] [batch] | detection-vgg [repeats]   (see bench/detection)
+if (args.Length > 0 && args[0] == "detection-step")
+{
+    Backprop.Bench.DetectionTimings.Step(args.Length > 1 ? int.Parse(args[1]) : 10, args.Length > 2 ? int.Parse(args[2]) : 4);
+    return;
+}
+if (args.Length > 0 && args[0] == "detection-vgg")
+{
+    Backprop.Bench.DetectionTimings.Vgg(args.Length > 1 ? int.Parse(args[1]) : 5);
+    return;
+}
 BenchmarkSwitcher.FromAssembly(typeof(Backprop.Bench.GemmBenchmarks).Assembly).Run(args);

@@ -129,21 +129,22 @@ def small_backbone():
         c_in = width
     body = torch.nn.Sequential(*layers)
     body.out_channels = 128
-    return body, (32, 64, 128)
+    return body, (32, 64, 128), 256
 
 
 def vgg16_backbone():
     body = vgg16(weights=None).features[:-1]  # conv5_3 + ReLU, last max pool dropped: stride 16
     body.out_channels = 512
-    return body, (128, 256, 512)
+    return body, (128, 256, 512), 4096
 
 
 def build_model(backbone_name, num_classes, size):
-    body, anchor_sizes = small_backbone() if backbone_name == "small" else vgg16_backbone()
+    # fc6/fc7 widths and 128 sampled RoIs per image as Backprop's FasterRcnnConfig (py-faster-rcnn's 128; VGG16's 4096).
+    body, anchor_sizes, representation = small_backbone() if backbone_name == "small" else vgg16_backbone()
     anchors = AnchorGenerator(sizes=(anchor_sizes,), aspect_ratios=((0.5, 1.0, 2.0),))
     roi_pool = MultiScaleRoIAlign(featmap_names=["0"], output_size=7, sampling_ratio=2)
-    head = TwoMLPHead(body.out_channels * 7 * 7, 1024)
-    predictor = FastRCNNPredictor(1024, num_classes + 1)
+    head = TwoMLPHead(body.out_channels * 7 * 7, representation)
+    predictor = FastRCNNPredictor(representation, num_classes + 1)
     return FasterRCNN(
         body, num_classes=None,
         min_size=size, max_size=size, image_mean=IMAGE_MEAN, image_std=IMAGE_STD,
@@ -155,7 +156,7 @@ def build_model(backbone_name, num_classes, size):
         box_roi_pool=roi_pool, box_head=head, box_predictor=predictor,
         box_score_thresh=0.05, box_nms_thresh=0.5, box_detections_per_img=100,
         box_fg_iou_thresh=0.5, box_bg_iou_thresh=0.5,
-        box_batch_size_per_image=512, box_positive_fraction=0.25)
+        box_batch_size_per_image=128, box_positive_fraction=0.25)
 
 
 def lr_factor(iteration, total):

@@ -30,7 +30,7 @@ public static class RpnExperiment
             log.WriteLine($"Writing the synthetic shapes set ({trainImages} trainval, {testImages} test images) to {dataDirectory} ...");
             SyntheticShapes.WriteVoc(dataDirectory, trainImages, testImages, seed);
         }
-        var train = new VocDataset(dataDirectory, "trainval");
+        var train = new VocDataset(dataDirectory, "trainval", useDifficult: false);
         var test = new VocDataset(dataDirectory, "test", train.Classes);
         var config = new FasterRcnnConfig { Backbone = "small", Classes = train.Classes, AnchorSizes = [32f, 64f, 128f], ImageSize = 224 };
         var model = FasterRcnn.Create(config, seed);

@@ -21,8 +21,10 @@ internal static class DetectTrainCommand
         var pooler = new Option<string>("--pooler") { Description = "align (RoIAlign) or pool (Caffe's RoI pooling).", DefaultValueFactory = _ => "align" };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the initial weights, sampling and shuffling.", DefaultValueFactory = _ => 1 };
         var display = new Option<int>("--display") { Description = "Log the losses every this many iterations.", DefaultValueFactory = _ => 20 };
+        var evalEvery = new Option<int>("--eval-every") { Description = "Score mAP@0.5 on --eval-split every this many epochs (0: never).", DefaultValueFactory = _ => 0 };
+        var evalSplit = new Option<string>("--eval-split") { Description = "The image set --eval-every scores.", DefaultValueFactory = _ => "test" };
         var output = new Option<FileInfo>("--output") { Description = "The model file to write (safetensors with the configuration).", Required = true };
-        var command = new Command("train", "Train a Faster R-CNN on a VOC-format folder.") { data, split, backbone, epochs, batch, rate, size, anchors, pooler, seed, display, output };
+        var command = new Command("train", "Train a Faster R-CNN on a VOC-format folder.") { data, split, backbone, epochs, batch, rate, size, anchors, pooler, seed, display, evalEvery, evalSplit, output };
         command.SetAction(r => CommandErrors.Run(() =>
         {
             int imageSize = r.GetValue(size);
@@ -42,7 +44,8 @@ internal static class DetectTrainCommand
                 Seed = r.GetValue(seed),
             };
             return Run(r.GetValue(data)!.FullName, r.GetValue(split)!, r.GetValue(backbone)!, imageSize, sizes, kind, options,
-                Positive(r.GetValue(display), "--display"), r.GetValue(output)!.FullName);
+                Positive(r.GetValue(display), "--display"), r.GetValue(output)!.FullName,
+                r.GetValue(evalEvery) is >= 0 and var every ? every : throw new ArgumentException("--eval-every must not be negative."), r.GetValue(evalSplit)!);
         }));
         return command;
     }
@@ -50,9 +53,10 @@ internal static class DetectTrainCommand
     private static int Positive(int value, string option) => value > 0 ? value : throw new ArgumentException($"{option} must be positive, got {value}.");
 
     public static int Run(string root, string split, string backbone, int imageSize, float[] anchorSizes, RoiPoolerKind pooler,
-        DetectionTrainingOptions options, int display, string output)
+        DetectionTrainingOptions options, int display, string output, int evalEvery = 0, string evalSplit = "test")
     {
-        var data = new VocDataset(root, split);
+        // Difficult boxes are left out of training, as py-faster-rcnn does (USE_DIFF = False); scoring ignores them.
+        var data = new VocDataset(root, split, useDifficult: false);
         var config = new FasterRcnnConfig
         {
             Backbone = backbone,
@@ -71,7 +75,15 @@ internal static class DetectTrainCommand
             times.Add(p.SecondsPerIteration);
             if (p.Iteration % display == 0 || p.Iteration == p.Iterations) Console.WriteLine(p);
         });
-        DetectionTraining.Train(model, data, options, progress, epoch => Console.WriteLine($"Epoch {epoch} done ({clock.Elapsed.TotalSeconds:F0} s)."));
+        // The mAP curve: scored on the evaluation split while training goes (outside the iterations' time).
+        var evaluation = evalEvery > 0 ? new VocDataset(root, evalSplit, data.Classes) : null;
+        DetectionTraining.Train(model, data, options, progress, epoch =>
+        {
+            string score = "";
+            if (evaluation is not null && (epoch % evalEvery == 0 || epoch == options.Epochs))
+                score = string.Create(CultureInfo.InvariantCulture, $"; mAP@0.5 on {evalSplit} = {DetectionTraining.Evaluate(model, evaluation).MeanAp:F4}");
+            Console.WriteLine($"Epoch {epoch} done ({clock.Elapsed.TotalSeconds:F0} s){score}.");
+        });
         DetectorFile.Save(model, output);
         times.Sort();
         double median = times[times.Count / 2], trainSeconds = times.Sum();
