@@ -10,9 +10,9 @@ namespace Backprop.Cli;
 /// <c>backprop anchors --image IMG [--annotation XML] --output anchors.png</c>: the k anchors at one feature position,
 /// and the 256 anchors a region proposal network would train on for the image's ground truth.
 /// </summary>
-internal static class AnchorsCommand
+public static class AnchorsCommand
 {
-    public static Command Create()
+    internal static Command Create()
     {
         var image = new Option<FileInfo>("--image") { Description = "A PNG or JPEG image.", Required = true };
         var annotation = new Option<FileInfo?>("--annotation") { Description = "Its PASCAL VOC annotation (XML): the sampled positives and negatives are drawn against these boxes." };

@@ -3,9 +3,9 @@ using System.CommandLine;
 namespace Backprop.Cli;
 
 /// <summary><c>backprop detect train|eval|run|synthesize</c>: Faster R-CNN on PASCAL VOC-format folders.</summary>
-internal static class DetectCommand
+public static class DetectCommand
 {
-    public static Command Create() => new("detect", "Train, score and run a Faster R-CNN detector on PASCAL VOC-format data.")
+    internal static Command Create() => new("detect", "Train, score and run a Faster R-CNN detector on PASCAL VOC-format data.")
     {
         DetectTrainCommand.Create(),
         DetectEvalCommand.Create(),

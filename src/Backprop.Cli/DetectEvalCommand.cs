@@ -5,9 +5,9 @@ using Backprop.Detection;
 namespace Backprop.Cli;
 
 /// <summary><c>backprop detect eval --data VOCDIR --weights MODEL</c>: VOC AP per class and mAP@0.5.</summary>
-internal static class DetectEvalCommand
+public static class DetectEvalCommand
 {
-    public static Command Create()
+    internal static Command Create()
     {
         var data = new Option<DirectoryInfo>("--data") { Description = "A PASCAL VOC-format folder.", Required = true };
         var split = new Option<string>("--split") { Description = "The image set to score (ImageSets/Main/<split>.txt).", DefaultValueFactory = _ => "test" };

@@ -7,9 +7,9 @@ using Backprop.Viz;
 namespace Backprop.Cli;
 
 /// <summary><c>backprop detect run --weights MODEL --image IMG --output OUT.png</c>: boxes with class and score drawn on the image.</summary>
-internal static class DetectRunCommand
+public static class DetectRunCommand
 {
-    public static Command Create()
+    internal static Command Create()
     {
         var weights = new Option<FileInfo>("--weights") { Description = "The model file written by 'detect train'.", Required = true };
         var image = new Option<FileInfo>("--image") { Description = "A PNG or JPEG image.", Required = true };

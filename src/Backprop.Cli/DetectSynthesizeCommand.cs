@@ -4,9 +4,9 @@ using Backprop.Detection;
 namespace Backprop.Cli;
 
 /// <summary><c>backprop detect synthesize --output DIR</c>: writes the seeded synthetic shapes set in VOC layout.</summary>
-internal static class DetectSynthesizeCommand
+public static class DetectSynthesizeCommand
 {
-    public static Command Create()
+    internal static Command Create()
     {
         var output = new Option<DirectoryInfo>("--output") { Description = "The folder to write (VOC layout: Annotations/, JPEGImages/, ImageSets/Main/, classes.txt).", Required = true };
         var train = new Option<int>("--train") { Description = "Images in the trainval split.", DefaultValueFactory = _ => 600 };

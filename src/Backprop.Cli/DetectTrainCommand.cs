@@ -6,9 +6,9 @@ using Backprop.Detection;
 namespace Backprop.Cli;
 
 /// <summary><c>backprop detect train --data VOCDIR --output MODEL</c>: trains a Faster R-CNN.</summary>
-internal static class DetectTrainCommand
+public static class DetectTrainCommand
 {
-    public static Command Create()
+    internal static Command Create()
     {
         var data = new Option<DirectoryInfo>("--data") { Description = "A PASCAL VOC-format folder (Annotations/, JPEGImages/, ImageSets/Main/).", Required = true };
         var split = new Option<string>("--split") { Description = "The image set to train on (ImageSets/Main/<split>.txt).", DefaultValueFactory = _ => "trainval" };

@@ -33,7 +33,7 @@ public static class AnchorPicture
         using var left = new BoxCanvas(image.Channels, image.Height, image.Width, image.Pixels, scale, margin);
         for (int i = 0; i < k; i++)
             left.Box(a[4 * i], a[4 * i + 1], a[4 * i + 2], a[4 * i + 3], BoxCanvas.ClassColor(i + 1), 2f);
-        left.Text(4, left.LineHeight, $"the k = {k} anchors at one position", SKColors.Black);
+        var captions = new List<(string Left, string Right)> { ($"the k = {k} anchors at one feature position", "ground truth (white)") };
 
         using var right = new BoxCanvas(image.Channels, image.Height, image.Width, image.Pixels, scale, margin);
         if (groundTruth is not null)
@@ -52,17 +52,27 @@ public static class AnchorPicture
             foreach (int i in sample.Positive) right.Box(all[4 * i], all[4 * i + 1], all[4 * i + 2], all[4 * i + 3], new SKColor(255, 40, 40), 1.5f);
             var perType = new int[k];
             foreach (int i in sample.Positive) perType[i % k]++;
-            right.Text(4, right.LineHeight, string.Create(CultureInfo.InvariantCulture,
-                $"sampled: {sample.Positive.Length} positive (red), {sample.Negative.Length} negative (blue)"));
-            right.Text(4, 2 * right.LineHeight, "positives per anchor type: " + string.Join(" ", perType));
+            captions[0] = (captions[0].Left, string.Create(CultureInfo.InvariantCulture,
+                $"sampled: {sample.Positive.Length} positive (red), {sample.Negative.Length} negative (blue centres)"));
+            captions.Add(("one colour per anchor type", "positives per anchor type: " + string.Join(" ", perType)));
         }
 
-        var picture = new SKBitmap(left.Bitmap.Width * 2 + 8, left.Bitmap.Height, SKColorType.Rgba8888, SKAlphaType.Opaque);
+        // Captions in a white band above the panels, where they stay readable on any image.
+        using var font = new SKFont(Fonts.Sans, 13f);
+        using var ink = new SKPaint { Color = SKColors.Black, IsAntialias = true };
+        float line = font.Size * 1.4f;
+        int header = (int)MathF.Ceiling(captions.Count * line + 6);
+        var picture = new SKBitmap(left.Bitmap.Width * 2 + 8, left.Bitmap.Height + header, SKColorType.Rgba8888, SKAlphaType.Opaque);
         using (var canvas = new SKCanvas(picture))
         {
             canvas.Clear(SKColors.White);
-            canvas.DrawBitmap(left.Bitmap, 0, 0);
-            canvas.DrawBitmap(right.Bitmap, left.Bitmap.Width + 8, 0);
+            for (int i = 0; i < captions.Count; i++)
+            {
+                canvas.DrawText(captions[i].Left, 4, (i + 1) * line, SKTextAlign.Left, font, ink);
+                canvas.DrawText(captions[i].Right, left.Bitmap.Width + 12, (i + 1) * line, SKTextAlign.Left, font, ink);
+            }
+            canvas.DrawBitmap(left.Bitmap, 0, header);
+            canvas.DrawBitmap(right.Bitmap, left.Bitmap.Width + 8, header);
         }
         return picture;
     }

@@ -61,15 +61,6 @@ internal sealed class BoxCanvas : IDisposable
         canvas.DrawText(text, left + 2, top + font.Size, SKTextAlign.Left, font, ink);
     }
 
-    /// <summary>A line of text at a position of the bitmap (not image pixels), in black.</summary>
-    public void Text(float x, float y, string text, SKColor? color = null)
-    {
-        using var ink = new SKPaint { Color = color ?? SKColors.Black, IsAntialias = true };
-        canvas.DrawText(text, x, y, SKTextAlign.Left, font, ink);
-    }
-
-    public float LineHeight => font.Size * 1.4f;
-
     /// <summary>A colour per class that stays apart from its neighbours (hues spread by the golden angle).</summary>
     public static SKColor ClassColor(int label) => SKColor.FromHsv((label * 137.508f) % 360f, 85f, 85f);
 
