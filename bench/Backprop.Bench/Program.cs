@@ -7,6 +7,12 @@ if (args.Length > 0 && args[0] == "quick")
     Backprop.Bench.QuickTimings.Run(args.Length > 1 ? int.Parse(args[1]) : 11, args.Length > 2 && args[2] == "inference");
     return;
 }
+// dotnet run -c Release --project bench/Backprop.Bench -- batchnorm [repeats]   (reference vs fast batch-norm kernels, alternating)
+if (args.Length > 0 && args[0] == "batchnorm")
+{
+    Backprop.Bench.BatchNormTimings.Run(args.Length > 1 ? int.Parse(args[1]) : 21);
+    return;
+}
 // dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll ab CASE ROUNDS FOLDER_A FOLDER_B   (see bench/ab/run.sh)
 if (args.Length > 0 && args[0] == "ab")
 {

@@ -21,94 +21,45 @@ public static partial class Functional
         if (training && count <= 1)
             throw new ArgumentException($"BatchNorm in training needs more than one value per channel, got input {input.Shape}.");
 
-        var mean = new float[c];
-        var invStd = new float[c];
-        var x = input.Data;
-        for (int ch = 0; ch < c; ch++)
+        var mean = new double[c];
+        var variance = new double[c];
+        var invStd = new double[c];
+        if (training)
         {
-            double m, v;
-            if (training)
-            {
-                double s = 0, s2 = 0;
-                for (int b = 0; b < n; b++)
-                    foreach (float value in x.Slice((b * c + ch) * inner, inner)) s += value;
-                m = s / count;
-                for (int b = 0; b < n; b++)
-                    foreach (float value in x.Slice((b * c + ch) * inner, inner)) s2 += (value - m) * (value - m);
-                v = s2 / count;
-                var rm = runningMean.AsSpan();
-                var rv = runningVar.AsSpan();
-                rm[ch] = (float)((1 - momentum) * rm[ch] + momentum * m);
-                rv[ch] = (float)((1 - momentum) * rv[ch] + momentum * s2 / (count - 1));
-            }
-            else
-            {
-                m = runningMean.Data[ch];
-                v = runningVar.Data[ch];
-            }
-            mean[ch] = (float)m;
-            invStd[ch] = (float)(1.0 / Math.Sqrt(v + eps));
+            Kernels.BatchNorm.Statistics(input.Data, n, c, inner, mean, variance);
+            Kernels.BatchNorm.UpdateRunning(mean, variance, count, momentum, runningMean.AsSpan(), runningVar.AsSpan());
         }
+        else
+        {
+            for (int ch = 0; ch < c; ch++) (mean[ch], variance[ch]) = (runningMean.Data[ch], runningVar.Data[ch]);
+        }
+        Kernels.BatchNorm.InverseStd(variance, eps, invStd);
 
         var y = Tensor.Result(input.Shape);
-        var yd = y.AsSpan();
-        for (int b = 0; b < n; b++)
-            for (int ch = 0; ch < c; ch++)
-            {
-                float scale = invStd[ch] * (weight is null ? 1f : weight.Data[ch]);
-                float shift = (bias is null ? 0f : bias.Data[ch]) - mean[ch] * scale;
-                int o = (b * c + ch) * inner;
-                for (int i = 0; i < inner; i++) yd[o + i] = x[o + i] * scale + shift;
-            }
+        Kernels.BatchNorm.Normalize(input.Data, n, c, inner, mean, invStd, weight is null ? default : weight.Data,
+            bias is null ? default : bias.Data, y.AsSpan());
 
         var inputs = new List<Tensor> { input };
         if (weight is not null) inputs.Add(weight);
         if (bias is not null) inputs.Add(bias);
         return Tensor.Record(y, "NativeBatchNormBackward", (dy, needs) =>
         {
-            var g = dy.Data;
-            var x = input.Data;
+            var grads = new Tensor?[inputs.Count];
+            bool needWeight = weight is not null && needs[1], needBias = bias is not null && needs[inputs.Count - 1];
             var sumDy = new double[c];
             var sumDyXhat = new double[c];
-            for (int b = 0; b < n; b++)
-                for (int ch = 0; ch < c; ch++)
-                {
-                    int o = (b * c + ch) * inner;
-                    for (int i = 0; i < inner; i++)
-                    {
-                        sumDy[ch] += g[o + i];
-                        sumDyXhat[ch] += g[o + i] * (x[o + i] - mean[ch]) * invStd[ch];
-                    }
-                }
-            var grads = new Tensor?[inputs.Count];
+            // Evaluation's dx needs no sums: skip them when no parameter wants its gradient.
+            if (training || needWeight || needBias)
+                Kernels.BatchNorm.BackwardSums(input.Data, dy.Data, n, c, inner, mean, invStd, sumDy, sumDyXhat);
             if (needs[0])
             {
                 var dx = Tensor.Result(input.Shape);
-                var d = dx.AsSpan();
-                for (int b = 0; b < n; b++)
-                    for (int ch = 0; ch < c; ch++)
-                    {
-                        double gamma = weight is null ? 1.0 : weight.Data[ch];
-                        int o = (b * c + ch) * inner;
-                        for (int i = 0; i < inner; i++)
-                        {
-                            if (training)
-                            {
-                                double xhat = (x[o + i] - mean[ch]) * invStd[ch];
-                                d[o + i] = (float)(gamma * invStd[ch] / count * (count * g[o + i] - sumDy[ch] - xhat * sumDyXhat[ch]));
-                            }
-                            else d[o + i] = (float)(gamma * invStd[ch] * g[o + i]);
-                        }
-                    }
+                Kernels.BatchNorm.BackwardInput(input.Data, dy.Data, n, c, inner, mean, invStd, weight is null ? default : weight.Data,
+                    sumDy, sumDyXhat, training, dx.AsSpan());
                 grads[0] = dx;
             }
-            int next = 1;
-            if (weight is not null)
-            {
-                if (needs[next]) grads[next] = Tensor.FromArray(Array.ConvertAll(sumDyXhat, v => (float)v), c);
-                next++;
-            }
-            if (bias is not null && needs[next]) grads[next] = Tensor.FromArray(Array.ConvertAll(sumDy, v => (float)v), c);
+            if (needWeight) grads[1] = Tensor.FromArray(Array.ConvertAll(sumDyXhat, v => (float)v), c);
+            if (needBias) grads[inputs.Count - 1] = Tensor.FromArray(Array.ConvertAll(sumDy, v => (float)v), c);
             return grads;
         }, inputs.ToArray());
     }

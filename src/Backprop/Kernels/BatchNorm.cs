@@ -1,0 +1,252 @@
+using System.Runtime.Intrinsics;
+
+namespace Backprop.Kernels;
+
+/// <summary>
+/// Batch normalization over x: (N, C, inner) per channel c, with count = N·inner values per channel:
+/// mean[c] = Σ x / count, variance[c] = Σ (x − mean)² / count (biased), invStd = 1/√(variance + eps),
+/// y = (x − mean)·invStd·weight + bias; backward sumDy = Σ dy, sumDyXhat = Σ dy·(x − mean)·invStd and
+/// dx = weight·invStd/count·(count·dy − sumDy − xhat·sumDyXhat) in training, weight·invStd·dy in evaluation.
+/// <see cref="BatchNormReference"/> is the definition. Here the work is split over
+/// <see cref="KernelThreads"/> by (image, channel) plane; each plane's sums are float SIMD blocks widened into
+/// double, and the planes of a channel are combined in image order, so the bits depend neither on scheduling nor
+/// on the thread count. The mean is removed as two floats (hi + lo), so a large mean costs no accuracy.
+/// Empty weight means ones, empty bias zeros.
+/// </summary>
+public static unsafe class BatchNorm
+{
+    /// <summary>
+    /// Batch mean and biased variance per channel. Each chunk of a plane is read twice while it is in cache (its sum,
+    /// then moments about its own mean), and chunks, then planes in image order, are merged with Chan's pairwise
+    /// formula in double: x is read from memory once, and no sum of squares about zero can cancel.
+    /// </summary>
+    // x: (N, C, inner); mean, variance: (C) overwritten
+    public static void Statistics(ReadOnlySpan<float> x, int n, int c, int inner, Span<double> mean, Span<double> variance)
+    {
+        Check(x.Length, n, c, inner, mean.Length, variance.Length, "Statistics");
+        long count = (long)n * inner;
+        if (count == 0) throw new ArgumentException($"BatchNorm.Statistics: no values per channel in x of (N, C, inner) = ({n}, {c}, {inner}).");
+        var planeMean = new double[n * c];
+        var planeM2 = new double[n * c];
+        fixed (float* px = x)
+        {
+            float* xp = px;
+            KernelThreads.For(n * c, (start, end) =>
+            {
+                for (int p = start; p < end; p++) PlaneMoments(xp + (long)p * inner, inner, out planeMean[p], out planeM2[p]);
+            });
+        }
+        for (int ch = 0; ch < c; ch++)
+        {
+            double m = 0, m2 = 0;
+            for (int b = 0; b < n; b++) Merge(ref m, ref m2, (long)b * inner, planeMean[b * c + ch], planeM2[b * c + ch], inner);
+            mean[ch] = m;
+            variance[ch] = m2 / count;
+        }
+    }
+
+    // x: (length); mean and m2 = Σ (x − mean)² of the run
+    private static void PlaneMoments(float* x, int length, out double mean, out double m2)
+    {
+        const int Chunk = 4096;   // 16 KB: still in L1 for the second read
+        mean = 0;
+        m2 = 0;
+        for (int s = 0; s < length; s += Chunk)
+        {
+            int k = Math.Min(Chunk, length - s);
+            BatchNormSums.Sums(new ShiftedMoments(0f, 0f), x + s, x + s, k, out double sum, out _);
+            var (hi, lo) = Split(sum / k);
+            BatchNormSums.Sums(new ShiftedMoments(hi, lo), x + s, x + s, k, out double s1, out double s2);
+            // Moments about m = hi + lo: Σ(x − m) corrects m, Σ(x − m)² − (Σ(x − m))²/k is the spread about the corrected mean.
+            Merge(ref mean, ref m2, s, (double)hi + lo + s1 / k, Math.Max(0, s2 - s1 * s1 / k), k);
+        }
+    }
+
+    // Chan et al.: merges a group of nb values (mean mb, spread m2b) into one of na values (mean ma, spread m2a).
+    private static void Merge(ref double ma, ref double m2a, long na, double mb, double m2b, long nb)
+    {
+        if (nb == 0) return;
+        long total = na + nb;
+        double delta = mb - ma;
+        ma += delta * nb / total;
+        m2a += m2b + delta * delta * ((double)na * nb / total);
+    }
+
+    /// <summary>
+    /// PyTorch's running-statistics update: runningMean = (1 − momentum)·runningMean + momentum·mean and
+    /// runningVar = (1 − momentum)·runningVar + momentum·variance·count/(count − 1) (the unbiased variance).
+    /// </summary>
+    // mean, variance, runningMean, runningVar: (C)
+    public static void UpdateRunning(ReadOnlySpan<double> mean, ReadOnlySpan<double> variance, long count, float momentum,
+        Span<float> runningMean, Span<float> runningVar)
+    {
+        if (count < 2) throw new ArgumentException($"BatchNorm.UpdateRunning: the unbiased variance needs at least 2 values per channel, got {count}.");
+        for (int ch = 0; ch < mean.Length; ch++)
+        {
+            runningMean[ch] = (float)((1 - momentum) * runningMean[ch] + momentum * mean[ch]);
+            runningVar[ch] = (float)((1 - momentum) * runningVar[ch] + momentum * (variance[ch] * count / (count - 1)));
+        }
+    }
+
+    /// <summary>invStd[c] = 1/√(variance[c] + eps), in double.</summary>
+    // variance, invStd: (C)
+    public static void InverseStd(ReadOnlySpan<double> variance, float eps, Span<double> invStd)
+    {
+        for (int ch = 0; ch < variance.Length; ch++) invStd[ch] = 1.0 / Math.Sqrt(variance[ch] + eps);
+    }
+
+    /// <summary>y = ((x − hi) − lo)·scale + bias with mean = hi + lo and scale = invStd·weight (float, no fused multiply-add).</summary>
+    // x, y: (N, C, inner); mean, invStd: (C); weight, bias: (C) or empty
+    public static void Normalize(ReadOnlySpan<float> x, int n, int c, int inner, ReadOnlySpan<double> mean, ReadOnlySpan<double> invStd,
+        ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y)
+    {
+        Check(x.Length, n, c, inner, mean.Length, invStd.Length, "Normalize");
+        CheckAffine(c, weight.Length, bias.Length, y.Length, x.Length, "Normalize");
+        var ops = new NormalizeOp[c];
+        for (int ch = 0; ch < c; ch++)
+        {
+            var (hi, lo) = Split(mean[ch]);
+            ops[ch] = new NormalizeOp(hi, lo, (float)(invStd[ch] * (weight.IsEmpty ? 1f : weight[ch])), bias.IsEmpty ? 0f : bias[ch]);
+        }
+        fixed (float* px = x, py = y)
+        {
+            float* xp = px, yp = py;
+            KernelThreads.For(n * c, (start, end) =>
+            {
+                for (int p = start; p < end; p++)
+                {
+                    long o = (long)p * inner;
+                    Elementwise.Map(ops[p % c], new ReadOnlySpan<float>(xp + o, inner), default, default, new Span<float>(yp + o, inner));
+                }
+            });
+        }
+    }
+
+    /// <summary>sumDy[c] = Σ dy and sumDyXhat[c] = invStd[c]·Σ dy·(x − mean[c]) over the channel's N·inner values.</summary>
+    // x, dy: (N, C, inner); mean, invStd, sumDy, sumDyXhat: (C), the last two overwritten
+    public static void BackwardSums(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n, int c, int inner,
+        ReadOnlySpan<double> mean, ReadOnlySpan<double> invStd, Span<double> sumDy, Span<double> sumDyXhat)
+    {
+        Check(x.Length, n, c, inner, mean.Length, invStd.Length, "BackwardSums");
+        if (dy.Length != x.Length || sumDy.Length != c || sumDyXhat.Length != c)
+            throw new ArgumentException($"BatchNorm.BackwardSums: dy of {dy.Length} or sums of {sumDy.Length}, {sumDyXhat.Length} do not match x of (N, C, inner) = ({n}, {c}, {inner}).");
+        var partA = new double[n * c];
+        var partB = new double[n * c];
+        PlaneSums(x, dy, n, c, inner, mean, partA, partB);
+        for (int ch = 0; ch < c; ch++)
+        {
+            sumDy[ch] = SumOverImages(partA, n, c, ch);
+            sumDyXhat[ch] = SumOverImages(partB, n, c, ch) * invStd[ch];
+        }
+    }
+
+    /// <summary>
+    /// dx = k1·dy + (k2·((x − hi) − lo) + k3) in training with k1 = weight·invStd, k2 = −weight·invStd²·sumDyXhat/count,
+    /// k3 = −weight·invStd·sumDy/count (each formed in double); dx = k1·dy in evaluation (x and the sums unused).
+    /// </summary>
+    // x, dy, dx: (N, C, inner); mean, invStd, sumDy, sumDyXhat: (C); weight: (C) or empty
+    public static void BackwardInput(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n, int c, int inner,
+        ReadOnlySpan<double> mean, ReadOnlySpan<double> invStd, ReadOnlySpan<float> weight,
+        ReadOnlySpan<double> sumDy, ReadOnlySpan<double> sumDyXhat, bool training, Span<float> dx)
+    {
+        Check(x.Length, n, c, inner, mean.Length, invStd.Length, "BackwardInput");
+        CheckAffine(c, weight.Length, 0, dx.Length, x.Length, "BackwardInput");
+        if (dy.Length != x.Length || (training && (sumDy.Length != c || sumDyXhat.Length != c)))
+            throw new ArgumentException($"BatchNorm.BackwardInput: dy of {dy.Length} or sums of {sumDy.Length}, {sumDyXhat.Length} do not match x of (N, C, inner) = ({n}, {c}, {inner}).");
+        double count = (double)n * inner;
+        var ops = new BackwardOp[c];
+        for (int ch = 0; ch < c; ch++)
+        {
+            double k1 = (weight.IsEmpty ? 1.0 : weight[ch]) * invStd[ch];
+            var (hi, lo) = Split(mean[ch]);
+            ops[ch] = training
+                ? new BackwardOp((float)k1, hi, lo, (float)(-k1 * invStd[ch] * sumDyXhat[ch] / count), (float)(-k1 * sumDy[ch] / count), true)
+                : new BackwardOp((float)k1, 0, 0, 0, 0, false);
+        }
+        fixed (float* px = x, pg = dy, pd = dx)
+        {
+            float* xp = px, gp = pg, dp = pd;
+            KernelThreads.For(n * c, (start, end) =>
+            {
+                for (int p = start; p < end; p++)
+                {
+                    long o = (long)p * inner;
+                    Elementwise.Map(ops[p % c], new ReadOnlySpan<float>(xp + o, inner), new ReadOnlySpan<float>(gp + o, inner), default,
+                        new Span<float>(dp + o, inner));
+                }
+            });
+        }
+    }
+
+    // x, g: (N, C, inner); shift: (C); partA, partB: (N·C) overwritten with each plane's Σ g and Σ g·(x − shift)
+    private static void PlaneSums(ReadOnlySpan<float> x, ReadOnlySpan<float> g, int n, int c, int inner, ReadOnlySpan<double> shift,
+        double[] partA, double[] partB)
+    {
+        var hi = new float[c];
+        var lo = new float[c];
+        for (int ch = 0; ch < c; ch++) (hi[ch], lo[ch]) = Split(shift[ch]);
+        fixed (float* px = x, pg = g)
+        {
+            float* xp = px, gp = pg;
+            KernelThreads.For(n * c, (start, end) =>
+            {
+                for (int p = start; p < end; p++)
+                {
+                    long o = (long)p * inner;
+                    int ch = p % c;
+                    BatchNormSums.Sums(new GradientMoments(hi[ch], lo[ch]), xp + o, gp + o, inner, out partA[p], out partB[p]);
+                }
+            });
+        }
+    }
+
+    private static double SumOverImages(double[] part, int n, int c, int ch)
+    {
+        double s = 0;
+        for (int b = 0; b < n; b++) s += part[b * c + ch];
+        return s;
+    }
+
+    // value = hi + lo to about 2⁻⁴⁸ relative (hi the nearest float, lo the nearest float to the rest).
+    private static (float Hi, float Lo) Split(double value)
+    {
+        float hi = (float)value;
+        return float.IsFinite(hi) ? (hi, (float)(value - hi)) : (hi, 0f);
+    }
+
+    private static void Check(int length, int n, int c, int inner, int meanLength, int otherLength, string where)
+    {
+        if (n < 0 || c < 0 || inner < 0 || (long)n * c * inner != length)
+            throw new ArgumentException($"BatchNorm.{where}: x of {length} elements is not (N, C, inner) = ({n}, {c}, {inner}).");
+        if (meanLength != c || otherLength != c)
+            throw new ArgumentException($"BatchNorm.{where}: per-channel buffers of {meanLength} and {otherLength} do not match {c} channels.");
+    }
+
+    private static void CheckAffine(int c, int weightLength, int biasLength, int outLength, int inLength, string where)
+    {
+        if ((weightLength != 0 && weightLength != c) || (biasLength != 0 && biasLength != c))
+            throw new ArgumentException($"BatchNorm.{where}: weight of {weightLength} or bias of {biasLength} does not match {c} channels.");
+        if (outLength != inLength)
+            throw new ArgumentException($"BatchNorm.{where}: output of {outLength} elements does not match x of {inLength}.");
+    }
+
+    private readonly struct NormalizeOp(float hi, float lo, float scale, float bias) : IElementwiseOp
+    {
+        public float Invoke(float x, float b, float c) => ((x - hi) - lo) * scale + bias;
+        public Vector512<float> Invoke(Vector512<float> x, Vector512<float> b, Vector512<float> c) => ((x - Vector512.Create(hi)) - Vector512.Create(lo)) * scale + Vector512.Create(bias);
+        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> b, Vector256<float> c) => ((x - Vector256.Create(hi)) - Vector256.Create(lo)) * scale + Vector256.Create(bias);
+        public Vector128<float> Invoke(Vector128<float> x, Vector128<float> b, Vector128<float> c) => ((x - Vector128.Create(hi)) - Vector128.Create(lo)) * scale + Vector128.Create(bias);
+    }
+
+    // x in a, dy in b.
+    private readonly struct BackwardOp(float k1, float hi, float lo, float k2, float k3, bool training) : IElementwiseOp
+    {
+        public float Invoke(float x, float g, float c) => training ? k1 * g + (k2 * ((x - hi) - lo) + k3) : k1 * g;
+        public Vector512<float> Invoke(Vector512<float> x, Vector512<float> g, Vector512<float> c) =>
+            training ? g * k1 + (((x - Vector512.Create(hi)) - Vector512.Create(lo)) * k2 + Vector512.Create(k3)) : g * k1;
+        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> g, Vector256<float> c) =>
+            training ? g * k1 + (((x - Vector256.Create(hi)) - Vector256.Create(lo)) * k2 + Vector256.Create(k3)) : g * k1;
+        public Vector128<float> Invoke(Vector128<float> x, Vector128<float> g, Vector128<float> c) =>
+            training ? g * k1 + (((x - Vector128.Create(hi)) - Vector128.Create(lo)) * k2 + Vector128.Create(k3)) : g * k1;
+    }
+}
