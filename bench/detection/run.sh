@@ -75,7 +75,7 @@ fi
 # (b) Backprop: train, then score the saved weights.
 echo "== Backprop: $EPOCHS epochs, $THREADS threads"
 BACKPROP_NUM_THREADS=$THREADS dotnet run --project src/Backprop.Cli -c Release -- detect train --data "$DATA" \
-  --backbone small --epochs "$EPOCHS" --output /tmp/bp-det.safetensors | tee "$WORK/bp_train.log"
+  --backbone small --epochs "$EPOCHS" --eval-every 2 --output /tmp/bp-det.safetensors | tee "$WORK/bp_train.log"
 BACKPROP_NUM_THREADS=$THREADS dotnet run --project src/Backprop.Cli -c Release -- detect eval --data "$DATA" \
   --weights /tmp/bp-det.safetensors | tee "$WORK/bp_eval.log"
 
