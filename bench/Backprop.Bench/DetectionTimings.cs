@@ -44,7 +44,7 @@ public static class DetectionTimings
     /// <summary>Forward+backward of one 224x224 image through a VGG16 Faster R-CNN (conv5_3 14x14x512, 9 anchors, 18 + 36 head channels).</summary>
     public static void Vgg(int repeats)
     {
-        var config = new FasterRcnnConfig { Backbone = "vgg16", Classes = ["a", "b"], AnchorSizes = [128f, 256f, 512f], RepresentationSize = 4096, RoiSamplesPerImage = 128 };
+        var config = new FasterRcnnConfig { Backbone = "vgg16", Classes = ["a", "b"], AnchorSizes = [128f, 256f, 512f], RepresentationSize = 4096 };
         var model = FasterRcnn.Create(config, 1);
         var (images, sizes, targets) = RandomBatch(1, 224, 2, 11);
         var times = new List<double>();

@@ -1,4 +1,5 @@
 using Backprop;
+using Backprop.Autograd;
 using Backprop.Detection;
 using Backprop.Optim;
 using Backprop.Viz;
@@ -25,6 +26,7 @@ public static class RpnExperiment
     public static RpnReport Run(string dataDirectory, int trainImages, int testImages, int steps, int evaluateEvery, int batchSize,
         ulong seed, string? pictureDirectory, TextWriter log)
     {
+        if (steps < 1 || evaluateEvery < 1 || batchSize < 1) throw new ArgumentException("Steps, the evaluation interval and the batch size must be positive.");
         if (!File.Exists(Path.Combine(dataDirectory, "classes.txt")))
         {
             log.WriteLine($"Writing the synthetic shapes set ({trainImages} trainval, {testImages} test images) to {dataDirectory} ...");
@@ -89,15 +91,15 @@ public static class RpnExperiment
             // The anchors at the feature map's centre, and the anchors one training image's 256 came from.
             var sample = loader.Sample(0);
             var batch = DetectionBatch.Collate([sample]);
-            model.Train();
-            var rpn = model.ProposeRegions(batch.Images, batch.ImageSizes, batch.Targets);
+            model.Eval();   // batch norm's running statistics; no update from this picture's pass
+            RpnOutput rpn;
+            using (Autograd.NoGrad()) rpn = model.ProposeRegions(batch.Images, batch.ImageSizes, batch.Targets);
             var (fh, fw) = model.Backbone.FeatureSize(batch.ImageSizes[0].Height, batch.ImageSizes[0].Width);
             int centre = ((fh / 2) * fw + fw / 2) * k;
             string anchors = Path.Combine(pictureDirectory, "rpn-anchors.png");
             AnchorPicture.Save(anchors, sample.Image, rpn.Anchors.Slice(centre, centre + k), rpn.Anchors, sample.Target, rpn.Samples![0]);
             pictures.Add(anchors);
             // The trained RPN's ten best proposals on a test image.
-            model.Eval();
             var testSample = new DetectionLoader(test, 1, shuffle: false, flip: false, seed: 0, config.ImageSize).Sample(0);
             var testBatch = DetectionBatch.Collate([testSample]);
             var proposals = model.ProposeRegions(testBatch.Images, testBatch.ImageSizes);

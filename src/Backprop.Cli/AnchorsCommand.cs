@@ -50,10 +50,11 @@ public static class AnchorsCommand
             if (parsed.Width != image.Width || parsed.Height != image.Height)
                 throw new InvalidDataException($"{annotationPath} describes a {parsed.Width}x{parsed.Height} image but {imagePath} is {image.Width}x{image.Height}.");
             truth = DetectionImages.Target(parsed.Objects, parsed.Width, parsed.Height, _ => 1);
-            var matches = truth.Count == 0 ? Enumerable.Repeat(Matcher.BelowLowThreshold, anchors.Shape[0]).ToArray()
-                : new Matcher(0.7f, 0.3f, allowLowQualityMatches: true).Match(Functional.BoxIou(truth.Boxes, anchors));
-            var labels = matches.Select(m => m >= 0 ? 1 : m == Matcher.BelowLowThreshold ? 0 : -1).ToArray();
-            var (positive, negative) = new BalancedPositiveNegativeSampler(256, 0.5f).Sample(labels, new Generator(seed));
+            // The RPN's own labelling and sampling, with its default thresholds (0.7 / 0.3, 256 per image, half positive).
+            var rpn = new RpnOptions();
+            var (labels, _, usable) = BoxLabeling.Label(anchors, truth, (image.Height, image.Width), new Matcher(rpn.PositiveIou, rpn.NegativeIou, allowLowQualityMatches: true));
+            var (positive, negative) = new BalancedPositiveNegativeSampler(rpn.BatchSizePerImage, rpn.PositiveFraction).Sample(labels, new Generator(seed));
+            truth = usable;
             sample = new RpnSample(positive, negative);
             Console.WriteLine($"{truth.Count} ground-truth boxes; {labels.Count(l => l == 1)} positive, {labels.Count(l => l == 0)} negative and {labels.Count(l => l < 0)} ignored anchors of {labels.Length}.");
             Console.WriteLine($"Sampled {positive.Length} positives and {negative.Length} negatives (at most 128 positives of 256).");

@@ -23,18 +23,13 @@ internal static class ConsoleProgress
             {
                 var task = ctx.AddTask(title, maxValue: total);
                 task.Value = start;
-                var progress = new Reporter(p =>
+                var progress = new SynchronousProgress<SolverProgress>(p =>
                 {
                     task.Value = p.Iteration;
                     task.Description = $"{title} loss {p.SmoothedLoss:F4}";
                 });
                 work(progress, new LineWriter(line => AnsiConsole.WriteLine(line)));
             });
-    }
-
-    private sealed class Reporter(Action<SolverProgress> report) : IProgress<SolverProgress>
-    {
-        public void Report(SolverProgress value) => report(value);
     }
 
     /// <summary>A writer that hands each completed line to a callback (so lines render above the bar).</summary>

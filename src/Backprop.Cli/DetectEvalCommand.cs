@@ -30,7 +30,7 @@ public static class DetectEvalCommand
         foreach (var (truth, detections) in DetectionTraining.Detect(model, data))
         {
             voc.Add(truth, detections);
-            cocoEvaluator.Add(truth, detections);
+            if (coco) cocoEvaluator.Add(truth, detections);
         }
         var result = voc.Compute();
         for (int c = 0; c < classes.Count; c++)

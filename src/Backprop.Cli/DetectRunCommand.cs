@@ -25,13 +25,23 @@ public static class DetectRunCommand
     {
         var model = DetectorFile.Load(weightsPath);
         var classes = model.Config!.Classes;
-        var sample = DetectionResize.ToImageSize(new DetectionSample(DetectionImages.Load(imagePath), new DetectionTarget(Tensor.Zeros(0, 4), []), Path.GetFileName(imagePath)),
-            model.Config.ImageSize);
+        var original = new DetectionSample(DetectionImages.Load(imagePath), new DetectionTarget(Tensor.Zeros(0, 4), []), Path.GetFileName(imagePath));
+        var sample = DetectionResize.ToImageSize(original, model.Config.ImageSize);
         var batch = DetectionBatch.Collate([sample]);
-        var detections = model.Detect(batch.Images, batch.ImageSizes)[0];
-        DetectionPicture.Save(outputPath, sample.Image, detections, classes, minScore);
+        var found = model.Detect(batch.Images, batch.ImageSizes)[0];
+        // Boxes back in the given image's pixels, as torchvision's transform returns them.
+        var b = found.Boxes.ToArray();
+        float sx = (float)original.Image.Width / sample.Image.Width, sy = (float)original.Image.Height / sample.Image.Height;
+        for (int i = 0; i < b.Length; i += 4)
+        {
+            b[i] *= sx;
+            b[i + 1] *= sy;
+            b[i + 2] *= sx;
+            b[i + 3] *= sy;
+        }
+        var detections = found with { Boxes = Tensor.FromArray(b, found.Scores.Length, 4) };
+        DetectionPicture.Save(outputPath, original.Image, detections, classes, minScore);
         var scores = detections.Scores;
-        var b = detections.Boxes.ToArray();
         int shown = 0;
         for (int i = 0; i < scores.Length; i++)
         {

@@ -63,11 +63,11 @@ public static class DetectTrainCommand
             Classes = data.Classes,
             AnchorSizes = anchorSizes,
             ImageSize = imageSize,
-            Pooler = pooler,
+            RoiHeads = new RoiHeadsOptions { Pooler = pooler },
         };
         var model = FasterRcnn.Create(config, options.Seed);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Training a Faster R-CNN ({backbone} backbone, {model.ParameterCount():N0} parameters) on {data.Count} images of {root} ({split}); classes: {string.Join(", ", data.Classes)}; anchors {string.Join("/", anchorSizes)} x ratios 0.5/1/2 (k = 9)."));
+            $"Training a Faster R-CNN ({backbone} backbone, {model.ParameterCount():N0} parameters) on {data.Count} images of {root} ({split}); classes: {string.Join(", ", data.Classes)}; anchors {string.Join("/", anchorSizes)} x ratios 0.5/1/2 (k = {model.Rpn.Head.AnchorsPerLocation})."));
         var times = new List<double>();
         var clock = Stopwatch.StartNew();
         var progress = new SynchronousProgress<DetectionProgress>(p =>
@@ -93,10 +93,4 @@ public static class DetectTrainCommand
             $"RESULT backprop seconds_per_iter={median:F4} images_per_s={options.BatchSize / median:F2} train_seconds={trainSeconds:F1}"));
         return 0;
     }
-}
-
-/// <summary>An IProgress that reports on the calling thread (Progress&lt;T&gt; would post to the thread pool, out of order).</summary>
-internal sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
 }

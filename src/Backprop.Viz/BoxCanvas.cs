@@ -32,11 +32,12 @@ internal sealed class BoxCanvas : IDisposable
             bytes[4 * i + 3] = 255;
         }
         System.Runtime.InteropServices.Marshal.Copy(bytes, 0, image.GetPixels(), bytes.Length);
-        canvas.DrawBitmap(image, new SKRect(margin, margin, margin + width * scale, margin + height * scale),
-            new SKPaint { IsAntialias = true });
+        using var smooth = new SKPaint { IsAntialias = true };
+        canvas.DrawBitmap(image, new SKRect(margin, margin, margin + width * scale, margin + height * scale), smooth);
         font = new SKFont(Fonts.Sans, 12f * Math.Max(1f, scale / 2f));
     }
 
+    /// <summary>The picture; disposed with the canvas (copy it to keep it).</summary>
     public SKBitmap Bitmap { get; }
     public float Scale { get; }
     public int Margin { get; }
@@ -45,7 +46,8 @@ internal sealed class BoxCanvas : IDisposable
     public void Box(float x1, float y1, float x2, float y2, SKColor color, float strokeWidth = 2f, bool dashed = false)
     {
         using var paint = new SKPaint { Color = color, IsStroke = true, StrokeWidth = strokeWidth, IsAntialias = true };
-        if (dashed) paint.PathEffect = SKPathEffect.CreateDash([6f, 4f], 0f);
+        using var dash = dashed ? SKPathEffect.CreateDash([6f, 4f], 0f) : null;
+        paint.PathEffect = dash;
         canvas.DrawRect(SKRect.Create(Margin + x1 * Scale, Margin + y1 * Scale, (x2 - x1) * Scale, (y2 - y1) * Scale), paint);
     }
 
@@ -68,5 +70,6 @@ internal sealed class BoxCanvas : IDisposable
     {
         font.Dispose();
         canvas.Dispose();
+        Bitmap.Dispose();
     }
 }

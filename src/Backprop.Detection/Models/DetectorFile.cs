@@ -12,15 +12,21 @@ public static class DetectorFile
 {
     private const string ConfigKey = "backprop.detection.config";
 
+    // The box coder weights are a value tuple, whose parts are fields.
+    private static readonly JsonSerializerOptions Json = new() { IncludeFields = true };
+
     /// <summary>Writes the model atomically (a temporary file renamed into place).</summary>
     public static void Save(FasterRcnn model, string path)
     {
         ArgumentNullException.ThrowIfNull(model);
         var config = model.Config ?? throw new ArgumentException("Only a model made by FasterRcnn.Create can be saved with its configuration.");
-        SafeTensors.Write(path, model.StateDict(), new Dictionary<string, string> { [ConfigKey] = JsonSerializer.Serialize(config) });
+        SafeTensors.Write(path, model.StateDict(), new Dictionary<string, string> { [ConfigKey] = JsonSerializer.Serialize(config, Json) });
     }
 
-    /// <summary>Rebuilds the model a file holds, in eval mode.</summary>
+    /// <summary>
+    /// Rebuilds the model a file holds, in eval mode. The configuration comes from outside: it is validated, and the
+    /// sizes it asks for are checked against the tensors the file holds before any layer is allocated.
+    /// </summary>
     public static FasterRcnn Load(string path)
     {
         var metadata = SafeTensors.ReadMetadata(path);
@@ -29,23 +35,35 @@ public static class DetectorFile
         FasterRcnnConfig config;
         try
         {
-            config = JsonSerializer.Deserialize<FasterRcnnConfig>(json) ?? throw new InvalidDataException($"{path}: the detector configuration is empty.");
+            config = JsonSerializer.Deserialize<FasterRcnnConfig>(json, Json) ?? throw new InvalidDataException($"{path}: the detector configuration is empty.");
+            config.Validate();
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or ArgumentException or NotSupportedException)
         {
-            throw new InvalidDataException($"{path}: the detector configuration is not valid JSON ({e.Message}).", e);
+            throw new InvalidDataException($"{path}: the detector configuration is not valid ({e.Message}).", e);
         }
-        var model = FasterRcnn.Create(config, seed: 0);
         var state = SafeTensors.Read(path);
+        int k = 3 * config.AnchorSizes.Count, classes = config.Classes.Count, r = config.RepresentationSize;
+        Expect(state, path, "roi_heads.fc7.weight", r, r);
+        Expect(state, path, "roi_heads.cls_score.weight", classes + 1, r);
+        Expect(state, path, "rpn.head.cls_score.bias", 2 * k);
+        var model = FasterRcnn.Create(config, seed: 0);
         try
         {
             model.LoadStateDict(state);
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        catch (ArgumentException e)
         {
-            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{path}: the weights do not fit a {config.Backbone} Faster R-CNN with {config.Classes.Count} classes: {e.Message}"), e);
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{path}: the weights do not fit a {config.Backbone} Faster R-CNN with {classes} classes: {e.Message}"), e);
         }
         model.Eval();
         return model;
+    }
+
+    private static void Expect(Dictionary<string, Tensor> state, string path, string name, params int[] shape)
+    {
+        if (!state.TryGetValue(name, out var t) || !t.Shape.ToArray().SequenceEqual(shape))
+            throw new InvalidDataException($"{path}: '{name}' should have shape ({string.Join(", ", shape)}) for the configuration the file states, " +
+                $"but {(t is null ? "it is missing" : $"it has {t.Shape}")}.");
     }
 }

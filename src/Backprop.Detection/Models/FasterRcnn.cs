@@ -24,21 +24,20 @@ public sealed class FasterRcnn : Module
     }
 
     /// <summary>
-    /// A Faster R-CNN as <paramref name="config"/> describes it: its backbone, k = 9 anchors (its sizes at ratios 0.5, 1
-    /// and 2), an RPN head as wide as the backbone's features, fc6/fc7 of its representation size. Weights and proposal
-    /// sampling come from <paramref name="seed"/>.
+    /// A Faster R-CNN as <paramref name="config"/> describes it: its backbone, k = 3 · sizes anchors per position (its
+    /// sizes at ratios 0.5, 1 and 2), an RPN head as wide as the backbone's features, fc6/fc7 of its representation
+    /// size, its RPN and RoI head settings. Weights and proposal sampling come from <paramref name="seed"/>.
     /// </summary>
-    public static FasterRcnn Create(FasterRcnnConfig config, ulong seed, RpnOptions? rpnOptions = null, RoiHeadsOptions? roiOptions = null)
+    public static FasterRcnn Create(FasterRcnnConfig config, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(config);
-        if (config.Classes.Count == 0) throw new ArgumentException("A Faster R-CNN needs at least one object class.");
+        config.Validate();
         var g = new Generator(seed);
         var backbone = Backbone.Create(config.Backbone, g);
         var anchors = new AnchorGenerator(config.AnchorSizes, [0.5f, 1f, 2f]);
         var rpn = new RegionProposalNetwork(new RpnHead(backbone.OutChannels, anchors.AnchorsPerLocation, backbone.OutChannels, g),
-            anchors, backbone.FeatureStride, rpnOptions);
-        var heads = new RoiHeads(backbone.OutChannels, backbone.FeatureStride, config.Classes.Count, config.RepresentationSize,
-            (roiOptions ?? new RoiHeadsOptions()) with { Pooler = config.Pooler, BatchSizePerImage = config.RoiSamplesPerImage }, g);
+            anchors, backbone.FeatureStride, config.Rpn);
+        var heads = new RoiHeads(backbone.OutChannels, backbone.FeatureStride, config.Classes.Count, config.RepresentationSize, config.RoiHeads, g);
         return new FasterRcnn(backbone, rpn, heads, seed + 1) { Config = config };
     }
 
@@ -72,7 +71,7 @@ public sealed class FasterRcnn : Module
         if (!IsTraining) return new FasterRcnnOutput(null, Detect(images, imageSizes));
         if (targets is null) throw new ArgumentException("FasterRcnn in training mode needs targets; call Eval() first to detect.");
         if (targets.Count != images.Shape[0]) throw new ArgumentException($"FasterRcnn got {images.Shape[0]} images but {targets.Count} targets.");
-        var features = Backbone.Forward(Normalize(images));
+        var features = Backbone.Forward(Normalize(images, imageSizes));
         var rpn = Rpn.Propose(features, imageSizes, targets, sampling);
         LastRpnOutput = rpn;
         // The second stage learns from the proposals as constants (torchvision and py-faster-rcnn's approximate joint training).
@@ -85,7 +84,7 @@ public sealed class FasterRcnn : Module
     {
         CheckImages(images, imageSizes);
         using var _ = Autograd.Autograd.NoGrad();
-        var features = Backbone.Forward(Normalize(images));
+        var features = Backbone.Forward(Normalize(images, imageSizes));
         var rpn = Rpn.Propose(features, imageSizes);
         LastRpnOutput = rpn;
         return RoiHeads.Detect(features, rpn.Proposals, imageSizes);
@@ -101,16 +100,27 @@ public sealed class FasterRcnn : Module
         if (targets is null)
         {
             using var _ = Autograd.Autograd.NoGrad();
-            return LastRpnOutput = Rpn.Propose(Backbone.Forward(Normalize(images)), imageSizes);
+            return LastRpnOutput = Rpn.Propose(Backbone.Forward(Normalize(images, imageSizes)), imageSizes);
         }
-        return LastRpnOutput = Rpn.Propose(Backbone.Forward(Normalize(images)), imageSizes, targets, sampling);
+        return LastRpnOutput = Rpn.Propose(Backbone.Forward(Normalize(images, imageSizes)), imageSizes, targets, sampling);
     }
 
-    private Tensor Normalize(Tensor images)
+    /// <summary>
+    /// (image − mean) / std, with the padding of smaller images of the batch left at 0 — the mean colour, as
+    /// torchvision pads after normalizing — so an image's result does not depend on the batch it came in.
+    /// </summary>
+    internal Tensor Normalize(Tensor images, IReadOnlyList<(int Height, int Width)> imageSizes)
     {
         var mean = Tensor.FromArray(Mean, 1, 3, 1, 1);
         var scale = Tensor.FromArray(Std.Select(s => 1f / s).ToArray(), 1, 3, 1, 1);
-        return (images - mean) * scale;
+        var normalized = (images - mean) * scale;
+        int n = images.Shape[0], height = images.Shape[2], width = images.Shape[3];
+        if (imageSizes.All(s => s.Height == height && s.Width == width)) return normalized;
+        var mask = new float[n * height * width];   // mask: (N, 1, H, W), 1 inside each image
+        for (int i = 0; i < n; i++)
+            for (int y = 0; y < imageSizes[i].Height; y++)
+                mask.AsSpan((i * height + y) * width, imageSizes[i].Width).Fill(1f);
+        return normalized * Tensor.FromArray(mask, n, 1, height, width);
     }
 
     private static void CheckImages(Tensor images, IReadOnlyList<(int Height, int Width)> imageSizes)

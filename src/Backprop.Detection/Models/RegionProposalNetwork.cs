@@ -8,7 +8,8 @@ namespace Backprop.Detection;
 /// <see cref="Matcher"/> (IoU ≥ 0.7 object, &lt; 0.3 background, each box's best anchors object), samples 256 per image
 /// with at most half objects (<see cref="BalancedPositiveNegativeSampler"/>), and adds the cross-entropy of the sampled
 /// anchors' object/background scores to the smooth-L1 of the positive anchors' deltas (divided by the number sampled).
-/// Proposals are the decoded boxes of the best-scoring anchors, clipped to the image, after NMS.
+/// Proposals are the decoded boxes of the best-scoring anchors, clipped to the image, after NMS. As in torchvision, anchors
+/// crossing the image border are kept in training (the paper and py-faster-rcnn leave them out).
 /// </summary>
 public sealed class RegionProposalNetwork : Module
 {
@@ -62,7 +63,7 @@ public sealed class RegionProposalNetwork : Module
 
         var proposals = new List<Tensor>(n);
         var proposalScores = new List<float[]>(n);
-        bool training = targets is not null;
+        // Proposal counts follow the mode (train or eval), as torchvision's; losses come with targets.
         using (Autograd.Autograd.NoGrad())
         {
             float[] l = logits.ToArray();
@@ -75,12 +76,12 @@ public sealed class RegionProposalNetwork : Module
                     objectness[a] = 1f / (1f + MathF.Exp(l[2 * row] - l[2 * row + 1]));   // softmax's object probability
                 }
                 var (boxes, kept) = ProposalsOf(objectness, boxDeltas.Slice(i * perImage, (i + 1) * perImage).Detach(), anchors,
-                    imageSizes[i], training ? Options.PreNmsTopNTrain : Options.PreNmsTopNTest, training ? Options.PostNmsTopNTrain : Options.PostNmsTopNTest);
+                    imageSizes[i], IsTraining ? Options.PreNmsTopNTrain : Options.PreNmsTopNTest, IsTraining ? Options.PostNmsTopNTrain : Options.PostNmsTopNTest);
                 proposals.Add(boxes);
                 proposalScores.Add(kept);
             }
         }
-        if (!training) return new RpnOutput(proposals, proposalScores, null, null, null, anchors);
+        if (targets is null) return new RpnOutput(proposals, proposalScores, null, null, null, anchors);
 
         generator ??= Generator.Default;
         var samples = new List<RpnSample>(n);
@@ -90,18 +91,13 @@ public sealed class RegionProposalNetwork : Module
         var regressionTargets = new List<Tensor>();
         for (int i = 0; i < n; i++)
         {
-            var gt = TargetBoxes.Usable(targets![i], imageSizes[i]).Boxes;
-            int[] matches = gt.Shape[0] == 0 ? Enumerable.Repeat(Matcher.BelowLowThreshold, perImage).ToArray()
-                : Matcher.Match(Functional.BoxIou(gt, anchors));
-            var labels = new int[perImage];
-            for (int a = 0; a < perImage; a++)
-                labels[a] = matches[a] >= 0 ? 1 : matches[a] == Matcher.BelowLowThreshold ? 0 : -1;
+            var (labels, matches, truth) = BoxLabeling.Label(anchors, targets![i], imageSizes[i], Matcher);
             var (positive, negative) = Sampler.Sample(labels, generator);
             samples.Add(new RpnSample(positive, negative));
             foreach (int a in positive) { sampledRows.Add(i * perImage + a); sampledLabels.Add(1); positiveRows.Add(i * perImage + a); }
             foreach (int a in negative) { sampledRows.Add(i * perImage + a); sampledLabels.Add(0); }
             if (positive.Length > 0)
-                regressionTargets.Add(coder.Encode(gt.IndexSelect(0, positive.Select(a => matches[a]).ToArray()), anchors.IndexSelect(0, positive)));
+                regressionTargets.Add(coder.Encode(truth.Boxes.IndexSelect(0, positive.Select(a => matches[a]).ToArray()), anchors.IndexSelect(0, positive)));
         }
 
         int sampled = Math.Max(sampledRows.Count, 1);

@@ -81,18 +81,25 @@ public sealed class RoiHeads : Module
     public (Tensor ClassLoss, Tensor BoxLoss) Losses(Tensor features, IReadOnlyList<Tensor> proposals,
         IReadOnlyList<(int Height, int Width)> imageSizes, IReadOnlyList<DetectionTarget> targets, Generator generator)
     {
+        ArgumentNullException.ThrowIfNull(proposals);
+        ArgumentNullException.ThrowIfNull(imageSizes);
+        ArgumentNullException.ThrowIfNull(targets);
+        if (imageSizes.Count != proposals.Count || targets.Count != proposals.Count)
+            throw new ArgumentException($"RoiHeads got proposals for {proposals.Count} images, {imageSizes.Count} image sizes and {targets.Count} targets.");
+        for (int i = 0; i < targets.Count; i++)
+            foreach (int label in targets[i].Labels)
+                if (label < 1 || label > NumClasses)
+                    throw new ArgumentException($"Image {i} has a box labelled {label}: labels must be 1 to {NumClasses} (0 is the background).");
         var rois = new List<float>();
         var labels = new List<int>();
         var regressionTargets = new List<Tensor>();
         var foreground = new List<(int Row, int Label)>();
         for (int i = 0; i < proposals.Count; i++)
         {
-            var gt = TargetBoxes.Usable(targets[i], imageSizes[i]);
-            var candidates = gt.Count == 0 ? proposals[i] : Tensor.Concat([proposals[i], gt.Boxes], 0);
-            int count = candidates.Shape[0];
-            int[] matches = gt.Count == 0 ? Enumerable.Repeat(Matcher.BelowLowThreshold, count).ToArray()
-                : Matcher.Match(Functional.BoxIou(gt.Boxes, candidates));
-            var sampleLabels = matches.Select(m => m >= 0 ? 1 : m == Matcher.BelowLowThreshold ? 0 : -1).ToArray();
+            // The ground-truth boxes join the proposals, so every box has foreground candidates from the first step.
+            var usable = TargetBoxes.Usable(targets[i], imageSizes[i]);
+            var candidates = usable.Count == 0 ? proposals[i] : Tensor.Concat([proposals[i], usable.Boxes], 0);
+            var (sampleLabels, matches, gt) = BoxLabeling.Label(candidates, usable, imageSizes[i], Matcher);
             var (positive, negative) = Sampler.Sample(sampleLabels, generator);
             var c = candidates.ToArray();
             foreach (int j in positive.Concat(negative))
@@ -121,6 +128,10 @@ public sealed class RoiHeads : Module
     /// <summary>Detections per image: boxes above the score threshold, per-class NMS, the best few.</summary>
     public IReadOnlyList<Detections> Detect(Tensor features, IReadOnlyList<Tensor> proposals, IReadOnlyList<(int Height, int Width)> imageSizes)
     {
+        ArgumentNullException.ThrowIfNull(proposals);
+        ArgumentNullException.ThrowIfNull(imageSizes);
+        if (imageSizes.Count != proposals.Count)
+            throw new ArgumentException($"RoiHeads got proposals for {proposals.Count} images but {imageSizes.Count} image sizes.");
         var result = new List<Detections>(proposals.Count);
         using var _ = Autograd.Autograd.NoGrad();
         for (int i = 0; i < proposals.Count; i++)

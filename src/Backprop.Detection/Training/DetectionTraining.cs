@@ -27,13 +27,17 @@ public static class DetectionTraining
         var clock = new Stopwatch();
         for (int epoch = 1; epoch <= options.Epochs; epoch++)
         {
-            foreach (var batch in loader)
+            // A step's time counts its batch's loading too (decoding is cached after the first epoch).
+            using var batches = loader.GetEnumerator();
+            while (true)
             {
+                clock.Restart();
+                if (!batches.MoveNext()) break;
+                var batch = batches.Current;
                 cancellation.ThrowIfCancellationRequested();
                 float rate = options.LearningRate * (iteration < decayAt ? 1f : 0.1f);
                 if (iteration < options.WarmupIterations) rate *= 0.001f + 0.999f * iteration / options.WarmupIterations;
                 optimizer.LearningRate = rate;
-                clock.Restart();
                 optimizer.ZeroGrad();
                 var losses = model.Forward(batch.Images, batch.ImageSizes, batch.Targets).Losses!;
                 var total = losses.Total;

@@ -133,6 +133,66 @@ public class FasterRcnnTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void NormalizationLeavesTheBatchPaddingAtZeroTheMeanColour()
+    {
+        var model = SmallModel();
+        var images = Tensor.Full(0.5f, 2, 3, 4, 5);
+        var x = model.Normalize(images, [(2, 3), (4, 5)]).ToArray();
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < 4; y++)
+                for (int xx = 0; xx < 5; xx++)
+                {
+                    float inside = (0.5f - model.Mean[c]) / model.Std[c];
+                    Assert.Equal(y < 2 && xx < 3 ? inside : 0f, x[(c * 4 + y) * 5 + xx], 5);   // image 0: padded
+                    Assert.Equal(inside, x[((3 + c) * 4 + y) * 5 + xx], 5);                      // image 1: full size
+                }
+    }
+
+    [Fact]
+    public void HostileModelFilesGiveClearErrorsBeforeAnythingLarge()
+    {
+        using var dir = new TempDirectory();
+        var model = SmallModel();
+        string good = dir.File("good.safetensors");
+        DetectorFile.Save(model, good);
+        var state = Backprop.IO.SafeTensors.Read(good);
+        string json = Backprop.IO.SafeTensors.ReadMetadata(good)["backprop.detection.config"];
+
+        void Expect(string name, string config, string fragment)
+        {
+            string path = dir.File(name);
+            Backprop.IO.SafeTensors.Write(path, state, new Dictionary<string, string> { ["backprop.detection.config"] = config });
+            var e = Assert.Throws<InvalidDataException>(() => DetectorFile.Load(path));
+            Assert.Contains(name, e.Message);
+            Assert.Contains(fragment, e.Message);
+        }
+        Expect("nullclasses.safetensors", json.Replace("\"Classes\":[\"circle\",\"square\",\"triangle\",\"cross\"]", "\"Classes\":null"), "classes");
+        // A representation size that would allocate gigabytes is refused against the file's own tensors.
+        Expect("huge.safetensors", json.Replace("\"RepresentationSize\":256", "\"RepresentationSize\":16000"), "roi_heads.fc7.weight");
+        Expect("backbone.safetensors", json.Replace("\"Backbone\":\"small\"", "\"Backbone\":\"resnet\""), "resnet");
+        Expect("garbage.safetensors", "{not json", "not valid");
+
+        // Thresholds round-trip with the file.
+        var custom = FasterRcnn.Create(new FasterRcnnConfig { Classes = Classes, ImageSize = 128,
+            RoiHeads = new RoiHeadsOptions { ScoreThreshold = 0.3f, Pooler = RoiPoolerKind.Pool, BoxCoderWeights = (9f, 9f, 4f, 4f) } }, 2);
+        DetectorFile.Save(custom, dir.File("custom.safetensors"));
+        var loaded = DetectorFile.Load(dir.File("custom.safetensors"));
+        Assert.Equal(custom.Config, loaded.Config! with { Classes = custom.Config!.Classes, AnchorSizes = custom.Config.AnchorSizes });
+        Assert.Equal(RoiPoolerKind.Pool, loaded.RoiHeads.Options.Pooler);
+        Assert.Equal((9f, 9f, 4f, 4f), loaded.RoiHeads.Options.BoxCoderWeights);
+    }
+
+    [Fact]
+    public void ALabelOutsideTheClassesIsNamed()
+    {
+        var model = SmallModel();
+        var (images, sizes, _) = Batch([10, 20, 60, 70]);
+        var bad = new[] { new DetectionTarget(Tensor.FromArray([10f, 20, 60, 70], 1, 4), [0]) };
+        var e = Assert.Throws<ArgumentException>(() => model.Forward(images, sizes, bad));
+        Assert.Contains("labelled 0", e.Message);
+    }
+
+    [Fact]
     public void TopKOrdersByScoreWithTiesByIndexAndNaNLast()
     {
         Assert.Equal([3, 1, 2, 0], RegionProposalNetwork.TopK([float.NaN, 0.5f, 0.5f, 0.9f], 10));
