@@ -103,10 +103,8 @@ public static class RpnExperiment
             var testSample = new DetectionLoader(test, 1, shuffle: false, flip: false, seed: 0, config.ImageSize).Sample(0);
             var testBatch = DetectionBatch.Collate([testSample]);
             var proposals = model.ProposeRegions(testBatch.Images, testBatch.ImageSizes);
-            int top = Math.Min(10, proposals.Proposals[0].Shape[0]);
-            var best = new Detections(proposals.Proposals[0].Slice(0, top), proposals.Scores[0][..top], Enumerable.Repeat(1, top).ToArray());
             string proposalPicture = Path.Combine(pictureDirectory, "rpn-proposals.png");
-            DetectionPicture.Save(proposalPicture, testSample.Image, best, ["object"], minScore: 0f, groundTruth: testSample.Target);
+            ProposalPicture.Save(proposalPicture, testSample.Image, proposals.Proposals[0], proposals.Scores[0], 10, testSample.Target);
             pictures.Add(proposalPicture);
         }
         return new RpnReport(k, types, samples, recall, losses, pictures);

@@ -57,24 +57,7 @@ public static class AnchorPicture
             captions.Add(("one colour per anchor type", "positives per anchor type: " + string.Join(" ", perType)));
         }
 
-        // Captions in a white band above the panels, where they stay readable on any image.
-        using var font = new SKFont(Fonts.Sans, 13f);
-        using var ink = new SKPaint { Color = SKColors.Black, IsAntialias = true };
-        float line = font.Size * 1.4f;
-        int header = (int)MathF.Ceiling(captions.Count * line + 6);
-        var picture = new SKBitmap(left.Bitmap.Width * 2 + 8, left.Bitmap.Height + header, SKColorType.Rgba8888, SKAlphaType.Opaque);
-        using (var canvas = new SKCanvas(picture))
-        {
-            canvas.Clear(SKColors.White);
-            for (int i = 0; i < captions.Count; i++)
-            {
-                canvas.DrawText(captions[i].Left, 4, (i + 1) * line, SKTextAlign.Left, font, ink);
-                canvas.DrawText(captions[i].Right, left.Bitmap.Width + 12, (i + 1) * line, SKTextAlign.Left, font, ink);
-            }
-            canvas.DrawBitmap(left.Bitmap, 0, header);
-            canvas.DrawBitmap(right.Bitmap, left.Bitmap.Width + 8, header);
-        }
-        return picture;
+        return BoxCanvas.Titled([(left.Bitmap, captions.Select(c => c.Left).ToArray()), (right.Bitmap, captions.Select(c => c.Right).ToArray())]);
     }
 
     /// <summary>Writes the picture to <paramref name="path"/> as PNG (temporary file, then rename).</summary>

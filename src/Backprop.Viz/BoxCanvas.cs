@@ -63,6 +63,30 @@ internal sealed class BoxCanvas : IDisposable
         canvas.DrawText(text, left + 2, top + font.Size, SKTextAlign.Left, font, ink);
     }
 
+    /// <summary>
+    /// Panels side by side, 8 pixels apart, each under a white band holding its caption lines (readable on any image).
+    /// The caller disposes the result; the panels stay the caller's.
+    /// </summary>
+    public static SKBitmap Titled(IReadOnlyList<(SKBitmap Panel, IReadOnlyList<string> Lines)> panels)
+    {
+        using var font = new SKFont(Fonts.Sans, 13f);
+        using var ink = new SKPaint { Color = SKColors.Black, IsAntialias = true };
+        float line = font.Size * 1.4f;
+        int header = (int)MathF.Ceiling(panels.Max(p => p.Lines.Count) * line + 6);
+        int width = panels.Sum(p => p.Panel.Width) + 8 * (panels.Count - 1), height = panels.Max(p => p.Panel.Height) + header;
+        var picture = new SKBitmap(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque);
+        using var canvas = new SKCanvas(picture);
+        canvas.Clear(SKColors.White);
+        int left = 0;
+        foreach (var (panel, lines) in panels)
+        {
+            for (int i = 0; i < lines.Count; i++) canvas.DrawText(lines[i], left + 4, (i + 1) * line, SKTextAlign.Left, font, ink);
+            canvas.DrawBitmap(panel, left, header);
+            left += panel.Width + 8;
+        }
+        return picture;
+    }
+
     /// <summary>A colour per class that stays apart from its neighbours (hues spread by the golden angle).</summary>
     public static SKColor ClassColor(int label) => SKColor.FromHsv((label * 137.508f) % 360f, 85f, 85f);
 
