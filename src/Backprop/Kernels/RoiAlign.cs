@@ -13,10 +13,7 @@ public static class RoiAlign
     // x: (N, C, H, W); rois: (K, 5); y: (K, C, PH, PW) overwritten
     public static unsafe void Forward(in RoiGeometry g, int samplingRatio, bool aligned, ReadOnlySpan<float> x, ReadOnlySpan<float> rois, Span<float> y)
     {
-        g.Validate();
-        RoiGeometry.CheckLength("x", x.Length, g.InputLength);
-        g.CheckRois(rois);
-        RoiGeometry.CheckLength("y", y.Length, g.OutputLength);
+        g.CheckBuffers(x.Length, rois, y.Length);
         var geo = g;
         int planeIn = g.Height * g.Width, planeOut = g.PooledHeight * g.PooledWidth;
         fixed (float* xp = x, rp = rois, yp = y)
@@ -45,10 +42,7 @@ public static class RoiAlign
     // dy: (K, C, PH, PW); rois: (K, 5); dx: (N, C, H, W) overwritten
     public static unsafe void Backward(in RoiGeometry g, int samplingRatio, bool aligned, ReadOnlySpan<float> dy, ReadOnlySpan<float> rois, Span<float> dx)
     {
-        g.Validate();
-        RoiGeometry.CheckLength("dy", dy.Length, g.OutputLength);
-        g.CheckRois(rois);
-        RoiGeometry.CheckLength("dx", dx.Length, g.InputLength);
+        g.CheckBuffers(dx.Length, rois, dy.Length, backward: true);
         var geo = g;
         int planeIn = g.Height * g.Width, planeOut = g.PooledHeight * g.PooledWidth;
         fixed (float* dyp = dy, rp = rois, dxp = dx)

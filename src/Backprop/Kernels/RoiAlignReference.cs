@@ -18,7 +18,7 @@ public static class RoiAlignReference
     // x: (N, C, H, W); rois: (K, 5); y: (K, C, PH, PW) overwritten
     public static void Forward(in RoiGeometry g, int samplingRatio, bool aligned, ReadOnlySpan<float> x, ReadOnlySpan<float> rois, Span<float> y)
     {
-        Check(g, x.Length, rois, y.Length);
+        g.CheckBuffers(x.Length, rois, y.Length);
         for (int k = 0; k < g.RoiCount; k++)
         for (int c = 0; c < g.Channels; c++)
         for (int ph = 0; ph < g.PooledHeight; ph++)
@@ -45,7 +45,7 @@ public static class RoiAlignReference
     // dy: (K, C, PH, PW); rois: (K, 5); dx: (N, C, H, W) overwritten
     public static void Backward(in RoiGeometry g, int samplingRatio, bool aligned, ReadOnlySpan<float> dy, ReadOnlySpan<float> rois, Span<float> dx)
     {
-        Check(g, dx.Length, rois, dy.Length);
+        g.CheckBuffers(dx.Length, rois, dy.Length, backward: true);
         dx.Clear();
         for (int k = 0; k < g.RoiCount; k++)
         for (int c = 0; c < g.Channels; c++)
@@ -111,13 +111,5 @@ public static class RoiAlignReference
         w3 = ly * hx;
         w4 = ly * lx;
         return true;
-    }
-
-    private static void Check(in RoiGeometry g, int xLength, ReadOnlySpan<float> rois, int yLength)
-    {
-        g.Validate();
-        RoiGeometry.CheckLength("x", xLength, g.InputLength);
-        g.CheckRois(rois);
-        RoiGeometry.CheckLength("y", yLength, g.OutputLength);
     }
 }

@@ -52,6 +52,19 @@ public readonly record struct RoiGeometry(int Batch, int Channels, int Height, i
         }
     }
 
+    /// <summary>
+    /// Every RoI kernel's checks before it indexes: the geometry, the input-sized buffer (x or dx), the rows, the
+    /// output-sized buffer (y or dy) and, for RoI pooling, the argmax buffer (pass a negative length to skip it).
+    /// </summary>
+    internal void CheckBuffers(int inputLength, ReadOnlySpan<float> rois, int outputLength, int argmaxLength = -1, bool backward = false)
+    {
+        Validate();
+        CheckLength(backward ? "dx" : "x", inputLength, InputLength);
+        CheckRois(rois);
+        CheckLength(backward ? "dy" : "y", outputLength, OutputLength);
+        if (argmaxLength >= 0) CheckLength("argmax", argmaxLength, OutputLength);
+    }
+
     /// <summary>Checks that a buffer holds exactly <paramref name="expected"/> elements.</summary>
     internal static void CheckLength(string what, int actual, long expected)
     {

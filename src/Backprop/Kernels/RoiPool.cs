@@ -11,7 +11,7 @@ public static unsafe class RoiPool
     // x: (N, C, H, W); rois: (K, 5); y: (K, C, PH, PW) overwritten; argmax: (K, C, PH, PW) overwritten with h*W + w or -1
     public static void Forward(in RoiGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> rois, Span<float> y, Span<int> argmax)
     {
-        Check(g, x.Length, rois, y.Length, argmax.Length);
+        g.CheckBuffers(x.Length, rois, y.Length, argmax.Length);
         var geo = g;
         int planeIn = g.Height * g.Width, planeOut = g.PooledHeight * g.PooledWidth;
         fixed (float* xp = x, rp = rois, yp = y)
@@ -40,7 +40,7 @@ public static unsafe class RoiPool
     // dy: (K, C, PH, PW); rois: (K, 5); argmax: (K, C, PH, PW); dx: (N, C, H, W) overwritten
     public static void Backward(in RoiGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> rois, ReadOnlySpan<int> argmax, Span<float> dx)
     {
-        Check(g, dx.Length, rois, dy.Length, argmax.Length);
+        g.CheckBuffers(dx.Length, rois, dy.Length, argmax.Length, backward: true);
         var geo = g;
         int planeIn = g.Height * g.Width, planeOut = g.PooledHeight * g.PooledWidth;
         foreach (int a in argmax)   // indices into a plane, written through pointers below
@@ -127,14 +127,5 @@ public static unsafe class RoiPool
             }
             return (int)roi[0];
         }
-    }
-
-    private static void Check(in RoiGeometry g, int xLength, ReadOnlySpan<float> rois, int yLength, int argmaxLength)
-    {
-        g.Validate();
-        RoiGeometry.CheckLength("x", xLength, g.InputLength);
-        g.CheckRois(rois);
-        RoiGeometry.CheckLength("y", yLength, g.OutputLength);
-        RoiGeometry.CheckLength("argmax", argmaxLength, g.OutputLength);
     }
 }

@@ -14,7 +14,7 @@ public static class RoiPoolReference
     // x: (N, C, H, W); rois: (K, 5); y: (K, C, PH, PW) overwritten; argmax: (K, C, PH, PW) overwritten
     public static void Forward(in RoiGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> rois, Span<float> y, Span<int> argmax)
     {
-        Check(g, x.Length, rois, y.Length, argmax.Length);
+        g.CheckBuffers(x.Length, rois, y.Length, argmax.Length);
         for (int k = 0; k < g.RoiCount; k++)
         for (int c = 0; c < g.Channels; c++)
         for (int ph = 0; ph < g.PooledHeight; ph++)
@@ -55,7 +55,7 @@ public static class RoiPoolReference
     // dy: (K, C, PH, PW); rois: (K, 5); argmax: (K, C, PH, PW); dx: (N, C, H, W) overwritten
     public static void Backward(in RoiGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> rois, ReadOnlySpan<int> argmax, Span<float> dx)
     {
-        Check(g, dx.Length, rois, dy.Length, argmax.Length);
+        g.CheckBuffers(dx.Length, rois, dy.Length, argmax.Length, backward: true);
         dx.Clear();
         int planeOut = g.PooledHeight * g.PooledWidth;
         for (int k = 0; k < g.RoiCount; k++)
@@ -67,14 +67,5 @@ public static class RoiPoolReference
             int b = (int)rois[k * 5];
             dx[(b * g.Channels + c) * g.Height * g.Width + argmax[i]] += dy[i];
         }
-    }
-
-    private static void Check(in RoiGeometry g, int xLength, ReadOnlySpan<float> rois, int yLength, int argmaxLength)
-    {
-        g.Validate();
-        RoiGeometry.CheckLength("x", xLength, g.InputLength);
-        g.CheckRois(rois);
-        RoiGeometry.CheckLength("y", yLength, g.OutputLength);
-        RoiGeometry.CheckLength("argmax", argmaxLength, g.OutputLength);
     }
 }
