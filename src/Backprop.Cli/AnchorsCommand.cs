@@ -17,7 +17,7 @@ public static class AnchorsCommand
         var image = new Option<FileInfo>("--image") { Description = "A PNG or JPEG image.", Required = true };
         var annotation = new Option<FileInfo?>("--annotation") { Description = "Its PASCAL VOC annotation (XML): the sampled positives and negatives are drawn against these boxes." };
         var stride = new Option<int>("--stride") { Description = "Image pixels per feature-map position (16 for VGG16's conv5_3).", DefaultValueFactory = _ => 16 };
-        var sizes = new Option<string>("--sizes") { Description = "Anchor sizes in pixels (square-root areas).", DefaultValueFactory = _ => "128,256,512" };
+        var sizes = new Option<string?>("--sizes") { Description = "Anchor sizes in pixels (square-root areas); default 1/7, 2/7 and 4/7 of the image's longer side, as 'detect train' (the paper's 128,256,512 suit 600-pixel images)." };
         var ratios = new Option<string>("--ratios") { Description = "Anchor aspect ratios (height / width).", DefaultValueFactory = _ => "0.5,1,2" };
         var position = new Option<string?>("--position") { Description = "The feature position whose anchors are drawn, as row,column (default: the centre)." };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the sampler.", DefaultValueFactory = _ => 1 };
@@ -25,15 +25,18 @@ public static class AnchorsCommand
         var command = new Command("anchors", "Draw a region proposal network's anchors and the 256 it samples for an image.")
             { image, annotation, stride, sizes, ratios, position, seed, output };
         command.SetAction(r => CommandErrors.Run(() => Run(r.GetValue(image)!.FullName, r.GetValue(annotation)?.FullName, r.GetValue(stride),
-            DetectCommand.Numbers(r.GetValue(sizes)!, "--sizes"), DetectCommand.Numbers(r.GetValue(ratios)!, "--ratios"),
+            r.GetValue(sizes) is { } text ? DetectCommand.Numbers(text, "--sizes") : null, DetectCommand.Numbers(r.GetValue(ratios)!, "--ratios"),
             r.GetValue(position), r.GetValue(seed), r.GetValue(output)!.FullName)));
         return command;
     }
 
-    public static int Run(string imagePath, string? annotationPath, int stride, float[] sizes, float[] ratios, string? position, ulong seed, string outputPath)
+    /// <param name="sizes">Anchor sizes; null for 1/7, 2/7 and 4/7 of the image's longer side.</param>
+    public static int Run(string imagePath, string? annotationPath, int stride, float[]? sizes, float[] ratios, string? position, ulong seed, string outputPath)
     {
         if (stride < 1) throw new ArgumentException($"--stride must be positive, got {stride}.");
         var image = DetectionImages.Load(imagePath);
+        int longer = Math.Max(image.Height, image.Width);
+        sizes ??= [longer / 7f, longer * 2 / 7f, longer * 4 / 7f];
         int fh = image.Height / stride, fw = image.Width / stride;
         if (fh < 1 || fw < 1) throw new ArgumentException($"A {image.Width}x{image.Height} image has no feature positions at stride {stride}.");
         var generator = new AnchorGenerator(sizes, ratios);
