@@ -30,18 +30,11 @@ public static class DetectRunCommand
         var batch = DetectionBatch.Collate([sample]);
         var found = model.Detect(batch.Images, batch.ImageSizes)[0];
         // Boxes back in the given image's pixels, as torchvision's transform returns them.
-        var b = found.Boxes.ToArray();
-        float sx = (float)original.Image.Width / sample.Image.Width, sy = (float)original.Image.Height / sample.Image.Height;
-        for (int i = 0; i < b.Length; i += 4)
-        {
-            b[i] *= sx;
-            b[i + 1] *= sy;
-            b[i + 2] *= sx;
-            b[i + 3] *= sy;
-        }
-        var detections = found with { Boxes = Tensor.FromArray(b, found.Scores.Length, 4) };
+        var detections = found with { Boxes = DetectionResize.ScaleBoxes(found.Boxes,
+            (float)original.Image.Width / sample.Image.Width, (float)original.Image.Height / sample.Image.Height) };
         DetectionPicture.Save(outputPath, original.Image, detections, classes, minScore);
         var scores = detections.Scores;
+        var b = detections.Boxes.ToArray();
         int shown = 0;
         for (int i = 0; i < scores.Length; i++)
         {

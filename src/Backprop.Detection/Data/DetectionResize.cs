@@ -19,8 +19,15 @@ public static class DetectionResize
         double scale = (double)imageSize / longer;
         int height = Math.Max(1, (int)Math.Round(image.Height * scale)), width = Math.Max(1, (int)Math.Round(image.Width * scale));
         var resized = ImageResize.Bilinear(image, height, width);
-        var b = sample.Target.Boxes.ToArray();
-        float sx = (float)width / image.Width, sy = (float)height / image.Height;
+        var boxes = ScaleBoxes(sample.Target.Boxes, (float)width / image.Width, (float)height / image.Height);
+        return new DetectionSample(resized, new DetectionTarget(boxes, sample.Target.Labels, sample.Target.Difficult), sample.Id);
+    }
+
+    /// <summary>(N, 4) boxes with x scaled by <paramref name="sx"/> and y by <paramref name="sy"/> (a new tensor).</summary>
+    public static Tensor ScaleBoxes(Tensor boxes, float sx, float sy)
+    {
+        ArgumentNullException.ThrowIfNull(boxes);
+        var b = boxes.ToArray();
         for (int i = 0; i < b.Length; i += 4)
         {
             b[i] *= sx;
@@ -28,7 +35,6 @@ public static class DetectionResize
             b[i + 2] *= sx;
             b[i + 3] *= sy;
         }
-        var target = new DetectionTarget(Tensor.FromArray(b, sample.Target.Count, 4), sample.Target.Labels, sample.Target.Difficult);
-        return new DetectionSample(resized, target, sample.Id);
+        return Tensor.FromArray(b, boxes.Shape.ToArray());
     }
 }
