@@ -18,20 +18,23 @@ public static class FeaturesCommand
         var shared = new Option<bool>("--shared-range") { Description = "One gray scale for all maps instead of one per map." };
         var inputShape = VizArguments.InputShape();
         inputShape.Description = "The net's input C,H,W (or N,C,H,W; N is ignored) when its data layer cannot be read to tell.";
-        var command = new Command("features", "Write a PNG grid of the feature maps one image produces at a layer.") { model, weights, image, layer, output, scale, shared, inputShape };
+        var allowNonFinite = WeightsArguments.AllowNonFinite();
+        var command = new Command("features", "Write a PNG grid of the feature maps one image produces at a layer.") { model, weights, image, layer, output, scale, shared, inputShape, allowNonFinite };
         command.SetAction(r => CommandErrors.Run(() => Run(r.GetValue(model)!.FullName, r.GetValue(weights)!.FullName, r.GetValue(image)!.FullName,
             r.GetValue(layer)!, r.GetValue(output)!.FullName, VizArguments.ParseShape(r.GetValue(inputShape)),
-            new FilterGridOptions { Scale = FiltersCommand.Positive(r.GetValue(scale)), Range = r.GetValue(shared) ? ValueRange.Shared : ValueRange.PerFilter })));
+            new FilterGridOptions { Scale = FiltersCommand.Positive(r.GetValue(scale)), Range = r.GetValue(shared) ? ValueRange.Shared : ValueRange.PerFilter },
+            r.GetValue(allowNonFinite))));
         return command;
     }
 
     /// <summary>
     /// Runs the image through the TEST net up to <paramref name="layer"/> and writes that layer's output as a grid.
     /// The image is resized to the net's input size (from <paramref name="inputShape"/>, else from the net's own
-    /// data or Input layer) and scaled as the data layer's transform_param says.
+    /// data or Input layer) and scaled as the data layer's transform_param says. NaN or infinite weights are refused
+    /// unless <paramref name="allowNonFiniteWeights"/>.
     /// </summary>
     public static int Run(string modelPath, string weightsPath, string imagePath, string layer, string outputPath,
-                          IReadOnlyList<int>? inputShape = null, FilterGridOptions? options = null)
+                          IReadOnlyList<int>? inputShape = null, FilterGridOptions? options = null, bool allowNonFiniteWeights = false)
     {
         var net = CaffeInspection.ReadNet(modelPath);
         int c, h, w;
@@ -49,7 +52,8 @@ public static class FeaturesCommand
             (c, h, w) = (input[1], input[2], input[3]);
         }
         var tensor = CaffeInspection.PrepareImage(imagePath, net, Phase.Test, c, h, w);
-        var maps = CaffeInspection.FeatureMapsAt(net, Caffe.Snapshots.ReadModel(weightsPath), weightsPath, tensor, layer);
+        var maps = CaffeInspection.FeatureMapsAt(net, Caffe.Snapshots.ReadModel(weightsPath), weightsPath, tensor, layer,
+            WeightsArguments.ToConsole(allowNonFiniteWeights));
         FeatureMaps.Save(maps, outputPath, options);
         Console.WriteLine($"Wrote the {layer} output {maps.Shape} for {imagePath} ({c}x{h}x{w} input) to {outputPath}.");
         return 0;

@@ -6,26 +6,28 @@ using Backprop.Caffe.TextFormat;
 namespace Backprop.Cli;
 
 /// <summary><c>backprop test --model M --weights W --iterations N</c>, as <c>caffe test</c>: scores a trained net in the TEST phase.</summary>
-internal static class TestCommand
+public static class TestCommand
 {
-    public static Command Create()
+    internal static Command Create()
     {
         var model = new Option<FileInfo>("--model") { Description = "The net prototxt.", Required = true };
         var weights = new Option<FileInfo>("--weights") { Description = "The trained .caffemodel.", Required = true };
         var iterations = new Option<int>("--iterations") { Description = "Number of batches.", DefaultValueFactory = _ => 50 };
-        var command = new Command("test", "Score a trained net on its TEST-phase data.") { model, weights, iterations };
+        var allowNonFinite = WeightsArguments.AllowNonFinite();
+        var command = new Command("test", "Score a trained net on its TEST-phase data.") { model, weights, iterations, allowNonFinite };
         command.SetAction(result => CommandErrors.Run(() =>
-            Test(result.GetValue(model)!, result.GetValue(weights)!, result.GetValue(iterations))));
+            Run(result.GetValue(model)!.FullName, result.GetValue(weights)!.FullName, result.GetValue(iterations), result.GetValue(allowNonFinite))));
         return command;
     }
 
-    private static int Test(FileInfo modelFile, FileInfo weightsFile, int iterations)
+    /// <summary>Scores the TEST net of <paramref name="modelPath"/> with the weights of <paramref name="weightsPath"/> over <paramref name="iterations"/> batches; returns 0.</summary>
+    public static int Run(string modelPath, string weightsPath, int iterations, bool allowNonFiniteWeights = false)
     {
         if (iterations < 1) throw new ArgumentException($"--iterations must be positive, got {iterations}.");
-        var definition = Prototxt.ParseFile<NetParameter>(modelFile.FullName);
-        var context = new NetContext(Phase.Test) { BaseDirectory = modelFile.FullName };
+        var definition = Prototxt.ParseFile<NetParameter>(modelPath);
+        var context = new NetContext(Phase.Test) { BaseDirectory = modelPath };
         var net = CaffeNet.Build(definition, new NetState { Phase = Phase.Test }, new Generator(0), context);
-        net.CopyTrainedLayersFrom(Snapshots.ReadModel(weightsFile.FullName), weightsFile.FullName);
+        net.CopyTrainedLayersFrom(Snapshots.ReadModel(weightsPath), weightsPath, WeightsArguments.ToConsole(allowNonFiniteWeights));
         var sums = new Dictionary<string, double>();
         var weightsOf = new Dictionary<string, float>();
         var memory = new TensorMemoryPool();

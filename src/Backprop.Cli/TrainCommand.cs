@@ -14,13 +14,14 @@ internal static class TrainCommand
         var solver = new Option<FileInfo>("--solver") { Description = "The solver prototxt.", Required = true };
         var snapshot = new Option<FileInfo?>("--snapshot") { Description = "Resume from this .solverstate." };
         var weights = new Option<FileInfo?>("--weights") { Description = "Start from these .caffemodel weights (fine-tuning)." };
-        var command = new Command("train", "Train a net with a Caffe solver.") { solver, snapshot, weights };
+        var allowNonFinite = WeightsArguments.AllowNonFinite();
+        var command = new Command("train", "Train a net with a Caffe solver.") { solver, snapshot, weights, allowNonFinite };
         command.SetAction(result => CommandErrors.Run(() =>
-            Train(result.GetValue(solver)!, result.GetValue(snapshot), result.GetValue(weights))));
+            Train(result.GetValue(solver)!, result.GetValue(snapshot), result.GetValue(weights), result.GetValue(allowNonFinite))));
         return command;
     }
 
-    private static int Train(FileInfo solverFile, FileInfo? snapshot, FileInfo? weights)
+    private static int Train(FileInfo solverFile, FileInfo? snapshot, FileInfo? weights, bool allowNonFiniteWeights)
     {
         if (snapshot is not null && weights is not null)
             throw new ArgumentException("Give either --snapshot (resume) or --weights (fine-tune), not both.");
@@ -32,8 +33,8 @@ internal static class TrainCommand
         ConsoleProgress.Run("training", 0, definition.MaxIter, (progress, log) =>
         {
             var solver = new CaffeSolver(definition, solverFile.FullName, log, progress);
-            if (snapshot is not null) solver.Restore(snapshot.FullName);
-            if (weights is not null) solver.LoadWeights(weights.FullName);
+            if (snapshot is not null) solver.Restore(snapshot.FullName, allowNonFiniteWeights);
+            if (weights is not null) solver.LoadWeights(weights.FullName, allowNonFiniteWeights);
             solver.Solve();
             trained = solver;
         });

@@ -153,14 +153,15 @@ public static class CaffeInspection
 
     /// <summary>
     /// The output (1, C, H, W) of layer <paramref name="layer"/> for one prepared image: the TEST net cut after that
-    /// layer, its data layer replaced by an Input layer of the image's shape, weights copied from <paramref name="trained"/>.
+    /// layer, its data layer replaced by an Input layer of the image's shape, weights copied from <paramref name="trained"/>
+    /// (reported and checked as <paramref name="loading"/> says; by default silently, refusing NaN or infinite weights).
     /// </summary>
-    public static Tensor FeatureMapsAt(NetParameter net, NetParameter trained, string weightsSource, Tensor image, string layer)
+    public static Tensor FeatureMapsAt(NetParameter net, NetParameter trained, string weightsSource, Tensor image, string layer, WeightLoading? loading = null)
     {
         ArgumentNullException.ThrowIfNull(image);
         var cut = CutAfter(net, Phase.Test, layer);
         var built = Build(cut, Phase.Test, image.Shape.ToArray());
-        built.CopyTrainedLayersFrom(trained, weightsSource);
+        built.CopyTrainedLayersFrom(trained, weightsSource, loading);
         var context = new NetContext(Phase.Test);
         var (_, inputTops) = built.Connections(0);
         context.Inputs[inputTops[0]] = image;

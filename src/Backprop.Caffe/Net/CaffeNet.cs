@@ -242,26 +242,16 @@ public sealed class CaffeNet
     }
 
     /// <summary>
-    /// Copies weights from a trained net (a .caffemodel's NetParameter) into layers of the same name, as
-    /// Caffe's CopyTrainedLayersFrom: layers absent from it keep their values; a blob count or shape mismatch is an error.
+    /// Copies weights from a trained net (a .caffemodel's NetParameter) into layers of the same name, as Caffe's
+    /// CopyTrainedLayersFrom: source layers absent from the net are ignored (logged), net layers absent from the file
+    /// keep their values (a warning names each learnable one); a file with no layers, a blob count or shape mismatch,
+    /// or a NaN/infinite weight (unless <see cref="WeightLoading.AllowNonFinite"/>) is an error naming
+    /// <paramref name="source"/>, and then no weight changes. Returns how many layers with blobs were copied.
     /// </summary>
-    public int CopyTrainedLayersFrom(NetParameter trained, string source)
+    public int CopyTrainedLayersFrom(NetParameter trained, string source, WeightLoading? options = null)
     {
-        var byName = layers.ToDictionary(l => l.Name);
-        int copied = 0;
-        foreach (var t in trained.Layer)
-        {
-            if (!byName.TryGetValue(t.Name, out var layer) || t.Blobs.Count == 0) continue;
-            if (t.Blobs.Count != layer.Blobs.Count)
-                throw new CaffeNetException($"{source}: layer '{t.Name}' has {t.Blobs.Count} blobs but the net's layer has {layer.Blobs.Count}.");
-            for (int i = 0; i < t.Blobs.Count; i++)
-            {
-                var values = BlobProtos.Values(t.Blobs[i], layer.Blobs[i].Shape, $"{source}: layer '{t.Name}' blob {i}");
-                values.CopyTo(layer.Blobs[i].AsSpan());
-            }
-            copied++;
-        }
-        return copied;
+        ArgumentNullException.ThrowIfNull(trained);
+        return TrainedWeights.Copy(this, trained, source, options ?? new WeightLoading());
     }
 
     /// <summary>The net definition with each layer's blobs filled in: what a .caffemodel holds.</summary>

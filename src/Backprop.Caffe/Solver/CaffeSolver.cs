@@ -223,24 +223,31 @@ public sealed class CaffeSolver
         return (model, state);
     }
 
-    /// <summary>Resumes from a .solverstate (and the .caffemodel it names): iteration, weights and optimizer history.</summary>
-    public void Restore(string statePath)
+    /// <summary>
+    /// Resumes from a .solverstate (and the .caffemodel it names): iteration, weights and optimizer history.
+    /// <paramref name="allowNonFiniteWeights"/> as in <see cref="LoadWeights"/>.
+    /// </summary>
+    public void Restore(string statePath, bool allowNonFiniteWeights = false)
     {
         var state = Snapshots.ReadState(statePath);
         string model = PathResolver.Resolve(state.LearnedNet, statePath);
         if (!File.Exists(model) && File.Exists(Path.Combine(Path.GetDirectoryName(statePath) ?? ".", Path.GetFileName(state.LearnedNet))))
             model = Path.Combine(Path.GetDirectoryName(statePath) ?? ".", Path.GetFileName(state.LearnedNet));
-        LoadWeights(model);
+        LoadWeights(model, allowNonFiniteWeights);
         Snapshots.RestoreHistory(state, this, statePath);
         Iteration = state.Iter;
         Log($"Restored iteration {Iteration} from {statePath} (weights from {model}).");
     }
 
-    /// <summary>Copies weights from a .caffemodel into the layers of the same names (fine-tuning).</summary>
-    public void LoadWeights(string caffemodelPath)
+    /// <summary>
+    /// Copies weights from a .caffemodel into the layers of the same names (fine-tuning), logging each layer copied
+    /// and warning for each learnable layer the file leaves out. NaN or infinite weights are refused unless
+    /// <paramref name="allowNonFinite"/> (then logged as a warning).
+    /// </summary>
+    public void LoadWeights(string caffemodelPath, bool allowNonFinite = false)
     {
         var trained = Snapshots.ReadModel(caffemodelPath);
-        int n = TrainNet.CopyTrainedLayersFrom(trained, caffemodelPath);
+        int n = TrainNet.CopyTrainedLayersFrom(trained, caffemodelPath, new WeightLoading { Log = Log, AllowNonFinite = allowNonFinite });
         Log($"Copied weights of {n} layers from {caffemodelPath}.");
     }
 
