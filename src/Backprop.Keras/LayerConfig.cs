@@ -13,7 +13,7 @@ internal static class LayerConfig
         string cls = obj["class_name"]?.GetValue<string>() ?? throw new InvalidDataException("a layer has no class_name");
         var c = obj["config"] as JsonObject ?? throw new InvalidDataException($"layer {cls} has no config object");
         string? name = c["name"]?.GetValue<string>();
-        KerasShape? shape = c["input_shape"] is JsonArray a ? new KerasShape([.. a.Select(d => d!.GetValue<int>())]) : null;
+        KerasShape? shape = c["input_shape"] is JsonArray a ? new KerasShape([.. a.Select(d => NotNull(d, "input_shape").GetValue<int>())]) : null;
         Layer layer = cls switch
         {
             "Conv2D" => new Conv2D(Int(c, "filters"), Pair(c, "kernel_size"), Pair(c, "strides"), Str(c, "padding"), Str(c, "activation"),
@@ -48,6 +48,9 @@ internal static class LayerConfig
     {
         var a = Field(c, key) as JsonArray ?? throw new InvalidDataException($"'{key}' is not an array");
         if (a.Count != 2) throw new InvalidDataException($"'{key}' must hold 2 numbers, it holds {a.Count}");
-        return new Size2D(a[0]!.GetValue<int>(), a[1]!.GetValue<int>());
+        return new Size2D(NotNull(a[0], key).GetValue<int>(), NotNull(a[1], key).GetValue<int>());
     }
+
+    /// <summary>An array element of a model file, which may be JSON null.</summary>
+    internal static JsonNode NotNull(JsonNode? node, string key) => node ?? throw new InvalidDataException($"'{key}' holds a null");
 }

@@ -128,7 +128,7 @@ public sealed partial class Sequential
             _ => null,   // a custom optimizer cannot be rebuilt: the model loads uncompiled
         };
         if (optimizer is null || network.Parameters().All(p => !p.RequiresGrad)) return;
-        var metrics = (config["metrics"] as JsonArray)?.Select(m => m!.GetValue<string>()).ToArray() ?? [];
+        var metrics = (config["metrics"] as JsonArray)?.Select(m => LayerConfig.NotNull(m, "metrics").GetValue<string>()).ToArray() ?? [];
         Compile(optimizer, loss.GetValue<string>(), metrics);
     }
 }

@@ -31,7 +31,7 @@ public sealed class ConvolutionLayer(LayerParameter definition) : CaffeLayer(def
             throw Error($"kernel {kernel.H}x{kernel.W} (dilation {dilation.H}x{dilation.W}) does not fit the bottom {x} with pad {pad.H}x{pad.W}.");
         if (Blobs.Count == 0)
         {
-            var w = AddBlob(Tensor.Zeros(k, c / groups, kernel.H, kernel.W));
+            var w = AddBlob(Zeros(context, "weights", k, c / groups, kernel.H, kernel.W));
             Fillers.Fill(w, p.WeightFiller, filler, $"{Where} weight_filler");
             if (biasTerm) Fillers.Fill(AddBlob(Tensor.Zeros(k)), p.BiasFiller, filler, $"{Where} bias_filler");
         }

@@ -25,7 +25,7 @@ public sealed class InnerProductLayer(LayerParameter definition) : CaffeLayer(de
         biasTerm = p.BiasTerm;
         if (Blobs.Count == 0)
         {
-            var w = AddBlob(transpose ? Tensor.Zeros(inputs, n) : Tensor.Zeros(n, inputs));
+            var w = AddBlob(transpose ? Zeros(context, "weights", inputs, n) : Zeros(context, "weights", n, inputs));
             Fillers.Fill(w, p.WeightFiller, filler, $"{Where} weight_filler");
             if (biasTerm) Fillers.Fill(AddBlob(Tensor.Zeros(n)), p.BiasFiller, filler, $"{Where} bias_filler");
         }

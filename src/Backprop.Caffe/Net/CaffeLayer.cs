@@ -43,6 +43,14 @@ public abstract class CaffeLayer
         return p;
     }
 
+    /// <summary>A zero tensor for a learnable blob, refused (naming this layer) before allocating when it would not fit in memory.</summary>
+    protected Tensor Zeros(NetContext context, string what, params int[] dims)
+    {
+        var shape = new Shape(dims);
+        LayerMemory.EnsureFits(Where, $"its {what} {shape}", [shape], context);
+        return Tensor.Zeros(dims);
+    }
+
     internal void ReplaceBlob(int index, Parameter shared) => blobs[index] = shared;
 
     /// <summary>An error that names this layer.</summary>

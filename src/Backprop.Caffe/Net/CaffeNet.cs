@@ -91,6 +91,13 @@ public sealed class CaffeNet
             {
                 throw new CaffeNetException($"{where}: {e.Message} (bottoms: {string.Join(", ", inShapes)})", e);
             }
+            catch (OutOfMemoryException e)
+            {
+                throw new CaffeNetException($"{where}: out of memory while creating its blobs (bottoms: {string.Join(", ", inShapes)}); check num_output and the input sizes.", e);
+            }
+            // Forward allocates the tops (backward their gradients): refuse now what cannot fit then.
+            var newTops = Enumerable.Range(0, def.Top.Count).Where(i => !def.Bottom.Contains(def.Top[i])).Select(i => outShapes[i]).ToList();
+            LayerMemory.EnsureFits(where, $"its top blobs {string.Join(", ", newTops)}", newTops, context);
             for (int i = 0; i < def.Top.Count; i++)
             {
                 if (def.Bottom.Contains(def.Top[i]) && def.Bottom[i < def.Bottom.Count ? i : 0] != def.Top[i])

@@ -29,6 +29,12 @@ public sealed class NetContext
     /// <summary>Directory that relative data paths are tried against after the working directory.</summary>
     public string? BaseDirectory { get; init; }
 
+    /// <summary>
+    /// The most memory one layer's weights or outputs may take when the net is built; null (the default): what the GC
+    /// says this machine has (GC.GetGCMemoryInfo().TotalAvailableMemoryBytes) less what the process already holds.
+    /// </summary>
+    public long? MemoryLimitBytes { get; init; }
+
     /// <summary>Values for Input layers, by top blob name.</summary>
     public Dictionary<string, Tensor> Inputs { get; } = [];
 }

@@ -14,7 +14,14 @@ public static class Snapshots
 
     public static NetParameter ReadModel(string path) => Read(path, NetParameter.Parser, "model weights (.caffemodel)");
 
-    public static SolverState ReadState(string path) => Read(path, SolverState.Parser, "solver state (.solverstate)");
+    /// <summary>Reads a .solverstate, refusing fields no solver writes (a negative iter or current_step) with the file and field named.</summary>
+    public static SolverState ReadState(string path)
+    {
+        var state = Read(path, SolverState.Parser, "solver state (.solverstate)");
+        if (state.Iter < 0) throw new CaffeNetException($"{path}: the solver state's iter is {state.Iter}; an iteration count cannot be negative.");
+        if (state.CurrentStep < 0) throw new CaffeNetException($"{path}: the solver state's current_step is {state.CurrentStep}; it cannot be negative.");
+        return state;
+    }
 
     private static T Read<T>(string path, MessageParser<T> parser, string what) where T : IMessage<T>
     {

@@ -13,6 +13,8 @@ internal static class NameSuggestion
         int bestDistance = Math.Min(2, name.Length / 2) + 1;
         foreach (string candidate in candidates)
         {
+            // The distance is at least the length difference: skip the quadratic work for a huge name.
+            if (Math.Abs(name.Length - candidate.Length) >= bestDistance) continue;
             int distance = EditDistance(name.ToLowerInvariant(), candidate.ToLowerInvariant());
             if (distance < bestDistance)
             {

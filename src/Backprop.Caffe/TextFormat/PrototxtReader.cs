@@ -57,13 +57,13 @@ internal sealed class PrototxtReader
                     return;
                 }
                 throw _tokens.Error(token,
-                    $"end of file inside '{opener.Text}' (opened at {opener.Line}:{opener.Column}); expected '{closer}'");
+                    $"end of file inside '{opener.Shown}' (opened at {opener.Line}:{opener.Column}); expected '{closer}'");
             }
             if (token.IsSymbol("}") || token.IsSymbol(">"))
             {
                 throw _tokens.Error(token, closer is null
-                    ? $"unmatched '{token.Text}': no block is open here"
-                    : $"expected '{closer}' to close '{opener.Text}' (opened at {opener.Line}:{opener.Column}), found '{token.Text}'");
+                    ? $"unmatched '{token.Shown}': no block is open here"
+                    : $"expected '{closer}' to close '{opener.Shown}' (opened at {opener.Line}:{opener.Column}), found '{token.Shown}'");
             }
             if (token.Kind != TokenKind.Identifier)
             {
@@ -180,7 +180,7 @@ internal sealed class PrototxtReader
         {
             if (field.IsRequired && !field.Accessor.HasValue(message))
             {
-                string where = opener.Text.Length > 0 ? $"'{opener.Text}' ({message.Descriptor.FullName})" : message.Descriptor.FullName;
+                string where = opener.Text.Length > 0 ? $"'{opener.Shown}' ({message.Descriptor.FullName})" : message.Descriptor.FullName;
                 throw _tokens.Error(opener, $"required field '{field.Name}' is missing in {where}");
             }
         }
@@ -195,7 +195,7 @@ internal sealed class PrototxtReader
 
     private static string UnknownField(MessageDescriptor type, string name)
     {
-        string message = $"unknown field '{name}' in {type.FullName}";
+        string message = $"unknown field '{Token.Shorten(name)}' in {type.FullName}";
         string? near = NameSuggestion.Closest(name, type.Fields.InDeclarationOrder().Select(f => f.Name));
         return near is null ? message : $"{message}; did you mean '{near}'?";
     }

@@ -159,7 +159,7 @@ internal static class PrototxtScalars
         if (!fits)
         {
             string written = (negative ? "-" : "") + token.Text;
-            throw tokens.Error(first, $"value {written} is out of range for field '{field.Name}' ({TypeName(field)})");
+            throw tokens.Error(first, $"value {Token.Shorten(written)} is out of range for field '{field.Name}' ({TypeName(field)})");
         }
         return negative ? unchecked((long)(0UL - magnitude)) : (long)magnitude;
     }
@@ -170,7 +170,7 @@ internal static class PrototxtScalars
         if (first.IsSymbol("-"))
         {
             tokens.Next();
-            throw tokens.Error(first, $"value -{tokens.Current.Text} is out of range for field '{field.Name}' ({TypeName(field)})");
+            throw tokens.Error(first, $"value -{tokens.Current.Shown} is out of range for field '{field.Name}' ({TypeName(field)})");
         }
         Token token = tokens.Next();
         return ReadMagnitude(tokens, field, token, token);
@@ -182,7 +182,7 @@ internal static class PrototxtScalars
         IntegerSyntax syntax = token.Kind == TokenKind.Number ? ParseInteger(token.Text, out magnitude) : IntegerSyntax.Invalid;
         if (syntax == IntegerSyntax.Overflow)
         {
-            throw tokens.Error(errorAt, $"value {token.Text} is out of range for field '{field.Name}' ({TypeName(field)})");
+            throw tokens.Error(errorAt, $"value {token.Shown} is out of range for field '{field.Name}' ({TypeName(field)})");
         }
         if (syntax == IntegerSyntax.Invalid)
         {

@@ -30,6 +30,16 @@ internal readonly record struct Token(TokenKind Kind, string Text, int Line, int
     /// <summary>True when this is the symbol <paramref name="symbol"/>.</summary>
     public bool IsSymbol(string symbol) => Kind == TokenKind.Symbol && Text == symbol;
 
-    /// <summary>How the token reads in an error message: quoted text, or "end of file".</summary>
-    public string Describe() => Kind == TokenKind.End ? "end of file" : $"'{Text}'";
+    /// <summary>How the token reads in an error message: quoted text (cut when long), or "end of file".</summary>
+    public string Describe() => Kind == TokenKind.End ? "end of file" : $"'{Shown}'";
+
+    /// <summary>The text as an error message shows it: cut after <see cref="MaxShown"/> characters.</summary>
+    public string Shown => Shorten(Text);
+
+    /// <summary>Longest token text an error message repeats whole.</summary>
+    public const int MaxShown = 40;
+
+    /// <summary><paramref name="text"/>, or its first <see cref="MaxShown"/> characters and its length: a message never echoes a 10-million-digit number.</summary>
+    public static string Shorten(string text) =>
+        text.Length <= MaxShown ? text : string.Concat(text.AsSpan(0, MaxShown), $"… ({text.Length} characters)");
 }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace Backprop.IO;
 
@@ -42,6 +43,9 @@ internal sealed class SafeTensorsHeader
         long dataStart = 8 + (long)headerLength;
         long bufferLength = fileLength - dataStart;
 
+        // System.Text.Json checks UTF-8 only when a string is read, and then throws InvalidOperationException.
+        if (!Utf8.IsValid(headerBytes))
+            throw Invalid($"the header is not valid UTF-8 text (the first bad byte is at offset {8 + FirstInvalidUtf8(headerBytes)})");
         JsonDocument document;
         try
         {
@@ -58,16 +62,29 @@ internal sealed class SafeTensorsHeader
             var entries = new List<SafeTensorsEntry>();
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
             var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var property in root.EnumerateObject())
+            try
             {
-                string name = property.Name;
-                if (!seen.Add(name)) throw Invalid($"the header names '{name}' twice");
-                if (name == "__metadata__") ReadMetadata(property.Value, metadata, Invalid);
-                else entries.Add(ReadEntry(name, property.Value, Invalid));
+                foreach (var property in root.EnumerateObject())
+                {
+                    string name = property.Name;
+                    if (!seen.Add(name)) throw Invalid($"the header names '{name}' twice");
+                    if (name == "__metadata__") ReadMetadata(property.Value, metadata, Invalid);
+                    else entries.Add(ReadEntry(name, property.Value, Invalid));
+                }
+            }
+            catch (InvalidOperationException e)   // a \uD800 escape: a lone surrogate is no text
+            {
+                throw new InvalidDataException($"'{path}' is not a valid safetensors file: the header has a string that is not valid Unicode ({e.Message}).", e);
             }
             CheckLayout(entries, bufferLength, Invalid);
             return new SafeTensorsHeader(entries, metadata, dataStart);
         }
+    }
+
+    private static int FirstInvalidUtf8(byte[] bytes)
+    {
+        Utf8.ToUtf16(bytes, new char[bytes.Length], out int read, out _, replaceInvalidSequences: false);
+        return read;
     }
 
     private static void ReadMetadata(JsonElement value, Dictionary<string, string> metadata, Func<string, InvalidDataException> invalid)

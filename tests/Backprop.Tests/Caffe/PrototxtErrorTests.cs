@@ -200,4 +200,21 @@ public class PrototxtErrorTests
         int column = tooDeep.LastIndexOf('{') + 1;
         Fails<Google.Protobuf.WellKnownTypes.Value>(tooDeep, 1, column, "blocks are nested more than 100 deep");
     }
+
+    [Fact]
+    public void LongTokensAreCutInMessages()
+    {
+        string digits = new('9', 10_000_000);
+        Fails<NetParameter>($"layer {{ inner_product_param {{ num_output: {digits} }} }}", 1, 43,
+            $"value {new string('9', 40)}… (10000000 characters) is out of range for field 'num_output' (uint32)");
+        Fails<NetParameter>($"name: {digits}", 1, 7, $"expected a quoted string for field 'name' (string), found '{new string('9', 40)}… (10000000 characters)'");
+    }
+
+    [Fact(Timeout = 5000)]
+    public async Task AHugeUnknownFieldNameIsReportedQuickly()
+    {
+        string name = new('q', 1_000_000);
+        var error = await Task.Run(() => Assert.Throws<PrototxtException>(() => Prototxt.Parse<NetParameter>(name + ": 1", "net.prototxt")));
+        Assert.Equal($"net.prototxt:1:1: unknown field '{new string('q', 40)}… (1000000 characters)' in caffe.NetParameter", error.Message);
+    }
 }
