@@ -33,6 +33,12 @@ public static class Graphviz
         if (format is not ("svg" or "png" or "pdf" or "ps" or "plain" or "json"))
             throw new ArgumentException($"Graphviz output format '{format}' is not one of svg, png, pdf, ps, plain, json.", nameof(format));
         string program = FindDot() ?? throw new InvalidOperationException("Graphviz 'dot' is not installed (on Debian: apt-get install graphviz).");
+        return Run(program, dot, format, timeout ?? TimeSpan.FromMinutes(2));
+    }
+
+    /// <summary>Runs <paramref name="program"/> (a dot) on <paramref name="dot"/>; a dot that fails, even before reading its input, is reported with its own message.</summary>
+    internal static byte[] Run(string program, string dot, string format, TimeSpan timeout)
+    {
         var start = new ProcessStartInfo(program, ["-T" + format])
         {
             RedirectStandardInput = true,
@@ -44,16 +50,28 @@ public static class Graphviz
         var output = new MemoryStream();
         var copy = process.StandardOutput.BaseStream.CopyToAsync(output);
         var errors = process.StandardError.ReadToEndAsync();
-        using (var input = new StreamWriter(process.StandardInput.BaseStream, new UTF8Encoding(false)))
+        IOException? writeFailure = null;
+        try
+        {
+            using var input = new StreamWriter(process.StandardInput.BaseStream, new UTF8Encoding(false));
             input.Write(dot);
-        if (!process.WaitForExit(timeout ?? TimeSpan.FromMinutes(2)))
+        }
+        catch (IOException e)
+        {
+            // dot exited (or closed its input) before reading the whole graph: "Broken pipe". Its exit code and
+            // stderr say why (a half-configured install: 'Format: "svg" not recognized').
+            writeFailure = e;
+        }
+        if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
             throw new InvalidOperationException("Graphviz dot did not finish in time; the graph may be too large to lay out.");
         }
         copy.Wait();
         if (process.ExitCode != 0)
-            throw new InvalidOperationException($"Graphviz dot failed (exit code {process.ExitCode}): {errors.Result.Trim()}");
+            throw new InvalidOperationException($"Graphviz dot failed (exit code {process.ExitCode}): {errors.Result.Trim()}", writeFailure);
+        if (writeFailure is not null)
+            throw new InvalidOperationException($"Graphviz dot stopped reading the graph and exited with code 0: {errors.Result.Trim()}", writeFailure);
         return output.ToArray();
     }
 

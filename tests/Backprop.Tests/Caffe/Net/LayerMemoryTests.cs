@@ -40,7 +40,7 @@ public sealed class LayerMemoryTests
             layer { name: "split" type: "Split" bottom: "data" top: "a" top: "b" top: "c" top: "d" }
             """, limit: 1000));
         Assert.Contains("Layer 'split' (type Split): its top blobs", e.Message);
-        Assert.Contains("1152 bytes", e.Message);
+        Assert.Contains("1.1 KiB", e.Message);
         Build("""layer { name: "split" type: "Split" bottom: "data" top: "a" top: "b" top: "c" top: "d" }""", limit: 1152);
     }
 
