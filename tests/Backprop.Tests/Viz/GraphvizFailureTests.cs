@@ -13,7 +13,7 @@ public sealed class GraphvizFailureTests : IDisposable
     {
         string path = dir.File("dot");
         File.WriteAllText(path, "#!/bin/sh\n" + script + "\n");
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         return path;
     }
 
