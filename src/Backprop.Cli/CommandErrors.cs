@@ -3,7 +3,12 @@ using Backprop.Caffe.TextFormat;
 
 namespace Backprop.Cli;
 
-/// <summary>Turns a user's mistake into one clear line on stderr and exit code 1, instead of a stack trace.</summary>
+/// <summary>
+/// Turns a user's mistake into one clear line on stderr and exit code 1, instead of a stack trace. Readers convert a
+/// bad file into one of these types with the file named (InvalidDataException for data and weights files,
+/// CaffeNetException for nets and Caffe's binary files, PrototxtException for text); anything else (NullReference,
+/// InvalidOperation, OutOfMemory...) is a bug to fix at its reader and keeps its stack trace.
+/// </summary>
 internal static class CommandErrors
 {
     public static int Run(Func<int> command)
@@ -13,7 +18,8 @@ internal static class CommandErrors
             return command();
         }
         catch (Exception e) when (e is CaffeNetException or PrototxtException or FileNotFoundException or DirectoryNotFoundException
-                                   or InvalidDataException or ArgumentException or IOException or Backprop.Data.DatasetUnavailableException)
+                                   or InvalidDataException or ArgumentException or IOException or UnauthorizedAccessException
+                                   or Backprop.Data.DatasetUnavailableException)
         {
             Console.Out.Flush();
             Console.Error.WriteLine($"error: {e.Message}");
