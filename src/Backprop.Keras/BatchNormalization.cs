@@ -34,6 +34,9 @@ public sealed class BatchNormalization : Layer
         return input;
     }
 
+    /// <summary>At least gamma and beta (the moving statistics may be stored too).</summary>
+    internal override long StoredWeightCount(KerasShape input) => input.Rank is 1 or 3 ? 2L * input[-1] : 0;
+
     internal override Tensor Forward(Tensor x, bool training)
     {
         var bn = Norm;

@@ -52,6 +52,9 @@ public sealed class Conv2D : Layer
     /// <summary>The core convolution (symmetric padding; an odd extra row/column is padded explicitly before it).</summary>
     public Conv2d Conv => (Conv2d)(Module ?? throw NotBuilt());
 
+    internal override long StoredWeightCount(KerasShape input) =>
+        input.Rank == 3 ? ((long)KernelSize.Height * KernelSize.Width * input[2] + (UseBias ? 1 : 0)) * Filters : 0;
+
     private protected override KerasShape BuildCore(KerasShape input, Generator generator)
     {
         if (input.Rank != 3) throw ShapeError(input, "an image input (None, height, width, channels); Dense/Flatten outputs cannot feed Conv2D");

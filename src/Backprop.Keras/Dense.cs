@@ -48,6 +48,8 @@ public sealed class Dense : Layer
 
     internal override Tensor Forward(Tensor x, bool training) => Linear.Forward(x);
 
+    internal override long StoredWeightCount(KerasShape input) => input.Rank == 1 ? ((long)input[0] + (UseBias ? 1 : 0)) * Units : 0;
+
     /// <summary>[kernel (in, units), bias (units)] (bias only with useBias).</summary>
     public override IReadOnlyList<Tensor> GetWeights()
     {

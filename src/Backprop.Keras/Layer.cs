@@ -91,6 +91,13 @@ public abstract class Layer
     /// <summary>Infers the output shape from <paramref name="input"/> and creates the weights.</summary>
     private protected abstract KerasShape BuildCore(KerasShape input, Generator generator);
 
+    /// <summary>
+    /// How many weight values a weights file must hold for this layer on <paramref name="input"/>, computed without
+    /// building it, so a saved model's configuration can be checked against its file before anything is allocated.
+    /// A shape the layer cannot take gives 0 (building then reports it).
+    /// </summary>
+    internal virtual long StoredWeightCount(KerasShape input) => 0;
+
     /// <summary>The layer's computation on a channels-first batch, without <see cref="ActivationName"/>.</summary>
     internal abstract Tensor Forward(Tensor x, bool training);
 

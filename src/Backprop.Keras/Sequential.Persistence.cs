@@ -70,7 +70,7 @@ public sealed partial class Sequential
             var config = root["config"] as JsonObject ?? throw new InvalidDataException("model_config has no config object");
             string name = config["name"]?.GetValue<string>() ?? "sequential";
             var list = config["layers"] as JsonArray ?? throw new InvalidDataException("model_config has no layers array");
-            model = new Sequential([], generator, name);
+            model = new Sequential([], generator, name) { weightBudget = new FileInfo(path).Length };   // no layer allocates more weights than the file holds
             for (int i = 0; i < list.Count; i++)
             {
                 try { model.Add(LayerConfig.Read(list[i])); }
@@ -85,6 +85,7 @@ public sealed partial class Sequential
         {
             throw new InvalidDataException($"'{path}': the model architecture cannot be read: {e.Message}", e);
         }
+        model.weightBudget = null;
         model.network.Load(path);
         return model;
     }

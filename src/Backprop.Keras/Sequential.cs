@@ -16,6 +16,9 @@ public sealed partial class Sequential
     private readonly List<Layer> layers = [];
     private readonly Network network;
 
+    /// <summary>While a saved model is rebuilt: the weights file's bytes not yet claimed by a layer (each stored weight takes at least one).</summary>
+    private long? weightBudget;
+
     /// <summary>A model seeded from <see cref="Generator.Default"/> (repeatable after <c>Generator.ManualSeed</c>).</summary>
     public Sequential(params Layer[] layers) : this(new Generator(Generator.Default.NextUInt64()), layers) { }
 
@@ -88,6 +91,13 @@ public sealed partial class Sequential
             input = layers[^1].OutputShape;
             if (layer.DeclaredInputShape is { } declared && !declared.Equals(input))
                 throw new ArgumentException($"Layer '{layer.Name}' ({layer.ClassName}) declares inputShape {declared}, but the previous layer '{layers[^1].Name}' outputs {input.WithBatch()}.");
+        }
+        if (weightBudget is long budget)
+        {
+            long needed = layer.StoredWeightCount(input);
+            if (needed > budget)
+                throw new InvalidDataException($"layer '{layer.Name}' ({layer.ClassName}) on input {input.WithBatch()} needs {needed} weights, more than the {budget} bytes of the file left for it can hold");
+            weightBudget = budget - needed;
         }
         try
         {

@@ -11,8 +11,27 @@ namespace Backprop.Vision;
 /// </summary>
 public static class ImageFile
 {
-    /// <summary>Largest image decoded, in pixels (2^27, about 134 megapixels): a header claiming more is refused rather than allocated.</summary>
-    public const long MaxPixels = 1L << 27;
+    /// <summary>PIL's default for <c>Image.MAX_IMAGE_PIXELS</c>: 89,478,485 pixels, a 256 MiB 24-bit image.</summary>
+    public const long DefaultMaxPixels = 89_478_485;
+
+    private static long maxPixels = DefaultMaxPixels;
+
+    /// <summary>
+    /// The largest image decoded, in pixels (default <see cref="DefaultMaxPixels"/>, as PIL's): a file whose header
+    /// claims more is refused with an <see cref="InvalidDataException"/> before anything is allocated for it, as a
+    /// guard against decompression bombs (a 250 KB PNG can declare 8000x8000 pixels; decoding takes 16 bytes a pixel).
+    /// Raise it, for the whole process, to read trusted larger images; at most <see cref="Array.MaxLength"/> / 4.
+    /// </summary>
+    public static long MaxPixels
+    {
+        get => Volatile.Read(ref maxPixels);
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, Array.MaxLength / 4);   // the RGBA buffer is one array
+            Volatile.Write(ref maxPixels, value);
+        }
+    }
 
     /// <summary>
     /// Decodes the image at <paramref name="path"/>. With <paramref name="color"/>, 3 channels B, G, R (or R, G, B
@@ -21,7 +40,7 @@ public static class ImageFile
     /// keeps its value exactly.
     /// </summary>
     /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
-    /// <exception cref="InvalidDataException">The file is empty, unreadable, corrupt, truncated, not an image, or too large.</exception>
+    /// <exception cref="InvalidDataException">The file is empty, unreadable, corrupt, truncated, not an image, or larger than <see cref="MaxPixels"/>.</exception>
     public static Image Load(string path, bool color = true, ChannelOrder order = ChannelOrder.Bgr)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -43,9 +62,8 @@ public static class ImageFile
         using var data = SKData.CreateCopy(encoded);
         using var codec = SKCodec.Create(data);
         if (codec is null) throw new InvalidDataException($"Image file {name} is not an image SkiaSharp can decode (PNG, JPEG, BMP, GIF, WebP, ICO) or its header is corrupt.");
+        ImageSizeGuard.Check(codec, encoded, name);   // before the pixels are allocated
         int w = codec.Info.Width, h = codec.Info.Height;
-        if (w <= 0 || h <= 0) throw new InvalidDataException($"Image file {name} has an empty size {w}x{h}.");
-        if ((long)w * h > MaxPixels) throw new InvalidDataException($"Image file {name} claims {w}x{h} pixels, more than the {MaxPixels} Backprop decodes.");
 
         // Unpremultiplied RGBA with no colour space: raw 8-bit values, as OpenCV gives them.
         var info = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul);

@@ -36,49 +36,75 @@ internal sealed class DatumRecords
         var datums = reader.Records().Select((r, i) =>
         {
             if (i % 8192 == 8191) Lmdb.MappedPages.Release(file);
-            return r.Datum;
+            return (r.Key, r.Datum);
         });
-        var records = FromDatums(datums, reader.Count, $"{where}: {source}");
+        var records = FromDatums(datums, reader.Count, $"{where}: {source}", new FileInfo(file).Length);
         Lmdb.MappedPages.Release(file);
         return records;
     }
 
-    public static DatumRecords FromDatums(IEnumerable<Datum> datums, long count, string where)
+    /// <summary>
+    /// Copies <paramref name="count"/> records into one array. Nothing is allocated for them until the first record
+    /// has been checked: its shape against the values it really holds, and the count times that shape against
+    /// <paramref name="storedBytes"/> (the database file's length: every value is stored in it, a float in at least
+    /// 4 bytes), so a record or a count that claims more than the file holds is refused, not allocated.
+    /// </summary>
+    /// <param name="where">The layer and database, for messages.</param>
+    public static DatumRecords FromDatums(IEnumerable<(string Key, Datum Datum)> datums, long count, string where, long storedBytes)
     {
         if (count > int.MaxValue) throw new CaffeNetException($"{where}: {count} records are more than one data layer can hold.");
         var r = new DatumRecords { Count = (int)count };
         using var records = datums.GetEnumerator();
         if (count == 0) return r;
         if (!records.MoveNext()) throw new CaffeNetException($"{where}: the database says it holds {count} records but has none.");
-        var first = records.Current;
-        r.Channels = first.Channels;
-        r.Height = first.Height;
-        r.Width = first.Width;
-        if (r.Channels < 1 || r.Height < 1 || r.Width < 1)
-            throw new CaffeNetException($"{where}: record 0 has shape {first.Channels}x{first.Height}x{first.Width}.");
+        var (firstKey, first) = records.Current;
+        long size = CheckFirst(first, $"{where}: record 0 (key '{firstKey}')");
         bool useFloats = first.Data.Length == 0;
-        if (useFloats) r.floats = new float[(long)r.Size * r.Count];
-        else r.bytes = new byte[(long)r.Size * r.Count];
+        long total = size * count;   // each factor below 2^31: no overflow
+        string claim = $"{count} records of {first.Channels}x{first.Height}x{first.Width} {(useFloats ? "floats" : "bytes")}";
+        if (total > Array.MaxLength)
+            throw new CaffeNetException($"{where}: the database says it holds {claim}, {total} values, more than one array can hold ({Array.MaxLength}).");
+        long stored = total * (useFloats ? sizeof(float) : 1);
+        if (stored > storedBytes)
+            throw new CaffeNetException($"{where}: the database says it holds {claim}, {stored} bytes, more than its {storedBytes}-byte file can hold.");
+        (r.Channels, r.Height, r.Width) = (first.Channels, first.Height, first.Width);
+        if (useFloats) r.floats = new float[total];
+        else r.bytes = new byte[total];
         r.labels = new float[r.Count];
         for (int i = 0; i < r.Count; i++)
         {
             if (i > 0 && !records.MoveNext()) throw new CaffeNetException($"{where}: the database says it holds {count} records but has {i}.");
-            var d = records.Current;
-            if (d.Encoded) throw new CaffeNetException($"{where}: record {i} is an encoded image; Backprop reads raw Datum records (convert with encoded: false).");
+            var (key, d) = records.Current;
+            string record = $"record {i} (key '{key}')";
+            if (d.Encoded) throw new CaffeNetException($"{where}: {record} is an encoded image; Backprop reads raw Datum records (convert with encoded: false).");
             if (d.Channels != r.Channels || d.Height != r.Height || d.Width != r.Width)
-                throw new CaffeNetException($"{where}: record {i} has shape {d.Channels}x{d.Height}x{d.Width}, but record 0 has {r.Channels}x{r.Height}x{r.Width}.");
+                throw new CaffeNetException($"{where}: {record} has shape {d.Channels}x{d.Height}x{d.Width}, but record 0 has {r.Channels}x{r.Height}x{r.Width}.");
             if (useFloats)
             {
-                if (d.FloatData.Count != r.Size) throw new CaffeNetException($"{where}: record {i} has {d.FloatData.Count} float values for {r.Size} pixels.");
+                if (d.FloatData.Count != r.Size) throw new CaffeNetException($"{where}: {record} has {d.FloatData.Count} float values for {r.Size} pixels.");
                 d.FloatData.CopyTo(r.floats!, i * r.Size);
             }
             else
             {
-                if (d.Data.Length != r.Size) throw new CaffeNetException($"{where}: record {i} has {d.Data.Length} bytes for {r.Size} pixels.");
+                if (d.Data.Length != r.Size) throw new CaffeNetException($"{where}: {record} has {d.Data.Length} bytes for {r.Size} pixels.");
                 d.Data.Span.CopyTo(r.bytes.AsSpan(i * r.Size));
             }
             r.labels[i] = d.Label;
         }
         return r;
+    }
+
+    /// <summary>The first record's C·H·W, checked against the values it holds; the shape of every later one must match it.</summary>
+    private static long CheckFirst(Datum first, string record)
+    {
+        string shape = $"{first.Channels}x{first.Height}x{first.Width}";
+        if (first.Channels < 1 || first.Height < 1 || first.Width < 1)
+            throw new CaffeNetException($"{record} has shape {shape}.");
+        if (first.Encoded) throw new CaffeNetException($"{record} is an encoded image; Backprop reads raw Datum records (convert with encoded: false).");
+        long size = (long)first.Channels * first.Height * first.Width;   // each factor below 2^31, the product below 2^63
+        long held = first.Data.Length > 0 ? first.Data.Length : first.FloatData.Count;
+        if (size != held)
+            throw new CaffeNetException($"{record} has shape {shape} ({size} values) but holds {first.Data.Length} bytes and {first.FloatData.Count} floats.");
+        return size;
     }
 }

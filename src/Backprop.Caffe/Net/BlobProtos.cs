@@ -15,8 +15,18 @@ public static class BlobProtos
     /// <summary>A blob's values checked against the expected shape; float or double data.</summary>
     public static float[] Values(BlobProto blob, Shape expected, string where)
     {
-        Shape? shape = blob.Shape is not null ? Layers.BlobShapes.From(blob.Shape, where)
-            : blob.HasNum || blob.HasChannels || blob.HasHeight || blob.HasWidth ? new Shape(blob.Num, blob.Channels, blob.Height, blob.Width) : null;
+        Shape? shape;
+        try
+        {
+            shape = blob.Shape is not null ? Layers.BlobShapes.From(blob.Shape, where)
+                : blob.HasNum || blob.HasChannels || blob.HasHeight || blob.HasWidth ? new Shape(blob.Num, blob.Channels, blob.Height, blob.Width) : null;
+        }
+        catch (ArgumentException e)   // a negative dimension, or more elements than an array holds
+        {
+            string dims = blob.Shape is not null ? string.Join(" x ", blob.Shape.Dim) : $"{blob.Num} x {blob.Channels} x {blob.Height} x {blob.Width}";
+            throw new CaffeNetException($"{where} has shape {dims}, which no tensor can have ({e.Message}); the net expects {expected}.", e);
+        }
+        // Only values already parsed from the file are copied, and only when they are exactly as many as the net's blob holds.
         int count = blob.Data.Count > 0 ? blob.Data.Count : blob.DoubleData.Count;
         bool fits = shape is null ? count == expected.Length
             : shape == expected || (shape.Length == expected.Length && blob.Shape is null);   // legacy 4-D blobs of 2-D weights

@@ -13,9 +13,11 @@ namespace Backprop.Data;
 /// <remarks>
 /// Files are read defensively: the header is checked (zero magic bytes, a known type, 1 to 4 dimensions, each
 /// positive, at most <see cref="MaxDataLength"/> bytes of data, exactly as many data bytes as the
-/// dimensions need) before anything is allocated for the data. A gzip file is decompressed as a stream into
-/// a buffer of the declared size and rejected when its data is shorter or longer than declared. Every
-/// problem is an <see cref="InvalidDataException"/> naming the file and what is wrong.
+/// dimensions need) before anything is allocated for the data. A gzip file's decompressed size is unknown
+/// until it has been inflated, so its data is read in chunks that grow only as bytes arrive (a 30-byte file
+/// claiming a gigabyte costs kilobytes), inflating stops one byte past the declared size, and the file is
+/// rejected when its data is shorter or longer than declared. Every problem is an
+/// <see cref="InvalidDataException"/> naming the file and what is wrong.
 /// </remarks>
 public static class IdxFile
 {
@@ -31,9 +33,10 @@ public static class IdxFile
         ArgumentException.ThrowIfNullOrEmpty(path);
         using var file = OpenFile(path);
         bool gzip = IsGzip(file);
-        if (!gzip) return ReadData(file, path, file.Length);
+        if (!gzip) return ReadData(file, path, file.Length, gzipTrailer: null);
+        uint trailer = ReadGzipTrailer(file);
         using var decompressed = new GZipStream(file, CompressionMode.Decompress);
-        return ReadData(decompressed, path, plainLength: null);
+        return ReadData(decompressed, path, plainLength: null, trailer);
     }
 
     /// <summary>
@@ -50,8 +53,11 @@ public static class IdxFile
             CheckPlainLength(header, file.Length, path);
             return header;
         }
+        uint trailer = ReadGzipTrailer(file);
         using var decompressed = new GZipStream(file, CompressionMode.Decompress);
-        return ReadHeader(decompressed, path);
+        var gzipHeader = ReadHeader(decompressed, path);
+        CheckGzipTrailer(gzipHeader, trailer, path);
+        return gzipHeader;
     }
 
     /// <summary>Whether the file at <paramref name="path"/> starts with the gzip magic bytes <c>1f 8b</c>.</summary>
@@ -80,28 +86,107 @@ public static class IdxFile
     private static InvalidDataException Invalid(string source, string what, Exception? inner = null) =>
         new($"'{source}' is not a valid IDX file: {what}.", inner);
 
-    /// <summary>Reads the header and the data; <paramref name="plainLength"/> is the total length when known (an uncompressed file).</summary>
-    private static IdxData ReadData(Stream stream, string source, long? plainLength)
+    /// <summary>
+    /// The gzip trailer's ISIZE: the last 4 bytes, little-endian, the inflated length mod 2^32 (of the last member).
+    /// Rewinds the file. A file too short for a trailer gives 0; the inflater then reports it as truncated.
+    /// </summary>
+    private static uint ReadGzipTrailer(FileStream file)
+    {
+        if (file.Length < 18) return 0; // 10-byte header + 8-byte trailer
+        Span<byte> isize = stackalloc byte[4];
+        file.Position = file.Length - 4;
+        file.ReadExactly(isize);
+        file.Position = 0;
+        return BinaryPrimitives.ReadUInt32LittleEndian(isize);
+    }
+
+    /// <summary>
+    /// A cheap plausibility check before inflating: a gzip bomb (or a truncated file) whose IDX header declares
+    /// more than the stream holds is refused without inflating or allocating anything.
+    /// </summary>
+    private static void CheckGzipTrailer(IdxHeader header, uint trailer, string source)
+    {
+        long inflated = trailer; // mod 2^32, but every length accepted here is below 2^31
+        long follow = inflated - header.Length;
+        const string Why = " according to its gzip trailer (the file is truncated or corrupt, or it holds several gzip members: then decompress it with gunzip and read the plain file)";
+        if (follow < header.DataLength)
+            throw Invalid(source, $"the shape {header.ShapeText} of {header.Type} needs {header.DataLength} data bytes but only {Math.Max(follow, 0)} follow the header" + Why);
+        if (follow > header.DataLength)
+            throw Invalid(source, $"the decompressed data is longer than the {header.DataLength} bytes that the shape {header.ShapeText} of {header.Type} needs: {follow} follow the header" + Why);
+    }
+
+    /// <summary>
+    /// Reads the header and the data; <paramref name="plainLength"/> is the total length when known (an uncompressed
+    /// file), <paramref name="gzipTrailer"/> the gzip trailer's ISIZE when the stream is inflated gzip.
+    /// </summary>
+    private static IdxData ReadData(Stream stream, string source, long? plainLength, uint? gzipTrailer)
     {
         var header = ReadHeader(stream, source);
         if (plainLength is long total) CheckPlainLength(header, total, source);
+        if (gzipTrailer is uint trailer) CheckGzipTrailer(header, trailer, source);
 
-        var raw = new byte[header.DataLength]; // checked against MaxDataLength, and for plain files against the file
-        int read;
+        byte[] raw;
         try
         {
-            read = stream.ReadAtLeast(raw, raw.Length, throwOnEndOfStream: false);
-            if (read == raw.Length && stream.ReadByte() >= 0)
+            // A plain file's length was checked above, so its declared size can be allocated at once; a gzip
+            // stream's cannot be known until it has been inflated, so it is read in growing chunks first.
+            raw = plainLength is null ? ReadGrowing(stream, header, source) : ReadExactly(stream, header, source);
+            if (stream.ReadByte() >= 0)
                 throw Invalid(source, $"the decompressed data is longer than the {header.DataLength} bytes that the shape {header.ShapeText} of {header.Type} needs (trailing bytes)");
         }
         catch (InvalidDataException e) when (!e.Message.StartsWith($"'{source}'", StringComparison.Ordinal))
         {
             throw Invalid(source, $"the gzip data is corrupt ({e.Message})", e);
         }
-        if (read != raw.Length)
-            throw Invalid(source, $"the shape {header.ShapeText} of {header.Type} needs {header.DataLength} data bytes but only {read} follow the header (the file is truncated)");
         return new IdxData(header.Type, header.Shape, raw);
     }
+
+    private static byte[] ReadExactly(Stream stream, IdxHeader header, string source)
+    {
+        var raw = new byte[header.DataLength];
+        int read = stream.ReadAtLeast(raw, raw.Length, throwOnEndOfStream: false);
+        if (read != raw.Length) throw Truncated(header, read, source);
+        return raw;
+    }
+
+    /// <summary>The first chunk read from a gzip stream; later chunks double, up to <see cref="MaxChunk"/>.</summary>
+    private const int FirstChunk = 1 << 16;
+
+    private const int MaxChunk = 1 << 24;
+
+    /// <summary>
+    /// Reads the declared data from a stream whose length is unknown (inflated gzip), allocating only for
+    /// bytes that have arrived: chunks of doubling size, then one array of the declared size once all of it
+    /// is there. A gzip bomb whose header claims a gigabyte but whose stream ends early costs the bytes it
+    /// really holds, and a stream that inflates past the declared size is cut off there (the caller refuses it).
+    /// </summary>
+    private static byte[] ReadGrowing(Stream stream, IdxHeader header, string source)
+    {
+        long declared = header.DataLength;
+        var chunks = new List<byte[]>();
+        long filled = 0;
+        while (filled < declared)
+        {
+            int size = (int)Math.Min(declared - filled, Math.Min(MaxChunk, FirstChunk << Math.Min(chunks.Count, 8)));
+            var chunk = new byte[size];
+            int read = stream.ReadAtLeast(chunk, size, throwOnEndOfStream: false);
+            chunks.Add(chunk);
+            filled += read;
+            if (read < size) throw Truncated(header, filled, source);
+        }
+        if (chunks.Count == 1) return chunks[0];
+        var raw = new byte[declared];
+        long offset = 0;
+        foreach (var chunk in chunks)
+        {
+            chunk.CopyTo(raw, offset);
+            offset += chunk.Length;
+        }
+        return raw;
+    }
+
+    private static InvalidDataException Truncated(IdxHeader header, long read, string source) =>
+        Invalid(source, $"the shape {header.ShapeText} of {header.Type} needs {header.DataLength} data bytes but only {read} follow the header (the file is truncated)");
 
     private static void CheckPlainLength(IdxHeader header, long fileLength, string source)
     {
