@@ -89,16 +89,16 @@ internal static class MutationCount
     {
         foreach (var (signature, (index, detail)) in tally.FirstBySignature)
         {
-            string saved;
-            if (signature.StartsWith("Crash", StringComparison.Ordinal) || signature.StartsWith("Hang", StringComparison.Ordinal))
-                saved = FuzzMinimizer.Save(target, FuzzInputs.Nth(target, index).Bytes(target),
-                    new FuzzOutcome(Enum.Parse<FuzzVerdict>(signature.Split(':')[0]), detail, 0), output);
-            else
+            string saved = "";
+            if (!signature.StartsWith("Crash", StringComparison.Ordinal) && !signature.StartsWith("Hang", StringComparison.Ordinal))
             {
                 var child = Child("minimize", target.Name, index.ToString(CultureInfo.InvariantCulture), output);
                 saved = child.StandardOutput.ReadToEnd().Trim();
                 child.WaitForExit();
             }
+            if (saved.Length == 0)   // a crash, a hang, or a shrink whose child died: keep the input as it was
+                saved = FuzzMinimizer.Save(target, FuzzInputs.Nth(target, index).Bytes(target),
+                    new FuzzOutcome(Enum.Parse<FuzzVerdict>(signature.Split(':')[0]), detail, 0, signature.Split(':', 2).ElementAtOrDefault(1)), output);
             Console.Error.WriteLine($"  {target.Name} {signature} (input {index}): {saved}");
         }
     }

@@ -69,8 +69,9 @@ public static class FuzzRunner
     /// its own, and judges the result. A hung read is left running (a thread cannot be stopped) and its
     /// directory kept.
     /// </summary>
-    public static FuzzOutcome Run(FuzzTarget target, byte[] input)
+    public static FuzzOutcome Run(FuzzTarget target, byte[] input, TimeSpan? hangLimit = null)
     {
+        var limit = hangLimit ?? TimeSpan.FromSeconds(HangSeconds);
         string dir = Path.Combine(Path.GetTempPath(), "backprop-fuzz-" + Guid.NewGuid().ToString("N"));
         string path = Path.Combine(dir, target.FileName);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -86,8 +87,8 @@ public static class FuzzRunner
             catch (Exception e) { error = e; }
             finally { allocated = GC.GetAllocatedBytesForCurrentThread() - before; }
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        if (!read.Wait(TimeSpan.FromSeconds(HangSeconds)))
-            return new FuzzOutcome(FuzzVerdict.Hang, $"still reading {path} after {HangSeconds} s", 0);
+        if (!read.Wait(limit))
+            return new FuzzOutcome(FuzzVerdict.Hang, $"still reading {path} after {limit.TotalSeconds:0.#} s", 0);
         try { Directory.Delete(dir, recursive: true); }
         catch (IOException) { }
         return Judge(target, path, input.Length, error, allocated);
