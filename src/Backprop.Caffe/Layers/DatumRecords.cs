@@ -30,17 +30,10 @@ internal sealed class DatumRecords
     public static DatumRecords Load(string source, string where)
     {
         using var reader = new Lmdb.LmdbDatumReader(source);
-        // Records are copied into the arrays one at a time (holding every parsed Datum at once would double
-        // the peak memory of a training run), and the database pages already read are let go as we go.
+        // Records are copied into the arrays one at a time: holding every parsed Datum at once would double
+        // the peak memory of a training run. (The reader maps nothing, so no database pages stay resident.)
         string file = Path.Combine(reader.Directory, "data.mdb");
-        var datums = reader.Records().Select((r, i) =>
-        {
-            if (i % 8192 == 8191) Lmdb.MappedPages.Release(file);
-            return (r.Key, r.Datum);
-        });
-        var records = FromDatums(datums, reader.Count, $"{where}: {source}", new FileInfo(file).Length);
-        Lmdb.MappedPages.Release(file);
-        return records;
+        return FromDatums(reader.Records().Select(r => (r.Key, r.Datum)), reader.Count, $"{where}: {source}", new FileInfo(file).Length);
     }
 
     /// <summary>

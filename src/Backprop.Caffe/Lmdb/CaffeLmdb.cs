@@ -1,10 +1,8 @@
-using LightningDB;
-
 namespace Backprop.Caffe.Lmdb;
 
 /// <summary>
-/// What the LMDB reader and writer share: how a Caffe LMDB directory is recognised and opened, and the error
-/// messages that tell users how to make one.
+/// What the LMDB reader and writer share: how a Caffe LMDB directory is recognised, and the error messages that
+/// tell users how to make one.
 /// </summary>
 internal static class CaffeLmdb
 {
@@ -14,37 +12,16 @@ internal static class CaffeLmdb
     public const string HowToCreate =
         "Create one with 'backprop convert-mnist <images-idx> <labels-idx> <output-dir>' (MnistToLmdb.Convert), or with Caffe's own convert tools";
 
-    /// <summary>Opens the LMDB environment in <paramref name="directory"/> read-only, with a clear error for every way that can fail.</summary>
-    public static LightningEnvironment OpenReadOnly(string directory)
+    /// <summary>Opens the data file of the LMDB directory <paramref name="directory"/> (a full path), with a clear error for every way that can fail.</summary>
+    public static LmdbDataFile Open(string directory)
     {
-        string full = Path.GetFullPath(directory);
-        LmdbLibrary.Initialize();
-        if (File.Exists(full))
-            throw new InvalidDataException($"'{full}' is a file, but a Caffe LMDB is a directory holding {DataFile} and {LockFile}. {HowToCreate}.");
-        if (!Directory.Exists(full))
-            throw new DirectoryNotFoundException($"The LMDB directory '{full}' does not exist. {HowToCreate}.");
-        if (!File.Exists(Path.Combine(full, DataFile)))
-            throw new InvalidDataException($"'{full}' is not an LMDB database: it has no {DataFile}. {HowToCreate}.");
-
-        var environment = new LightningEnvironment(full);
-        try
-        {
-            // NoThreadLocalStorage: a read transaction may be used from a thread other than the one that began it
-            // (a data loader's worker). Caffe opens its databases with the same flags.
-            environment.Open(EnvironmentOpenFlags.ReadOnly | EnvironmentOpenFlags.NoThreadLocalStorage);
-            return environment;
-        }
-        catch (LightningException e)
-        {
-            environment.Dispose();
-            throw new InvalidDataException(Describe(full, e), e);
-        }
+        if (File.Exists(directory))
+            throw new InvalidDataException($"'{directory}' is a file, but a Caffe LMDB is a directory holding {DataFile} and {LockFile}. {HowToCreate}.");
+        if (!Directory.Exists(directory))
+            throw new DirectoryNotFoundException($"The LMDB directory '{directory}' does not exist. {HowToCreate}.");
+        string data = Path.Combine(directory, DataFile);
+        if (!File.Exists(data))
+            throw new InvalidDataException($"'{directory}' is not an LMDB database: it has no {DataFile}. {HowToCreate}.");
+        return LmdbDataFile.Open(data);
     }
-
-    /// <summary>Why an existing directory could not be opened, with what the user can do about it.</summary>
-    public static string Describe(string directory, LightningException e) =>
-        $"'{directory}' could not be opened as an LMDB database ({e.Message}). Either it is not an LMDB database, or it was " +
-        $"written by another major version of LMDB than the one loaded ({LmdbLibrary.Initialize()}): LMDB 0.9 (what Caffe " +
-        "uses) and LMDB 1.0 (bundled with LightningDB) cannot open each other's files; see LmdbLibrary for choosing the " +
-        $"library, or convert the database once with mdb_dump and mdb_load. {HowToCreate}.";
 }

@@ -1,27 +1,22 @@
 using System.Text;
-using LightningDB;
 
 namespace Backprop.Caffe.Lmdb;
 
 /// <summary>
 /// Walks a Caffe LMDB's records in key order, optionally cycling back to the first after the last (as Caffe's
-/// data layers do). Holds a read transaction: dispose it when done. Made by <see cref="LmdbDatumReader.CreateCursor"/>.
+/// data layers do). Made by <see cref="LmdbDatumReader.CreateCursor"/>; use it until the reader is disposed.
 /// </summary>
 public sealed class LmdbDatumCursor : IDisposable
 {
     private readonly string directory;
-    private readonly LightningTransaction transaction;
-    private readonly LightningDatabase database;
-    private readonly LightningCursor cursor;
+    private readonly LmdbTreeCursor cursor;
     private bool started;
     private bool disposed;
 
-    internal LmdbDatumCursor(string directory, LightningTransaction transaction, LightningDatabase database, bool cycle)
+    internal LmdbDatumCursor(string directory, LmdbTreeCursor cursor, bool cycle)
     {
         this.directory = directory;
-        this.transaction = transaction;
-        this.database = database;
-        cursor = transaction.CreateCursor(database);
+        this.cursor = cursor;
         Cycles = cycle;
     }
 
@@ -39,24 +34,24 @@ public sealed class LmdbDatumCursor : IDisposable
             : $"The LMDB database '{directory}' has no records.");
 
     /// <summary>Moves to the next record (wrapping around when cycling); false at the end, or when the database is empty.</summary>
+    /// <exception cref="InvalidDataException">The database is damaged, or the record is not a Datum; the message names the file.</exception>
     public bool TryNext(out LmdbRecord record)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        var (code, key, value) = started ? cursor.Next() : cursor.First();
-        if (code == MDBResultCode.NotFound && started && Cycles)
+        bool found = started ? cursor.Next() : cursor.First();
+        if (!found && started && Cycles)
         {
-            (code, key, value) = cursor.First();
-            if (code == MDBResultCode.Success) Wraps++;
+            found = cursor.First();
+            if (found) Wraps++;
         }
-        if (code == MDBResultCode.NotFound)
+        if (!found)
         {
             record = default;
             return false;
         }
-        code.ThrowOnError();
         started = true;
-        string keyText = Encoding.Latin1.GetString(key.AsSpan());
-        record = new LmdbRecord(keyText, LmdbDatumReader.Parse(directory, keyText, value.AsSpan()));
+        string keyText = Encoding.Latin1.GetString(cursor.Key);
+        record = new LmdbRecord(keyText, LmdbDatumReader.Parse(directory, keyText, cursor.Value));
         return true;
     }
 
@@ -67,11 +62,6 @@ public sealed class LmdbDatumCursor : IDisposable
         started = false;
     }
 
-    public void Dispose()
-    {
-        if (disposed) return;
-        disposed = true;
-        cursor.Dispose();
-        transaction.Dispose(); // the database handle belongs to the environment and closes with it
-    }
+    /// <summary>Ends the cursor; the file stays open for the reader's other cursors.</summary>
+    public void Dispose() => disposed = true;
 }

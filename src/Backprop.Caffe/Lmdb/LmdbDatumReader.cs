@@ -1,41 +1,44 @@
 using Backprop.Caffe.Proto;
 using Google.Protobuf;
-using LightningDB;
 
 namespace Backprop.Caffe.Lmdb;
 
 /// <summary>
 /// Reads a Caffe LMDB database, a directory holding <c>data.mdb</c> and <c>lock.mdb</c> whose records are
 /// serialized <see cref="Datum"/> messages under keys that sort in reading order (Caffe's converters use the
-/// item index as 8 zero-padded digits). Opened read-only; records come in key order.
+/// item index as 8 zero-padded digits). Records come in key order.
 /// </summary>
 /// <remarks>
-/// The reader holds the open environment (a file mapping) until disposed. <see cref="Records"/> and
-/// <see cref="CreateCursor"/> each take a read transaction of their own, so several may be open at once and
-/// may be used from a different thread than the one that created them (one thread at a time each).
+/// The file is read in managed code (LMDB 0.9's format, the one Caffe writes), with positioned reads rather than a
+/// memory map, and every page number, offset and size is checked before use: a damaged or truncated database gives an
+/// <see cref="InvalidDataException"/> that names the file and what is wrong. Opening checks the meta pages and walks
+/// the B-tree once to count the records. <see cref="Records"/> and <see cref="CreateCursor"/> each make a cursor of
+/// their own, so several may be open at once and may be used from a different thread than the one that created them
+/// (one thread at a time each). The database must not be written while it is read.
 /// </remarks>
 public sealed class LmdbDatumReader : IDisposable
 {
-    private readonly LightningEnvironment environment;
+    private readonly LmdbDataFile file;
+    private bool disposed;
 
     /// <summary>Opens the database in <paramref name="directory"/>.</summary>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
-    /// <exception cref="InvalidDataException">The directory is not an LMDB database (or one this LMDB version cannot open).</exception>
+    /// <exception cref="InvalidDataException">The directory is not an LMDB database, or the database is damaged.</exception>
     public LmdbDatumReader(string directory)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         Directory = Path.GetFullPath(directory);
-        environment = CaffeLmdb.OpenReadOnly(Directory);
+        file = CaffeLmdb.Open(Directory);
         try
         {
-            using var transaction = environment.BeginTransaction(TransactionBeginFlags.ReadOnly);
-            var database = transaction.OpenDatabase();
-            Count = transaction.GetEntriesCount(database);
+            Count = new LmdbTreeCursor(file).CountRecords();
+            if ((ulong)Count != file.Meta.Entries)
+                throw file.Corrupt($"the meta page says the database holds {file.Meta.Entries} records, but its B-tree holds {Count}");
         }
-        catch (LightningException e)
+        catch
         {
-            environment.Dispose();
-            throw new InvalidDataException(CaffeLmdb.Describe(Directory, e), e);
+            file.Dispose();
+            throw;
         }
     }
 
@@ -59,17 +62,7 @@ public sealed class LmdbDatumReader : IDisposable
     public LmdbDatumCursor CreateCursor(bool cycle = true)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        var transaction = environment.BeginTransaction(TransactionBeginFlags.ReadOnly);
-        try
-        {
-            var database = transaction.OpenDatabase();
-            return new LmdbDatumCursor(Directory, transaction, database, cycle);
-        }
-        catch
-        {
-            transaction.Dispose();
-            throw;
-        }
+        return new LmdbDatumCursor(Directory, new LmdbTreeCursor(file), cycle);
     }
 
     /// <summary>Parses one stored value, naming the database and key when it is not a valid Datum.</summary>
@@ -85,12 +78,10 @@ public sealed class LmdbDatumReader : IDisposable
         }
     }
 
-    private bool disposed;
-
     public void Dispose()
     {
         if (disposed) return;
         disposed = true;
-        environment.Dispose();
+        file.Dispose();
     }
 }

@@ -2,7 +2,6 @@ using System.Globalization;
 using Backprop.Caffe.Proto;
 using Backprop.Data;
 using Google.Protobuf;
-using LightningDB;
 
 namespace Backprop.Caffe.Lmdb;
 
@@ -10,16 +9,16 @@ namespace Backprop.Caffe.Lmdb;
 /// Converts an MNIST IDX pair to a Caffe LMDB database, record for record as Caffe's
 /// <c>examples/mnist/convert_mnist_data</c> does: one <see cref="Datum"/> per image (channels 1, height and
 /// width from the file, data the raw pixel bytes, the label), keyed by the item index as 8 zero-padded
-/// decimal digits (<c>00000000</c>, <c>00000001</c>, ...), committed in transactions of 1000 records.
+/// decimal digits (<c>00000000</c>, <c>00000001</c>, ...).
 /// </summary>
 /// <remarks>
 /// The database is built in a temporary directory beside the output and renamed into place when complete, so
-/// an interrupted conversion leaves nothing that looks finished. The files are those of the bundled LMDB 1.0
-/// library, which LMDB 0.9 (what Caffe builds link) cannot open; the records themselves are Caffe's.
+/// an interrupted conversion leaves nothing that looks finished. The file is written in managed code
+/// (<see cref="LmdbWriter"/>) in LMDB 0.9's format, the one Caffe's builds read; no native LMDB library is needed.
 /// </remarks>
 public static class MnistToLmdb
 {
-    /// <summary>Records per write transaction, as in Caffe's converter.</summary>
+    /// <summary>Progress is reported every this many records (Caffe's converter commits a transaction as often).</summary>
     public const int RecordsPerTransaction = 1000;
 
     /// <summary>Converts the pair and returns the number of records written.</summary>
@@ -27,14 +26,13 @@ public static class MnistToLmdb
     /// <param name="labelsIdxPath">Labels: unsigned bytes (N), plain or gzipped.</param>
     /// <param name="outputDirectory">The LMDB directory to create; it must not exist or be empty.</param>
     /// <param name="overwrite">Replace an existing LMDB directory (one holding only data.mdb and lock.mdb).</param>
-    /// <param name="progress">Receives the number of records committed so far, after each transaction.</param>
+    /// <param name="progress">Receives the number of records written so far, every <see cref="RecordsPerTransaction"/> records and at the end.</param>
     public static int Convert(string imagesIdxPath, string labelsIdxPath, string outputDirectory, bool overwrite = false, IProgress<int>? progress = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(imagesIdxPath);
         ArgumentException.ThrowIfNullOrEmpty(labelsIdxPath);
         ArgumentException.ThrowIfNullOrEmpty(outputDirectory);
         string output = Path.GetFullPath(outputDirectory).TrimEnd(Path.DirectorySeparatorChar);
-        LmdbLibrary.Initialize();
         CheckOutput(output, overwrite);
 
         var images = IdxFile.Read(imagesIdxPath);
@@ -110,36 +108,18 @@ public static class MnistToLmdb
     private static void Write(string directory, byte[] pixels, byte[] labels, int count, int rows, int cols, IProgress<int>? progress)
     {
         int imageSize = rows * cols;
-        // Room for every record with B-tree overhead: values of ~imageSize bytes, at least two per 4 KiB page.
-        long mapSize = Math.Max(64L << 20, 3L * count * (imageSize + 64) + (16L << 20));
-        using var environment = new LightningEnvironment(directory, new EnvironmentConfiguration { MapSize = mapSize });
-        environment.Open(EnvironmentOpenFlags.None);
-        var transaction = environment.BeginTransaction();
-        try
+        using (var writer = new LmdbWriter(Path.Combine(directory, CaffeLmdb.DataFile)))
         {
-            var database = transaction.OpenDatabase();
             for (int i = 0; i < count; i++)
             {
                 var datum = MakeDatum(pixels.AsSpan(i * imageSize, imageSize), rows, cols, labels[i]);
-                transaction.Put(database, System.Text.Encoding.ASCII.GetBytes(Key(i)), datum.ToByteArray()).ThrowOnError();
-                if ((i + 1) % RecordsPerTransaction == 0)
-                {
-                    transaction.Commit().ThrowOnError();
-                    transaction.Dispose();
-                    progress?.Report(i + 1);
-                    transaction = environment.BeginTransaction();
-                    database = transaction.OpenDatabase();
-                }
+                writer.Add(System.Text.Encoding.ASCII.GetBytes(Key(i)), datum.ToByteArray());
+                if ((i + 1) % RecordsPerTransaction == 0) progress?.Report(i + 1);
             }
-            if (count % RecordsPerTransaction != 0)
-            {
-                transaction.Commit().ThrowOnError();
-                progress?.Report(count);
-            }
+            writer.Complete();
         }
-        finally
-        {
-            transaction.Dispose();
-        }
+        if (count % RecordsPerTransaction != 0) progress?.Report(count);
+        // LMDB's readers expect a lock file beside the data; an empty one is set up by the first process that opens it.
+        File.Create(Path.Combine(directory, CaffeLmdb.LockFile)).Dispose();
     }
 }

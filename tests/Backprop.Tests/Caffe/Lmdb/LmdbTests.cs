@@ -103,38 +103,6 @@ public class LmdbTests
     }
 
     [Fact]
-    public void PagesAlreadyReadCanBeLetGoAndReadAgain()
-    {
-        if (!OperatingSystem.IsLinux()) return;   // MappedPages does nothing elsewhere
-        using var dir = new ScratchDirectory();
-        var (images, labels) = TinyMnist(dir, 3000, rows: 28, cols: 28);
-        MnistToLmdb.Convert(images, labels, dir.File("db"));
-        using var reader = new LmdbDatumReader(dir.File("db"));
-        string file = Path.Combine(reader.Directory, "data.mdb");
-        Assert.Equal(3000, reader.Records().Count());
-        long before = ResidentKb(file);
-        MappedPages.Release(file);
-        long after = ResidentKb(file);
-        Assert.True(before > 1000 && after < before / 4, $"resident pages of the mapping: {before} kB before, {after} kB after");
-        Assert.Equal(Enumerable.Range(0, 3000).Select(i => (float)(i * 3 % 10)), reader.Records().Select(r => (float)r.Datum.Label));
-    }
-
-    private static long ResidentKb(string file)
-    {
-        long total = 0;
-        bool inFile = false;
-        foreach (string line in File.ReadLines("/proc/self/smaps"))
-        {
-            string first = line.Split(' ', 2)[0];
-            if (!first.EndsWith(':'))   // a mapping's header line, "start-end perms offset dev inode path"
-                inFile = line.EndsWith(file, StringComparison.Ordinal);
-            else if (inFile && line.StartsWith("Rss:", StringComparison.Ordinal))
-                total += long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
-        }
-        return total;
-    }
-
-    [Fact]
     public void CursorCyclesBackToTheFirstRecord()
     {
         using var dir = new ScratchDirectory();

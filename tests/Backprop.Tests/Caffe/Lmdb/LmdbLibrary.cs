@@ -1,22 +1,18 @@
 using System.Runtime.InteropServices;
 using LightningDB;
 
-namespace Backprop.Caffe.Lmdb;
+namespace Backprop.Tests.Caffe.Lmdb;
 
 /// <summary>
-/// Chooses the native LMDB library that LightningDB calls. Caffe's databases are in the on-disk format of
-/// LMDB 0.9; the library bundled with LightningDB 0.23 is LMDB 1.0, whose format 0.9 cannot read (and which
-/// cannot read 0.9's), and its Linux build needs glibc 2.38 or newer (Debian 12 has 2.36). So an LMDB 0.9
-/// installed on the system (Debian/Ubuntu: <c>apt-get install liblmdb0</c>; macOS: <c>brew install lmdb</c>)
-/// is preferred, and the bundled library is the fallback.
+/// Chooses the native LMDB library that LightningDB calls, for the tests that hold the managed reader and writer
+/// against native LMDB (the product reads and writes LMDB in managed code). Caffe's databases are in LMDB 0.9's
+/// format; the library bundled with LightningDB 0.23 is LMDB 1.0, which cannot read it, and its Linux build needs
+/// glibc 2.38 or newer (Debian 12 has 2.36). So the system's LMDB 0.9 (Debian/Ubuntu: <c>apt-get install liblmdb0</c>;
+/// macOS: <c>brew install lmdb</c>) is preferred, the bundled library is the fallback, and the environment variable
+/// <c>BACKPROP_LMDB_LIBRARY</c> (a path, or <c>bundled</c>) overrides the choice. Call <see cref="Initialize"/> before
+/// any other LightningDB call.
 /// </summary>
-/// <remarks>
-/// The environment variable <c>BACKPROP_LMDB_LIBRARY</c> overrides the choice: a path or name of an LMDB
-/// shared library to load, or <c>bundled</c> for LightningDB's own. The choice is made once per process,
-/// before LightningDB's first call; every LMDB type in this namespace makes it for you, and code that uses
-/// LightningDB directly should call <see cref="Initialize"/> first.
-/// </remarks>
-public static class LmdbLibrary
+internal static class LmdbLibrary
 {
     /// <summary>The environment variable that names the LMDB library to load (or <c>bundled</c>).</summary>
     public const string EnvironmentVariable = "BACKPROP_LMDB_LIBRARY";
