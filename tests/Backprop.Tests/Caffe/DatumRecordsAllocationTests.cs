@@ -4,7 +4,6 @@ using Backprop.Caffe.Lmdb;
 using Backprop.Caffe.Proto;
 using Backprop.Tests.Data;
 using Google.Protobuf;
-using LightningDB;
 
 namespace Backprop.Tests.Caffe;
 
@@ -16,17 +15,13 @@ public class DatumRecordsAllocationTests
     /// <summary>Writes <paramref name="datums"/> under keys 00000000, 00000001, ... into a fresh LMDB.</summary>
     private static string WriteLmdb(ScratchDirectory dir, params Datum[] datums)
     {
-        LmdbLibrary.Initialize();
         string path = dir.File("db");
         Directory.CreateDirectory(path);
-        using (var environment = new LightningEnvironment(path))
+        using (var writer = new LmdbWriter(Path.Combine(path, CaffeLmdb.DataFile)))
         {
-            environment.Open();
-            using var transaction = environment.BeginTransaction();
-            var database = transaction.OpenDatabase();
             for (int i = 0; i < datums.Length; i++)
-                transaction.Put(database, System.Text.Encoding.ASCII.GetBytes(MnistToLmdb.Key(i)), datums[i].ToByteArray()).ThrowOnError();
-            transaction.Commit().ThrowOnError();
+                writer.Add(System.Text.Encoding.ASCII.GetBytes(MnistToLmdb.Key(i)), datums[i].ToByteArray());
+            writer.Complete();
         }
         return path;
     }

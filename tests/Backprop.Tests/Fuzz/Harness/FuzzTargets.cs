@@ -110,8 +110,12 @@ public static class FuzzTargets
             values.Add((at, take));
             at += take;
         }
-        var datums = values.Select((v, i) => LmdbDatumReader.Parse(path, i.ToString("D8"), bytes.AsSpan(v.Start, v.Length)));
-        ReadRecords(DatumRecords.FromDatums(datums, values.Count, $"fuzz: {path}"), path);
+        var datums = values.Select((v, i) =>
+        {
+            string key = i.ToString("D8", System.Globalization.CultureInfo.InvariantCulture);
+            return (key, LmdbDatumReader.Parse(path, key, bytes.AsSpan(v.Start, v.Length)));
+        });
+        ReadRecords(DatumRecords.FromDatums(datums, values.Count, $"fuzz: {path}", bytes.Length), path);
     }
 
     private static void ReadLmdb(string dataPath)
