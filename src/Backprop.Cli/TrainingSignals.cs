@@ -14,6 +14,7 @@ internal sealed class TrainingSignals : IDisposable
     private readonly List<PosixSignalRegistration> registrations = [];
     private readonly CancellationTokenSource stop = new();
     private readonly SolverAction interrupt, hangup;
+    private int stopping;   // 1 once a stop was asked for
 
     /// <summary>Handles SIGINT and SIGTERM with <paramref name="interrupt"/>, and SIGHUP with <paramref name="hangup"/> when given (else SIGHUP keeps its default effect).</summary>
     public TrainingSignals(SolverAction interrupt, SolverAction? hangup)
@@ -55,12 +56,14 @@ internal sealed class TrainingSignals : IDisposable
         return option;
     }
 
+    // Runs on a thread of its own per signal (SIGINT, SIGTERM), so two signals may race: the exchange decides which is first.
     private void Handle(PosixSignalContext context)
     {
         bool ending = context.Signal != PosixSignal.SIGHUP;
-        if (ending && Requests.StopRequested) return;   // not cancelled: the signal's default effect ends the process now
-        context.Cancel = true;
         var action = ending ? interrupt : hangup;
+        if (ending && Volatile.Read(ref stopping) != 0) return;   // not cancelled: the default effect ends the process now
+        if (action == SolverAction.Stop && Interlocked.Exchange(ref stopping, 1) != 0 && ending) return;
+        context.Cancel = true;
         if (action == SolverAction.Stop)
         {
             Console.Error.WriteLine($"Received {context.Signal}: stopping after this iteration (send it again to quit at once).");

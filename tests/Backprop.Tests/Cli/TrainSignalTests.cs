@@ -23,9 +23,9 @@ public sealed class TrainSignalTests : IDisposable
         """;
 
     // Runs (nearly) forever, logging every iteration; snapshots only when asked.
-    private string WriteSolver()
+    private string WriteSolver(string net = Net)
     {
-        File.WriteAllText(dir.File("tiny.prototxt"), Net);
+        File.WriteAllText(dir.File("tiny.prototxt"), net);
         string solver = dir.File("tiny_solver.prototxt");
         File.WriteAllText(solver, $"""
             net: "{dir.File("tiny.prototxt")}" base_lr: 0.01 momentum: 0.9 lr_policy: "fixed"
@@ -66,6 +66,21 @@ public sealed class TrainSignalTests : IDisposable
         Assert.Equal(iterations, csv.Count(l => char.IsDigit(l[0])));
         Assert.True(File.Exists(dir.File("tiny_curves.png")));
         Assert.DoesNotContain(Directory.GetFiles(dir.Path), f => f.EndsWith(".tmp", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ASecondInterruptWhileStoppingQuitsAtOnce()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        // Iterations of a tenth of a second or more, so the second signal arrives while the first stop is pending.
+        string slow = Net.Replace("dim: 16 dim: 1 dim: 8 dim: 8", "dim: 64 dim: 1 dim: 64 dim: 64").Replace("shape { dim: 16 }", "shape { dim: 64 }").Replace("num_output: 3", "num_output: 512");
+        using var train = new CliProcess("train", "--solver", WriteSolver(slow));
+        train.WaitFor(@"^Iteration 2 ");
+        train.Signal(CliProcess.SigInt);
+        train.WaitFor("Received SIGINT: stopping");
+        train.Signal(CliProcess.SigInt);
+        Assert.Equal(128 + CliProcess.SigInt, train.WaitForExit());
+        Assert.DoesNotContain("Optimization stopped early.", train.Output);
     }
 
     [Fact]
