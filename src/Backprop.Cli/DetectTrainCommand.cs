@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Backprop.Caffe;
 using Backprop.Detection;
 
 namespace Backprop.Cli;
@@ -55,6 +56,8 @@ public static class DetectTrainCommand
     public static int Run(string root, string split, string backbone, int imageSize, float[] anchorSizes, RoiPoolerKind pooler,
         DetectionTrainingOptions options, int display, string output, int evalEvery = 0, string evalSplit = "test")
     {
+        // Ctrl-C or SIGTERM: finish the iteration, write the model, exit 0; a second one quits at once.
+        using var signals = new TrainingSignals(SolverAction.Stop, hangup: null);
         // Difficult boxes are left out of training, as py-faster-rcnn does (USE_DIFF = False); scoring ignores them.
         var data = new VocDataset(root, split, useDifficult: false);
         var config = new FasterRcnnConfig
@@ -83,8 +86,14 @@ public static class DetectTrainCommand
             if (evaluation is not null && (epoch % evalEvery == 0 || epoch == options.Epochs))
                 score = string.Create(CultureInfo.InvariantCulture, $"; mAP@0.5 on {evalSplit} = {DetectionTraining.Evaluate(model, evaluation).MeanAp:F4}");
             Console.WriteLine($"Epoch {epoch} done ({clock.Elapsed.TotalSeconds:F0} s){score}.");
-        });
+        }, signals.Stop);
+        if (signals.Stop.IsCancellationRequested) Console.WriteLine("Optimization stopped early.");
         DetectorFile.Save(model, output);
+        if (times.Count == 0)
+        {
+            Console.WriteLine($"Stopped before the first iteration. Wrote {output}.");
+            return 0;
+        }
         times.Sort();
         double median = times[times.Count / 2], trainSeconds = times.Sum();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

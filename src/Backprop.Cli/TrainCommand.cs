@@ -6,7 +6,9 @@ using Backprop.Caffe.TextFormat;
 
 namespace Backprop.Cli;
 
-/// <summary><c>backprop train --solver S [--snapshot F | --weights W]</c>, as <c>caffe train</c>.</summary>
+/// <summary>
+/// <c>backprop train --solver S [--snapshot F | --weights W] [--sigint-effect E] [--sighup-effect E]</c>, as <c>caffe train</c>.
+/// </summary>
 internal static class TrainCommand
 {
     public static Command Create()
@@ -15,13 +17,17 @@ internal static class TrainCommand
         var snapshot = new Option<FileInfo?>("--snapshot") { Description = "Resume from this .solverstate." };
         var weights = new Option<FileInfo?>("--weights") { Description = "Start from these .caffemodel weights (fine-tuning)." };
         var allowNonFinite = WeightsArguments.AllowNonFinite();
-        var command = new Command("train", "Train a net with a Caffe solver.") { solver, snapshot, weights, allowNonFinite };
+        var sigint = TrainingSignals.InterruptOption();
+        var sighup = TrainingSignals.HangupOption();
+        var command = new Command("train", "Train a net with a Caffe solver.") { solver, snapshot, weights, allowNonFinite, sigint, sighup };
         command.SetAction(result => CommandErrors.Run(() =>
-            Train(result.GetValue(solver)!, result.GetValue(snapshot), result.GetValue(weights), result.GetValue(allowNonFinite))));
+            Train(result.GetValue(solver)!, result.GetValue(snapshot), result.GetValue(weights), result.GetValue(allowNonFinite),
+                TrainingSignals.Parse(result.GetValue(sigint)!), TrainingSignals.Parse(result.GetValue(sighup)!))));
         return command;
     }
 
-    private static int Train(FileInfo solverFile, FileInfo? snapshot, FileInfo? weights, bool allowNonFiniteWeights)
+    private static int Train(FileInfo solverFile, FileInfo? snapshot, FileInfo? weights, bool allowNonFiniteWeights,
+        SolverAction onInterrupt, SolverAction onHangup)
     {
         if (snapshot is not null && weights is not null)
             throw new ArgumentException("Give either --snapshot (resume) or --weights (fine-tune), not both.");
@@ -30,9 +36,11 @@ internal static class TrainCommand
         long allocatedBefore = GC.GetTotalAllocatedBytes();
         int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
         CaffeSolver? trained = null;
+        // From here on Ctrl-C finishes the iteration, snapshots and writes the log (caffe's -sigint_effect stop).
+        using var signals = new TrainingSignals(onInterrupt, onHangup);
         ConsoleProgress.Run("training", 0, definition.MaxIter, (progress, log) =>
         {
-            var solver = new CaffeSolver(definition, solverFile.FullName, log, progress);
+            var solver = new CaffeSolver(definition, solverFile.FullName, log, progress) { ActionRequested = signals.Requests.Take };
             if (snapshot is not null) solver.Restore(snapshot.FullName, allowNonFiniteWeights);
             if (weights is not null) solver.LoadWeights(weights.FullName, allowNonFiniteWeights);
             solver.Solve();

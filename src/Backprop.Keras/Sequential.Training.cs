@@ -56,17 +56,20 @@ public sealed partial class Sequential
     /// <paramref name="batchSize"/>, reshuffled each epoch from the model's generator when <paramref name="shuffle"/>.
     /// <paramref name="validationSplit"/> holds out the last fraction of x and y (before shuffling), as Keras does;
     /// <paramref name="validationData"/> gives a separate set instead. Returns the per-epoch <see cref="History"/>.
+    /// When <paramref name="cancellationToken"/> is cancelled, training stops at the end of the current batch as when
+    /// Keras's <c>model.stop_training</c> is set: the partial epoch is validated, recorded and passed to the callbacks,
+    /// <see cref="Sequential.StopTraining"/> is set, and the History so far is returned (no exception).
     /// </summary>
     public History Fit(Tensor x, Tensor y, int batchSize = 32, int epochs = 1, double validationSplit = 0,
         ValidationData? validationData = null, bool shuffle = true, IEnumerable<Callback>? callbacks = null,
-        IProgress<EpochProgress>? progress = null) =>
-        FitCore(x, Targets.FromTensor(y, IsSparse("Fit"), "y"), batchSize, epochs, validationSplit, validationData, shuffle, callbacks, progress);
+        IProgress<EpochProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        FitCore(x, Targets.FromTensor(y, IsSparse("Fit"), "y"), batchSize, epochs, validationSplit, validationData, shuffle, callbacks, progress, cancellationToken);
 
     /// <summary>Fit with y as class indices (sparse_categorical_crossentropy).</summary>
     public History Fit(Tensor x, int[] y, int batchSize = 32, int epochs = 1, double validationSplit = 0,
         ValidationData? validationData = null, bool shuffle = true, IEnumerable<Callback>? callbacks = null,
-        IProgress<EpochProgress>? progress = null) =>
-        FitCore(x, LabelTargets(y, "Fit"), batchSize, epochs, validationSplit, validationData, shuffle, callbacks, progress);
+        IProgress<EpochProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        FitCore(x, LabelTargets(y, "Fit"), batchSize, epochs, validationSplit, validationData, shuffle, callbacks, progress, cancellationToken);
 
     /// <summary>Loss and metrics over x and y in evaluation mode (no dropout, batch normalization's moving statistics), keyed as Keras names them.</summary>
     public IReadOnlyDictionary<string, double> Evaluate(Tensor x, Tensor y, int batchSize = 32)
@@ -108,7 +111,8 @@ public sealed partial class Sequential
     }
 
     private History FitCore(Tensor x, Targets targets, int batchSize, int epochs, double validationSplit,
-        ValidationData? validationData, bool shuffle, IEnumerable<Callback>? callbacks, IProgress<EpochProgress>? progress)
+        ValidationData? validationData, bool shuffle, IEnumerable<Callback>? callbacks, IProgress<EpochProgress>? progress,
+        CancellationToken cancellationToken)
     {
         var state = compiled ?? throw NotCompiled("Fit");
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batchSize must be positive.");
@@ -149,6 +153,7 @@ public sealed partial class Sequential
         foreach (var cb in cbs) cb.OnTrainBegin();
         int steps = (n + batchSize - 1) / batchSize;
         IReadOnlyDictionary<string, double> logs = new Dictionary<string, double>();
+        StopTraining = cancellationToken.IsCancellationRequested;
         for (int epoch = 0; epoch < epochs && !StopTraining; epoch++)
         {
             foreach (var cb in cbs) cb.OnEpochBegin(epoch);
@@ -157,6 +162,7 @@ public sealed partial class Sequential
             var order = shuffle ? Generator.Permutation(n) : Enumerable.Range(0, n).ToArray();
             var totals = new Accumulator(state);
             network.Train();
+            int done = 0;
             for (int step = 0; step < steps; step++)
             {
                 using var memory = stepMemory.Scope();   // each batch reuses the last one's activation and gradient memory
@@ -175,13 +181,19 @@ public sealed partial class Sequential
                 var batchLogs = totals.Logs("");
                 foreach (var cb in cbs) cb.OnBatchEnd(step, batchLogs);
                 progress?.Report(new EpochProgress(ProgressKind.Batch, epoch + 1, epochs, step + 1, steps, clock.Elapsed, batchLogs));
+                done = step + 1;
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    StopTraining = true;   // Keras's stop_training, checked after each batch
+                    break;
+                }
             }
             var epochLogs = new Dictionary<string, double>(totals.Logs(""));
             if (xVal is not null)
                 foreach (var (key, value) in EvaluateCore(state, xVal, yVal!, batchSize, "val_")) epochLogs[key] = value;
             logs = epochLogs;
             history.Append(epoch, logs);
-            progress?.Report(new EpochProgress(ProgressKind.EpochEnd, epoch + 1, epochs, steps, steps, clock.Elapsed, logs));
+            progress?.Report(new EpochProgress(ProgressKind.EpochEnd, epoch + 1, epochs, done, steps, clock.Elapsed, logs));
             foreach (var cb in cbs) cb.OnEpochEnd(epoch, logs);
         }
         foreach (var cb in cbs) cb.OnTrainEnd(logs);

@@ -11,13 +11,17 @@ namespace Backprop.Vision;
 /// </summary>
 public static class ImageFile
 {
-    /// <summary>PIL's default for <c>Image.MAX_IMAGE_PIXELS</c>: 89,478,485 pixels, a 256 MiB 24-bit image.</summary>
-    public const long DefaultMaxPixels = 89_478_485;
+    /// <summary>
+    /// 2^25 = 33,554,432 pixels (8192x4096; a 33-megapixel photo), which decodes in at most 512 MiB. Lower than PIL's
+    /// <c>Image.MAX_IMAGE_PIXELS</c> (89,478,485, which lets a 250 KB PNG of 8000x8000 take 1.5 GB): a CNN's inputs
+    /// are far smaller, and ordinary camera photos still load.
+    /// </summary>
+    public const long DefaultMaxPixels = 1L << 25;
 
     private static long maxPixels = DefaultMaxPixels;
 
     /// <summary>
-    /// The largest image decoded, in pixels (default <see cref="DefaultMaxPixels"/>, as PIL's): a file whose header
+    /// The largest image decoded, in pixels (default <see cref="DefaultMaxPixels"/>): a file whose header
     /// claims more is refused with an <see cref="InvalidDataException"/> before anything is allocated for it, as a
     /// guard against decompression bombs (a 250 KB PNG can declare 8000x8000 pixels; decoding takes 16 bytes a pixel).
     /// Raise it, for the whole process, to read trusted larger images; at most <see cref="Array.MaxLength"/> / 4.

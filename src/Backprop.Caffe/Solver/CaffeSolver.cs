@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Backprop.Caffe.Proto;
+using Backprop.IO;
 using Backprop.Optim;
 using static System.FormattableString;
 
@@ -27,6 +28,7 @@ public sealed class CaffeSolver
     // Each iteration's activations and gradients reuse the previous iteration's memory, as Caffe's blobs do.
     private readonly TensorMemoryPool trainMemory = new(), testMemory = new();
     private readonly string? solverPath;
+    private int lastSnapshot = -1;
 
     public CaffeSolver(SolverParameter definition, string? solverPath = null, TextWriter? log = null, IProgress<SolverProgress>? progress = null)
     {
@@ -76,6 +78,23 @@ public sealed class CaffeSolver
     public int Iteration { get; private set; }
 
     /// <summary>
+    /// Polled once per iteration (and between test batches) for a requested action, as Caffe's solver polls its signal
+    /// handler: <see cref="SolverAction.Stop"/> ends <see cref="Solve"/> after a snapshot of the current iteration,
+    /// <see cref="SolverAction.Snapshot"/> snapshots and goes on. Set it to <see cref="SolverActionRequests.Take"/>.
+    /// </summary>
+    public Func<SolverAction>? ActionRequested { get; set; }
+
+    /// <summary>True when the last <see cref="Solve"/> ended on a <see cref="SolverAction.Stop"/> request.</summary>
+    public bool StoppedEarly { get; private set; }
+
+    /// <summary>The snapshot prefix: snapshot_prefix, else the solver file's path without its extension, else "backprop".</summary>
+    public string SnapshotPrefix => Definition.HasSnapshotPrefix ? Definition.SnapshotPrefix
+        : solverPath is not null ? Path.ChangeExtension(solverPath, null) : "backprop";
+
+    // Tests only: wraps the snapshot files' streams (e.g. to fail as a full disk does).
+    internal Func<Stream, Stream>? SnapshotStreamFilter { get; set; }
+
+    /// <summary>
     /// Time spent inside <see cref="Step"/> in this process (data, forward, backward, update): the training time
     /// without building the nets, test passes, logging or snapshots, as PyTorch training scripts usually time it.
     /// </summary>
@@ -98,14 +117,17 @@ public sealed class CaffeSolver
     public void Solve(int? stopAt = null)
     {
         int stop = stopAt ?? Definition.MaxIter;
+        StoppedEarly = false;
+        if (Definition.Snapshot > 0 || Definition.SnapshotAfterTrain || ActionRequested is not null) PrepareSnapshotFolder();
         Log(Invariant($"Solving {TrainNet.Name} with {SolverSetup.SolverType(Definition)}, lr_policy {(Definition.HasLrPolicy ? Definition.LrPolicy : "fixed")}, seed {Seed}, {stop - Iteration} iterations from {Iteration}."));
         var clock = Stopwatch.StartNew();
         int lastDisplay = Iteration;
-        while (Iteration < stop)
+        while (Iteration < stop && !StoppedEarly)
         {
             if (Definition.TestInterval > 0 && Iteration % Definition.TestInterval == 0 && (Iteration > 0 || Definition.TestInitialization))
             {
                 TestAll();
+                if (StoppedEarly) break;
                 clock.Restart();   // the speed shown is training speed, without test passes
                 lastDisplay = Iteration;
             }
@@ -122,8 +144,17 @@ public sealed class CaffeSolver
                 lastDisplay = Iteration;
             }
             progress?.Report(new SolverProgress(Iteration, stop, SmoothedLoss));
-            if (Definition.Snapshot > 0 && Iteration % Definition.Snapshot == 0) Snapshot();
+            var request = ActionRequested?.Invoke() ?? SolverAction.None;
+            if ((Definition.Snapshot > 0 && Iteration % Definition.Snapshot == 0) || request == SolverAction.Snapshot) Snapshot();
             _ = loss;
+            if (request == SolverAction.Stop) StoppedEarly = true;
+        }
+        if (StoppedEarly)
+        {
+            // Unlike Caffe, even with snapshot_after_train: false: a stop asked for by the user must not lose the work.
+            if (lastSnapshot != Iteration) Snapshot();
+            Log("Optimization stopped early.");
+            return;
         }
         if (Definition.SnapshotAfterTrain && (Definition.Snapshot == 0 || Iteration % Definition.Snapshot != 0)) Snapshot();
         if (Definition.TestInterval > 0 && Iteration % Definition.TestInterval == 0) TestAll();
@@ -185,6 +216,11 @@ public sealed class CaffeSolver
             {
                 for (int i = 0; i < iterations; i++)
                 {
+                    if (TakeRequestsDuringTest())
+                    {
+                        Log("Test interrupted.");
+                        return;
+                    }
                     using var memory = testMemory.Scope();
                     net.DataLayer?.Seek((long)i * net.DataLayer.BatchSize);
                     var result = net.Forward(new NetContext(Phase.Test, Seed) { Iteration = i });
@@ -201,26 +237,61 @@ public sealed class CaffeSolver
         }
     }
 
+    // Caffe's test loop: snapshot requests are served, a stop ends the test pass (and then the run).
+    private bool TakeRequestsDuringTest()
+    {
+        for (var request = ActionRequested?.Invoke() ?? SolverAction.None; request != SolverAction.None && !StoppedEarly;
+             request = ActionRequested?.Invoke() ?? SolverAction.None)
+        {
+            if (request == SolverAction.Snapshot) Snapshot();
+            else if (request == SolverAction.Stop) StoppedEarly = true;
+        }
+        return StoppedEarly;
+    }
+
     private static float Mean(Tensor t) => t.Length == 1 ? t.AsSpan()[0] : t.Detach().Mean().Item();
 
     private static string FormatOutput(string what, int index, string name, float value, float weight) =>
         weight == 0 ? Invariant($"{what} #{index}: {name} = {value:G6}")
                     : Invariant($"{what} #{index}: {name} = {value:G6} (* {weight:G6} = {value * weight:G6} loss)");
 
-    /// <summary>Writes <c>{prefix}_iter_{N}.caffemodel</c> and <c>.solverstate</c> (each to a temporary file, then renamed). Returns both paths.</summary>
+    /// <summary>
+    /// Writes <c>{prefix}_iter_{N}.caffemodel</c> and <c>.solverstate</c> as a pair that appears together (see
+    /// <see cref="SnapshotPair"/>). Returns both paths.
+    /// </summary>
     public (string Model, string State) Snapshot()
     {
-        string prefix = Definition.HasSnapshotPrefix ? Definition.SnapshotPrefix
-            : solverPath is not null ? Path.ChangeExtension(solverPath, null) : "backprop";
-        string model = $"{prefix}_iter_{Iteration.ToString(CultureInfo.InvariantCulture)}.caffemodel";
+        string model = $"{SnapshotPrefix}_iter_{Iteration.ToString(CultureInfo.InvariantCulture)}.caffemodel";
         string state = Path.ChangeExtension(model, ".solverstate");
         var dir = Path.GetDirectoryName(Path.GetFullPath(model));
         if (dir is not null) Directory.CreateDirectory(dir);
         Log($"Snapshotting to binary proto file {model}");
-        Snapshots.WriteModel(model, TrainNet.ToProto(TrainNetDefinition().Definition));
         Log($"Snapshotting solver state to binary proto file {state}");
-        Snapshots.WriteState(state, this, model);
+        SnapshotPair.Write(model, TrainNet.ToProto(TrainNetDefinition().Definition), state, Snapshots.StateOf(this, model), SnapshotStreamFilter);
+        lastSnapshot = Iteration;
         return (model, state);
+    }
+
+    /// <summary>
+    /// Before training: makes the snapshot folder if needed and checks that files can be created there (Caffe's
+    /// probe file), so a read-only folder fails now rather than at the first snapshot; removes temporary files
+    /// that interrupted snapshots of this prefix left behind.
+    /// </summary>
+    public void PrepareSnapshotFolder()
+    {
+        string prefix = SnapshotPrefix;
+        string directory = SnapshotPair.Split(prefix).Directory;
+        try
+        {
+            Directory.CreateDirectory(directory);
+            AtomicFile.ProbeWritable(directory);
+            foreach (var leftover in SnapshotPair.RemoveLeftovers(prefix))
+                Log($"Removed {leftover}, left by an interrupted snapshot.");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CaffeNetException($"Cannot write snapshots to {directory} (snapshot_prefix '{prefix}'): {e.Message} Make sure the folder exists and is writable.", e);
+        }
     }
 
     /// <summary>
@@ -229,15 +300,22 @@ public sealed class CaffeSolver
     /// </summary>
     public void Restore(string statePath, bool allowNonFiniteWeights = false)
     {
+        if (!File.Exists(statePath)) throw new CaffeNetException(SnapshotPair.DescribeMissingState(statePath));
         var state = Snapshots.ReadState(statePath);
         string model = PathResolver.Resolve(state.LearnedNet, statePath);
-        if (!File.Exists(model) && File.Exists(Path.Combine(Path.GetDirectoryName(statePath) ?? ".", Path.GetFileName(state.LearnedNet))))
-            model = Path.Combine(Path.GetDirectoryName(statePath) ?? ".", Path.GetFileName(state.LearnedNet));
+        string besideState = Path.Combine(Path.GetDirectoryName(statePath) ?? ".", Path.GetFileName(state.LearnedNet));
+        if (!File.Exists(model) && File.Exists(besideState)) model = besideState;
+        if (!File.Exists(model))
+            throw new CaffeNetException($"{statePath}: the weights it names (learned_net '{Cut(state.LearnedNet)}') were not found " +
+                                        $"at {Cut(model)} nor beside the state at {Cut(besideState)}.");
         LoadWeights(model, allowNonFiniteWeights);
         Snapshots.RestoreHistory(state, this, statePath);
         Iteration = state.Iter;
         Log($"Restored iteration {Iteration} from {statePath} (weights from {model}).");
     }
+
+    // A path read from a file, cut for a message (a hostile .solverstate can hold megabytes in learned_net).
+    private static string Cut(string path) => path.Length <= 300 ? path : string.Concat(path.AsSpan(0, 300), $"… ({path.Length} characters)");
 
     /// <summary>
     /// Copies weights from a .caffemodel into the layers of the same names (fine-tuning), logging each layer copied

@@ -42,6 +42,14 @@ public static class Snapshots
     /// <summary>Writes the iteration, the model path and the optimizer history in Caffe's order (buffer by buffer, parameter by parameter).</summary>
     public static void WriteState(string path, CaffeSolver solver, string modelPath)
     {
+        var state = StateOf(solver, modelPath);
+        AtomicFile.Write(path, s => state.WriteTo(s));
+    }
+
+    /// <summary>The solver's iteration, model path and optimizer history as a SolverState message.</summary>
+    public static SolverState StateOf(CaffeSolver solver, string modelPath)
+    {
+        ArgumentNullException.ThrowIfNull(solver);
         var state = new SolverState { Iter = solver.Iteration, LearnedNet = modelPath, CurrentStep = CurrentStep(solver) };
         var parameters = solver.TrainNet.Parameters;
         for (int b = 0; b < solver.Optimizer.StateNames.Count; b++)
@@ -51,7 +59,7 @@ public static class Snapshots
                 blob.Data.Add(solver.Optimizer.State(p).Buffers[b]);
                 state.History.Add(blob);
             }
-        AtomicFile.Write(path, s => state.WriteTo(s));
+        return state;
     }
 
     /// <summary>Puts a .solverstate's history back into the optimizer, checking counts and shapes.</summary>

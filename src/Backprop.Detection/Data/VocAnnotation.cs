@@ -22,8 +22,11 @@ public sealed record VocObject(string Name, VocBox Box, bool Difficult, bool Tru
 /// </summary>
 public sealed class VocAnnotation
 {
-    /// <summary>Largest annotation read, in characters (16 Mi); VOC's are a few kilobytes.</summary>
-    public const long MaxCharacters = 16L << 20;
+    /// <summary>
+    /// Largest annotation read, in characters (512 Ki). VOC's are a few kilobytes and a thousand objects take about
+    /// 150 KB; the XML tree costs some 25 bytes per character of a file of tiny elements, so the cap bounds that too.
+    /// </summary>
+    public const long MaxCharacters = 512L << 10;
 
     /// <summary>Largest image side accepted (65535, JPEG's limit).</summary>
     public const int MaxSide = 65535;
@@ -96,10 +99,14 @@ public sealed class VocAnnotation
         }
         catch (XmlException e)
         {
-            throw new InvalidDataException($"VOC annotation {name} is not well-formed XML (line {e.LineNumber}, column {e.LinePosition}): {e.Message}", e);
+            throw new InvalidDataException($"VOC annotation {name} is not well-formed XML (line {e.LineNumber}, column {e.LinePosition}): {ShortenMessage(e.Message)}", e);
         }
         return FromDocument(document, name);
     }
+
+    /// <summary>The parser's message, cut after 200 characters: it can quote a name thousands of characters long.</summary>
+    private static string ShortenMessage(string message) =>
+        message.Length <= 200 ? message : string.Concat(message.AsSpan(0, 200), $"… ({message.Length} characters)");
 
     /// <summary>Reads an annotation held in a string; <paramref name="name"/> names it in errors.</summary>
     public static VocAnnotation ParseXml(string xml, string name)

@@ -8,9 +8,12 @@ public static class DetectionTraining
 {
     /// <summary>
     /// Trains <paramref name="model"/> on <paramref name="data"/>. <paramref name="afterEpoch"/> runs after each epoch
-    /// (1-based), e.g. to evaluate; the model is back in training mode afterwards.
+    /// (1-based), e.g. to evaluate; the model is back in training mode afterwards. When <paramref name="cancellation"/>
+    /// is cancelled, training stops at the end of the current iteration and returns normally (no exception, no
+    /// <paramref name="afterEpoch"/> for the partial epoch), the model keeping the weights it has; returns the
+    /// number of iterations run.
     /// </summary>
-    public static void Train(FasterRcnn model, VocDataset data, DetectionTrainingOptions? options = null,
+    public static int Train(FasterRcnn model, VocDataset data, DetectionTrainingOptions? options = null,
         IProgress<DetectionProgress>? progress = null, Action<int>? afterEpoch = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -25,16 +28,15 @@ public static class DetectionTraining
         model.Train();
         int iteration = 0;
         var clock = new Stopwatch();
-        for (int epoch = 1; epoch <= options.Epochs; epoch++)
+        for (int epoch = 1; epoch <= options.Epochs && !cancellation.IsCancellationRequested; epoch++)
         {
             // A step's time counts its batch's loading too (decoding is cached after the first epoch).
             using var batches = loader.GetEnumerator();
-            while (true)
+            while (!cancellation.IsCancellationRequested)
             {
                 clock.Restart();
                 if (!batches.MoveNext()) break;
                 var batch = batches.Current;
-                cancellation.ThrowIfCancellationRequested();
                 float rate = options.LearningRate * (iteration < decayAt ? 1f : 0.1f);
                 if (iteration < options.WarmupIterations) rate *= 0.001f + 0.999f * iteration / options.WarmupIterations;
                 optimizer.LearningRate = rate;
@@ -51,9 +53,11 @@ public static class DetectionTraining
                     losses.RpnObjectness.Item(), losses.RpnBox.Item(), losses.Classifier.Item(), losses.BoxRegression.Item(),
                     seconds, batch.Images.Shape[0] / seconds));
             }
+            if (cancellation.IsCancellationRequested) break;
             afterEpoch?.Invoke(epoch);
             model.Train();
         }
+        return iteration;
     }
 
     /// <summary>
