@@ -58,7 +58,8 @@ public sealed partial class Sequential
     /// <paramref name="validationData"/> gives a separate set instead. Returns the per-epoch <see cref="History"/>.
     /// When <paramref name="cancellationToken"/> is cancelled, training stops at the end of the current batch as when
     /// Keras's <c>model.stop_training</c> is set: the partial epoch is validated, recorded and passed to the callbacks,
-    /// <see cref="Sequential.StopTraining"/> is set, and the History so far is returned (no exception).
+    /// <see cref="Sequential.StopTraining"/> is set, and the History so far is returned (no exception). Ctrl-C (SIGINT)
+    /// or SIGTERM during Fit does the same; a second one ends the process at once.
     /// </summary>
     public History Fit(Tensor x, Tensor y, int batchSize = 32, int epochs = 1, double validationSplit = 0,
         ValidationData? validationData = null, bool shuffle = true, IEnumerable<Callback>? callbacks = null,
@@ -147,13 +148,15 @@ public sealed partial class Sequential
         if (n == 0) throw new ArgumentException("Fit needs at least one training sample.");
 
         var history = new History();
+        using var interrupt = new FitInterrupt(cancellationToken);   // Ctrl-C stops after the batch, keeping the History
+        var stopRequested = interrupt.Token;
         var cbs = (callbacks ?? []).ToList();
         foreach (var cb in cbs) cb.Model = this;
         StopTraining = false;
         foreach (var cb in cbs) cb.OnTrainBegin();
         int steps = (n + batchSize - 1) / batchSize;
         IReadOnlyDictionary<string, double> logs = new Dictionary<string, double>();
-        StopTraining = cancellationToken.IsCancellationRequested;
+        StopTraining = stopRequested.IsCancellationRequested;
         for (int epoch = 0; epoch < epochs && !StopTraining; epoch++)
         {
             foreach (var cb in cbs) cb.OnEpochBegin(epoch);
@@ -182,7 +185,7 @@ public sealed partial class Sequential
                 foreach (var cb in cbs) cb.OnBatchEnd(step, batchLogs);
                 progress?.Report(new EpochProgress(ProgressKind.Batch, epoch + 1, epochs, step + 1, steps, clock.Elapsed, batchLogs));
                 done = step + 1;
-                if (cancellationToken.IsCancellationRequested)
+                if (stopRequested.IsCancellationRequested)
                 {
                     StopTraining = true;   // Keras's stop_training, checked after each batch
                     break;

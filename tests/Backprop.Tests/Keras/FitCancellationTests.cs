@@ -1,10 +1,45 @@
+using System.Runtime.InteropServices;
 using Backprop.Keras;
 
 namespace Backprop.Tests.Keras;
 
-/// <summary>Fit with a cancellation token: Keras's stop_training set after a batch.</summary>
-public class FitCancellationTests
+/// <summary>Fit with a cancellation token, or Ctrl-C: Keras's stop_training set after a batch.</summary>
+public partial class FitCancellationTests
 {
+    private const int SigInt = 2;
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+
+    /// <summary>Sends SIGINT to this very process after a given batch, then gives the handler time to run.</summary>
+    private sealed class InterruptAt(int batch) : Callback
+    {
+        public int Batches { get; private set; }
+        public override void OnBatchEnd(int b, IReadOnlyDictionary<string, double> logs)
+        {
+            if (Batches++ != batch) return;
+            Assert.Equal(0, Kill(Environment.ProcessId, SigInt));
+            Thread.Sleep(500);   // the signal is handled on another thread
+        }
+    }
+
+    [Fact]
+    public void CtrlCDuringFitStopsAfterTheBatchAndReturnsTheHistorySoFar()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var x = Tensor.Randn(new Generator(1), 16, 3);
+        var y = Tensor.Rand(new Generator(2), 16, 1);
+        var model = new Sequential(6, new Dense(1, inputShape: 3));
+        model.Compile(new SGD(0.01), "mse");
+        var callback = new InterruptAt(batch: 5);   // epoch 1, its second batch
+        var history = model.Fit(x, y, batchSize: 4, epochs: 50, shuffle: false, callbacks: [callback]);
+        Assert.Equal(6, callback.Batches);   // the process lives on, and Fit stopped after the batch
+        Assert.Equal([0, 1], history.Epochs);
+        Assert.True(model.StopTraining);
+        var again = model.Fit(x, y, batchSize: 4, epochs: 2, shuffle: false);   // the signal is Fit's only while it runs
+        Assert.Equal([0, 1], again.Epochs);
+    }
+
     private sealed class CancelAt(CancellationTokenSource source, int epoch, int batch) : Callback
     {
         private int currentEpoch;

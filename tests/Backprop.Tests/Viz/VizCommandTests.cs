@@ -11,17 +11,7 @@ namespace Backprop.Tests.Viz;
 /// <summary>The filters, features, graph and summary commands, and train's log, on a tiny net with weights written here.</summary>
 public sealed class VizCommandTests : IDisposable
 {
-    // Input 1x6x6 → conv1 (2 filters 3x3) → ReLU in place → ip1 (3) → softmax loss.
-    private const string Tiny = """
-        name: "tiny"
-        layer { name: "data" type: "Input" top: "data" top: "label"
-          input_param { shape { dim: 2 dim: 1 dim: 6 dim: 6 } shape { dim: 2 } } }
-        layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1"
-          convolution_param { num_output: 2 kernel_size: 3 weight_filler { type: "xavier" } } }
-        layer { name: "relu1" type: "ReLU" bottom: "conv1" top: "conv1" }
-        layer { name: "ip1" type: "InnerProduct" bottom: "conv1" top: "ip1" inner_product_param { num_output: 3 weight_filler { type: "xavier" } } }
-        layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip1" bottom: "label" top: "loss" }
-        """;
+    private const string Tiny = TinyNets.ConvReluInnerProduct;
 
     private readonly TempDirectory dir = new();
     private readonly string model, weights, image;

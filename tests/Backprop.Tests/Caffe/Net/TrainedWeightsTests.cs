@@ -10,16 +10,7 @@ namespace Backprop.Tests.Caffe.Net;
 /// <summary>Loading a .caffemodel: Caffe's log lines, warnings for layers the file leaves out, refusal of empty files and NaN/Inf weights.</summary>
 public sealed class TrainedWeightsTests : IDisposable
 {
-    private const string Tiny = """
-        name: "tiny"
-        layer { name: "data" type: "Input" top: "data" top: "label"
-          input_param { shape { dim: 2 dim: 1 dim: 6 dim: 6 } shape { dim: 2 } } }
-        layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1"
-          convolution_param { num_output: 2 kernel_size: 3 weight_filler { type: "xavier" } } }
-        layer { name: "relu1" type: "ReLU" bottom: "conv1" top: "conv1" }
-        layer { name: "ip1" type: "InnerProduct" bottom: "conv1" top: "ip1" inner_product_param { num_output: 3 weight_filler { type: "xavier" } } }
-        layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip1" bottom: "label" top: "loss" }
-        """;
+    private const string Tiny = TinyNets.ConvReluInnerProduct;
 
     private readonly TempDirectory dir = new();
 
