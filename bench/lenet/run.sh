@@ -23,7 +23,6 @@ need_apt() {  # need_apt CHECK PACKAGE...: installs the packages when CHECK fail
     else echo "Install first: sudo apt-get install $*" >&2; exit 1; fi
   fi
 }
-need_apt "ldconfig -p | grep -q liblmdb.so.0" liblmdb0
 PYTHON=${PYTHON:-/usr/bin/python3}  # Debian's python3, which python3-torch installs into
 need_apt "$PYTHON -c 'import torch, numpy'" python3-torch python3-numpy
 # Debian's torch calls the system BLAS (libblas.so.3) for its matrix products (the fully connected layers):
