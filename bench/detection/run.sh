@@ -35,9 +35,11 @@ need_apt "$PYTHON -c 'import torch, torchvision, numpy, PIL'" python3-torch pyth
 # OpenBLAS, not the reference BLAS, which is many times slower.
 need_apt "readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 | grep -q openblas" libopenblas0-pthread
 
-# The peer runs without the machine's OpenBLAS tuning variables (set for Backprop's benchmarks elsewhere);
-# its intra-op and BLAS threads both come from --threads.
-peer() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS="$THREADS" OPENBLAS_NUM_THREADS="$THREADS" \
+need_apt "$PYTHON -c 'import threadpoolctl'" python3-threadpoolctl
+
+# The peer's BLAS at its best (bench/peer_env.sh); its intra-op and BLAS threads both come from --threads.
+source bench/peer_env.sh && peer_env_setup
+peer() { "${PEER_ENV[@]}" OMP_NUM_THREADS="$THREADS" OPENBLAS_NUM_THREADS="$THREADS" \
   MKL_NUM_THREADS="$THREADS" "$PYTHON" bench/detection/torchvision_frcnn.py --threads "$THREADS" "$@"; }
 value() {  # value KEY LINE: the value of KEY=value in a RESULT line, or "-"
   local v; v=$(tr ' ' '\n' <<< "$2" | sed -n "s/^$1=//p" | head -1); echo "${v:--}"

@@ -43,10 +43,7 @@ ARGS = parse_args(sys.argv[1:])
 # Before torch loads: intra-op (OpenMP) threads from --threads; the BLAS gets the same count.
 os.environ.setdefault("OMP_NUM_THREADS", str(ARGS.threads))
 os.environ.setdefault("OPENBLAS_NUM_THREADS", str(ARGS.threads))
-# The peer at its best: this machine's OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE hold OpenBLAS to AVX2 kernels. OpenBLAS
-# reads them when it loads, so dropping them here (run.sh also unsets them) lets it pick the CPU's widest kernels.
-for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-    os.environ.pop(name, None)
+# The BLAS kernel choice (OPENBLAS_CORETYPE) comes from run.sh's environment: see bench/peer_env.sh.
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402

@@ -11,7 +11,8 @@ INFERENCE=; if [ "${1:-}" = inference ]; then INFERENCE=inference; shift; fi
 REPEATS=${1:-11}
 ROUNDS=${2:-3}
 PYTHON=${PYTHON:-/usr/bin/python3}
-"$PYTHON" -c 'import torch, numpy' || { echo "Install first: apt-get install python3-torch python3-numpy libopenblas0-pthread" >&2; exit 1; }
+"$PYTHON" -c 'import torch, numpy, threadpoolctl' || { echo "Install first: apt-get install python3-torch python3-numpy python3-threadpoolctl libopenblas0-pthread" >&2; exit 1; }
+source bench/peer_env.sh && peer_env_setup
 dotnet build bench/Backprop.Bench -c Release -v quiet -nologo >/dev/null
 BENCH="dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll quick $REPEATS"
 WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
@@ -24,7 +25,7 @@ median() {  # median over rounds of each case: lines "name<TAB>ms" -> one line p
 if [ -n "$INFERENCE" ]; then
   for r in $(seq 1 "$ROUNDS"); do
     BACKPROP_NUM_THREADS=2 $BENCH inference >> "$WORK/bp2"
-    OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=2 MKL_NUM_THREADS=1 "$PYTHON" bench/kernels/peer.py "$REPEATS" inference 2 >> "$WORK/peer"
+    "${PEER_ENV[@]}" OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=2 MKL_NUM_THREADS=1 "$PYTHON" bench/kernels/peer.py "$REPEATS" inference 2 >> "$WORK/peer"
   done
   echo "LeNet inference (forward, no autograd), 2 threads each; images/s from the median ms; ratio = Backprop / PyTorch"
   printf '%-24s %10s %10s %12s %12s %7s\n' case "BP ms" "torch ms" "BP img/s" "torch img/s" ratio
@@ -39,9 +40,9 @@ fi
 # over rounds of the per-round medians.
 for r in $(seq 1 "$ROUNDS"); do
   BACKPROP_NUM_THREADS=1 $BENCH >> "$WORK/bp1"
-  OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "$PYTHON" bench/kernels/peer.py "$REPEATS" gemm >> "$WORK/peer"
+  "${PEER_ENV[@]}" OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "$PYTHON" bench/kernels/peer.py "$REPEATS" gemm >> "$WORK/peer"
   BACKPROP_NUM_THREADS=2 $BENCH >> "$WORK/bp2"
-  OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=2 MKL_NUM_THREADS=1 "$PYTHON" bench/kernels/peer.py "$REPEATS" conv 2 >> "$WORK/peer"
+  "${PEER_ENV[@]}" OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=2 MKL_NUM_THREADS=1 "$PYTHON" bench/kernels/peer.py "$REPEATS" conv 2 >> "$WORK/peer"
 done
 echo "median ms; ratio = peer / Backprop (>= 1: Backprop as fast or faster)"
 printf '%-36s %10s %10s %10s %9s %9s\n' case "BP 1 thr" "BP 2 thr" peer "ratio 1t" "ratio 2t"

@@ -25,6 +25,7 @@ need_apt() {  # need_apt CHECK PACKAGE...: installs the packages when CHECK fail
 }
 PYTHON=${PYTHON:-/usr/bin/python3}  # Debian's python3, which python3-torch installs into
 need_apt "$PYTHON -c 'import torch, numpy'" python3-torch python3-numpy
+need_apt "$PYTHON -c 'import threadpoolctl'" python3-threadpoolctl
 # Debian's torch calls the system BLAS (libblas.so.3) for its matrix products (the fully connected layers):
 # make that OpenBLAS rather than the slow reference BLAS.
 need_apt "readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 | grep -q openblas" libopenblas0-pthread
@@ -64,7 +65,8 @@ bp_acc=$(sed -nE 's/^accuracy = ([0-9.eE+-]+).*/\1/p' "$WORK/backprop_test.log")
 echo "backprop train_seconds=$bp_train wall_seconds=$bp_wall test_accuracy=$bp_acc"
 
 echo "== PyTorch $($PYTHON -c 'import torch; print(torch.__version__)'): $ITERATIONS iterations, $THREADS threads, BLAS $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3)"
-OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 "$TIME" -f %M -o "$WORK/pytorch_rss" \
+source bench/peer_env.sh && peer_env_setup
+"${PEER_ENV[@]}" OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 "$TIME" -f %M -o "$WORK/pytorch_rss" \
   "$PYTHON" bench/lenet/pytorch_lenet.py --iterations "$ITERATIONS" --threads "$THREADS" | tee "$WORK/pytorch.log"
 pt_train=$(sed -nE 's/^pytorch train_seconds=([0-9.]+).*/\1/p' "$WORK/pytorch.log")
 pt_wall=$(sed -nE 's/^pytorch .*wall_seconds=([0-9.]+).*/\1/p' "$WORK/pytorch.log")
