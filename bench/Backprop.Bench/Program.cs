@@ -31,4 +31,17 @@ if (args.Length > 0 && args[0] == "detection-vgg")
     Backprop.Bench.DetectionTimings.Vgg(args.Length > 1 ? int.Parse(args[1]) : 5);
     return;
 }
+// dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll caffe-train SOLVER ITERATIONS   (see bench/cifar)
+if (args.Length > 0 && args[0] == "caffe-train")
+{
+    if (args.Length < 3) { Console.Error.WriteLine("usage: caffe-train SOLVER ITERATIONS"); Environment.Exit(2); }
+    Backprop.Bench.CaffeTrainTimings.Run(args[1], int.Parse(args[2]));
+    return;
+}
+// dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll convnet resnet20|vgg [iterations] [inference repeats]   (see bench/resnet)
+if (args.Length > 1 && args[0] == "convnet")
+{
+    Backprop.Bench.ConvNetTimings.Run(args[1], args.Length > 2 ? int.Parse(args[2]) : 20, args.Length > 3 ? int.Parse(args[3]) : 20);
+    return;
+}
 BenchmarkSwitcher.FromAssembly(typeof(Backprop.Bench.GemmBenchmarks).Assembly).Run(args);

@@ -8,6 +8,7 @@ var root = new RootCommand("Backprop: train, test and time Caffe nets on the CPU
     TestCommand.Create(),
     TimeCommand.Create(),
     ConvertMnistCommand.Create(),
+    SynthesizeCifarCommand.Create(),
     FiltersCommand.Create(),
     FeaturesCommand.Create(),
     GraphCommand.Create(),

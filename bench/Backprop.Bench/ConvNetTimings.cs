@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Globalization;
+using Backprop.Nn;
+using Backprop.Optim;
+
+namespace Backprop.Bench;
+
+/// <summary>
+/// Training and inference timings of nets built with the core API (resnet20: <see cref="ResNet20"/> on 32x32,
+/// batch 128; vgg: <see cref="VggStack"/> on 64x64, batch 32), on random images and labels (the speed does not
+/// depend on the pixels). Training: SGD with momentum 0.9 (PyTorch's form), lr 0.1, weight decay 5e-4,
+/// cross-entropy; each iteration is forward, backward and update in a memory-pool scope, as Keras's Fit runs it;
+/// median and mean after 2 warm-up iterations. Inference (eval mode, no autograd): median of batch 64 (images/s)
+/// and of batch 1 (latency). Prints a RESULT line for bench/resnet/run.sh. Threads: BACKPROP_NUM_THREADS.
+/// </summary>
+internal static class ConvNetTimings
+{
+    private const int Warmup = 2;
+
+    public static void Run(string net, int iterations, int inferenceRepeats)
+    {
+        var generator = new Generator(1);
+        (Module model, int batch, int size) = net switch
+        {
+            "resnet20" => ((Module)new ResNet20(generator), 128, 32),
+            "vgg" => (new VggStack(generator), 32, 64),
+            _ => throw new ArgumentException($"Unknown net '{net}'; use resnet20 or vgg."),
+        };
+        var images = Tensor.Rand(generator, batch, 3, size, size);
+        var labels = Enumerable.Range(0, batch).Select(_ => generator.NextInt(10)).ToArray();
+        var optimizer = new Sgd(model.Parameters(), 0.1f, momentum: 0.9f, weightDecay: 5e-4f);
+        var pool = new TensorMemoryPool();
+        var times = new List<double>();
+        float loss = float.NaN;
+        model.Train();
+        for (int i = 0; i < iterations + Warmup; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            using (pool.Scope())
+            {
+                optimizer.ZeroGrad();
+                var output = Functional.CrossEntropy(model.Forward(images), labels);
+                output.Backward();
+                optimizer.Step();
+                loss = output.Item();
+            }
+            if (i >= Warmup) times.Add(clock.Elapsed.TotalMilliseconds);
+        }
+
+        model.Eval();
+        double batch64 = Inference(model, Tensor.Rand(generator, 64, 3, size, size), inferenceRepeats);
+        double batch1 = Inference(model, Tensor.Rand(generator, 1, 3, size, size), inferenceRepeats * 4);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"RESULT backprop net={net} batch={batch} size={size} params={model.ParameterCount()} " +
+            $"train_ms_median={Median(times):F2} train_ms_mean={times.Average():F2} iterations={iterations} loss={loss:F4} " +
+            $"infer64_ms={batch64:F2} infer64_images_per_s={64000 / batch64:F0} infer1_ms={batch1:F3} " +
+            $"peak_working_set_mb={Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F0}"));
+    }
+
+    private static double Inference(Module model, Tensor input, int repeats)
+    {
+        var pool = new TensorMemoryPool();
+        var times = new List<double>();
+        using var noGrad = Autograd.Autograd.NoGrad();
+        for (int i = 0; i < repeats + Warmup; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            using (pool.Scope()) model.Forward(input).AsSpan();
+            if (i >= Warmup) times.Add(clock.Elapsed.TotalMilliseconds);
+        }
+        return Median(times);
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[sorted.Count / 2];
+    }
+}

@@ -1,0 +1,99 @@
+using Backprop.Nn;
+
+namespace Backprop.Bench;
+
+/// <summary>
+/// ResNet-20 for 32x32 inputs (He et al. 2015, section 4.2): a 3x3 conv to 16 channels, three stages of three basic
+/// blocks (16, 32, 64 channels; the first block of stages 2 and 3 halves the size with stride 2), global average
+/// pooling and a 10-way linear layer. Convolutions have no bias (BatchNorm follows each). Where a block changes
+/// shape its shortcut is a 1x1 convolution with stride 2 and BatchNorm (the paper's option B), as in
+/// bench/resnet/pytorch_convnets.py.
+/// </summary>
+internal sealed class ResNet20 : Module
+{
+    private readonly Conv2d stem;
+    private readonly BatchNorm2d stemNorm;
+    private readonly Sequential blocks = new();
+    private readonly Linear classifier;
+
+    public ResNet20(Generator generator, int classes = 10)
+    {
+        stem = RegisterModule("conv1", new Conv2d(3, 16, 3, padding: 1, bias: false, generator: generator));
+        stemNorm = RegisterModule("bn1", new BatchNorm2d(16));
+        int inChannels = 16;
+        foreach (var (channels, stride) in new[] { (16, 1), (32, 2), (64, 2) })
+            for (int b = 0; b < 3; b++)
+            {
+                blocks.Add(new BasicBlock(inChannels, channels, b == 0 ? stride : 1, generator));
+                inChannels = channels;
+            }
+        RegisterModule("blocks", blocks);
+        classifier = RegisterModule("fc", new Linear(64, classes, generator: generator));
+    }
+
+    public override Tensor Forward(Tensor input)
+    {
+        var x = Functional.Relu(stemNorm.Forward(stem.Forward(input)));
+        x = blocks.Forward(x);
+        return classifier.Forward(Functional.GlobalAvgPool2d(x).Flatten(1));
+    }
+
+    /// <summary>relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)).</summary>
+    private sealed class BasicBlock : Module
+    {
+        private readonly Conv2d conv1, conv2;
+        private readonly BatchNorm2d bn1, bn2;
+        private readonly Sequential? shortcut;
+
+        public BasicBlock(int inChannels, int channels, int stride, Generator generator)
+        {
+            conv1 = RegisterModule("conv1", new Conv2d(inChannels, channels, 3, stride, 1, bias: false, generator: generator));
+            bn1 = RegisterModule("bn1", new BatchNorm2d(channels));
+            conv2 = RegisterModule("conv2", new Conv2d(channels, channels, 3, 1, 1, bias: false, generator: generator));
+            bn2 = RegisterModule("bn2", new BatchNorm2d(channels));
+            if (stride != 1 || inChannels != channels)
+                shortcut = RegisterModule("shortcut", new Sequential(
+                    new Conv2d(inChannels, channels, 1, stride, bias: false, generator: generator), new BatchNorm2d(channels)));
+        }
+
+        public override Tensor Forward(Tensor input)
+        {
+            var y = bn2.Forward(conv2.Forward(Functional.Relu(bn1.Forward(conv1.Forward(input)))));
+            return Functional.Relu(y + (shortcut?.Forward(input) ?? input));
+        }
+    }
+}
+
+/// <summary>
+/// A VGG-style stack for 64x64 inputs: four stages of two 3x3 convolutions (padding 1, no bias) each followed by
+/// BatchNorm and ReLU, widths 32, 64, 128, 256, a 2x2 max pooling after each stage (64 → 4), then global average
+/// pooling and a 10-way linear layer. The same net as bench/resnet/pytorch_convnets.py's VggStack.
+/// </summary>
+internal sealed class VggStack : Module
+{
+    public static readonly int[] Widths = [32, 64, 128, 256];
+
+    private readonly Sequential features = new();
+    private readonly Linear classifier;
+
+    public VggStack(Generator generator, int classes = 10)
+    {
+        int inChannels = 3;
+        foreach (int width in Widths)
+        {
+            for (int i = 0; i < 2; i++)
+            {
+                features.Add(new Conv2d(inChannels, width, 3, padding: 1, bias: false, generator: generator));
+                features.Add(new BatchNorm2d(width));
+                features.Add(new Relu());
+                inChannels = width;
+            }
+            features.Add(new MaxPool2d(2));
+        }
+        RegisterModule("features", features);
+        classifier = RegisterModule("fc", new Linear(inChannels, classes, generator: generator));
+    }
+
+    public override Tensor Forward(Tensor input) =>
+        classifier.Forward(Functional.GlobalAvgPool2d(features.Forward(input)).Flatten(1));
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Side by side on this machine: ResNet-20 (32x32, batch 128) and a VGG-style stack of 3x3 convs with BatchNorm
+# (64x64, batch 32), built with Backprop's core API (bench/Backprop.Bench/ConvNets.cs) and with PyTorch
+# (pytorch_convnets.py): ms per training iteration (SGD momentum, random data), inference images/s at batch 64 and
+# latency at batch 1. Rounds alternate the two frameworks; each figure is the median over rounds of per-round medians.
+#   bash bench/resnet/run.sh [--nets "resnet20 vgg"] [--iterations N] [--rounds R] [--threads T]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+NETS="resnet20 vgg"
+ITERATIONS=20
+ROUNDS=3
+THREADS=2
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --nets) NETS=$2; shift 2 ;;
+    --iterations) ITERATIONS=$2; shift 2 ;;
+    --rounds) ROUNDS=$2; shift 2 ;;
+    --threads) THREADS=$2; shift 2 ;;
+    *) echo "usage: $0 [--nets \"resnet20 vgg\"] [--iterations N] [--rounds R] [--threads T]" >&2; exit 2 ;;
+  esac
+done
+
+PYTHON=${PYTHON:-/usr/bin/python3}  # Debian's python3, which python3-torch installs into
+need_apt() {  # need_apt CHECK PACKAGE...: installs the packages when CHECK fails (as root), else says how
+  if ! eval "$1" >/dev/null 2>&1; then
+    shift
+    if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+    else echo "Install first: sudo apt-get install $*" >&2; exit 1; fi
+  fi
+}
+need_apt "$PYTHON -c 'import torch, numpy, threadpoolctl'" python3-torch python3-numpy python3-threadpoolctl
+need_apt "readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 | grep -q openblas" libopenblas0-pthread
+TIME=/usr/bin/time; [ -x "$TIME" ] || need_apt "false" time
+
+dotnet build bench/Backprop.Bench -c Release -v quiet -nologo >/dev/null
+# The peer runs without the machine's OpenBLAS tuning variables, so OpenBLAS picks its own kernels for this CPU;
+# intra-op threads from --threads, its BLAS on one thread (as in bench/lenet).
+PEER=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS="$THREADS" OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 "$PYTHON")
+value() {  # value KEY LINE: the value of KEY=value in a RESULT line, or "-"
+  local v; v=$(tr ' ' '\n' <<< "$2" | sed -n "s/^$1=//p" | head -1); echo "${v:--}"
+}
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else print v[int((NR + 1) / 2)] }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'; }
+
+measured() {  # measured FILE COMMAND...: runs COMMAND under GNU time, appends its RESULT line and peak_rss_mb to FILE
+  local file=$1 line; shift
+  line=$("$TIME" -f %M -o "$WORK/rss" "$@" | grep '^RESULT') || { echo "no RESULT line from: $*" >&2; exit 1; }
+  echo "$line peak_rss_mb=$(awk '{ printf "%.0f", $1 / 1024 }' "$WORK/rss")" | tee -a "$file"
+}
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+load_before=$(cut -d' ' -f1 /proc/loadavg)
+for net in $NETS; do
+  for r in $(seq 1 "$ROUNDS"); do
+    echo "== $net, round $r of $ROUNDS: Backprop, then PyTorch; $ITERATIONS training iterations, $THREADS threads"
+    BACKPROP_NUM_THREADS=$THREADS measured "$WORK/bp_$net" \
+      dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll convnet "$net" "$ITERATIONS"
+    measured "$WORK/pt_$net" "${PEER[@]}" bench/resnet/pytorch_convnets.py "$net" --iterations "$ITERATIONS" --threads "$THREADS"
+  done
+done
+
+echo
+echo "Medians over $ROUNDS rounds (each round's figure a median itself); $THREADS threads; $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
+echo "train ms: one training iteration (forward, backward, SGD update) on random data; infer64: eval forward of 64 images"
+echo "(no autograd), as images/s; infer1 ms: one image; peak MB: the process's peak resident memory (GNU time)."
+echo "ratio: Backprop / PyTorch for times and memory (below 1: Backprop better), Backprop / PyTorch for images/s (above 1: better)."
+printf '%-9s %-9s %10s %12s %10s %10s\n' net framework "train ms" "infer64 im/s" "infer1 ms" "peak MB"
+for net in $NETS; do
+  declare -A m=()
+  for side in bp pt; do
+    for key in train_ms_median infer64_images_per_s infer1_ms peak_rss_mb; do
+      m[$side.$key]=$(while read -r l; do value "$key" "$l"; done < "$WORK/${side}_$net" | median)
+    done
+  done
+  printf '%-9s %-9s %10s %12s %10s %10s\n' "$net" Backprop "${m[bp.train_ms_median]}" "${m[bp.infer64_images_per_s]}" "${m[bp.infer1_ms]}" "${m[bp.peak_rss_mb]}"
+  printf '%-9s %-9s %10s %12s %10s %10s\n' "" PyTorch "${m[pt.train_ms_median]}" "${m[pt.infer64_images_per_s]}" "${m[pt.infer1_ms]}" "${m[pt.peak_rss_mb]}"
+  printf '%-9s %-9s %10s %12s %10s %10s\n' "" ratio "$(ratio "${m[bp.train_ms_median]}" "${m[pt.train_ms_median]}")" \
+    "$(ratio "${m[bp.infer64_images_per_s]}" "${m[pt.infer64_images_per_s]}")" "$(ratio "${m[bp.infer1_ms]}" "${m[pt.infer1_ms]}")" \
+    "$(ratio "${m[bp.peak_rss_mb]}" "${m[pt.peak_rss_mb]}")"
+  unset m
+done
+"${PEER[@]}" bench/peer_info.py
+echo "load average (1 min) before the runs: $load_before, after: $(cut -d' ' -f1 /proc/loadavg)"
+awk -v l="$load_before" 'BEGIN { if (l >= 0.5) print "WARNING: the machine was busy; these times are not a benchmark." }'
