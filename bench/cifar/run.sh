@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Side by side on this machine: Caffe's cifar10_quick and cifar10_full examples (the prototxt files in this folder,
+# written out from Caffe's) trained by Backprop (Backprop.Bench's caffe-train case: the CaffeSolver, step by step)
+# and by the same training written out in PyTorch (pytorch_cifar.py), on a generated CIFAR-shaped set
+# (`backprop synthesize-cifar`: 50,000 + 10,000 images of 10 classes of coloured shapes; no CIFAR-10 download here).
+# Prints ms per training iteration (median and mean), test accuracy over the 10,000 test images, the test pass's
+# time per batch of 100 (inference), peak memory, and Backprop/PyTorch ratios.
+#   bash bench/cifar/run.sh [--nets "quick full"] [--iterations N] [--rounds R] [--threads T] [--data DIR]
+# Defaults: 500 iterations for quick, 200 for full (--iterations sets both), 1 round, 2 threads, DATA=/tmp/backprop-cifar.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+NETS="quick full"
+ITERATIONS=
+ROUNDS=1
+THREADS=2
+DATA=${DATA:-/tmp/backprop-cifar}
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --nets) NETS=$2; shift 2 ;;
+    --iterations) ITERATIONS=$2; shift 2 ;;
+    --rounds) ROUNDS=$2; shift 2 ;;
+    --threads) THREADS=$2; shift 2 ;;
+    --data) DATA=$2; shift 2 ;;
+    *) echo "usage: $0 [--nets \"quick full\"] [--iterations N] [--rounds R] [--threads T] [--data DIR]" >&2; exit 2 ;;
+  esac
+done
+DATA=$(realpath -m "$DATA")
+
+PYTHON=${PYTHON:-/usr/bin/python3}  # Debian's python3, which python3-torch installs into
+need_apt() {  # need_apt CHECK PACKAGE...: installs the packages when CHECK fails (as root), else says how
+  if ! eval "$1" >/dev/null 2>&1; then
+    shift
+    if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+    else echo "Install first: sudo apt-get install $*" >&2; exit 1; fi
+  fi
+}
+need_apt "$PYTHON -c 'import torch, numpy, threadpoolctl'" python3-torch python3-numpy python3-threadpoolctl
+# Debian's torch runs its fully connected layers through the system BLAS: make that OpenBLAS, not the reference BLAS.
+need_apt "readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 | grep -q openblas" libopenblas0-pthread
+TIME=/usr/bin/time; [ -x "$TIME" ] || need_apt "false" time
+
+dotnet build src/Backprop.Cli -c Release -v quiet -nologo >/dev/null
+dotnet build bench/Backprop.Bench -c Release -v quiet -nologo >/dev/null
+if [ ! -f "$DATA/cifar10_train_lmdb/data.mdb" ] || [ ! -f "$DATA/test_labels.u8" ]; then
+  echo "== Writing the generated CIFAR-shaped set to $DATA"
+  dotnet src/Backprop.Cli/bin/Release/net10.0/Backprop.Cli.dll synthesize-cifar --output "$DATA" --force
+fi
+
+# The peer runs without the machine's OpenBLAS tuning variables, so OpenBLAS picks its own kernels for this CPU;
+# intra-op threads from --threads, its BLAS on one thread (as in bench/lenet).
+PEER=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS="$THREADS" OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 "$PYTHON")
+value() {  # value KEY LINE: the value of KEY=value in a RESULT line, or "-"
+  local v; v=$(tr ' ' '\n' <<< "$2" | sed -n "s/^$1=//p" | head -1); echo "${v:--}"
+}
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else print v[int((NR + 1) / 2)] }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'; }
+measured() {  # measured FILE COMMAND...: runs COMMAND under GNU time, appends its RESULT line and peak_rss_mb to FILE
+  local file=$1 line; shift
+  line=$("$TIME" -f %M -o "$WORK/rss" "$@" | grep '^RESULT') || { echo "no RESULT line from: $*" >&2; exit 1; }
+  echo "$line peak_rss_mb=$(awk '{ printf "%.0f", $1 / 1024 }' "$WORK/rss")" | tee -a "$file"
+}
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+load_before=$(cut -d' ' -f1 /proc/loadavg)
+for net in $NETS; do
+  iterations=${ITERATIONS:-$([ "$net" = quick ] && echo 500 || echo 200)}
+  # The bench's copies: mean_file (not supported) becomes scale 1/256, the sources the generated LMDBs; no test passes
+  # while training, no snapshots, no HDF5 snapshot format (not supported either), paths made absolute.
+  sed -e 's|mean_file: "examples/cifar10/mean.binaryproto"|scale: 0.00390625|' \
+      -e "s#\"examples/cifar10/cifar10_\(train\|test\)_lmdb\"#\"$DATA/cifar10_\1_lmdb\"#" \
+      "bench/cifar/cifar10_${net}_train_test.prototxt" > "$WORK/${net}_train_test.prototxt"
+  sed -e "s|^net:.*|net: \"$WORK/${net}_train_test.prototxt\"|" -e 's|^test_interval:.*|test_interval: 0|' \
+      -e "s|^max_iter:.*|max_iter: $iterations|" -e 's|^snapshot:.*|snapshot: 0|' -e '/^snapshot_format:/d' \
+      -e "s|^snapshot_prefix:.*|snapshot_prefix: \"$WORK/$net\"|" \
+      "bench/cifar/cifar10_${net}_solver.prototxt" > "$WORK/${net}_solver.prototxt"
+  for r in $(seq 1 "$ROUNDS"); do
+    echo "== cifar10_$net, round $r of $ROUNDS: Backprop, then PyTorch; $iterations iterations of batch 100, $THREADS threads"
+    BACKPROP_NUM_THREADS=$THREADS measured "$WORK/bp_$net" \
+      dotnet "$ROOT/bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll" caffe-train "$WORK/${net}_solver.prototxt" "$iterations"
+    measured "$WORK/pt_$net" "${PEER[@]}" bench/cifar/pytorch_cifar.py "$net" --data "$DATA" --iterations "$iterations" --threads "$THREADS"
+  done
+done
+
+echo
+echo "cifar10_quick / cifar10_full on $DATA; medians over $ROUNDS round(s); $THREADS threads; $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
+echo "iter ms: one training iteration (the batch, forward, backward, update), median over the run's iterations; accuracy:"
+echo "the 10,000 test images after training; test ms: the test pass's time per batch of 100 (inference, no autograd);"
+echo "peak MB: the process's peak resident memory (GNU time). ratio: Backprop / PyTorch (below 1: Backprop better)."
+printf '%-6s %-9s %10s %10s %10s %10s\n' net framework "iter ms" accuracy "test ms" "peak MB"
+for net in $NETS; do
+  declare -A m=()
+  for side in bp pt; do
+    for key in ms_per_iter_median test_accuracy test_ms_per_batch peak_rss_mb; do
+      m[$side.$key]=$(while read -r l; do value "$key" "$l"; done < "$WORK/${side}_$net" | median)
+    done
+  done
+  printf '%-6s %-9s %10s %10s %10s %10s\n' "$net" Backprop "${m[bp.ms_per_iter_median]}" "${m[bp.test_accuracy]}" "${m[bp.test_ms_per_batch]}" "${m[bp.peak_rss_mb]}"
+  printf '%-6s %-9s %10s %10s %10s %10s\n' "" PyTorch "${m[pt.ms_per_iter_median]}" "${m[pt.test_accuracy]}" "${m[pt.test_ms_per_batch]}" "${m[pt.peak_rss_mb]}"
+  printf '%-6s %-9s %10s %10s %10s %10s\n' "" ratio "$(ratio "${m[bp.ms_per_iter_median]}" "${m[pt.ms_per_iter_median]}")" "" \
+    "$(ratio "${m[bp.test_ms_per_batch]}" "${m[pt.test_ms_per_batch]}")" "$(ratio "${m[bp.peak_rss_mb]}" "${m[pt.peak_rss_mb]}")"
+  unset m
+done
+"${PEER[@]}" bench/peer_info.py
+echo "load average (1 min) before the runs: $load_before, after: $(cut -d' ' -f1 /proc/loadavg)"
+awk -v l="$load_before" 'BEGIN { if (l >= 0.5) print "WARNING: the machine was busy; these times are not a benchmark." }'
