@@ -33,9 +33,10 @@ need_apt "readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 | grep -q openblas"
 TIME=/usr/bin/time; [ -x "$TIME" ] || need_apt "false" time
 
 dotnet build bench/Backprop.Bench -c Release -v quiet -nologo >/dev/null
-# The peer runs without the machine's OpenBLAS tuning variables, so OpenBLAS picks its own kernels for this CPU;
-# intra-op threads from --threads, its BLAS on one thread (as in bench/lenet).
-PEER=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS="$THREADS" OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 "$PYTHON")
+# The peer's BLAS at its best (bench/peer_env.sh: the machine's OpenBLAS variables unset for the peer only; prints
+# the kernel family); intra-op threads from --threads, its BLAS on one thread (as in bench/lenet).
+source bench/peer_env.sh && peer_env_setup
+PEER=("${PEER_ENV[@]}" OMP_NUM_THREADS="$THREADS" OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 "$PYTHON")
 value() {  # value KEY LINE: the value of KEY=value in a RESULT line, or "-"
   local v; v=$(tr ' ' '\n' <<< "$2" | sed -n "s/^$1=//p" | head -1); echo "${v:--}"
 }
@@ -80,6 +81,7 @@ for net in $NETS; do
     "$(ratio "${m[bp.peak_rss_mb]}" "${m[pt.peak_rss_mb]}")"
   unset m
 done
-"${PEER[@]}" bench/peer_info.py
+"${PEER[@]}" bench/blas_family.py
+"${PEER[@]}" -c 'import torch; print("peer: PyTorch", torch.__version__, "|", next((l.strip() for l in torch.__config__.show().splitlines() if "CPU capability" in l), "CPU capability unknown"))'
 echo "load average (1 min) before the runs: $load_before, after: $(cut -d' ' -f1 /proc/loadavg)"
 awk -v l="$load_before" 'BEGIN { if (l >= 0.5) print "WARNING: the machine was busy; these times are not a benchmark." }'
