@@ -100,6 +100,39 @@ public class PoolingWindowsTests
             });
     }
 
+    [Theory]
+    [InlineData(8, 8, 1, 1)]
+    [InlineData(7, 5, 1, 1)]
+    [InlineData(7, 9, 3, 2)]
+    [InlineData(5, 5, 7, 3)]
+    [InlineData(6, 6, 3, 3)]
+    public void AdaptiveAverageIsTheReferenceBitForBit(int h, int w, int oh, int ow)
+    {
+        const int planes = 9;   // the global path sums four planes at a time: 9 leaves one over
+        float[] x = KernelTestUtil.Random(planes * h * w, h * w + oh);
+        float[] dy = KernelTestUtil.Random(planes * oh * ow, ow + 3);
+        dy[0] = -0f;            // the reference's 0 + (-0 / n) is +0
+        float[] yRef = new float[planes * oh * ow], dxRef = new float[planes * h * w];
+        PoolingReference.AdaptiveAvgForward(planes, h, w, oh, ow, x, yRef);
+        PoolingReference.AdaptiveAvgBackward(planes, h, w, oh, ow, dy, dxRef);
+        foreach (int threads in new[] { 1, 2 })
+            KernelTestUtil.With(null, threads, () =>
+            {
+                float[] y = Filled(yRef.Length), dx = Filled(dxRef.Length);
+                AdaptivePooling.AvgForward(planes, h, w, oh, ow, x, y);
+                AdaptivePooling.AvgBackward(planes, h, w, oh, ow, dy, dx);
+                KernelTestUtil.AssertBitIdentical(yRef, y, $"adaptive forward {h}x{w} -> {oh}x{ow}");
+                KernelTestUtil.AssertBitIdentical(dxRef, dx, $"adaptive backward {h}x{w} -> {oh}x{ow}");
+            });
+    }
+
+    [Fact]
+    public void AdaptiveAverageRefusesBuffersOfTheWrongSize()
+    {
+        var e = Assert.Throws<ArgumentException>(() => AdaptivePooling.AvgForward(2, 4, 4, 1, 1, new float[31], new float[2]));
+        Assert.Contains("needs 32 elements but has 31", e.Message);
+    }
+
     // Small integers (ties everywhere), some -inf and some NaN.
     private static float[] Values(long length, int seed)
     {
