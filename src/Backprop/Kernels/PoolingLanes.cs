@@ -14,8 +14,6 @@ internal unsafe interface IPoolLanes<TF, TI> where TF : unmanaged where TI : unm
     static abstract TF Load(float* p);
     /// <summary>p[0], p[2], ..., p[2V-2]; reads p[0, 2V).</summary>
     static abstract TF LoadEven(float* p);
-    /// <summary>p[1], p[3], ..., p[2V-1]; reads p[0, 2V).</summary>
-    static abstract TF LoadOdd(float* p);
     static abstract TI LoadInt(int* p);
     static abstract void Store(TF v, float* p);
     static abstract void Store(TI v, int* p);
@@ -41,8 +39,6 @@ internal readonly unsafe struct Lanes512 : IPoolLanes<Vector512<float>, Vector51
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Load(float* p) => Vector512.Load(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> LoadEven(float* p) => Vector512.Narrow(Vector512.Load((ulong*)p), Vector512.Load((ulong*)p + 8)).AsSingle();
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> LoadOdd(float* p) => Vector512.Narrow(Vector512.Load((ulong*)p) >>> 32, Vector512.Load((ulong*)p + 8) >>> 32).AsSingle();
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> LoadInt(int* p) => Vector512.Load(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector512<float> v, float* p) => v.Store(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector512<int> v, int* p) => v.Store(p);
@@ -68,8 +64,6 @@ internal readonly unsafe struct Lanes256 : IPoolLanes<Vector256<float>, Vector25
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Load(float* p) => Vector256.Load(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> LoadEven(float* p) => Vector256.Narrow(Vector256.Load((ulong*)p), Vector256.Load((ulong*)p + 4)).AsSingle();
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> LoadOdd(float* p) => Vector256.Narrow(Vector256.Load((ulong*)p) >>> 32, Vector256.Load((ulong*)p + 4) >>> 32).AsSingle();
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> LoadInt(int* p) => Vector256.Load(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector256<float> v, float* p) => v.Store(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector256<int> v, int* p) => v.Store(p);
@@ -95,8 +89,6 @@ internal readonly unsafe struct Lanes128 : IPoolLanes<Vector128<float>, Vector12
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Load(float* p) => Vector128.Load(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> LoadEven(float* p) => Vector128.Narrow(Vector128.Load((ulong*)p), Vector128.Load((ulong*)p + 2)).AsSingle();
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> LoadOdd(float* p) => Vector128.Narrow(Vector128.Load((ulong*)p) >>> 32, Vector128.Load((ulong*)p + 2) >>> 32).AsSingle();
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> LoadInt(int* p) => Vector128.Load(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector128<float> v, float* p) => v.Store(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector128<int> v, int* p) => v.Store(p);

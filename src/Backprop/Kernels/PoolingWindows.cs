@@ -46,7 +46,10 @@ internal static unsafe class PoolingWindows
         where L : IPoolLanes<TF, TI> where TF : unmanaged where TI : unmanaged
     {
         int v = L.Count, w = g.InWidth, plane = g.InHeight * w, outPlane = g.OutHeight * g.OutWidth, kw = g.KernelWidth, s = g.StrideWidth;
+        int span = kw - 1 + s * v;
+        float[] edge = new float[span];
         fixed (int* starts = c.BlockStart, valid = c.Valid, firstValid = c.FirstValid)
+        fixed (float* copy = edge)
         {
             TI laneStep = L.LoadInt(c.LaneStepPointer);
             for (int p = p0; p < p1; p++)
@@ -64,9 +67,12 @@ internal static unsafe class PoolingWindows
                         float* masks = (float*)(valid + b * kw * v);
                         for (int r = h0; r < h1; r++)
                         {
-                            float* at = src + r * w + col0;
+                            float* at = Reachable(src + r * w + col0, span, lo, hi, copy);
                             for (int k = 0; k < kw; k++)
-                                L.Take(LoadColumns<L, TF, TI>(at + k, s, lo, hi), L.Add(laneStep, L.Splat(r * w + col0 + k)), L.Load(masks + k * v), ref best, ref index);
+                            {
+                                TF candidate = s == 1 ? L.Load(at + k) : L.LoadEven(at + k);
+                                L.Take(candidate, L.Add(laneStep, L.Splat(r * w + col0 + k)), L.Load(masks + k * v), ref best, ref index);
+                            }
                         }
                         L.Store(best, y + o + starts[b]);
                         L.Store(index, argmax + o + starts[b]);
@@ -81,8 +87,10 @@ internal static unsafe class PoolingWindows
         where L : IPoolLanes<TF, TI> where TF : unmanaged where TI : unmanaged
     {
         int v = L.Count, w = g.InWidth, plane = g.InHeight * w, outPlane = g.OutHeight * g.OutWidth, kw = g.KernelWidth, s = g.StrideWidth;
+        int span = kw - 1 + s * v;
+        float[] edge = new float[span];
         fixed (int* starts = c.BlockStart, valid = c.Valid)
-        fixed (float* spans = countIncludePad ? c.SpanPadded : c.SpanReal)
+        fixed (float* spans = countIncludePad ? c.SpanPadded : c.SpanReal, copy = edge)
         {
             for (int p = p0; p < p1; p++)
             {
@@ -100,8 +108,8 @@ internal static unsafe class PoolingWindows
                         float* masks = (float*)(valid + b * kw * v);
                         for (int r = h0; r < h1; r++)
                         {
-                            float* at = src + r * w + col0;
-                            for (int k = 0; k < kw; k++) sum = L.AddWhere(sum, LoadColumns<L, TF, TI>(at + k, s, lo, hi), L.Load(masks + k * v));
+                            float* at = Reachable(src + r * w + col0, span, lo, hi, copy);
+                            for (int k = 0; k < kw; k++) sum = L.AddWhere(sum, s == 1 ? L.Load(at + k) : L.LoadEven(at + k), L.Load(masks + k * v));
                         }
                         // rows * columns is a small integer, exact in float: the same divisor as the scalar loop's int.
                         L.Store(L.Divide(sum, L.Multiply(rows, L.Load(spans + b * v))), y + o + starts[b]);
@@ -111,36 +119,15 @@ internal static unsafe class PoolingWindows
         }
     }
 
-    // Lane t gets p[t * stride] (stride 1 or 2). Lanes whose column lies outside the row are masked by the caller, so
-    // a load may read neighbouring rows; near the ends of the whole input it reads only what is inside [lo, hi).
+    // The loads of one block's row read [p, p + span): at stride 2 each reads 2V floats and keeps the even ones.
+    // Lanes whose column lies outside the row are masked by the caller, so the loads may read neighbouring rows;
+    // only near the ends of the whole input [lo, hi) is the range copied (zeros outside) so that none reads past them.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TF LoadColumns<L, TF, TI>(float* p, int stride, float* lo, float* hi)
-        where L : IPoolLanes<TF, TI> where TF : unmanaged where TI : unmanaged
+    private static float* Reachable(float* p, int span, float* lo, float* hi, float* copy)
     {
-        int v = L.Count;
-        if (stride == 1)
-        {
-            if (p >= lo && p + v <= hi) return L.Load(p);
-        }
-        else
-        {
-            if (p >= lo && p + 2 * v <= hi) return L.LoadEven(p);
-            if (p - 1 >= lo && p - 1 + 2 * v <= hi) return L.LoadOdd(p - 1);
-        }
-        return LoadClipped<L, TF, TI>(p, stride, lo, hi);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static TF LoadClipped<L, TF, TI>(float* p, int stride, float* lo, float* hi)
-        where L : IPoolLanes<TF, TI> where TF : unmanaged where TI : unmanaged
-    {
-        float* buffer = stackalloc float[16];
-        for (int t = 0; t < L.Count; t++)
-        {
-            float* q = p + (long)t * stride;
-            buffer[t] = q >= lo && q < hi ? *q : 0f;
-        }
-        return L.Load(buffer);
+        if (p >= lo && p + span <= hi) return p;
+        for (int t = 0; t < span; t++) copy[t] = p + t >= lo && p + t < hi ? p[t] : 0f;
+        return copy;
     }
 }
 
