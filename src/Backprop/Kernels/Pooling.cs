@@ -6,6 +6,15 @@ namespace Backprop.Kernels;
 /// 2-D max and average pooling, threaded over the N*C planes (each plane is independent, so results
 /// do not depend on the thread count). Windows are clipped to the input; see
 /// <see cref="PoolingReference"/> for the definition, ties and NaN.
+/// Which path runs:
+/// <list type="bullet">
+/// <item>2x2 stride 2 without padding: <see cref="Pooling2x2"/> (LeNet, VGG), the scalar loop finishing each row.</item>
+/// <item>any other window at column stride 1 or 2 with at least 4 output columns and SIMD: <see cref="PoolingWindows"/>
+/// for max and average forward; average backward is separable (<c>AvgBackwardPlanes</c>) for every window but 2x2.</item>
+/// <item>otherwise (column stride 3 or more, narrow outputs, scalar width): the scalar loops here.</item>
+/// </list>
+/// Max and argmax are the reference's exactly; max backward adds in output order as the reference does. Average
+/// sums in float (the reference in double): the same bits at every SIMD width and thread count.
 /// </summary>
 public static unsafe class Pooling
 {
