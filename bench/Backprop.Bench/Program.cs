@@ -13,6 +13,12 @@ if (args.Length > 0 && args[0] == "batchnorm")
     Backprop.Bench.BatchNormTimings.Run(args.Length > 1 ? int.Parse(args[1]) : 21);
     return;
 }
+// dotnet run -c Release --project bench/Backprop.Bench -- pooling [repeats]   (reference vs fast pooling kernels, cifar10_quick and global shapes)
+if (args.Length > 0 && args[0] == "pooling")
+{
+    Backprop.Bench.PoolingTimings.Run(args.Length > 1 ? int.Parse(args[1]) : 11);
+    return;
+}
 // dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll ab CASE ROUNDS FOLDER_A FOLDER_B   (see bench/ab/run.sh)
 if (args.Length > 0 && args[0] == "ab")
 {

@@ -98,6 +98,37 @@ public static class PoolingReference
         for (int t = 0; t < acc.Length; t++) dx[t] = (float)acc[t];
     }
 
+    // Adaptive average pooling (PyTorch's window rule): output cell i covers [floor(i*in/out), ceil((i+1)*in/out)),
+    // summed in float in row-major order from 0. x: (P, H, W); y: (P, OH, OW) overwritten
+    public static void AdaptiveAvgForward(int planes, int h, int w, int oh, int ow, ReadOnlySpan<float> x, Span<float> y)
+    {
+        for (int p = 0; p < planes; p++)
+        for (int i = 0; i < oh; i++)
+        for (int j = 0; j < ow; j++)
+        {
+            int h0 = i * h / oh, h1 = ((i + 1) * h + oh - 1) / oh, w0 = j * w / ow, w1 = ((j + 1) * w + ow - 1) / ow;
+            float s = 0;
+            for (int r = h0; r < h1; r++)
+            for (int c = w0; c < w1; c++) s += x[(p * h + r) * w + c];
+            y[(p * oh + i) * ow + j] = s / ((h1 - h0) * (w1 - w0));
+        }
+    }
+
+    // dy: (P, OH, OW); dx: (P, H, W) overwritten: each dy over its window's size, added to its window in output order.
+    public static void AdaptiveAvgBackward(int planes, int h, int w, int oh, int ow, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        dx.Clear();
+        for (int p = 0; p < planes; p++)
+        for (int i = 0; i < oh; i++)
+        for (int j = 0; j < ow; j++)
+        {
+            int h0 = i * h / oh, h1 = ((i + 1) * h + oh - 1) / oh, w0 = j * w / ow, w1 = ((j + 1) * w + ow - 1) / ow;
+            float d = dy[(p * oh + i) * ow + j] / ((h1 - h0) * (w1 - w0));
+            for (int r = h0; r < h1; r++)
+            for (int c = w0; c < w1; c++) dx[(p * h + r) * w + c] += d;
+        }
+    }
+
     private static int Divisor(in Pool2dGeometry g, int i, int j, int real, bool countIncludePad)
     {
         if (!countIncludePad) return real;
