@@ -6,19 +6,28 @@ namespace Backprop.Tests.Keras;
 /// <summary>Fit with a cancellation token, or Ctrl-C: Keras's stop_training set after a batch.</summary>
 public partial class FitCancellationTests
 {
-    private const int SigInt = 2;
+    private const int SigInt = 2, SigTerm = 15;
+
+    // A process started in the background by a non-interactive shell inherits SIGINT ignored, and .NET then leaves it
+    // ignored: the test sends SIGTERM, which Fit handles the same way, instead.
+    private static int InterruptSignal()
+    {
+        string? ignored = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        ulong mask = ignored is null ? 0 : Convert.ToUInt64(ignored["SigIgn:".Length..].Trim(), 16);
+        return (mask & (1UL << (SigInt - 1))) != 0 ? SigTerm : SigInt;
+    }
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
 
-    /// <summary>Sends SIGINT to this very process after a given batch, then gives the handler time to run.</summary>
+    /// <summary>Sends SIGINT (or SIGTERM, see InterruptSignal) to this very process after a given batch, then gives the handler time to run.</summary>
     private sealed class InterruptAt(int batch) : Callback
     {
         public int Batches { get; private set; }
         public override void OnBatchEnd(int b, IReadOnlyDictionary<string, double> logs)
         {
             if (Batches++ != batch) return;
-            Assert.Equal(0, Kill(Environment.ProcessId, SigInt));
+            Assert.Equal(0, Kill(Environment.ProcessId, InterruptSignal()));
             Thread.Sleep(500);   // the signal is handled on another thread
         }
     }
