@@ -215,11 +215,12 @@ internal static unsafe class ConvolutionWeightGradient
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // from the first call (see GemmMicroKernels)
     private static void CopyRows(float* src, int stride, float* dst, int count, int rows)
     {
-        if (count == 8)
+        bool vectors = SimdWidth.Allows256(SimdWidth.Max);
+        if (count == 8 && vectors)
         {
             for (int y = 0; y < rows; y++, src += stride, dst += 8) Vector256.Load(src).Store(dst);
         }
-        else if (count > 8 && count <= 16)
+        else if (count > 8 && count <= 16 && vectors)
         {
             // Two vectors, the second overlapping the first: no branch per row.
             for (int y = 0; y < rows; y++, src += stride, dst += count)
@@ -238,17 +239,24 @@ internal static unsafe class ConvolutionWeightGradient
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Copy(float* src, float* dst, int count)
     {
-        if (count >= 16 && Vector512.IsHardwareAccelerated)
+        int width = SimdWidth.Max;
+        if (count >= 16 && SimdWidth.Allows512(width))
         {
             int i = 0;
             for (; i + 16 < count; i += 16) Vector512.Load(src + i).Store(dst + i);
             Vector512.Load(src + count - 16).Store(dst + count - 16);
         }
-        else if (count >= 8)
+        else if (count >= 8 && SimdWidth.Allows256(width))
         {
             int i = 0;
             for (; i + 8 < count; i += 8) Vector256.Load(src + i).Store(dst + i);
             Vector256.Load(src + count - 8).Store(dst + count - 8);
+        }
+        else if (count >= 4 && SimdWidth.Allows128(width))
+        {
+            int i = 0;
+            for (; i + 4 < count; i += 4) Vector128.Load(src + i).Store(dst + i);
+            Vector128.Load(src + count - 4).Store(dst + count - 4);
         }
         else
         {
@@ -259,11 +267,18 @@ internal static unsafe class ConvolutionWeightGradient
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Zero(float* dst, int count)
     {
-        if (count >= 8)
+        int width = SimdWidth.Max;
+        if (count >= 8 && SimdWidth.Allows256(width))
         {
             int i = 0;
             for (; i + 8 < count; i += 8) Vector256<float>.Zero.Store(dst + i);
             Vector256<float>.Zero.Store(dst + count - 8);
+        }
+        else if (count >= 4 && SimdWidth.Allows128(width))
+        {
+            int i = 0;
+            for (; i + 4 < count; i += 4) Vector128<float>.Zero.Store(dst + i);
+            Vector128<float>.Zero.Store(dst + count - 4);
         }
         else
         {
