@@ -9,8 +9,9 @@ namespace Backprop.Kernels;
 /// for scalar code. Every kernel asks it, through <see cref="Max"/> or the <c>Allows…</c> checks, before
 /// it uses a vector type or an instruction set, so a narrower width really runs narrower code.
 /// It defaults to the widest width the runtime accelerates, which follows the runtime's own settings
-/// (<c>DOTNET_EnableAVX512F=0</c> or <c>DOTNET_PreferredVectorBitWidth=256</c> give 256 on an AVX-512 CPU),
-/// lowered further by the environment variable <c>BACKPROP_SIMD</c> (<c>scalar</c>, <c>128</c>, <c>256</c>
+/// (<c>DOTNET_EnableAVX512=0</c> on .NET 10, <c>DOTNET_EnableAVX512F=0</c> on .NET 8 and 9, or
+/// <c>DOTNET_PreferredVectorBitWidth=256</c> give 256 on an AVX-512 CPU), lowered further by the
+/// environment variable <c>BACKPROP_SIMD</c> (<c>scalar</c>, <c>128</c>, <c>256</c>
 /// or <c>512</c>) for tests and benchmarks. Tests lower it at run time so that every path runs on one
 /// machine. A width wider than the hardware accelerates still computes correct results (the runtime
 /// emulates the vectors), only slower.
