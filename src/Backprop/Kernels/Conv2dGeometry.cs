@@ -10,11 +10,11 @@ public readonly record struct Conv2dGeometry(int Batch, int InChannels, int InHe
     int OutChannels, int KernelHeight, int KernelWidth, int StrideHeight, int StrideWidth,
     int PadHeight, int PadWidth, int DilationHeight, int DilationWidth, int Groups)
 {
-    /// <summary>OH = (H + 2*padH - dilationH*(KH-1) - 1) / strideH + 1.</summary>
-    public int OutHeight => (int)OutputSize(InHeight, KernelHeight, StrideHeight, PadHeight, DilationHeight);
+    /// <summary>OH = (H + 2*padH - dilationH*(KH-1) - 1) / strideH + 1, in 32 bits: meaningful once <see cref="Problem"/> is null (hot loops read it).</summary>
+    public int OutHeight => (InHeight + 2 * PadHeight - DilationHeight * (KernelHeight - 1) - 1) / StrideHeight + 1;
 
     /// <summary>OW = (W + 2*padW - dilationW*(KW-1) - 1) / strideW + 1.</summary>
-    public int OutWidth => (int)OutputSize(InWidth, KernelWidth, StrideWidth, PadWidth, DilationWidth);
+    public int OutWidth => (InWidth + 2 * PadWidth - DilationWidth * (KernelWidth - 1) - 1) / StrideWidth + 1;
 
     /// <summary>Input channels per group (C / groups).</summary>
     public int GroupInChannels => InChannels / Groups;
