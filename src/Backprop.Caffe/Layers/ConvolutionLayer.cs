@@ -1,3 +1,4 @@
+using Backprop.Kernels;
 using Backprop.Caffe.Proto;
 
 namespace Backprop.Caffe.Layers;
@@ -23,19 +24,18 @@ public sealed class ConvolutionLayer(LayerParameter definition) : CaffeLayer(def
         groups = (int)p.Group;
         biasTerm = p.BiasTerm;
         int c = x[1], k = (int)p.NumOutput;
-        if (groups < 1 || c % groups != 0 || k % groups != 0)
-            throw Error($"{c} input channels and num_output {k} must both be divisible by group {groups}.");
-        int oh = (x[2] + 2 * pad.H - dilation.H * (kernel.H - 1) - 1) / stride.H + 1;
-        int ow = (x[3] + 2 * pad.W - dilation.W * (kernel.W - 1) - 1) / stride.W + 1;
-        if (x[2] + 2 * pad.H < dilation.H * (kernel.H - 1) + 1 || x[3] + 2 * pad.W < dilation.W * (kernel.W - 1) + 1)
-            throw Error($"kernel {kernel.H}x{kernel.W} (dilation {dilation.H}x{dilation.W}) does not fit the bottom {x} with pad {pad.H}x{pad.W}.");
+        // The output-size rule and the geometry checks belong to Conv2dGeometry; this layer adds its name and Caffe's field names.
+        var g = new Conv2dGeometry(x[0], c, x[2], x[3], k, kernel.H, kernel.W, stride.H, stride.W, pad.H, pad.W, dilation.H, dilation.W, groups);
+        if (g.Problem() is string problem)
+            throw Error($"bottom {x} with num_output {k}, kernel {kernel.H}x{kernel.W}, stride {stride.H}x{stride.W}, pad {pad.H}x{pad.W}, " +
+                $"dilation {dilation.H}x{dilation.W}, group {groups}: {problem}");
         if (Blobs.Count == 0)
         {
             var w = AddBlob(Zeros(context, "weights", k, c / groups, kernel.H, kernel.W));
             Fillers.Fill(w, p.WeightFiller, filler, $"{Where} weight_filler");
             if (biasTerm) Fillers.Fill(AddBlob(Tensor.Zeros(k)), p.BiasFiller, filler, $"{Where} bias_filler");
         }
-        return [new Shape(x[0], k, oh, ow)];
+        return [new Shape(x[0], k, g.OutHeight, g.OutWidth)];
     }
 
     public override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> bottoms, NetContext context, int layerIndex) =>

@@ -25,25 +25,16 @@ public static partial class Functional
         ArgumentNullException.ThrowIfNull(weight);
         if (input.Rank != 4) throw new ArgumentException($"Conv2d expects input of shape (N, C, H, W), got {input.Shape}.");
         if (weight.Rank != 4) throw new ArgumentException($"Conv2d expects weight of shape (K, C/groups, KH, KW), got {weight.Shape}.");
-        if (groups < 1) throw new ArgumentException($"Conv2d groups must be positive, got {groups}.");
-        if (input.Shape[1] != weight.Shape[1] * groups)
-            throw new ArgumentException($"Conv2d: input {input.Shape} has {input.Shape[1]} channels, but weight {weight.Shape} with groups={groups} expects {weight.Shape[1] * groups}.");
-        if (weight.Shape[0] % groups != 0)
-            throw new ArgumentException($"Conv2d: {weight.Shape[0]} output channels are not divisible by groups={groups}.");
-        if (bias is not null && (bias.Rank != 1 || bias.Shape[0] != weight.Shape[0]))
-            throw new ArgumentException($"Conv2d: bias of shape {bias.Shape} does not match {weight.Shape[0]} output channels.");
-        if (stride.Height < 1 || stride.Width < 1 || dilation.Height < 1 || dilation.Width < 1 || padding.Height < 0 || padding.Width < 0)
-            throw new ArgumentException($"Conv2d: stride {stride} and dilation {dilation} must be positive and padding {padding} non-negative.");
-
+        // Sizes, kernel, stride, padding, dilation and groups: Conv2dGeometry owns those rules and their messages.
         var g = new Conv2dGeometry(input.Shape[0], input.Shape[1], input.Shape[2], input.Shape[3],
             weight.Shape[0], weight.Shape[2], weight.Shape[3], stride.Height, stride.Width,
             padding.Height, padding.Width, dilation.Height, dilation.Width, groups);
-        // The dilated kernel must fit the padded input: a negative numerator would otherwise round toward zero into one output.
-        bool fits = g.InHeight + 2 * g.PadHeight >= g.DilationHeight * (g.KernelHeight - 1) + 1
-            && g.InWidth + 2 * g.PadWidth >= g.DilationWidth * (g.KernelWidth - 1) + 1;
-        if (g.OutHeight < 1 || g.OutWidth < 1 || !fits)
-            throw new ArgumentException($"Conv2d: input {input.Shape} is too small for kernel ({g.KernelHeight}, {g.KernelWidth}) with padding {padding} and dilation {dilation}: output would be {g.OutHeight}x{g.OutWidth}.");
-        g.Validate();
+        if (g.Problem() is string problem)
+            throw new ArgumentException($"Conv2d: input {input.Shape}, weight {weight.Shape}, stride {stride}, padding {padding}, dilation {dilation}, groups {groups}: {problem}");
+        if (input.Shape[1] != weight.Shape[1] * groups)
+            throw new ArgumentException($"Conv2d: input {input.Shape} has {input.Shape[1]} channels, but weight {weight.Shape} with groups={groups} expects {weight.Shape[1] * groups}.");
+        if (bias is not null && (bias.Rank != 1 || bias.Shape[0] != weight.Shape[0]))
+            throw new ArgumentException($"Conv2d: bias of shape {bias.Shape} does not match {weight.Shape[0]} output channels.");
 
         var y = Tensor.Uninitialized(new Shape(g.Batch, g.OutChannels, g.OutHeight, g.OutWidth));
         Convolution.Forward(g, input.Data, weight.Data, bias is null ? default : bias.Data, y.AsSpan());

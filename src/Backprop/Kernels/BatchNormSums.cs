@@ -32,7 +32,7 @@ internal static unsafe class BatchNormSums
     {
         double a = 0, b = 0;
         int i = 0, width = SimdWidth.Max;
-        if (width >= 512 && Vector512.IsHardwareAccelerated && length >= 16)
+        if (SimdWidth.Allows512(width) && length >= 16)
         {
             Vector512<double> da = default, db = default;
             while (i + 16 <= length)
@@ -59,7 +59,7 @@ internal static unsafe class BatchNormSums
             a += Vector512.Sum(da);
             b += Vector512.Sum(db);
         }
-        if (width >= 256 && Vector256.IsHardwareAccelerated && length - i >= 8)
+        if (SimdWidth.Allows256(width) && length - i >= 8)
         {
             Vector256<double> da = default, db = default;
             while (i + 8 <= length)
@@ -86,7 +86,7 @@ internal static unsafe class BatchNormSums
             a += Vector256.Sum(da);
             b += Vector256.Sum(db);
         }
-        if (width >= 128 && Vector128.IsHardwareAccelerated && length - i >= 4)
+        if (SimdWidth.Allows128(width) && length - i >= 4)
         {
             Vector128<double> da = default, db = default;
             while (i + 4 <= length)

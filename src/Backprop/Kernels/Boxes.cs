@@ -75,7 +75,7 @@ internal static class Boxes
     /// against the boxes after it is computed 8 at a time where the CPU has 256-bit vectors.
     /// </summary>
     internal static int NmsOrdered(ReadOnlySpan<float> boxes, ReadOnlySpan<int> order, float iouThreshold, Span<int> keptRanks) =>   // boxes: (N, 4)
-        SimdWidth.Max >= 256 && Vector256.IsHardwareAccelerated && order.Length >= 2 * Vector256<float>.Count
+        SimdWidth.Allows256(SimdWidth.Max) && order.Length >= 2 * Vector256<float>.Count
             ? NmsOrderedVector256(boxes, order, iouThreshold, keptRanks)
             : NmsOrderedReference(boxes, order, iouThreshold, keptRanks);
 

@@ -19,7 +19,7 @@ internal static unsafe class ColumnFold512
     /// faster row by row, measured on VGG's 56x56).
     /// </summary>
     public static bool Applies(in Conv2dGeometry g) =>
-        SimdWidth.Max >= 512 && Avx512F.IsSupported && g.StrideWidth == 1 && g.KernelWidth <= MaxKernelWidth
+        SimdWidth.AllowsAvx512F(SimdWidth.Max) && g.StrideWidth == 1 && g.KernelWidth <= MaxKernelWidth
         && g.OutWidth + (g.KernelWidth - 1) * g.DilationWidth <= 16;
 
     // The load masks of one kernel row are kept in registers: up to 7 of them.

@@ -3,12 +3,31 @@ using System.Numerics.Tensors;
 
 namespace Backprop.Kernels;
 
+// Which path runs for which shapes ("pointwise" = 1x1 kernel, stride 1, no padding; any dilation):
+//
+// | pass            | shapes                               | path                                                           | threads split        |
+// |-----------------|--------------------------------------|----------------------------------------------------------------|----------------------|
+// | forward         | groups 1, not pointwise              | ConvolutionImplicitGemm.Forward: column panels packed straight | (image, panel) units |
+// |                 |                                      | from x (or, AVX-512 with 10-row tiles, stride 1, no padding,   |                      |
+// |                 |                                      | OW a multiple of 8: read from x with no packing)               |                      |
+// | forward         | pointwise (any groups)               | GEMM straight on x's (C/groups, H*W) plane, no im2col          | images, or GEMM (N=1)|
+// | forward         | groups > 1, not pointwise            | Im2Col.Unfold per image and group, then GEMM                   | images, or GEMM (N=1)|
+// | backward-data   | groups 1, not pointwise, N > 1       | ConvolutionImplicitGemm.BackwardData: W^T*dy panels folded     | images               |
+// |                 |                                      | into dx (ColumnFold512 when AVX-512, stride-w 1, KW <= 7 and a |                      |
+// |                 |                                      | row fits 16 lanes; else row by row)                            |                      |
+// | backward-data   | pointwise (any groups)               | GEMM W^T*dy straight into dx                                   | images, or GEMM (N=1)|
+// | backward-data   | not pointwise, groups > 1 or N = 1   | GEMM into a column buffer, then Im2Col.FoldAdd (col2im)        | images, or GEMM (N=1)|
+// | backward-weights| all                                  | ConvolutionWeightGradient: dot products along pixel chunks     | slabs of images x dW |
+// |                 |                                      | (DotMicroKernels), slabs summed in a fixed order               | column tiles         |
+// | backward-bias   | all                                  | per channel sum over images, in image order                    | channels             |
+//
+// ImplicitGemmEnabled = false (tests only) sends groups-1 forward and backward-data through the im2col rows above.
+
 /// <summary>
-/// 2-D convolution (cross-correlation, as in Caffe and PyTorch) by im2col and GEMM, one image
-/// (and one group) at a time so the column buffer stays small. A 1x1 convolution with stride 1 and
-/// no padding needs no im2col: the (C, H*W) input plane is already the column matrix.
-/// Threaded over the batch; a single image threads inside GEMM instead. Results are identical for
-/// any <see cref="KernelThreads.Count"/>. See <see cref="ConvolutionReference"/> for the definition.
+/// 2-D convolution (cross-correlation, as in Caffe and PyTorch) as matrix products: implicit im2col for
+/// ordinary convolutions, GEMM straight on the input for pointwise ones, im2col + GEMM one image and group
+/// at a time for grouped ones (the table above says which runs when). Results are identical for any
+/// <see cref="KernelThreads.Count"/>. See <see cref="ConvolutionReference"/> for the definition.
 /// </summary>
 public static unsafe class Convolution
 {
@@ -34,11 +53,7 @@ public static unsafe class Convolution
                 return;
             }
             nint ix = (nint)px, iw = (nint)pw, ib = (nint)pb, iy = (nint)py;
-            int t = TileImages(geo);
-            if (t > 1)
-                OverImages(Tiles(geo, t), (s, e) => ForwardTiles(geo, t, s, e, (float*)ix, (float*)iw, (float*)ib, biasLength, (float*)iy));
-            else
-                OverImages(geo.Batch, (s, e) => ForwardImages(geo, s, e, (float*)ix, (float*)iw, (float*)ib, biasLength, (float*)iy));
+            OverImages(geo.Batch, (s, e) => ForwardImages(geo, s, e, (float*)ix, (float*)iw, (float*)ib, biasLength, (float*)iy));
         }
     }
 
@@ -60,11 +75,7 @@ public static unsafe class Convolution
                 return;
             }
             nint idy = (nint)pdy, iw = (nint)pw, idx = (nint)pdx;
-            int t = TileImages(geo);
-            if (t > 1)
-                OverImages(Tiles(geo, t), (s, e) => BackwardDataTiles(geo, t, s, e, (float*)idy, (float*)iw, (float*)idx));
-            else
-                OverImages(geo.Batch, (s, e) => BackwardDataImages(geo, s, e, (float*)idy, (float*)iw, (float*)idx));
+            OverImages(geo.Batch, (s, e) => BackwardDataImages(geo, s, e, (float*)idy, (float*)iw, (float*)idx));
         }
     }
 
@@ -148,20 +159,6 @@ public static unsafe class Convolution
     }
 
     /// <summary>
-    /// Images per tile for forward and backward-data: small output planes (LeNet's conv2: 8x8) make thin
-    /// products that lose to packing, so that many images go side by side in one column matrix (about 512
-    /// columns, at most 8 images) and the weights are packed once per tile. 1 = image by image. (Backward-
-    /// weights stays image by image: measured no faster tiled.)
-    /// </summary>
-    private static int TileImages(in Conv2dGeometry g)
-    {
-        if (!TilesEnabled) return 1;
-        int ohw = g.OutHeight * g.OutWidth;
-        if (g.Groups != 1 || IsPointwise(g) || g.Batch < 2 || ohw >= 256) return 1;
-        return Math.Clamp((512 + ohw - 1) / ohw, 1, Math.Min(8, g.Batch));
-    }
-
-    /// <summary>
     /// Forward and backward-data go through <see cref="ConvolutionImplicitGemm"/> (no column matrix) unless
     /// the convolution is grouped or pointwise (a pointwise input already is the column matrix).
     /// </summary>
@@ -169,86 +166,6 @@ public static unsafe class Convolution
 
     /// <summary>Whether forward may use the implicit-im2col path (tests and benchmarks compare both).</summary>
     internal static bool ImplicitGemmEnabled { get; set; } = true;
-
-    /// <summary>Whether thin outputs go through the tiled path (tests and benchmarks compare both).</summary>
-    internal static bool TilesEnabled { get; set; } = true;
-
-    /// <summary>Tile i holds images [i*t, min(N, (i+1)*t)): fixed by the batch alone, never by the thread count.</summary>
-    private static int Tiles(in Conv2dGeometry g, int t) => (g.Batch + t - 1) / t;
-
-    // x: (N, C, H, W); weight: (K, C, KH, KW); bias: (K) or null; y: (N, K, OH, OW); tiles [s, e) of t images
-    private static void ForwardTiles(Conv2dGeometry g, int t, int s, int e, float* x, float* weight, float* bias, int biasLength, float* y)
-    {
-        int c = g.InChannels, k = g.OutChannels, hw = g.InHeight * g.InWidth, ohw = g.OutHeight * g.OutWidth;
-        int depth = c * g.KernelHeight * g.KernelWidth;
-        float[] col = ArrayPool<float>.Shared.Rent(depth * t * ohw);
-        float[] tmp = ArrayPool<float>.Shared.Rent(k * t * ohw);
-        try
-        {
-            for (int tile = s; tile < e; tile++)
-            {
-                int n0 = tile * t, count = Math.Min(t, g.Batch - n0), ld = count * ohw;
-                for (int i = 0; i < count; i++)
-                    Im2Col.Unfold(g, c, new ReadOnlySpan<float>(x + (long)(n0 + i) * c * hw, c * hw), col.AsSpan(i * ohw, (depth - 1) * ld + ohw), ld);
-                // tmp (K, count*ohw) = w (K, depth) * col (depth, count*ohw)
-                Gemm.Sgemm(false, false, k, ld, depth, 1f, new ReadOnlySpan<float>(weight, k * depth), depth, col.AsSpan(0, depth * ld), ld, 0f, tmp.AsSpan(0, k * ld), ld);
-                for (int i = 0; i < count; i++)
-                {
-                    for (int kk = 0; kk < k; kk++)
-                    {
-                        var src = tmp.AsSpan(kk * ld + i * ohw, ohw);
-                        var dst = new Span<float>(y + ((long)(n0 + i) * k + kk) * ohw, ohw);
-                        if (biasLength != 0) TensorPrimitives.Add(src, bias[kk], dst);
-                        else src.CopyTo(dst);
-                    }
-                }
-            }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(col);
-            ArrayPool<float>.Shared.Return(tmp);
-        }
-    }
-
-    // dy: (N, K, OH, OW) -> tile (K, count*OH*OW): image i's plane for channel kk at column i*OH*OW of row kk
-    private static void GatherTile(in Conv2dGeometry g, float* dy, int n0, int count, Span<float> tile)
-    {
-        int k = g.OutChannels, ohw = g.OutHeight * g.OutWidth, ld = count * ohw;
-        for (int i = 0; i < count; i++)
-            for (int kk = 0; kk < k; kk++)
-                new ReadOnlySpan<float>(dy + ((long)(n0 + i) * k + kk) * ohw, ohw).CopyTo(tile.Slice(kk * ld + i * ohw, ohw));
-    }
-
-    // dy: (N, K, OH, OW); weight: (K, C, KH, KW); dx: (N, C, H, W); tiles [s, e) of t images
-    private static void BackwardDataTiles(Conv2dGeometry g, int t, int s, int e, float* dy, float* weight, float* dx)
-    {
-        int c = g.InChannels, k = g.OutChannels, hw = g.InHeight * g.InWidth, ohw = g.OutHeight * g.OutWidth;
-        int depth = c * g.KernelHeight * g.KernelWidth;
-        float[] col = ArrayPool<float>.Shared.Rent(depth * t * ohw);
-        float[] tile = ArrayPool<float>.Shared.Rent(k * t * ohw);
-        try
-        {
-            for (int ti = s; ti < e; ti++)
-            {
-                int n0 = ti * t, count = Math.Min(t, g.Batch - n0), ld = count * ohw;
-                GatherTile(g, dy, n0, count, tile.AsSpan(0, k * ld));
-                // col (depth, count*ohw) = w^T (depth, K) * dy_tile (K, count*ohw)
-                Gemm.Sgemm(true, false, depth, ld, k, 1f, new ReadOnlySpan<float>(weight, k * depth), depth, tile.AsSpan(0, k * ld), ld, 0f, col.AsSpan(0, depth * ld), ld);
-                for (int i = 0; i < count; i++)
-                {
-                    var dxi = new Span<float>(dx + (long)(n0 + i) * c * hw, c * hw);
-                    dxi.Clear();
-                    Im2Col.FoldAdd(g, c, col.AsSpan(i * ohw, (depth - 1) * ld + ohw), dxi, ld);
-                }
-            }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(col);
-            ArrayPool<float>.Shared.Return(tile);
-        }
-    }
 
     private static int ColumnLength(in Conv2dGeometry g) =>
         IsPointwise(g) ? 0 : g.GroupInChannels * g.KernelHeight * g.KernelWidth * g.OutHeight * g.OutWidth;

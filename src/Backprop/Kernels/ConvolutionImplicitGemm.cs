@@ -145,7 +145,7 @@ internal static unsafe class ConvolutionImplicitGemm
                                 }
                             }
                             if (wideFold) ColumnFold512.Fold(g, dxn, p0 / g.KernelWidth, groupRows / g.KernelWidth, runs[..(4 * runCount)], unit, columns);
-                            else FoldColumns(g, dxn, offsets + 3 * p0, groupRows, runs[..(4 * runCount)], unit, columns);
+                            else FoldColumns(width, g, dxn, offsets + 3 * p0, groupRows, runs[..(4 * runCount)], unit, columns);
                         }
                     }
                 }
@@ -173,8 +173,8 @@ internal static unsafe class ConvolutionImplicitGemm
     /// Depth row by depth row, each row's runs in turn: consecutive runs land in different image rows, so
     /// no load waits on the overlapping store before it (depth rows p and p+1 overlap, shifted by one).
     /// </summary>
-    // dx: one image (C, H, W), accumulated into; offsets: the depth rows' entries; columns: (rows, ld), the run columns of each row
-    internal static void FoldColumns(in Conv2dGeometry g, float* dx, int* offsets, int rows, ReadOnlySpan<int> runs, int ld, float* columns)
+    // width: SimdWidth.Max; dx: one image (C, H, W), accumulated into; offsets: the depth rows' entries; columns: (rows, ld), the run columns of each row
+    internal static void FoldColumns(int width, in Conv2dGeometry g, float* dx, int* offsets, int rows, ReadOnlySpan<int> runs, int ld, float* columns)
     {
         int h = g.InHeight, w = g.InWidth, sw = g.StrideWidth;
         bool padded = g.PadHeight != 0 || g.PadWidth != 0;
@@ -195,19 +195,20 @@ internal static unsafe class ConvolutionImplicitGemm
                     if ((uint)ih >= (uint)h) continue;
                     (lo, hi) = Im2Col.ValidRange(iw0, sw, w, length);
                 }
-                if (sw == 1) AddInto(src + lo, dst + lo, hi - lo);
+                if (sw == 1) AddInto(width, src + lo, dst + lo, hi - lo);
                 else for (int t = lo; t < hi; t++) dst[t * sw] += src[t];
             }
         }
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private static void AddInto(float* src, float* dst, int length)
+    private static void AddInto(int width, float* src, float* dst, int length)
     {
         int t = 0;
-        if (Vector256.IsHardwareAccelerated)
+        if (SimdWidth.Allows256(width))
             for (; t + 8 <= length; t += 8) Vector256.Store(Vector256.Load(dst + t) + Vector256.Load(src + t), dst + t);
-        for (; t + 4 <= length; t += 4) Vector128.Store(Vector128.Load(dst + t) + Vector128.Load(src + t), dst + t);
+        if (SimdWidth.Allows128(width))
+            for (; t + 4 <= length; t += 4) Vector128.Store(Vector128.Load(dst + t) + Vector128.Load(src + t), dst + t);
         for (; t < length; t++) dst[t] += src[t];
     }
 
@@ -244,16 +245,17 @@ internal static unsafe class ConvolutionImplicitGemm
 
     /// <summary>Row kk of the tile (stride ld) = bias[kk] in its first `cols` entries: whole vectors where they fit (a span Fill per row cost as much as a first-layer convolution's arithmetic).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // from the first call (see GemmMicroKernels)
-    private static void FillRows(float* tile, int ld, float* bias, int rows, int cols)
+    private static void FillRows(int width, float* tile, int ld, float* bias, int rows, int cols)
     {
         for (int kk = 0; kk < rows; kk++)
         {
             float* row = tile + (long)kk * ld;
             float value = bias[kk];
             int j = 0;
-            if (Vector512.IsHardwareAccelerated)
+            if (SimdWidth.Allows512(width))
                 for (var v = Vector512.Create(value); j + 16 <= cols; j += 16) v.Store(row + j);
-            for (var v = Vector256.Create(value); j + 8 <= cols; j += 8) v.Store(row + j);
+            if (SimdWidth.Allows256(width))
+                for (var v = Vector256.Create(value); j + 8 <= cols; j += 8) v.Store(row + j);
             for (; j < cols; j++) row[j] = value;
         }
     }
@@ -295,7 +297,7 @@ internal static unsafe class ConvolutionImplicitGemm
                     int n = u / panels, j0 = u % panels * nr, cols = Math.Min(nr, ohw - j0);
                     float* xn = x + n * imageLength;
                     float* yn = y + (long)n * k * ohw + j0;
-                    if (bias is not null) FillRows(yn, ohw, bias, k, cols);
+                    if (bias is not null) FillRows(width, yn, ohw, bias, k, cols);
                     if (direct && cols == nr)
                     {
                         // The panel's two 16-pixel vectors, straight from the image (see ReadsRowsDirectly).
@@ -316,7 +318,7 @@ internal static unsafe class ConvolutionImplicitGemm
                     for (int pc = 0; pc < depth; pc += Gemm.Kc)
                     {
                         int kc = Math.Min(Gemm.Kc, depth - pc);
-                        PackColumns(g, xn, offsets, pc, kc, runs[..(4 * runCount)], cols, nr, panel);
+                        PackColumns(width, g, xn, offsets, pc, kc, runs[..(4 * runCount)], cols, nr, panel);
                         float beta = pc == 0 && bias is null ? 0f : 1f;
                         float* block = packedWeights + (long)rowsPadded * pc;
                         for (int ir = 0; ir < k; ir += mr)
@@ -361,8 +363,8 @@ internal static unsafe class ConvolutionImplicitGemm
     /// read B: panel[p*nr + jj]; zeros outside the image and in columns cols..nr. Run by run, all depth
     /// rows of a run in turn, so the run's shape is worked out once (most runs are whole output rows).
     /// </summary>
-    // x: one image (C, H, W); panel: (kc, nr) overwritten
-    internal static void PackColumns(in Conv2dGeometry g, float* x, int* offsets, int pc, int kc, ReadOnlySpan<int> runs, int cols, int nr, float* panel)
+    // width: SimdWidth.Max; x: one image (C, H, W); panel: (kc, nr) overwritten
+    internal static void PackColumns(int width, in Conv2dGeometry g, float* x, int* offsets, int pc, int kc, ReadOnlySpan<int> runs, int cols, int nr, float* panel)
     {
         int h = g.InHeight, w = g.InWidth, sw = g.StrideWidth;
         bool padded = g.PadHeight != 0 || g.PadWidth != 0;
@@ -375,10 +377,10 @@ internal static unsafe class ConvolutionImplicitGemm
             float* dst = panel + jj;
             if (!padded && sw == 1)
             {
-                if (length == 8 && Vector256.IsHardwareAccelerated)
+                if (length == 8 && SimdWidth.Allows256(width))
                     for (int p = 0; p < kc; p++) Vector256.Store(Vector256.Load(src + o[3 * p]), dst + (long)p * nr);
                 else
-                    for (int p = 0; p < kc; p++) Copy(src + o[3 * p], dst + (long)p * nr, length);
+                    for (int p = 0; p < kc; p++) Copy(width, src + o[3 * p], dst + (long)p * nr, length);
                 continue;
             }
             for (int p = 0; p < kc; p++)
@@ -399,7 +401,7 @@ internal static unsafe class ConvolutionImplicitGemm
                     continue;
                 }
                 for (int t = 0; t < lo; t++) d[t] = 0f;
-                if (sw == 1) Copy(s + lo, d + lo, hi - lo);
+                if (sw == 1) Copy(width, s + lo, d + lo, hi - lo);
                 else for (int t = lo; t < hi; t++) d[t] = s[t * sw];
                 for (int t = hi; t < length; t++) d[t] = 0f;
             }
@@ -409,12 +411,13 @@ internal static unsafe class ConvolutionImplicitGemm
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private static void Copy(float* src, float* dst, int length)
+    private static void Copy(int width, float* src, float* dst, int length)
     {
         int t = 0;
-        if (Vector256.IsHardwareAccelerated)
+        if (SimdWidth.Allows256(width))
             for (; t + 8 <= length; t += 8) Vector256.Store(Vector256.Load(src + t), dst + t);
-        for (; t + 4 <= length; t += 4) Vector128.Store(Vector128.Load(src + t), dst + t);
+        if (SimdWidth.Allows128(width))
+            for (; t + 4 <= length; t += 4) Vector128.Store(Vector128.Load(src + t), dst + t);
         for (; t < length; t++) dst[t] = src[t];
     }
 

@@ -122,18 +122,18 @@ internal static unsafe class ConvolutionWeightGradient
     internal static void GatherDy(in Conv2dGeometry g, float* dy, int grp, int n, int count, int oy0, int oy1, int rows, float* dst, int ld)
     {
         int kg = g.GroupOutChannels, ow = g.OutWidth, ohw = g.OutHeight * ow;
-        int run = (oy1 - oy0) * ow, pixels = count * run, length = Padded(pixels);
+        int run = (oy1 - oy0) * ow, pixels = count * run, length = Padded(pixels), width = SimdWidth.Max;
         for (int k = 0; k < rows; k++)
         {
             float* d = dst + (long)k * ld;
             if (k >= kg)
             {
-                Zero(d, length);
+                Zero(width, d, length);
                 continue;
             }
             for (int i = 0; i < count; i++)
-                Copy(dy + ((long)(n + i) * g.OutChannels + grp * kg + k) * ohw + oy0 * ow, d + i * run, run);
-            Zero(d + pixels, length - pixels);
+                Copy(width, dy + ((long)(n + i) * g.OutChannels + grp * kg + k) * ohw + oy0 * ow, d + i * run, run);
+            Zero(width, d + pixels, length - pixels);
         }
     }
 
@@ -149,7 +149,7 @@ internal static unsafe class ConvolutionWeightGradient
     {
         int h = g.InHeight, w = g.InWidth, ow = g.OutWidth, kh = g.KernelHeight, kw = g.KernelWidth, depth = Depth(g);
         int sh = g.StrideHeight, sw = g.StrideWidth;
-        int run = (oy1 - oy0) * ow, pixels = count * run, length = Padded(pixels);
+        int run = (oy1 - oy0) * ow, pixels = count * run, length = Padded(pixels), width = SimdWidth.Max;
         int live = Math.Clamp(depth - d0, 0, nr);
         bool pointwise = Convolution.IsPointwise(g);
         // Per row: the offset in an image's group of input planes of its first valid input, the valid output
@@ -178,48 +178,49 @@ internal static unsafe class ConvolutionWeightGradient
                 if (pointwise)
                 {
                     // The plane is already this row: one contiguous copy.
-                    Copy(xg + start[j], o, run);   // start is plane c's row oy0
+                    Copy(width, xg + start[j], o, run);   // start is plane c's row oy0
                     continue;
                 }
                 int lo = bounds[4 * j], hi = bounds[4 * j + 1], ya = bounds[4 * j + 2], yb = bounds[4 * j + 3];
-                Zero(o, (ya - oy0) * ow);
+                Zero(width, o, (ya - oy0) * ow);
                 o += (ya - oy0) * ow;
                 float* src = xg + start[j];
                 if (sw == 1 && lo == 0 && hi == ow)
                 {
-                    CopyRows(src, sh * w, o, ow, yb - ya);
+                    CopyRows(width, src, sh * w, o, ow, yb - ya);
                     o += (yb - ya) * ow;
                 }
                 else
                 {
                     for (int y = ya; y < yb; y++, src += sh * w, o += ow)
                     {
-                        Zero(o, lo);
-                        if (sw == 1) Copy(src + lo, o + lo, hi - lo);
+                        Zero(width, o, lo);
+                        if (sw == 1) Copy(width, src + lo, o + lo, hi - lo);
                         else for (int q = lo; q < hi; q++) o[q] = src[q * sw];
-                        Zero(o + hi, ow - hi);
+                        Zero(width, o + hi, ow - hi);
                     }
                 }
-                Zero(o, (oy1 - yb) * ow);
+                Zero(width, o, (oy1 - yb) * ow);
             }
         }
         for (int j = 0; j < nr; j++)
         {
             float* row = dst + (long)j * ld;
-            if (j < live) Zero(row + pixels, length - pixels);
-            else Zero(row, length);
+            if (j < live) Zero(width, row + pixels, length - pixels);
+            else Zero(width, row, length);
         }
     }
 
     /// <summary>Copies `rows` rows of `count` floats, `stride` apart in src, one after another into dst.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // from the first call (see GemmMicroKernels)
-    private static void CopyRows(float* src, int stride, float* dst, int count, int rows)
+    private static void CopyRows(int width, float* src, int stride, float* dst, int count, int rows)
     {
-        if (count == 8)
+        bool vectors = SimdWidth.Allows256(width);
+        if (count == 8 && vectors)
         {
             for (int y = 0; y < rows; y++, src += stride, dst += 8) Vector256.Load(src).Store(dst);
         }
-        else if (count > 8 && count <= 16)
+        else if (count > 8 && count <= 16 && vectors)
         {
             // Two vectors, the second overlapping the first: no branch per row.
             for (int y = 0; y < rows; y++, src += stride, dst += count)
@@ -230,25 +231,31 @@ internal static unsafe class ConvolutionWeightGradient
         }
         else
         {
-            for (int y = 0; y < rows; y++, src += stride, dst += count) Copy(src, dst, count);
+            for (int y = 0; y < rows; y++, src += stride, dst += count) Copy(width, src, dst, count);
         }
     }
 
     /// <summary>A short copy (often one output row of 8 to 64 floats): whole vectors, the last one overlapping.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Copy(float* src, float* dst, int count)
+    private static void Copy(int width, float* src, float* dst, int count)
     {
-        if (count >= 16 && Vector512.IsHardwareAccelerated)
+        if (count >= 16 && SimdWidth.Allows512(width))
         {
             int i = 0;
             for (; i + 16 < count; i += 16) Vector512.Load(src + i).Store(dst + i);
             Vector512.Load(src + count - 16).Store(dst + count - 16);
         }
-        else if (count >= 8)
+        else if (count >= 8 && SimdWidth.Allows256(width))
         {
             int i = 0;
             for (; i + 8 < count; i += 8) Vector256.Load(src + i).Store(dst + i);
             Vector256.Load(src + count - 8).Store(dst + count - 8);
+        }
+        else if (count >= 4 && SimdWidth.Allows128(width))
+        {
+            int i = 0;
+            for (; i + 4 < count; i += 4) Vector128.Load(src + i).Store(dst + i);
+            Vector128.Load(src + count - 4).Store(dst + count - 4);
         }
         else
         {
@@ -257,13 +264,19 @@ internal static unsafe class ConvolutionWeightGradient
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Zero(float* dst, int count)
+    private static void Zero(int width, float* dst, int count)
     {
-        if (count >= 8)
+        if (count >= 8 && SimdWidth.Allows256(width))
         {
             int i = 0;
             for (; i + 8 < count; i += 8) Vector256<float>.Zero.Store(dst + i);
             Vector256<float>.Zero.Store(dst + count - 8);
+        }
+        else if (count >= 4 && SimdWidth.Allows128(width))
+        {
+            int i = 0;
+            for (; i + 4 < count; i += 4) Vector128<float>.Zero.Store(dst + i);
+            Vector128<float>.Zero.Store(dst + count - 4);
         }
         else
         {

@@ -33,13 +33,13 @@ internal static unsafe class Elementwise
             // An absent input reads the output (its values are ignored by the op).
             float* pa = a.Length == 0 ? py : pa0, pb = b.Length == 0 ? py : pb0, pc = c.Length == 0 ? py : pc0;
             int i = 0, width = SimdWidth.Max;
-            if (width >= 512 && Vector512.IsHardwareAccelerated)
+            if (SimdWidth.Allows512(width))
                 for (; i + 16 <= n; i += 16)
                     op.Invoke(Vector512.Load(pa + i), Vector512.Load(pb + i), Vector512.Load(pc + i)).Store(py + i);
-            if (width >= 256 && Vector256.IsHardwareAccelerated)
+            if (SimdWidth.Allows256(width))
                 for (; i + 8 <= n; i += 8)
                     op.Invoke(Vector256.Load(pa + i), Vector256.Load(pb + i), Vector256.Load(pc + i)).Store(py + i);
-            if (width >= 128 && Vector128.IsHardwareAccelerated)
+            if (SimdWidth.Allows128(width))
                 for (; i + 4 <= n; i += 4)
                     op.Invoke(Vector128.Load(pa + i), Vector128.Load(pb + i), Vector128.Load(pc + i)).Store(py + i);
             for (; i < n; i++) py[i] = op.Invoke(pa[i], pb[i], pc[i]);

@@ -23,7 +23,7 @@ internal static unsafe class GemmPacking
             float* panel = dst + (long)r * depth;
             if (!transA)
             {
-                if (live == 6 && mr == 6 && Avx.IsSupported)
+                if (live == 6 && mr == 6 && SimdWidth.AllowsAvx(SimdWidth.Max))
                 {
                     TransposeRows6(a + (long)(i0 + r) * lda + p0, lda, depth, panel);
                     continue;
@@ -82,7 +82,7 @@ internal static unsafe class GemmPacking
             else
             {
                 int jj = 0;
-                if (Avx.IsSupported)
+                if (SimdWidth.AllowsAvx(SimdWidth.Max))
                     for (; jj + 8 <= live; jj += 8) TransposeRows8(b + (long)(j0 + s + jj) * ldb + p0, ldb, depth, panel + jj, nr);
                 for (; jj < live; jj++)
                 {

@@ -9,12 +9,7 @@ public static class Im2Col
 {
     /// <summary>Fills the column matrix from the channels of one image.</summary>
     // x: (channels, H, W); col: (channels*KH*KW, OH*OW) overwritten
-    public static void Unfold(in Conv2dGeometry g, int channels, ReadOnlySpan<float> x, Span<float> col) =>
-        Unfold(g, channels, x, col, g.OutHeight * g.OutWidth);
-
-    /// <summary>As <see cref="Unfold(in Conv2dGeometry, int, ReadOnlySpan{float}, Span{float})"/>, with col's rows ld apart (several images side by side).</summary>
-    // x: (channels, H, W); col: (channels*KH*KW, OH*OW) with row stride ld, overwritten
-    internal static void Unfold(in Conv2dGeometry g, int channels, ReadOnlySpan<float> x, Span<float> col, int ld)
+    public static void Unfold(in Conv2dGeometry g, int channels, ReadOnlySpan<float> x, Span<float> col)
     {
         int h = g.InHeight, w = g.InWidth, oh = g.OutHeight, ow = g.OutWidth;
         int plane = oh * ow;
@@ -26,7 +21,7 @@ public static class Im2Col
             {
                 for (int kw = 0; kw < g.KernelWidth; kw++, row++)
                 {
-                    Span<float> dst = col.Slice(row * ld, plane);
+                    Span<float> dst = col.Slice(row * plane, plane);
                     int offW = kw * g.DilationWidth - g.PadWidth;
                     (int owLo, int owHi) = ValidRange(offW, g.StrideWidth, w, ow);
                     for (int y = 0; y < oh; y++)
@@ -58,12 +53,7 @@ public static class Im2Col
 
     /// <summary>Adds the column matrix back into the channels of one image (dx += fold(col)).</summary>
     // col: (channels*KH*KW, OH*OW); dx: (channels, H, W) accumulated into
-    public static void FoldAdd(in Conv2dGeometry g, int channels, ReadOnlySpan<float> col, Span<float> dx) =>
-        FoldAdd(g, channels, col, dx, g.OutHeight * g.OutWidth);
-
-    /// <summary>As <see cref="FoldAdd(in Conv2dGeometry, int, ReadOnlySpan{float}, Span{float})"/>, with col's rows ld apart.</summary>
-    // col: (channels*KH*KW, OH*OW) with row stride ld; dx: (channels, H, W) accumulated into
-    internal static void FoldAdd(in Conv2dGeometry g, int channels, ReadOnlySpan<float> col, Span<float> dx, int ld)
+    public static void FoldAdd(in Conv2dGeometry g, int channels, ReadOnlySpan<float> col, Span<float> dx)
     {
         int h = g.InHeight, w = g.InWidth, oh = g.OutHeight, ow = g.OutWidth;
         int plane = oh * ow;
@@ -75,7 +65,7 @@ public static class Im2Col
             {
                 for (int kw = 0; kw < g.KernelWidth; kw++, row++)
                 {
-                    ReadOnlySpan<float> src = col.Slice(row * ld, plane);
+                    ReadOnlySpan<float> src = col.Slice(row * plane, plane);
                     int offW = kw * g.DilationWidth - g.PadWidth;
                     (int owLo, int owHi) = ValidRange(offW, g.StrideWidth, w, ow);
                     if (owLo >= owHi) continue;

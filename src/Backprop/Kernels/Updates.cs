@@ -60,7 +60,7 @@ public static class Updates
     {
         bool decay = wd != 0;
         int i = 0, width = SimdWidth.Max;
-        if (width >= 512 && Vector512.IsHardwareAccelerated)
+        if (SimdWidth.Allows512(width))
             for (; i + 16 <= n; i += 16)
             {
                 var r = Vector512.Load(g + i);
@@ -69,7 +69,7 @@ public static class Updates
                 h.Store(v + i);
                 (Vector512.Load(w + i) - h * 1f).Store(w + i);
             }
-        if (width >= 256 && Vector256.IsHardwareAccelerated)
+        if (SimdWidth.Allows256(width))
             for (; i + 8 <= n; i += 8)
             {
                 var r = Vector256.Load(g + i);
@@ -78,7 +78,7 @@ public static class Updates
                 h.Store(v + i);
                 (Vector256.Load(w + i) - h * 1f).Store(w + i);
             }
-        if (width >= 128 && Vector128.IsHardwareAccelerated)
+        if (SimdWidth.Allows128(width))
             for (; i + 4 <= n; i += 4)
             {
                 var r = Vector128.Load(g + i);

@@ -75,6 +75,25 @@ public class LinearTests(ITestOutputHelper output)
         Assert.Equal(once, w.Grad!.ToArray());
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(300)]   // more rows than one depth block (Gemm.Kc) of the weight gradient's product
+    public void GradientCheckWhereTheWeightAlreadyHoldsAGradient(int rows)
+    {
+        // The first backward stores dW; the checked one adds dW into it inside its product (beta = 1), returning
+        // nothing for the weight. The checker compares what was added with the numeric gradient.
+        var g = new Generator(55);
+        var x = Leaf(g, rows, 5);
+        var w = Leaf(g, 4, 5);
+        var b = Leaf(g, 4);
+        Backprop.Functional.Linear(x, w, b).Backward(Tensor.Randn(new Generator(56), rows, 4));
+        var previous = w.Grad;
+        Assert.NotNull(previous);
+        GradientCheck.Check(xs => Backprop.Functional.Linear(xs[0], xs[1], xs[2]), [x, w, b], output,
+            $"linear rows={rows} into existing gradients", ["input", "weight", "bias"], intoExistingGradients: true);
+        Assert.Same(previous, w.Grad);   // added in place: the in-place path ran
+    }
+
     [Fact]
     public void MismatchedShapesAreRejected()
     {

@@ -27,8 +27,8 @@ public class ConvolutionTests
         { "blocked GEMM batch 2", G(2, 16, 20, 20, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1) },
         { "blocked GEMM batch 1 odd", G(1, 8, 23, 19, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1) },
         { "blocked 1x1 batch 3", G(3, 37, 17, 13, 29, 1, 1, 1, 1, 0, 0, 1, 1, 1) },
-        { "tiled LeNet conv2 batch 11 (tiles 8 + 3)", G(11, 20, 12, 12, 50, 5, 5, 1, 1, 0, 0, 1, 1, 1) },
-        { "tiled stride 2 pad 1 batch 13", G(13, 3, 9, 7, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1) },
+        { "LeNet conv2 batch 11 (odd batch over two threads)", G(11, 20, 12, 12, 50, 5, 5, 1, 1, 0, 0, 1, 1, 1) },
+        { "stride 2 pad 1 batch 13", G(13, 3, 9, 7, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1) },
         { "7x7 pad 3, 300 outputs (two reduction blocks in backward-data)", G(2, 3, 15, 10, 300, 7, 7, 1, 1, 3, 3, 1, 1, 1) },
         { "dilation 2 narrow", G(2, 3, 9, 8, 4, 3, 3, 1, 1, 1, 2, 2, 2, 1) },
         // Panels read straight from the image (10-row tiles, stride 1, no padding): 8-wide rows over two depth
@@ -48,7 +48,7 @@ public class ConvolutionTests
         { "depthwise", G(3, 5, 10, 7, 5, 3, 3, 2, 1, 1, 1, 1, 1, 5) },
         { "1x1 batch 5", G(5, 37, 17, 13, 29, 1, 1, 1, 1, 0, 0, 1, 1, 1) },
         { "groups 2 batch 11", G(11, 4, 9, 9, 6, 3, 3, 2, 2, 1, 1, 1, 1, 2) },
-        { "tiled batch 19", G(19, 7, 10, 9, 11, 3, 3, 1, 1, 0, 0, 1, 1, 1) },
+        { "3x3 no padding batch 19", G(19, 7, 10, 9, 11, 3, 3, 1, 1, 0, 0, 1, 1, 1) },
     };
 
     [Theory]
