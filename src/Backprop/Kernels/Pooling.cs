@@ -196,11 +196,11 @@ public static unsafe class Pooling
     private static void AddRow(int width, float* d, float* a, int n)
     {
         int c = 0;
-        if (width >= 512 && Vector512.IsHardwareAccelerated)
+        if (SimdWidth.Allows512(width))
             for (; c + 16 <= n; c += 16) (Vector512.Load(d + c) + Vector512.Load(a + c)).Store(d + c);
-        if (width >= 256 && Vector256.IsHardwareAccelerated)
+        if (SimdWidth.Allows256(width))
             for (; c + 8 <= n; c += 8) (Vector256.Load(d + c) + Vector256.Load(a + c)).Store(d + c);
-        if (width >= 128 && Vector128.IsHardwareAccelerated)
+        if (SimdWidth.Allows128(width))
             for (; c + 4 <= n; c += 4) (Vector128.Load(d + c) + Vector128.Load(a + c)).Store(d + c);
         for (; c < n; c++) d[c] += a[c];
     }

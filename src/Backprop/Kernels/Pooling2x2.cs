@@ -26,7 +26,7 @@ internal static unsafe class Pooling2x2
     {
         float* r0 = src + (long)2 * i * w, r1 = r0 + w;
         int rowBase = 2 * i * w, j = 0;
-        if (width >= 512 && Vector512.IsHardwareAccelerated)
+        if (SimdWidth.Allows512(width))
         {
             Vector512<int> step = Vector512<int>.Indices * 2;
             for (; j + 16 <= count; j += 16)
@@ -43,7 +43,7 @@ internal static unsafe class Pooling2x2
                 idx.Store(arg + j);
             }
         }
-        if (width >= 256 && Vector256.IsHardwareAccelerated)
+        if (SimdWidth.Allows256(width))
         {
             Vector256<int> step = Vector256<int>.Indices * 2;
             for (; j + 8 <= count; j += 8)
@@ -60,7 +60,7 @@ internal static unsafe class Pooling2x2
                 idx.Store(arg + j);
             }
         }
-        if (width >= 128 && Vector128.IsHardwareAccelerated)
+        if (SimdWidth.Allows128(width))
         {
             Vector128<int> step = Vector128<int>.Indices * 2;
             for (; j + 4 <= count; j += 4)
@@ -86,7 +86,7 @@ internal static unsafe class Pooling2x2
     /// input rows, 32 floats) per step and pick each window corner out of them with a two-vector permute.
     /// </summary>
     public static bool AppliesToWidth8(in Pool2dGeometry g, int width) =>
-        width >= 512 && Avx512F.IsSupported && Applies(g) && g.InWidth == 8 && g.OutWidth == 4;
+        SimdWidth.AllowsAvx512F(width) && Applies(g) && g.InWidth == 8 && g.OutWidth == 4;
 
     // Output rows i and i+1 of an 8-wide plane read rows 2i .. 2i+3, loaded as a (rows 2i, 2i+1) and b (rows
     // 2i+2, 2i+3). Lane L of a:b is plane index 16i + L; the top-left corners of the 8 windows are these lanes.
@@ -147,7 +147,7 @@ internal static unsafe class Pooling2x2
     {
         float* r0 = src + (long)2 * i * w, r1 = r0 + w;
         int j = 0;
-        if (width >= 512 && Vector512.IsHardwareAccelerated)
+        if (SimdWidth.Allows512(width))
         {
             for (; j + 16 <= count; j += 16)
             {
@@ -156,7 +156,7 @@ internal static unsafe class Pooling2x2
                 ((Vector512<float>.Zero + a + b + c + d) / Vector512.Create(4f)).Store(dst + j);
             }
         }
-        if (width >= 256 && Vector256.IsHardwareAccelerated)
+        if (SimdWidth.Allows256(width))
         {
             for (; j + 8 <= count; j += 8)
             {
@@ -165,7 +165,7 @@ internal static unsafe class Pooling2x2
                 ((Vector256<float>.Zero + a + b + c + d) / Vector256.Create(4f)).Store(dst + j);
             }
         }
-        if (width >= 128 && Vector128.IsHardwareAccelerated)
+        if (SimdWidth.Allows128(width))
         {
             for (; j + 4 <= count; j += 4)
             {
@@ -187,7 +187,7 @@ internal static unsafe class Pooling2x2
     {
         float* r0 = dx + (long)2 * i * w, r1 = r0 + w;
         int j = 0;
-        if (width >= 512 && Vector512.IsHardwareAccelerated)
+        if (SimdWidth.Allows512(width))
         {
             for (; j + 16 <= count; j += 16)
             {
@@ -199,7 +199,7 @@ internal static unsafe class Pooling2x2
                 even.Store(r1 + 2 * j); odd.Store(r1 + 2 * j + 16);
             }
         }
-        if (width >= 256 && Vector256.IsHardwareAccelerated)
+        if (SimdWidth.Allows256(width))
         {
             for (; j + 8 <= count; j += 8)
             {
@@ -211,7 +211,7 @@ internal static unsafe class Pooling2x2
                 even.Store(r1 + 2 * j); odd.Store(r1 + 2 * j + 8);
             }
         }
-        if (width >= 128 && Vector128.IsHardwareAccelerated)
+        if (SimdWidth.Allows128(width))
         {
             for (; j + 4 <= count; j += 4)
             {

@@ -17,9 +17,9 @@ internal static unsafe class PoolingWindows
     public static PoolColumns? Plan(in Pool2dGeometry g, int width)
     {
         if (g.StrideWidth > 2) return null;
-        int lanes = width >= 512 && Vector512.IsHardwareAccelerated && g.OutWidth >= 16 ? 16
-            : width >= 256 && Vector256.IsHardwareAccelerated && g.OutWidth >= 8 ? 8
-            : width >= 128 && Vector128.IsHardwareAccelerated && g.OutWidth >= 4 ? 4 : 0;
+        int lanes = SimdWidth.Allows512(width) && g.OutWidth >= 16 ? 16
+            : SimdWidth.Allows256(width) && g.OutWidth >= 8 ? 8
+            : SimdWidth.Allows128(width) && g.OutWidth >= 4 ? 4 : 0;
         return lanes == 0 ? null : new PoolColumns(g, lanes);
     }
 
