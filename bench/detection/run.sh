@@ -23,13 +23,7 @@ while [ $# -gt 0 ]; do
 done
 
 PYTHON=${PYTHON:-/usr/bin/python3}  # Debian's python3, which python3-torch / python3-torchvision install into
-need_apt() {  # need_apt CHECK PACKAGE...: installs the packages when CHECK fails (as root), else says how
-  if ! eval "$1" >/dev/null 2>&1; then
-    shift
-    if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
-    else echo "Install first: sudo apt-get install $*" >&2; exit 1; fi
-  fi
-}
+source bench/need_apt.sh
 need_apt "$PYTHON -c 'import torch, torchvision, numpy, PIL'" python3-torch python3-torchvision python3-numpy python3-pil
 # Debian's torch runs its fully connected layers (the 1024-wide RoI head) through the system BLAS: make that
 # OpenBLAS, not the reference BLAS, which is many times slower.

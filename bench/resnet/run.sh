@@ -21,13 +21,7 @@ while [ $# -gt 0 ]; do
 done
 
 PYTHON=${PYTHON:-/usr/bin/python3}  # Debian's python3, which python3-torch installs into
-need_apt() {  # need_apt CHECK PACKAGE...: installs the packages when CHECK fails (as root), else says how
-  if ! eval "$1" >/dev/null 2>&1; then
-    shift
-    if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
-    else echo "Install first: sudo apt-get install $*" >&2; exit 1; fi
-  fi
-}
+source bench/need_apt.sh
 need_apt "$PYTHON -c 'import torch, numpy, threadpoolctl'" python3-torch python3-numpy python3-threadpoolctl
 need_apt "readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 | grep -q openblas" libopenblas0-pthread
 TIME=/usr/bin/time; [ -x "$TIME" ] || need_apt "false" time
