@@ -3,7 +3,15 @@ using Backprop.Keras;
 
 namespace Backprop.Tests.Keras;
 
+/// <summary>
+/// Signals this test sends to its own process reach every handler registered in it (detect train's among them), so
+/// it runs alone, after the tests that run in parallel.
+/// </summary>
+[CollectionDefinition("ProcessSignals", DisableParallelization = true)]
+public sealed class ProcessSignalsCollection;
+
 /// <summary>Fit with a cancellation token, or Ctrl-C: Keras's stop_training set after a batch.</summary>
+[Collection("ProcessSignals")]
 public partial class FitCancellationTests
 {
     private const int SigInt = 2, SigTerm = 15;
