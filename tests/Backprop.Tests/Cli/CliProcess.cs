@@ -14,12 +14,18 @@ internal sealed partial class CliProcess : IDisposable
     private readonly BlockingCollection<string> lines = new();
     private readonly ConcurrentQueue<string> all = new();
 
-    public CliProcess(params string[] arguments)
+    public CliProcess(params string[] arguments) : this(new Dictionary<string, string>(), arguments)
+    {
+    }
+
+    /// <summary>Runs the command with <paramref name="environment"/> added to this process's environment.</summary>
+    public CliProcess(IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
         var start = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Backprop.Cli.dll"));
         foreach (var a in arguments) start.ArgumentList.Add(a);
+        foreach (var (name, value) in environment) start.Environment[name] = value;
         process = new Process { StartInfo = start };
         process.OutputDataReceived += (_, e) => Add(e.Data);
         process.ErrorDataReceived += (_, e) => Add(e.Data);

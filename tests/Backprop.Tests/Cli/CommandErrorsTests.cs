@@ -24,4 +24,13 @@ public sealed class CommandErrorsTests
     [Fact]
     public void ABugIsNotSwallowed() =>
         Assert.Throws<NullReferenceException>(() => CommandErrors.Run(() => throw new NullReferenceException()));
+
+    [Fact]
+    public void ABadSimdSettingIsOneLineAtStart()
+    {
+        using var run = new CliProcess(new Dictionary<string, string> { ["BACKPROP_SIMD"] = "wide" }, "--help");
+        Assert.Equal(1, run.WaitForExit());
+        Assert.Contains("error: The environment variable BACKPROP_SIMD is 'wide'; it must be scalar, 128, 256 or 512", run.Output);
+        Assert.DoesNotContain("TypeInitializationException", run.Output);
+    }
 }
