@@ -34,20 +34,15 @@ internal static class AbTimings
                     times[s].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
                 }
             }
-        double baseline = Median(times[0]);
+        double baseline = Timing.Median(times[0]);
         for (int s = 0; s < bodies.Length; s++)
         {
             var t = times[s];
             t.Sort();
-            Console.WriteLine($"{caseName}\t{folders[s]}\tmin {t[0]:F4}\tp25 {t[t.Count / 4]:F4}\tmedian {Median(t):F4} ms\tratio {Median(t) / baseline:F3}");
+            Console.WriteLine($"{caseName}\t{folders[s]}\tmin {t[0]:F4}\tp25 {t[t.Count / 4]:F4}\tmedian {Timing.Median(t):F4} ms\tratio {Timing.Median(t) / baseline:F3}");
         }
     }
 
-    private static double Median(List<double> values)
-    {
-        var sorted = values.OrderBy(v => v).ToList();
-        return sorted[sorted.Count / 2];
-    }
 
     private static Action Load(string folder, string caseName)
     {

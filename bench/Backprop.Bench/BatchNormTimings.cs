@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Backprop.Kernels;
 
 namespace Backprop.Bench;
@@ -22,13 +21,13 @@ internal static class BatchNormTimings
             var timesFast = new List<double>();
             for (int round = 0; round < repeats + 3; round++)
             {
-                double r = Time(() => Step(true, x, dy, n, c, inner, weight, bias));
-                double f = Time(() => Step(false, x, dy, n, c, inner, weight, bias));
+                double r = Timing.Milliseconds(() => Step(true, x, dy, n, c, inner, weight, bias));
+                double f = Timing.Milliseconds(() => Step(false, x, dy, n, c, inner, weight, bias));
                 if (round < 3) continue;
                 timesRef.Add(r);
                 timesFast.Add(f);
             }
-            double mr = Median(timesRef), mf = Median(timesFast);
+            double mr = Timing.Median(timesRef), mf = Timing.Median(timesFast);
             Console.WriteLine($"bn fwd+bwd ({n}, {c}, {h}, {h}): reference {mr:F2} ms, fast {mf:F2} ms, {mr / mf:F1}x");
         }
     }
@@ -54,16 +53,4 @@ internal static class BatchNormTimings
         }
     }
 
-    private static double Time(Action body)
-    {
-        var sw = Stopwatch.StartNew();
-        body();
-        return sw.Elapsed.TotalMilliseconds;
-    }
-
-    private static double Median(List<double> values)
-    {
-        values.Sort();
-        return values[values.Count / 2];
-    }
 }

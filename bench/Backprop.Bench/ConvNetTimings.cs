@@ -52,7 +52,7 @@ internal static class ConvNetTimings
         double batch1 = Inference(model, Tensor.Rand(generator, 1, 3, size, size), inferenceRepeats * 4);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"RESULT backprop net={net} batch={batch} size={size} params={model.ParameterCount()} " +
-            $"train_ms_median={Median(times):F2} train_ms_mean={times.Average():F2} iterations={iterations} loss={loss:F4} " +
+            $"train_ms_median={Timing.Median(times):F2} train_ms_mean={times.Average():F2} iterations={iterations} loss={loss:F4} " +
             $"infer64_ms={batch64:F2} infer64_images_per_s={64000 / batch64:F0} infer1_ms={batch1:F3} " +
             $"peak_working_set_mb={Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F0}"));
     }
@@ -68,12 +68,6 @@ internal static class ConvNetTimings
             using (pool.Scope()) model.Forward(input).AsSpan();
             if (i >= Warmup) times.Add(clock.Elapsed.TotalMilliseconds);
         }
-        return Median(times);
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[sorted.Count / 2];
+        return Timing.Median(times);
     }
 }

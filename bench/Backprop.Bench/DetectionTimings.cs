@@ -38,7 +38,7 @@ public static class DetectionTimings
             if (r < 2) foreach (var l in phases.Values) l.Clear();
         }
         foreach (var (name, times) in phases)
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-28} {Median(times),8:F1} ms"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-28} {Timing.Median(times),8:F1} ms"));
     }
 
     /// <summary>Forward+backward of one 224x224 image through a VGG16 Faster R-CNN (conv5_3 14x14x512, 9 anchors, 18 + 36 head channels).</summary>
@@ -56,7 +56,7 @@ public static class DetectionTimings
             losses.Total.Backward();
             if (r > 0) times.Add(clock.Elapsed.TotalSeconds);
         }
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT backprop vgg16_fwd_bwd_seconds={Median(times):F3}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT backprop vgg16_fwd_bwd_seconds={Timing.Median(times):F3}"));
     }
 
     private static (Tensor Images, (int, int)[] Sizes, DetectionTarget[] Targets) RandomBatch(int n, int size, int classes, ulong seed)
@@ -75,11 +75,5 @@ public static class DetectionTimings
             targets[i] = new DetectionTarget(Tensor.FromArray(boxes, 3, 4), [1 + g.NextInt(classes), 1 + g.NextInt(classes), 1 + g.NextInt(classes)]);
         }
         return (images, Enumerable.Repeat((size, size), n).ToArray(), targets);
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[sorted.Count / 2];
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Backprop.Kernels;
 
 namespace Backprop.Bench;
@@ -38,25 +37,13 @@ internal static class PoolingTimings
             var times = new List<double>[] { [], [], [] };
             for (int round = 0; round < repeats + 3; round++)
             {
-                double r = Time(reference), f = Time(fastForward), b = Time(fastBackward);
+                double r = Timing.Milliseconds(reference), f = Timing.Milliseconds(fastForward), b = Timing.Milliseconds(fastBackward);
                 if (round < 3) continue;
                 times[0].Add(r); times[1].Add(f); times[2].Add(b);
             }
-            double mr = Median(times[0]), mf = Median(times[1]), mb = Median(times[2]);
+            double mr = Timing.Median(times[0]), mf = Timing.Median(times[1]), mb = Timing.Median(times[2]);
             Console.WriteLine($"{name}: reference fwd+bwd {mr:F2} ms; fast fwd {mf:F2} ms, bwd {mb:F2} ms, {mr / (mf + mb):F1}x");
         }
     }
 
-    private static double Time(Action body)
-    {
-        var sw = Stopwatch.StartNew();
-        body();
-        return sw.Elapsed.TotalMilliseconds;
-    }
-
-    private static double Median(List<double> values)
-    {
-        values.Sort();
-        return values[values.Count / 2];
-    }
 }
