@@ -12,7 +12,7 @@ namespace Backprop.Bench;
 public static class AbCases
 {
     public const string Help =
-        "conv:{lenet1|lenet2|vgg|1x1}:{fwd|bwdData|bwdW}, pool:{pool1|pool2}:{fwd|bwd}, gemm:M:N:K[:TN|NT|TT], step (a LeNet training " +
+        "conv:{lenet1|lenet2|vgg|1x1|cq1|cq2|cq3|res16|res32s2|res64|vgg32|vgg256}:{fwd|bwdData|bwdW}, pool:{pool1|pool2}:{fwd|bwd}, gemm:M:N:K[:TN|NT|TT], step (a LeNet training " +
         "step, functional API), solver (an iteration of the Caffe solver on examples/mnist's LeNet, random images in place of the LMDB)";
 
     /// <summary>The case's body; its data is made once, here.</summary>
@@ -36,6 +36,15 @@ public static class AbCases
         "lenet2" => new Conv2dGeometry(64, 20, 12, 12, 50, 5, 5, 1, 1, 0, 0, 1, 1, 1),
         "vgg" => new Conv2dGeometry(8, 64, 56, 56, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1),
         "1x1" => new Conv2dGeometry(8, 256, 28, 28, 64, 1, 1, 1, 1, 0, 0, 1, 1, 1),
+        // Caffe's cifar10_quick (batch 100; conv1 has 3 input channels), ResNet-20 (batch 128) and the VGG stack (batch 32)
+        "cq1" => new Conv2dGeometry(100, 3, 32, 32, 32, 5, 5, 1, 1, 2, 2, 1, 1, 1),
+        "cq2" => new Conv2dGeometry(100, 32, 16, 16, 32, 5, 5, 1, 1, 2, 2, 1, 1, 1),
+        "cq3" => new Conv2dGeometry(100, 32, 8, 8, 64, 5, 5, 1, 1, 2, 2, 1, 1, 1),
+        "res16" => new Conv2dGeometry(128, 16, 32, 32, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+        "res32s2" => new Conv2dGeometry(128, 16, 32, 32, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1),
+        "res64" => new Conv2dGeometry(128, 64, 8, 8, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+        "vgg32" => new Conv2dGeometry(32, 32, 64, 64, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+        "vgg256" => new Conv2dGeometry(32, 256, 8, 8, 256, 3, 3, 1, 1, 1, 1, 1, 1, 1),
         _ => throw new ArgumentException($"Unknown convolution '{name}'; cases: {Help}."),
     };
 

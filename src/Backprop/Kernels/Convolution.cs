@@ -7,11 +7,14 @@ namespace Backprop.Kernels;
 //
 // | pass            | shapes                               | path                                                           | threads split        |
 // |-----------------|--------------------------------------|----------------------------------------------------------------|----------------------|
-// | forward         | groups 1, not pointwise              | ConvolutionImplicitGemm.Forward: column panels packed straight | (image, panel) units |
-// |                 |                                      | from x (or, AVX-512 with 10-row tiles, stride 1, no padding,   |                      |
-// |                 |                                      | OW a multiple of 8: read from x with no packing)               |                      |
+// | forward         | groups 1, not pointwise, AVX-512,    | ConvolutionDirect.Forward: 32-pixel panels read straight from  | (image, panel) units |
+// |                 | stride 1, OW a multiple of 8         | a zero-bordered copy of each image (or x itself), no packing   |                      |
+// | forward         | groups 1, not pointwise, otherwise   | ConvolutionImplicitGemm.Forward: column panels packed straight | (image, panel) units |
+// |                 |                                      | from x                                                         |                      |
 // | forward         | pointwise (any groups)               | GEMM straight on x's (C/groups, H*W) plane, no im2col          | images, or GEMM (N=1)|
 // | forward         | groups > 1, not pointwise            | Im2Col.Unfold per image and group, then GEMM                   | images, or GEMM (N=1)|
+// | backward-data   | groups 1, not pointwise, stride 1,   | ConvolutionDirect.BackwardData: the forward above on dy, with  | (image, panel) units |
+// |                 | W a multiple of 8, AVX-512           | the kernel flipped and channels swapped                        |                      |
 // | backward-data   | groups 1, not pointwise, N > 1       | ConvolutionImplicitGemm.BackwardData: W^T*dy panels folded     | images               |
 // |                 |                                      | into dx (ColumnFold512 when AVX-512, stride-w 1, KW <= 7 and a |                      |
 // |                 |                                      | row fits 16 lanes; else row by row)                            |                      |
@@ -47,6 +50,11 @@ public static unsafe class Convolution
         int biasLength = bias.Length;
         fixed (float* px = x, pw = weight, pb = bias, py = y)
         {
+            if (UsesImplicitGemm(geo) && ConvolutionDirect.Applies(geo))
+            {
+                ConvolutionDirect.Forward(geo, px, pw, biasLength != 0 ? pb : null, py);
+                return;
+            }
             if (UsesImplicitGemm(geo))
             {
                 ConvolutionImplicitGemm.Forward(geo, px, pw, biasLength != 0 ? pb : null, py);
@@ -68,6 +76,11 @@ public static unsafe class Convolution
         Conv2dGeometry geo = g;
         fixed (float* pdy = dy, pw = weight, pdx = dx)
         {
+            if (UsesImplicitGemm(geo) && ConvolutionDirect.AppliesToBackwardData(geo))
+            {
+                ConvolutionDirect.BackwardData(geo, pdy, pw, pdx);
+                return;
+            }
             // One image: panels of it cannot go to different threads (they add into the same dx), so GEMM threads instead.
             if (UsesImplicitGemm(geo) && geo.Batch > 1)
             {

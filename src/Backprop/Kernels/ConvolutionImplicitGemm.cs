@@ -10,9 +10,8 @@ namespace Backprop.Kernels;
 /// weights are packed once per call; each unit of work (one image, one panel of NR output pixels)
 /// packs a depth block of its columns from the image into a cache-resident panel, runs the GEMM
 /// micro-kernels over all K rows, and writes the output plane in place: no column buffer, no
-/// scatter, and half the memory traffic of im2col + packing. Where the panel's pixel vectors are
-/// runs of the image itself (stride 1, no padding, 10-row tiles), the micro-kernel reads them there
-/// and nothing is packed (<see cref="ReadsRowsDirectly"/>). Units are split over threads with a
+/// scatter, and half the memory traffic of im2col + packing. (Stride-1 convolutions on AVX-512 skip
+/// even that packing: <see cref="ConvolutionDirect"/> runs them.) Units are split over threads with a
 /// fixed partition and each output element is computed the same way in any unit split, so results
 /// are identical for any <see cref="KernelThreads.Count"/>. Backward-data runs the same way in
 /// reverse: per image and panel of output pixels, a cache-resident panel of column gradients
@@ -217,7 +216,7 @@ internal static unsafe class ConvolutionImplicitGemm
     /// reduction) holds rows 0..rows of reduction p0..p0+kc in mr-row panels, at dst + paddedRows*p0.
     /// </summary>
     // a: (rows, reduction) with row stride lda, or (reduction, rows) when transA
-    private static void PackBlocks(bool transA, float* a, int lda, int rows, int reduction, int mr, float* dst)
+    internal static void PackBlocks(bool transA, float* a, int lda, int rows, int reduction, int mr, float* dst)
     {
         int paddedRows = (rows + mr - 1) / mr * mr;
         for (int p0 = 0; p0 < reduction; p0 += Gemm.Kc)
@@ -229,7 +228,7 @@ internal static unsafe class ConvolutionImplicitGemm
     /// an image, and the two dilated kernel offsets (for the bounds checks with padding).
     /// </summary>
     // table: (depth, 3): offset, kh*dilationH, kw*dilationW
-    private static void DepthOffsets(in Conv2dGeometry g, int* table)
+    internal static void DepthOffsets(in Conv2dGeometry g, int* table)
     {
         int p = 0, hw = g.InHeight * g.InWidth;
         for (int c = 0; c < g.InChannels; c++)
@@ -245,7 +244,7 @@ internal static unsafe class ConvolutionImplicitGemm
 
     /// <summary>Row kk of the tile (stride ld) = bias[kk] in its first `cols` entries: whole vectors where they fit (a span Fill per row cost as much as a first-layer convolution's arithmetic).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // from the first call (see GemmMicroKernels)
-    private static void FillRows(int width, float* tile, int ld, float* bias, int rows, int cols)
+    internal static void FillRows(int width, float* tile, int ld, float* bias, int rows, int cols)
     {
         for (int kk = 0; kk < rows; kk++)
         {
@@ -260,17 +259,9 @@ internal static unsafe class ConvolutionImplicitGemm
         }
     }
 
-    /// <summary>
-    /// True when a 32-pixel panel's two 16-pixel vectors can be read straight from the image for every depth row
-    /// (no packing): stride 1 and no padding, so each output row is a contiguous run of its input row, and output
-    /// rows a multiple of 8 wide, so each vector is two runs of 8 (LeNet: 8 and 24).
-    /// </summary>
-    private static bool ReadsRowsDirectly(in Conv2dGeometry g) =>
-        g.StrideHeight == 1 && g.StrideWidth == 1 && g.PadHeight == 0 && g.PadWidth == 0 && g.OutWidth % 8 == 0;
-
     // Output pixels q .. q+15 (q a multiple of 8) as two runs of 8 in an image plane: where the first starts,
     // and how far on the second starts (8 on, or at the next input row's start where the output row ends).
-    private static (int Start, int Second) RunsOf16(in Conv2dGeometry g, int q)
+    internal static (int Start, int Second) RunsOf16(in Conv2dGeometry g, int q)
     {
         int ow = g.OutWidth, w = g.InWidth, row = q / ow, col = q % ow;
         return (row * w + col, col + 16 <= ow ? 8 : w - col);
@@ -283,7 +274,6 @@ internal static unsafe class ConvolutionImplicitGemm
         int k = g.OutChannels, depth = g.InChannels * g.KernelHeight * g.KernelWidth, ohw = g.OutHeight * g.OutWidth;
         long imageLength = (long)g.InChannels * g.InHeight * g.InWidth;
         int kcMax = Math.Min(Gemm.Kc, depth);
-        bool direct = mr == GemmMicroKernels.TallMr && nr == 32 && ReadsRowsDirectly(g);
         float[] panelBuffer = ArrayPool<float>.Shared.Rent(kcMax * nr + 16);
         // Runs of the panel's pixels that lie in one output row: (first column, length, ih base, iw base).
         Span<int> runs = stackalloc int[4 * (nr + 2)];
@@ -298,22 +288,6 @@ internal static unsafe class ConvolutionImplicitGemm
                     float* xn = x + n * imageLength;
                     float* yn = y + (long)n * k * ohw + j0;
                     if (bias is not null) FillRows(width, yn, ohw, bias, k, cols);
-                    if (direct && cols == nr)
-                    {
-                        // The panel's two 16-pixel vectors, straight from the image (see ReadsRowsDirectly).
-                        (int first, int firstHalf) = RunsOf16(g, j0);
-                        (int second, int secondHalf) = RunsOf16(g, j0 + 16);
-                        for (int pc = 0; pc < depth; pc += Gemm.Kc)
-                        {
-                            int kc = Math.Min(Gemm.Kc, depth - pc);
-                            float beta = pc == 0 && bias is null ? 0f : 1f;
-                            float* block = packedWeights + (long)rowsPadded * pc;
-                            for (int ir = 0; ir < k; ir += mr)
-                                GemmMicroKernels.Kernel512x10Rows(kc, block + (long)ir * kc, xn, offsets + 3 * pc, first, firstHalf, second, secondHalf,
-                                    yn + (long)ir * ohw, ohw, Math.Min(mr, k - ir), 1f, beta);
-                        }
-                        continue;
-                    }
                     int runCount = Runs(g, j0, cols, runs);
                     for (int pc = 0; pc < depth; pc += Gemm.Kc)
                     {
@@ -421,5 +395,5 @@ internal static unsafe class ConvolutionImplicitGemm
         for (; t < length; t++) dst[t] = src[t];
     }
 
-    private static float* Align64(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
+    internal static float* Align64(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
 }

@@ -152,7 +152,7 @@ internal static unsafe class GemmMicroKernels
 
     // The edge of a 10-row tile: through a scratch tile, the elements that exist.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Edge512x10(float* c, int ldc, int rows, int cols, float alpha, float beta,
+    internal static void Edge512x10(float* c, int ldc, int rows, int cols, float alpha, float beta,
         Vector512<float> c00, Vector512<float> c01, Vector512<float> c10, Vector512<float> c11, Vector512<float> c20, Vector512<float> c21,
         Vector512<float> c30, Vector512<float> c31, Vector512<float> c40, Vector512<float> c41, Vector512<float> c50, Vector512<float> c51,
         Vector512<float> c60, Vector512<float> c61, Vector512<float> c70, Vector512<float> c71, Vector512<float> c80, Vector512<float> c81,
@@ -165,68 +165,6 @@ internal static unsafe class GemmMicroKernels
         c60.Store(tile + 192); c61.Store(tile + 208); c70.Store(tile + 224); c71.Store(tile + 240);
         c80.Store(tile + 256); c81.Store(tile + 272); c90.Store(tile + 288); c91.Store(tile + 304);
         StoreEdge(tile, 32, c, ldc, rows, cols, alpha, beta);
-    }
-
-    /// <summary>
-    /// <see cref="Kernel512x10"/> for a convolution's full 32-pixel panel read straight from the image instead of a
-    /// packed panel: depth row p's pixels start at image + offsets[3p]; each of the panel's two 16-pixel vectors is
-    /// two runs of 8 floats, at `first` and `first + firstHalf` (then at `second` and `second + secondHalf`): 8
-    /// apart within an output row, or in the next input row where an output row ends after 8 of them. Stride 1
-    /// and no padding only (every read lies in the image).
-    /// </summary>
-    // (The multiply-add ladder repeats Kernel512x10's: one generic kernel over a panel-source struct measured 4-18%
-    // slower for LeNet's conv1 forward.)
-    // a: (depth, 10) packed; offsets: (depth, 3), the first entry each; c: (rows, 32) tile with row stride ldc
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // from the first call (class comment)
-    public static void Kernel512x10Rows(int depth, float* a, float* image, int* offsets, int first, int firstHalf, int second, int secondHalf,
-        float* c, int ldc, int rows, float alpha, float beta)
-    {
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default;
-        Vector512<float> c90 = default, c91 = default;
-        for (int p = 0; p < depth; p++)
-        {
-            float* src = image + offsets[3 * p];
-            Vector512<float> b0 = Vector512.Create(Vector256.Load(src + first), Vector256.Load(src + first + firstHalf));
-            Vector512<float> b1 = Vector512.Create(Vector256.Load(src + second), Vector256.Load(src + second + secondHalf));
-            Vector512<float> av = Vector512.Create(a[0]);
-            c00 = Vector512.FusedMultiplyAdd(av, b0, c00); c01 = Vector512.FusedMultiplyAdd(av, b1, c01);
-            av = Vector512.Create(a[1]);
-            c10 = Vector512.FusedMultiplyAdd(av, b0, c10); c11 = Vector512.FusedMultiplyAdd(av, b1, c11);
-            av = Vector512.Create(a[2]);
-            c20 = Vector512.FusedMultiplyAdd(av, b0, c20); c21 = Vector512.FusedMultiplyAdd(av, b1, c21);
-            av = Vector512.Create(a[3]);
-            c30 = Vector512.FusedMultiplyAdd(av, b0, c30); c31 = Vector512.FusedMultiplyAdd(av, b1, c31);
-            av = Vector512.Create(a[4]);
-            c40 = Vector512.FusedMultiplyAdd(av, b0, c40); c41 = Vector512.FusedMultiplyAdd(av, b1, c41);
-            av = Vector512.Create(a[5]);
-            c50 = Vector512.FusedMultiplyAdd(av, b0, c50); c51 = Vector512.FusedMultiplyAdd(av, b1, c51);
-            av = Vector512.Create(a[6]);
-            c60 = Vector512.FusedMultiplyAdd(av, b0, c60); c61 = Vector512.FusedMultiplyAdd(av, b1, c61);
-            av = Vector512.Create(a[7]);
-            c70 = Vector512.FusedMultiplyAdd(av, b0, c70); c71 = Vector512.FusedMultiplyAdd(av, b1, c71);
-            av = Vector512.Create(a[8]);
-            c80 = Vector512.FusedMultiplyAdd(av, b0, c80); c81 = Vector512.FusedMultiplyAdd(av, b1, c81);
-            av = Vector512.Create(a[9]);
-            c90 = Vector512.FusedMultiplyAdd(av, b0, c90); c91 = Vector512.FusedMultiplyAdd(av, b1, c91);
-            a += 10;
-        }
-        if (rows == 10)
-        {
-            Store512(c, c00, alpha, beta); Store512(c + 16, c01, alpha, beta); c += ldc;
-            Store512(c, c10, alpha, beta); Store512(c + 16, c11, alpha, beta); c += ldc;
-            Store512(c, c20, alpha, beta); Store512(c + 16, c21, alpha, beta); c += ldc;
-            Store512(c, c30, alpha, beta); Store512(c + 16, c31, alpha, beta); c += ldc;
-            Store512(c, c40, alpha, beta); Store512(c + 16, c41, alpha, beta); c += ldc;
-            Store512(c, c50, alpha, beta); Store512(c + 16, c51, alpha, beta); c += ldc;
-            Store512(c, c60, alpha, beta); Store512(c + 16, c61, alpha, beta); c += ldc;
-            Store512(c, c70, alpha, beta); Store512(c + 16, c71, alpha, beta); c += ldc;
-            Store512(c, c80, alpha, beta); Store512(c + 16, c81, alpha, beta); c += ldc;
-            Store512(c, c90, alpha, beta); Store512(c + 16, c91, alpha, beta);
-            return;
-        }
-        Edge512x10(c, ldc, rows, 32, alpha, beta, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71, c80, c81, c90, c91);
     }
 
     // a: (depth, 6) packed; b: (depth, 16) packed; c: (rows, cols) tile with row stride ldc
@@ -334,7 +272,7 @@ internal static unsafe class GemmMicroKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store512(float* c, Vector512<float> acc, float alpha, float beta)
+    internal static void Store512(float* c, Vector512<float> acc, float alpha, float beta)
     {
         Vector512<float> v = acc * alpha;
         if (beta != 0f) v += Vector512.Load(c) * beta;
@@ -358,7 +296,7 @@ internal static unsafe class GemmMicroKernels
     }
 
     // tile: (rows, ld) accumulators; c: (rows, cols) with row stride ldc
-    private static void StoreEdge(float* tile, int ld, float* c, int ldc, int rows, int cols, float alpha, float beta)
+    internal static void StoreEdge(float* tile, int ld, float* c, int ldc, int rows, int cols, float alpha, float beta)
     {
         for (int ii = 0; ii < rows; ii++)
         {

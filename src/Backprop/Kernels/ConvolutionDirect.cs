@@ -1,0 +1,176 @@
+using System.Buffers;
+
+namespace Backprop.Kernels;
+
+/// <summary>
+/// Convolution forward with nothing packed per panel, for AVX-512 and stride 1 where output rows are whole runs
+/// of 8 pixels (cifar10's 32, 16 and 8, ResNet's and VGG's 3x3 layers): each image is copied once into a
+/// zero-bordered buffer (its padding made real), and <see cref="DirectMicroKernels"/> read every 32-pixel panel
+/// straight from that copy. Packing a panel per (image, panel) unit cost as much as its arithmetic where a layer
+/// has few output channels (each packed float feeds only K multiply-adds); the copy costs one pass over the
+/// image. An unpadded image whose panels are all whole is read in place. Backward-data of such a convolution is
+/// the same forward on dy with the kernel flipped and the channels swapped (<see cref="BackwardData"/>).
+/// Units (image, panel) are split over threads with a fixed partition, and each output is summed in the same
+/// order in any split: results are identical for any <see cref="KernelThreads.Count"/>.
+/// </summary>
+internal static unsafe class ConvolutionDirect
+{
+    private const int Nr = 32;
+
+    /// <summary>
+    /// True when <see cref="Forward"/> runs this convolution: AVX-512, groups 1, stride 1, output width a multiple of 8,
+    /// output channels that fill the 8- or 10-row tiles to at least 80% (3 channels would waste 5 rows of 8), and weights
+    /// that stay in L2 (every panel reads all of them: VGG's 256x256 3x3 layers ran no faster than packed).
+    /// </summary>
+    public static bool Applies(in Conv2dGeometry g)
+    {
+        if (!Enabled || SimdWidth.Max != 512 || g.Groups != 1 || g.StrideHeight != 1 || g.StrideWidth != 1 || g.OutWidth % 8 != 0) return false;
+        int k = g.OutChannels, mr = DirectMicroKernels.RowsFor(k);
+        return (k + mr - 1) / mr * mr * 4 <= k * 5 && (long)k * g.InChannels * g.KernelHeight * g.KernelWidth <= MaxWeights;
+    }
+
+    private const long MaxWeights = 1 << 18;   // floats: 1 MiB
+
+    /// <summary>Whether the direct path may run (tests compare it with the packed path).</summary>
+    internal static bool Enabled { get; set; } = true;
+
+    /// <summary>True when backward-data runs as <see cref="Forward"/> of the flipped convolution.</summary>
+    public static bool AppliesToBackwardData(in Conv2dGeometry g) =>
+        g.Groups == 1 && g.StrideHeight == 1 && g.StrideWidth == 1
+        && g.PadHeight <= (g.KernelHeight - 1) * g.DilationHeight && g.PadWidth <= (g.KernelWidth - 1) * g.DilationWidth
+        && Applies(Flipped(g));
+
+    /// <summary>
+    /// The convolution whose forward is g's backward-data: dy padded by (KH-1)*dilation - pad on each side, read by the
+    /// kernel turned 180 degrees with input and output channels swapped. Its output is exactly H x W.
+    /// </summary>
+    public static Conv2dGeometry Flipped(in Conv2dGeometry g) => new(g.Batch, g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels,
+        g.KernelHeight, g.KernelWidth, 1, 1, (g.KernelHeight - 1) * g.DilationHeight - g.PadHeight,
+        (g.KernelWidth - 1) * g.DilationWidth - g.PadWidth, g.DilationHeight, g.DilationWidth, 1);
+
+    // x: (N, C, H, W); weight: (K, C, KH, KW); bias: (K) or null; y: (N, K, OH, OW) overwritten
+    public static void Forward(in Conv2dGeometry g, float* x, float* weight, float* bias, float* y)
+    {
+        int k = g.OutChannels, depth = g.InChannels * g.KernelHeight * g.KernelWidth, ohw = g.OutHeight * g.OutWidth;
+        int mr = DirectMicroKernels.RowsFor(k);
+        int rowsPadded = (k + mr - 1) / mr * mr;
+        int panels = (ohw + Nr - 1) / Nr;
+        // The image as the kernels read it: padded, with pad 0 (the same output size).
+        Conv2dGeometry padded = g with
+        {
+            InHeight = g.InHeight + 2 * g.PadHeight, InWidth = g.InWidth + 2 * g.PadWidth, PadHeight = 0, PadWidth = 0,
+        };
+        bool copies = g.PadHeight != 0 || g.PadWidth != 0 || ohw % Nr != 0;
+        float[] packedWeights = ArrayPool<float>.Shared.Rent(rowsPadded * depth + 16);
+        int[] offsets = ArrayPool<int>.Shared.Rent(3 * depth);
+        try
+        {
+            fixed (float* pw = packedWeights)
+            fixed (int* po = offsets)
+            {
+                float* packed = ConvolutionImplicitGemm.Align64(pw);
+                ConvolutionImplicitGemm.PackBlocks(false, weight, depth, k, depth, mr, packed);
+                ConvolutionImplicitGemm.DepthOffsets(padded, po);
+                Conv2dGeometry geo = g;
+                nint ix = (nint)x, ib = (nint)bias, iy = (nint)y, ipk = (nint)packed, ipo = (nint)po;
+                KernelThreads.For(g.Batch * panels, (s, e) =>
+                    Units(geo, padded, copies, mr, rowsPadded, panels, s, e, (float*)ix, (float*)ipk, (int*)ipo, (float*)ib, (float*)iy));
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(packedWeights);
+            ArrayPool<int>.Shared.Return(offsets);
+        }
+    }
+
+    // dy: (N, K, OH, OW); weight: (K, C, KH, KW); dx: (N, C, H, W) overwritten. Needs AppliesToBackwardData.
+    public static void BackwardData(in Conv2dGeometry g, float* dy, float* weight, float* dx)
+    {
+        int k = g.OutChannels, c = g.InChannels, kh = g.KernelHeight, kw = g.KernelWidth, area = kh * kw;
+        float[] flipped = ArrayPool<float>.Shared.Rent(k * c * area);
+        try
+        {
+            fixed (float* pf = flipped)
+            {
+                // flipped[c, k, i, j] = weight[k, c, KH-1-i, KW-1-j]
+                for (int kk = 0; kk < k; kk++)
+                    for (int cc = 0; cc < c; cc++)
+                    {
+                        float* src = weight + ((long)kk * c + cc) * area;
+                        float* dst = pf + ((long)cc * k + kk) * area;
+                        for (int t = 0; t < area; t++) dst[t] = src[area - 1 - t];
+                    }
+                Forward(Flipped(g), dy, pf, null, dx);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(flipped);
+        }
+    }
+
+    // Units [s, e): unit u is image u / panels, output pixels [(u % panels) * 32, +32).
+    private static void Units(Conv2dGeometry g, Conv2dGeometry padded, bool copies, int mr, int rowsPadded, int panels, int s, int e,
+        float* x, float* packedWeights, int* offsets, float* bias, float* y)
+    {
+        int k = g.OutChannels, depth = g.InChannels * g.KernelHeight * g.KernelWidth, ohw = g.OutHeight * g.OutWidth;
+        long imageLength = (long)g.InChannels * g.InHeight * g.InWidth;
+        // The copy's tail: a last, part-filled panel reads up to 4 rows past the image (output rows of 8 or more pixels);
+        // those columns are computed and dropped.
+        int copyLength = copies ? (int)((long)g.InChannels * padded.InHeight * padded.InWidth + 4 * padded.InWidth + 64) : 0;
+        float[]? copy = copies ? ArrayPool<float>.Shared.Rent(copyLength) : null;
+        float[] scratch = ArrayPool<float>.Shared.Rent(rowsPadded * Nr);
+        try
+        {
+            fixed (float* pcopy = copy, pscratch = scratch)
+            {
+                if (copies) new Span<float>(pcopy, copyLength).Clear();   // borders and tail stay zero; images overwrite the inside
+                int copied = -1;
+                for (int u = s; u < e; u++)
+                {
+                    int n = u / panels, j0 = u % panels * Nr, cols = Math.Min(Nr, ohw - j0);
+                    if (copies && copied != n)
+                    {
+                        CopyInside(g, x + n * imageLength, pcopy, padded.InHeight, padded.InWidth);
+                        copied = n;
+                    }
+                    float* image = copies ? pcopy : x + n * imageLength;
+                    // A part-filled panel goes through the scratch tile (all rows), then its columns are copied out.
+                    bool whole = cols == Nr;
+                    float* tile = whole ? y + (long)n * k * ohw + j0 : pscratch;
+                    int ld = whole ? ohw : Nr;
+                    if (bias is not null) ConvolutionImplicitGemm.FillRows(512, tile, ld, bias, k, Nr);
+                    (int first, int firstHalf) = ConvolutionImplicitGemm.RunsOf16(padded, j0);
+                    (int second, int secondHalf) = ConvolutionImplicitGemm.RunsOf16(padded, j0 + 16);
+                    for (int pc = 0; pc < depth; pc += Gemm.Kc)
+                    {
+                        int kc = Math.Min(Gemm.Kc, depth - pc);
+                        bool accumulate = pc != 0 || bias is not null;
+                        float* block = packedWeights + (long)rowsPadded * pc;
+                        for (int ir = 0; ir < k; ir += mr)
+                            DirectMicroKernels.Run(mr, kc, block + (long)ir * kc, image, offsets + 3 * pc, first, firstHalf, second, secondHalf,
+                                tile + (long)ir * ld, ld, Math.Min(mr, k - ir), accumulate);
+                    }
+                    if (!whole)
+                        for (int kk = 0; kk < k; kk++)
+                            new Span<float>(pscratch + kk * Nr, cols).CopyTo(new Span<float>(y + ((long)n * k + kk) * ohw + j0, cols));
+                }
+            }
+        }
+        finally
+        {
+            if (copy is not null) ArrayPool<float>.Shared.Return(copy);
+            ArrayPool<float>.Shared.Return(scratch);
+        }
+    }
+
+    // Copies one image (C, H, W) inside the zero borders of a (C, hp, wp) buffer.
+    private static void CopyInside(in Conv2dGeometry g, float* image, float* copy, int hp, int wp)
+    {
+        int h = g.InHeight, w = g.InWidth, ph = g.PadHeight, pw = g.PadWidth;
+        for (int c = 0; c < g.InChannels; c++)
+            for (int i = 0; i < h; i++)
+                new Span<float>(image + ((long)c * h + i) * w, w).CopyTo(new Span<float>(copy + ((long)c * hp + i + ph) * wp + pw, w));
+    }
+}

@@ -1,0 +1,103 @@
+using Backprop.Kernels;
+
+namespace Backprop.Tests.Kernels;
+
+/// <summary>
+/// The direct AVX-512 convolution (panels read straight from a zero-bordered copy of the image, and backward-data as
+/// the flipped forward) against the plain loops, the packed path, and itself on 1 and 2 threads.
+/// </summary>
+[Collection("KernelSettings")]
+public class ConvolutionDirectTests
+{
+    private static Conv2dGeometry G(int n, int c, int h, int w, int k, int kh, int kw, int ph, int pw, int dh = 1, int dw = 1) =>
+        new(n, c, h, w, k, kh, kw, 1, 1, ph, pw, dh, dw, 1);
+
+    public static readonly TheoryData<string, Conv2dGeometry> Geometries = new()
+    {
+        { "cifar10_quick conv2 shape (8-row tiles, 16-pixel rows, pad 2, depth 800)", G(3, 32, 16, 16, 32, 5, 5, 2, 2) },
+        { "8x8 plane, 64 channels: output rows of 8, two per vector", G(2, 16, 8, 8, 64, 5, 5, 2, 2) },
+        { "LeNet conv1 (10-row tiles, unpadded, read in place)", G(2, 1, 28, 28, 20, 5, 5, 0, 0) },
+        { "13 channels (the last 8-row tile has 5)", G(2, 6, 10, 8, 13, 3, 3, 1, 1) },
+        { "last panel part-filled (5 rows of 8: 40 pixels)", G(3, 4, 5, 8, 16, 3, 3, 1, 1) },
+        { "unpadded, last panel part-filled: the image is copied", G(2, 3, 7, 10, 10, 3, 3, 0, 0) },
+        { "dilation 2, padding below the kernel's reach (forward direct)", G(2, 5, 12, 10, 9, 3, 3, 1, 1, 2, 2) },
+        { "dilation 2, padding below the kernel's reach (backward-data direct)", G(2, 8, 10, 16, 9, 3, 3, 1, 1, 2, 2) },
+        { "padding only across, 1x5 kernel", G(2, 7, 6, 16, 16, 1, 5, 0, 2) },
+        { "batch 1, 24-pixel rows", G(1, 8, 24, 24, 8, 3, 3, 1, 1) },
+    };
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void ForwardAndBackwardDataMatchTheReference(string name, Conv2dGeometry g)
+    {
+        float[] x = KernelTestUtil.Random((int)g.InputLength, 1), w = KernelTestUtil.Random((int)g.WeightLength, 2);
+        float[] bias = KernelTestUtil.Random(g.OutChannels, 3), dy = KernelTestUtil.Random((int)g.OutputLength, 4);
+        int depth = g.InChannels * g.KernelHeight * g.KernelWidth;
+        KernelTestUtil.With(512, null, () =>
+        {
+            if (SimdWidth.Max == 512)
+                Assert.True(ConvolutionDirect.Applies(g) || ConvolutionDirect.AppliesToBackwardData(g), $"{name}: the direct path should run");
+        });
+        foreach (var b in new[] { bias, [] })
+        {
+            float[] expected = new float[g.OutputLength];
+            ConvolutionReference.Forward(g, x, w, b, expected);
+            float[] one = Run(g.OutputLength, 1, y => Convolution.Forward(g, x, w, b, y));
+            float[] two = Run(g.OutputLength, 2, y => Convolution.Forward(g, x, w, b, y));
+            KernelTestUtil.AssertClose(expected, one, 1e-6 * (depth + 1), 1e-5, $"{name}, forward, bias {b.Length > 0}");
+            KernelTestUtil.AssertBitIdentical(one, two, $"{name}, forward on 1 and 2 threads, bias {b.Length > 0}");
+        }
+        float[] dxExpected = new float[g.InputLength];
+        ConvolutionReference.BackwardData(g, dy, w, dxExpected);
+        float[] dxOne = Run(g.InputLength, 1, dx => Convolution.BackwardData(g, dy, w, dx));
+        float[] dxTwo = Run(g.InputLength, 2, dx => Convolution.BackwardData(g, dy, w, dx));
+        KernelTestUtil.AssertClose(dxExpected, dxOne, 1e-6 * (g.OutChannels * g.KernelHeight * g.KernelWidth + 1), 1e-5, $"{name}, backward-data");
+        KernelTestUtil.AssertBitIdentical(dxOne, dxTwo, $"{name}, backward-data on 1 and 2 threads");
+    }
+
+    [Fact]
+    public void SameValuesAsThePackedPathWithinRounding()
+    {
+        var g = G(4, 32, 16, 16, 32, 5, 5, 2, 2);
+        float[] x = KernelTestUtil.Random((int)g.InputLength, 5), w = KernelTestUtil.Random((int)g.WeightLength, 6), bias = KernelTestUtil.Random(32, 7);
+        float[] direct = Run(g.OutputLength, 2, y => Convolution.Forward(g, x, w, bias, y));
+        ConvolutionDirect.Enabled = false;
+        float[] packed;
+        try { packed = Run(g.OutputLength, 2, y => Convolution.Forward(g, x, w, bias, y)); }
+        finally { ConvolutionDirect.Enabled = true; }
+        // Each output sums the same products in the same order on both paths (only where the panel comes from differs).
+        if (SimdWidth.Max == 512) KernelTestUtil.AssertBitIdentical(packed, direct, "direct vs packed");
+        else KernelTestUtil.AssertClose(packed, direct, 1e-4, 1e-5, "direct vs packed");
+    }
+
+    [Fact]
+    public void BackwardDataIsTheForwardOfTheFlippedConvolution()
+    {
+        var g = G(2, 6, 9, 16, 10, 3, 5, 1, 2, 2, 1);
+        var f = ConvolutionDirect.Flipped(g);
+        Assert.Equal((g.Batch, g.OutChannels, g.OutHeight, g.OutWidth), (f.Batch, f.InChannels, f.InHeight, f.InWidth));
+        Assert.Equal((g.InChannels, g.InHeight, g.InWidth), (f.OutChannels, f.OutHeight, f.OutWidth));
+        Assert.Equal((3, 2), (f.PadHeight, f.PadWidth));   // (KH-1)*dilation - pad: (3-1)*2 - 1 and (5-1)*1 - 2
+    }
+
+    [Fact]
+    public void FewOutputChannelsAndLargeWeightsKeepThePackedPath()
+    {
+        KernelTestUtil.With(512, null, () =>
+        {
+            if (SimdWidth.Max != 512) return;
+            Assert.False(ConvolutionDirect.Applies(G(2, 32, 16, 16, 3, 5, 5, 2, 2)));       // 3 of 8 rows used
+            Assert.False(ConvolutionDirect.Applies(G(2, 256, 8, 8, 256, 3, 3, 1, 1)));     // 2.25 MiB of weights per panel
+            Assert.False(ConvolutionDirect.Applies(new Conv2dGeometry(2, 8, 16, 16, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1)));   // stride 2
+            Assert.False(ConvolutionDirect.AppliesToBackwardData(G(2, 3, 32, 32, 32, 5, 5, 2, 2)));   // dx has 3 channels
+        });
+    }
+
+    private static float[] Run(long length, int threads, Action<float[]> body)
+    {
+        float[] result = new float[length];
+        Array.Fill(result, float.NaN);   // every element must be written
+        KernelTestUtil.With(null, threads, () => body(result));
+        return result;
+    }
+}
