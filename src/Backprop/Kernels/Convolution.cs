@@ -20,7 +20,9 @@ namespace Backprop.Kernels;
 // |                 |                                      | row fits 16 lanes; else row by row)                            |                      |
 // | backward-data   | pointwise (any groups)               | GEMM W^T*dy straight into dx                                   | images, or GEMM (N=1)|
 // | backward-data   | not pointwise, groups > 1 or N = 1   | GEMM into a column buffer, then Im2Col.FoldAdd (col2im)        | images, or GEMM (N=1)|
-// | backward-weights| all                                  | ConvolutionWeightGradient: dot products along pixel chunks     | slabs of images x dW |
+// | backward-weights| groups 1, K a multiple of 16, AVX-512| ConvolutionDirectWeightGradient: x broadcast straight from a   | tiles of dW          |
+// |                 |                                      | zero-bordered copy, times dy^T, image chunks in L2             |                      |
+// | backward-weights| otherwise                            | ConvolutionWeightGradient: dot products along pixel chunks     | slabs of images x dW |
 // |                 |                                      | (DotMicroKernels), slabs summed in a fixed order               | column tiles         |
 // | backward-bias   | all                                  | per channel sum over images, in image order                    | channels             |
 //
@@ -102,6 +104,20 @@ public static unsafe class Convolution
         CheckLength("dWeight", dWeight.Length, g.WeightLength, "(K, C/groups, KH, KW)");
         if (dBias.Length != 0) CheckLength("dBias", dBias.Length, g.OutChannels, "(K)");
 
+        if (ConvolutionDirectWeightGradient.Applies(g))
+        {
+            fixed (float* px = x, pdy = dy, pdw = dWeight) ConvolutionDirectWeightGradient.Compute(g, px, pdy, pdw);
+        }
+        else
+        {
+            BackwardWeightsInSlabs(g, x, dy, dWeight);
+        }
+        if (dBias.Length != 0) BackwardBias(g, dy, dBias);
+    }
+
+    // dWeight through ConvolutionWeightGradient: images in a fixed number of slabs, summed in order.
+    private static void BackwardWeightsInSlabs(in Conv2dGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dWeight)
+    {
         int n = g.Batch;
         int weightLength = (int)g.WeightLength;
         // Images are summed in a fixed number of slabs (independent of the thread count), each slab
@@ -140,23 +156,25 @@ public static unsafe class Convolution
             if (partial is not null) ArrayPool<float>.Shared.Return(partial);
         }
 
-        if (dBias.Length != 0)
+    }
+
+    // dBias[k] = the sum of dy's plane k over images
+    private static void BackwardBias(in Conv2dGeometry g, ReadOnlySpan<float> dy, Span<float> dBias)
+    {
+        // Threads split the channels; each channel's sum runs in image order, so any split gives the same bits.
+        int n = g.Batch, k = g.OutChannels, plane = g.OutHeight * g.OutWidth;
+        fixed (float* pdy = dy, pdb = dBias)
         {
-            // Threads split the channels; each channel's sum runs in image order, so any split gives the same bits.
-            int k = g.OutChannels, plane = g.OutHeight * g.OutWidth;
-            fixed (float* pdy = dy, pdb = dBias)
+            nint idy = (nint)pdy, idb = (nint)pdb;
+            KernelThreads.For(k, (k0, k1) =>
             {
-                nint idy = (nint)pdy, idb = (nint)pdb;
-                KernelThreads.For(k, (k0, k1) =>
+                for (int kk = k0; kk < k1; kk++)
                 {
-                    for (int kk = k0; kk < k1; kk++)
-                    {
-                        float sum = 0f;
-                        for (int img = 0; img < n; img++) sum += TensorPrimitives.Sum(new ReadOnlySpan<float>((float*)idy + ((long)img * k + kk) * plane, plane));
-                        ((float*)idb)[kk] = sum;
-                    }
-                });
-            }
+                    float sum = 0f;
+                    for (int img = 0; img < n; img++) sum += TensorPrimitives.Sum(new ReadOnlySpan<float>((float*)idy + ((long)img * k + kk) * plane, plane));
+                    ((float*)idb)[kk] = sum;
+                }
+            });
         }
     }
 

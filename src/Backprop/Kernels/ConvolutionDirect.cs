@@ -165,11 +165,11 @@ internal static unsafe class ConvolutionDirect
         }
     }
 
-    // Copies one image (C, H, W) inside the zero borders of a (C, hp, wp) buffer.
-    private static void CopyInside(in Conv2dGeometry g, float* image, float* copy, int hp, int wp)
+    // Copies channels [c0, c1) of one image (C, H, W) inside the zero borders of a (C, hp, wp) buffer (all of them by default).
+    internal static void CopyInside(in Conv2dGeometry g, float* image, float* copy, int hp, int wp, int c0 = 0, int c1 = -1)
     {
         int h = g.InHeight, w = g.InWidth, ph = g.PadHeight, pw = g.PadWidth;
-        for (int c = 0; c < g.InChannels; c++)
+        for (int c = c0; c < (c1 < 0 ? g.InChannels : c1); c++)
             for (int i = 0; i < h; i++)
                 new Span<float>(image + ((long)c * h + i) * w, w).CopyTo(new Span<float>(copy + ((long)c * hp + i + ph) * wp + pw, w));
     }

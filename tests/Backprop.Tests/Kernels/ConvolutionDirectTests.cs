@@ -55,6 +55,38 @@ public class ConvolutionDirectTests
         KernelTestUtil.AssertBitIdentical(dxOne, dxTwo, $"{name}, backward-data on 1 and 2 threads");
     }
 
+    public static readonly TheoryData<string, Conv2dGeometry> WeightGradientGeometries = new()
+    {
+        { "cifar10_quick conv2 shape (32-channel tiles, depth 800)", G(3, 32, 16, 16, 32, 5, 5, 2, 2) },
+        { "16 channels (16-channel tiles), depth 27: the last tile has 7 rows", G(2, 3, 12, 12, 16, 3, 3, 1, 1) },
+        { "48 channels: three 16-channel tiles", G(2, 5, 7, 9, 48, 3, 3, 1, 1) },
+        { "64 channels, 8x8 plane", G(3, 16, 8, 8, 64, 3, 3, 1, 1) },
+        { "stride 2 with padding", new Conv2dGeometry(3, 6, 11, 13, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1) },
+        { "dilation 2, stride (1, 3)", new Conv2dGeometry(2, 4, 14, 15, 16, 3, 2, 1, 3, 2, 0, 2, 2, 1) },
+        { "pointwise", G(2, 12, 6, 5, 16, 1, 1, 0, 0) },
+        { "many chunks (large planes, 9 images)", G(9, 8, 96, 80, 16, 3, 3, 1, 1) },
+    };
+
+    [Theory]
+    [MemberData(nameof(WeightGradientGeometries))]
+    public void WeightGradientMatchesTheReference(string name, Conv2dGeometry g)
+    {
+        float[] x = KernelTestUtil.Random((int)g.InputLength, 8), dy = KernelTestUtil.Random((int)g.OutputLength, 9);
+        float[] expected = new float[g.WeightLength], expectedBias = new float[g.OutChannels];
+        ConvolutionReference.BackwardWeights(g, x, dy, expected, expectedBias);
+        KernelTestUtil.With(512, null, () =>
+        {
+            if (SimdWidth.Max == 512) Assert.True(ConvolutionDirectWeightGradient.Applies(g), $"{name}: the direct path should run");
+        });
+        float[] one = Run(g.WeightLength, 1, dw => Convolution.BackwardWeights(g, x, dy, dw, []));
+        float[] two = Run(g.WeightLength, 2, dw => Convolution.BackwardWeights(g, x, dy, dw, []));
+        int pixels = g.Batch * g.OutHeight * g.OutWidth;
+        KernelTestUtil.AssertClose(expected, one, 1e-6 * (pixels + 1), 1e-5, $"{name}, dWeight");
+        KernelTestUtil.AssertBitIdentical(one, two, $"{name}, dWeight on 1 and 2 threads");
+        float[] bias = Run(g.OutChannels, 2, db => Convolution.BackwardWeights(g, x, dy, new float[g.WeightLength], db));
+        KernelTestUtil.AssertClose(expectedBias, bias, 1e-6 * (pixels + 1), 1e-5, $"{name}, dBias");
+    }
+
     [Fact]
     public void SameValuesAsThePackedPathWithinRounding()
     {
@@ -90,6 +122,7 @@ public class ConvolutionDirectTests
             Assert.False(ConvolutionDirect.Applies(G(2, 256, 8, 8, 256, 3, 3, 1, 1)));     // 2.25 MiB of weights per panel
             Assert.False(ConvolutionDirect.Applies(new Conv2dGeometry(2, 8, 16, 16, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1)));   // stride 2
             Assert.False(ConvolutionDirect.AppliesToBackwardData(G(2, 3, 32, 32, 32, 5, 5, 2, 2)));   // dx has 3 channels
+            Assert.False(ConvolutionDirectWeightGradient.Applies(G(2, 20, 12, 12, 50, 5, 5, 0, 0)));   // LeNet conv2: 50 channels
         });
     }
 

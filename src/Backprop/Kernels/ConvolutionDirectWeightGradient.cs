@@ -1,0 +1,207 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Backprop.Kernels;
+
+/// <summary>
+/// The weight gradient on AVX-512 as dW^T (depth, K) = col (depth, P) · dy^T (P, K) with nothing unfolded: for
+/// each pixel, the micro-kernel broadcasts the 10 input values a tile of 10 depth rows reads (straight from a
+/// zero-bordered copy of the image, at the rows' offsets) and multiplies them into dy's K values for that pixel
+/// (dy transposed once per image, K contiguous). The packed path (<see cref="ConvolutionWeightGradient"/>)
+/// unfolds every depth row of the image into a buffer first, which costs as much as its arithmetic where each
+/// unfolded value feeds only K = 16..64 multiply-adds. Any stride, padding and dilation; groups 1, K a multiple
+/// of 16. Images go in chunks that stay in L2; threads split the tiles (10 depth rows x 32 or 16 channels), and
+/// each dW element sums the pixels one at a time, image after image in order, in one accumulator: the same bits
+/// for any <see cref="KernelThreads.Count"/>.
+/// </summary>
+internal static unsafe class ConvolutionDirectWeightGradient
+{
+    private const int Rows = 10;
+    private const int Parts = 4;   // pieces of an image's copy and transpose
+    private const long ChunkFloats = 1 << 18;   // image copies and transposed dy per chunk: 1 MiB, in L2
+
+    /// <summary>True when <see cref="Compute"/> runs this convolution's weight gradient.</summary>
+    public static bool Applies(in Conv2dGeometry g) =>
+        ConvolutionDirect.Enabled && SimdWidth.Max == 512 && g.Groups == 1 && g.OutChannels % 16 == 0;
+
+    // x: (N, C, H, W); dy: (N, K, OH, OW); dWeight: (K, C, KH, KW) overwritten
+    public static void Compute(in Conv2dGeometry g, float* x, float* dy, float* dWeight)
+    {
+        int k = g.OutChannels, depth = g.InChannels * g.KernelHeight * g.KernelWidth, ohw = g.OutHeight * g.OutWidth;
+        int hp = g.InHeight + 2 * g.PadHeight, wp = g.InWidth + 2 * g.PadWidth;
+        long copyLength = (long)g.InChannels * hp * wp, dyLength = (long)ohw * k;
+        int perChunk = (int)Math.Clamp(ChunkFloats / (copyLength + dyLength), 1, g.Batch);
+        int panel = k % 32 == 0 ? 32 : 16;            // channels per tile: 16 only where K is an odd multiple of 16
+        int panels = k / panel, tiles = (depth + Rows - 1) / Rows * panels;
+        float[] copies = ArrayPool<float>.Shared.Rent((int)(perChunk * copyLength));
+        float[] dyT = ArrayPool<float>.Shared.Rent((int)(perChunk * dyLength));
+        float[] sums = ArrayPool<float>.Shared.Rent((depth + Rows) * k);   // dW^T (depth, K), then transposed into dWeight
+        int[] offsets = new int[depth];
+        for (int d = 0; d < depth; d++)
+        {
+            int c = d / (g.KernelHeight * g.KernelWidth), r = d % (g.KernelHeight * g.KernelWidth);
+            offsets[d] = (c * hp + r / g.KernelWidth * g.DilationHeight) * wp + r % g.KernelWidth * g.DilationWidth;
+        }
+        try
+        {
+            fixed (float* pc = copies, pt = dyT, ps = sums)
+            fixed (int* po = offsets)
+            {
+                new Span<float>(pc, (int)(perChunk * copyLength)).Clear();   // the borders stay zero
+                new Span<float>(ps, depth * k).Clear();
+                Conv2dGeometry geo = g;
+                nint ix = (nint)x, idy = (nint)dy, ic = (nint)pc, it = (nint)pt, isum = (nint)ps, io = (nint)po;
+                for (int n0 = 0; n0 < g.Batch; n0 += perChunk)
+                {
+                    int count = Math.Min(perChunk, g.Batch - n0), first = n0;
+                    // Each image in Parts pieces (channels to copy, pixels to transpose), so one image still keeps every thread busy.
+                    KernelThreads.For(count * Parts, (s, e) =>
+                    {
+                        for (int u = s; u < e; u++)
+                        {
+                            int i = u / Parts, part = u % Parts;
+                            float* image = (float*)ix + (first + i) * (long)geo.InChannels * geo.InHeight * geo.InWidth;
+                            int c0 = part * geo.InChannels / Parts, c1 = (part + 1) * geo.InChannels / Parts;
+                            ConvolutionDirect.CopyInside(geo, image, (float*)ic + i * copyLength, hp, wp, c0, c1);
+                            int p0 = part * ohw / Parts, p1 = (part + 1) * ohw / Parts;
+                            Transpose((float*)idy + (first + i) * dyLength, k, ohw, p0, p1, (float*)it + i * dyLength);
+                        }
+                    });
+                    KernelThreads.For(tiles, (s, e) =>
+                    {
+                        for (int t = s; t < e; t++)
+                        {
+                            int d0 = t / panels * Rows, k0 = t % panels * panel;
+                            Tile(geo, count, (float*)ic, copyLength, (float*)it, dyLength, (int*)io + d0, Math.Min(Rows, depth - d0), k0, panel,
+                                (float*)isum + (long)d0 * k + k0, wp);
+                        }
+                    });
+                }
+                // dWeight[kk, d] = sums[d, kk]
+                for (int d = 0; d < depth; d++)
+                    for (int kk = 0; kk < k; kk++) dWeight[(long)kk * depth + d] = ps[(long)d * k + kk];
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(copies);
+            ArrayPool<float>.Shared.Return(dyT);
+            ArrayPool<float>.Shared.Return(sums);
+        }
+    }
+
+    // One tile over a chunk's images: sums (rows, K) at d0, k0 += sum over pixels of x at the rows' offsets times dy^T[pixel, k0 .. k0+panel).
+    private static void Tile(in Conv2dGeometry g, int count, float* copies, long copyLength, float* dyT, long dyLength, int* offsets, int rows,
+        int k0, int panel, float* sums, int wp)
+    {
+        int k = g.OutChannels, oh = g.OutHeight, ow = g.OutWidth, sw = g.StrideWidth;
+        long rowStep = (long)g.StrideHeight * wp;
+        // Missing rows of the last tile read row 0's values; their sums are dropped.
+        int* o = stackalloc int[Rows];
+        for (int i = 0; i < Rows; i++) o[i] = offsets[i < rows ? i : 0];
+        float* acc = stackalloc float[Rows * 32];
+        for (int i = 0; i < Rows; i++)
+            for (int j = 0; j < panel; j++) acc[i * 32 + j] = i < rows ? sums[(long)i * k + j] : 0f;
+        var shape = new Pixels(count, copyLength, dyLength, oh, ow, (int)rowStep, sw, k);
+        if (panel == 32) Kernel10x32(acc, copies, o, dyT + k0, shape);
+        else Kernel10x16(acc, copies, o, dyT + k0, shape);
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < panel; j++) sums[(long)i * k + j] = acc[i * 32 + j];
+    }
+
+    /// <summary>
+    /// The pixels a tile sums over: `Images` image copies (copyLength apart) and their transposed dy (dyLength apart,
+    /// rows of `Ldb`); output pixel (r, q) reads x at r*RowStep + q*Stride past each depth row's offset.
+    /// </summary>
+    private readonly record struct Pixels(int Images, long CopyLength, long DyLength, int Height, int Width, int RowStep, int Stride, int Ldb);
+
+    /// <summary>acc (10, 32) += for each pixel in order: x[o[i] + its offset] times b[its row .. +32), one multiply-add each.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // from the first call (see GemmMicroKernels)
+    private static void Kernel10x32(float* acc, float* image, int* o, float* dyT, in Pixels s)
+    {
+        Vector512<float> c00 = Vector512.Load(acc), c01 = Vector512.Load(acc + 16), c10 = Vector512.Load(acc + 32), c11 = Vector512.Load(acc + 48);
+        Vector512<float> c20 = Vector512.Load(acc + 64), c21 = Vector512.Load(acc + 80), c30 = Vector512.Load(acc + 96), c31 = Vector512.Load(acc + 112);
+        Vector512<float> c40 = Vector512.Load(acc + 128), c41 = Vector512.Load(acc + 144), c50 = Vector512.Load(acc + 160), c51 = Vector512.Load(acc + 176);
+        Vector512<float> c60 = Vector512.Load(acc + 192), c61 = Vector512.Load(acc + 208), c70 = Vector512.Load(acc + 224), c71 = Vector512.Load(acc + 240);
+        Vector512<float> c80 = Vector512.Load(acc + 256), c81 = Vector512.Load(acc + 272), c90 = Vector512.Load(acc + 288), c91 = Vector512.Load(acc + 304);
+        for (int n = 0; n < s.Images; n++)
+        {
+            float* x = image + n * s.CopyLength, b = dyT + n * s.DyLength;
+            float* x0 = x + o[0], x1 = x + o[1], x2 = x + o[2], x3 = x + o[3], x4 = x + o[4];
+            float* x5 = x + o[5], x6 = x + o[6], x7 = x + o[7], x8 = x + o[8], x9 = x + o[9];
+            for (int r = 0, row = 0; r < s.Height; r++, row += s.RowStep)
+                for (int q = 0, p = row; q < s.Width; q++, p += s.Stride, b += s.Ldb)
+                {
+                    Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 16);
+                    Vector512<float> av = Vector512.Create(x0[p]);
+                    c00 = Vector512.FusedMultiplyAdd(av, b0, c00); c01 = Vector512.FusedMultiplyAdd(av, b1, c01);
+                    av = Vector512.Create(x1[p]);
+                    c10 = Vector512.FusedMultiplyAdd(av, b0, c10); c11 = Vector512.FusedMultiplyAdd(av, b1, c11);
+                    av = Vector512.Create(x2[p]);
+                    c20 = Vector512.FusedMultiplyAdd(av, b0, c20); c21 = Vector512.FusedMultiplyAdd(av, b1, c21);
+                    av = Vector512.Create(x3[p]);
+                    c30 = Vector512.FusedMultiplyAdd(av, b0, c30); c31 = Vector512.FusedMultiplyAdd(av, b1, c31);
+                    av = Vector512.Create(x4[p]);
+                    c40 = Vector512.FusedMultiplyAdd(av, b0, c40); c41 = Vector512.FusedMultiplyAdd(av, b1, c41);
+                    av = Vector512.Create(x5[p]);
+                    c50 = Vector512.FusedMultiplyAdd(av, b0, c50); c51 = Vector512.FusedMultiplyAdd(av, b1, c51);
+                    av = Vector512.Create(x6[p]);
+                    c60 = Vector512.FusedMultiplyAdd(av, b0, c60); c61 = Vector512.FusedMultiplyAdd(av, b1, c61);
+                    av = Vector512.Create(x7[p]);
+                    c70 = Vector512.FusedMultiplyAdd(av, b0, c70); c71 = Vector512.FusedMultiplyAdd(av, b1, c71);
+                    av = Vector512.Create(x8[p]);
+                    c80 = Vector512.FusedMultiplyAdd(av, b0, c80); c81 = Vector512.FusedMultiplyAdd(av, b1, c81);
+                    av = Vector512.Create(x9[p]);
+                    c90 = Vector512.FusedMultiplyAdd(av, b0, c90); c91 = Vector512.FusedMultiplyAdd(av, b1, c91);
+                }
+        }
+        c00.Store(acc); c01.Store(acc + 16); c10.Store(acc + 32); c11.Store(acc + 48);
+        c20.Store(acc + 64); c21.Store(acc + 80); c30.Store(acc + 96); c31.Store(acc + 112);
+        c40.Store(acc + 128); c41.Store(acc + 144); c50.Store(acc + 160); c51.Store(acc + 176);
+        c60.Store(acc + 192); c61.Store(acc + 208); c70.Store(acc + 224); c71.Store(acc + 240);
+        c80.Store(acc + 256); c81.Store(acc + 272); c90.Store(acc + 288); c91.Store(acc + 304);
+    }
+
+    /// <summary><see cref="Kernel10x32"/> for a panel of 16 channels (acc rows still 32 apart).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // from the first call (see GemmMicroKernels)
+    private static void Kernel10x16(float* acc, float* image, int* o, float* dyT, in Pixels s)
+    {
+        Vector512<float> c0 = Vector512.Load(acc), c1 = Vector512.Load(acc + 32), c2 = Vector512.Load(acc + 64), c3 = Vector512.Load(acc + 96);
+        Vector512<float> c4 = Vector512.Load(acc + 128), c5 = Vector512.Load(acc + 160), c6 = Vector512.Load(acc + 192), c7 = Vector512.Load(acc + 224);
+        Vector512<float> c8 = Vector512.Load(acc + 256), c9 = Vector512.Load(acc + 288);
+        for (int n = 0; n < s.Images; n++)
+        {
+            float* x = image + n * s.CopyLength, b = dyT + n * s.DyLength;
+            float* x0 = x + o[0], x1 = x + o[1], x2 = x + o[2], x3 = x + o[3], x4 = x + o[4];
+            float* x5 = x + o[5], x6 = x + o[6], x7 = x + o[7], x8 = x + o[8], x9 = x + o[9];
+            for (int r = 0, row = 0; r < s.Height; r++, row += s.RowStep)
+                for (int q = 0, p = row; q < s.Width; q++, p += s.Stride, b += s.Ldb)
+                {
+                    Vector512<float> b0 = Vector512.Load(b);
+                    c0 = Vector512.FusedMultiplyAdd(Vector512.Create(x0[p]), b0, c0);
+                    c1 = Vector512.FusedMultiplyAdd(Vector512.Create(x1[p]), b0, c1);
+                    c2 = Vector512.FusedMultiplyAdd(Vector512.Create(x2[p]), b0, c2);
+                    c3 = Vector512.FusedMultiplyAdd(Vector512.Create(x3[p]), b0, c3);
+                    c4 = Vector512.FusedMultiplyAdd(Vector512.Create(x4[p]), b0, c4);
+                    c5 = Vector512.FusedMultiplyAdd(Vector512.Create(x5[p]), b0, c5);
+                    c6 = Vector512.FusedMultiplyAdd(Vector512.Create(x6[p]), b0, c6);
+                    c7 = Vector512.FusedMultiplyAdd(Vector512.Create(x7[p]), b0, c7);
+                    c8 = Vector512.FusedMultiplyAdd(Vector512.Create(x8[p]), b0, c8);
+                    c9 = Vector512.FusedMultiplyAdd(Vector512.Create(x9[p]), b0, c9);
+                }
+        }
+        c0.Store(acc); c1.Store(acc + 32); c2.Store(acc + 64); c3.Store(acc + 96); c4.Store(acc + 128);
+        c5.Store(acc + 160); c6.Store(acc + 192); c7.Store(acc + 224); c8.Store(acc + 256); c9.Store(acc + 288);
+    }
+
+    // dst (pixels, k) = src (k, pixels)^T, for pixels [p0, p1): pixel by pixel, so the writes run on and the K reads stream
+    private static void Transpose(float* src, int k, int pixels, int p0, int p1, float* dst)
+    {
+        for (int p = p0; p < p1; p++)
+        {
+            float* row = dst + (long)p * k, column = src + p;
+            for (int kk = 0; kk < k; kk++) row[kk] = column[(long)kk * pixels];
+        }
+    }
+}
