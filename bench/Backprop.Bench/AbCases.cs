@@ -12,7 +12,7 @@ namespace Backprop.Bench;
 public static class AbCases
 {
     public const string Help =
-        "conv:{lenet1|lenet2|vgg|1x1|cq1|cq2|cq3|res16|res32s2|res64|vgg32|vgg256}:{fwd|bwdData|bwdW}, pool:{pool1|pool2}:{fwd|bwd}, gemm:M:N:K[:TN|NT|TT], step (a LeNet training " +
+        "conv:{lenet1|lenet2|vgg|1x1|cq1|cq2|cq3|res16|res32s2|res64|vgg32|vgg256|N,C,H,W,K,kernel,stride,pad}:{fwd|bwdData|bwdW}, pool:{pool1|pool2}:{fwd|bwd}, gemm:M:N:K[:TN|NT|TT], step (a LeNet training " +
         "step, functional API), solver (an iteration of the Caffe solver on examples/mnist's LeNet, random images in place of the LMDB)";
 
     /// <summary>The case's body; its data is made once, here.</summary>
@@ -45,8 +45,12 @@ public static class AbCases
         "res64" => new Conv2dGeometry(128, 64, 8, 8, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1),
         "vgg32" => new Conv2dGeometry(32, 32, 64, 64, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1),
         "vgg256" => new Conv2dGeometry(32, 256, 8, 8, 256, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+        _ when name.Split(',') is { Length: 8 } f && f.All(v => int.TryParse(v, out _)) => Spec(f.Select(int.Parse).ToArray()),
         _ => throw new ArgumentException($"Unknown convolution '{name}'; cases: {Help}."),
     };
+
+    // N,C,H,W,K,kernel,stride,pad: a square kernel, stride and padding
+    private static Conv2dGeometry Spec(int[] f) => new(f[0], f[1], f[2], f[3], f[4], f[5], f[5], f[6], f[6], f[7], f[7], 1, 1, 1);
 
     private static Action Conv(Conv2dGeometry g, string pass)
     {

@@ -58,12 +58,12 @@ public class ConvolutionDirectTests
     public static readonly TheoryData<string, Conv2dGeometry> WeightGradientGeometries = new()
     {
         { "cifar10_quick conv2 shape (32-channel tiles, depth 800)", G(3, 32, 16, 16, 32, 5, 5, 2, 2) },
-        { "16 channels (16-channel tiles), depth 27: the last tile has 7 rows", G(2, 3, 12, 12, 16, 3, 3, 1, 1) },
-        { "48 channels: three 16-channel tiles", G(2, 5, 7, 9, 48, 3, 3, 1, 1) },
+        { "16 channels (16-channel tiles), depth 72: the last tile has 2 rows", G(2, 8, 12, 12, 16, 3, 3, 1, 1) },
+        { "48 channels: three 16-channel tiles", G(2, 8, 7, 9, 48, 3, 3, 1, 1) },
         { "64 channels, 8x8 plane", G(3, 16, 8, 8, 64, 3, 3, 1, 1) },
-        { "stride 2 with padding", new Conv2dGeometry(3, 6, 11, 13, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1) },
-        { "dilation 2, stride (1, 3)", new Conv2dGeometry(2, 4, 14, 15, 16, 3, 2, 1, 3, 2, 0, 2, 2, 1) },
-        { "pointwise", G(2, 12, 6, 5, 16, 1, 1, 0, 0) },
+        { "stride 2 with padding", new Conv2dGeometry(3, 8, 11, 13, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1) },
+        { "dilation 2, stride (1, 3)", new Conv2dGeometry(2, 11, 14, 15, 16, 3, 2, 1, 3, 2, 0, 2, 2, 1) },
+        { "pointwise", G(2, 67, 6, 5, 16, 1, 1, 0, 0) },
         { "many chunks (large planes, 9 images)", G(9, 8, 96, 80, 16, 3, 3, 1, 1) },
     };
 
@@ -123,6 +123,7 @@ public class ConvolutionDirectTests
             Assert.False(ConvolutionDirect.Applies(new Conv2dGeometry(2, 8, 16, 16, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1)));   // stride 2
             Assert.False(ConvolutionDirect.AppliesToBackwardData(G(2, 3, 32, 32, 32, 5, 5, 2, 2)));   // dx has 3 channels
             Assert.False(ConvolutionDirectWeightGradient.Applies(G(2, 20, 12, 12, 50, 5, 5, 0, 0)));   // LeNet conv2: 50 channels
+            Assert.False(ConvolutionDirectWeightGradient.Applies(G(2, 3, 32, 32, 32, 3, 3, 1, 1)));    // depth 27
         });
     }
 
