@@ -6,15 +6,17 @@ namespace Backprop.Kernels;
 /// <summary>
 /// AVX-512 GEMM micro-kernels for a convolution whose 32-pixel column panel is read straight from an image
 /// instead of a packed panel (<see cref="ConvolutionDirect"/>): depth row p's pixels start at
-/// image + offsets[3p]; each of the panel's two 16-pixel vectors is two runs of 8 floats, at `first` and
-/// `first + firstHalf` (then `second` and `second + secondHalf`): 8 apart within an output row, or in the
-/// next input row where an output row ends after 8 of them. A tile of 10 or 8 output channels (whichever
-/// pads the channel count less: 20 and 50 take 10, 16, 32 and 64 take 8). Each accumulator sums its depth
-/// rows in order with one fused multiply-add per row, as the packed kernels do, so results do not depend
-/// on which kernel ran. c = acc, or c += acc when accumulate.
+/// image + offsets[3p]; the panel's two 16-pixel vectors start at `first` and `second`. Where output rows are a
+/// multiple of 16 wide, each vector is 16 contiguous floats (<see cref="Contiguous"/>); otherwise it is two runs
+/// of 8, the second `half` floats on (the next input row where an output row ends after 8), loaded as two halves
+/// (<see cref="Runs"/>). A tile of 10 or 8 output channels (whichever pads the channel count less: 20 and 50
+/// take 10; 16, 32 and 64 take 8). Each accumulator sums its depth rows in order with one fused multiply-add per
+/// row, as the packed kernels do, so results do not depend on which kernel ran. c = acc, or c += acc when accumulate.
 /// </summary>
-// (The multiply-add ladders repeat GemmMicroKernels.Kernel512x10's: one generic kernel over a panel-source struct
-// measured 4-18% slower for LeNet's conv1 forward.)
+// In L1 on one core (2026-12-06, Intel Xeon): contiguous loads 168 GFLOPS, the same as the packed Kernel512x10; two
+// 256-bit loads and an insert 117. (Two 512-bit loads and a permute ran 138 in L1 but 11% slower than the halves in
+// LeNet's conv2 and cifar10_quick's conv3.) The load is a type parameter: the JIT compiles one kernel per loader,
+// each as fast as a hand-written copy.
 internal static unsafe class DirectMicroKernels
 {
     /// <summary>Output channels per tile for K channels: 8 or 10, whichever leaves fewer padded rows (10 on a tie).</summary>
@@ -23,16 +25,45 @@ internal static unsafe class DirectMicroKernels
     /// <summary>Runs the kernel of <paramref name="mr"/> rows (8 or 10) on rows = min(mr, rows left) output channels.</summary>
     // a: (depth, mr) packed; offsets: (depth, 3), the first entry each; c: (rows, 32) tile with row stride ldc
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Run(int mr, int depth, float* a, float* image, int* offsets, int first, int firstHalf, int second, int secondHalf,
-        float* c, int ldc, int rows, bool accumulate)
+    public static void Run(int mr, bool contiguous, int depth, float* a, float* image, int* offsets, int first, int firstHalf, int second,
+        int secondHalf, float* c, int ldc, int rows, bool accumulate)
     {
-        if (mr == 8) Kernel8(depth, a, image, offsets, first, firstHalf, second, secondHalf, c, ldc, rows, accumulate);
-        else Kernel10(depth, a, image, offsets, first, firstHalf, second, secondHalf, c, ldc, rows, accumulate);
+        if (contiguous)
+        {
+            if (mr == 8) Kernel8<Contiguous>(depth, a, image, offsets, first, firstHalf, second, secondHalf, c, ldc, rows, accumulate);
+            else Kernel10<Contiguous>(depth, a, image, offsets, first, firstHalf, second, secondHalf, c, ldc, rows, accumulate);
+        }
+        else
+        {
+            if (mr == 8) Kernel8<Runs>(depth, a, image, offsets, first, firstHalf, second, secondHalf, c, ldc, rows, accumulate);
+            else Kernel10<Runs>(depth, a, image, offsets, first, firstHalf, second, secondHalf, c, ldc, rows, accumulate);
+        }
+    }
+
+    /// <summary>How a kernel loads one 16-pixel vector of its panel.</summary>
+    public interface IPixelLoad
+    {
+        /// <summary>The 16 pixels at p (and p + half for the second 8, where the vector is two runs).</summary>
+        static abstract Vector512<float> Load(float* p, int half);
+    }
+
+    /// <summary>16 contiguous floats (output rows a multiple of 16 wide).</summary>
+    public readonly struct Contiguous : IPixelLoad
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Load(float* p, int half) => Vector512.Load(p);
+    }
+
+    /// <summary>Two runs of 8: p .. p+7 and p+half .. p+half+7.</summary>
+    public readonly struct Runs : IPixelLoad
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Load(float* p, int half) => Vector512.Create(Vector256.Load(p), Vector256.Load(p + half));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // from the first call (see GemmMicroKernels)
-    public static void Kernel10(int depth, float* a, float* image, int* offsets, int first, int firstHalf, int second, int secondHalf,
-        float* c, int ldc, int rows, bool accumulate)
+    public static void Kernel10<TLoad>(int depth, float* a, float* image, int* offsets, int first, int firstHalf, int second, int secondHalf,
+        float* c, int ldc, int rows, bool accumulate) where TLoad : struct, IPixelLoad
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -41,8 +72,8 @@ internal static unsafe class DirectMicroKernels
         for (int p = 0; p < depth; p++)
         {
             float* src = image + offsets[3 * p];
-            Vector512<float> b0 = Vector512.Create(Vector256.Load(src + first), Vector256.Load(src + first + firstHalf));
-            Vector512<float> b1 = Vector512.Create(Vector256.Load(src + second), Vector256.Load(src + second + secondHalf));
+            Vector512<float> b0 = TLoad.Load(src + first, firstHalf);
+            Vector512<float> b1 = TLoad.Load(src + second, secondHalf);
             Vector512<float> av = Vector512.Create(a[0]);
             c00 = Vector512.FusedMultiplyAdd(av, b0, c00); c01 = Vector512.FusedMultiplyAdd(av, b1, c01);
             av = Vector512.Create(a[1]);
@@ -84,8 +115,8 @@ internal static unsafe class DirectMicroKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // from the first call (see GemmMicroKernels)
-    public static void Kernel8(int depth, float* a, float* image, int* offsets, int first, int firstHalf, int second, int secondHalf,
-        float* c, int ldc, int rows, bool accumulate)
+    public static void Kernel8<TLoad>(int depth, float* a, float* image, int* offsets, int first, int firstHalf, int second, int secondHalf,
+        float* c, int ldc, int rows, bool accumulate) where TLoad : struct, IPixelLoad
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -93,8 +124,8 @@ internal static unsafe class DirectMicroKernels
         for (int p = 0; p < depth; p++)
         {
             float* src = image + offsets[3 * p];
-            Vector512<float> b0 = Vector512.Create(Vector256.Load(src + first), Vector256.Load(src + first + firstHalf));
-            Vector512<float> b1 = Vector512.Create(Vector256.Load(src + second), Vector256.Load(src + second + secondHalf));
+            Vector512<float> b0 = TLoad.Load(src + first, firstHalf);
+            Vector512<float> b1 = TLoad.Load(src + second, secondHalf);
             Vector512<float> av = Vector512.Create(a[0]);
             c00 = Vector512.FusedMultiplyAdd(av, b0, c00); c01 = Vector512.FusedMultiplyAdd(av, b1, c01);
             av = Vector512.Create(a[1]);

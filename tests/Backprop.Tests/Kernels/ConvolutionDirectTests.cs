@@ -16,6 +16,7 @@ public class ConvolutionDirectTests
     {
         { "cifar10_quick conv2 shape (8-row tiles, 16-pixel rows, pad 2, depth 800)", G(3, 32, 16, 16, 32, 5, 5, 2, 2) },
         { "8x8 plane, 64 channels: output rows of 8, two per vector", G(2, 16, 8, 8, 64, 5, 5, 2, 2) },
+        { "cifar10_quick conv1 shape (3 channels, 32-pixel rows: contiguous vectors)", G(2, 3, 32, 32, 32, 5, 5, 2, 2) },
         { "LeNet conv1 (10-row tiles, unpadded, read in place)", G(2, 1, 28, 28, 20, 5, 5, 0, 0) },
         { "13 channels (the last 8-row tile has 5)", G(2, 6, 10, 8, 13, 3, 3, 1, 1) },
         { "last panel part-filled (5 rows of 8: 40 pixels)", G(3, 4, 5, 8, 16, 3, 3, 1, 1) },
