@@ -237,7 +237,7 @@ internal static unsafe class ConvolutionWeightGradient
 
     /// <summary>A short copy (often one output row of 8 to 64 floats): whole vectors, the last one overlapping.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Copy(int width, float* src, float* dst, int count)
+    internal static void Copy(int width, float* src, float* dst, int count)
     {
         if (count >= 16 && SimdWidth.Allows512(width))
         {
