@@ -2,7 +2,8 @@
 # Side by side on this machine: Caffe's LeNet MNIST example trained by Backprop (`backprop train` on the
 # example's own prototxt files) and by the same training written out in PyTorch (pytorch_lenet.py).
 # Test passes are left out of both training times; each side is then scored on the 10,000 test images.
-#   bash bench/lenet/run.sh [--iterations N] [--threads T]   (T: threads for both; default 2)
+#   bash bench/lenet/run.sh [--iterations N] [--threads T] [--avx2]   (T: threads for both; default 2;
+#   --avx2: both sides on their AVX2 code, see bench/peer_env.sh)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -12,7 +13,8 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --iterations) ITERATIONS=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
-    *) echo "usage: $0 [--iterations N] [--threads T]" >&2; exit 2 ;;
+    --avx2) AVX2=1; shift ;;
+    *) echo "usage: $0 [--iterations N] [--threads T] [--avx2]" >&2; exit 2 ;;
   esac
 done
 
@@ -25,6 +27,7 @@ need_apt "$PYTHON -c 'import threadpoolctl'" python3-threadpoolctl
 need_apt "readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 | grep -q openblas" libopenblas0-pthread
 
 dotnet build src/Backprop.Cli -c Release -v quiet -nologo
+source bench/peer_env.sh && peer_env_setup   # PEER_ENV and BP_ENV
 backprop() { dotnet "$ROOT/src/Backprop.Cli/bin/Release/net10.0/Backprop.Cli.dll" "$@"; }
 backprop convert-mnist --output examples/mnist  # fetches MNIST into the cache and writes the LMDBs when absent
 
@@ -46,7 +49,7 @@ echo "== Backprop: $ITERATIONS iterations, $THREADS threads"
 start=$(date +%s.%N)
 # Peak memory (resident set) of each training process, from GNU time.
 TIME=/usr/bin/time; [ -x "$TIME" ] || need_apt "false" time
-BACKPROP_NUM_THREADS=$THREADS "$TIME" -f %M -o "$WORK/backprop_rss" dotnet "$ROOT/src/Backprop.Cli/bin/Release/net10.0/Backprop.Cli.dll" \
+"${BP_ENV[@]}" BACKPROP_NUM_THREADS=$THREADS "$TIME" -f %M -o "$WORK/backprop_rss" dotnet "$ROOT/src/Backprop.Cli/bin/Release/net10.0/Backprop.Cli.dll" \
   train --solver "$WORK/solver.prototxt" > "$WORK/backprop_train.log" 2>&1 || { cat "$WORK/backprop_train.log"; exit 1; }
 end=$(date +%s.%N)
 grep -E '^Trained ' "$WORK/backprop_train.log"
@@ -59,7 +62,6 @@ bp_acc=$(sed -nE 's/^accuracy = ([0-9.eE+-]+).*/\1/p' "$WORK/backprop_test.log")
 echo "backprop train_seconds=$bp_train wall_seconds=$bp_wall test_accuracy=$bp_acc"
 
 echo "== PyTorch $($PYTHON -c 'import torch; print(torch.__version__)'): $ITERATIONS iterations, $THREADS threads, BLAS $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3)"
-source bench/peer_env.sh && peer_env_setup
 "${PEER_ENV[@]}" OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 "$TIME" -f %M -o "$WORK/pytorch_rss" \
   "$PYTHON" bench/lenet/pytorch_lenet.py --iterations "$ITERATIONS" --threads "$THREADS" | tee "$WORK/pytorch.log"
 pt_train=$(sed -nE 's/^pytorch train_seconds=([0-9.]+).*/\1/p' "$WORK/pytorch.log")

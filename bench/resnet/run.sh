@@ -3,7 +3,8 @@
 # (64x64, batch 32), built with Backprop's core API (bench/Backprop.Bench/ConvNets.cs) and with PyTorch
 # (pytorch_convnets.py): ms per training iteration (SGD momentum, random data), inference images/s at batch 64 and
 # latency at batch 1. Rounds alternate the two frameworks; each figure is the median over rounds of per-round medians.
-#   bash bench/resnet/run.sh [--nets "resnet20 vgg"] [--iterations N] [--rounds R] [--threads T]
+#   bash bench/resnet/run.sh [--nets "resnet20 vgg"] [--iterations N] [--rounds R] [--threads T] [--avx2]
+# (--avx2: both sides on their AVX2 code, see bench/peer_env.sh)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 NETS="resnet20 vgg"
@@ -16,7 +17,8 @@ while [ $# -gt 0 ]; do
     --iterations) ITERATIONS=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
-    *) echo "usage: $0 [--nets \"resnet20 vgg\"] [--iterations N] [--rounds R] [--threads T]" >&2; exit 2 ;;
+    --avx2) AVX2=1; shift ;;
+    *) echo "usage: $0 [--nets \"resnet20 vgg\"] [--iterations N] [--rounds R] [--threads T] [--avx2]" >&2; exit 2 ;;
   esac
 done
 
@@ -39,7 +41,7 @@ load_before=$(cut -d' ' -f1 /proc/loadavg)
 for net in $NETS; do
   for r in $(seq 1 "$ROUNDS"); do
     echo "== $net, round $r of $ROUNDS: Backprop, then PyTorch; $ITERATIONS training iterations, $THREADS threads"
-    BACKPROP_NUM_THREADS=$THREADS measured "$WORK/bp_$net" \
+    measured "$WORK/bp_$net" "${BP_ENV[@]}" BACKPROP_NUM_THREADS="$THREADS" \
       dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll convnet "$net" "$ITERATIONS"
     measured "$WORK/pt_$net" "${PEER[@]}" bench/resnet/pytorch_convnets.py "$net" --iterations "$ITERATIONS" --threads "$THREADS"
   done

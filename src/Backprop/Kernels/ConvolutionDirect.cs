@@ -3,10 +3,11 @@ using System.Buffers;
 namespace Backprop.Kernels;
 
 /// <summary>
-/// Convolution forward with nothing packed per panel, for AVX-512 and stride 1 where output rows are whole runs
-/// of 8 pixels (cifar10's 32, 16 and 8, ResNet's and VGG's 3x3 layers): each image is copied once into a
-/// zero-bordered buffer (its padding made real), and <see cref="DirectMicroKernels"/> read every 32-pixel panel
-/// straight from that copy (output rows a multiple of 16 wide: 16 contiguous floats per vector). Packing a panel per (image, panel) unit cost as much as its arithmetic where a layer
+/// Convolution forward with nothing packed per panel, for AVX-512 or AVX2 and stride 1 where output rows are whole
+/// runs of 8 pixels (cifar10's 32, 16 and 8, ResNet's and VGG's 3x3 layers): each image is copied once into a
+/// zero-bordered buffer (its padding made real), and <see cref="DirectMicroKernels"/> read every panel of pixels
+/// (32 with AVX-512, 16 with AVX2) straight from that copy. Packing a panel per (image, panel) unit cost as much as
+/// its arithmetic where a layer
 /// has few output channels (each packed float feeds only K multiply-adds); the copy costs one pass over the
 /// image. An unpadded image whose panels are all whole is read in place. Backward-data of such a convolution is
 /// the same forward on dy with the kernel flipped and the channels swapped (<see cref="BackwardData"/>).
@@ -15,17 +16,16 @@ namespace Backprop.Kernels;
 /// </summary>
 internal static unsafe class ConvolutionDirect
 {
-    private const int Nr = 32;
-
     /// <summary>
-    /// True when <see cref="Forward"/> runs this convolution: AVX-512, groups 1, stride 1, output width a multiple of 8,
-    /// output channels that fill the 8- or 10-row tiles to at least 80% (3 channels would waste 5 rows of 8), and weights
-    /// that stay in L2 (every panel reads all of them: VGG's 256x256 3x3 layers ran no faster than packed).
+    /// True when <see cref="Forward"/> runs this convolution: AVX-512 or AVX2, groups 1, stride 1, output width a multiple
+    /// of 8, output channels that fill the kernel's row tiles to at least 80% (3 channels would waste 5 rows of 8), and
+    /// weights that stay in L2 (every panel reads all of them: VGG's 256x256 3x3 layers ran no faster than packed).
     /// </summary>
     public static bool Applies(in Conv2dGeometry g)
     {
-        if (!Enabled || SimdWidth.Max != 512 || g.Groups != 1 || g.StrideHeight != 1 || g.StrideWidth != 1 || g.OutWidth % 8 != 0) return false;
-        int k = g.OutChannels, mr = DirectMicroKernels.RowsFor(k);
+        int width = SimdWidth.Max;
+        if (!Enabled || width < 256 || g.Groups != 1 || g.StrideHeight != 1 || g.StrideWidth != 1 || g.OutWidth % 8 != 0) return false;
+        int k = g.OutChannels, mr = DirectMicroKernels.RowsFor(width, k);
         return (k + mr - 1) / mr * mr * 4 <= k * 5 && (long)k * g.InChannels * g.KernelHeight * g.KernelWidth <= MaxWeights;
     }
 
@@ -37,7 +37,7 @@ internal static unsafe class ConvolutionDirect
     /// <summary>True when backward-data runs as <see cref="Forward"/> of the flipped convolution.</summary>
     /// <remarks>
     /// Only where dx's rows are a multiple of 16 wide: on 8-wide planes (cifar10_quick's conv3, ResNet's last stage) the
-    /// packed fold ran 1.1-1.3x faster than the flipped forward with its two-run loads.
+    /// packed fold ran 1.1-1.3x faster than the flipped AVX-512 forward with its two-run loads. (Not measured with AVX2.)
     /// </remarks>
     public static bool AppliesToBackwardData(in Conv2dGeometry g) =>
         g.InWidth % 16 == 0 && g.Groups == 1 && g.StrideHeight == 1 && g.StrideWidth == 1
@@ -56,16 +56,16 @@ internal static unsafe class ConvolutionDirect
     public static void Forward(in Conv2dGeometry g, float* x, float* weight, float* bias, float* y)
     {
         int k = g.OutChannels, depth = g.InChannels * g.KernelHeight * g.KernelWidth, ohw = g.OutHeight * g.OutWidth;
-        int mr = DirectMicroKernels.RowsFor(k);
+        int width = SimdWidth.Max, nr = DirectMicroKernels.PanelFor(width), mr = DirectMicroKernels.RowsFor(width, k);
         int rowsPadded = (k + mr - 1) / mr * mr;
-        int panels = (ohw + Nr - 1) / Nr;
+        int panels = (ohw + nr - 1) / nr;
         // The image as the kernels read it: padded, with pad 0 (the same output size).
         Conv2dGeometry padded = g with
         {
             InHeight = g.InHeight + 2 * g.PadHeight, InWidth = g.InWidth + 2 * g.PadWidth, PadHeight = 0, PadWidth = 0,
         };
-        bool contiguous = g.OutWidth % 16 == 0;
-        bool copies = g.PadHeight != 0 || g.PadWidth != 0 || ohw % Nr != 0;
+        bool contiguous = g.OutWidth % 16 == 0;   // AVX-512's 16-pixel vectors lie in one output row
+        bool copies = g.PadHeight != 0 || g.PadWidth != 0 || ohw % nr != 0;
         float[] packedWeights = ArrayPool<float>.Shared.Rent(rowsPadded * depth + 16);
         int[] offsets = ArrayPool<int>.Shared.Rent(3 * depth);
         try
@@ -79,7 +79,7 @@ internal static unsafe class ConvolutionDirect
                 Conv2dGeometry geo = g;
                 nint ix = (nint)x, ib = (nint)bias, iy = (nint)y, ipk = (nint)packed, ipo = (nint)po;
                 KernelThreads.For(g.Batch * panels, (s, e) =>
-                    Units(geo, padded, copies, contiguous, mr, rowsPadded, panels, s, e, (float*)ix, (float*)ipk, (int*)ipo, (float*)ib, (float*)iy));
+                    Units(geo, padded, copies, contiguous, width, mr, rowsPadded, panels, s, e, (float*)ix, (float*)ipk, (int*)ipo, (float*)ib, (float*)iy));
             }
         }
         finally
@@ -115,17 +115,18 @@ internal static unsafe class ConvolutionDirect
         }
     }
 
-    // Units [s, e): unit u is image u / panels, output pixels [(u % panels) * 32, +32).
-    private static void Units(Conv2dGeometry g, Conv2dGeometry padded, bool copies, bool contiguous, int mr, int rowsPadded, int panels, int s, int e,
-        float* x, float* packedWeights, int* offsets, float* bias, float* y)
+    // Units [s, e): unit u is image u / panels, output pixels [(u % panels) * nr, +nr).
+    private static void Units(Conv2dGeometry g, Conv2dGeometry padded, bool copies, bool contiguous, int width, int mr, int rowsPadded, int panels,
+        int s, int e, float* x, float* packedWeights, int* offsets, float* bias, float* y)
     {
+        int nr = DirectMicroKernels.PanelFor(width);
         int k = g.OutChannels, depth = g.InChannels * g.KernelHeight * g.KernelWidth, ohw = g.OutHeight * g.OutWidth;
         long imageLength = (long)g.InChannels * g.InHeight * g.InWidth;
         // The copy's tail: a last, part-filled panel reads up to 4 rows past the image (output rows of 8 or more pixels);
         // those columns are computed and dropped.
         int copyLength = copies ? (int)((long)g.InChannels * padded.InHeight * padded.InWidth + 4 * padded.InWidth + 64) : 0;
         float[]? copy = copies ? ArrayPool<float>.Shared.Rent(copyLength) : null;
-        float[] scratch = ArrayPool<float>.Shared.Rent(rowsPadded * Nr);
+        float[] scratch = ArrayPool<float>.Shared.Rent(rowsPadded * nr);
         try
         {
             fixed (float* pcopy = copy, pscratch = scratch)
@@ -134,7 +135,7 @@ internal static unsafe class ConvolutionDirect
                 int copied = -1;
                 for (int u = s; u < e; u++)
                 {
-                    int n = u / panels, j0 = u % panels * Nr, cols = Math.Min(Nr, ohw - j0);
+                    int n = u / panels, j0 = u % panels * nr, cols = Math.Min(nr, ohw - j0);
                     if (copies && copied != n)
                     {
                         CopyInside(g, x + n * imageLength, pcopy, padded.InHeight, padded.InWidth);
@@ -142,24 +143,31 @@ internal static unsafe class ConvolutionDirect
                     }
                     float* image = copies ? pcopy : x + n * imageLength;
                     // A part-filled panel goes through the scratch tile (all rows), then its columns are copied out.
-                    bool whole = cols == Nr;
+                    bool whole = cols == nr;
                     float* tile = whole ? y + (long)n * k * ohw + j0 : pscratch;
-                    int ld = whole ? ohw : Nr;
-                    if (bias is not null) ConvolutionImplicitGemm.FillRows(512, tile, ld, bias, k, Nr);
-                    (int first, int firstHalf) = ConvolutionImplicitGemm.RunsOf16(padded, j0);
-                    (int second, int secondHalf) = ConvolutionImplicitGemm.RunsOf16(padded, j0 + 16);
+                    int ld = whole ? ohw : nr;
+                    if (bias is not null) ConvolutionImplicitGemm.FillRows(width, tile, ld, bias, k, nr);
+                    // AVX-512: the panel's two 16-pixel vectors (each one run, or two of 8); AVX2: its two 8-pixel vectors.
+                    (int first, int firstHalf) = width == 512 ? ConvolutionImplicitGemm.RunsOf16(padded, j0) : (Start(padded, j0), 0);
+                    (int second, int secondHalf) = width == 512 ? ConvolutionImplicitGemm.RunsOf16(padded, j0 + 16) : (Start(padded, j0 + 8), 0);
                     for (int pc = 0; pc < depth; pc += Gemm.Kc)
                     {
                         int kc = Math.Min(Gemm.Kc, depth - pc);
                         bool accumulate = pc != 0 || bias is not null;
                         float* block = packedWeights + (long)rowsPadded * pc;
                         for (int ir = 0; ir < k; ir += mr)
-                            DirectMicroKernels.Run(mr, contiguous, kc, block + (long)ir * kc, image, offsets + 3 * pc, first, firstHalf, second, secondHalf,
-                                tile + (long)ir * ld, ld, Math.Min(mr, k - ir), accumulate);
+                        {
+                            float* a = block + (long)ir * kc, c = tile + (long)ir * ld;
+                            int rows = Math.Min(mr, k - ir);
+                            if (width == 512)
+                                DirectMicroKernels.Run(mr, contiguous, kc, a, image, offsets + 3 * pc, first, firstHalf, second, secondHalf, c, ld, rows, accumulate);
+                            else
+                                DirectMicroKernels.Kernel256x6(kc, a, image, offsets + 3 * pc, first, second, c, ld, rows, accumulate);
+                        }
                     }
                     if (!whole)
                         for (int kk = 0; kk < k; kk++)
-                            new Span<float>(pscratch + kk * Nr, cols).CopyTo(new Span<float>(y + ((long)n * k + kk) * ohw + j0, cols));
+                            new Span<float>(pscratch + kk * nr, cols).CopyTo(new Span<float>(y + ((long)n * k + kk) * ohw + j0, cols));
                 }
             }
         }
@@ -169,6 +177,9 @@ internal static unsafe class ConvolutionDirect
             ArrayPool<float>.Shared.Return(scratch);
         }
     }
+
+    // Where output pixel q's input run starts in the (padded) image: q's output row and column, stride 1.
+    private static int Start(in Conv2dGeometry padded, int q) => q / padded.OutWidth * padded.InWidth + q % padded.OutWidth;
 
     // Copies channels [c0, c1) of one image (C, H, W) inside the zero borders of a (C, hp, wp) buffer (all of them by default).
     // Row by row with inlined vector copies: a Span copy per row cost 9% of a 16-channel 32x32 layer's forward.

@@ -6,19 +6,19 @@ using System.Runtime.Intrinsics.X86;
 namespace Backprop.Kernels;
 
 /// <summary>
-/// The weight gradient on AVX-512 as dW^T (depth, K) = col (depth, P) · dy^T (P, K) with nothing unfolded: for
-/// each pixel, the micro-kernel broadcasts the 10 input values a tile of 10 depth rows reads (straight from a
+/// The weight gradient on AVX-512 or AVX2 as dW^T (depth, K) = col (depth, P) · dy^T (P, K) with nothing unfolded: for
+/// each pixel, the micro-kernel broadcasts the 10 (AVX2: 6) input values a tile of as many depth rows reads (straight from a
 /// zero-bordered copy of the image, at the rows' offsets) and multiplies them into dy's K values for that pixel
 /// (dy transposed once per image, K contiguous). The packed path (<see cref="ConvolutionWeightGradient"/>)
 /// unfolds every depth row of the image into a buffer first, which costs as much as its arithmetic where each
 /// unfolded value feeds only K = 16..64 multiply-adds. Any stride, padding and dilation; groups 1, K a multiple
-/// of 16. Images go in chunks that stay in L2; threads split the tiles (10 depth rows x 32 or 16 channels), and
+/// of 16. Images go in chunks that stay in L2; threads split the tiles (10 depth rows x 32 or 16 channels; AVX2: 6 x 16), and
 /// each dW element sums the pixels one at a time, image after image in order, in one accumulator: the same bits
 /// for any <see cref="KernelThreads.Count"/>.
 /// </summary>
 internal static unsafe class ConvolutionDirectWeightGradient
 {
-    private const int Rows = 10;
+    private const int MaxRows = 10;
     private const int Parts = 4;   // pieces of an image's copy and transpose
     private const long ChunkFloats = 1 << 18;   // image copies and transposed dy per chunk: 1 MiB, in L2
 
@@ -28,7 +28,7 @@ internal static unsafe class ConvolutionDirectWeightGradient
     /// depth multiply-adds per value, and VGG's first layer ran 1.7x slower this way.
     /// </remarks>
     public static bool Applies(in Conv2dGeometry g) =>
-        ConvolutionDirect.Enabled && SimdWidth.Max == 512 && g.Groups == 1 && g.OutChannels % 16 == 0
+        ConvolutionDirect.Enabled && SimdWidth.Max >= 256 && g.Groups == 1 && g.OutChannels % 16 == 0
         && g.InChannels * g.KernelHeight * g.KernelWidth >= 64;
 
     // x: (N, C, H, W); dy: (N, K, OH, OW); dWeight: (K, C, KH, KW) overwritten
@@ -38,11 +38,12 @@ internal static unsafe class ConvolutionDirectWeightGradient
         int hp = g.InHeight + 2 * g.PadHeight, wp = g.InWidth + 2 * g.PadWidth;
         long copyLength = (long)g.InChannels * hp * wp, dyLength = (long)ohw * k;
         int perChunk = (int)Math.Clamp(ChunkFloats / (copyLength + dyLength), 1, g.Batch);
-        int panel = k % 32 == 0 ? 32 : 16;            // channels per tile: 16 only where K is an odd multiple of 16
-        int panels = k / panel, tiles = (depth + Rows - 1) / Rows * panels;
+        int width = SimdWidth.Max, rows = width == 512 ? 10 : 6;
+        int panel = width == 512 && k % 32 == 0 ? 32 : 16;   // channels per tile: AVX-512 takes 16 only where K is an odd multiple of 16
+        int panels = k / panel, tiles = (depth + rows - 1) / rows * panels;
         float[] copies = ArrayPool<float>.Shared.Rent((int)(perChunk * copyLength));
         float[] dyT = ArrayPool<float>.Shared.Rent((int)(perChunk * dyLength));
-        float[] sums = ArrayPool<float>.Shared.Rent((depth + Rows) * k);   // dW^T (depth, K), then transposed into dWeight
+        float[] sums = ArrayPool<float>.Shared.Rent((depth + MaxRows) * k);   // dW^T (depth, K), then transposed into dWeight
         int[] offsets = new int[depth];
         for (int d = 0; d < depth; d++)
         {
@@ -78,8 +79,8 @@ internal static unsafe class ConvolutionDirectWeightGradient
                     {
                         for (int t = s; t < e; t++)
                         {
-                            int d0 = t / panels * Rows, k0 = t % panels * panel;
-                            Tile(geo, count, (float*)ic, copyLength, (float*)it, dyLength, (int*)io + d0, Math.Min(Rows, depth - d0), k0, panel,
+                            int d0 = t / panels * rows, k0 = t % panels * panel;
+                            Tile(geo, width, count, (float*)ic, copyLength, (float*)it, dyLength, (int*)io + d0, Math.Min(rows, depth - d0), k0, panel,
                                 (float*)isum + (long)d0 * k + k0, wp);
                         }
                     });
@@ -98,19 +99,20 @@ internal static unsafe class ConvolutionDirectWeightGradient
     }
 
     // One tile over a chunk's images: sums (rows, K) at d0, k0 += sum over pixels of x at the rows' offsets times dy^T[pixel, k0 .. k0+panel).
-    private static void Tile(in Conv2dGeometry g, int count, float* copies, long copyLength, float* dyT, long dyLength, int* offsets, int rows,
-        int k0, int panel, float* sums, int wp)
+    private static void Tile(in Conv2dGeometry g, int width, int count, float* copies, long copyLength, float* dyT, long dyLength, int* offsets,
+        int rows, int k0, int panel, float* sums, int wp)
     {
         int k = g.OutChannels, oh = g.OutHeight, ow = g.OutWidth, sw = g.StrideWidth;
         long rowStep = (long)g.StrideHeight * wp;
         // Missing rows of the last tile read row 0's values; their sums are dropped.
-        int* o = stackalloc int[Rows];
-        for (int i = 0; i < Rows; i++) o[i] = offsets[i < rows ? i : 0];
-        float* acc = stackalloc float[Rows * 32];
-        for (int i = 0; i < Rows; i++)
+        int* o = stackalloc int[MaxRows];
+        for (int i = 0; i < MaxRows; i++) o[i] = offsets[i < rows ? i : 0];
+        float* acc = stackalloc float[MaxRows * 32];
+        for (int i = 0; i < MaxRows; i++)
             for (int j = 0; j < panel; j++) acc[i * 32 + j] = i < rows ? sums[(long)i * k + j] : 0f;
         var shape = new Pixels(count, copyLength, dyLength, oh, ow, (int)rowStep, sw, k);
-        if (panel == 32) Kernel10x32(acc, copies, o, dyT + k0, shape);
+        if (width != 512) Kernel6x16(acc, copies, o, dyT + k0, shape);
+        else if (panel == 32) Kernel10x32(acc, copies, o, dyT + k0, shape);
         else Kernel10x16(acc, copies, o, dyT + k0, shape);
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < panel; j++) sums[(long)i * k + j] = acc[i * 32 + j];
@@ -199,6 +201,39 @@ internal static unsafe class ConvolutionDirectWeightGradient
         }
         c0.Store(acc); c1.Store(acc + 32); c2.Store(acc + 64); c3.Store(acc + 96); c4.Store(acc + 128);
         c5.Store(acc + 160); c6.Store(acc + 192); c7.Store(acc + 224); c8.Store(acc + 256); c9.Store(acc + 288);
+    }
+
+    /// <summary>The AVX2 tile: acc (6, 16), rows 32 apart, as <see cref="Kernel10x32"/> does it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // from the first call (see GemmMicroKernels)
+    private static void Kernel6x16(float* acc, float* image, int* o, float* dyT, in Pixels s)
+    {
+        Vector256<float> c00 = Vector256.Load(acc), c01 = Vector256.Load(acc + 8), c10 = Vector256.Load(acc + 32), c11 = Vector256.Load(acc + 40);
+        Vector256<float> c20 = Vector256.Load(acc + 64), c21 = Vector256.Load(acc + 72), c30 = Vector256.Load(acc + 96), c31 = Vector256.Load(acc + 104);
+        Vector256<float> c40 = Vector256.Load(acc + 128), c41 = Vector256.Load(acc + 136), c50 = Vector256.Load(acc + 160), c51 = Vector256.Load(acc + 168);
+        for (int n = 0; n < s.Images; n++)
+        {
+            float* x = image + n * s.CopyLength, b = dyT + n * s.DyLength;
+            float* x0 = x + o[0], x1 = x + o[1], x2 = x + o[2], x3 = x + o[3], x4 = x + o[4], x5 = x + o[5];
+            for (int r = 0, row = 0; r < s.Height; r++, row += s.RowStep)
+                for (int q = 0, p = row; q < s.Width; q++, p += s.Stride, b += s.Ldb)
+                {
+                    Vector256<float> b0 = Vector256.Load(b), b1 = Vector256.Load(b + 8);
+                    Vector256<float> av = Vector256.Create(x0[p]);
+                    c00 = Vector256.FusedMultiplyAdd(av, b0, c00); c01 = Vector256.FusedMultiplyAdd(av, b1, c01);
+                    av = Vector256.Create(x1[p]);
+                    c10 = Vector256.FusedMultiplyAdd(av, b0, c10); c11 = Vector256.FusedMultiplyAdd(av, b1, c11);
+                    av = Vector256.Create(x2[p]);
+                    c20 = Vector256.FusedMultiplyAdd(av, b0, c20); c21 = Vector256.FusedMultiplyAdd(av, b1, c21);
+                    av = Vector256.Create(x3[p]);
+                    c30 = Vector256.FusedMultiplyAdd(av, b0, c30); c31 = Vector256.FusedMultiplyAdd(av, b1, c31);
+                    av = Vector256.Create(x4[p]);
+                    c40 = Vector256.FusedMultiplyAdd(av, b0, c40); c41 = Vector256.FusedMultiplyAdd(av, b1, c41);
+                    av = Vector256.Create(x5[p]);
+                    c50 = Vector256.FusedMultiplyAdd(av, b0, c50); c51 = Vector256.FusedMultiplyAdd(av, b1, c51);
+                }
+        }
+        c00.Store(acc); c01.Store(acc + 8); c10.Store(acc + 32); c11.Store(acc + 40); c20.Store(acc + 64); c21.Store(acc + 72);
+        c30.Store(acc + 96); c31.Store(acc + 104); c40.Store(acc + 128); c41.Store(acc + 136); c50.Store(acc + 160); c51.Store(acc + 168);
     }
 
     // dst (pixels, k) = src (k, pixels)^T, for pixels [p0, p1): 8x8 blocks transposed in registers (K is a multiple of 16),

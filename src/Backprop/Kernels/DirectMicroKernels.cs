@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics;
 namespace Backprop.Kernels;
 
 /// <summary>
-/// AVX-512 GEMM micro-kernels for a convolution whose 32-pixel column panel is read straight from an image
+/// AVX-512 and AVX2 GEMM micro-kernels for a convolution whose 32-pixel column panel is read straight from an image
 /// instead of a packed panel (<see cref="ConvolutionDirect"/>): depth row p's pixels start at
 /// image + offsets[3p]; the panel's two 16-pixel vectors start at `first` and `second`. Where output rows are a
 /// multiple of 16 wide, each vector is 16 contiguous floats (<see cref="Contiguous"/>); otherwise it is two runs
@@ -19,8 +19,15 @@ namespace Backprop.Kernels;
 // each as fast as a hand-written copy.
 internal static unsafe class DirectMicroKernels
 {
-    /// <summary>Output channels per tile for K channels: 8 or 10, whichever leaves fewer padded rows (10 on a tie).</summary>
-    public static int RowsFor(int channels) => (channels + 7) / 8 * 8 < (channels + 9) / 10 * 10 ? 8 : 10;
+    /// <summary>
+    /// Output channels per tile for K channels: with AVX-512 8 or 10, whichever leaves fewer padded rows (10 on a tie);
+    /// with AVX2 6 (<see cref="Kernel256x6"/>).
+    /// </summary>
+    public static int RowsFor(int width, int channels) =>
+        width != 512 ? 6 : (channels + 7) / 8 * 8 < (channels + 9) / 10 * 10 ? 8 : 10;
+
+    /// <summary>Pixels per panel: 32 (two 512-bit vectors) or 16 (two 256-bit ones).</summary>
+    public static int PanelFor(int width) => width == 512 ? 32 : 16;
 
     /// <summary>Runs the kernel of <paramref name="mr"/> rows (8 or 10) on rows = min(mr, rows left) output channels.</summary>
     // a: (depth, mr) packed; offsets: (depth, 3), the first entry each; c: (rows, 32) tile with row stride ldc
@@ -158,6 +165,51 @@ internal static unsafe class DirectMicroKernels
             return;
         }
         Edge8(c, ldc, rows, beta, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
+    }
+
+    /// <summary>
+    /// The AVX2 kernel: 6 output channels by a 16-pixel panel, as two runs of 8 contiguous floats at `first` and `second`
+    /// (output rows a multiple of 8 wide), 12 accumulators of the 16 registers.
+    /// </summary>
+    // a: (depth, 6) packed; offsets: (depth, 3), the first entry each; c: (rows, 16) tile with row stride ldc
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // from the first call (see GemmMicroKernels)
+    public static void Kernel256x6(int depth, float* a, float* image, int* offsets, int first, int second, float* c, int ldc, int rows, bool accumulate)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < depth; p++)
+        {
+            float* src = image + offsets[3 * p];
+            Vector256<float> b0 = Vector256.Load(src + first), b1 = Vector256.Load(src + second);
+            Vector256<float> av = Vector256.Create(a[0]);
+            c00 = Vector256.FusedMultiplyAdd(av, b0, c00); c01 = Vector256.FusedMultiplyAdd(av, b1, c01);
+            av = Vector256.Create(a[1]);
+            c10 = Vector256.FusedMultiplyAdd(av, b0, c10); c11 = Vector256.FusedMultiplyAdd(av, b1, c11);
+            av = Vector256.Create(a[2]);
+            c20 = Vector256.FusedMultiplyAdd(av, b0, c20); c21 = Vector256.FusedMultiplyAdd(av, b1, c21);
+            av = Vector256.Create(a[3]);
+            c30 = Vector256.FusedMultiplyAdd(av, b0, c30); c31 = Vector256.FusedMultiplyAdd(av, b1, c31);
+            av = Vector256.Create(a[4]);
+            c40 = Vector256.FusedMultiplyAdd(av, b0, c40); c41 = Vector256.FusedMultiplyAdd(av, b1, c41);
+            av = Vector256.Create(a[5]);
+            c50 = Vector256.FusedMultiplyAdd(av, b0, c50); c51 = Vector256.FusedMultiplyAdd(av, b1, c51);
+            a += 6;
+        }
+        float beta = accumulate ? 1f : 0f;
+        if (rows == 6)
+        {
+            GemmMicroKernels.Store256(c, c00, 1f, beta); GemmMicroKernels.Store256(c + 8, c01, 1f, beta); c += ldc;
+            GemmMicroKernels.Store256(c, c10, 1f, beta); GemmMicroKernels.Store256(c + 8, c11, 1f, beta); c += ldc;
+            GemmMicroKernels.Store256(c, c20, 1f, beta); GemmMicroKernels.Store256(c + 8, c21, 1f, beta); c += ldc;
+            GemmMicroKernels.Store256(c, c30, 1f, beta); GemmMicroKernels.Store256(c + 8, c31, 1f, beta); c += ldc;
+            GemmMicroKernels.Store256(c, c40, 1f, beta); GemmMicroKernels.Store256(c + 8, c41, 1f, beta); c += ldc;
+            GemmMicroKernels.Store256(c, c50, 1f, beta); GemmMicroKernels.Store256(c + 8, c51, 1f, beta);
+            return;
+        }
+        float* tile = stackalloc float[6 * 16];
+        c00.Store(tile); c01.Store(tile + 8); c10.Store(tile + 16); c11.Store(tile + 24); c20.Store(tile + 32); c21.Store(tile + 40);
+        c30.Store(tile + 48); c31.Store(tile + 56); c40.Store(tile + 64); c41.Store(tile + 72); c50.Store(tile + 80); c51.Store(tile + 88);
+        GemmMicroKernels.StoreEdge(tile, 16, c, ldc, rows, 16, 1f, beta);
     }
 
     // The edge of an 8-row tile: through a scratch tile, the rows that exist.

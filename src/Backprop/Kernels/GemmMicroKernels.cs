@@ -280,7 +280,7 @@ internal static unsafe class GemmMicroKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store256(float* c, Vector256<float> acc, float alpha, float beta)
+    internal static void Store256(float* c, Vector256<float> acc, float alpha, float beta)
     {
         Vector256<float> v = acc * alpha;
         if (beta != 0f) v += Vector256.Load(c) * beta;

@@ -3,12 +3,16 @@ using Backprop.Kernels;
 namespace Backprop.Tests.Kernels;
 
 /// <summary>
-/// The direct AVX-512 convolution (panels read straight from a zero-bordered copy of the image, and backward-data as
-/// the flipped forward) against the plain loops, the packed path, and itself on 1 and 2 threads.
+/// The direct convolution (panels read straight from a zero-bordered copy of the image, backward-data as the flipped
+/// forward, the weight gradient from broadcast input values) against the plain loops, the packed path, and itself on 1
+/// and 2 threads, with AVX-512 and with AVX2.
 /// </summary>
 [Collection("KernelSettings")]
 public class ConvolutionDirectTests
 {
+    // The widths with a direct path that this machine runs.
+    private static readonly int[] DirectWidths = [.. new[] { 512, 256 }.Where(w => w <= SimdWidth.Hardware)];
+
     private static Conv2dGeometry G(int n, int c, int h, int w, int k, int kh, int kw, int ph, int pw, int dh = 1, int dw = 1) =>
         new(n, c, h, w, k, kh, kw, 1, 1, ph, pw, dh, dw, 1);
 
@@ -39,21 +43,24 @@ public class ConvolutionDirectTests
             if (SimdWidth.Max == 512)
                 Assert.True(ConvolutionDirect.Applies(g) || ConvolutionDirect.AppliesToBackwardData(g), $"{name}: the direct path should run");
         });
-        foreach (var b in new[] { bias, [] })
+        foreach (int width in DirectWidths)
         {
-            float[] expected = new float[g.OutputLength];
-            ConvolutionReference.Forward(g, x, w, b, expected);
-            float[] one = Run(g.OutputLength, 1, y => Convolution.Forward(g, x, w, b, y));
-            float[] two = Run(g.OutputLength, 2, y => Convolution.Forward(g, x, w, b, y));
-            KernelTestUtil.AssertClose(expected, one, 1e-6 * (depth + 1), 1e-5, $"{name}, forward, bias {b.Length > 0}");
-            KernelTestUtil.AssertBitIdentical(one, two, $"{name}, forward on 1 and 2 threads, bias {b.Length > 0}");
+            foreach (var b in new[] { bias, [] })
+            {
+                float[] expected = new float[g.OutputLength];
+                ConvolutionReference.Forward(g, x, w, b, expected);
+                float[] one = Run(g.OutputLength, width, 1, y => Convolution.Forward(g, x, w, b, y));
+                float[] two = Run(g.OutputLength, width, 2, y => Convolution.Forward(g, x, w, b, y));
+                KernelTestUtil.AssertClose(expected, one, 1e-6 * (depth + 1), 1e-5, $"{name}, width {width}, forward, bias {b.Length > 0}");
+                KernelTestUtil.AssertBitIdentical(one, two, $"{name}, width {width}, forward on 1 and 2 threads, bias {b.Length > 0}");
+            }
+            float[] dxExpected = new float[g.InputLength];
+            ConvolutionReference.BackwardData(g, dy, w, dxExpected);
+            float[] dxOne = Run(g.InputLength, width, 1, dx => Convolution.BackwardData(g, dy, w, dx));
+            float[] dxTwo = Run(g.InputLength, width, 2, dx => Convolution.BackwardData(g, dy, w, dx));
+            KernelTestUtil.AssertClose(dxExpected, dxOne, 1e-6 * (g.OutChannels * g.KernelHeight * g.KernelWidth + 1), 1e-5, $"{name}, width {width}, backward-data");
+            KernelTestUtil.AssertBitIdentical(dxOne, dxTwo, $"{name}, width {width}, backward-data on 1 and 2 threads");
         }
-        float[] dxExpected = new float[g.InputLength];
-        ConvolutionReference.BackwardData(g, dy, w, dxExpected);
-        float[] dxOne = Run(g.InputLength, 1, dx => Convolution.BackwardData(g, dy, w, dx));
-        float[] dxTwo = Run(g.InputLength, 2, dx => Convolution.BackwardData(g, dy, w, dx));
-        KernelTestUtil.AssertClose(dxExpected, dxOne, 1e-6 * (g.OutChannels * g.KernelHeight * g.KernelWidth + 1), 1e-5, $"{name}, backward-data");
-        KernelTestUtil.AssertBitIdentical(dxOne, dxTwo, $"{name}, backward-data on 1 and 2 threads");
     }
 
     public static readonly TheoryData<string, Conv2dGeometry> WeightGradientGeometries = new()
@@ -79,12 +86,19 @@ public class ConvolutionDirectTests
         {
             if (SimdWidth.Max == 512) Assert.True(ConvolutionDirectWeightGradient.Applies(g), $"{name}: the direct path should run");
         });
-        float[] one = Run(g.WeightLength, 1, dw => Convolution.BackwardWeights(g, x, dy, dw, []));
-        float[] two = Run(g.WeightLength, 2, dw => Convolution.BackwardWeights(g, x, dy, dw, []));
         int pixels = g.Batch * g.OutHeight * g.OutWidth;
-        KernelTestUtil.AssertClose(expected, one, 1e-6 * (pixels + 1), 1e-5, $"{name}, dWeight");
-        KernelTestUtil.AssertBitIdentical(one, two, $"{name}, dWeight on 1 and 2 threads");
-        float[] bias = Run(g.OutChannels, 2, db => Convolution.BackwardWeights(g, x, dy, new float[g.WeightLength], db));
+        float[]? first = null;
+        foreach (int width in DirectWidths)
+        {
+            float[] one = Run(g.WeightLength, width, 1, dw => Convolution.BackwardWeights(g, x, dy, dw, []));
+            float[] two = Run(g.WeightLength, width, 2, dw => Convolution.BackwardWeights(g, x, dy, dw, []));
+            KernelTestUtil.AssertClose(expected, one, 1e-6 * (pixels + 1), 1e-5, $"{name}, width {width}, dWeight");
+            KernelTestUtil.AssertBitIdentical(one, two, $"{name}, width {width}, dWeight on 1 and 2 threads");
+            // Both widths sum each element's pixels in order, one multiply-add each: the same bits.
+            if (first is null) first = one;
+            else KernelTestUtil.AssertBitIdentical(first, one, $"{name}, dWeight with AVX-512 and AVX2");
+        }
+        float[] bias = Run(g.OutChannels, SimdWidth.Max, 2, db => Convolution.BackwardWeights(g, x, dy, new float[g.WeightLength], db));
         KernelTestUtil.AssertClose(expectedBias, bias, 1e-6 * (pixels + 1), 1e-5, $"{name}, dBias");
     }
 
@@ -93,14 +107,28 @@ public class ConvolutionDirectTests
     {
         var g = G(4, 32, 16, 16, 32, 5, 5, 2, 2);
         float[] x = KernelTestUtil.Random((int)g.InputLength, 5), w = KernelTestUtil.Random((int)g.WeightLength, 6), bias = KernelTestUtil.Random(32, 7);
-        float[] direct = Run(g.OutputLength, 2, y => Convolution.Forward(g, x, w, bias, y));
-        ConvolutionDirect.Enabled = false;
-        float[] packed;
-        try { packed = Run(g.OutputLength, 2, y => Convolution.Forward(g, x, w, bias, y)); }
-        finally { ConvolutionDirect.Enabled = true; }
-        // Each output sums the same products in the same order on both paths (only where the panel comes from differs).
-        if (SimdWidth.Max == 512) KernelTestUtil.AssertBitIdentical(packed, direct, "direct vs packed");
-        else KernelTestUtil.AssertClose(packed, direct, 1e-4, 1e-5, "direct vs packed");
+        foreach (int width in DirectWidths)
+        {
+            float[] direct = Run(g.OutputLength, width, 2, y => Convolution.Forward(g, x, w, bias, y));
+            ConvolutionDirect.Enabled = false;
+            float[] packed;
+            try { packed = Run(g.OutputLength, width, 2, y => Convolution.Forward(g, x, w, bias, y)); }
+            finally { ConvolutionDirect.Enabled = true; }
+            // Each output sums the same products in the same order on both paths (only where the panel comes from differs).
+            KernelTestUtil.AssertBitIdentical(packed, direct, $"direct vs packed, width {width}");
+        }
+    }
+
+    [Fact]
+    public void AvxTwoRunsTheCommonLayersDirectly()
+    {
+        KernelTestUtil.With(256, null, () =>
+        {
+            if (SimdWidth.Max != 256) return;
+            Assert.True(ConvolutionDirect.Applies(G(100, 32, 16, 16, 32, 5, 5, 2, 2)));                     // cifar10_quick conv2
+            Assert.True(ConvolutionDirect.AppliesToBackwardData(G(128, 16, 32, 32, 16, 3, 3, 1, 1)));     // ResNet-20, first stage
+            Assert.True(ConvolutionDirectWeightGradient.Applies(G(128, 16, 32, 32, 16, 3, 3, 1, 1)));
+        });
     }
 
     [Fact]
@@ -128,11 +156,11 @@ public class ConvolutionDirectTests
         });
     }
 
-    private static float[] Run(long length, int threads, Action<float[]> body)
+    private static float[] Run(long length, int width, int threads, Action<float[]> body)
     {
         float[] result = new float[length];
         Array.Fill(result, float.NaN);   // every element must be written
-        KernelTestUtil.With(null, threads, () => body(result));
+        KernelTestUtil.With(width, threads, () => body(result));
         return result;
     }
 }
