@@ -10,7 +10,7 @@ public partial class Tensor
     private static Tensor Broadcast<TOp>(Tensor a, Tensor b) where TOp : IBinaryOperator
     {
         var shape = Shape.Broadcast(a.Shape, b.Shape);
-        var y = Tensor.Result(shape);
+        var y = Tensor.Uninitialized(shape);
         Broadcasting.Binary<TOp>(a.Data, a.Shape.Dims, b.Data, b.Shape.Dims, shape.Dims, y.AsSpan());
         return y;
     }
@@ -62,7 +62,7 @@ public partial class Tensor
     /// <summary>A unary op: <paramref name="forward"/> fills the result; <paramref name="backward"/> maps the output gradient to the input's.</summary>
     private static Tensor Map(Tensor a, string name, SpanAction forward, Func<Tensor, Tensor> backward)
     {
-        var y = Tensor.Result(a.Shape);
+        var y = Tensor.Uninitialized(a.Shape);
         forward(y.AsSpan());
         return Record(y, name, (g, _) => [backward(g)], a);
     }

@@ -20,11 +20,11 @@ public static partial class Functional
     /// <summary>x for x &gt; 0, <paramref name="negativeSlope"/>·x otherwise (Caffe's ReLU with negative_slope).</summary>
     public static Tensor LeakyRelu(Tensor input, float negativeSlope = 0.01f)
     {
-        var y = Tensor.Result(input.Shape);
+        var y = Tensor.Uninitialized(input.Shape);
         Activations.LeakyReluForward(input.Data, negativeSlope, y.AsSpan());
         return Tensor.Record(y, "LeakyReluBackward", (dy, _) =>
         {
-            var dx = Tensor.Result(input.Shape);
+            var dx = Tensor.Uninitialized(input.Shape);
             Activations.LeakyReluBackward(input.Data, dy.Data, negativeSlope, dx.AsSpan());
             return [dx];
         }, input);
@@ -33,11 +33,11 @@ public static partial class Functional
     /// <summary>1 / (1 + e^−x).</summary>
     public static Tensor Sigmoid(Tensor input)
     {
-        var y = Tensor.Result(input.Shape);
+        var y = Tensor.Uninitialized(input.Shape);
         Activations.SigmoidForward(input.Data, y.AsSpan());
         return Tensor.Record(y, "SigmoidBackward", (dy, _) =>
         {
-            var dx = Tensor.Result(input.Shape);
+            var dx = Tensor.Uninitialized(input.Shape);
             Activations.SigmoidBackward(y.Data, dy.Data, dx.AsSpan());
             return [dx];
         }, input);
@@ -46,11 +46,11 @@ public static partial class Functional
     /// <summary>Hyperbolic tangent.</summary>
     public static Tensor Tanh(Tensor input)
     {
-        var y = Tensor.Result(input.Shape);
+        var y = Tensor.Uninitialized(input.Shape);
         Activations.TanhForward(input.Data, y.AsSpan());
         return Tensor.Record(y, "TanhBackward", (dy, _) =>
         {
-            var dx = Tensor.Result(input.Shape);
+            var dx = Tensor.Uninitialized(input.Shape);
             Activations.TanhBackward(y.Data, dy.Data, dx.AsSpan());
             return [dx];
         }, input);
@@ -65,11 +65,11 @@ public static partial class Functional
     private static Tensor SoftmaxCore(Tensor input, int axis, bool log)
     {
         var (outer, n, inner) = SplitAxis(input.Shape, axis);
-        var y = Tensor.Result(input.Shape);
+        var y = Tensor.Uninitialized(input.Shape);
         Kernels.Softmax.Forward(input.Data, outer, n, inner, y.AsSpan(), log);
         return Tensor.Record(y, log ? "LogSoftmaxBackward" : "SoftmaxBackward", (dy, _) =>
         {
-            var dx = Tensor.Result(input.Shape);
+            var dx = Tensor.Uninitialized(input.Shape);
             Kernels.Softmax.Backward(y.Data, dy.Data, outer, n, inner, dx.AsSpan(), log);
             return [dx];
         }, input);

@@ -35,7 +35,7 @@ public static partial class Functional
         }
         Kernels.BatchNorm.InverseStd(variance, eps, invStd);
 
-        var y = Tensor.Result(input.Shape);
+        var y = Tensor.Uninitialized(input.Shape);
         Kernels.BatchNorm.Normalize(input.Data, n, c, inner, mean, invStd, weight is null ? default : weight.Data,
             bias is null ? default : bias.Data, y.AsSpan());
 
@@ -53,7 +53,7 @@ public static partial class Functional
                 Kernels.BatchNorm.BackwardSums(input.Data, dy.Data, n, c, inner, mean, invStd, sumDy, sumDyXhat);
             if (needs[0])
             {
-                var dx = Tensor.Result(input.Shape);
+                var dx = Tensor.Uninitialized(input.Shape);
                 Kernels.BatchNorm.BackwardInput(input.Data, dy.Data, n, c, inner, mean, invStd, weight is null ? default : weight.Data,
                     sumDy, sumDyXhat, training, dx.AsSpan());
                 grads[0] = dx;
