@@ -108,7 +108,8 @@ public sealed class ScaleLayer(LayerParameter definition) : CaffeLayer(definitio
 
 /// <summary>
 /// Caffe's LRN. ACROSS_CHANNELS: x / (k + α/n · Σ x² over n neighbouring channels)^β;
-/// WITHIN_CHANNEL: x / (1 + α/n² · Σ x² over an n×n neighbourhood)^β. Built from average pooling of x².
+/// WITHIN_CHANNEL: x / (1 + α/n² · Σ x² over an n×n neighbourhood, zero outside the plane)^β. One fused op
+/// (<see cref="Functional.LocalResponseNorm"/>).
 /// </summary>
 public sealed class LrnLayer(LayerParameter definition) : CaffeLayer(definition)
 {
@@ -124,19 +125,8 @@ public sealed class LrnLayer(LayerParameter definition) : CaffeLayer(definition)
 
     public override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> bottoms, NetContext context, int layerIndex)
     {
-        var x = bottoms[0];
-        int n = x.Shape[0], c = x.Shape[1], h = x.Shape[2], w = x.Shape[3], size = (int)p.LocalSize, half = size / 2;
-        Tensor scale;
-        if (p.NormRegion == LRNParameter.Types.NormRegion.AcrossChannels)
-        {
-            var mean = Functional.AvgPool2d((x * x).Reshape(n, 1, c, h * w), (size, 1), (1, 1), (half, 0));
-            scale = (mean * p.Alpha + p.K).Reshape(n, c, h, w);
-        }
-        else
-        {
-            var mean = Functional.AvgPool2d(x * x, (size, size), (1, 1), (half, half));
-            scale = mean * p.Alpha + 1f;
-        }
-        return [x * scale.Pow(-p.Beta)];
+        // Caffe's WITHIN_CHANNEL shifts by 1 (its power layer's shift), whatever k says.
+        bool within = p.NormRegion == LRNParameter.Types.NormRegion.WithinChannel;
+        return [Functional.LocalResponseNorm(bottoms[0], (int)p.LocalSize, p.Alpha, p.Beta, within ? 1f : p.K, within)];
     }
 }
