@@ -5,7 +5,9 @@
 # (`backprop synthesize-cifar`: 50,000 + 10,000 images of 10 classes of coloured shapes; no CIFAR-10 download here).
 # Prints ms per training iteration (median and mean), test accuracy over the 10,000 test images, the test pass's
 # time per batch of 100 (inference), peak memory, and Backprop/PyTorch ratios.
-#   bash bench/cifar/run.sh [--nets "quick full"] [--iterations N] [--rounds R] [--threads T] [--data DIR]
+#   bash bench/cifar/run.sh [--nets "quick full"] [--iterations N] [--rounds R] [--threads T] [--data DIR] [--seed S]
+# --seed S: round r starts both sides from seed S + r - 1 (Backprop: the solver's random_seed; PyTorch: torch.manual_seed),
+# so rounds compare accuracy over several initialisations; without it every round uses each side's default seed.
 # Defaults: 500 iterations for quick, 200 for full (--iterations sets both), 1 round, 2 threads, DATA=/tmp/backprop-cifar.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,6 +16,7 @@ NETS="quick full"
 ITERATIONS=
 ROUNDS=1
 THREADS=2
+SEED=
 DATA=${DATA:-/tmp/backprop-cifar}
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -22,7 +25,8 @@ while [ $# -gt 0 ]; do
     --rounds) ROUNDS=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
     --data) DATA=$2; shift 2 ;;
-    *) echo "usage: $0 [--nets \"quick full\"] [--iterations N] [--rounds R] [--threads T] [--data DIR]" >&2; exit 2 ;;
+    --seed) SEED=$2; shift 2 ;;
+    *) echo "usage: $0 [--nets \"quick full\"] [--iterations N] [--rounds R] [--threads T] [--data DIR] [--seed S]" >&2; exit 2 ;;
   esac
 done
 DATA=$(realpath -m "$DATA")
@@ -62,10 +66,17 @@ for net in $NETS; do
       -e "s|^snapshot_prefix:.*|snapshot_prefix: \"$WORK/$net\"|" \
       "bench/cifar/cifar10_${net}_solver.prototxt" > "$WORK/${net}_solver.prototxt"
   for r in $(seq 1 "$ROUNDS"); do
-    echo "== cifar10_$net, round $r of $ROUNDS: Backprop, then PyTorch; $iterations iterations of batch 100, $THREADS threads"
+    solver="$WORK/${net}_solver.prototxt" peer_seed=()
+    if [ -n "$SEED" ]; then
+      seed=$((SEED + r - 1))
+      solver="$WORK/${net}_solver_seed$seed.prototxt"
+      { grep -v '^random_seed:' "$WORK/${net}_solver.prototxt"; echo "random_seed: $seed"; } > "$solver"
+      peer_seed=(--seed "$seed")
+    fi
+    echo "== cifar10_$net, round $r of $ROUNDS: Backprop, then PyTorch; $iterations iterations of batch 100, $THREADS threads${SEED:+, seed $seed}"
     BACKPROP_NUM_THREADS=$THREADS measured "$WORK/bp_$net" \
-      dotnet "$ROOT/bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll" caffe-train "$WORK/${net}_solver.prototxt" "$iterations"
-    measured "$WORK/pt_$net" "${PEER[@]}" bench/cifar/pytorch_cifar.py "$net" --data "$DATA" --iterations "$iterations" --threads "$THREADS"
+      dotnet "$ROOT/bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll" caffe-train "$solver" "$iterations"
+    measured "$WORK/pt_$net" "${PEER[@]}" bench/cifar/pytorch_cifar.py "$net" --data "$DATA" --iterations "$iterations" --threads "$THREADS" "${peer_seed[@]}"
   done
 done
 
