@@ -7,21 +7,23 @@ namespace Backprop.Kernels;
 //
 // | pass            | shapes                               | path                                                           | threads split        |
 // |-----------------|--------------------------------------|----------------------------------------------------------------|----------------------|
-// | forward         | groups 1, not pointwise, AVX-512,    | ConvolutionDirect.Forward: 32-pixel panels read straight from  | (image, panel) units |
-// |                 | stride 1, OW a multiple of 8         | a zero-bordered copy of each image (or x itself), no packing   |                      |
+// | forward         | groups 1, not pointwise, AVX-512 or  | ConvolutionDirect.Forward: 32- (AVX2: 16-) pixel panels read   | (image, panel) units |
+// |                 | AVX2, stride 1, OW a multiple of 8,  | straight from a zero-bordered copy of each image, no packing   |                      |
+// |                 | K fills 80% of its row tiles, the    |                                                                |                      |
+// |                 | weights fit 1 MiB                    |                                                                |                      |
 // | forward         | groups 1, not pointwise, otherwise   | ConvolutionImplicitGemm.Forward: column panels packed straight | (image, panel) units |
 // |                 |                                      | from x                                                         |                      |
 // | forward         | pointwise (any groups)               | GEMM straight on x's (C/groups, H*W) plane, no im2col          | images, or GEMM (N=1)|
 // | forward         | groups > 1, not pointwise            | Im2Col.Unfold per image and group, then GEMM                   | images, or GEMM (N=1)|
 // | backward-data   | groups 1, not pointwise, stride 1,   | ConvolutionDirect.BackwardData: the forward above on dy, with  | (image, panel) units |
-// |                 | W a multiple of 8, AVX-512           | the kernel flipped and channels swapped                        |                      |
-// | backward-data   | groups 1, not pointwise, N > 1       | ConvolutionImplicitGemm.BackwardData: W^T*dy panels folded     | images               |
-// |                 |                                      | into dx (ColumnFold512 when AVX-512, stride-w 1, KW <= 7 and a |                      |
+// |                 | W a multiple of 16, AVX-512 or AVX2  | the kernel flipped and channels swapped                        |                      |
+// | backward-data   | groups 1, not pointwise, N > 1,      | ConvolutionImplicitGemm.BackwardData: W^T*dy panels folded     | images               |
+// |                 | otherwise                            | into dx (ColumnFold512 when AVX-512, stride-w 1, KW <= 7 and a |                      |
 // |                 |                                      | row fits 16 lanes; else row by row)                            |                      |
 // | backward-data   | pointwise (any groups)               | GEMM W^T*dy straight into dx                                   | images, or GEMM (N=1)|
 // | backward-data   | not pointwise, groups > 1 or N = 1   | GEMM into a column buffer, then Im2Col.FoldAdd (col2im)        | images, or GEMM (N=1)|
-// | backward-weights| groups 1, K a multiple of 16, AVX-512| ConvolutionDirectWeightGradient: x broadcast straight from a   | tiles of dW          |
-// |                 |                                      | zero-bordered copy, times dy^T, image chunks in L2             |                      |
+// | backward-weights| groups 1, K a multiple of 16, depth  | ConvolutionDirectWeightGradient: x broadcast straight from a   | tiles of dW          |
+// |                 | >= 64, AVX-512 or AVX2               | zero-bordered copy, times dy^T, image chunks in L2             |                      |
 // | backward-weights| otherwise                            | ConvolutionWeightGradient: dot products along pixel chunks     | slabs of images x dW |
 // |                 |                                      | (DotMicroKernels), slabs summed in a fixed order               | column tiles         |
 // | backward-bias   | all                                  | per channel sum over images, in image order                    | channels             |

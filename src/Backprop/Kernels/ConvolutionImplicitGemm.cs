@@ -10,8 +10,8 @@ namespace Backprop.Kernels;
 /// weights are packed once per call; each unit of work (one image, one panel of NR output pixels)
 /// packs a depth block of its columns from the image into a cache-resident panel, runs the GEMM
 /// micro-kernels over all K rows, and writes the output plane in place: no column buffer, no
-/// scatter, and half the memory traffic of im2col + packing. (Stride-1 convolutions on AVX-512 skip
-/// even that packing: <see cref="ConvolutionDirect"/> runs them.) Units are split over threads with a
+/// scatter, and half the memory traffic of im2col + packing. (Stride-1 convolutions on AVX-512 and AVX2
+/// skip even that packing: <see cref="ConvolutionDirect"/> runs them.) Units are split over threads with a
 /// fixed partition and each output element is computed the same way in any unit split, so results
 /// are identical for any <see cref="KernelThreads.Count"/>. Backward-data runs the same way in
 /// reverse: per image and panel of output pixels, a cache-resident panel of column gradients
