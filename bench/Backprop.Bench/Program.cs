@@ -50,4 +50,10 @@ if (args.Length > 1 && args[0] == "convnet")
     Backprop.Bench.ConvNetTimings.Run(args[1], args.Length > 2 ? int.Parse(args[2]) : 20, args.Length > 3 ? int.Parse(args[3]) : 20);
     return;
 }
+// dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll fashion-resnet [epochs] [seed]   (see bench/resnet/accuracy.sh)
+if (args.Length > 0 && args[0] == "fashion-resnet")
+{
+    Backprop.Bench.FashionAccuracy.Run(args.Length > 1 ? int.Parse(args[1]) : 2, args.Length > 2 ? int.Parse(args[2]) : 1);
+    return;
+}
 BenchmarkSwitcher.FromAssembly(typeof(Backprop.Bench.GemmBenchmarks).Assembly).Run(args);
