@@ -44,17 +44,13 @@ internal static unsafe class ConvolutionDirectWeightGradient
         float[] copies = ArrayPool<float>.Shared.Rent((int)(perChunk * copyLength));
         float[] dyT = ArrayPool<float>.Shared.Rent((int)(perChunk * dyLength));
         float[] sums = ArrayPool<float>.Shared.Rent((depth + MaxRows) * k);   // dW^T (depth, K), then transposed into dWeight
-        int[] offsets = new int[depth];
-        for (int d = 0; d < depth; d++)
-        {
-            int c = d / (g.KernelHeight * g.KernelWidth), r = d % (g.KernelHeight * g.KernelWidth);
-            offsets[d] = (c * hp + r / g.KernelWidth * g.DilationHeight) * wp + r % g.KernelWidth * g.DilationWidth;
-        }
+        int[] offsets = ArrayPool<int>.Shared.Rent(3 * depth);   // (depth, 3): each depth row's offset in a bordered copy first
         try
         {
             fixed (float* pc = copies, pt = dyT, ps = sums)
             fixed (int* po = offsets)
             {
+                ConvolutionImplicitGemm.DepthOffsets(g with { InHeight = hp, InWidth = wp, PadHeight = 0, PadWidth = 0 }, po);
                 new Span<float>(pc, (int)(perChunk * copyLength)).Clear();   // the borders stay zero
                 new Span<float>(ps, depth * k).Clear();
                 Conv2dGeometry geo = g;
@@ -80,7 +76,7 @@ internal static unsafe class ConvolutionDirectWeightGradient
                         for (int t = s; t < e; t++)
                         {
                             int d0 = t / panels * rows, k0 = t % panels * panel;
-                            Tile(geo, width, count, (float*)ic, copyLength, (float*)it, dyLength, (int*)io + d0, Math.Min(rows, depth - d0), k0, panel,
+                            Tile(geo, width, count, (float*)ic, copyLength, (float*)it, dyLength, (int*)io + 3 * d0, Math.Min(rows, depth - d0), k0, panel,
                                 (float*)isum + (long)d0 * k + k0, wp);
                         }
                     });
@@ -95,6 +91,7 @@ internal static unsafe class ConvolutionDirectWeightGradient
             ArrayPool<float>.Shared.Return(copies);
             ArrayPool<float>.Shared.Return(dyT);
             ArrayPool<float>.Shared.Return(sums);
+            ArrayPool<int>.Shared.Return(offsets);
         }
     }
 
@@ -106,7 +103,7 @@ internal static unsafe class ConvolutionDirectWeightGradient
         long rowStep = (long)g.StrideHeight * wp;
         // Missing rows of the last tile read row 0's values; their sums are dropped.
         int* o = stackalloc int[MaxRows];
-        for (int i = 0; i < MaxRows; i++) o[i] = offsets[i < rows ? i : 0];
+        for (int i = 0; i < MaxRows; i++) o[i] = offsets[3 * (i < rows ? i : 0)];
         float* acc = stackalloc float[MaxRows * 32];
         for (int i = 0; i < MaxRows; i++)
             for (int j = 0; j < panel; j++) acc[i * 32 + j] = i < rows ? sums[(long)i * k + j] : 0f;

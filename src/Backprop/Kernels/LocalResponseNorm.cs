@@ -133,10 +133,9 @@ public static unsafe class LocalResponseNorm
         // Along each row: the row (or its squares) with `half` zeros on each side, summed at each of the `size` shifts.
         float* v0 = values + (long)u * plane;
         var across = rows.AsSpan(0, plane);
-        Span<float> padded = stackalloc float[0];
-        float[]? rented = null;
         int paddedLength = w + 2 * half;
-        padded = paddedLength <= 1024 ? stackalloc float[paddedLength] : (rented = ArrayPool<float>.Shared.Rent(paddedLength)).AsSpan(0, paddedLength);
+        float[]? rented = paddedLength <= 1024 ? null : ArrayPool<float>.Shared.Rent(paddedLength);
+        Span<float> padded = rented is null ? stackalloc float[paddedLength] : rented.AsSpan(0, paddedLength);
         padded.Clear();
         for (int i = 0; i < h; i++)
         {
