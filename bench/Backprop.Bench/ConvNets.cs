@@ -33,7 +33,7 @@ internal sealed class ResNet20 : Module
 
     public override Tensor Forward(Tensor input)
     {
-        var x = Functional.Relu(stemNorm.Forward(stem.Forward(input)));
+        var x = stemNorm.ForwardRelu(stem.Forward(input));   // Relu(BatchNorm(...)) fused: one activation less kept
         x = blocks.Forward(x);
         return classifier.Forward(Functional.GlobalAvgPool2d(x).Flatten(1));
     }
@@ -58,8 +58,8 @@ internal sealed class ResNet20 : Module
 
         public override Tensor Forward(Tensor input)
         {
-            var y = bn2.Forward(conv2.Forward(Functional.Relu(bn1.Forward(conv1.Forward(input)))));
-            return Functional.Relu(y + (shortcut?.Forward(input) ?? input));
+            var y = bn2.Forward(conv2.Forward(bn1.ForwardRelu(conv1.Forward(input))));
+            return Functional.AddRelu(y, shortcut?.Forward(input) ?? input);   // Relu(y + shortcut), the sum never stored
         }
     }
 }

@@ -50,21 +50,22 @@ done
 echo
 echo "Medians over $ROUNDS rounds (each round's figure a median itself); $THREADS threads; $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
 echo "train ms: one training iteration (forward, backward, SGD update) on random data; infer64: eval forward of 64 images"
-echo "(no autograd), as images/s; infer1 ms: one image; peak MB: the process's peak resident memory (GNU time)."
+echo "(no autograd), as images/s; infer1 ms: one image; train MB: the process's peak resident memory"
+echo "when training ended (before inference); peak MB: over the whole run (GNU time)."
 echo "ratio: Backprop / PyTorch for times and memory (below 1: Backprop better), Backprop / PyTorch for images/s (above 1: better)."
-printf '%-9s %-9s %10s %12s %10s %10s\n' net framework "train ms" "infer64 im/s" "infer1 ms" "peak MB"
+printf '%-9s %-9s %10s %12s %10s %10s %10s\n' net framework "train ms" "infer64 im/s" "infer1 ms" "train MB" "peak MB"
 for net in $NETS; do
   declare -A m=()
   for side in bp pt; do
-    for key in train_ms_median infer64_images_per_s infer1_ms peak_rss_mb; do
+    for key in train_ms_median infer64_images_per_s infer1_ms train_peak_mb peak_rss_mb; do
       m[$side.$key]=$(while read -r l; do value "$key" "$l"; done < "$WORK/${side}_$net" | median)
     done
   done
-  printf '%-9s %-9s %10s %12s %10s %10s\n' "$net" Backprop "${m[bp.train_ms_median]}" "${m[bp.infer64_images_per_s]}" "${m[bp.infer1_ms]}" "${m[bp.peak_rss_mb]}"
-  printf '%-9s %-9s %10s %12s %10s %10s\n' "" PyTorch "${m[pt.train_ms_median]}" "${m[pt.infer64_images_per_s]}" "${m[pt.infer1_ms]}" "${m[pt.peak_rss_mb]}"
-  printf '%-9s %-9s %10s %12s %10s %10s\n' "" ratio "$(ratio "${m[bp.train_ms_median]}" "${m[pt.train_ms_median]}")" \
+  printf '%-9s %-9s %10s %12s %10s %10s %10s\n' "$net" Backprop "${m[bp.train_ms_median]}" "${m[bp.infer64_images_per_s]}" "${m[bp.infer1_ms]}" "${m[bp.train_peak_mb]}" "${m[bp.peak_rss_mb]}"
+  printf '%-9s %-9s %10s %12s %10s %10s %10s\n' "" PyTorch "${m[pt.train_ms_median]}" "${m[pt.infer64_images_per_s]}" "${m[pt.infer1_ms]}" "${m[pt.train_peak_mb]}" "${m[pt.peak_rss_mb]}"
+  printf '%-9s %-9s %10s %12s %10s %10s %10s\n' "" ratio "$(ratio "${m[bp.train_ms_median]}" "${m[pt.train_ms_median]}")" \
     "$(ratio "${m[bp.infer64_images_per_s]}" "${m[pt.infer64_images_per_s]}")" "$(ratio "${m[bp.infer1_ms]}" "${m[pt.infer1_ms]}")" \
-    "$(ratio "${m[bp.peak_rss_mb]}" "${m[pt.peak_rss_mb]}")"
+    "$(ratio "${m[bp.train_peak_mb]}" "${m[pt.train_peak_mb]}")" "$(ratio "${m[bp.peak_rss_mb]}" "${m[pt.peak_rss_mb]}")"
   unset m
 done
 "${PEER[@]}" bench/blas_family.py

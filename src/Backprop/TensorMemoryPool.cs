@@ -19,8 +19,8 @@ public sealed class TensorMemoryPool
 
     private readonly Dictionary<int, Stack<float[]>> freeFloats = [];
     private readonly Dictionary<int, Stack<int[]>> freeInts = [];
-    private readonly List<float[]> lentFloats = [];
-    private readonly List<int[]> lentInts = [];
+    private readonly List<float[]?> lentFloats = [];   // null where a buffer came back early (GiveBackEarly)
+    private readonly List<int[]?> lentInts = [];
     private Lease? lease;
     private int ownerThread;
 
@@ -72,7 +72,27 @@ public sealed class TensorMemoryPool
     internal static int[] RentInts(int length) =>
         t_current is { } pool ? pool.Rent(length, pool.freeInts, pool.lentInts) : GC.AllocateUninitializedArray<int>(length);
 
-    private T[] Rent<T>(int length, Dictionary<int, Stack<T[]>> free, List<T[]> lent)
+    /// <summary>How many float buffers the open scope has lent so far: a mark for <see cref="GiveBackEarly"/>.</summary>
+    internal int LentFloatCount => lentFloats.Count;
+
+    /// <summary>
+    /// Takes back, before the scope ends, a float buffer lent after <paramref name="mark"/> (a
+    /// <see cref="LentFloatCount"/> read earlier) so that later ops of the same scope reuse it, as PyTorch's
+    /// allocator reuses a gradient's memory once backward has consumed it. The caller guarantees that no
+    /// tensor using the buffer is read again. Returns false, taking nothing, for a buffer lent before the mark
+    /// or not by this scope.
+    /// </summary>
+    internal bool GiveBackEarly(float[] buffer, int mark)
+    {
+        int index = lentFloats.LastIndexOf(buffer);
+        if (index < mark) return false;
+        lentFloats[index] = null;
+        if (!freeFloats.TryGetValue(buffer.Length, out var stack)) freeFloats[buffer.Length] = stack = new Stack<float[]>();
+        stack.Push(buffer);
+        return true;
+    }
+
+    private T[] Rent<T>(int length, Dictionary<int, Stack<T[]>> free, List<T[]?> lent)
     {
         if (Environment.CurrentManagedThreadId != ownerThread)
             throw new InvalidOperationException("A TensorMemoryPool scope serves the thread that opened it only.");
@@ -103,12 +123,12 @@ public sealed class TensorMemoryPool
         Steps++;
     }
 
-    private static void Return<T>(List<T[]> lent, Dictionary<int, Stack<T[]>> free)
+    private static void Return<T>(List<T[]?> lent, Dictionary<int, Stack<T[]>> free)
     {
         // Pushed in reverse so the next step, asking for the same sizes in the same order, gets the same buffers.
         for (int i = lent.Count - 1; i >= 0; i--)
         {
-            var buffer = lent[i];
+            if (lent[i] is not { } buffer) continue;
             if (!free.TryGetValue(buffer.Length, out var stack)) free[buffer.Length] = stack = new Stack<T[]>();
             stack.Push(buffer);
         }

@@ -34,6 +34,7 @@ internal static class Engine
 
         // Run nodes whose every consumer has run, accumulating gradients per node.
         var gradients = new Dictionary<Node, Tensor>(ReferenceEqualityComparer.Instance) { [start] = gradOutput };
+        var memory = retainGraph ? null : GradientMemory.Begin(gradOutput);
         var ready = new Stack<Node>();
         ready.Push(start);
         int ran = 0;
@@ -43,6 +44,7 @@ internal static class Engine
             Tensor?[] inputGrads = [];
             if (gradients.Remove(node, out Tensor? grad))
             {
+                memory?.Consumed(grad);
                 long began = onNodeRun is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
                 inputGrads = node.Apply(grad);
                 onNodeRun?.Invoke(node, System.Diagnostics.Stopwatch.GetElapsedTime(began));
@@ -55,9 +57,20 @@ internal static class Engine
                 if (next is null) continue;
                 Tensor? g = i < inputGrads.Length ? inputGrads[i] : null;
                 if (g is not null)
-                    gradients[next] = gradients.TryGetValue(next, out Tensor? acc) ? Tensor.AddDetached(acc, g) : g;
+                {
+                    Tensor sum = g;
+                    if (gradients.TryGetValue(next, out Tensor? acc))
+                    {
+                        sum = Tensor.AddDetached(acc, g);
+                        memory?.Consumed(acc);
+                        memory?.Dropped(g);
+                    }
+                    gradients[next] = sum;
+                    memory?.Held(sum);
+                }
                 if (--pending[next] == 0) ready.Push(next);
             }
+            memory?.GiveBackDead();
         }
         return ran;
     }

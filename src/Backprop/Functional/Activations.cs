@@ -17,6 +17,25 @@ public static partial class Functional
         }, input);
     }
 
+    /// <summary>
+    /// <c>Relu(a + b)</c> for tensors of one shape as one op, with the same bits: a residual block's sum is never stored
+    /// (backward masks by the output, which the next layer keeps anyway).
+    /// </summary>
+    public static Tensor AddRelu(Tensor a, Tensor b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        if (a.Shape != b.Shape) throw new ArgumentException($"AddRelu needs tensors of one shape, got {a.Shape} and {b.Shape} (use Relu(a + b) to broadcast).");
+        var y = Tensor.Uninitialized(a.Shape);
+        Activations.AddReluForward(a.Data, b.Data, y.AsSpan());
+        return Tensor.Record(y, "AddReluBackward", (dy, _) =>
+        {
+            var dx = Tensor.Uninitialized(a.Shape);
+            Activations.ReluBackward(y.Data, dy.Data, dx.AsSpan());   // y > 0 exactly where a + b > 0
+            return [dx, dx];
+        }, a, b);
+    }
+
     /// <summary>x for x &gt; 0, <paramref name="negativeSlope"/>·x otherwise (Caffe's ReLU with negative_slope).</summary>
     public static Tensor LeakyRelu(Tensor input, float negativeSlope = 0.01f)
     {

@@ -12,6 +12,9 @@ public static class Activations
     // y = max(x, 0); NaN stays NaN; -0 gives +0.
     public static void ReluForward(ReadOnlySpan<float> x, Span<float> y) => Elementwise.Map(default(Relu), x, default, default, y);
 
+    // y = max(a + b, 0), the sum rounded to float first (the bits of ReluForward(a + b)).
+    public static void AddReluForward(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => Elementwise.Map(default(AddRelu), a, b, default, y);
+
     // dx = dy where x > 0, else 0 (the subgradient at 0 is 0, as in PyTorch and Caffe).
     public static void ReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx) =>
         Elementwise.Map(new LeakyReluGrad(0f, zero: true), x, dy, default, dx);
@@ -40,6 +43,14 @@ public static class Activations
         public Vector512<float> Invoke(Vector512<float> x, Vector512<float> b, Vector512<float> c) => Vector512.ConditionalSelect(Vector512.LessThanOrEqual(x, Vector512<float>.Zero), Vector512<float>.Zero, x);
         public Vector256<float> Invoke(Vector256<float> x, Vector256<float> b, Vector256<float> c) => Vector256.ConditionalSelect(Vector256.LessThanOrEqual(x, Vector256<float>.Zero), Vector256<float>.Zero, x);
         public Vector128<float> Invoke(Vector128<float> x, Vector128<float> b, Vector128<float> c) => Vector128.ConditionalSelect(Vector128.LessThanOrEqual(x, Vector128<float>.Zero), Vector128<float>.Zero, x);
+    }
+
+    private readonly struct AddRelu : IElementwiseOp
+    {
+        public float Invoke(float a, float b, float c) => default(Relu).Invoke(a + b, 0, 0);
+        public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b, Vector512<float> c) => default(Relu).Invoke(a + b, b, c);
+        public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b, Vector256<float> c) => default(Relu).Invoke(a + b, b, c);
+        public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => default(Relu).Invoke(a + b, b, c);
     }
 
     private readonly struct LeakyRelu(float slope) : IElementwiseOp

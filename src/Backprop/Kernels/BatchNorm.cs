@@ -11,7 +11,9 @@ namespace Backprop.Kernels;
 /// <see cref="KernelThreads"/> by (image, channel) plane; each plane's sums are float SIMD blocks widened into
 /// double, and the planes of a channel are combined in image order, so the bits depend neither on scheduling nor
 /// on the thread count. The mean is removed as two floats (hi + lo), so a large mean costs no accuracy.
-/// Empty weight means ones, empty bias zeros.
+/// Empty weight means ones, empty bias zeros. With <c>relu</c>, y = max(y, 0) in the same pass, and backward
+/// masks dy where that y was not positive, recomputing y from x with the forward's own float operations (the
+/// same bits), so the fused op needs neither y nor a masked copy of dy.
 /// </summary>
 public static unsafe class BatchNorm
 {
@@ -98,16 +100,11 @@ public static unsafe class BatchNorm
     /// <summary>y = ((x − hi) − lo)·scale + bias with mean = hi + lo and scale = invStd·weight (float, no fused multiply-add).</summary>
     // x, y: (N, C, inner); mean, invStd: (C); weight, bias: (C) or empty
     public static void Normalize(ReadOnlySpan<float> x, int n, int c, int inner, ReadOnlySpan<double> mean, ReadOnlySpan<double> invStd,
-        ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y)
+        ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, bool relu = false)
     {
         Check(x.Length, n, c, inner, mean.Length, invStd.Length, "Normalize");
         CheckAffine(c, weight.Length, bias.Length, y.Length, x.Length, "Normalize");
-        var ops = new NormalizeOp[c];
-        for (int ch = 0; ch < c; ch++)
-        {
-            var (hi, lo) = Split(mean[ch]);
-            ops[ch] = new NormalizeOp(hi, lo, (float)(invStd[ch] * (weight.IsEmpty ? 1f : weight[ch])), bias.IsEmpty ? 0f : bias[ch]);
-        }
+        var ops = NormalizeOps(mean, invStd, weight, bias, relu);
         fixed (float* px = x, py = y)
         {
             float* xp = px, yp = py;
@@ -124,15 +121,30 @@ public static unsafe class BatchNorm
 
     /// <summary>sumDy[c] = Σ dy and sumDyXhat[c] = invStd[c]·Σ dy·(x − mean[c]) over the channel's N·inner values.</summary>
     // x, dy: (N, C, inner); mean, invStd, sumDy, sumDyXhat: (C), the last two overwritten
+    // reluAfter: empty, or the forward's NormalizeOps with relu (dy masked where that output was not positive)
     public static void BackwardSums(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n, int c, int inner,
         ReadOnlySpan<double> mean, ReadOnlySpan<double> invStd, Span<double> sumDy, Span<double> sumDyXhat)
+        => BackwardSums(x, dy, n, c, inner, mean, invStd, sumDy, sumDyXhat, null);
+
+    /// <summary>The sums of <c>relu(batchnorm(x))</c>'s backward: dy masked where the fused forward's output was not positive.</summary>
+    public static void BackwardSumsRelu(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n, int c, int inner,
+        ReadOnlySpan<double> mean, ReadOnlySpan<double> invStd, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+        Span<double> sumDy, Span<double> sumDyXhat)
+    {
+        Check(x.Length, n, c, inner, mean.Length, invStd.Length, "BackwardSums");
+        CheckAffine(c, weight.Length, bias.Length, dy.Length, x.Length, "BackwardSums");
+        BackwardSums(x, dy, n, c, inner, mean, invStd, sumDy, sumDyXhat, NormalizeOps(mean, invStd, weight, bias, relu: true));
+    }
+
+    private static void BackwardSums(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n, int c, int inner,
+        ReadOnlySpan<double> mean, ReadOnlySpan<double> invStd, Span<double> sumDy, Span<double> sumDyXhat, NormalizeOp[]? reluAfter)
     {
         Check(x.Length, n, c, inner, mean.Length, invStd.Length, "BackwardSums");
         if (dy.Length != x.Length || sumDy.Length != c || sumDyXhat.Length != c)
             throw new ArgumentException($"BatchNorm.BackwardSums: dy of {dy.Length} or sums of {sumDy.Length}, {sumDyXhat.Length} do not match x of (N, C, inner) = ({n}, {c}, {inner}).");
         var partA = new double[n * c];
         var partB = new double[n * c];
-        PlaneSums(x, dy, n, c, inner, mean, partA, partB);
+        PlaneSums(x, dy, n, c, inner, mean, partA, partB, reluAfter);
         for (int ch = 0; ch < c; ch++)
         {
             sumDy[ch] = SumOverImages(partA, n, c, ch);
@@ -145,12 +157,15 @@ public static unsafe class BatchNorm
     /// k3 = −weight·invStd·sumDy/count (each formed in double); dx = k1·dy in evaluation (x and the sums unused).
     /// </summary>
     // x, dy, dx: (N, C, inner); mean, invStd, sumDy, sumDyXhat: (C); weight: (C) or empty
+    // bias: used only with relu (to recompute the forward's output for the mask)
     public static void BackwardInput(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n, int c, int inner,
         ReadOnlySpan<double> mean, ReadOnlySpan<double> invStd, ReadOnlySpan<float> weight,
-        ReadOnlySpan<double> sumDy, ReadOnlySpan<double> sumDyXhat, bool training, Span<float> dx)
+        ReadOnlySpan<double> sumDy, ReadOnlySpan<double> sumDyXhat, bool training, Span<float> dx,
+        bool relu = false, ReadOnlySpan<float> bias = default)
     {
         Check(x.Length, n, c, inner, mean.Length, invStd.Length, "BackwardInput");
-        CheckAffine(c, weight.Length, 0, dx.Length, x.Length, "BackwardInput");
+        CheckAffine(c, weight.Length, bias.Length, dx.Length, x.Length, "BackwardInput");
+        var mask = NormalizeOps(mean, invStd, weight, bias, relu);
         if (dy.Length != x.Length || (training && (sumDy.Length != c || sumDyXhat.Length != c)))
             throw new ArgumentException($"BatchNorm.BackwardInput: dy of {dy.Length} or sums of {sumDy.Length}, {sumDyXhat.Length} do not match x of (N, C, inner) = ({n}, {c}, {inner}).");
         double count = (double)n * inner;
@@ -160,8 +175,8 @@ public static unsafe class BatchNorm
             double k1 = (weight.IsEmpty ? 1.0 : weight[ch]) * invStd[ch];
             var (hi, lo) = Split(mean[ch]);
             ops[ch] = training
-                ? new BackwardOp((float)k1, hi, lo, (float)(-k1 * invStd[ch] * sumDyXhat[ch] / count), (float)(-k1 * sumDy[ch] / count), true)
-                : new BackwardOp((float)k1, 0, 0, 0, 0, false);
+                ? new BackwardOp((float)k1, hi, lo, (float)(-k1 * invStd[ch] * sumDyXhat[ch] / count), (float)(-k1 * sumDy[ch] / count), true, mask[ch])
+                : new BackwardOp((float)k1, 0, 0, 0, 0, false, mask[ch]);
         }
         fixed (float* px = x, pg = dy, pd = dx)
         {
@@ -180,7 +195,7 @@ public static unsafe class BatchNorm
 
     // x, g: (N, C, inner); shift: (C); partA, partB: (N·C) overwritten with each plane's Σ g and Σ g·(x − shift)
     private static void PlaneSums(ReadOnlySpan<float> x, ReadOnlySpan<float> g, int n, int c, int inner, ReadOnlySpan<double> shift,
-        double[] partA, double[] partB)
+        double[] partA, double[] partB, NormalizeOp[]? reluAfter)
     {
         var hi = new float[c];
         var lo = new float[c];
@@ -194,7 +209,8 @@ public static unsafe class BatchNorm
                 {
                     long o = (long)p * inner;
                     int ch = p % c;
-                    BatchNormSums.Sums(new GradientMoments(hi[ch], lo[ch]), xp + o, gp + o, inner, out partA[p], out partB[p]);
+                    if (reluAfter is null) BatchNormSums.Sums(new GradientMoments(hi[ch], lo[ch]), xp + o, gp + o, inner, out partA[p], out partB[p]);
+                    else BatchNormSums.Sums(new ReluMaskedGradientMoments(reluAfter[ch]), xp + o, gp + o, inner, out partA[p], out partB[p]);
                 }
             });
         }
@@ -230,23 +246,68 @@ public static unsafe class BatchNorm
             throw new ArgumentException($"BatchNorm.{where}: output of {outLength} elements does not match x of {inLength}.");
     }
 
-    private readonly struct NormalizeOp(float hi, float lo, float scale, float bias) : IElementwiseOp
+    // The forward's per-channel operation; Normalize's y and every relu mask come from this one struct.
+    private static NormalizeOp[] NormalizeOps(ReadOnlySpan<double> mean, ReadOnlySpan<double> invStd, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, bool relu)
     {
-        public float Invoke(float x, float b, float c) => ((x - hi) - lo) * scale + bias;
-        public Vector512<float> Invoke(Vector512<float> x, Vector512<float> b, Vector512<float> c) => ((x - Vector512.Create(hi)) - Vector512.Create(lo)) * scale + Vector512.Create(bias);
-        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> b, Vector256<float> c) => ((x - Vector256.Create(hi)) - Vector256.Create(lo)) * scale + Vector256.Create(bias);
-        public Vector128<float> Invoke(Vector128<float> x, Vector128<float> b, Vector128<float> c) => ((x - Vector128.Create(hi)) - Vector128.Create(lo)) * scale + Vector128.Create(bias);
+        var ops = new NormalizeOp[mean.Length];
+        for (int ch = 0; ch < ops.Length; ch++)
+        {
+            var (hi, lo) = Split(mean[ch]);
+            ops[ch] = new NormalizeOp(hi, lo, (float)(invStd[ch] * (weight.IsEmpty ? 1f : weight[ch])), bias.IsEmpty ? 0f : bias[ch], relu);
+        }
+        return ops;
     }
 
-    // x in a, dy in b.
-    private readonly struct BackwardOp(float k1, float hi, float lo, float k2, float k3, bool training) : IElementwiseOp
+    // y = ((x − hi) − lo)·scale + bias, then max(y, 0) with relu (NaN stays NaN, as Activations' ReLU).
+    internal readonly struct NormalizeOp(float hi, float lo, float scale, float bias, bool relu) : IElementwiseOp
     {
-        public float Invoke(float x, float g, float c) => training ? k1 * g + (k2 * ((x - hi) - lo) + k3) : k1 * g;
-        public Vector512<float> Invoke(Vector512<float> x, Vector512<float> g, Vector512<float> c) =>
-            training ? g * k1 + (((x - Vector512.Create(hi)) - Vector512.Create(lo)) * k2 + Vector512.Create(k3)) : g * k1;
-        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> g, Vector256<float> c) =>
-            training ? g * k1 + (((x - Vector256.Create(hi)) - Vector256.Create(lo)) * k2 + Vector256.Create(k3)) : g * k1;
-        public Vector128<float> Invoke(Vector128<float> x, Vector128<float> g, Vector128<float> c) =>
-            training ? g * k1 + (((x - Vector128.Create(hi)) - Vector128.Create(lo)) * k2 + Vector128.Create(k3)) : g * k1;
+        public float Centred(float x) => (x - hi) - lo;
+        public Vector512<float> Centred(Vector512<float> x) => (x - Vector512.Create(hi)) - Vector512.Create(lo);
+        public Vector256<float> Centred(Vector256<float> x) => (x - Vector256.Create(hi)) - Vector256.Create(lo);
+        public Vector128<float> Centred(Vector128<float> x) => (x - Vector128.Create(hi)) - Vector128.Create(lo);
+        public float Affine(float x) => Centred(x) * scale + bias;
+        public Vector512<float> Affine(Vector512<float> x) => Centred(x) * scale + Vector512.Create(bias);
+        public Vector256<float> Affine(Vector256<float> x) => Centred(x) * scale + Vector256.Create(bias);
+        public Vector128<float> Affine(Vector128<float> x) => Centred(x) * scale + Vector128.Create(bias);
+
+        // dy where the forward's output is positive (always dy without relu)
+        public float Mask(float x, float g) => !relu || Affine(x) > 0 ? g : 0f;
+        public Vector512<float> Mask(Vector512<float> x, Vector512<float> g) => relu ? g & Vector512.GreaterThan(Affine(x), Vector512<float>.Zero) : g;
+        public Vector256<float> Mask(Vector256<float> x, Vector256<float> g) => relu ? g & Vector256.GreaterThan(Affine(x), Vector256<float>.Zero) : g;
+        public Vector128<float> Mask(Vector128<float> x, Vector128<float> g) => relu ? g & Vector128.GreaterThan(Affine(x), Vector128<float>.Zero) : g;
+
+        public float Invoke(float x, float b, float c) { float y = Affine(x); return !relu || y > 0 ? y : y <= 0 ? 0f : y; }
+        public Vector512<float> Invoke(Vector512<float> x, Vector512<float> b, Vector512<float> c)
+        { var y = Affine(x); return relu ? Vector512.ConditionalSelect(Vector512.LessThanOrEqual(y, Vector512<float>.Zero), Vector512<float>.Zero, y) : y; }
+        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> b, Vector256<float> c)
+        { var y = Affine(x); return relu ? Vector256.ConditionalSelect(Vector256.LessThanOrEqual(y, Vector256<float>.Zero), Vector256<float>.Zero, y) : y; }
+        public Vector128<float> Invoke(Vector128<float> x, Vector128<float> b, Vector128<float> c)
+        { var y = Affine(x); return relu ? Vector128.ConditionalSelect(Vector128.LessThanOrEqual(y, Vector128<float>.Zero), Vector128<float>.Zero, y) : y; }
+    }
+
+    // x in a, dy in b; dy masked first when the forward was fused with a ReLU.
+    private readonly struct BackwardOp(float k1, float hi, float lo, float k2, float k3, bool training, NormalizeOp mask) : IElementwiseOp
+    {
+        public float Invoke(float x, float dy, float c)
+        {
+            float g = mask.Mask(x, dy);
+            return training ? k1 * g + (k2 * ((x - hi) - lo) + k3) : k1 * g;
+        }
+        public Vector512<float> Invoke(Vector512<float> x, Vector512<float> dy, Vector512<float> c)
+        {
+            var g = mask.Mask(x, dy);
+            return training ? g * k1 + (((x - Vector512.Create(hi)) - Vector512.Create(lo)) * k2 + Vector512.Create(k3)) : g * k1;
+        }
+        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> dy, Vector256<float> c)
+        {
+            var g = mask.Mask(x, dy);
+            return training ? g * k1 + (((x - Vector256.Create(hi)) - Vector256.Create(lo)) * k2 + Vector256.Create(k3)) : g * k1;
+        }
+        public Vector128<float> Invoke(Vector128<float> x, Vector128<float> dy, Vector128<float> c)
+        {
+            var g = mask.Mask(x, dy);
+            return training ? g * k1 + (((x - Vector128.Create(hi)) - Vector128.Create(lo)) * k2 + Vector128.Create(k3)) : g * k1;
+        }
     }
 }

@@ -151,3 +151,16 @@ internal readonly struct GradientMoments(float hi, float lo) : IPairTerms
     public Vector128<float> A(Vector128<float> x, Vector128<float> g) => g;
     public Vector128<float> B(Vector128<float> x, Vector128<float> g) => g * ((x - Vector128.Create(hi)) - Vector128.Create(lo));
 }
+
+/// <summary><see cref="GradientMoments"/> of g masked where the fused forward's relu output was not positive.</summary>
+internal readonly struct ReluMaskedGradientMoments(BatchNorm.NormalizeOp op) : IPairTerms
+{
+    public float A(float x, float g) => op.Mask(x, g);
+    public float B(float x, float g) => op.Mask(x, g) * op.Centred(x);
+    public Vector512<float> A(Vector512<float> x, Vector512<float> g) => op.Mask(x, g);
+    public Vector512<float> B(Vector512<float> x, Vector512<float> g) => op.Mask(x, g) * op.Centred(x);
+    public Vector256<float> A(Vector256<float> x, Vector256<float> g) => op.Mask(x, g);
+    public Vector256<float> B(Vector256<float> x, Vector256<float> g) => op.Mask(x, g) * op.Centred(x);
+    public Vector128<float> A(Vector128<float> x, Vector128<float> g) => op.Mask(x, g);
+    public Vector128<float> B(Vector128<float> x, Vector128<float> g) => op.Mask(x, g) * op.Centred(x);
+}

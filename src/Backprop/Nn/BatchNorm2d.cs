@@ -33,5 +33,15 @@ public sealed class BatchNorm2d : Module
         return Functional.BatchNorm(input, RunningMean, RunningVar, Weight, Bias, IsTraining, Momentum, Eps);
     }
 
+    /// <summary>
+    /// <c>Functional.Relu(Forward(input))</c> as one op (<see cref="Functional.BatchNormRelu"/>): the same values, one
+    /// tensor less kept for backward. <see cref="Sequential"/> uses it for a BatchNorm2d followed by a <see cref="Relu"/>.
+    /// </summary>
+    public Tensor ForwardRelu(Tensor input)
+    {
+        if (input.Rank != 4) throw new ArgumentException($"BatchNorm2d expects input of shape (N, C, H, W), got {input.Shape}.");
+        return Functional.BatchNormRelu(input, RunningMean, RunningVar, Weight, Bias, IsTraining, Momentum, Eps);
+    }
+
     protected override string ExtraDescription() => NumFeatures.ToString() + (Weight is null ? ", affine=false" : "");
 }

@@ -1,6 +1,10 @@
 namespace Backprop.Nn;
 
-/// <summary>Runs its children in order, each on the previous one's output. Children are named 0, 1, 2, ...</summary>
+/// <summary>
+/// Runs its children in order, each on the previous one's output. Children are named 0, 1, 2, ...
+/// A <see cref="BatchNorm2d"/> directly followed by a <see cref="Relu"/> runs as one fused op
+/// (<see cref="BatchNorm2d.ForwardRelu"/>): the same values, one activation less kept for backward.
+/// </summary>
 public sealed class Sequential : Module
 {
     private readonly List<Module> layers = [];
@@ -25,7 +29,15 @@ public sealed class Sequential : Module
     public override Tensor Forward(Tensor input)
     {
         Tensor x = input;
-        foreach (var layer in layers) x = layer.Forward(x);
+        for (int i = 0; i < layers.Count; i++)
+        {
+            if (layers[i] is BatchNorm2d norm && i + 1 < layers.Count && layers[i + 1] is Relu)
+            {
+                x = norm.ForwardRelu(x);
+                i++;   // the ReLU ran inside the fused op
+            }
+            else x = layers[i].Forward(x);
+        }
         return x;
     }
 }

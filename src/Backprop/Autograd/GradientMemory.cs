@@ -1,0 +1,64 @@
+namespace Backprop.Autograd;
+
+/// <summary>
+/// Lets a backward pass give the memory of each gradient back to the open <see cref="TensorMemoryPool"/> scope as soon
+/// as the engine holds it no more, so that later nodes of the same pass reuse it (PyTorch frees an activation's
+/// gradient once its node has run). Peak memory then holds the gradients in flight, not every gradient of the step.
+/// Only buffers lent during this pass are given back: forward activations, and anything else user code may hold,
+/// were lent before it. Gradients are counted by storage, because a node may pass its incoming gradient on
+/// unchanged or as a view (Add, Reshape), even to several inputs.
+/// </summary>
+internal sealed class GradientMemory
+{
+    private readonly TensorMemoryPool pool;
+    private readonly int mark;
+    private readonly Dictionary<float[], int> held = new(ReferenceEqualityComparer.Instance);
+    private readonly List<float[]> maybeDead = [];
+
+    private GradientMemory(TensorMemoryPool pool)
+    {
+        this.pool = pool;
+        mark = pool.LentFloatCount;
+    }
+
+    /// <summary>Tracks the pass starting at <paramref name="root"/>'s gradient, or null when no pool scope is open.</summary>
+    public static GradientMemory? Begin(Tensor root)
+    {
+        if (TensorMemoryPool.Current is not { InScope: true } pool) return null;
+        var memory = new GradientMemory(pool);
+        memory.Held(root);
+        return memory;
+    }
+
+    /// <summary>The engine now holds <paramref name="gradient"/> (waiting for its node).</summary>
+    public void Held(Tensor gradient)
+    {
+        if (!gradient.IsLent) return;
+        var storage = gradient.Storage;
+        held[storage] = held.GetValueOrDefault(storage) + 1;
+    }
+
+    /// <summary>The engine let go of <paramref name="gradient"/> (its node ran, or it was summed into another).</summary>
+    public void Consumed(Tensor gradient)
+    {
+        if (!gradient.IsLent) return;
+        var storage = gradient.Storage;
+        if (held.TryGetValue(storage, out int n) && n > 1) held[storage] = n - 1;
+        else held.Remove(storage);
+        maybeDead.Add(storage);
+    }
+
+    /// <summary>A node's output the engine summed into another and never held; dead unless a held gradient shares it.</summary>
+    public void Dropped(Tensor gradient)
+    {
+        if (gradient.IsLent) maybeDead.Add(gradient.Storage);
+    }
+
+    /// <summary>After a node's outputs are filed: gives back every let-go storage no held gradient shares.</summary>
+    public void GiveBackDead()
+    {
+        foreach (var storage in maybeDead)
+            if (!held.ContainsKey(storage)) pool.GiveBackEarly(storage, mark);
+        maybeDead.Clear();
+    }
+}
