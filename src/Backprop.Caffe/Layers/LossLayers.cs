@@ -19,14 +19,16 @@ public sealed class SoftmaxLayer(LayerParameter definition) : CaffeLayer(definit
 }
 
 /// <summary>
-/// Caffe's SoftmaxWithLoss: softmax over axis 1 and the negative log-likelihood of the labels, summed and
-/// divided by the normalizer of <c>loss_param.normalization</c> (VALID by default: the labels not equal
-/// to <c>ignore_label</c>; FULL: all; BATCH_SIZE: N; NONE: 1). A second top gets the probabilities.
+/// Caffe's SoftmaxWithLoss: softmax over <c>softmax_param.axis</c> (default 1) and Σ −log(max(p[label], FLT_MIN)),
+/// divided by the normalizer of <c>loss_param.normalization</c> (VALID by default: the labels not equal to
+/// <c>ignore_label</c>; FULL: all; BATCH_SIZE: the outer count; NONE: 1). The FLT_MIN floor caps one position's loss at
+/// about 87.34, as in Caffe. A second top gets the probabilities.
 /// </summary>
 public sealed class SoftmaxWithLossLayer(LayerParameter definition) : CaffeLayer(definition)
 {
     private int? ignoreLabel;
     private NormalizationMode mode;
+    private int axis;
 
     public override bool IsLoss => true;
     public override (int Min, int Max) Bottoms => (2, 2);
@@ -34,16 +36,13 @@ public sealed class SoftmaxWithLossLayer(LayerParameter definition) : CaffeLayer
 
     public override IReadOnlyList<Shape> Setup(IReadOnlyList<Shape> bottoms, NetContext context, Generator filler)
     {
-        if ((Definition.SoftmaxParam?.Axis ?? 1) != 1) throw Error("only softmax over axis 1 is supported.");
         var (scores, labels) = (bottoms[0], bottoms[1]);
-        if (scores.Rank < 2) throw Error($"scores must be (N, C, ...), got {scores}.");
-        if (labels.Length * scores[1] != scores.Length)
-            throw Error($"{labels.Length} labels for scores {scores}: need one label per position ({scores.Length / scores[1]}).");
-        var lp = Definition.LossParam;
-        ignoreLabel = lp is not null && lp.HasIgnoreLabel ? lp.IgnoreLabel : null;
-        mode = lp is null ? NormalizationMode.Valid
-            : !lp.HasNormalization && lp.HasNormalize ? (lp.Normalize ? NormalizationMode.Valid : NormalizationMode.BatchSize)
-            : lp.Normalization;
+        if (scores.Rank < 1) throw Error($"scores must have a class axis, got {scores}.");
+        axis = scores.NormalizeAxis(Definition.SoftmaxParam?.Axis ?? 1);
+        if (scores[axis] == 0 || labels.Length * scores[axis] != scores.Length)
+            throw Error($"{labels.Length} labels for scores {scores}: need one label per position ({(scores[axis] == 0 ? 0 : scores.Length / scores[axis])}).");
+        ignoreLabel = LossNormalization.IgnoreLabel(Definition.LossParam);
+        mode = LossNormalization.Mode(Definition.LossParam, NormalizationMode.Valid);
         return Definition.Top.Count == 2 ? [new Shape(), scores] : [new Shape()];
     }
 
@@ -51,43 +50,69 @@ public sealed class SoftmaxWithLossLayer(LayerParameter definition) : CaffeLayer
     {
         var scores = bottoms[0];
         int[] labels = Labels.Read(bottoms[1], Where);
-        int ignore = ignoreLabel ?? int.MinValue;
-        int valid = labels.Count(l => l != ignore);
-        int outer = scores.Shape[0], positions = labels.Length;
-        double normalizer = mode switch
-        {
-            NormalizationMode.Full => positions,
-            NormalizationMode.Valid => ignoreLabel is null ? positions : valid,
-            NormalizationMode.BatchSize => outer,
-            _ => 1,
-        };
-        normalizer = Math.Max(normalizer, 1);
-        // CrossEntropy averages over the valid labels; rescale that mean to Caffe's normalizer.
-        var loss = valid == 0 ? Tensor.Scalar(0) : Functional.CrossEntropy(scores, labels, ignore) * (float)(valid / normalizer);
-        return Definition.Top.Count == 2 ? [loss, Functional.Softmax(scores.Detach(), 1)] : [loss];
+        int outer = 1;
+        for (int i = 0; i < axis; i++) outer *= scores.Shape[i];
+        float normalizer = LossNormalization.Normalizer(mode, outer, labels.Length / Math.Max(outer, 1), LossNormalization.Valid(labels, ignoreLabel));
+        // FLT_MIN: the smallest normal float, as Caffe floors the probability.
+        var loss = Functional.SoftmaxCrossEntropySum(scores, labels, axis, ignoreLabel, 1.17549435e-38f) / normalizer;
+        return Definition.Top.Count == 2 ? [loss, Functional.Softmax(scores.Detach(), axis)] : [loss];
     }
 }
 
-/// <summary>Caffe's Accuracy: the fraction of labels among the top_k scores (ties count as correct), skipping ignore_label.</summary>
+/// <summary>
+/// Caffe's Accuracy: the fraction of labels among the top_k scores along <c>axis</c> (ties count as correct), skipping
+/// ignore_label; 0 when no label counts. An optional second top holds each class's accuracy (0 for classes absent
+/// from the labels).
+/// </summary>
 public sealed class AccuracyLayer(LayerParameter definition) : CaffeLayer(definition)
 {
+    private int axis;
+
     public override (int Min, int Max) Bottoms => (2, 2);
+    public override (int Min, int Max) Tops => (1, 2);
 
     public override IReadOnlyList<Shape> Setup(IReadOnlyList<Shape> bottoms, NetContext context, Generator filler)
     {
         var p = Definition.AccuracyParam ?? new AccuracyParameter();
-        if (p.Axis != 1) throw Error("only accuracy over axis 1 is supported.");
-        if (p.TopK < 1 || p.TopK > bottoms[0][1]) throw Error($"top_k {p.TopK} must be between 1 and the {bottoms[0][1]} classes.");
-        if (bottoms[1].Length * bottoms[0][1] != bottoms[0].Length)
-            throw Error($"{bottoms[1].Length} labels for scores {bottoms[0]}: need one label per position.");
-        return [new Shape()];
+        if (bottoms[0].Rank < 1) throw Error($"scores must have a class axis, got {bottoms[0]}.");
+        axis = bottoms[0].NormalizeAxis(p.Axis);
+        int classes = bottoms[0][axis];
+        if (p.TopK < 1 || p.TopK > classes) throw Error($"top_k {p.TopK} must be between 1 and the {classes} classes.");
+        if (bottoms[1].Length * classes != bottoms[0].Length)
+            throw Error($"{bottoms[1].Length} labels for scores {bottoms[0]}: need one label per position along axis {axis}.");
+        return Definition.Top.Count == 2 ? [new Shape(), new Shape(classes)] : [new Shape()];
     }
 
     public override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> bottoms, NetContext context, int layerIndex)
     {
         var p = Definition.AccuracyParam ?? new AccuracyParameter();
-        int ignore = p.HasIgnoreLabel ? p.IgnoreLabel : int.MinValue;
-        return [Tensor.Scalar(Functional.Accuracy(bottoms[0].Detach(), Labels.Read(bottoms[1], Where), (int)p.TopK, ignore))];
+        int? ignore = p.HasIgnoreLabel ? p.IgnoreLabel : null;
+        var scores = bottoms[0].AsSpan();
+        int[] labels = Labels.Read(bottoms[1], Where);
+        int classes = bottoms[0].Shape[axis], inner = 1;
+        for (int i = axis + 1; i < bottoms[0].Rank; i++) inner *= bottoms[0].Shape[i];
+        int outer = labels.Length / inner, count = 0;
+        float correct = 0;
+        var perClassCorrect = new float[classes];
+        var perClassCount = new float[classes];
+        for (int o = 0; o < outer; o++)
+            for (int j = 0; j < inner; j++)
+            {
+                int label = labels[o * inner + j];
+                if (label == ignore) continue;
+                if (label < 0 || label >= classes) throw Error($"label {label} at position {o * inner + j} is outside [0, {classes}).");
+                perClassCount[label]++;
+                int at = o * classes * inner + j;
+                float truth = scores[at + label * inner];
+                int better = -1;   // the true class counts itself
+                for (int k = 0; k < classes && better < p.TopK; k++) better += scores[at + k * inner] >= truth ? 1 : 0;
+                if (better < p.TopK) { correct++; perClassCorrect[label]++; }
+                count++;
+            }
+        var accuracy = Tensor.Scalar(count == 0 ? 0 : correct / count);
+        if (Definition.Top.Count < 2) return [accuracy];
+        for (int c = 0; c < classes; c++) perClassCorrect[c] = perClassCount[c] == 0 ? 0 : perClassCorrect[c] / perClassCount[c];
+        return [accuracy, Tensor.FromArray(perClassCorrect, classes)];
     }
 }
 

@@ -31,6 +31,21 @@ public sealed class CaffeNet
         State = state;
     }
 
+    /// <summary>The name Caffe gives a loss layer's top when the prototxt names none; no other layer can use it.</summary>
+    public const string AutomaticTop = "(automatic)";
+
+    /// <summary>
+    /// Caffe's debug_info: when true (and <see cref="DebugLog"/> is set), forward logs each top's and parameter's mean
+    /// absolute value and <see cref="Backward"/> each bottom's and parameter's mean absolute gradient, layer by layer.
+    /// Starts as the NetParameter's debug_info; the solver sets it as Caffe's does.
+    /// </summary>
+    public bool DebugInfo { get; set; }
+
+    /// <summary>Where the debug_info lines go.</summary>
+    public Action<string>? DebugLog { get; set; }
+
+    private NetDebugInfo.Pass? debugPass;
+
     public string Name { get; }
     public NetState State { get; }
     public IReadOnlyList<CaffeLayer> Layers => layers;
@@ -64,17 +79,25 @@ public sealed class CaffeNet
     public static CaffeNet Build(NetParameter definition, NetState state, Generator filler, NetContext context)
     {
         ArgumentNullException.ThrowIfNull(definition);
-        var net = new CaffeNet(definition.Name, state);
+        var net = new CaffeNet(definition.Name, state) { DebugInfo = definition.DebugInfo };
         var layerDefs = LegacyInputs(definition).Concat(definition.Layer).Where(l => NetStateFilter.Includes(l, state)).ToList();
         if (definition.Layers.Count > 0)
             throw new CaffeNetException($"Net '{definition.Name}' uses the V1 'layers' field; upgrade it to 'layer' (Caffe's upgrade_net_proto_text does this).");
         var names = new HashSet<string>();
         var sharedParams = new Dictionary<string, Parameter>();
         var available = new List<string>();
-        foreach (var def in layerDefs)
+        foreach (var written in layerDefs)
         {
+            var def = written;
             if (!names.Add(def.Name)) throw new CaffeNetException($"Two layers are named '{def.Name}'; layer names must be unique.");
             var layer = LayerFactory.Create(def);
+            if (layer.IsLoss && def.Top.Count < layer.Tops.Min)
+            {
+                // Caffe's AutoTopBlobs: a loss layer without a top still gets one, and its loss still counts.
+                def = def.Clone();
+                while (def.Top.Count < layer.Tops.Min) def.Top.Add(AutomaticTop);
+                layer = LayerFactory.Create(def);
+            }
             string where = $"Layer '{def.Name}' (type {def.Type})";
             CheckCount(where, "bottom", def.Bottom.Count, layer.Bottoms);
             CheckCount(where, "top", def.Top.Count, layer.Tops);
@@ -102,7 +125,7 @@ public sealed class CaffeNet
             {
                 if (def.Bottom.Contains(def.Top[i]) && def.Bottom[i < def.Bottom.Count ? i : 0] != def.Top[i])
                     throw new CaffeNetException($"{where}: in-place top '{def.Top[i]}' must be the bottom at the same position.");
-                net.blobShapes[def.Top[i]] = outShapes[i];
+                if (def.Top[i] != AutomaticTop || written.Top.Contains(AutomaticTop)) net.blobShapes[def.Top[i]] = outShapes[i];
             }
             if (def.LossWeight.Count > 0 && def.LossWeight.Count != def.Top.Count)
                 throw new CaffeNetException($"{where} has {def.LossWeight.Count} loss_weight values for {def.Top.Count} tops.");
@@ -114,7 +137,7 @@ public sealed class CaffeNet
             ApplyParamSpecs(layer, def, where, sharedParams);
 
             foreach (var b in def.Bottom) available.Remove(b);
-            available.AddRange(def.Top);
+            available.AddRange(written.Top);
             net.layers.Add(layer);
             net.bottoms.Add([.. def.Bottom]);
             net.tops.Add([.. def.Top]);
@@ -189,6 +212,8 @@ public sealed class CaffeNet
     {
         var blobs = new Dictionary<string, Tensor>();
         Tensor? loss = null;
+        bool debug = DebugInfo && DebugLog is not null;
+        debugPass = debug ? new NetDebugInfo.Pass(layers.Count) : null;
         for (int l = 0; l < layers.Count; l++)
         {
             var layer = layers[l];
@@ -198,6 +223,7 @@ public sealed class CaffeNet
                 var t = blobs[bottoms[l][i]];
                 inputs[i] = propagateDown[l][i] ? t : t.Detach();
             }
+            if (debug) inputs = debugPass!.Cut(l, inputs);
             long start = System.Diagnostics.Stopwatch.GetTimestamp();
             IReadOnlyList<Tensor> results;
             try { results = layer.Forward(inputs, context, l); }
@@ -206,6 +232,7 @@ public sealed class CaffeNet
                 throw new CaffeNetException($"Layer '{layer.Name}' (type {layer.Type}) failed at iteration {context.Iteration}: {e.Message}", e);
             }
             onLayer?.Invoke(l, System.Diagnostics.Stopwatch.GetElapsedTime(start), Backprop.Autograd.Node.LatestSequenceNumber);
+            if (debug) debugPass!.Forwarded(this, l, results);
             for (int i = 0; i < results.Count; i++)
             {
                 blobs[tops[l][i]] = results[i];
@@ -220,6 +247,22 @@ public sealed class CaffeNet
         var outs = outputs.Select(name => new NetOutput(name, blobs[name], LossWeightOf(name))).ToList();
         return new NetResult(loss, outs, blobs);
     }
+
+    /// <summary>
+    /// Backpropagates the loss of <paramref name="result"/> into the parameters. With <see cref="DebugInfo"/> on (for the
+    /// pass that produced the result) it goes layer by layer, as Caffe's Backward, logging each layer's gradients.
+    /// </summary>
+    public void Backward(NetResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        if (result.Loss is null) throw new CaffeNetException($"Net '{Name}' has no loss to backpropagate (no loss layer or loss_weight).");
+        if (debugPass is { } pass && DebugLog is { } log) pass.Backward(this, log);
+        else result.Loss.Backward();
+        debugPass = null;
+    }
+
+    internal float[] LossWeights(int layer) => lossWeights[layer];
+    internal bool[] PropagatesDown(int layer) => propagateDown[layer];
 
     private float LossWeightOf(string blob)
     {

@@ -48,6 +48,7 @@ public sealed class CaffeSolver
         var trainState = definition.TrainState?.Clone() ?? new NetState();
         trainState.Phase = Phase.Train;
         TrainNet = CaffeNet.Build(trainDef, trainState, generator, new NetContext(Phase.Train, Seed) { BaseDirectory = trainSource });
+        TrainNet.DebugLog = Log;
         Log($"Created the TRAIN net '{TrainNet.Name}' from {trainSource}: {TrainNet.Layers.Count} layers, outputs {string.Join(", ", TrainNet.OutputNames)}.");
 
         var tests = TestNetDefinitions();
@@ -60,6 +61,7 @@ public sealed class CaffeSolver
             state.Phase = Phase.Test;
             var net = CaffeNet.Build(tests[i].Definition, state, generator, new NetContext(Phase.Test, Seed) { BaseDirectory = tests[i].Source });
             net.ShareWeightsWith(TrainNet);
+            (net.DebugInfo, net.DebugLog) = (definition.DebugInfo, Log);   // as Caffe: the solver's debug_info decides
             testNets.Add(net);
             Log($"Created TEST net #{i} '{net.Name}': {net.Layers.Count} layers, outputs {string.Join(", ", net.OutputNames)}.");
         }
@@ -174,6 +176,7 @@ public sealed class CaffeSolver
         double total = 0;
         outputs = [];
         var data = TrainNet.DataLayer;
+        TrainNet.DebugInfo = Definition.DebugInfo && Definition.Display > 0 && Iteration % Definition.Display == 0;
         for (int sub = 0; sub < iterSize; sub++)
         {
             data?.Seek(((long)Iteration * iterSize + sub) * data.BatchSize);
@@ -183,7 +186,7 @@ public sealed class CaffeSolver
             float loss = result.Loss.Item();
             if (!float.IsFinite(loss))
                 throw new CaffeNetException(Invariant($"The loss became {loss} at iteration {Iteration} (epoch {EpochAt(Iteration):F2}); lower base_lr or check the data. Snapshots written so far are intact."));
-            result.Loss.Backward();
+            TrainNet.Backward(result);
             total += loss;
             outputs = result.Outputs.Select(o => (o.Name, Mean(o.Value), o.LossWeight)).ToList();
         }
