@@ -38,13 +38,14 @@ public sealed class EmbedLayer(LayerParameter definition) : CaffeLayer(definitio
     {
         var x = bottoms[0];
         var values = x.AsSpan();
+        string bottom = Definition.Bottom.Count > 0 ? $"bottom '{Definition.Bottom[0]}'" : "the bottom";
         var indices = new int[values.Length];
         for (int i = 0; i < values.Length; i++)
         {
             float v = values[i];
             // A NaN fails both comparisons, so it is refused too.
             if (!(v >= 0 && v < inputDim) || v != MathF.Floor(v))
-                throw Error($"bottom '{Definition.Bottom[0]}' holds {v.ToString(CultureInfo.InvariantCulture)} at element {i}, " +
+                throw Error($"{bottom} holds {v.ToString(CultureInfo.InvariantCulture)} at element {i}, " +
                             $"which is not an index in [0, {inputDim}) (input_dim {inputDim}).");
             indices[i] = (int)v;
         }
