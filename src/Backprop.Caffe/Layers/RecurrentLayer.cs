@@ -44,6 +44,7 @@ public abstract class RecurrentLayer(LayerParameter definition) : CaffeLayer(def
         if (x.Rank < 2) throw Error($"bottom x {x} must have at least 2 axes (time steps, streams, ...).");
         Steps = x[0];
         Streams = x[1];
+        if (Steps == 0) throw Error($"bottom x {x} has no time steps.");
         CheckCont(bottoms[1]);
         HasStaticInput = bottoms.Count > 2 + (ExposeHidden ? StateCount : 0);
         staticInputs = -1;

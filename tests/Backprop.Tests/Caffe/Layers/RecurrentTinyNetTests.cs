@@ -1,5 +1,6 @@
 using Backprop.Caffe;
 using Backprop.Caffe.Proto;
+using Backprop.Caffe.TextFormat;
 using Backprop.Optim;
 using Backprop.Tests.Caffe.Net;
 
@@ -57,5 +58,17 @@ public class RecurrentTinyNetTests
         }
         Assert.InRange(losses[0], 1.5f, 2.1f);   // about ln 6 untrained
         Assert.True(losses.TakeLast(5).Average() < 0.5f * losses[0], $"loss went {losses[0]} → {losses[^1]}");
+    }
+
+    [Fact]
+    public void TrainedEmbedAndLstmBlobsRoundTripThroughACaffeModelMessage()
+    {
+        var source = NetBuilderTests.Build(Net, seed: 1);
+        var trained = source.ToProto(Prototxt.Parse<NetParameter>(Net));
+        Assert.Equal(3, trained.Layer.Single(l => l.Name == "lstm").Blobs.Count);   // W_xc, b_c, W_hc
+        var target = NetBuilderTests.Build(Net, seed: 2);
+        Assert.NotEqual(source.Parameters.SelectMany(p => p.ToArray()), target.Parameters.SelectMany(p => p.ToArray()));
+        target.CopyTrainedLayersFrom(trained, "tiny_lstm.caffemodel");
+        Assert.Equal(source.Parameters.SelectMany(p => p.ToArray()), target.Parameters.SelectMany(p => p.ToArray()));
     }
 }
