@@ -38,6 +38,10 @@ public static class LayerFactory
         ["Reshape"] = p => new ReshapeLayer(p),
         ["Split"] = p => new SplitLayer(p),
         ["Silence"] = p => new SilenceLayer(p),
+        ["Embed"] = p => new EmbedLayer(p),
+        ["RNN"] = p => new RnnLayer(p),
+        ["LSTM"] = p => new LstmLayer(p),
+        ["LSTMUnit"] = p => new LstmUnitLayer(p),
     };
 
     /// <summary>The layer types this front-end builds.</summary>
