@@ -62,51 +62,6 @@ public sealed class BatchNormLayer(LayerParameter definition) : CaffeLayer(defin
 }
 
 /// <summary>
-/// Caffe's Scale: multiplies by a scale broadcast over axes [axis, axis + num_axes) — a learned blob
-/// (filler default constant 1) or the second bottom — and adds a learned bias with bias_term.
-/// </summary>
-public sealed class ScaleLayer(LayerParameter definition) : CaffeLayer(definition)
-{
-    private int[] broadcastDims = [];
-    private bool biasTerm;
-
-    public override (int Min, int Max) Bottoms => (1, 2);
-
-    public override IReadOnlyList<Shape> Setup(IReadOnlyList<Shape> bottoms, NetContext context, Generator filler)
-    {
-        var p = Definition.ScaleParam ?? new ScaleParameter();
-        var x = bottoms[0];
-        int axis = x.NormalizeAxis(p.Axis);
-        int count = bottoms.Count == 2 ? bottoms[1].Rank : p.NumAxes < 0 ? x.Rank - axis : p.NumAxes;
-        if (axis + count > x.Rank) throw Error($"axis {p.Axis} with {count} axes does not fit the bottom {x}.");
-        var scaleDims = x.ToArray()[axis..(axis + count)];
-        if (bottoms.Count == 2 && !bottoms[1].ToArray().SequenceEqual(scaleDims))
-            throw Error($"the scale bottom {bottoms[1]} does not match the bottom {x} at axis {axis}.");
-        broadcastDims = new int[x.Rank];
-        for (int i = 0; i < x.Rank; i++) broadcastDims[i] = i >= axis && i < axis + count ? x[i] : 1;
-        biasTerm = p.BiasTerm;
-        if (Blobs.Count == 0)
-        {
-            if (bottoms.Count == 1)
-            {
-                var s = AddBlob(Tensor.Zeros(scaleDims));
-                Fillers.Fill(s, p.Filler ?? new FillerParameter { Type = "constant", Value = 1 }, filler, $"{Where} filler");
-            }
-            if (biasTerm) Fillers.Fill(AddBlob(Tensor.Zeros(scaleDims)), p.BiasFiller, filler, $"{Where} bias_filler");
-        }
-        return [x];
-    }
-
-    public override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> bottoms, NetContext context, int layerIndex)
-    {
-        var scale = bottoms.Count == 2 ? bottoms[1] : Blobs[0];
-        var y = bottoms[0] * scale.Reshape(broadcastDims);
-        if (biasTerm) y += Blobs[bottoms.Count == 2 ? 0 : 1].Reshape(broadcastDims);
-        return [y];
-    }
-}
-
-/// <summary>
 /// Caffe's LRN. ACROSS_CHANNELS: x / (k + α/n · Σ x² over n neighbouring channels)^β;
 /// WITHIN_CHANNEL: x / (1 + α/n² · Σ x² over an n×n neighbourhood, zero outside the plane)^β. One fused op
 /// (<see cref="Functional.LocalResponseNorm"/>).
