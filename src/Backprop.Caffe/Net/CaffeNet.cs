@@ -83,13 +83,12 @@ public sealed class CaffeNet
         var layerDefs = LegacyInputs(definition).Concat(definition.Layer).Where(l => NetStateFilter.Includes(l, state)).ToList();
         if (definition.Layers.Count > 0)
             throw new CaffeNetException($"Net '{definition.Name}' uses the V1 'layers' field; upgrade it to 'layer' (Caffe's upgrade_net_proto_text does this).");
-        var names = new HashSet<string>();
+        var namesWithBlobs = new HashSet<string>();
         var sharedParams = new Dictionary<string, Parameter>();
         var available = new List<string>();
         foreach (var written in layerDefs)
         {
             var def = written;
-            if (!names.Add(def.Name)) throw new CaffeNetException($"Two layers are named '{def.Name}'; layer names must be unique.");
             var layer = LayerFactory.Create(def);
             if (layer.IsLoss && def.Top.Count < layer.Tops.Min)
             {
@@ -118,6 +117,10 @@ public sealed class CaffeNet
             {
                 throw new CaffeNetException($"{where}: out of memory while creating its blobs (bottoms: {string.Join(", ", inShapes)}); check num_output and the input sizes.", e);
             }
+            // Caffe allows repeated layer names (mnist_autoencoder has two 'loss' layers), but a .caffemodel keeps
+            // weights by layer name, so two layers with blobs may not share one.
+            if (layer.Blobs.Count > 0 && !namesWithBlobs.Add(def.Name))
+                throw new CaffeNetException($"Two layers with learnable blobs are named '{def.Name}'; weights are saved and loaded by layer name, so these names must be unique.");
             // Forward allocates the tops (backward their gradients): refuse now what cannot fit then.
             var newTops = Enumerable.Range(0, def.Top.Count).Where(i => !def.Bottom.Contains(def.Top[i])).Select(i => outShapes[i]).ToList();
             LayerMemory.EnsureFits(where, $"its top blobs {string.Join(", ", newTops)}", newTops, context);

@@ -1,0 +1,30 @@
+using Backprop.Caffe;
+
+namespace Backprop.Tests.Caffe.Net;
+
+/// <summary>Caffe allows repeated layer names (its mnist_autoencoder has two 'loss' layers); weights, kept by name, may not repeat.</summary>
+public class LayerNameTests
+{
+    private const string Net = """
+        layer { name: "in" type: "Input" top: "x" top: "l" input_param { shape { dim: 2 dim: 3 } shape { dim: 2 dim: 3 } } }
+        layer { name: "ip" type: "InnerProduct" bottom: "x" top: "h" inner_product_param { num_output: 3 } }
+        layer { name: "SECOND" type: "InnerProduct" bottom: "h" top: "h2" inner_product_param { num_output: 3 } }
+        layer { name: "loss" type: "EuclideanLoss" bottom: "h2" bottom: "l" top: "l2" }
+        layer { name: "loss" type: "EuclideanLoss" bottom: "h" bottom: "l" top: "l1" loss_weight: 0 }
+        """;
+
+    [Fact]
+    public void LayersWithoutBlobsMayShareAName()
+    {
+        var net = NetBuilderTests.Build(Net.Replace("SECOND", "ip2"));
+        Assert.Equal(2, net.Layers.Count(l => l.Name == "loss"));
+    }
+
+    [Fact]
+    public void LayersWithBlobsMayNot()
+    {
+        var e = Assert.Throws<CaffeNetException>(() => NetBuilderTests.Build(Net.Replace("SECOND", "ip")));
+        Assert.Contains("'ip'", e.Message);
+        Assert.Contains("by layer name", e.Message);
+    }
+}
