@@ -86,7 +86,7 @@ public sealed class FlattenLayer(LayerParameter definition) : CaffeLayer(definit
 /// <summary>Caffe's Reshape: replaces axes [axis, axis + num_axes) by shape, where 0 copies a dimension and -1 is inferred.</summary>
 public sealed class ReshapeLayer(LayerParameter definition) : CaffeLayer(definition)
 {
-    private int[] inferredTail = [];
+    private int[] inferred = [];
     private int start, count;
 
     public override IReadOnlyList<Shape> Setup(IReadOnlyList<Shape> bottoms, NetContext context, Generator filler)
@@ -118,12 +118,14 @@ public sealed class ReshapeLayer(LayerParameter definition) : CaffeLayer(definit
         int total = bottoms[0].Length;
         if (infer >= 0) dims[infer] = known == 0 ? 0 : total / known;
         if (dims.Aggregate(1, (a, b) => a * b) != total) throw Error($"cannot reshape the bottom {bottoms[0]} to ({string.Join(", ", dims)}).");
-        inferredTail = [.. dims.Skip(1)];
+        inferred = [.. dims];
         return [new Shape([.. dims])];
     }
 
+    // The shape set up, which may change axis 0 (dim: -1 dim: 6 on (5, 4, 6)); a bottom whose batch differs from the
+    // set-up one (a Filter upstream) keeps its own first axis.
     public override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> bottoms, NetContext context, int layerIndex) =>
-        [bottoms[0].Reshape([bottoms[0].Shape[0], .. inferredTail])];
+        [bottoms[0].Length == inferred.Aggregate(1, (a, b) => a * b) ? bottoms[0].Reshape(inferred) : bottoms[0].Reshape([bottoms[0].Shape[0], .. inferred[1..]])];
 }
 
 /// <summary>Caffe's Split: passes the bottom to every top (gradients from all of them add up).</summary>

@@ -170,6 +170,7 @@ public class NetBuilderTests
             layer { name: "cat" type: "Concat" bottom: "x" bottom: "max" top: "cat" }
             layer { name: "flat" type: "Flatten" bottom: "cat" top: "flat" }
             layer { name: "shape" type: "Reshape" bottom: "flat" top: "shape" reshape_param { shape { dim: 0 dim: -1 dim: 4 } } }
+            layer { name: "rows" type: "Reshape" bottom: "flat" top: "rows" reshape_param { shape { dim: -1 dim: 8 } } }
             """);
         var context = new NetContext(Phase.Test);
         context.Inputs["x"] = Tensor.FromArray([1, -2, 3, -4, 5, -6, 7, -8], 1, 2, 2, 2);
@@ -179,6 +180,7 @@ public class NetBuilderTests
         Assert.Equal(new Shape(1, 4, 2, 2), blobs["cat"].Shape);
         Assert.Equal(new Shape(1, 16), blobs["flat"].Shape);
         Assert.Equal(new Shape(1, 4, 4), blobs["shape"].Shape);
+        Assert.Equal(new Shape(2, 8), blobs["rows"].Shape);   // a reshape may change the first axis too
     }
 
     [Fact]
