@@ -32,6 +32,10 @@ public static class LayerFactory
         ["Reshape"] = p => new ReshapeLayer(p),
         ["Split"] = p => new SplitLayer(p),
         ["Silence"] = p => new SilenceLayer(p),
+        ["Deconvolution"] = p => new DeconvolutionLayer(p),
+        ["Crop"] = p => new CropLayer(p),
+        ["SPP"] = p => new SppLayer(p),
+        ["Im2col"] = p => new Im2colLayer(p),
     };
 
     /// <summary>The layer types this front-end builds.</summary>
