@@ -75,6 +75,41 @@ public class Conv3dTests(ITestOutputHelper output)
             inputs.ToArray(), output, "conv3d", ["input", "weight", "bias"]);
     }
 
+    // Geometries whose convolution maps back exactly: (in + 2p − d(k−1) − 1) divisible by the stride on every axis.
+    public static IEnumerable<object[]> ExactGeometries => new object[][]
+    {
+        new object[] { 2, 2, new[] { 4, 5, 4 }, 3, new[] { 3, 3, 3 }, new[] { 1, 1, 1 }, new[] { 1, 1, 1 }, new[] { 1, 1, 1 }, 1 },
+        new object[] { 1, 4, new[] { 5, 3, 7 }, 2, new[] { 3, 2, 3 }, new[] { 2, 1, 2 }, new[] { 1, 0, 1 }, new[] { 1, 2, 1 }, 2 },
+    };
+
+    [Theory]
+    [MemberData(nameof(ExactGeometries))]
+    public void TransposedIsTheAdjointOfTheConvolution(int n, int c, int[] size, int k, int[] kernel, int[] stride, int[] pad, int[] dilation, int groups)
+    {
+        // <ConvTranspose3d(u), v> = <u, Conv3d(v)> for any u (conv output shaped) and v (conv input shaped), with the same weight.
+        var g = new Generator(33);
+        var v = Tensor.Randn(g, n, c, size[0], size[1], size[2]);
+        var w = Tensor.Randn(g, k, c / groups, kernel[0], kernel[1], kernel[2]);
+        var conv = Backprop.Functional.Conv3d(v, w, null, T(stride), T(pad), T(dilation), groups);
+        var u = Tensor.Randn(g, conv.Shape.ToArray());
+        var transposed = Backprop.Functional.ConvTranspose3d(u, w, null, T(stride), T(pad), T(dilation), groups);
+        Assert.Equal(v.Shape, transposed.Shape);
+        double left = 0, right = 0;
+        float[] t = transposed.ToArray(), vd = v.ToArray(), ud = u.ToArray(), cd = conv.ToArray();
+        for (int i = 0; i < t.Length; i++) left += (double)t[i] * vd[i];
+        for (int i = 0; i < ud.Length; i++) right += (double)ud[i] * cd[i];
+        output.WriteLine($"adjoint: {left} vs {right}");
+        Assert.True(Math.Abs(left - right) < 1e-3 * Math.Max(1, Math.Abs(right)), $"{left} vs {right}");
+    }
+
+    [Fact]
+    public void TransposedGradientsMatchFiniteDifferences()
+    {
+        var g = new Generator(34);
+        GradientCheck.Check(xs => Backprop.Functional.ConvTranspose3d(xs[0], xs[1], xs[2], (2, 1, 2), (1, 0, 0), (1, 2, 1), 2),
+            [Leaf(g, 2, 4, 2, 3, 2), Leaf(g, 4, 3, 2, 2, 3), Leaf(g, 6)], output, "deconv3d", ["input", "weight", "bias"]);
+    }
+
     [Fact]
     public void ABadGeometryIsRefusedSayingWhy()
     {

@@ -43,6 +43,23 @@ public sealed class DeconvolutionLayerTests
     }
 
     [Fact]
+    public void ThreeDimensionalDeconvolution()
+    {
+        var net = Build(Input(("data", [1, 2, 2, 3, 2])) + """
+            layer { name: "up" type: "Deconvolution" bottom: "data" top: "up"
+              convolution_param { num_output: 4 group: 2 kernel_size: 2 kernel_size: 3 kernel_size: 2 stride: 2 pad: 0 pad: 1 pad: 0
+                weight_filler { type: "constant" value: 1 } bias_term: false } }
+            """);
+        Assert.Equal(new Shape(2, 2, 2, 3, 2), net.Layers[1].Blobs[0].Shape);
+        // D: (2 − 1)·2 + 2 = 4; H: (3 − 1)·2 − 2 + 3 = 5; W: (2 − 1)·2 + 2 = 4.
+        Assert.Equal(new Shape(1, 4, 4, 5, 4), net.BlobShapes["up"]);
+        var y = Run(net, Phase.Test, ("data", Tensor.Ones(1, 2, 2, 3, 2))).Blobs["up"].ToArray();
+        // Kernel of ones over a bottom of ones: each top element counts the bottom positions whose kernel covers it; depth and width
+        // (kernel = stride = 2) are covered exactly once, height by 1 or 2 windows: rows 0..4 of the padded top get 1, 2, 1, 2, 1.
+        for (int i = 0; i < y.Length; i++) Assert.Equal(i / 4 % 5 % 2 == 1 ? 2f : 1f, y[i]);
+    }
+
+    [Fact]
     public void BadDefinitionsAreRefusedNamingTheLayer()
     {
         var e = Assert.Throws<CaffeNetException>(() => Build(Input(("data", [1, 3, 4, 4])) + """
