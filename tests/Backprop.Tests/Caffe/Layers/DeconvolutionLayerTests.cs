@@ -26,6 +26,26 @@ public sealed class DeconvolutionLayerTests
     }
 
     [Fact]
+    public void OverlappingWindowsAccumulate()
+    {
+        // Caffe's own check (test_deconvolution_layer.cpp): ones through a 3x3 kernel of ones at stride 2, 3 input channels, bias 0.1.
+        var net = Build(Input(("data", [2, 3, 6, 4])) + """
+            layer { name: "up" type: "Deconvolution" bottom: "data" top: "up"
+              convolution_param { num_output: 4 kernel_size: 3 stride: 2 weight_filler { type: "constant" value: 1 } bias_filler { type: "constant" value: 0.1 } } }
+            """);
+        var top = Run(net, Phase.Test, ("data", Tensor.Ones(2, 3, 6, 4))).Blobs["up"];
+        Assert.Equal(new Shape(2, 4, 13, 9), top.Shape);
+        var y = top.ToArray();
+        for (int i = 0; i < y.Length; i++)
+        {
+            int h = i / 9 % 13, w = i % 9;
+            bool hOverlap = h % 2 == 0 && h > 0 && h < 12, wOverlap = w % 2 == 0 && w > 0 && w < 8;
+            float expected = 3.1f + (hOverlap && wOverlap ? 9 : hOverlap || wOverlap ? 3 : 0);
+            Assert.True(Math.Abs(y[i] - expected) < 1e-4, $"top[{i}] (h {h}, w {w}): {y[i]}, expected {expected}");
+        }
+    }
+
+    [Fact]
     public void WeightsAreStoredInputChannelsFirstAndTheTopFollowsCaffesSizeRule()
     {
         var net = Build(Input(("data", [2, 4, 5, 5])) + """
