@@ -32,6 +32,15 @@ public sealed class PoolingLayerTests(ITestOutputHelper output)
         Assert.Contains("only MAX pooling has a second top", e.Message);
     }
 
+    [Fact]
+    public void PadsPastHalfTheKernelAreRefusedWhenTheNetIsBuilt()
+    {
+        var e = Assert.Throws<CaffeNetException>(() => Build(Input(("data", [1, 1, 9, 9])) + """
+            layer { name: "pool" type: "Pooling" bottom: "data" top: "pool" pooling_param { pool: MAX kernel_size: 3 stride: 3 pad: 2 } }
+            """));
+        Assert.Contains("Layer 'pool' (type Pooling): pad 2x2 is more than half the kernel 3x3", e.Message);
+    }
+
     private static string Stochastic(int[] shape, int kernel, int stride) => Input(("data", shape)) +
         $"layer {{ name: \"pool\" type: \"Pooling\" bottom: \"data\" top: \"pool\" pooling_param {{ pool: STOCHASTIC kernel_size: {kernel} stride: {stride} }} }}";
 
