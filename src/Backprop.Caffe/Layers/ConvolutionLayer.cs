@@ -3,10 +3,13 @@ using Backprop.Caffe.Proto;
 
 namespace Backprop.Caffe.Layers;
 
-/// <summary>Caffe's Convolution: weights (num_output, C/group, KH, KW) and bias (num_output), over Functional.Conv2d.</summary>
+/// <summary>
+/// Caffe's Convolution: weights (num_output, C/group, kernel...) and bias (num_output). Over 2 spatial axes (N, C, H, W) it runs
+/// Functional.Conv2d; over 3 (N, C, D, H, W) Functional.Conv3d; over 1 (N, C, L) Conv2d on a plane of height 1.
+/// </summary>
 public sealed class ConvolutionLayer(LayerParameter definition) : CaffeLayer(definition)
 {
-    private (int H, int W) kernel, stride, pad, dilation;
+    private ConvolutionSpec spec = null!;
     private int groups;
     private bool biasTerm;
 
@@ -15,54 +18,62 @@ public sealed class ConvolutionLayer(LayerParameter definition) : CaffeLayer(def
         var p = Definition.ConvolutionParam ?? throw Error("convolution_param is missing.");
         if (p.Axis != 1) throw Error($"only axis 1 (channels) is supported, got axis {p.Axis}.");
         var x = bottoms[0];
-        if (x.Rank != 4) throw Error($"expects a 4-D bottom (N, C, H, W), got {x}.");
+        int spatial = x.Rank - 2;
+        if (spatial is < 1 or > 3)
+            throw Error($"expects a bottom (N, C, spatial...) with 1, 2 or 3 spatial axes, got {x} ({Math.Max(spatial, 0)}); " +
+                "Backprop's convolution covers 1-D, 2-D and 3-D.");
         if (!p.HasNumOutput || p.NumOutput == 0) throw Error("num_output must be set and positive.");
-        kernel = Pair("kernel_size", p.KernelSize, p.HasKernelH ? (int)p.KernelH : null, p.HasKernelW ? (int)p.KernelW : null, null);
-        pad = Pair("pad", p.Pad, p.HasPadH ? (int)p.PadH : null, p.HasPadW ? (int)p.PadW : null, 0);
-        stride = Pair("stride", p.Stride, p.HasStrideH ? (int)p.StrideH : null, p.HasStrideW ? (int)p.StrideW : null, 1);
-        dilation = Pair("dilation", p.Dilation, null, null, 1);
+        spec = ConvolutionSpec.Read(p, spatial, Error);
         groups = (int)p.Group;
         biasTerm = p.BiasTerm;
-        int c = x[1], k = (int)p.NumOutput;
-        // The output-size rule and the geometry checks belong to Conv2dGeometry; this layer adds its name and Caffe's field names.
-        var g = new Conv2dGeometry(x[0], c, x[2], x[3], k, kernel.H, kernel.W, stride.H, stride.W, pad.H, pad.W, dilation.H, dilation.W, groups);
-        if (g.Problem() is string problem)
-            throw Error($"bottom {x} with num_output {k}, kernel {kernel.H}x{kernel.W}, stride {stride.H}x{stride.W}, pad {pad.H}x{pad.W}, " +
-                $"dilation {dilation.H}x{dilation.W}, group {groups}: {problem}");
+        int c = x[1], k = (int)Math.Min(p.NumOutput, int.MaxValue);
+        int[] top;
+        if (spatial == 3)
+        {
+            var g = new Conv3dGeometry(x[0], c, (x[2], x[3], x[4]), k, Triple(spec.Kernel), Triple(spec.Stride), Triple(spec.Pad), Triple(spec.Dilation), groups);
+            if (g.Problem() is string problem) throw Error($"bottom {x} with num_output {k}, {spec}, group {groups}: {problem}");
+            var o = g.Output;
+            top = [x[0], k, o.D, o.H, o.W];
+        }
+        else
+        {
+            // The output-size rule and the geometry checks belong to Conv2dGeometry; this layer adds its name and Caffe's field names.
+            var g = Plane(x[0], c, spatial == 2 ? x[2] : 1, x[x.Rank - 1], k);
+            if (g.Problem() is string problem) throw Error($"bottom {x} with num_output {k}, {spec}, group {groups}: {problem}");
+            top = spatial == 2 ? [x[0], k, g.OutHeight, g.OutWidth] : [x[0], k, g.OutWidth];
+        }
         if (Blobs.Count == 0)
         {
-            var w = AddBlob(Zeros(context, "weights", k, c / groups, kernel.H, kernel.W));
+            var w = AddBlob(Zeros(context, "weights", [k, c / groups, .. spec.Kernel]));
             Fillers.Fill(w, p.WeightFiller, filler, $"{Where} weight_filler");
             if (biasTerm) Fillers.Fill(AddBlob(Tensor.Zeros(k)), p.BiasFiller, filler, $"{Where} bias_filler");
         }
-        return [new Shape(x[0], k, g.OutHeight, g.OutWidth)];
+        return [new Shape(top)];
     }
 
-    public override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> bottoms, NetContext context, int layerIndex) =>
-        [Functional.Conv2d(bottoms[0], Blobs[0], biasTerm ? Blobs[1] : null, (stride.H, stride.W), (pad.H, pad.W), (dilation.H, dilation.W), groups)];
-
-    /// <summary>Reads Caffe's spellings of a 2-D size: one repeated value for both, two for (h, w), or the _h/_w fields.</summary>
-    private (int H, int W) Pair(string field, IList<uint> values, int? h, int? w, int? fallback)
+    public override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> bottoms, NetContext context, int layerIndex)
     {
-        if (h is not null || w is not null)
+        var x = bottoms[0];
+        Tensor? bias = biasTerm ? Blobs[1] : null;
+        switch (x.Rank)
         {
-            if (values.Count > 0) throw Error($"{field} and {field.Replace("_size", "")}_h/_w are both given; use one.");
-            if (h is null || w is null) throw Error($"{field.Replace("_size", "")}_h and _w must be given together.");
-            return Check(field, (h.Value, w.Value));
+            case 5:
+                return [Functional.Conv3d(x, Blobs[0], bias, Triple(spec.Stride), Triple(spec.Pad), Triple(spec.Dilation), groups)];
+            case 4:
+                return [Functional.Conv2d(x, Blobs[0], bias, (spec.Stride[0], spec.Stride[1]), (spec.Pad[0], spec.Pad[1]), (spec.Dilation[0], spec.Dilation[1]), groups)];
+            default:
+                // 1-D: the same convolution over a plane one row high.
+                var w = Blobs[0];
+                var y = Functional.Conv2d(x.Reshape(x.Shape[0], x.Shape[1], 1, x.Shape[2]), w.Reshape(w.Shape[0], w.Shape[1], 1, w.Shape[2]), bias,
+                    (1, spec.Stride[0]), (0, spec.Pad[0]), (1, spec.Dilation[0]), groups);
+                return [y.Reshape(y.Shape[0], y.Shape[1], y.Shape[3])];
         }
-        return values.Count switch
-        {
-            0 when fallback is not null => (fallback.Value, fallback.Value),
-            0 => throw Error($"{field} is required."),
-            1 => Check(field, ((int)values[0], (int)values[0])),
-            2 => Check(field, ((int)values[0], (int)values[1])),
-            _ => throw Error($"{field} has {values.Count} values; 2-D convolution takes 1 or 2."),
-        };
     }
 
-    private (int H, int W) Check(string field, (int H, int W) v)
-    {
-        bool ok = field == "pad" ? v.H >= 0 && v.W >= 0 : v.H > 0 && v.W > 0;
-        return ok ? v : throw Error($"{field} {v.H}x{v.W} is out of range.");
-    }
+    /// <summary>The 2-D geometry; a 1-D convolution uses height 1 with a kernel one row high.</summary>
+    private Conv2dGeometry Plane(int n, int c, int h, int w, int k) => spec.Kernel.Length == 2
+        ? new Conv2dGeometry(n, c, h, w, k, spec.Kernel[0], spec.Kernel[1], spec.Stride[0], spec.Stride[1], spec.Pad[0], spec.Pad[1], spec.Dilation[0], spec.Dilation[1], groups)
+        : new Conv2dGeometry(n, c, 1, w, k, 1, spec.Kernel[0], 1, spec.Stride[0], 0, spec.Pad[0], 1, spec.Dilation[0], groups);
+
+    private static (int, int, int) Triple(int[] v) => (v[0], v[1], v[2]);
 }

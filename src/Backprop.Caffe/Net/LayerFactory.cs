@@ -61,6 +61,10 @@ public static class LayerFactory
         ["Filter"] = p => new FilterLayer(p),
         ["BatchReindex"] = p => new BatchReindexLayer(p),
         ["Parameter"] = p => new ParameterLayer(p),
+        ["Deconvolution"] = p => new DeconvolutionLayer(p),
+        ["Crop"] = p => new CropLayer(p),
+        ["SPP"] = p => new SppLayer(p),
+        ["Im2col"] = p => new Im2colLayer(p),
     };
 
     /// <summary>The layer types this front-end builds.</summary>
