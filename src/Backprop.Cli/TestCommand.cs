@@ -24,7 +24,7 @@ public static class TestCommand
     public static int Run(string modelPath, string weightsPath, int iterations, bool allowNonFiniteWeights = false)
     {
         if (iterations < 1) throw new ArgumentException($"--iterations must be positive, got {iterations}.");
-        var definition = Prototxt.ParseFile<NetParameter>(modelPath);
+        var definition = NetUpgrade.ReadTextFile(modelPath);
         var context = new NetContext(Phase.Test) { BaseDirectory = modelPath };
         var net = CaffeNet.Build(definition, new NetState { Phase = Phase.Test }, new Generator(0), context);
         net.CopyTrainedLayersFrom(Snapshots.ReadModel(weightsPath), weightsPath, WeightsArguments.ToConsole(allowNonFiniteWeights));

@@ -18,6 +18,9 @@ public readonly record struct SolverProgress(int Iteration, int MaxIterations, f
 /// </summary>
 public sealed class CaffeSolver
 {
+    /// <summary>What is said when a solver or a command asks for a GPU.</summary>
+    public const string CpuOnlyNote = "this build of Backprop runs on the CPU; GPU settings are ignored and the work runs on the CPU.";
+
     /// <summary>The seed used when the solver leaves random_seed at -1: runs are repeatable by default.</summary>
     public const ulong DefaultSeed = 1701;
 
@@ -32,13 +35,15 @@ public sealed class CaffeSolver
 
     public CaffeSolver(SolverParameter definition, string? solverPath = null, TextWriter? log = null, IProgress<SolverProgress>? progress = null)
     {
-        Definition = definition;
+        ArgumentNullException.ThrowIfNull(definition);
         this.solverPath = solverPath;
         this.log = log ?? TextWriter.Null;
         this.progress = progress;
+        // solver_type and inline V0/V1 nets, as Caffe upgrades them on load.
+        Definition = definition = SolverUpgrade.Upgraded(definition, solverPath ?? "solver", Log);
         Seed = definition.RandomSeed >= 0 ? (ulong)definition.RandomSeed : DefaultSeed;
         if (definition.SolverMode == SolverParameter.Types.SolverMode.Gpu)
-            Log("solver_mode is GPU; Backprop runs on the CPU.");
+            Log($"solver_mode is GPU: {CpuOnlyNote}");
         if (definition.SnapshotFormat == SolverParameter.Types.SnapshotFormat.Hdf5)
             throw new CaffeNetException("Solver: snapshot_format HDF5 is not supported; use BINARYPROTO (the default).");
         if (definition.IterSize < 1) throw new CaffeNetException($"Solver: iter_size must be at least 1, got {definition.IterSize}.");
@@ -359,7 +364,7 @@ public sealed class CaffeSolver
         string resolved = PathResolver.Resolve(path, solverPath);
         if (!File.Exists(resolved))
             throw new CaffeNetException($"Solver{(solverPath is null ? "" : " " + solverPath)}: net file '{path}' was not found (looked in the working directory and beside the solver).");
-        return (TextFormat.Prototxt.ParseFile<NetParameter>(resolved), resolved);
+        return (NetUpgrade.ReadTextFile(resolved, Log), resolved);
     }
 
     private void Log(string line) => log.WriteLine(line);
