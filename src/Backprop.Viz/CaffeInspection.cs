@@ -144,7 +144,7 @@ public static class CaffeInspection
         var state = new NetState { Phase = phase };
         var data = net.Layer.FirstOrDefault(l => DataSourceTypes.Contains(l.Type) && NetStateFilter.Includes(l, state));
         var transformer = new DataTransformer(data?.TransformParam, $"Layer '{data?.Name}' (type {data?.Type})",
-            data?.DataParam?.Scale ?? 1, 0, false, false);
+            data?.DataParam?.Scale ?? 1, 0, false, null);
         transformer.Setup(channels, height, width);
         var result = new float[channels * height * width];
         transformer.Transform(image.Pixels, result, new Generator(0), training: false);
