@@ -32,7 +32,9 @@ public sealed class DataLayer(LayerParameter definition) : CaffeLayer(definition
         BatchSize = (int)p.BatchSize;
         randSkip = (int)p.RandSkip;
         string source = PathResolver.Resolve(p.Source, context.BaseDirectory);
-        records = DatumRecords.Load(source, Where);
+        var t = Definition.TransformParam;
+        bool? color = p.ForceEncodedColor || t?.ForceColor == true ? true : t?.ForceGray == true ? false : null;   // for encoded records
+        records = DatumRecords.Load(source, Where, color);
         if (records.Count == 0) throw Error($"the database {source} holds no records.");
         transformer.Setup(records.Channels, records.Height, records.Width);
         Seek(0);
