@@ -113,7 +113,7 @@ public static class ImagesetToLmdb
             try { datum = ReadDatum(file, label, options, encoded, encodeType); }
             catch (Exception e) when (e is FileNotFoundException or InvalidDataException or IOException or UnauthorizedAccessException)
             {
-                log?.Invoke($"Could not open or find file {file}: {e.Message}; skipped.");
+                log?.Invoke($"Could not open or find file {file}: {e.Message.TrimEnd('.')}; skipped.");
                 skipped.Add(relative);
                 continue;
             }

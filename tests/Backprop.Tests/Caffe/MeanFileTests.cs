@@ -92,7 +92,7 @@ public sealed class MeanFileTests : IDisposable
 
     [Theory]
     [InlineData(new byte[] { 0x0A, 0xFF }, "not a valid binary mean file")]              // a truncated length-delimited field
-    [InlineData(new byte[] { 0x08, 0x01, 0x10, 0x02 }, "has shape 1 x 2; a mean image") // num 1, channels 2, no height or width
+    [InlineData(new byte[] { 0x08, 0x01, 0x10, 0x02 }, "has shape 1 x 2 x 0 x 0; a mean image") // num 1, channels 2, no height or width
     ]
     public void AMalformedBinaryprotoIsAClearErrorNamingTheFile(byte[] bytes, string expected)
     {
