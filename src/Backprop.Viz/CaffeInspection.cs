@@ -18,7 +18,7 @@ public static class CaffeInspection
         { "Data", "ImageData", "HDF5Data", "MemoryData", "WindowData" };
 
     /// <summary>Parses a net prototxt.</summary>
-    public static NetParameter ReadNet(string path) => Prototxt.ParseFile<NetParameter>(path);
+    public static NetParameter ReadNet(string path) => NetUpgrade.ReadTextFile(path);   // V0/V1 files upgraded, as Caffe reads them
 
     /// <summary>
     /// A copy of <paramref name="net"/> whose input in <paramref name="phase"/> is an Input layer: the first
