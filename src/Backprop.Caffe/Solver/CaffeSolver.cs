@@ -272,7 +272,7 @@ public sealed class CaffeSolver
         if (dir is not null) Directory.CreateDirectory(dir);
         Log($"Snapshotting to binary proto file {model}");
         Log($"Snapshotting solver state to binary proto file {state}");
-        SnapshotPair.Write(model, TrainNet.ToProto(TrainNetDefinition().Definition), state, Snapshots.StateOf(this, model), SnapshotStreamFilter);
+        SnapshotPair.Write(model, TrainNet.ToProto(TrainNetDefinition(logUpgrade: false).Definition), state, Snapshots.StateOf(this, model), SnapshotStreamFilter);
         lastSnapshot = Iteration;
         return (model, state);
     }
@@ -334,14 +334,15 @@ public sealed class CaffeSolver
         Log($"Copied weights of {n} layers from {caffemodelPath}.");
     }
 
-    internal (NetParameter Definition, string Source) TrainNetDefinition()
+    /// <param name="logUpgrade">Log the upgrade of an old-format net file (once, when the nets are built; not at every snapshot).</param>
+    internal (NetParameter Definition, string Source) TrainNetDefinition(bool logUpgrade = true)
     {
         var p = Definition;
         int given = (p.HasNet ? 1 : 0) + (p.NetParam is not null ? 1 : 0) + (p.HasTrainNet ? 1 : 0) + (p.TrainNetParam is not null ? 1 : 0);
         if (given != 1) throw new CaffeNetException($"Solver: give exactly one of net, net_param, train_net, train_net_param (found {given}).");
         if (p.TrainNetParam is not null) return (p.TrainNetParam, "train_net_param");
         if (p.NetParam is not null) return (p.NetParam, "net_param");
-        return LoadNet(p.HasNet ? p.Net : p.TrainNet);
+        return LoadNet(p.HasNet ? p.Net : p.TrainNet, logUpgrade);
     }
 
     private List<(NetParameter Definition, string Source)> TestNetDefinitions()
@@ -349,7 +350,7 @@ public sealed class CaffeSolver
         var p = Definition;
         var list = new List<(NetParameter, string)>();
         list.AddRange(p.TestNetParam.Select(n => (n, "test_net_param")));
-        list.AddRange(p.TestNet.Select(LoadNet));
+        list.AddRange(p.TestNet.Select(path => LoadNet(path)));
         if (list.Count == 0 && (p.HasNet || p.NetParam is not null))
         {
             // A single net file serves the TEST phase too: one test net per test_iter.
@@ -359,12 +360,12 @@ public sealed class CaffeSolver
         return list;
     }
 
-    private (NetParameter, string) LoadNet(string path)
+    private (NetParameter, string) LoadNet(string path, bool logUpgrade = true)
     {
         string resolved = PathResolver.Resolve(path, solverPath);
         if (!File.Exists(resolved))
             throw new CaffeNetException($"Solver{(solverPath is null ? "" : " " + solverPath)}: net file '{path}' was not found (looked in the working directory and beside the solver).");
-        return (NetUpgrade.ReadTextFile(resolved, Log), resolved);
+        return (NetUpgrade.ReadTextFile(resolved, logUpgrade ? Log : null), resolved);
     }
 
     private void Log(string line) => log.WriteLine(line);

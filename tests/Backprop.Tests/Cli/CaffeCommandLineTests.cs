@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Backprop.Caffe.Lmdb;
+using Backprop.Cli;
 using Backprop.Tests.IO;
 
 namespace Backprop.Tests.Cli;
@@ -133,5 +134,36 @@ public sealed partial class CaffeCommandLineTests : IDisposable
         Assert.Equal(Enumerable.Range(0, 6).Select(i => 7f * i + 21), Backprop.Caffe.Layers.MeanImage.Load(mean).Values);
         Assert.Contains("Number of channels: 1", run.Output);
         Assert.Contains("mean_value channel [0]: 38.5", run.Output);
+    }
+
+    [Fact]
+    public void FlagsAnswerToCaffesSpellings()
+    {
+        Assert.Equal(["-solver"], CaffeArguments.Aliases("--solver"));
+        Assert.Equal(["-sigint_effect", "--sigint_effect"], CaffeArguments.Aliases("--sigint-effect"));
+    }
+
+    [Fact]
+    public void PhaseLevelAndStagesMakeTheNetState()
+    {
+        var state = CaffeArguments.State("test", 2, ["deploy,small", "extra"]);
+        Assert.Equal((Backprop.Caffe.Proto.Phase.Test, 2), (state.Phase, state.Level));
+        Assert.Equal(["deploy", "small", "extra"], state.Stage);
+        Assert.Contains("--phase must be TRAIN or TEST, got 'VAL'", Assert.Throws<ArgumentException>(() => CaffeArguments.State("VAL", 0, null)).Message);
+    }
+
+    [Fact]
+    public void TimeBuildsTheNetOfTheStageAsked()
+    {
+        string model = dir.File("staged.prototxt");
+        File.WriteAllText(model, DeployNet + """
+            layer { name: "extra" type: "ReLU" bottom: "prob" top: "extra" include { stage: "deploy" } }
+            """);
+        var output = new StringWriter();
+        TimeCommand.Time(new FileInfo(model), 1, CaffeArguments.State("TEST", 0, ["deploy"]), output);
+        Assert.Contains("extra\tforward:", output.ToString());
+        var without = new StringWriter();
+        TimeCommand.Time(new FileInfo(model), 1, CaffeArguments.State("TEST", 0, null), without);
+        Assert.DoesNotContain("extra", without.ToString());
     }
 }
