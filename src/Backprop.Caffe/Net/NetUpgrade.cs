@@ -220,7 +220,7 @@ public static class NetUpgrade
     private static void UpgradeInput(NetParameter net, string source)
     {
         bool hasShape = net.InputShape.Count > 0, hasDim = net.InputDim.Count > 0;
-        if (hasShape || hasDim)
+        if (net.Input.Count > 0 && (hasShape || hasDim))   // shapes without inputs name nothing: Caffe drops them too
         {
             if (hasShape && net.InputShape.Count != net.Input.Count)
                 throw new CaffeNetException($"{source}: {net.Input.Count} inputs but {net.InputShape.Count} input_shape blocks; give one per input.");

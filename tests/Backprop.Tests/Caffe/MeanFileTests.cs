@@ -2,6 +2,7 @@ using Backprop.Caffe;
 using Backprop.Caffe.Layers;
 using Backprop.Caffe.Proto;
 using Backprop.Tests.IO;
+using CsCheck;
 using Google.Protobuf;
 
 namespace Backprop.Tests.Caffe;
@@ -120,5 +121,28 @@ public sealed class MeanFileTests : IDisposable
     {
         string path = dir.File("none.binaryproto");
         Assert.Contains($"{path}: no such file", Assert.Throws<CaffeNetException>(() => MeanImage.Load(path)).Message);
+    }
+
+    [Fact]
+    public void AnyDamageToAMeanFileLoadsOrIsACaffeNetExceptionNamingIt()
+    {
+        string path = WriteMean(Mean);
+        byte[] good = File.ReadAllBytes(path);
+        var damage = Gen.Select(Gen.Int[0, good.Length - 1], Gen.Byte, Gen.Int[0, good.Length], (at, value, keep) => (at, value, keep));
+        damage.Array[1, 4].Sample(changes =>
+        {
+            var bytes = (byte[])good.Clone();
+            foreach (var (at, value, _) in changes) bytes[at] = value;
+            File.WriteAllBytes(path, bytes[..changes[0].keep]);   // changed, and maybe cut short
+            try
+            {
+                var mean = MeanImage.Load(path);
+                Assert.Equal((long)mean.Channels * mean.Height * mean.Width, mean.Values.Length);
+            }
+            catch (CaffeNetException e)
+            {
+                Assert.Contains(path, e.Message);
+            }
+        }, iter: 300);
     }
 }

@@ -132,6 +132,18 @@ public sealed class NetUpgradeTests : IDisposable
     }
 
     [Fact]
+    public void InputDimensionsWithoutInputsAreDroppedAsCaffeDropsThem()
+    {
+        var net = Prototxt.Parse<NetParameter>("input_dim: 1 input_dim: 2 layer { name: \"r\" type: \"ReLU\" }");
+        NetUpgrade.UpgradeAsNeeded(net, "stray.prototxt");
+        Assert.Empty(net.InputDim);
+        Assert.Equal(["r"], net.Layer.Select(l => l.Name));
+        var uneven = Prototxt.Parse<NetParameter>("input: \"data\" input_dim: 1 input_dim: 2");
+        Assert.Contains("stray.prototxt: input_dim needs 4 values per input, got 2 for 1",
+            Assert.Throws<CaffeNetException>(() => NetUpgrade.UpgradeAsNeeded(uneven, "stray.prototxt")).Message);
+    }
+
+    [Fact]
     public void OldBatchNormParamSpecsStopLearning()
     {
         var net = Prototxt.Parse<NetParameter>("layer { name: \"bn\" type: \"BatchNorm\" param { lr_mult: 1 } param { lr_mult: 1 } param { lr_mult: 1 } }");
