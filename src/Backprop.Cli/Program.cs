@@ -2,13 +2,15 @@ using System.CommandLine;
 using Backprop.Cli;
 using Backprop.Kernels;
 
-// The backprop command: Caffe's caffe tool (train, test, time) plus dataset conversion.
+// The backprop command: Caffe's caffe tool (train, test, time) plus its data tools (convert-mnist, convert-imageset, compute-image-mean).
 var root = new RootCommand("Backprop: train, test and time Caffe nets on the CPU, in .NET.")
 {
     TrainCommand.Create(),
     TestCommand.Create(),
     TimeCommand.Create(),
     ConvertMnistCommand.Create(),
+    ConvertImagesetCommand.Create(),
+    ComputeImageMeanCommand.Create(),
     SynthesizeCifarCommand.Create(),
     FiltersCommand.Create(),
     FeaturesCommand.Create(),

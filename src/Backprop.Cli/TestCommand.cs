@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Backprop.Caffe;
 using Backprop.Caffe.Proto;
-using Backprop.Caffe.TextFormat;
 
 namespace Backprop.Cli;
 
@@ -10,23 +9,35 @@ public static class TestCommand
 {
     internal static Command Create()
     {
-        var model = new Option<FileInfo>("--model") { Description = "The net prototxt.", Required = true };
-        var weights = new Option<FileInfo>("--weights") { Description = "The trained .caffemodel.", Required = true };
-        var iterations = new Option<int>("--iterations") { Description = "Number of batches.", DefaultValueFactory = _ => 50 };
+        var model = CaffeArguments.Flag<FileInfo>("--model", "The net prototxt.");
+        model.Required = true;
+        var weights = CaffeArguments.Flag<FileInfo>("--weights", "The trained .caffemodel.");
+        weights.Required = true;
+        var iterations = CaffeArguments.Flag<int>("--iterations", "Number of batches.");
+        iterations.DefaultValueFactory = _ => 50;
         var allowNonFinite = WeightsArguments.AllowNonFinite();
-        var command = new Command("test", "Score a trained net on its TEST-phase data.") { model, weights, iterations, allowNonFinite };
+        var (phase, level, stage, gpu) = (CaffeArguments.Phase("TEST"), CaffeArguments.Level(), CaffeArguments.Stage(), CaffeArguments.Gpu());
+        var command = new Command("test", "Score a trained net on its TEST-phase data.") { model, weights, iterations, allowNonFinite, phase, level, stage, gpu };
         command.SetAction(result => CommandErrors.Run(() =>
-            Run(result.GetValue(model)!.FullName, result.GetValue(weights)!.FullName, result.GetValue(iterations), result.GetValue(allowNonFinite))));
+        {
+            CaffeArguments.NoteGpu(result.GetValue(gpu));
+            var state = CaffeArguments.State(result.GetValue(phase)!, result.GetValue(level), result.GetValue(stage));
+            return Run(result.GetValue(model)!.FullName, result.GetValue(weights)!.FullName, result.GetValue(iterations), result.GetValue(allowNonFinite), state);
+        }));
         return command;
     }
 
-    /// <summary>Scores the TEST net of <paramref name="modelPath"/> with the weights of <paramref name="weightsPath"/> over <paramref name="iterations"/> batches; returns 0.</summary>
-    public static int Run(string modelPath, string weightsPath, int iterations, bool allowNonFiniteWeights = false)
+    /// <summary>
+    /// Scores the net of <paramref name="modelPath"/> in <paramref name="state"/> (the TEST phase by default) with the
+    /// weights of <paramref name="weightsPath"/> over <paramref name="iterations"/> batches; returns 0.
+    /// </summary>
+    public static int Run(string modelPath, string weightsPath, int iterations, bool allowNonFiniteWeights = false, NetState? state = null)
     {
         if (iterations < 1) throw new ArgumentException($"--iterations must be positive, got {iterations}.");
-        var definition = Prototxt.ParseFile<NetParameter>(modelPath);
-        var context = new NetContext(Phase.Test) { BaseDirectory = modelPath };
-        var net = CaffeNet.Build(definition, new NetState { Phase = Phase.Test }, new Generator(0), context);
+        state ??= new NetState { Phase = Phase.Test };
+        var definition = NetUpgrade.ReadTextFile(modelPath);
+        var context = new NetContext(state.Phase) { BaseDirectory = modelPath };
+        var net = CaffeNet.Build(definition, state, new Generator(0), context);
         net.CopyTrainedLayersFrom(Snapshots.ReadModel(weightsPath), weightsPath, WeightsArguments.ToConsole(allowNonFiniteWeights));
         var sums = new Dictionary<string, double>();
         var weightsOf = new Dictionary<string, float>();

@@ -7,22 +7,28 @@ using Backprop.Caffe.TextFormat;
 namespace Backprop.Cli;
 
 /// <summary>
-/// <c>backprop train --solver S [--snapshot F | --weights W] [--sigint-effect E] [--sighup-effect E]</c>, as <c>caffe train</c>.
+/// <c>backprop train --solver S [--snapshot F | --weights W] [--sigint-effect E] [--sighup-effect E]</c>, as <c>caffe train</c>
+/// (which spells them <c>-solver</c>, <c>-sigint_effect</c>...: both spellings work, see <see cref="CaffeArguments"/>).
 /// </summary>
 internal static class TrainCommand
 {
     public static Command Create()
     {
-        var solver = new Option<FileInfo>("--solver") { Description = "The solver prototxt.", Required = true };
-        var snapshot = new Option<FileInfo?>("--snapshot") { Description = "Resume from this .solverstate." };
-        var weights = new Option<FileInfo?>("--weights") { Description = "Start from these .caffemodel weights (fine-tuning)." };
+        var solver = CaffeArguments.Flag<FileInfo>("--solver", "The solver prototxt.");
+        solver.Required = true;
+        var snapshot = CaffeArguments.Flag<FileInfo?>("--snapshot", "Resume from this .solverstate.");
+        var weights = CaffeArguments.Flag<FileInfo?>("--weights", "Start from these .caffemodel weights (fine-tuning).");
+        var gpu = CaffeArguments.Gpu();
         var allowNonFinite = WeightsArguments.AllowNonFinite();
         var sigint = TrainingSignals.InterruptOption();
         var sighup = TrainingSignals.HangupOption();
-        var command = new Command("train", "Train a net with a Caffe solver.") { solver, snapshot, weights, allowNonFinite, sigint, sighup };
+        var command = new Command("train", "Train a net with a Caffe solver.") { solver, snapshot, weights, allowNonFinite, sigint, sighup, gpu };
         command.SetAction(result => CommandErrors.Run(() =>
-            Train(result.GetValue(solver)!, result.GetValue(snapshot), result.GetValue(weights), result.GetValue(allowNonFinite),
-                TrainingSignals.Parse(result.GetValue(sigint)!), TrainingSignals.Parse(result.GetValue(sighup)!))));
+        {
+            CaffeArguments.NoteGpu(result.GetValue(gpu));
+            return Train(result.GetValue(solver)!, result.GetValue(snapshot), result.GetValue(weights), result.GetValue(allowNonFinite),
+                TrainingSignals.Parse(result.GetValue(sigint)!), TrainingSignals.Parse(result.GetValue(sighup)!));
+        }));
         return command;
     }
 

@@ -51,7 +51,7 @@ internal sealed class TrainingSignals : IDisposable
 
     private static Option<string> EffectOption(string name, string description, string fallback)
     {
-        var option = new Option<string>(name) { Description = description, DefaultValueFactory = _ => fallback };
+        var option = new Option<string>(name, CaffeArguments.Aliases(name)) { Description = description, DefaultValueFactory = _ => fallback };
         option.AcceptOnlyFromAmong("stop", "snapshot", "none");
         return option;
     }

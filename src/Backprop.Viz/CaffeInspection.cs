@@ -18,7 +18,7 @@ public static class CaffeInspection
         { "Data", "ImageData", "HDF5Data", "MemoryData", "WindowData" };
 
     /// <summary>Parses a net prototxt.</summary>
-    public static NetParameter ReadNet(string path) => Prototxt.ParseFile<NetParameter>(path);
+    public static NetParameter ReadNet(string path) => NetUpgrade.ReadTextFile(path);   // V0/V1 files upgraded, as Caffe reads them
 
     /// <summary>
     /// A copy of <paramref name="net"/> whose input in <paramref name="phase"/> is an Input layer: the first
@@ -144,7 +144,7 @@ public static class CaffeInspection
         var state = new NetState { Phase = phase };
         var data = net.Layer.FirstOrDefault(l => DataSourceTypes.Contains(l.Type) && NetStateFilter.Includes(l, state));
         var transformer = new DataTransformer(data?.TransformParam, $"Layer '{data?.Name}' (type {data?.Type})",
-            data?.DataParam?.Scale ?? 1, 0, false, false);
+            data?.DataParam?.Scale ?? 1, 0, false, null);
         transformer.Setup(channels, height, width);
         var result = new float[channels * height * width];
         transformer.Transform(image.Pixels, result, new Generator(0), training: false);

@@ -28,11 +28,13 @@ public sealed class DataLayer(LayerParameter definition) : CaffeLayer(definition
         if (!p.HasSource) throw Error("data_param.source is missing.");
         if (p.Backend != DataParameter.Types.DB.Lmdb) throw Error($"backend {p.Backend} is not supported; Backprop reads LMDB (backend: LMDB).");
         if (p.BatchSize == 0) throw Error("data_param.batch_size must be positive.");
-        transformer = new DataTransformer(Definition.TransformParam, Where, p.Scale, p.CropSize, p.Mirror, p.HasMeanFile);
+        transformer = new DataTransformer(Definition.TransformParam, Where, p.Scale, p.CropSize, p.Mirror, p.HasMeanFile ? p.MeanFile : null, context.BaseDirectory);
         BatchSize = (int)p.BatchSize;
         randSkip = (int)p.RandSkip;
         string source = PathResolver.Resolve(p.Source, context.BaseDirectory);
-        records = DatumRecords.Load(source, Where);
+        var t = Definition.TransformParam;
+        bool? color = p.ForceEncodedColor || t?.ForceColor == true ? true : t?.ForceGray == true ? false : null;   // for encoded records
+        records = DatumRecords.Load(source, Where, color);
         if (records.Count == 0) throw Error($"the database {source} holds no records.");
         transformer.Setup(records.Channels, records.Height, records.Width);
         Seek(0);

@@ -27,13 +27,22 @@ internal sealed class DatumRecords
         return labels[index];
     }
 
-    public static DatumRecords Load(string source, string where)
+    /// <param name="color">For encoded records: force 3 channels (true) or 1 (false); null keeps each image's own.</param>
+    public static DatumRecords Load(string source, string where, bool? color = null)
     {
         using var reader = new Lmdb.LmdbDatumReader(source);
         // Records are copied into the arrays one at a time: holding every parsed Datum at once would double
         // the peak memory of a training run. (The reader maps nothing, so no database pages stay resident.)
         string file = Path.Combine(reader.Directory, "data.mdb");
-        return FromDatums(reader.Records().Select(r => (r.Key, r.Datum)), reader.Count, $"{where}: {source}", new FileInfo(file).Length);
+        string name = $"{where}: {source}";
+        return FromDatums(reader.Records().Select(r => (r.Key, Decoded(r.Key, r.Datum, name, color))), reader.Count, name, new FileInfo(file).Length,
+            encoded: reader.Records().Take(1).Any(r => r.Datum.Encoded));
+    }
+
+    private static Datum Decoded(string key, Datum datum, string where, bool? color)
+    {
+        try { return EncodedDatums.Decode(datum, $"record '{key}'", color); }
+        catch (InvalidDataException e) { throw new CaffeNetException($"{where}: {e.Message}", e); }
     }
 
     /// <summary>
@@ -43,7 +52,9 @@ internal sealed class DatumRecords
     /// 4 bytes), so a record or a count that claims more than the file holds is refused, not allocated.
     /// </summary>
     /// <param name="where">The layer and database, for messages.</param>
-    public static DatumRecords FromDatums(IEnumerable<(string Key, Datum Datum)> datums, long count, string where, long storedBytes)
+    /// <param name="encoded">The records were stored encoded and are decoded on the way: images take more than the file,
+    /// so the count is checked only against what one array holds (each image against ImageFile.MaxPixels as it is decoded).</param>
+    public static DatumRecords FromDatums(IEnumerable<(string Key, Datum Datum)> datums, long count, string where, long storedBytes, bool encoded = false)
     {
         if (count > int.MaxValue) throw new CaffeNetException($"{where}: {count} records are more than one data layer can hold.");
         var r = new DatumRecords { Count = (int)count };
@@ -58,7 +69,7 @@ internal sealed class DatumRecords
         if (total > Array.MaxLength)
             throw new CaffeNetException($"{where}: the database says it holds {claim}, {total} values, more than one array can hold ({Array.MaxLength}).");
         long stored = total * (useFloats ? sizeof(float) : 1);
-        if (stored > storedBytes)
+        if (stored > storedBytes && !encoded)
             throw new CaffeNetException($"{where}: the database says it holds {claim}, {stored} bytes, more than its {storedBytes}-byte file can hold.");
         (r.Channels, r.Height, r.Width) = (first.Channels, first.Height, first.Width);
         if (useFloats) r.floats = new float[total];

@@ -42,7 +42,7 @@ public sealed class ImageDataLayer(LayerParameter definition) : CaffeLayer(defin
         if (p.BatchSize == 0) throw Error("image_data_param.batch_size must be positive.");
         if ((p.NewHeight == 0) != (p.NewWidth == 0))
             throw Error($"new_height ({p.NewHeight}) and new_width ({p.NewWidth}) must be set both or neither.");
-        transformer = new DataTransformer(Definition.TransformParam, Where, p.Scale, p.CropSize, p.Mirror, p.HasMeanFile);
+        transformer = new DataTransformer(Definition.TransformParam, Where, p.Scale, p.CropSize, p.Mirror, p.HasMeanFile ? p.MeanFile : null, context.BaseDirectory);
         BatchSize = (int)p.BatchSize;
         randSkip = (int)p.RandSkip;
         shuffle = p.Shuffle;

@@ -10,7 +10,8 @@ internal static class CaffeLmdb
     public const string LockFile = "lock.mdb";
 
     public const string HowToCreate =
-        "Create one with 'backprop convert-mnist <images-idx> <labels-idx> <output-dir>' (MnistToLmdb.Convert), or with Caffe's own convert tools";
+        "Create one with 'backprop convert-mnist <images-idx> <labels-idx> <output-dir>' (MnistToLmdb.Convert), " +
+        "'backprop convert-imageset <root-folder> <list-file> <output-dir>' (ImagesetToLmdb.Convert), or with Caffe's own convert tools";
 
     /// <summary>Opens the data file of the LMDB directory <paramref name="directory"/> (a full path), with a clear error for every way that can fail.</summary>
     public static LmdbDataFile Open(string directory)

@@ -34,25 +34,9 @@ public static class ImagesToLmdb
         long imageSize = (long)channels * height * width;
         if (pixels.Length != imageSize * labels.Length)
             throw new ArgumentException($"{labels.Length} labels need {labels.Length} images of {channels}x{height}x{width} bytes ({imageSize * labels.Length}), but {pixels.Length} bytes were given.", nameof(pixels));
-        string output = Path.GetFullPath(outputDirectory).TrimEnd(Path.DirectorySeparatorChar);
-        CheckOutput(output, overwrite);
-
-        string parent = Path.GetDirectoryName(output) ?? throw new ArgumentException($"'{output}' has no parent directory.", nameof(outputDirectory));
-        System.IO.Directory.CreateDirectory(parent);
-        string temporary = Path.Combine(parent, "." + Path.GetFileName(output) + ".tmp-" + Guid.NewGuid().ToString("N"));
-        System.IO.Directory.CreateDirectory(temporary);
-        try
-        {
-            WriteRecords(temporary, pixels, labels, channels, height, width, progress);
-            Replace(output, temporary, overwrite);
-        }
-        catch
-        {
-            try { System.IO.Directory.Delete(temporary, recursive: true); }
-            catch (IOException) { }
-            catch (UnauthorizedAccessException) { }
-            throw;
-        }
+        using var database = PendingLmdb.Begin(outputDirectory, overwrite);
+        WriteRecords(database.Writer, pixels, labels, channels, height, width, progress);
+        database.Commit();
         return labels.Length;
     }
 
@@ -72,7 +56,7 @@ public static class ImagesToLmdb
             throw new IOException($"The output directory '{output}' holds more than an LMDB database ({string.Join(", ", foreign.Take(5))}); it is not replaced even with overwrite. Delete it yourself or choose another.");
     }
 
-    private static void Replace(string output, string temporary, bool overwrite)
+    internal static void Replace(string output, string temporary, bool overwrite)
     {
         string? old = null;
         if (System.IO.Directory.Exists(output))
@@ -85,29 +69,23 @@ public static class ImagesToLmdb
         if (old is not null) System.IO.Directory.Delete(old, recursive: true);
     }
 
-    private static void WriteRecords(string directory, ReadOnlySpan<byte> pixels, ReadOnlySpan<byte> labels, int channels, int height, int width,
+    private static void WriteRecords(LmdbWriter writer, ReadOnlySpan<byte> pixels, ReadOnlySpan<byte> labels, int channels, int height, int width,
         IProgress<int>? progress)
     {
         int imageSize = channels * height * width, count = labels.Length;
-        using (var writer = new LmdbWriter(Path.Combine(directory, CaffeLmdb.DataFile)))
+        for (int i = 0; i < count; i++)
         {
-            for (int i = 0; i < count; i++)
+            var datum = new Datum
             {
-                var datum = new Datum
-                {
-                    Channels = channels,
-                    Height = height,
-                    Width = width,
-                    Data = ByteString.CopyFrom(pixels.Slice(i * imageSize, imageSize)),
-                    Label = labels[i],
-                };
-                writer.Add(System.Text.Encoding.ASCII.GetBytes(MnistToLmdb.Key(i)), datum.ToByteArray());
-                if ((i + 1) % MnistToLmdb.RecordsPerTransaction == 0) progress?.Report(i + 1);
-            }
-            writer.Complete();
+                Channels = channels,
+                Height = height,
+                Width = width,
+                Data = ByteString.CopyFrom(pixels.Slice(i * imageSize, imageSize)),
+                Label = labels[i],
+            };
+            writer.Add(System.Text.Encoding.ASCII.GetBytes(MnistToLmdb.Key(i)), datum.ToByteArray());
+            if ((i + 1) % MnistToLmdb.RecordsPerTransaction == 0) progress?.Report(i + 1);
         }
         if (count % MnistToLmdb.RecordsPerTransaction != 0) progress?.Report(count);
-        // LMDB's readers expect a lock file beside the data; an empty one is set up by the first process that opens it.
-        File.Create(Path.Combine(directory, CaffeLmdb.LockFile)).Dispose();
     }
 }

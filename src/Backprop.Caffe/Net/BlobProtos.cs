@@ -1,4 +1,6 @@
 using Backprop.Caffe.Proto;
+using Backprop.IO;
+using Google.Protobuf;
 
 namespace Backprop.Caffe;
 
@@ -33,5 +35,35 @@ public static class BlobProtos
         if (!fits || count != expected.Length)
             throw new CaffeNetException($"{where} has shape {shape?.ToString() ?? "(none)"} with {count} values, but the net expects {expected}.");
         return blob.Data.Count > 0 ? [.. blob.Data] : blob.DoubleData.Select(d => (float)d).ToArray();
+    }
+
+    /// <summary>Largest .binaryproto read; larger ones are refused before allocating.</summary>
+    public const long MaxFileBytes = 1L << 30;
+
+    /// <summary>Reads a BlobProto written as a binary protobuf (Caffe's <c>.binaryproto</c>, e.g. a mean image).</summary>
+    /// <param name="what">What the file should be, for messages ("mean_file").</param>
+    /// <exception cref="CaffeNetException">The file is missing, too large, or not a binary BlobProto; the message names the file.</exception>
+    public static BlobProto ReadFile(string path, string what = "blob (.binaryproto)")
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!File.Exists(path)) throw new CaffeNetException($"{path}: no such file (expected a {what}).");
+        long length = new FileInfo(path).Length;
+        if (length > MaxFileBytes) throw new CaffeNetException($"{path}: {length} bytes is larger than the {MaxFileBytes}-byte limit for a {what}.");
+        try
+        {
+            using var stream = File.OpenRead(path);
+            return BlobProto.Parser.ParseFrom(stream);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new CaffeNetException($"{path}: not a valid binary {what} (a BlobProto): {e.Message}", e);
+        }
+    }
+
+    /// <summary>Writes <paramref name="blob"/> as a binary protobuf, through a temporary file renamed into place.</summary>
+    public static void WriteFile(string path, BlobProto blob)
+    {
+        ArgumentNullException.ThrowIfNull(blob);
+        AtomicFile.Write(path, blob.WriteTo);
     }
 }

@@ -79,10 +79,12 @@ public sealed class CaffeNet
     public static CaffeNet Build(NetParameter definition, NetState state, Generator filler, NetContext context)
     {
         ArgumentNullException.ThrowIfNull(definition);
+        if (definition.Input.Count > 0 && definition.InputShape.Count == 0 && definition.InputDim.Count == 0)
+            throw new CaffeNetException($"Net '{definition.Name}': input '{definition.Input[0]}' has no shape; give input_shape or input_dim (or use an Input layer).");
+        // V0/V1 layers, old transformation fields and net-level inputs, as Caffe upgrades them on load.
+        definition = NetUpgrade.Upgraded(definition, $"Net '{definition.Name}'");
         var net = new CaffeNet(definition.Name, state) { DebugInfo = definition.DebugInfo };
-        var layerDefs = LegacyInputs(definition).Concat(definition.Layer).Where(l => NetStateFilter.Includes(l, state)).ToList();
-        if (definition.Layers.Count > 0)
-            throw new CaffeNetException($"Net '{definition.Name}' uses the V1 'layers' field; upgrade it to 'layer' (Caffe's upgrade_net_proto_text does this).");
+        var layerDefs = definition.Layer.Where(l => NetStateFilter.Includes(l, state)).ToList();
         var namesWithBlobs = new HashSet<string>();
         var sharedParams = new Dictionary<string, Parameter>();
         var available = new List<string>();
@@ -184,27 +186,6 @@ public sealed class CaffeNet
             blob.DecayMultiplier = spec.DecayMult;
             if (spec.LrMult == 0) blob.RequiresGrad = false;
         }
-    }
-
-    // Caffe's deprecated net-level inputs (input + input_shape or input_dim) become an Input layer.
-    private static IEnumerable<LayerParameter> LegacyInputs(NetParameter definition)
-    {
-        if (definition.Input.Count == 0) yield break;
-        var layer = new LayerParameter { Name = "input", Type = "Input", InputParam = new InputParameter() };
-        layer.Top.Add(definition.Input);
-        if (definition.InputShape.Count > 0) layer.InputParam.Shape.Add(definition.InputShape);
-        else
-        {
-            if (definition.InputDim.Count != 4 * definition.Input.Count)
-                throw new CaffeNetException($"Net '{definition.Name}': input_dim needs 4 values per input, got {definition.InputDim.Count} for {definition.Input.Count}.");
-            for (int i = 0; i < definition.Input.Count; i++)
-            {
-                var s = new BlobShape();
-                for (int d = 0; d < 4; d++) s.Dim.Add(definition.InputDim[4 * i + d]);
-                layer.InputParam.Shape.Add(s);
-            }
-        }
-        yield return layer;
     }
 
     /// <summary>
@@ -312,7 +293,7 @@ public sealed class CaffeNet
     {
         var byName = layers.ToDictionary(l => l.Name);
         var result = new NetParameter { Name = definition.Name };
-        foreach (var def in definition.Layer)
+        foreach (var def in NetUpgrade.Upgraded(definition, $"Net '{definition.Name}'").Layer)
         {
             var copy = def.Clone();
             copy.Blobs.Clear();

@@ -27,10 +27,9 @@ internal static class TrainedWeights
     /// <summary>Copies; returns how many layers with blobs got them.</summary>
     public static int Copy(CaffeNet net, NetParameter trained, string source, WeightLoading options)
     {
+        trained = NetUpgrade.Upgraded(trained, source, options.Log);   // V0/V1 files, as Caffe's ReadNetParamsFromBinaryFileOrDie
         if (trained.Layer.Count == 0)
-            throw new CaffeNetException(trained.Layers.Count > 0
-                ? $"{source}: the weights use Caffe's V1 'layers' field; upgrade the file with Caffe's upgrade_net_proto_binary."
-                : $"{source}: the file holds no layers (it is empty, truncated, or not a .caffemodel).");
+            throw new CaffeNetException($"{source}: the file holds no layers (it is empty, truncated, or not a .caffemodel).");
         var byName = new Dictionary<string, CaffeLayer>();
         foreach (var layer in net.Layers) byName.TryAdd(layer.Name, layer);
 

@@ -18,6 +18,9 @@ public readonly record struct SolverProgress(int Iteration, int MaxIterations, f
 /// </summary>
 public sealed class CaffeSolver
 {
+    /// <summary>What is said when a solver or a command asks for a GPU.</summary>
+    public const string CpuOnlyNote = "this build of Backprop runs on the CPU; GPU settings are ignored and the work runs on the CPU.";
+
     /// <summary>The seed used when the solver leaves random_seed at -1: runs are repeatable by default.</summary>
     public const ulong DefaultSeed = 1701;
 
@@ -32,13 +35,15 @@ public sealed class CaffeSolver
 
     public CaffeSolver(SolverParameter definition, string? solverPath = null, TextWriter? log = null, IProgress<SolverProgress>? progress = null)
     {
-        Definition = definition;
+        ArgumentNullException.ThrowIfNull(definition);
         this.solverPath = solverPath;
         this.log = log ?? TextWriter.Null;
         this.progress = progress;
+        // solver_type and inline V0/V1 nets, as Caffe upgrades them on load.
+        Definition = definition = SolverUpgrade.Upgraded(definition, solverPath ?? "solver", Log);
         Seed = definition.RandomSeed >= 0 ? (ulong)definition.RandomSeed : DefaultSeed;
         if (definition.SolverMode == SolverParameter.Types.SolverMode.Gpu)
-            Log("solver_mode is GPU; Backprop runs on the CPU.");
+            Log($"solver_mode is GPU: {CpuOnlyNote}");
         if (definition.SnapshotFormat == SolverParameter.Types.SnapshotFormat.Hdf5)
             throw new CaffeNetException("Solver: snapshot_format HDF5 is not supported; use BINARYPROTO (the default).");
         if (definition.IterSize < 1) throw new CaffeNetException($"Solver: iter_size must be at least 1, got {definition.IterSize}.");
@@ -270,7 +275,7 @@ public sealed class CaffeSolver
         if (dir is not null) Directory.CreateDirectory(dir);
         Log($"Snapshotting to binary proto file {model}");
         Log($"Snapshotting solver state to binary proto file {state}");
-        SnapshotPair.Write(model, TrainNet.ToProto(TrainNetDefinition().Definition), state, Snapshots.StateOf(this, model), SnapshotStreamFilter);
+        SnapshotPair.Write(model, TrainNet.ToProto(TrainNetDefinition(logUpgrade: false).Definition), state, Snapshots.StateOf(this, model), SnapshotStreamFilter);
         lastSnapshot = Iteration;
         return (model, state);
     }
@@ -332,14 +337,15 @@ public sealed class CaffeSolver
         Log($"Copied weights of {n} layers from {caffemodelPath}.");
     }
 
-    internal (NetParameter Definition, string Source) TrainNetDefinition()
+    /// <param name="logUpgrade">Log the upgrade of an old-format net file (once, when the nets are built; not at every snapshot).</param>
+    internal (NetParameter Definition, string Source) TrainNetDefinition(bool logUpgrade = true)
     {
         var p = Definition;
         int given = (p.HasNet ? 1 : 0) + (p.NetParam is not null ? 1 : 0) + (p.HasTrainNet ? 1 : 0) + (p.TrainNetParam is not null ? 1 : 0);
         if (given != 1) throw new CaffeNetException($"Solver: give exactly one of net, net_param, train_net, train_net_param (found {given}).");
         if (p.TrainNetParam is not null) return (p.TrainNetParam, "train_net_param");
         if (p.NetParam is not null) return (p.NetParam, "net_param");
-        return LoadNet(p.HasNet ? p.Net : p.TrainNet);
+        return LoadNet(p.HasNet ? p.Net : p.TrainNet, logUpgrade);
     }
 
     private List<(NetParameter Definition, string Source)> TestNetDefinitions()
@@ -347,7 +353,7 @@ public sealed class CaffeSolver
         var p = Definition;
         var list = new List<(NetParameter, string)>();
         list.AddRange(p.TestNetParam.Select(n => (n, "test_net_param")));
-        list.AddRange(p.TestNet.Select(LoadNet));
+        list.AddRange(p.TestNet.Select(path => LoadNet(path)));
         if (list.Count == 0 && (p.HasNet || p.NetParam is not null))
         {
             // A single net file serves the TEST phase too: one test net per test_iter.
@@ -357,12 +363,12 @@ public sealed class CaffeSolver
         return list;
     }
 
-    private (NetParameter, string) LoadNet(string path)
+    private (NetParameter, string) LoadNet(string path, bool logUpgrade = true)
     {
         string resolved = PathResolver.Resolve(path, solverPath);
         if (!File.Exists(resolved))
             throw new CaffeNetException($"Solver{(solverPath is null ? "" : " " + solverPath)}: net file '{path}' was not found (looked in the working directory and beside the solver).");
-        return (TextFormat.Prototxt.ParseFile<NetParameter>(resolved), resolved);
+        return (NetUpgrade.ReadTextFile(resolved, logUpgrade ? Log : null), resolved);
     }
 
     private void Log(string line) => log.WriteLine(line);

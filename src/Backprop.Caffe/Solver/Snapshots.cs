@@ -12,7 +12,13 @@ public static class Snapshots
 
     public static void WriteModel(string path, NetParameter model) => AtomicFile.Write(path, s => model.WriteTo(s));
 
-    public static NetParameter ReadModel(string path) => Read(path, NetParameter.Parser, "model weights (.caffemodel)");
+    /// <summary>Reads a .caffemodel, upgrading Caffe's V0/V1 formats to the current one (<see cref="NetUpgrade"/>).</summary>
+    public static NetParameter ReadModel(string path)
+    {
+        var model = Read(path, NetParameter.Parser, "model weights (.caffemodel)");
+        NetUpgrade.UpgradeAsNeeded(model, path);
+        return model;
+    }
 
     /// <summary>Reads a .solverstate, refusing fields no solver writes (a negative iter or current_step) with the file and field named.</summary>
     public static SolverState ReadState(string path)
