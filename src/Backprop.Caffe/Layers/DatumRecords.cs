@@ -27,13 +27,28 @@ internal sealed class DatumRecords
         return labels[index];
     }
 
-    public static DatumRecords Load(string source, string where)
+    public static DatumRecords Load(string source, string where, DataParameter.Types.DB backend = DataParameter.Types.DB.Lmdb)
     {
+        if (backend == DataParameter.Types.DB.Leveldb) return LoadLevelDb(source, where);
+        if (backend != DataParameter.Types.DB.Lmdb) throw new CaffeNetException($"{where}: backend {backend} is not supported; Backprop reads LMDB and LEVELDB.");
         using var reader = new Lmdb.LmdbDatumReader(source);
         // Records are copied into the arrays one at a time: holding every parsed Datum at once would double
         // the peak memory of a training run. (The reader maps nothing, so no database pages stay resident.)
         string file = Path.Combine(reader.Directory, "data.mdb");
         return FromDatums(reader.Records().Select(r => (r.Key, r.Datum)), reader.Count, $"{where}: {source}", new FileInfo(file).Length);
+    }
+
+    /// <summary>
+    /// Reads a LevelDB and closes it at once, releasing LevelDB's one-process lock (so a train and a test net may
+    /// name the same source). The bound on what the records hold is their values' total length, uncompressed.
+    /// </summary>
+    private static DatumRecords LoadLevelDb(string source, string where)
+    {
+        LevelDb.LevelDbDatumReader reader;
+        try { reader = new LevelDb.LevelDbDatumReader(source); }
+        catch (DllNotFoundException e) { throw new CaffeNetException($"{where}: {e.Message}", e); }
+        using (reader)
+            return FromDatums(reader.Records().Select(r => (r.Key, r.Datum)), reader.Count, $"{where}: {source}", reader.ValueBytes);
     }
 
     /// <summary>
