@@ -16,7 +16,7 @@ internal sealed unsafe class LevelDbNative
     /// <summary>leveldb_compression: none or Snappy (LevelDB's default, which Caffe keeps).</summary>
     public const int NoCompression = 0, SnappyCompression = 1;
 
-    private static readonly Lazy<LevelDbNative> Instance = new(Load);
+    private static readonly Lazy<LevelDbNative> Instance = new(() => Load(LibraryNames));
 
     /// <summary>The library's functions; loads the library on first use.</summary>
     /// <exception cref="DllNotFoundException">No LevelDB library is installed; the message says which package to install.</exception>
@@ -55,9 +55,10 @@ internal sealed unsafe class LevelDbNative
     /// <summary>The file the library was loaded from (one of <see cref="LibraryNames"/>).</summary>
     public string LibraryName { get; private init; } = "";
 
-    private static LevelDbNative Load()
+    /// <summary>Loads the first of <paramref name="names"/> that the system has.</summary>
+    internal static LevelDbNative Load(IReadOnlyList<string> names)
     {
-        foreach (string name in LibraryNames)
+        foreach (string name in names)
         {
             if (!NativeLibrary.TryLoad(name, out nint handle)) continue;
             try
@@ -70,7 +71,7 @@ internal sealed unsafe class LevelDbNative
             }
         }
         throw new DllNotFoundException(
-            $"LevelDB is not installed: none of {string.Join(", ", LibraryNames)} could be loaded. Caffe's LEVELDB backend reads and writes "
+            $"LevelDB is not installed: none of {string.Join(", ", names)} could be loaded. Caffe's LEVELDB backend reads and writes "
             + "through the system's LevelDB library; install it (Debian/Ubuntu: apt-get install libleveldb1d), or convert the data to LMDB (backend: LMDB).");
     }
 
