@@ -3,7 +3,7 @@ using Backprop.Caffe.Proto;
 namespace Backprop.Caffe.Layers;
 
 /// <summary>
-/// Caffe's Data layer over an LMDB of Datum records: batches of batch_size records in key order, cycling,
+/// Caffe's Data layer over an LMDB or LevelDB (backend: LEVELDB, through the system's LevelDB library) of Datum records: batches of batch_size records in key order, cycling,
 /// transformed as transform_param says (see <see cref="DataTransformer"/>) — (pixel − mean) · scale, with
 /// crop_size (random in TRAIN, centred in TEST) and mirror (random in TRAIN). The records are read into
 /// memory once, at setup.
@@ -26,7 +26,6 @@ public sealed class DataLayer(LayerParameter definition) : CaffeLayer(definition
     {
         var p = Definition.DataParam ?? throw Error("data_param is missing.");
         if (!p.HasSource) throw Error("data_param.source is missing.");
-        if (p.Backend != DataParameter.Types.DB.Lmdb) throw Error($"backend {p.Backend} is not supported; Backprop reads LMDB (backend: LMDB).");
         if (p.BatchSize == 0) throw Error("data_param.batch_size must be positive.");
         transformer = new DataTransformer(Definition.TransformParam, Where, p.Scale, p.CropSize, p.Mirror, p.HasMeanFile ? p.MeanFile : null, context.BaseDirectory);
         BatchSize = (int)p.BatchSize;
@@ -34,7 +33,7 @@ public sealed class DataLayer(LayerParameter definition) : CaffeLayer(definition
         string source = PathResolver.Resolve(p.Source, context.BaseDirectory);
         var t = Definition.TransformParam;
         bool? color = p.ForceEncodedColor || t?.ForceColor == true ? true : t?.ForceGray == true ? false : null;   // for encoded records
-        records = DatumRecords.Load(source, Where, color);
+        records = DatumRecords.Load(source, Where, p.Backend, color);
         if (records.Count == 0) throw Error($"the database {source} holds no records.");
         transformer.Setup(records.Channels, records.Height, records.Width);
         Seek(0);

@@ -28,8 +28,10 @@ internal sealed class DatumRecords
     }
 
     /// <param name="color">For encoded records: force 3 channels (true) or 1 (false); null keeps each image's own.</param>
-    public static DatumRecords Load(string source, string where, bool? color = null)
+    public static DatumRecords Load(string source, string where, DataParameter.Types.DB backend = DataParameter.Types.DB.Lmdb, bool? color = null)
     {
+        if (backend == DataParameter.Types.DB.Leveldb) return LoadLevelDb(source, where, color);
+        if (backend != DataParameter.Types.DB.Lmdb) throw new CaffeNetException($"{where}: backend {backend} is not supported; Backprop reads LMDB and LEVELDB.");
         using var reader = new Lmdb.LmdbDatumReader(source);
         // Records are copied into the arrays one at a time: holding every parsed Datum at once would double
         // the peak memory of a training run. (The reader maps nothing, so no database pages stay resident.)
@@ -43,6 +45,21 @@ internal sealed class DatumRecords
     {
         try { return EncodedDatums.Decode(datum, $"record '{key}'", color); }
         catch (InvalidDataException e) { throw new CaffeNetException($"{where}: {e.Message}", e); }
+    }
+
+    /// <summary>
+    /// Reads a LevelDB and closes it at once, releasing LevelDB's one-process lock (so a train and a test net may
+    /// name the same source). The bound on what the records hold is their values' total length, uncompressed.
+    /// </summary>
+    private static DatumRecords LoadLevelDb(string source, string where, bool? color)
+    {
+        LevelDb.LevelDbDatumReader reader;
+        try { reader = new LevelDb.LevelDbDatumReader(source); }
+        catch (DllNotFoundException e) { throw new CaffeNetException($"{where}: {e.Message}", e); }
+        string name = $"{where}: {source}";
+        using (reader)
+            return FromDatums(reader.Records().Select(r => (r.Key, Decoded(r.Key, r.Datum, name, color))), reader.Count, name, reader.ValueBytes,
+                encoded: reader.Records().Take(1).Any(r => r.Datum.Encoded));
     }
 
     /// <summary>

@@ -33,6 +33,13 @@ public static class MnistToLmdb
         ArgumentException.ThrowIfNullOrEmpty(labelsIdxPath);
         ArgumentException.ThrowIfNullOrEmpty(outputDirectory);
         ImagesToLmdb.CheckOutput(Path.GetFullPath(outputDirectory).TrimEnd(Path.DirectorySeparatorChar), overwrite); // before the reading
+        var (pixels, labelBytes, rows, cols) = ReadPair(imagesIdxPath, labelsIdxPath);
+        return ImagesToLmdb.Write(pixels, labelBytes, 1, rows, cols, outputDirectory, overwrite, progress);
+    }
+
+    /// <summary>Reads an MNIST IDX pair: the images' bytes (N, rows, cols) and the labels (N), checked against each other.</summary>
+    internal static (byte[] Pixels, byte[] Labels, int Rows, int Cols) ReadPair(string imagesIdxPath, string labelsIdxPath)
+    {
         var images = IdxFile.Read(imagesIdxPath);
         var labels = IdxFile.Read(labelsIdxPath);
         if (images.Bytes is not byte[] pixels || images.Shape.Length != 3)
@@ -42,7 +49,7 @@ public static class MnistToLmdb
         int count = images.Shape[0], rows = images.Shape[1], cols = images.Shape[2];
         if (labels.Shape[0] != count)
             throw new InvalidDataException($"'{imagesIdxPath}' holds {count} images but '{labelsIdxPath}' holds {labels.Shape[0]} labels.");
-        return ImagesToLmdb.Write(pixels, labelBytes, 1, rows, cols, outputDirectory, overwrite, progress);
+        return (pixels, labelBytes, rows, cols);
     }
 
     /// <summary>The Datum Caffe's converter makes for one image.</summary>

@@ -10,6 +10,7 @@ public static class LayerFactory
     {
         ["Data"] = p => new DataLayer(p),
         ["ImageData"] = p => new ImageDataLayer(p),
+        ["WindowData"] = p => new WindowDataLayer(p),
         ["Input"] = p => new InputLayer(p),
         ["DummyData"] = p => new DummyDataLayer(p),
         ["Convolution"] = p => new ConvolutionLayer(p),
