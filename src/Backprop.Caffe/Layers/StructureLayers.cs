@@ -87,22 +87,33 @@ public sealed class FlattenLayer(LayerParameter definition) : CaffeLayer(definit
 public sealed class ReshapeLayer(LayerParameter definition) : CaffeLayer(definition)
 {
     private int[] inferredTail = [];
+    private Shape setupBottom = new();
     private int start, count;
 
     public override IReadOnlyList<Shape> Setup(IReadOnlyList<Shape> bottoms, NetContext context, Generator filler)
     {
+        setupBottom = bottoms[0];
+        return [Infer(bottoms[0])];
+    }
+
+    // Caffe reshapes on every forward: a bottom whose size changes between passes (py-faster-rcnn's images) re-infers.
+    public override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> bottoms, NetContext context, int layerIndex) =>
+        [bottoms[0].Shape == setupBottom ? bottoms[0].Reshape([bottoms[0].Shape[0], .. inferredTail]) : bottoms[0].Reshape(Infer(bottoms[0].Shape).ToArray())];
+
+    private Shape Infer(Shape bottom)
+    {
         var p = Definition.ReshapeParam ?? throw Error("reshape_param is missing.");
-        var x = bottoms[0].ToArray();
+        var x = bottom.ToArray();
         start = p.Axis < 0 ? p.Axis + x.Length + 1 : p.Axis;
         count = p.NumAxes < 0 ? x.Length - start : p.NumAxes;
-        if (start < 0 || start + count > x.Length) throw Error($"axis {p.Axis} and num_axes {p.NumAxes} do not fit the bottom {bottoms[0]}.");
+        if (start < 0 || start + count > x.Length) throw Error($"axis {p.Axis} and num_axes {p.NumAxes} do not fit the bottom {bottom}.");
         var spec = p.Shape?.Dim.Select(d => (int)d).ToArray() ?? [];
         var dims = new List<int>(x[..start]);
         for (int i = 0; i < spec.Length; i++)
         {
             if (spec[i] == 0)
             {
-                if (start + i >= x.Length) throw Error($"shape dim {i} is 0 (copy) but the bottom {bottoms[0]} has no axis {start + i}.");
+                if (start + i >= x.Length) throw Error($"shape dim {i} is 0 (copy) but the bottom {bottom} has no axis {start + i}.");
                 dims.Add(x[start + i]);
             }
             else dims.Add(spec[i]);
@@ -115,15 +126,12 @@ public sealed class ReshapeLayer(LayerParameter definition) : CaffeLayer(definit
             else if (dims[i] < 0) throw Error($"shape dim {dims[i]} is invalid.");
             else known *= dims[i];
         }
-        int total = bottoms[0].Length;
+        int total = bottom.Length;
         if (infer >= 0) dims[infer] = known == 0 ? 0 : total / known;
-        if (dims.Aggregate(1, (a, b) => a * b) != total) throw Error($"cannot reshape the bottom {bottoms[0]} to ({string.Join(", ", dims)}).");
-        inferredTail = [.. dims.Skip(1)];
-        return [new Shape([.. dims])];
+        if (dims.Aggregate(1, (a, b) => a * b) != total) throw Error($"cannot reshape the bottom {bottom} to ({string.Join(", ", dims)}).");
+        if (bottom == setupBottom) inferredTail = [.. dims.Skip(1)];
+        return new Shape([.. dims]);
     }
-
-    public override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> bottoms, NetContext context, int layerIndex) =>
-        [bottoms[0].Reshape([bottoms[0].Shape[0], .. inferredTail])];
 }
 
 /// <summary>Caffe's Split: passes the bottom to every top (gradients from all of them add up).</summary>

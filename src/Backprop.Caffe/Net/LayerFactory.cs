@@ -42,6 +42,9 @@ public static class LayerFactory
         ["RNN"] = p => new RnnLayer(p),
         ["LSTM"] = p => new LstmLayer(p),
         ["LSTMUnit"] = p => new LstmUnitLayer(p),
+        ["ROIPooling"] = p => new RoiPoolingLayer(p),
+        ["SmoothL1Loss"] = p => new SmoothL1LossLayer(p),
+        ["Python"] = PythonLayers.Create,
     };
 
     /// <summary>The layer types this front-end builds.</summary>
