@@ -35,14 +35,18 @@ public sealed class TanhLayer(LayerParameter definition) : CaffeLayer(definition
 public sealed class DropoutLayer(LayerParameter definition) : CaffeLayer(definition)
 {
     private float ratio;
+    private bool scaleTrain;
 
     public override IReadOnlyList<Shape> Setup(IReadOnlyList<Shape> bottoms, NetContext context, Generator filler)
     {
         ratio = Definition.DropoutParam?.DropoutRatio ?? 0.5f;
+        scaleTrain = Definition.DropoutParam?.ScaleTrain ?? true;
         if (!(ratio >= 0 && ratio < 1)) throw Error($"dropout_ratio must be in [0, 1), got {ratio}.");
         return [bottoms[0]];
     }
 
+    // caffe-fast-rcnn's scale_train: false moves the 1/(1 - ratio) scaling from training to a (1 - ratio) factor at test.
     public override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> bottoms, NetContext context, int layerIndex) =>
-        [Functional.Dropout(bottoms[0], ratio, context.IsTraining, context.RandomFor(layerIndex))];
+        scaleTrain || ratio == 0 ? [Functional.Dropout(bottoms[0], ratio, context.IsTraining, context.RandomFor(layerIndex))]
+            : [Functional.Dropout(bottoms[0], ratio, context.IsTraining, context.RandomFor(layerIndex)) * (1 - ratio)];
 }

@@ -86,23 +86,35 @@ public sealed class FlattenLayer(LayerParameter definition) : CaffeLayer(definit
 /// <summary>Caffe's Reshape: replaces axes [axis, axis + num_axes) by shape, where 0 copies a dimension and -1 is inferred.</summary>
 public sealed class ReshapeLayer(LayerParameter definition) : CaffeLayer(definition)
 {
-    private int[] inferred = [];
+    private Shape setupBottom = new(), setupTop = new();
     private int start, count;
 
     public override IReadOnlyList<Shape> Setup(IReadOnlyList<Shape> bottoms, NetContext context, Generator filler)
     {
+        setupBottom = bottoms[0];
+        setupTop = Infer(bottoms[0]);
+        return [setupTop];
+    }
+
+    // Caffe reshapes on every forward: a bottom whose size changes between passes (py-faster-rcnn's images, a Filter's
+    // batch) re-infers. The shape may change axis 0 too (dim: -1 dim: 8).
+    public override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> bottoms, NetContext context, int layerIndex) =>
+        [bottoms[0].Reshape((bottoms[0].Shape == setupBottom ? setupTop : Infer(bottoms[0].Shape)).ToArray())];
+
+    private Shape Infer(Shape bottom)
+    {
         var p = Definition.ReshapeParam ?? throw Error("reshape_param is missing.");
-        var x = bottoms[0].ToArray();
+        var x = bottom.ToArray();
         start = p.Axis < 0 ? p.Axis + x.Length + 1 : p.Axis;
         count = p.NumAxes < 0 ? x.Length - start : p.NumAxes;
-        if (start < 0 || start + count > x.Length) throw Error($"axis {p.Axis} and num_axes {p.NumAxes} do not fit the bottom {bottoms[0]}.");
+        if (start < 0 || start + count > x.Length) throw Error($"axis {p.Axis} and num_axes {p.NumAxes} do not fit the bottom {bottom}.");
         var spec = p.Shape?.Dim.Select(d => (int)d).ToArray() ?? [];
         var dims = new List<int>(x[..start]);
         for (int i = 0; i < spec.Length; i++)
         {
             if (spec[i] == 0)
             {
-                if (start + i >= x.Length) throw Error($"shape dim {i} is 0 (copy) but the bottom {bottoms[0]} has no axis {start + i}.");
+                if (start + i >= x.Length) throw Error($"shape dim {i} is 0 (copy) but the bottom {bottom} has no axis {start + i}.");
                 dims.Add(x[start + i]);
             }
             else dims.Add(spec[i]);
@@ -115,17 +127,11 @@ public sealed class ReshapeLayer(LayerParameter definition) : CaffeLayer(definit
             else if (dims[i] < 0) throw Error($"shape dim {dims[i]} is invalid.");
             else known *= dims[i];
         }
-        int total = bottoms[0].Length;
+        int total = bottom.Length;
         if (infer >= 0) dims[infer] = known == 0 ? 0 : total / known;
-        if (dims.Aggregate(1, (a, b) => a * b) != total) throw Error($"cannot reshape the bottom {bottoms[0]} to ({string.Join(", ", dims)}).");
-        inferred = [.. dims];
-        return [new Shape([.. dims])];
+        if (dims.Aggregate(1, (a, b) => a * b) != total) throw Error($"cannot reshape the bottom {bottom} to ({string.Join(", ", dims)}).");
+        return new Shape([.. dims]);
     }
-
-    // The shape set up, which may change axis 0 (dim: -1 dim: 6 on (5, 4, 6)); a bottom whose batch differs from the
-    // set-up one (a Filter upstream) keeps its own first axis.
-    public override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> bottoms, NetContext context, int layerIndex) =>
-        [bottoms[0].Length == inferred.Aggregate(1, (a, b) => a * b) ? bottoms[0].Reshape(inferred) : bottoms[0].Reshape([bottoms[0].Shape[0], .. inferred[1..]])];
 }
 
 /// <summary>Caffe's Split: passes the bottom to every top (gradients from all of them add up).</summary>

@@ -66,6 +66,9 @@ public static class LayerFactory
         ["Crop"] = p => new CropLayer(p),
         ["SPP"] = p => new SppLayer(p),
         ["Im2col"] = p => new Im2colLayer(p),
+        ["ROIPooling"] = p => new RoiPoolingLayer(p),
+        ["SmoothL1Loss"] = p => new SmoothL1LossLayer(p),
+        ["Python"] = PythonLayers.Create,
     };
 
     /// <summary>The layer types this front-end builds.</summary>
