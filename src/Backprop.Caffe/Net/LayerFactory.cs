@@ -42,6 +42,8 @@ public static class LayerFactory
         ["RNN"] = p => new RnnLayer(p),
         ["LSTM"] = p => new LstmLayer(p),
         ["LSTMUnit"] = p => new LstmUnitLayer(p),
+        ["HDF5Data"] = p => new Hdf5DataLayer(p),
+        ["HDF5Output"] = p => new Hdf5OutputLayer(p),
     };
 
     /// <summary>The layer types this front-end builds.</summary>
