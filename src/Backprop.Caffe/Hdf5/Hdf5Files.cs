@@ -20,8 +20,48 @@ internal static class Hdf5Files
     public static NativeFile OpenRead(string path, string what)
     {
         if (!File.Exists(path)) throw new CaffeNetException($"{path}: no such file (expected {what}).");
+        CheckEndOfFile(path, what);
         return Guard(path, () => H5File.OpenRead(path));
     }
+
+    private static readonly byte[] Signature = [0x89, (byte)'H', (byte)'D', (byte)'F', 0x0D, 0x0A, 0x1A, 0x0A];
+
+    /// <summary>
+    /// As the HDF5 library does: finds the superblock (at 0, 512, 1024, ... after a user block) and refuses a file
+    /// shorter than the end-of-file address it records, which is how a truncated file shows (PureHDF reads on regardless).
+    /// </summary>
+    private static void CheckEndOfFile(string path, string what)
+    {
+        using var stream = File.OpenRead(path);
+        long length = stream.Length;
+        Span<byte> header = stackalloc byte[48];
+        for (long at = 0; at + header.Length <= length; at = at == 0 ? 512 : at * 2)
+        {
+            stream.Position = at;
+            stream.ReadExactly(header);
+            if (!header[..8].SequenceEqual(Signature)) continue;
+            int version = header[8];
+            int offsets = version < 2 ? header[13] : header[9];
+            if (version > 3 || offsets is not (2 or 4 or 8))
+                throw new CaffeNetException($"{path}: HDF5 superblock version {version} with {offsets}-byte addresses is not one Backprop reads.");
+            int baseAt = version switch { 0 => 24, 1 => 28, _ => 12 };
+            ulong baseAddress = Address(header, baseAt, offsets);
+            ulong end = Address(header, baseAt + 2 * offsets, offsets);
+            if (baseAddress + end > (ulong)length && end != Undefined(offsets))
+                throw new CaffeNetException($"{path}: the file is {length} bytes, but its HDF5 header says it ends at byte {baseAddress + end}; it is truncated.");
+            return;
+        }
+        throw new CaffeNetException($"{path}: not an HDF5 file (no HDF5 signature found; expected {what}).");
+    }
+
+    private static ulong Address(ReadOnlySpan<byte> bytes, int at, int size)
+    {
+        ulong value = 0;
+        for (int i = size - 1; i >= 0; i--) value = value << 8 | bytes[at + i];
+        return value;
+    }
+
+    private static ulong Undefined(int size) => size == 8 ? ulong.MaxValue : (1UL << (8 * size)) - 1;
 
     /// <summary>Runs a PureHDF call, turning whatever a corrupt file makes it throw into an error naming the file.</summary>
     public static T Guard<T>(string path, Func<T> read)

@@ -63,7 +63,7 @@ public sealed class Hdf5DataLayer(LayerParameter definition) : CaffeLayer(defini
             string path = PathResolver.Resolve(name, source);
             if (!File.Exists(path)) path = PathResolver.Resolve(name, context.BaseDirectory);
             if (!File.Exists(path)) throw Error($"the HDF5 file {name} listed in {source} does not exist.");
-            int records = Inspect(path);
+            int records = Named(() => Inspect(path));
             list.Add(new SourceFile(path, records));
             total += records;
             if ((long)records * recordSizes.Sum() > largest)
@@ -106,7 +106,7 @@ public sealed class Hdf5DataLayer(LayerParameter definition) : CaffeLayer(defini
         for (int t = 0; t < Definition.Top.Count; t++)
         {
             string top = Definition.Top[t];
-            int[] dims = Named(() => Hdf5Files.Dims(Hdf5Files.Dataset(file, top, path, $"the file (for top '{top}')"), path, top));
+            int[] dims = Hdf5Files.Dims(Hdf5Files.Dataset(file, top, path, $"the file (for top '{top}')"), path, top);
             if (dims.Length == 0) throw Error($"{path}: dataset '{top}' is a scalar; it needs records along its first dimension.");
             if (records >= 0 && dims[0] != records)
                 throw Error($"{path}: dataset '{top}' has {dims[0]} records but '{Definition.Top[0]}' has {records}; every top's dataset must have as many.");
@@ -138,7 +138,7 @@ public sealed class Hdf5DataLayer(LayerParameter definition) : CaffeLayer(defini
         long visit = pass * files.Length + slot;
         if (visit != loadedVisit)
         {
-            if (fileIndex != loadedFile) Load(fileIndex);
+            if (fileIndex != loadedFile) Named(() => { Load(fileIndex); return 0; });
             rowOrder = shuffle ? Permutation(files[fileIndex].Records, new Generator(Mix(pass, (ulong)slot + 1))) : [];
             loadedVisit = visit;
         }
@@ -162,7 +162,7 @@ public sealed class Hdf5DataLayer(LayerParameter definition) : CaffeLayer(defini
         for (int t = 0; t < arrays.Length; t++)
         {
             string top = Definition.Top[t];
-            var array = Named(() => Hdf5Files.ReadFloats(Hdf5Files.Dataset(file, top, path, "the file"), path, top));
+            var array = Hdf5Files.ReadFloats(Hdf5Files.Dataset(file, top, path, "the file"), path, top);
             if (array.Dims.Length == 0 || array.Dims[0] != files[fileIndex].Records || !array.Dims[1..].SequenceEqual(recordDims[t]))
                 throw Error($"{path}: dataset '{top}' is now {Hdf5Files.Shape(array.Dims)}; the file changed since the net was built.");
             arrays[t] = array.Values;
@@ -184,9 +184,10 @@ public sealed class Hdf5DataLayer(LayerParameter definition) : CaffeLayer(defini
         return p;
     }
 
+    // Errors from the HDF5 reader name the file; these add the layer.
     private T Named<T>(Func<T> read)
     {
         try { return read(); }
-        catch (CaffeNetException e) { throw new CaffeNetException($"{Where}: {e.Message}", e); }
+        catch (CaffeNetException e) when (!e.Message.StartsWith(Where, StringComparison.Ordinal)) { throw new CaffeNetException($"{Where}: {e.Message}", e); }
     }
 }
