@@ -69,6 +69,8 @@ public static class LayerFactory
         ["ROIPooling"] = p => new RoiPoolingLayer(p),
         ["SmoothL1Loss"] = p => new SmoothL1LossLayer(p),
         ["Python"] = PythonLayers.Create,
+        ["HDF5Data"] = p => new Hdf5DataLayer(p),
+        ["HDF5Output"] = p => new Hdf5OutputLayer(p),
     };
 
     /// <summary>The layer types this front-end builds.</summary>

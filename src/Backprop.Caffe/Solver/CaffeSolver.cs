@@ -44,8 +44,6 @@ public sealed class CaffeSolver
         Seed = definition.RandomSeed >= 0 ? (ulong)definition.RandomSeed : DefaultSeed;
         if (definition.SolverMode == SolverParameter.Types.SolverMode.Gpu)
             Log($"solver_mode is GPU: {CpuOnlyNote}");
-        if (definition.SnapshotFormat == SolverParameter.Types.SnapshotFormat.Hdf5)
-            throw new CaffeNetException("Solver: snapshot_format HDF5 is not supported; use BINARYPROTO (the default).");
         if (definition.IterSize < 1) throw new CaffeNetException($"Solver: iter_size must be at least 1, got {definition.IterSize}.");
 
         var generator = new Generator(Seed);
@@ -264,18 +262,27 @@ public sealed class CaffeSolver
                     : Invariant($"{what} #{index}: {name} = {value:G6} (* {weight:G6} = {value * weight:G6} loss)");
 
     /// <summary>
-    /// Writes <c>{prefix}_iter_{N}.caffemodel</c> and <c>.solverstate</c> as a pair that appears together (see
-    /// <see cref="SnapshotPair"/>). Returns both paths.
+    /// Writes <c>{prefix}_iter_{N}.caffemodel</c> and <c>.solverstate</c> (with snapshot_format: HDF5,
+    /// <c>.caffemodel.h5</c> and <c>.solverstate.h5</c>) as a pair that appears together (see <see cref="SnapshotPair"/>).
+    /// Returns both paths.
     /// </summary>
     public (string Model, string State) Snapshot()
     {
-        string model = $"{SnapshotPrefix}_iter_{Iteration.ToString(CultureInfo.InvariantCulture)}.caffemodel";
-        string state = Path.ChangeExtension(model, ".solverstate");
+        bool hdf5 = Definition.SnapshotFormat == SolverParameter.Types.SnapshotFormat.Hdf5;
+        string extension = hdf5 ? ".h5" : "";
+        string model = $"{SnapshotPrefix}_iter_{Iteration.ToString(CultureInfo.InvariantCulture)}.caffemodel{extension}";
+        string state = $"{SnapshotPrefix}_iter_{Iteration.ToString(CultureInfo.InvariantCulture)}.solverstate{extension}";
         var dir = Path.GetDirectoryName(Path.GetFullPath(model));
         if (dir is not null) Directory.CreateDirectory(dir);
-        Log($"Snapshotting to binary proto file {model}");
-        Log($"Snapshotting solver state to binary proto file {state}");
-        SnapshotPair.Write(model, TrainNet.ToProto(TrainNetDefinition(logUpgrade: false).Definition), state, Snapshots.StateOf(this, model), SnapshotStreamFilter);
+        string format = hdf5 ? "HDF5" : "binary proto";
+        Log($"Snapshotting to {format} file {model}");
+        Log($"Snapshotting solver state to {format} file {state}");
+        var solverState = Snapshots.StateOf(this, model);
+        if (hdf5)
+            SnapshotPair.Write(model, s => Hdf5.Hdf5Snapshots.WriteModel(s, TrainNet, Definition.SnapshotDiff),
+                               state, s => Hdf5.Hdf5Snapshots.WriteState(s, solverState), SnapshotStreamFilter);
+        else
+            SnapshotPair.Write(model, TrainNet.ToProto(TrainNetDefinition(logUpgrade: false).Definition), state, solverState, SnapshotStreamFilter);
         lastSnapshot = Iteration;
         return (model, state);
     }
@@ -303,7 +310,8 @@ public sealed class CaffeSolver
     }
 
     /// <summary>
-    /// Resumes from a .solverstate (and the .caffemodel it names): iteration, weights and optimizer history.
+    /// Resumes from a .solverstate (and the .caffemodel it names), or a .solverstate.h5 (and its .caffemodel.h5):
+    /// iteration, weights and optimizer history.
     /// <paramref name="allowNonFiniteWeights"/> as in <see cref="LoadWeights"/>.
     /// </summary>
     public void Restore(string statePath, bool allowNonFiniteWeights = false)
@@ -326,7 +334,7 @@ public sealed class CaffeSolver
     private static string Cut(string path) => path.Length <= 300 ? path : string.Concat(path.AsSpan(0, 300), $"… ({path.Length} characters)");
 
     /// <summary>
-    /// Copies weights from a .caffemodel into the layers of the same names (fine-tuning), logging each layer copied
+    /// Copies weights from a .caffemodel (or a .caffemodel.h5) into the layers of the same names (fine-tuning), logging each layer copied
     /// and warning for each learnable layer the file leaves out. NaN or infinite weights are refused unless
     /// <paramref name="allowNonFinite"/> (then logged as a warning).
     /// </summary>

@@ -23,20 +23,26 @@ public static class SnapshotPair
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(state);
+        Write(modelPath, model.WriteTo, statePath, state.WriteTo, wrap);
+    }
+
+    /// <summary>Writes the pair as above, each file's bytes written by its own writer (binary protos, or HDF5 with snapshot_format: HDF5).</summary>
+    internal static void Write(string modelPath, Action<Stream> writeModel, string statePath, Action<Stream> writeState, Func<Stream, Stream>? wrap)
+    {
         using var modelFile = AtomicFile.Begin(modelPath);
         using var stateFile = AtomicFile.Begin(statePath);
-        WriteMessage(modelFile, model, wrap);
-        WriteMessage(stateFile, state, wrap);
+        WriteContent(modelFile, writeModel, wrap);
+        WriteContent(stateFile, writeState, wrap);
         // An older state of this iteration goes first, so that the new model never pairs with it.
         File.Delete(statePath);
         modelFile.Commit();
         stateFile.Commit();
     }
 
-    private static void WriteMessage(PendingFile file, IMessage message, Func<Stream, Stream>? wrap)
+    private static void WriteContent(PendingFile file, Action<Stream> write, Func<Stream, Stream>? wrap)
     {
         var stream = wrap?.Invoke(file.Stream) ?? file.Stream;
-        message.WriteTo(stream);
+        write(stream);
         stream.Flush();
         file.Complete();
     }
@@ -59,7 +65,7 @@ public static class SnapshotPair
     {
         var (directory, namePrefix) = Split(prefix);
         if (!Directory.Exists(directory)) return [];
-        string snapshotName = Regex.Escape(namePrefix) + @"_iter_[0-9]+\.(?:caffemodel|solverstate)";
+        string snapshotName = Regex.Escape(namePrefix) + @"_iter_[0-9]+\.(?:caffemodel|solverstate)(?:\.h5)?";
         var legacy = new Regex($@"^{snapshotName}\.tmp$", RegexOptions.CultureInvariant);
         var removed = new List<string>();
         foreach (var path in Directory.EnumerateFiles(directory))
@@ -77,14 +83,14 @@ public static class SnapshotPair
     {
         var (directory, namePrefix) = Split(prefix);
         if (!Directory.Exists(directory)) return null;
-        var pattern = new Regex($@"^{Regex.Escape(namePrefix)}_iter_([0-9]{{1,9}})\.solverstate$", RegexOptions.CultureInvariant);
+        var pattern = new Regex($@"^{Regex.Escape(namePrefix)}_iter_([0-9]{{1,9}})\.solverstate(?:\.h5)?$", RegexOptions.CultureInvariant);
         (int, string, string)? best = null;
         foreach (var state in Directory.EnumerateFiles(directory))
         {
             var m = pattern.Match(Path.GetFileName(state));
             if (!m.Success) continue;
             int iteration = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-            string model = Path.ChangeExtension(state, ".caffemodel");
+            string model = ModelBeside(state);
             if (File.Exists(model) && (best is null || iteration > best.Value.Item1)) best = (iteration, model, state);
         }
         return best;
@@ -97,12 +103,17 @@ public static class SnapshotPair
     public static string DescribeMissingState(string statePath)
     {
         string message = $"{statePath}: no such file (expected solver state (.solverstate)).";
-        string model = Path.ChangeExtension(statePath, ".caffemodel");
+        string model = ModelBeside(statePath);
         if (File.Exists(model))
             message += $" {model} exists without it: that snapshot was interrupted between writing the model and the state, so it cannot be resumed.";
-        var m = Regex.Match(Path.GetFileName(statePath), @"^(.*)_iter_[0-9]+\.solverstate$", RegexOptions.CultureInvariant);
+        var m = Regex.Match(Path.GetFileName(statePath), @"^(.*)_iter_[0-9]+\.solverstate(?:\.h5)?$", RegexOptions.CultureInvariant);
         if (m.Success && NewestComplete(Path.Combine(Path.GetDirectoryName(statePath) ?? "", m.Groups[1].Value)) is { } newest)
             message += $" The newest complete snapshot is {newest.State} (iteration {newest.Iteration}).";
         return message;
     }
+
+    /// <summary>The model file of a snapshot pair: <c>x.solverstate</c> → <c>x.caffemodel</c>, <c>x.solverstate.h5</c> → <c>x.caffemodel.h5</c>.</summary>
+    public static string ModelBeside(string statePath) => Hdf5.Hdf5Snapshots.IsHdf5(statePath)
+        ? Path.ChangeExtension(Path.ChangeExtension(statePath, null), ".caffemodel") + ".h5"
+        : Path.ChangeExtension(statePath, ".caffemodel");
 }

@@ -4,7 +4,10 @@ using Google.Protobuf;
 
 namespace Backprop.Caffe;
 
-/// <summary>Caffe's binary snapshot files: .caffemodel (a NetParameter with blobs) and .solverstate (SolverState).</summary>
+/// <summary>
+/// Caffe's snapshot files: .caffemodel (a NetParameter with blobs) and .solverstate (SolverState), or their HDF5 forms
+/// .caffemodel.h5 and .solverstate.h5 (any name ending in .h5, as Caffe decides; see <see cref="Hdf5.Hdf5Snapshots"/>).
+/// </summary>
 public static class Snapshots
 {
     /// <summary>Largest snapshot file read; larger ones are refused before allocating.</summary>
@@ -12,9 +15,10 @@ public static class Snapshots
 
     public static void WriteModel(string path, NetParameter model) => AtomicFile.Write(path, s => model.WriteTo(s));
 
-    /// <summary>Reads a .caffemodel, upgrading Caffe's V0/V1 formats to the current one (<see cref="NetUpgrade"/>).</summary>
+    /// <summary>Reads a .caffemodel (HDF5 for a name ending in .h5, as Caffe), upgrading Caffe's V0/V1 formats to the current one (<see cref="NetUpgrade"/>).</summary>
     public static NetParameter ReadModel(string path)
     {
+        if (Hdf5.Hdf5Snapshots.IsHdf5(path)) return Hdf5.Hdf5Snapshots.ReadModel(path);
         var model = Read(path, NetParameter.Parser, "model weights (.caffemodel)");
         NetUpgrade.UpgradeAsNeeded(model, path);
         return model;
@@ -23,7 +27,7 @@ public static class Snapshots
     /// <summary>Reads a .solverstate, refusing fields no solver writes (a negative iter or current_step) with the file and field named.</summary>
     public static SolverState ReadState(string path)
     {
-        var state = Read(path, SolverState.Parser, "solver state (.solverstate)");
+        var state = Hdf5.Hdf5Snapshots.IsHdf5(path) ? Hdf5.Hdf5Snapshots.ReadState(path) : Read(path, SolverState.Parser, "solver state (.solverstate)");
         if (state.Iter < 0) throw new CaffeNetException($"{path}: the solver state's iter is {state.Iter}; an iteration count cannot be negative.");
         if (state.CurrentStep < 0) throw new CaffeNetException($"{path}: the solver state's current_step is {state.CurrentStep}; it cannot be negative.");
         return state;
