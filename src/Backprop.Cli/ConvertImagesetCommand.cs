@@ -5,7 +5,8 @@ namespace Backprop.Cli;
 
 /// <summary>
 /// <c>backprop convert-imageset ROOTFOLDER LISTFILE DB_NAME</c>, as Caffe's convert_imageset: the images a list file
-/// names (<c>path label</c> lines, paths relative to ROOTFOLDER) become an LMDB database of Datum records. Flags take
+/// names (<c>path label</c> lines, paths relative to ROOTFOLDER) become an LMDB (or, with <c>--backend leveldb</c>, a
+/// LevelDB) database of Datum records. Flags take
 /// Caffe's spellings too (<c>--resize_height</c>, <c>-gray</c>, ...).
 /// </summary>
 internal static class ConvertImagesetCommand
@@ -26,13 +27,13 @@ internal static class ConvertImagesetCommand
         var checkSize = CaffeArguments.Flag<bool>("--check-size", "Refuse images whose stored size differs from the first one's.");
         var force = new Option<bool>("--force") { Description = "Rewrite a database that already exists." };
         var backend = ConvertMnistCommand.Backend();
-        var command = new Command("convert-imageset", "Convert a list of images with labels to a Caffe LMDB database.")
+        var command = new Command("convert-imageset", "Convert a list of images with labels to a Caffe LMDB or LevelDB database.")
         {
             root, list, database, resizeHeight, resizeWidth, gray, shuffle, seed, encoded, encodeType, checkSize, force, backend,
         };
         command.SetAction(result => CommandErrors.Run(() =>
         {
-            ConvertMnistCommand.CheckBackend(result.GetValue(backend)!);
+            var format = ConvertMnistCommand.ParseBackend(result.GetValue(backend)!);
             var options = new ImagesetOptions
             {
                 ResizeHeight = result.GetValue(resizeHeight),
@@ -44,6 +45,7 @@ internal static class ConvertImagesetCommand
                 EncodeType = result.GetValue(encodeType)!,
                 CheckSize = result.GetValue(checkSize),
                 Overwrite = result.GetValue(force),
+                Backend = format,
             };
             var db = result.GetValue(database)!;
             var written = ImagesetToLmdb.Convert(result.GetValue(root)!.FullName, result.GetValue(list)!.FullName, db.FullName, options, Console.WriteLine);

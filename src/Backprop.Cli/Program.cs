@@ -9,6 +9,7 @@ var root = new RootCommand("Backprop: train, test and time Caffe nets on the CPU
     TestCommand.Create(),
     TimeCommand.Create(),
     ConvertMnistCommand.Create(),
+    ConvertMnistSiameseCommand.Create(),
     ConvertImagesetCommand.Create(),
     ComputeImageMeanCommand.Create(),
     SynthesizeCifarCommand.Create(),

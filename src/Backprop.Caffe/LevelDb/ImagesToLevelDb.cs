@@ -36,43 +36,23 @@ public static class ImagesToLevelDb
         long imageSize = (long)channels * height * width;
         if (pixels.Length != imageSize * labels.Length)
             throw new ArgumentException($"{labels.Length} labels need {labels.Length} images of {channels}x{height}x{width} bytes ({imageSize * labels.Length}), but {pixels.Length} bytes were given.", nameof(pixels));
-        string output = Path.GetFullPath(outputDirectory).TrimEnd(Path.DirectorySeparatorChar);
-        CheckOutput(output, overwrite);
-        _ = LevelDbNative.Api;   // a missing library is reported before anything is created
-
-        string parent = Path.GetDirectoryName(output) ?? throw new ArgumentException($"'{output}' has no parent directory.", nameof(outputDirectory));
-        Directory.CreateDirectory(parent);
-        string temporary = Path.Combine(parent, "." + Path.GetFileName(output) + ".tmp-" + Guid.NewGuid().ToString("N"));
-        try
+        using var database = PendingLevelDb.Begin(outputDirectory, overwrite, compress);
+        int size = (int)imageSize;
+        for (int i = 0; i < labels.Length; i++)
         {
-            using (var writer = new LevelDbWriter(temporary, compress))
+            var datum = new Datum
             {
-                int size = (int)imageSize;
-                for (int i = 0; i < labels.Length; i++)
-                {
-                    var datum = new Datum
-                    {
-                        Channels = channels,
-                        Height = height,
-                        Width = width,
-                        Data = ByteString.CopyFrom(pixels.Slice(i * size, size)),
-                        Label = labels[i],
-                    };
-                    writer.Add(System.Text.Encoding.ASCII.GetBytes(MnistToLmdb.Key(i)), datum.ToByteArray());
-                    if ((i + 1) % LevelDbWriter.RecordsPerBatch == 0) progress?.Report(i + 1);
-                }
-                writer.Complete();
-            }
-            if (labels.Length % LevelDbWriter.RecordsPerBatch != 0) progress?.Report(labels.Length);
-            Replace(output, temporary, overwrite);
+                Channels = channels,
+                Height = height,
+                Width = width,
+                Data = ByteString.CopyFrom(pixels.Slice(i * size, size)),
+                Label = labels[i],
+            };
+            database.Add(System.Text.Encoding.ASCII.GetBytes(MnistToLmdb.Key(i)), datum.ToByteArray());
+            if ((i + 1) % LevelDbWriter.RecordsPerBatch == 0) progress?.Report(i + 1);
         }
-        catch
-        {
-            try { if (Directory.Exists(temporary)) Directory.Delete(temporary, recursive: true); }
-            catch (IOException) { }
-            catch (UnauthorizedAccessException) { }
-            throw;
-        }
+        database.Commit();
+        if (labels.Length % LevelDbWriter.RecordsPerBatch != 0) progress?.Report(labels.Length);
         return labels.Length;
     }
 
@@ -100,7 +80,8 @@ public static class ImagesToLevelDb
                 + "it is not replaced even with overwrite. Delete it yourself or choose another.");
     }
 
-    private static void Replace(string output, string temporary, bool overwrite)
+    /// <summary>Moves the finished <paramref name="temporary"/> database to <paramref name="output"/>, replacing (after checking it again) what is there.</summary>
+    internal static void Replace(string output, string temporary, bool overwrite)
     {
         string? old = null;
         if (Directory.Exists(output))

@@ -1,9 +1,11 @@
 using Backprop.Caffe.Layers;
+using Backprop.Caffe.LevelDb;
+using Backprop.Caffe.Proto;
 
 namespace Backprop.Caffe.Lmdb;
 
 /// <summary>
-/// Caffe's compute_image_mean: the mean image of every Datum record of an LMDB database (encoded records decoded with
+/// Caffe's compute_image_mean: the mean image of every Datum record of an LMDB or LevelDB database (encoded records decoded with
 /// their own channel count), per pixel, and the per-channel means of that image.
 /// </summary>
 public static class ImageMeanComputation
@@ -14,11 +16,26 @@ public static class ImageMeanComputation
     public static MeanImage FromLmdb(string source, IProgress<int>? progress = null)
     {
         using var reader = new LmdbDatumReader(source);
+        return Compute(reader.Records().Select(r => (r.Key, r.Datum)), "LMDB", reader.Directory, progress);
+    }
+
+    /// <summary>Computes the mean image of the LevelDB database in <paramref name="source"/> (Caffe's <c>-backend leveldb</c>).</summary>
+    /// <param name="progress">Receives the number of records added so far, every 10000 and at the end.</param>
+    /// <exception cref="InvalidDataException">The database is damaged, empty, or its records differ in size; the message names it.</exception>
+    /// <exception cref="DllNotFoundException">The LevelDB library is not installed.</exception>
+    public static MeanImage FromLevelDb(string source, IProgress<int>? progress = null)
+    {
+        using var reader = new LevelDbDatumReader(source);
+        return Compute(reader.Records().Select(r => (r.Key, r.Datum)), "LevelDB", reader.Directory, progress);
+    }
+
+    private static MeanImage Compute(IEnumerable<(string Key, Datum Datum)> records, string format, string directory, IProgress<int>? progress)
+    {
         float[]? sum = null;
         int channels = 0, height = 0, width = 0, count = 0;
-        foreach (var record in reader.Records())
+        foreach (var record in records)
         {
-            string name = $"{reader.Directory}: record '{record.Key}'";
+            string name = $"{directory}: record '{record.Key}'";
             var datum = EncodedDatums.Decode(record.Datum, name);
             int held = Math.Max(datum.Data.Length, datum.FloatData.Count);
             if (sum is null)
@@ -40,7 +57,7 @@ public static class ImageMeanComputation
                 for (int i = 0; i < sum.Length; i++) sum[i] += datum.FloatData[i];
             if (++count % 10000 == 0) progress?.Report(count);
         }
-        if (sum is null) throw new InvalidDataException($"The LMDB database '{reader.Directory}' holds no records; there is nothing to average.");
+        if (sum is null) throw new InvalidDataException($"The {format} database '{directory}' holds no records; there is nothing to average.");
         if (count % 10000 != 0) progress?.Report(count);
         for (int i = 0; i < sum.Length; i++) sum[i] /= count;
         return new MeanImage(channels, height, width, sum);

@@ -33,8 +33,11 @@ public sealed record ImagesetOptions
     /// <summary>Refuse an image whose stored size differs from the first one's.</summary>
     public bool CheckSize { get; init; }
 
-    /// <summary>Replace an existing LMDB directory (one holding only data.mdb and lock.mdb).</summary>
+    /// <summary>Replace an existing database directory (one holding only the backend's own files).</summary>
     public bool Overwrite { get; init; }
+
+    /// <summary>The database format written (Caffe's <c>--backend</c>): LMDB (the default) or LEVELDB, with the same keys and records.</summary>
+    public DataParameter.Types.DB Backend { get; init; } = DataParameter.Types.DB.Lmdb;
 }
 
 /// <summary>What <see cref="ImagesetToLmdb.Convert"/> wrote, and the list lines whose image could not be read (skipped, as Caffe does).</summary>
@@ -42,7 +45,7 @@ public sealed record ImagesetResult(int Written, IReadOnlyList<string> Skipped);
 
 /// <summary>
 /// Caffe's convert_imageset: a list file of <c>path label</c> lines (the label after the last space) over a root
-/// folder becomes an LMDB database of Datum records, keyed <c>{line:D8}_{path}</c> as Caffe keys them. Raw records
+/// folder becomes an LMDB (or LevelDB, <see cref="ImagesetOptions.Backend"/>) database of Datum records, keyed <c>{line:D8}_{path}</c> as Caffe keys them. Raw records
 /// hold the decoded image, (C, H, W) bytes in B, G, R order (or one gray channel), optionally resized (bilinear);
 /// encoded records hold PNG/JPEG bytes that the Data layer decodes.
 /// </summary>
@@ -86,7 +89,15 @@ public static class ImagesetToLmdb
         if (encodeType.Length > 0 && !ImageEncoding.Formats.Contains(encodeType))
             throw new ArgumentException($"--encode_type must be one of {string.Join(", ", ImageEncoding.Formats)}, got '{options.EncodeType}'.");
         bool encoded = options.Encoded || encodeType.Length > 0;
-        ImagesToLmdb.CheckOutput(Path.GetFullPath(outputDirectory).TrimEnd(Path.DirectorySeparatorChar), options.Overwrite);   // before the reading
+        bool lmdb = options.Backend switch
+        {
+            DataParameter.Types.DB.Lmdb => true,
+            DataParameter.Types.DB.Leveldb => false,
+            _ => throw new ArgumentException($"The backend must be LMDB or LEVELDB, got {options.Backend}."),
+        };
+        string output = Path.GetFullPath(outputDirectory).TrimEnd(Path.DirectorySeparatorChar);
+        if (lmdb) ImagesToLmdb.CheckOutput(output, options.Overwrite);   // before the reading
+        else LevelDb.ImagesToLevelDb.CheckOutput(output, options.Overwrite);
 
         var lines = ReadList(listFile).ToArray();
         if (options.Shuffle)
@@ -104,7 +115,7 @@ public static class ImagesetToLmdb
         var skipped = new List<string>();
         int written = 0;
         long firstSize = -1;
-        using var database = PendingLmdb.Begin(outputDirectory, options.Overwrite);
+        using IPendingDatabase database = lmdb ? PendingLmdb.Begin(outputDirectory, options.Overwrite) : LevelDb.PendingLevelDb.Begin(outputDirectory, options.Overwrite);
         for (int id = 0; id < lines.Length; id++)
         {
             var (relative, label) = lines[id];
@@ -125,9 +136,9 @@ public static class ImagesetToLmdb
                     throw new InvalidDataException($"{file} ({listFile} line for '{relative}') gives {size} bytes of data, but the first image gave {firstSize} (--check_size).");
             }
             byte[] key = Encoding.UTF8.GetBytes(MnistToLmdb.Key(id) + "_" + relative);
-            if (key.Length > LmdbLayout.MaxKeySize)
+            if (lmdb && key.Length > LmdbLayout.MaxKeySize)
                 throw new ArgumentException($"The key for '{relative}' is {key.Length} bytes; LMDB keys hold at most {LmdbLayout.MaxKeySize}. Shorten the paths in {listFile}.");
-            database.Writer.Add(key, datum.ToByteArray());
+            database.Add(key, datum.ToByteArray());
             if (++written % MnistToLmdb.RecordsPerTransaction == 0) log?.Invoke($"Processed {written} files.");
         }
         if (written % MnistToLmdb.RecordsPerTransaction != 0) log?.Invoke($"Processed {written} files.");

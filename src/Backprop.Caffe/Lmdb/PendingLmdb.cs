@@ -4,7 +4,7 @@ namespace Backprop.Caffe.Lmdb;
 /// An LMDB database being written: records go to a temporary directory beside the output, which <see cref="Commit"/>
 /// renames into place; disposing without committing deletes it, so an interrupted write leaves nothing that looks finished.
 /// </summary>
-internal sealed class PendingLmdb : IDisposable
+internal sealed class PendingLmdb : IPendingDatabase
 {
     private readonly string output, temporary;
     private readonly bool overwrite;
@@ -18,6 +18,9 @@ internal sealed class PendingLmdb : IDisposable
 
     /// <summary>Add the records here, keys in increasing byte order.</summary>
     public LmdbWriter Writer { get; }
+
+    /// <inheritdoc/>
+    public void Add(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => Writer.Add(key, value);
 
     /// <summary>Checks the output (see <see cref="ImagesToLmdb.CheckOutput"/>) and starts the temporary database.</summary>
     public static PendingLmdb Begin(string outputDirectory, bool overwrite)

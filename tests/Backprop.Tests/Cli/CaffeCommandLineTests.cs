@@ -108,13 +108,13 @@ public sealed partial class CaffeCommandLineTests : IDisposable
     }
 
     [Fact]
-    public void LevelDbAndAHalfGivenPairAreClearErrors()
+    public void AnUnknownBackendAndAHalfGivenPairAreClearErrors()
     {
         var (images, labels) = WriteIdx(1);
-        using (var leveldb = new CliProcess("convert-mnist", images, labels, dir.File("db"), "--backend", "leveldb"))
+        using (var unknown = new CliProcess("convert-mnist", images, labels, dir.File("db"), "--backend", "bdb"))
         {
-            Assert.Equal(1, leveldb.WaitForExit());
-            Assert.Contains("error: --backend leveldb is not yet supported", leveldb.Output);
+            Assert.Equal(1, unknown.WaitForExit());
+            Assert.Contains("error: --backend must be lmdb or leveldb, got 'bdb'", unknown.Output);
         }
         using var half = new CliProcess("convert-mnist", images);
         Assert.Equal(1, half.WaitForExit());

@@ -22,6 +22,20 @@ public sealed class CommandErrorsTests
     }
 
     [Fact]
+    public void AMissingSystemLibraryIsOneLine()
+    {
+        var stderr = Console.Error;
+        var captured = new StringWriter();
+        Console.SetError(captured);
+        try
+        {
+            Assert.Equal(1, CommandErrors.Run(() => throw new DllNotFoundException("LevelDB is not installed; install it (Debian/Ubuntu: apt-get install libleveldb1d).")));
+        }
+        finally { Console.SetError(stderr); }
+        Assert.Equal("error: LevelDB is not installed; install it (Debian/Ubuntu: apt-get install libleveldb1d).", captured.ToString().Trim());
+    }
+
+    [Fact]
     public void ABugIsNotSwallowed() =>
         Assert.Throws<NullReferenceException>(() => CommandErrors.Run(() => throw new NullReferenceException()));
 
