@@ -62,8 +62,12 @@ internal static class WindowCrop
     /// (pixel − mean[c]) · scale, flipped left-right with <paramref name="mirror"/>. The warp is bilinear
     /// (OpenCV's INTER_LINEAR) and rounded to whole values, as OpenCV's 8-bit resize gives.
     /// </summary>
-    public static void Write(Image image, Placement p, int cropSize, bool mirror, ReadOnlySpan<float> mean, float scale, Span<float> destination)
+    // meanImage: transform_param's mean_file, used instead of mean when given: its centre crop_size square, by output
+    // position (Caffe offsets both axes by (mean width − crop_size) / 2).
+    public static void Write(Image image, Placement p, int cropSize, bool mirror, ReadOnlySpan<float> mean, float scale, Span<float> destination,
+        MeanImage? meanImage = null)
     {
+        int offset = meanImage is null ? 0 : (meanImage.Width - cropSize) / 2;
         int channels = image.Channels, rw = p.X2 - p.X1 + 1, rh = p.Y2 - p.Y1 + 1;
         var region = new Image(channels, rh, rw);
         for (int c = 0; c < channels; c++)
@@ -75,7 +79,9 @@ internal static class WindowCrop
                 for (int x = 0; x < p.Width; x++)
                 {
                     float pixel = MathF.Round(warped.Pixels[(c * p.Height + y) * p.Width + (mirror ? p.Width - 1 - x : x)]);
-                    destination[(c * cropSize + y + p.PadTop) * cropSize + x + p.PadLeft] = (pixel - mean[c]) * scale;
+                    float m = meanImage is null ? mean[c]
+                        : meanImage.Values[(c * meanImage.Height + y + offset + p.PadTop) * meanImage.Width + x + offset + p.PadLeft];
+                    destination[(c * cropSize + y + p.PadTop) * cropSize + x + p.PadLeft] = (pixel - m) * scale;
                 }
     }
 

@@ -21,6 +21,7 @@ public sealed class WindowDataLayer(LayerParameter definition) : CaffeLayer(defi
     private WindowFile windows = null!;
     private Image?[] cache = [];
     private float[] mean = [];
+    private MeanImage? meanImage;
     private string source = "";
     private int cropSize, contextPad, foregroundCount;
     private bool mirror, square, cacheImages;
@@ -46,7 +47,7 @@ public sealed class WindowDataLayer(LayerParameter definition) : CaffeLayer(defi
         var t = Definition.TransformParam ?? new TransformationParameter();
         if (!p.HasSource) throw Error("window_data_param.source is missing.");
         if (p.BatchSize == 0) throw Error("window_data_param.batch_size must be positive.");
-        if (t.HasMeanFile || p.HasMeanFile) throw Error("mean_file is not supported; use transform_param's mean_value.");
+        if (p.HasMeanFile && !t.HasMeanFile) throw Error("window_data_param.mean_file is not read (as in Caffe); give transform_param.mean_file.");
         BatchSize = (int)p.BatchSize;
         cropSize = (int)(t.HasCropSize ? t.CropSize : p.CropSize);
         if (cropSize <= 0) throw Error("crop_size must be positive: each window is warped to crop_size x crop_size (set transform_param.crop_size).");
@@ -63,6 +64,14 @@ public sealed class WindowDataLayer(LayerParameter definition) : CaffeLayer(defi
         if (!(p.FgFraction >= 0 && p.FgFraction <= 1)) throw Error($"fg_fraction {p.FgFraction} must lie in [0, 1].");
         if (t.MeanValue.Count is not (0 or 1 or Channels)) throw Error($"mean_value needs 1 or {Channels} values, got {t.MeanValue.Count}.");
         mean = Enumerable.Range(0, Channels).Select(c => t.MeanValue.Count == 0 ? 0f : t.MeanValue[t.MeanValue.Count == 1 ? 0 : c]).ToArray();
+        if (t.HasMeanFile)
+        {
+            if (t.MeanValue.Count > 0) throw Error("give mean_file or mean_value, not both.");
+            meanImage = MeanImage.Load(PathResolver.Resolve(t.MeanFile, context.BaseDirectory));
+            int offset = (meanImage.Width - cropSize) / 2;
+            if (meanImage.Channels != Channels || meanImage.Width < cropSize || offset + cropSize > meanImage.Height)
+                throw Error($"the mean file {t.MeanFile} is {meanImage.Channels} x {meanImage.Height} x {meanImage.Width}; windows need {Channels} channels and a centre {cropSize} x {cropSize} square.");
+        }
 
         source = PathResolver.Resolve(p.Source, context.BaseDirectory);
         if (!File.Exists(source)) throw Error($"the window file {p.Source} does not exist.");
@@ -104,7 +113,7 @@ public sealed class WindowDataLayer(LayerParameter definition) : CaffeLayer(defi
             var image = cache[window.Image] ?? decoded.GetValueOrDefault(window.Image) ?? (decoded[window.Image] = Decode(window.Image));
             var placement = WindowCrop.Place(window.X1, window.Y1, window.X2, window.Y2, image.Width, image.Height, cropSize, contextPad, square, flip)
                 ?? throw Error($"line {window.Line} of {source}: window ({window.X1}, {window.Y1})-({window.X2}, {window.Y2}) does not lie within its {image.Width}x{image.Height} image {windows.Images[window.Image].Path}.");
-            WindowCrop.Write(image, placement, cropSize, flip, mean, scale, d.Slice(n * sampleSize, sampleSize));
+            WindowCrop.Write(image, placement, cropSize, flip, mean, scale, d.Slice(n * sampleSize, sampleSize), meanImage);
             l[n] = window.Label;
         }
         return Definition.Top.Count == 2 ? [data, labels] : [data];

@@ -258,10 +258,18 @@ public sealed class CaffeNet
         return 0;
     }
 
+    // One layer per name: names may repeat only among layers without blobs, and a layer with blobs wins its name.
+    private Dictionary<string, CaffeLayer> LayersByName()
+    {
+        var byName = new Dictionary<string, CaffeLayer>();
+        foreach (var layer in layers.OrderByDescending(l => l.Blobs.Count > 0)) byName.TryAdd(layer.Name, layer);
+        return byName;
+    }
+
     /// <summary>Makes layers with the same name as in <paramref name="source"/> use its blobs (Caffe shares the train net's weights with test nets).</summary>
     public void ShareWeightsWith(CaffeNet source)
     {
-        var byName = source.layers.ToDictionary(l => l.Name);
+        var byName = source.LayersByName();
         foreach (var layer in layers)
         {
             if (!byName.TryGetValue(layer.Name, out var other) || other.Blobs.Count != layer.Blobs.Count) continue;
@@ -291,7 +299,7 @@ public sealed class CaffeNet
     /// <summary>The net definition with each layer's blobs filled in: what a .caffemodel holds.</summary>
     public NetParameter ToProto(NetParameter definition)
     {
-        var byName = layers.ToDictionary(l => l.Name);
+        var byName = LayersByName();
         var result = new NetParameter { Name = definition.Name };
         foreach (var def in NetUpgrade.Upgraded(definition, $"Net '{definition.Name}'").Layer)
         {

@@ -111,6 +111,27 @@ public sealed class WindowDataLayerTests : IDisposable
     }
 
     [Fact]
+    public void AMeanFileIsTakenAtItsCentreSquareByOutputPosition()
+    {
+        // A 3 x 6 x 6 mean with crop 4: Caffe offsets both axes by (6 − 4) / 2 = 1.
+        var values = new float[3 * 6 * 6];
+        for (int i = 0; i < values.Length; i++) values[i] = i % 97;
+        BlobProtos.WriteFile(dir.File("mean.binaryproto"), new MeanImage(3, 6, 6, values).ToBlobProto());
+        var net = Build("batch_size: 2 fg_fraction: 1", $"crop_size: 4 mean_file: \"{dir.File("mean.binaryproto")}\"");
+        var (data, labels) = Next(net, 0);
+        for (int n = 0; n < 2; n++)
+        {
+            int image = labels[n] == 3 ? 1 : 0;
+            for (int c = 0; c < 3; c++)
+                for (int y = 0; y < 4; y++)
+                    for (int x = 0; x < 4; x++)
+                        Assert.Equal(Bgr(image, c, 3 + y, 2 + x) - values[(c * 6 + y + 1) * 6 + x + 1], data[((n * 3 + c) * 4 + y) * 4 + x]);
+        }
+        var small = Assert.Throws<CaffeNetException>(() => Build("batch_size: 2", $"crop_size: 8 mean_file: \"{dir.File("mean.binaryproto")}\""));
+        Assert.Contains("mean file", small.Message);
+    }
+
+    [Fact]
     public void ContextPaddingGrowsTheBoxAndLeavesZerosWhereItLeavesTheImage()
     {
         // The whole 10x12 image, crop 12, context_pad 2: the box grows by 12/8 = 1.5 about its centre (6, 5) to

@@ -18,6 +18,13 @@ public class LayerNameTests
     {
         var net = NetBuilderTests.Build(Net.Replace("SECOND", "ip2"));
         Assert.Equal(2, net.Layers.Count(l => l.Name == "loss"));
+        // A test net shares the train net's weights, and a snapshot writes them, by name.
+        var test = NetBuilderTests.Build(Net.Replace("SECOND", "ip2"), Backprop.Caffe.Proto.Phase.Test, seed: 2);
+        test.ShareWeightsWith(net);
+        Assert.Same(net.Layers.First(l => l.Name == "ip").Blobs[0], test.Layers.First(l => l.Name == "ip").Blobs[0]);
+        var proto = net.ToProto(Backprop.Caffe.TextFormat.Prototxt.Parse<Backprop.Caffe.Proto.NetParameter>(Net.Replace("SECOND", "ip2")));
+        Assert.Equal(2, proto.Layer.Count(l => l.Name == "loss"));
+        Assert.Equal(2, proto.Layer.First(l => l.Name == "ip2").Blobs.Count);
     }
 
     [Fact]
