@@ -32,6 +32,9 @@ echo "Caffe files from $CAFFE, working in $WORK"
 # --- data, where Caffe's scripts put it -------------------------------------------------------------------------
 quiet() { "$@" > "$WORK/.data.log" 2>&1 || { echo "data step failed: $*"; tail -3 "$WORK/.data.log"; }; }
 quiet "${BP[@]}" convert-mnist --output examples/mnist
+MNIST=${BACKPROP_DATA:-$HOME/.backprop/data}/mnist   # where convert-mnist caches the IDX files
+quiet "${BP[@]}" convert-mnist-siamese "$MNIST/train-images-idx3-ubyte" "$MNIST/train-labels-idx1-ubyte" examples/siamese/mnist_siamese_train_leveldb
+quiet "${BP[@]}" convert-mnist-siamese "$MNIST/t10k-images-idx3-ubyte" "$MNIST/t10k-labels-idx1-ubyte" examples/siamese/mnist_siamese_test_leveldb
 quiet "${BP[@]}" synthesize-cifar --output examples/cifar10 --train 1000 --test 200
 quiet "${BP[@]}" compute-image-mean examples/cifar10/cifar10_train_lmdb examples/cifar10/mean.binaryproto
 # ImageNet-shaped: 256x256 colour images, lists "path label", LMDBs and the mean file the ImageNet nets name.
