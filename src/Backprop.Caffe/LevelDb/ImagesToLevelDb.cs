@@ -37,22 +37,8 @@ public static class ImagesToLevelDb
         if (pixels.Length != imageSize * labels.Length)
             throw new ArgumentException($"{labels.Length} labels need {labels.Length} images of {channels}x{height}x{width} bytes ({imageSize * labels.Length}), but {pixels.Length} bytes were given.", nameof(pixels));
         using var database = PendingLevelDb.Begin(outputDirectory, overwrite, compress);
-        int size = (int)imageSize;
-        for (int i = 0; i < labels.Length; i++)
-        {
-            var datum = new Datum
-            {
-                Channels = channels,
-                Height = height,
-                Width = width,
-                Data = ByteString.CopyFrom(pixels.Slice(i * size, size)),
-                Label = labels[i],
-            };
-            database.Add(System.Text.Encoding.ASCII.GetBytes(MnistToLmdb.Key(i)), datum.ToByteArray());
-            if ((i + 1) % LevelDbWriter.RecordsPerBatch == 0) progress?.Report(i + 1);
-        }
+        ImagesToLmdb.WriteRecords(database, LevelDbWriter.RecordsPerBatch, pixels, labels, channels, height, width, progress);
         database.Commit();
-        if (labels.Length % LevelDbWriter.RecordsPerBatch != 0) progress?.Report(labels.Length);
         return labels.Length;
     }
 

@@ -35,7 +35,7 @@ public static class ImagesToLmdb
         if (pixels.Length != imageSize * labels.Length)
             throw new ArgumentException($"{labels.Length} labels need {labels.Length} images of {channels}x{height}x{width} bytes ({imageSize * labels.Length}), but {pixels.Length} bytes were given.", nameof(pixels));
         using var database = PendingLmdb.Begin(outputDirectory, overwrite);
-        WriteRecords(database.Writer, pixels, labels, channels, height, width, progress);
+        WriteRecords(database, MnistToLmdb.RecordsPerTransaction, pixels, labels, channels, height, width, progress);
         database.Commit();
         return labels.Length;
     }
@@ -69,8 +69,10 @@ public static class ImagesToLmdb
         if (old is not null) System.IO.Directory.Delete(old, recursive: true);
     }
 
-    private static void WriteRecords(LmdbWriter writer, ReadOnlySpan<byte> pixels, ReadOnlySpan<byte> labels, int channels, int height, int width,
-        IProgress<int>? progress)
+    /// <summary>Each raw image as a Datum under MNIST's 8-digit keys, into <paramref name="database"/> (an LMDB or a LevelDB);
+    /// progress every <paramref name="reportEvery"/> records and at the end.</summary>
+    internal static void WriteRecords(IPendingDatabase database, int reportEvery, ReadOnlySpan<byte> pixels, ReadOnlySpan<byte> labels,
+        int channels, int height, int width, IProgress<int>? progress)
     {
         int imageSize = channels * height * width, count = labels.Length;
         for (int i = 0; i < count; i++)
@@ -83,9 +85,9 @@ public static class ImagesToLmdb
                 Data = ByteString.CopyFrom(pixels.Slice(i * imageSize, imageSize)),
                 Label = labels[i],
             };
-            writer.Add(System.Text.Encoding.ASCII.GetBytes(MnistToLmdb.Key(i)), datum.ToByteArray());
-            if ((i + 1) % MnistToLmdb.RecordsPerTransaction == 0) progress?.Report(i + 1);
+            database.Add(System.Text.Encoding.ASCII.GetBytes(MnistToLmdb.Key(i)), datum.ToByteArray());
+            if ((i + 1) % reportEvery == 0) progress?.Report(i + 1);
         }
-        if (count % MnistToLmdb.RecordsPerTransaction != 0) progress?.Report(count);
+        if (count % reportEvery != 0) progress?.Report(count);
     }
 }
