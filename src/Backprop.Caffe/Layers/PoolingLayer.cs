@@ -37,9 +37,6 @@ public sealed class PoolingLayer(LayerParameter definition) : CaffeLayer(definit
         stride = p.HasStrideH || p.HasStrideW ? ((int)p.StrideH, (int)p.StrideW) : ((int)p.Stride, (int)p.Stride);
         if (kernel.H < 1 || kernel.W < 1 || stride.H < 1 || stride.W < 1) throw Error($"kernel {kernel} and stride {stride} must be positive.");
         if (pad.H >= kernel.H || pad.W >= kernel.W) throw Error($"pad {pad} must be smaller than the kernel {kernel}.");
-        // Caffe allows pads up to kernel − 1; the pooling ops take PyTorch's limit. Say so now rather than at the first forward pass.
-        if (pad.H * 2 > kernel.H || pad.W * 2 > kernel.W)
-            throw Error($"pad {pad.H}x{pad.W} is more than half the kernel {kernel.H}x{kernel.W}; Caffe allows up to kernel − 1, Backprop's pooling up to half.");
         if (method == PoolMethod.Stochastic && (pad.H != 0 || pad.W != 0)) throw Error($"STOCHASTIC pooling takes no pad (Caffe ignores it), got {pad}.");
         int oh = Pool2dGeometry.OutputSize(x[2], kernel.H, stride.H, pad.H, ceil);
         int ow = Pool2dGeometry.OutputSize(x[3], kernel.W, stride.W, pad.W, ceil);

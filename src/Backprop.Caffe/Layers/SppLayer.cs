@@ -37,9 +37,8 @@ public sealed class SppLayer(LayerParameter definition) : CaffeLayer(definition)
             var level = new Level((kh, kw), ((kh * bins - x[2] + 1) / 2, (kw * bins - x[3] + 1) / 2));
             if (method == PoolMethod.Stochastic && (level.Pad.H != 0 || level.Pad.W != 0))
                 throw Error($"level {l} needs pad {level.Pad.H}x{level.Pad.W} for bottom {x}, and STOCHASTIC pooling takes no pad.");
-            if (level.Pad.H * 2 > kh || level.Pad.W * 2 > kw)
-                throw Error($"level {l} ({bins}x{bins} bins) needs kernel {kh}x{kw} with pad {level.Pad.H}x{level.Pad.W} for bottom {x}; " +
-                    "Backprop's pooling takes pads of at most half the kernel.");
+            if (level.Pad.H >= kh || level.Pad.W >= kw)
+                throw Error($"level {l} ({bins}x{bins} bins) needs kernel {kh}x{kw} with pad {level.Pad.H}x{level.Pad.W} for bottom {x}; a pad must be smaller than the kernel.");
             last = Pool2dGeometry.OutputSize(x[2], kh, kh, level.Pad.H, ceilMode: true);
             lastW = Pool2dGeometry.OutputSize(x[3], kw, kw, level.Pad.W, ceilMode: true);
             if (last < 1 || lastW < 1) throw Error($"level {l} does not fit the bottom {x}.");

@@ -79,8 +79,9 @@ public static partial class Functional
         if (input.Rank != 4) throw new ArgumentException($"{op} expects input of shape (N, C, H, W), got {input.Shape}.");
         if (kernel.Height < 1 || kernel.Width < 1 || stride.Height < 1 || stride.Width < 1)
             throw new ArgumentException($"{op}: kernel {kernel} and stride {stride} must be positive.");
-        if (padding.Height < 0 || padding.Width < 0 || padding.Height * 2 > kernel.Height || padding.Width * 2 > kernel.Width)
-            throw new ArgumentException($"{op}: padding {padding} must be non-negative and at most half the kernel {kernel}.");
+        // Caffe's limit, pad < kernel (PyTorch's is half the kernel, and everything PyTorch takes is taken here).
+        if (padding.Height < 0 || padding.Width < 0 || padding.Height >= kernel.Height || padding.Width >= kernel.Width)
+            throw new ArgumentException($"{op}: padding {padding} must be non-negative and smaller than the kernel {kernel}.");
         int h = input.Shape[2], w = input.Shape[3];
         int oh = Pool2dGeometry.OutputSize(h, kernel.Height, stride.Height, padding.Height, ceilMode);
         int ow = Pool2dGeometry.OutputSize(w, kernel.Width, stride.Width, padding.Width, ceilMode);

@@ -46,8 +46,9 @@ public readonly record struct Pool2dGeometry(int Batch, int Channels, int InHeig
             throw new ArgumentException($"Pooling: stride must be positive, got {StrideHeight}x{StrideWidth}.");
         if (PadHeight < 0 || PadWidth < 0)
             throw new ArgumentException($"Pooling: padding must not be negative, got {PadHeight}x{PadWidth}.");
-        if (PadHeight > KernelHeight / 2 || PadWidth > KernelWidth / 2)
-            throw new ArgumentException($"Pooling: padding {PadHeight}x{PadWidth} must be at most half the kernel {KernelHeight}x{KernelWidth}.");
+        // Caffe's limit (PyTorch's is half the kernel): every window still holds a real input.
+        if (PadHeight >= KernelHeight || PadWidth >= KernelWidth)
+            throw new ArgumentException($"Pooling: padding {PadHeight}x{PadWidth} must be smaller than the kernel {KernelHeight}x{KernelWidth}.");
         if (OutHeight < 1 || OutWidth < 1)
             throw new ArgumentException($"Pooling: output size would be {OutHeight}x{OutWidth}: input {InHeight}x{InWidth} with padding {PadHeight}x{PadWidth} is smaller than the kernel {KernelHeight}x{KernelWidth}.");
         if ((long)(OutHeight - 1) * StrideHeight - PadHeight >= InHeight || (long)(OutWidth - 1) * StrideWidth - PadWidth >= InWidth)

@@ -55,7 +55,7 @@ public class GeometryTests
     public void ConvValidateAccepts() => new Conv2dGeometry(2, 4, 5, 5, 6, 5, 5, 1, 1, 0, 0, 1, 1, 2).Validate();
 
     [Theory]
-    [InlineData(3, 3, 2, 2, 2, 0, "half the kernel")]   // pad 2 > kernel 3 / 2
+    [InlineData(3, 3, 2, 2, 3, 0, "smaller than the kernel")]   // pad 3 = kernel 3 (Caffe allows up to 2)
     [InlineData(2, 2, 0, 2, 0, 0, "stride")]
     [InlineData(0, 2, 1, 1, 0, 0, "kernel")]
     [InlineData(3, 3, 1, 1, -1, 0, "negative")]

@@ -17,6 +17,11 @@ public class PoolingTests
         { "3x3 s2 pad 1 ceil", Pool2dGeometry.Create(2, 3, 13, 11, 3, 3, 2, 2, 1, 1, true) },
         { "asymmetric 3x2 s(2,1) pad(1,0)", Pool2dGeometry.Create(1, 4, 11, 6, 3, 2, 2, 1, 1, 0, true) },
         { "5x4 s3 pad 2 ceil", Pool2dGeometry.Create(2, 2, 17, 10, 5, 4, 3, 3, 2, 2, true) },
+        // Caffe's pads up to kernel − 1 (SPP's levels need them): windows that are mostly padding.
+        { "3x3 s2 pad 2 ceil", Pool2dGeometry.Create(2, 3, 9, 8, 3, 3, 2, 2, 2, 2, true) },
+        { "SPP 9x8 at 4 bins: 3x2 s(3,2) pad(2,0)", Pool2dGeometry.Create(1, 2, 9, 8, 3, 2, 3, 2, 2, 0, true) },
+        { "5x5 s5 pad 4x3 ceil", Pool2dGeometry.Create(2, 2, 9, 8, 5, 5, 5, 5, 4, 3, true) },
+        { "4x4 s1 pad 3 floor", Pool2dGeometry.Create(1, 3, 6, 7, 4, 4, 1, 1, 3, 3, false) },
         { "global 1x1 output", Pool2dGeometry.Create(2, 5, 7, 7, 7, 7, 1, 1, 0, 0, false) },
         { "1x1 input", Pool2dGeometry.Create(3, 2, 1, 1, 1, 1, 1, 1, 0, 0, true) },
     };

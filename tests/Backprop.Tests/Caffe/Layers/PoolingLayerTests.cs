@@ -33,12 +33,21 @@ public sealed class PoolingLayerTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void PadsPastHalfTheKernelAreRefusedWhenTheNetIsBuilt()
+    public void PadsUpToTheKernelLessOneWorkAsInCaffeAndLargerOnesAreRefused()
     {
-        var e = Assert.Throws<CaffeNetException>(() => Build(Input(("data", [1, 1, 9, 9])) + """
+        // 1x1x3x3 input 1..9, kernel 3, stride 3, pad 2 (Caffe allows up to kernel − 1): windows start at −2 and 1, so
+        // the 2x2 output's windows hold rows/columns {0} and {1, 2}: max 1, 3 / 7, 9.
+        var net = Build(Input(("data", [1, 1, 3, 3])) + """
             layer { name: "pool" type: "Pooling" bottom: "data" top: "pool" pooling_param { pool: MAX kernel_size: 3 stride: 3 pad: 2 } }
+            """);
+        var context = new NetContext(Phase.Train);
+        context.Inputs["data"] = Tensor.FromArray([1, 2, 3, 4, 5, 6, 7, 8, 9], 1, 1, 3, 3);
+        Assert.Equal(new float[] { 1, 3, 7, 9 }, net.Forward(context).Blobs["pool"].ToArray());
+
+        var e = Assert.Throws<CaffeNetException>(() => Build(Input(("data", [1, 1, 9, 9])) + """
+            layer { name: "pool" type: "Pooling" bottom: "data" top: "pool" pooling_param { pool: MAX kernel_size: 3 stride: 3 pad: 3 } }
             """));
-        Assert.Contains("Layer 'pool' (type Pooling): pad 2x2 is more than half the kernel 3x3", e.Message);
+        Assert.Contains("Layer 'pool' (type Pooling): pad (3, 3) must be smaller than the kernel", e.Message);
     }
 
     private static string Stochastic(int[] shape, int kernel, int stride) => Input(("data", shape)) +

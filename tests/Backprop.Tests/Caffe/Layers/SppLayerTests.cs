@@ -47,6 +47,20 @@ public sealed class SppLayerTests
     }
 
     [Fact]
+    public void CaffesOwnTestGeometryRuns()
+    {
+        // Caffe's SPP test: 2x3x9x8, three levels. Level 2 (4 bins) pools 3x2 windows with pad (2, 0), more than half
+        // the kernel, which Caffe's pooling allows.
+        var net = Build(Spp(3, "MAX", [2, 3, 9, 8]));
+        Assert.Equal(new Shape(2, 3 * (1 + 4 + 16)), net.BlobShapes["spp"]);
+        var x = Arange(2, 3, 9, 8);
+        var y = Run(net, Phase.Test, ("data", x)).Blobs["spp"].ToArray();
+        Assert.Equal(71f, y[0]);   // level 0 of image 0, channel 0: the plane's maximum
+        // Level 2's first bin of image 0, channel 0 covers rows [−2, 1) and columns [0, 2): x[0, 1] = 1.
+        Assert.Equal(1f, y[3 + 3 * 4]);
+    }
+
+    [Fact]
     public void PyramidsTooTallForTheBottomAreRefused()
     {
         var e = Assert.Throws<CaffeNetException>(() => Build(Spp(3, "MAX", [1, 1, 5, 5])));
