@@ -258,8 +258,9 @@ public sealed class CaffeNet
         return 0;
     }
 
-    // One layer per name: names may repeat only among layers without blobs, and a layer with blobs wins its name.
-    private Dictionary<string, CaffeLayer> LayersByName()
+    /// <summary>One layer per name: names may repeat only among layers without blobs, and a layer with blobs wins its name
+    /// (weights are shared, saved and loaded by it).</summary>
+    internal Dictionary<string, CaffeLayer> LayersByName()
     {
         var byName = new Dictionary<string, CaffeLayer>();
         foreach (var layer in layers.OrderByDescending(l => l.Blobs.Count > 0)) byName.TryAdd(layer.Name, layer);
@@ -305,7 +306,8 @@ public sealed class CaffeNet
         {
             var copy = def.Clone();
             copy.Blobs.Clear();
-            if (byName.TryGetValue(def.Name, out var layer))
+            // By name and type: a blob-less layer may share its name with the layer that holds the blobs.
+            if (byName.TryGetValue(def.Name, out var layer) && layer.Type == def.Type)
                 foreach (var blob in layer.Blobs) copy.Blobs.Add(BlobProtos.From(blob));
             result.Layer.Add(copy);
         }

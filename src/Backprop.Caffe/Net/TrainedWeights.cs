@@ -30,8 +30,7 @@ internal static class TrainedWeights
         trained = NetUpgrade.Upgraded(trained, source, options.Log);   // V0/V1 files, as Caffe's ReadNetParamsFromBinaryFileOrDie
         if (trained.Layer.Count == 0)
             throw new CaffeNetException($"{source}: the file holds no layers (it is empty, truncated, or not a .caffemodel).");
-        var byName = new Dictionary<string, CaffeLayer>();
-        foreach (var layer in net.Layers) byName.TryAdd(layer.Name, layer);
+        var byName = net.LayersByName();
 
         // Check everything first, then copy: a refused file changes nothing.
         var pending = new List<(Parameter Target, float[] Values)>();

@@ -48,18 +48,25 @@ public static class StochasticPooling
             for (int i = 0; i < g.OutHeight; i++)
             for (int j = 0; j < g.OutWidth; j++, o++)
             {
-                (int hs, int he, int ws, int we) = Window(g, i, j);
-                float sum = 0, squares = 0;
-                for (int h = hs; h < he; h++)
-                for (int w = ws; w < we; w++)
-                {
-                    float v = xp[h * g.InWidth + w];
-                    sum += v;
-                    squares += v * v;
-                }
+                (float sum, float squares) = WindowSums(g, xp, i, j);
                 y[o] = sum > 0 ? squares / sum : 0;
             }
         }
+    }
+
+    // Σx and Σx² over output (i, j)'s window of one plane, in row order (forward and backward add them alike).
+    private static (float Sum, float Squares) WindowSums(in Pool2dGeometry g, ReadOnlySpan<float> plane, int i, int j)
+    {
+        (int hs, int he, int ws, int we) = Window(g, i, j);
+        float sum = 0, squares = 0;
+        for (int h = hs; h < he; h++)
+        for (int w = ws; w < we; w++)
+        {
+            float v = plane[h * g.InWidth + w];
+            sum += v;
+            squares += v * v;
+        }
+        return (sum, squares);
     }
 
     // x: (N, C, H, W); dy: (N, C, OH, OW); dx: (N, C, H, W) overwritten
@@ -77,16 +84,9 @@ public static class StochasticPooling
             for (int i = 0; i < g.OutHeight; i++)
             for (int j = 0; j < g.OutWidth; j++, o++)
             {
-                (int hs, int he, int ws, int we) = Window(g, i, j);
-                float sum = 0, squares = 0;
-                for (int h = hs; h < he; h++)
-                for (int w = ws; w < we; w++)
-                {
-                    float v = xp[h * g.InWidth + w];
-                    sum += v;
-                    squares += v * v;
-                }
+                (float sum, float squares) = WindowSums(g, xp, i, j);
                 if (!(sum > 0)) continue;
+                (int hs, int he, int ws, int we) = Window(g, i, j);
                 float scale = dy[o] / (sum * sum);
                 for (int h = hs; h < he; h++)
                 for (int w = ws; w < we; w++)

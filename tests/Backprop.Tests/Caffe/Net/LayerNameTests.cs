@@ -28,6 +28,18 @@ public class LayerNameTests
     }
 
     [Fact]
+    public void WeightsLoadIntoTheLayerWithBlobsWhenABlobLessLayerSharesItsName()
+    {
+        // The first 'ip2' (a ReLU) has no blobs; the weights must reach the InnerProduct of that name.
+        string net = Net.Replace("SECOND", "ip2").Replace(
+            "layer { name: \"ip2\"", "layer { name: \"ip2\" type: \"ReLU\" bottom: \"h\" top: \"h\" }\n        layer { name: \"ip2\"");
+        var trained = NetBuilderTests.Build(net, seed: 3);
+        var fresh = NetBuilderTests.Build(net, seed: 4);
+        fresh.CopyTrainedLayersFrom(trained.ToProto(Backprop.Caffe.TextFormat.Prototxt.Parse<Backprop.Caffe.Proto.NetParameter>(net)), "trained");
+        Assert.Equal(trained.Layers.Last(l => l.Name == "ip2").Blobs[0].ToArray(), fresh.Layers.Last(l => l.Name == "ip2").Blobs[0].ToArray());
+    }
+
+    [Fact]
     public void LayersWithBlobsMayNot()
     {
         var e = Assert.Throws<CaffeNetException>(() => NetBuilderTests.Build(Net.Replace("SECOND", "ip")));
