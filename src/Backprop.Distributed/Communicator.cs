@@ -119,6 +119,13 @@ public sealed unsafe class Communicator : IDisposable
         fixed (long* r = &request) Check(mpi.Wait(r, (void*)mpi.StatusIgnore), "MPI_Wait");
     }
 
+    internal bool Test(ref long request)
+    {
+        int flag = 0;
+        fixed (long* r = &request) Check(mpi.Test(r, &flag, (void*)mpi.StatusIgnore), "MPI_Test");
+        return flag != 0;
+    }
+
     /// <summary>Copies <paramref name="values"/> from <paramref name="root"/> to every rank.</summary>
     public void Broadcast(Span<float> values, int root = 0) => Broadcast(values, mpi.Float, root);
 

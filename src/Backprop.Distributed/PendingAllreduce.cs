@@ -26,6 +26,19 @@ public sealed class PendingAllreduce : IDisposable
         finally { pin.Dispose(); }
     }
 
+    /// <summary>
+    /// True once the sum has arrived (then the buffer is unpinned, as after <see cref="Wait"/>). Calling it now and
+    /// then also lets MPI move the transfer on: most transports progress only inside MPI calls.
+    /// </summary>
+    public bool Test()
+    {
+        if (done) return true;
+        if (!communicator.Test(ref request)) return false;
+        done = true;
+        pin.Dispose();
+        return true;
+    }
+
     /// <summary>Waits if <see cref="Wait"/> was not called: MPI may still write into the buffer until then.</summary>
     public void Dispose() => Wait();
 }

@@ -86,6 +86,7 @@ public sealed class AccumulateGrad : Node
     internal override Tensor?[] Apply(Tensor gradOutput)
     {
         Variable.AccumulateGradient(gradOutput);
+        Variable.RunPostAccumulateGradHooks();
         return [];
     }
 

@@ -30,21 +30,30 @@ public sealed class DataLoader : IEnumerable<Batch>
     /// <param name="dropLast">Leave out the last batch of an epoch when it is smaller than <paramref name="batchSize"/>.</param>
     /// <param name="cycle">Enumerate endlessly, pass after pass, with full batches only (Caffe's way).</param>
     /// <param name="prefetch">Batches prepared ahead on a background thread; 0 builds each batch when it is asked for.</param>
-    public DataLoader(IDataset dataset, int batchSize, Generator? shuffle = null, bool dropLast = false, bool cycle = false, int prefetch = 2)
+    /// <param name="sampler">Which samples each epoch visits, in order (e.g. this process's shard in a data-parallel
+    /// job); replaces <paramref name="shuffle"/>. Its epoch is set by the caller, except when cycling: then pass k
+    /// uses epoch k.</param>
+    public DataLoader(IDataset dataset, int batchSize, Generator? shuffle = null, bool dropLast = false, bool cycle = false, int prefetch = 2,
+        ISampler? sampler = null)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(prefetch);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(prefetch, MaxPrefetch);
         if (dataset.Count == 0) throw new ArgumentException("The dataset has no samples.", nameof(dataset));
-        if (dropLast && !cycle && dataset.Count < batchSize)
-            throw new ArgumentException($"With dropLast, a batch size of {batchSize} leaves no batch from {dataset.Count} samples.", nameof(batchSize));
+        if (sampler is not null && shuffle is not null)
+            throw new ArgumentException("Give a shuffle generator or a sampler, not both: the sampler decides the order.", nameof(sampler));
+        if (sampler is not null && sampler.Count < 1) throw new ArgumentException("The sampler selects no samples.", nameof(sampler));
+        int count = sampler?.Count ?? dataset.Count;
+        if (dropLast && !cycle && count < batchSize)
+            throw new ArgumentException($"With dropLast, a batch size of {batchSize} leaves no batch from {count} samples.", nameof(batchSize));
         Dataset = dataset;
         BatchSize = batchSize;
         Shuffle = shuffle;
         DropLast = dropLast;
         Cycle = cycle;
         Prefetch = prefetch;
+        Sampler = sampler;
     }
 
     public IDataset Dataset { get; }
@@ -53,16 +62,20 @@ public sealed class DataLoader : IEnumerable<Batch>
     public bool DropLast { get; }
     public bool Cycle { get; }
     public int Prefetch { get; }
+    public ISampler? Sampler { get; }
+
+    /// <summary>Samples in one epoch: the sampler's count, or the whole dataset.</summary>
+    public int SamplesPerEpoch => Sampler?.Count ?? Dataset.Count;
 
     /// <summary>Batches in one epoch (without cycling).</summary>
-    public int BatchesPerEpoch => DropLast ? Dataset.Count / BatchSize : (Dataset.Count + BatchSize - 1) / BatchSize;
+    public int BatchesPerEpoch => DropLast ? SamplesPerEpoch / BatchSize : (SamplesPerEpoch + BatchSize - 1) / BatchSize;
 
     /// <summary>Starts an epoch (or the endless stream, with cycling); the order is drawn now, on the calling thread.</summary>
     public IEnumerator<Batch> GetEnumerator()
     {
         IEnumerator<Batch> batches = Cycle
-            ? CycleBatches(Shuffle is null ? null : new Generator(Shuffle.NextUInt64()))
-            : EpochBatches(Shuffle?.Permutation(Dataset.Count) ?? Identity(Dataset.Count));
+            ? (Sampler is null ? CycleBatches(Shuffle is null ? null : new Generator(Shuffle.NextUInt64())) : CycleSampled(Sampler))
+            : EpochBatches((Sampler is null ? null : Sampled(Sampler)) ?? Shuffle?.Permutation(Dataset.Count) ?? Identity(Dataset.Count));
         return Prefetch == 0 ? batches : new PrefetchEnumerator<Batch>(batches, Prefetch, "Backprop DataLoader");
     }
 
@@ -98,6 +111,42 @@ public sealed class DataLoader : IEnumerable<Batch>
                 if (position == n)
                 {
                     if (generator is not null) order = generator.Permutation(n);
+                    position = 0;
+                }
+                indices[i] = order[position++];
+            }
+            yield return MakeBatch(indices);
+        }
+    }
+
+    /// <summary>The sampler's order for its current epoch, checked against its count and the dataset.</summary>
+    private int[] Sampled(ISampler sampler)
+    {
+        int[] order = sampler.Indices();
+        if (order.Length != sampler.Count)
+            throw new InvalidOperationException($"{sampler.GetType().Name} returned {order.Length} indices but says it has {sampler.Count}.");
+        foreach (int index in order)
+            if ((uint)index >= (uint)Dataset.Count)
+                throw new InvalidOperationException($"{sampler.GetType().Name} chose sample {index}, but the dataset has {Dataset.Count}.");
+        return order;
+    }
+
+    // Cycling over a sampler: pass k visits the sampler's epoch k, so every process of a job moves on together.
+    private IEnumerator<Batch> CycleSampled(ISampler sampler)
+    {
+        int pass = 0;
+        sampler.SetEpoch(pass);
+        int[] order = Sampled(sampler);
+        int position = 0;
+        var indices = new int[BatchSize];
+        while (true)
+        {
+            for (int i = 0; i < BatchSize; i++)
+            {
+                if (position == order.Length)
+                {
+                    sampler.SetEpoch(++pass);
+                    order = Sampled(sampler);
                     position = 0;
                 }
                 indices[i] = order[position++];
