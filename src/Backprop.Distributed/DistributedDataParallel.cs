@@ -103,6 +103,24 @@ public sealed class DistributedDataParallel : Module, IDisposable
         Complete();
     }
 
+    /// <summary>Copies rank 0's buffers (e.g. running statistics) to every rank; for callers that run the wrapped
+    /// model directly rather than through <see cref="Forward"/>.</summary>
+    public void CopyBuffersFromRoot() => CopyFromRoot(module.NamedBuffers().Select(b => b.Value));
+
+    /// <summary>
+    /// Checks that every rank holds bit-identical parameters and buffers (a SHA-256 of their bytes, compared across
+    /// ranks); throws <see cref="MpiException"/> naming the ranks that drifted. Every rank must call it.
+    /// </summary>
+    public void VerifyInSync()
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var t in module.Parameters().Cast<Tensor>().Concat(module.NamedBuffers().Select(b => b.Value)))
+            hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(t.AsSpan()));
+        string digest = Convert.ToHexString(hash.GetHashAndReset());
+        if (SetupCheck.Differences(communicator, digest, $"weights SHA-256 {digest[..16]}...") is { } ranks)
+            throw new MpiException($"The ranks' weights are no longer identical: {ranks}.");
+    }
+
     /// <summary>Removes the gradient hooks from the parameters (the model can then be trained alone again).</summary>
     public void Dispose()
     {

@@ -19,6 +19,15 @@ public static class SetupCheck
     /// </summary>
     public static void Verify(Communicator communicator, string what, string setup, string summary)
     {
+        if (Differences(communicator, setup, summary) is not { } ranks) return;
+        throw new MpiException(
+            $"The ranks were given different {what}s, so they cannot train one model together; refused before training. " +
+            $"{ranks}. Start every rank with the same files.");
+    }
+
+    /// <summary>Null when every rank's <paramref name="setup"/> hashes as rank 0's; else "rank 0: summary; rank k: summary".</summary>
+    internal static string? Differences(Communicator communicator, string setup, string summary)
+    {
         ArgumentNullException.ThrowIfNull(communicator);
         const int slot = 32 + SummaryBytes;
         var mine = new byte[slot];
@@ -30,10 +39,8 @@ public static class SetupCheck
         var rootDigest = all[..32];
         var differing = Enumerable.Range(1, communicator.Size - 1)
             .Where(r => !all.AsSpan(r * slot, 32).SequenceEqual(rootDigest)).ToList();
-        if (differing.Count == 0) return;
+        if (differing.Count == 0) return null;
         string Describe(int rank) => $"rank {rank}: {Encoding.UTF8.GetString(all, rank * slot + 32, SummaryBytes).TrimEnd('\0')}";
-        throw new MpiException(
-            $"The ranks were given different {what}s, so they cannot train one model together; refused before training. " +
-            $"{string.Join("; ", new[] { 0 }.Concat(differing).Select(Describe))}. Start every rank with the same files.");
+        return string.Join("; ", new[] { 0 }.Concat(differing).Select(Describe));
     }
 }

@@ -9,6 +9,12 @@ public abstract class Callback
     /// <summary>The model being trained (set by Fit).</summary>
     public Sequential? Model { get; internal set; }
 
+    /// <summary>
+    /// True for callbacks that write files or print (checkpoints, CSV logs): in a data-parallel Fit only rank 0 runs
+    /// them. The others run on every rank, with the same averaged logs, so decisions such as early stopping agree.
+    /// </summary>
+    public virtual bool RootRankOnly => false;
+
     public virtual void OnTrainBegin() { }
 
     public virtual void OnTrainEnd(IReadOnlyDictionary<string, double> logs) { }

@@ -16,6 +16,9 @@ public sealed class CsvLogger(string fileName, char separator = ',', bool append
     public char Separator { get; } = separator;
     public bool Append { get; } = append;
 
+    /// <summary>Writes files: rank 0 alone runs it in a data-parallel Fit.</summary>
+    public override bool RootRankOnly => true;
+
     public override void OnTrainBegin()
     {
         keys = null;

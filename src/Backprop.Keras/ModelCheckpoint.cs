@@ -33,6 +33,9 @@ public sealed partial class ModelCheckpoint : Callback
     /// <summary>Paths written, in order.</summary>
     public List<string> Saved { get; } = [];
 
+    /// <summary>Writes files: rank 0 alone runs it in a data-parallel Fit.</summary>
+    public override bool RootRankOnly => true;
+
     public override void OnTrainBegin() => best = maximize ? double.NegativeInfinity : double.PositiveInfinity;
 
     public override void OnEpochEnd(int epoch, IReadOnlyDictionary<string, double> logs)

@@ -150,59 +150,78 @@ public sealed partial class Sequential
         var history = new History();
         using var interrupt = new FitInterrupt(cancellationToken);   // Ctrl-C stops after the batch, keeping the History
         var stopRequested = interrupt.Token;
-        var cbs = (callbacks ?? []).ToList();
+        using var parallel = TrainsDataParallel ? new ParallelFit(this, n, shuffle) : null;
+        bool root = parallel is null || parallel.World.IsRoot;
+        if (!root) progress = null;   // rank 0 alone reports
+        var cbs = (callbacks ?? []).Where(cb => root || !cb.RootRankOnly).ToList();
         foreach (var cb in cbs) cb.Model = this;
         StopTraining = false;
         foreach (var cb in cbs) cb.OnTrainBegin();
-        int steps = (n + batchSize - 1) / batchSize;
+        int perRank = parallel?.SamplesPerRank ?? n;
+        int steps = (perRank + batchSize - 1) / batchSize;
         IReadOnlyDictionary<string, double> logs = new Dictionary<string, double>();
         StopTraining = stopRequested.IsCancellationRequested;
-        for (int epoch = 0; epoch < epochs && !StopTraining; epoch++)
+        int epoch = 0, step = 0;
+        try
         {
-            foreach (var cb in cbs) cb.OnEpochBegin(epoch);
-            progress?.Report(new EpochProgress(ProgressKind.EpochBegin, epoch + 1, epochs, 0, steps, TimeSpan.Zero, logs));
-            var clock = Stopwatch.StartNew();
-            var order = shuffle ? Generator.Permutation(n) : Enumerable.Range(0, n).ToArray();
-            var totals = new Accumulator(state);
-            network.Train();
-            int done = 0;
-            for (int step = 0; step < steps; step++)
+            for (epoch = 0; epoch < epochs && !Agreed(parallel, StopTraining); epoch++)
             {
-                using var memory = stepMemory.Scope();   // each batch reuses the last one's activation and gradient memory
-                int start = step * batchSize, count = Math.Min(batchSize, n - start);
-                var xb = GatherRows(xs, order, start, count);
-                var (yb, lb) = targets.Gather(order, start, count);
-                state.Optimizer.ZeroGrad(setToNone: false);   // gradients add into last batch's memory
-                var output = Flat(ForwardChannelsFirst(xb, training: true, state.FromLogits));
-                var loss = Losses.Compute(state.Loss, output, yb, lb, state.FromLogits);
-                float value = loss.Item();
-                if (!float.IsFinite(value))
-                    throw new InvalidOperationException($"The loss became {value} at epoch {epoch + 1}, batch {step + 1} of model '{Name}'; try a lower learning rate or check the inputs for NaN.");
-                loss.Backward();
-                state.Optimizer.Step();
-                totals.Add(value, count, Probabilities(state, output), yb, lb);
-                var batchLogs = totals.Logs("");
-                foreach (var cb in cbs) cb.OnBatchEnd(step, batchLogs);
-                progress?.Report(new EpochProgress(ProgressKind.Batch, epoch + 1, epochs, step + 1, steps, clock.Elapsed, batchLogs));
-                done = step + 1;
-                if (stopRequested.IsCancellationRequested)
+                foreach (var cb in cbs) cb.OnEpochBegin(epoch);
+                progress?.Report(new EpochProgress(ProgressKind.EpochBegin, epoch + 1, epochs, 0, steps, TimeSpan.Zero, logs));
+                var clock = Stopwatch.StartNew();
+                var order = parallel?.Order(epoch) ?? (shuffle ? Generator.Permutation(n) : Enumerable.Range(0, n).ToArray());
+                var totals = new Accumulator(state);
+                network.Train();
+                int done = 0;
+                for (step = 0; step < steps; step++)
                 {
-                    StopTraining = true;   // Keras's stop_training, checked after each batch
-                    break;
+                    using var memory = stepMemory.Scope();   // each batch reuses the last one's activation and gradient memory
+                    int start = step * batchSize, count = Math.Min(batchSize, perRank - start);
+                    parallel?.BeforeBatch();
+                    var xb = GatherRows(xs, order, start, count);
+                    var (yb, lb) = targets.Gather(order, start, count);
+                    state.Optimizer.ZeroGrad(setToNone: false);   // gradients add into last batch's memory
+                    var output = Flat(ForwardChannelsFirst(xb, training: true, state.FromLogits));
+                    var loss = Losses.Compute(state.Loss, output, yb, lb, state.FromLogits);
+                    float value = loss.Item();
+                    if (!float.IsFinite(value))
+                        throw new InvalidOperationException($"The loss became {value} at epoch {epoch + 1}, batch {step + 1} of model '{Name}'; try a lower learning rate or check the inputs for NaN.");
+                    loss.Backward();
+                    parallel?.AfterBackward();
+                    state.Optimizer.Step();
+                    totals.Add(value, count, Probabilities(state, output), yb, lb);
+                    var batchLogs = totals.Logs("");
+                    foreach (var cb in cbs) cb.OnBatchEnd(step, batchLogs);
+                    progress?.Report(new EpochProgress(ProgressKind.Batch, epoch + 1, epochs, step + 1, steps, clock.Elapsed, batchLogs));
+                    done = step + 1;
+                    if (Agreed(parallel, stopRequested.IsCancellationRequested))
+                    {
+                        StopTraining = true;   // Keras's stop_training, checked after each batch
+                        break;
+                    }
                 }
+                if (parallel is not null) totals.SumAcrossRanks(parallel.World);
+                var epochLogs = new Dictionary<string, double>(totals.Logs(""));
+                if (xVal is not null)
+                    foreach (var (key, value) in EvaluateCore(state, xVal, yVal!, batchSize, "val_")) epochLogs[key] = value;
+                logs = epochLogs;
+                history.Append(epoch, logs);
+                progress?.Report(new EpochProgress(ProgressKind.EpochEnd, epoch + 1, epochs, done, steps, clock.Elapsed, logs));
+                foreach (var cb in cbs) cb.OnEpochEnd(epoch, logs);
             }
-            var epochLogs = new Dictionary<string, double>(totals.Logs(""));
-            if (xVal is not null)
-                foreach (var (key, value) in EvaluateCore(state, xVal, yVal!, batchSize, "val_")) epochLogs[key] = value;
-            logs = epochLogs;
-            history.Append(epoch, logs);
-            progress?.Report(new EpochProgress(ProgressKind.EpochEnd, epoch + 1, epochs, done, steps, clock.Elapsed, logs));
-            foreach (var cb in cbs) cb.OnEpochEnd(epoch, logs);
+        }
+        catch (Exception e) when (parallel is not null)
+        {
+            // The other ranks would wait for this one in the next all-reduce forever: end the whole job.
+            Distributed.JobFailure.Abort(parallel.World, e, $"epoch {epoch + 1}, batch {step + 1} of Fit");
         }
         foreach (var cb in cbs) cb.OnTrainEnd(logs);
         network.Eval();
         return history;
     }
+
+    /// <summary>The flag, or-ed over the ranks in a data-parallel Fit so that every rank stops at the same batch.</summary>
+    private static bool Agreed(ParallelFit? parallel, bool flag) => parallel?.AnyRank(flag) ?? flag;
 
     private Dictionary<string, double> EvaluateCore(CompileState state, Tensor xs, Targets targets, int batchSize, string prefix)
     {
@@ -284,6 +303,20 @@ public sealed partial class Sequential
                 var (s, c) = Metrics.Update(state.ResolvedMetrics[i], probabilities, y, labels, fromLogits: false);
                 sums[i] += s;
                 counts[i] += c;
+            }
+        }
+
+        /// <summary>Replaces the sums by their totals over all ranks (every rank gets the same logs).</summary>
+        public void SumAcrossRanks(Distributed.Communicator world)
+        {
+            double[] all = [lossSum, samples, .. sums, .. counts.Select(c => (double)c)];
+            world.AllreduceSum(all);
+            lossSum = all[0];
+            samples = (long)all[1];
+            for (int i = 0; i < sums.Length; i++)
+            {
+                sums[i] = all[2 + i];
+                counts[i] = (long)all[2 + sums.Length + i];
             }
         }
 
