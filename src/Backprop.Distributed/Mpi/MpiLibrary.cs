@@ -125,7 +125,7 @@ internal sealed unsafe class MpiLibrary
         {
             nint handle = Open(forced, tried);
             if (handle == 0)
-                throw new MpiException($"BACKPROP_MPI_LIBRARY names {forced}, which could not be loaded: {string.Join("; ", tried)}.");
+                throw new MpiException($"BACKPROP_MPI_LIBRARY names {forced}, which could not be loaded: {string.Join("; ", tried)}. Point it at an existing library, or unset it and {InstallHint}.");
             return new MpiLibrary(forced, handle, NativeLibrary.TryGetExport(handle, "ompi_mpi_comm_world", out _) ? MpiFlavor.OpenMpi : MpiFlavor.Mpich);
         }
         var launcher = MpiLauncher.Detected;
