@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Backprop.Caffe;
 using Backprop.Caffe.Proto;
 using Backprop.Caffe.TextFormat;
+using Backprop.Distributed.Mpi;
 
 namespace Backprop.Cli;
 
@@ -25,7 +26,10 @@ internal static class TrainCommand
         var command = new Command("train", "Train a net with a Caffe solver.") { solver, snapshot, weights, allowNonFinite, sigint, sighup, gpu };
         command.SetAction(result => CommandErrors.Run(() =>
         {
-            CaffeArguments.NoteGpu(result.GetValue(gpu));
+            if (MpiLauncher.WorldRank == 0) CaffeArguments.NoteGpu(result.GetValue(gpu));
+            if (MpiLauncher.IsParallelJob)
+                return DataParallelTrain.Run(result.GetValue(solver)!, result.GetValue(snapshot), result.GetValue(weights), result.GetValue(allowNonFinite),
+                    TrainingSignals.Parse(result.GetValue(sigint)!), TrainingSignals.Parse(result.GetValue(sighup)!));
             return Train(result.GetValue(solver)!, result.GetValue(snapshot), result.GetValue(weights), result.GetValue(allowNonFinite),
                 TrainingSignals.Parse(result.GetValue(sigint)!), TrainingSignals.Parse(result.GetValue(sighup)!));
         }));
@@ -35,12 +39,9 @@ internal static class TrainCommand
     private static int Train(FileInfo solverFile, FileInfo? snapshot, FileInfo? weights, bool allowNonFiniteWeights,
         SolverAction onInterrupt, SolverAction onHangup)
     {
-        if (snapshot is not null && weights is not null)
-            throw new ArgumentException("Give either --snapshot (resume) or --weights (fine-tune), not both.");
+        CheckStart(snapshot, weights);
         var definition = Prototxt.ParseFile<SolverParameter>(solverFile.FullName);
-        var clock = Stopwatch.StartNew();
-        long allocatedBefore = GC.GetTotalAllocatedBytes();
-        int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
+        var report = new TrainingReport();
         CaffeSolver? trained = null;
         // From here on Ctrl-C finishes the iteration, snapshots and writes the log (caffe's -sigint_effect stop).
         using var signals = new TrainingSignals(onInterrupt, onHangup);
@@ -52,7 +53,28 @@ internal static class TrainCommand
             solver.Solve();
             trained = solver;
         });
-        Console.WriteLine($"Trained {trained!.Iteration} iterations ({trained.EpochAt(trained.Iteration):F2} epochs) in {clock.Elapsed.TotalSeconds:F1} s " +
+        report.Print(trained!, solverFile.FullName);
+        return 0;
+    }
+
+    /// <summary>Refuses --snapshot with --weights.</summary>
+    public static void CheckStart(FileInfo? snapshot, FileInfo? weights)
+    {
+        if (snapshot is not null && weights is not null)
+            throw new ArgumentException("Give either --snapshot (resume) or --weights (fine-tune), not both.");
+    }
+}
+
+/// <summary>What <c>backprop train</c> prints at the end: time, memory, the final test results, and the log files.</summary>
+internal sealed class TrainingReport
+{
+    private readonly Stopwatch clock = Stopwatch.StartNew();
+    private readonly long allocatedBefore = GC.GetTotalAllocatedBytes();
+    private readonly int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
+
+    public void Print(CaffeSolver trained, string solverPath)
+    {
+        Console.WriteLine($"Trained {trained.Iteration} iterations ({trained.EpochAt(trained.Iteration):F2} epochs) in {clock.Elapsed.TotalSeconds:F1} s " +
                           $"({trained.StepTime.TotalSeconds:F1} s in the iterations themselves).");
         // Building the nets and loading the data count too: over a long run this tends to what one step allocates.
         long allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
@@ -63,7 +85,6 @@ internal static class TrainCommand
         if (last.Outputs is not null)
             foreach (var (name, value) in last.Outputs)
                 Console.WriteLine($"Final test {name}: {value:F4}");
-        TrainingLog.Write(trained, solverFile.FullName);
-        return 0;
+        TrainingLog.Write(trained, solverPath);
     }
 }

@@ -48,7 +48,7 @@ public sealed unsafe class Communicator : IDisposable
     public string LibraryVersion { get; }
 
     /// <summary>One line for logs: ranks, library and its version.</summary>
-    public string Description => $"{Size} rank{(Size == 1 ? "" : "s")} on {LibraryVersion} ({LibraryPath})";
+    public string Description => $"{Size} rank{(Size == 1 ? "" : "s")}, {LibraryVersion} ({LibraryPath})";
 
     /// <summary>
     /// Initializes MPI (once per process) and returns MPI_COMM_WORLD. Later calls return the same communicator.

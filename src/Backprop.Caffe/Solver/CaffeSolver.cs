@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Backprop.Caffe.Proto;
+using Backprop.Distributed;
 using Backprop.IO;
 using Backprop.Optim;
 using static System.FormattableString;
@@ -15,6 +16,7 @@ public readonly record struct SolverProgress(int Iteration, int MaxIterations, f
 /// TEST nets every test_interval iterations, logs like Caffe (and adds the epoch), snapshots .caffemodel and
 /// .solverstate files, and resumes from them. Randomness depends only on random_seed and the iteration, and
 /// data layers seek to where the iteration puts them, so a resumed run repeats an uninterrupted one exactly.
+/// Given a communicator of several MPI ranks, it trains data-parallel (see <see cref="DataParallelTraining"/>).
 /// </summary>
 public sealed class CaffeSolver
 {
@@ -33,14 +35,19 @@ public sealed class CaffeSolver
     private readonly string? solverPath;
     private int lastSnapshot = -1;
 
-    public CaffeSolver(SolverParameter definition, string? solverPath = null, TextWriter? log = null, IProgress<SolverProgress>? progress = null)
+    /// <param name="communicator">The MPI job to train in, data-parallel, when it has two or more ranks; rank 0 alone then
+    /// writes <paramref name="log"/> and reports <paramref name="progress"/>, and the others are silent.</param>
+    public CaffeSolver(SolverParameter definition, string? solverPath = null, TextWriter? log = null, IProgress<SolverProgress>? progress = null,
+        Communicator? communicator = null)
     {
         ArgumentNullException.ThrowIfNull(definition);
+        bool silent = communicator is { Size: > 1, IsRoot: false };
         this.solverPath = solverPath;
-        this.log = log ?? TextWriter.Null;
-        this.progress = progress;
+        this.log = silent ? TextWriter.Null : log ?? TextWriter.Null;
+        this.progress = silent ? null : progress;
         // solver_type and inline V0/V1 nets, as Caffe upgrades them on load.
         Definition = definition = SolverUpgrade.Upgraded(definition, solverPath ?? "solver", Log);
+        if (communicator is { Size: > 1 }) DataParallelTraining.VerifySolver(communicator, definition, solverPath);
         Seed = definition.RandomSeed >= 0 ? (ulong)definition.RandomSeed : DefaultSeed;
         if (definition.SolverMode == SolverParameter.Types.SolverMode.Gpu)
             Log($"solver_mode is GPU: {CpuOnlyNote}");
@@ -71,6 +78,11 @@ public sealed class CaffeSolver
         TestNets = testNets;
         Optimizer = SolverSetup.CreateOptimizer(definition, TrainNet.Parameters);
         schedule = SolverSetup.CreateSchedule(definition);
+        if (communicator is { Size: > 1 })
+        {
+            DataParallel = new DataParallelTraining(communicator, this);
+            Log(DataParallel.StartLine(this));
+        }
     }
 
     public SolverParameter Definition { get; }
@@ -78,6 +90,17 @@ public sealed class CaffeSolver
     public IReadOnlyList<CaffeNet> TestNets { get; }
     public Optimizer Optimizer { get; }
     public ulong Seed { get; }
+
+    /// <summary>The data-parallel job this solver trains in, or null when it trains alone.</summary>
+    public DataParallelTraining? DataParallel { get; }
+
+    /// <summary>The number of ranks training together (1 without MPI).</summary>
+    public int Ranks => DataParallel?.Size ?? 1;
+
+    /// <summary>Time spent averaging across ranks inside <see cref="Step"/> (zero without MPI); part of <see cref="StepTime"/>.</summary>
+    public TimeSpan AllreduceTime => DataParallel?.AllreduceTime ?? TimeSpan.Zero;
+
+    private bool IsRoot => DataParallel?.IsRoot ?? true;
 
     /// <summary>Iterations completed.</summary>
     public int Iteration { get; private set; }
@@ -111,11 +134,11 @@ public sealed class CaffeSolver
     /// <summary>Test results of every test pass so far: iteration, net index, and output name/value pairs.</summary>
     public List<(int Iteration, int Net, IReadOnlyList<(string Name, float Value)> Outputs)> TestResults { get; } = [];
 
-    /// <summary>Epochs completed at <paramref name="iteration"/>: iterations × batch × iter_size / training-set size.</summary>
+    /// <summary>Epochs completed at <paramref name="iteration"/>: iterations × batch × iter_size × ranks / training-set size.</summary>
     public double EpochAt(int iteration)
     {
         var data = TrainNet.DataLayer;
-        return data is null || data.DatasetSize == 0 ? 0 : (double)iteration * data.BatchSize * Definition.IterSize / data.DatasetSize;
+        return data is null || data.DatasetSize == 0 ? 0 : (double)iteration * data.BatchSize * Definition.IterSize * Ranks / data.DatasetSize;
     }
 
     /// <summary>Runs until max_iter (or <paramref name="stopAt"/>), testing, logging and snapshotting as the solver says.</summary>
@@ -123,7 +146,8 @@ public sealed class CaffeSolver
     {
         int stop = stopAt ?? Definition.MaxIter;
         StoppedEarly = false;
-        if (Definition.Snapshot > 0 || Definition.SnapshotAfterTrain || ActionRequested is not null) PrepareSnapshotFolder();
+        if (DataParallel is not null) Iteration = DataParallel.Synchronize(this);
+        if (IsRoot && (Definition.Snapshot > 0 || Definition.SnapshotAfterTrain || ActionRequested is not null)) PrepareSnapshotFolder();
         Log(Invariant($"Solving {TrainNet.Name} with {SolverSetup.SolverType(Definition)}, lr_policy {(Definition.HasLrPolicy ? Definition.LrPolicy : "fixed")}, seed {Seed}, {stop - Iteration} iterations from {Iteration}."));
         var clock = Stopwatch.StartNew();
         int lastDisplay = Iteration;
@@ -131,7 +155,8 @@ public sealed class CaffeSolver
         {
             if (Definition.TestInterval > 0 && Iteration % Definition.TestInterval == 0 && (Iteration > 0 || Definition.TestInitialization))
             {
-                TestAll();
+                if (IsRoot) TestAll();
+                if (DataParallel is not null) StoppedEarly = DataParallel.Agree(StoppedEarly ? SolverAction.Stop : SolverAction.None) == SolverAction.Stop;
                 if (StoppedEarly) break;
                 clock.Restart();   // the speed shown is training speed, without test passes
                 lastDisplay = Iteration;
@@ -150,20 +175,31 @@ public sealed class CaffeSolver
             }
             progress?.Report(new SolverProgress(Iteration, stop, SmoothedLoss));
             var request = ActionRequested?.Invoke() ?? SolverAction.None;
-            if ((Definition.Snapshot > 0 && Iteration % Definition.Snapshot == 0) || request == SolverAction.Snapshot) Snapshot();
+            if (DataParallel is not null) request = DataParallel.Agree(request);
+            if (IsRoot && ((Definition.Snapshot > 0 && Iteration % Definition.Snapshot == 0) || request == SolverAction.Snapshot)) Snapshot();
             _ = loss;
             if (request == SolverAction.Stop) StoppedEarly = true;
         }
         if (StoppedEarly)
         {
             // Unlike Caffe, even with snapshot_after_train: false: a stop asked for by the user must not lose the work.
-            if (lastSnapshot != Iteration) Snapshot();
+            if (IsRoot && lastSnapshot != Iteration) Snapshot();
+            LogDataParallelSummary();
             Log("Optimization stopped early.");
             return;
         }
-        if (Definition.SnapshotAfterTrain && (Definition.Snapshot == 0 || Iteration % Definition.Snapshot != 0)) Snapshot();
-        if (Definition.TestInterval > 0 && Iteration % Definition.TestInterval == 0) TestAll();
+        if (IsRoot && Definition.SnapshotAfterTrain && (Definition.Snapshot == 0 || Iteration % Definition.Snapshot != 0)) Snapshot();
+        if (IsRoot && Definition.TestInterval > 0 && Iteration % Definition.TestInterval == 0) TestAll();
+        LogDataParallelSummary();
         Log("Optimization Done.");
+    }
+
+    // Every rank takes part (the weights comparison is a collective); rank 0 alone writes the lines.
+    private void LogDataParallelSummary()
+    {
+        if (DataParallel is null) return;
+        Log(DataParallel.CompareWeights(this));
+        Log(DataParallel.SummaryLine(StepTime));
     }
 
     /// <summary>The loss averaged over the last average_loss iterations, as Caffe displays it.</summary>
@@ -179,11 +215,15 @@ public sealed class CaffeSolver
         double total = 0;
         outputs = [];
         var data = TrainNet.DataLayer;
+        int rank = DataParallel?.Rank ?? 0, ranks = Ranks;
         TrainNet.DebugInfo = Definition.DebugInfo && Definition.Display > 0 && Iteration % Definition.Display == 0;
         for (int sub = 0; sub < iterSize; sub++)
         {
-            data?.Seek(((long)Iteration * iterSize + sub) * data.BatchSize);
-            var context = new NetContext(Phase.Train, Seed) { Iteration = Iteration * iterSize + sub };
+            // Pass p of rank r reads what rank r's share of one process's batch of ranks × batch_size would be, and
+            // draws its own random numbers (dropout, crops) from the pass index it would have there.
+            long pass = ((long)Iteration * iterSize + sub) * ranks + rank;
+            data?.Seek(pass * data.BatchSize);
+            var context = new NetContext(Phase.Train, Seed) { Iteration = (int)pass };
             var result = TrainNet.Forward(context);
             if (result.Loss is null) throw new CaffeNetException($"The TRAIN net '{TrainNet.Name}' has no loss to minimize (no loss layer or loss_weight).");
             float loss = result.Loss.Item();
@@ -193,6 +233,7 @@ public sealed class CaffeSolver
             total += loss;
             outputs = result.Outputs.Select(o => (o.Name, Mean(o.Value), o.LossWeight)).ToList();
         }
+        DataParallel?.AverageGradients();   // as Caffe's P2PSync: before clipping, normalization, decay and the update
         if (Definition.ClipGradients >= 0) GradientClipping.ClipByGlobalNorm(TrainNet.Parameters, Definition.ClipGradients);
         if (iterSize > 1)
             foreach (var p in TrainNet.Parameters)
@@ -200,6 +241,7 @@ public sealed class CaffeSolver
         schedule.Apply(Optimizer, Iteration);
         Optimizer.Step();
         float mean = (float)(total / iterSize);
+        if (DataParallel is not null) mean = DataParallel.AverageLoss(mean, ref outputs);
         Losses.Add(mean);
         recentLosses.Enqueue(mean);
         while (recentLosses.Count > Math.Max(1, Definition.AverageLoss)) recentLosses.Dequeue();

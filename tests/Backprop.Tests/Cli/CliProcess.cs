@@ -20,11 +20,16 @@ internal sealed partial class CliProcess : IDisposable
 
     /// <summary>Runs the command with <paramref name="environment"/> added to this process's environment.</summary>
     public CliProcess(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+        : this(environment, [], [DotnetHost, CliDll, .. arguments])
     {
-        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
-        var start = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Backprop.Cli.dll"));
-        foreach (var a in arguments) start.ArgumentList.Add(a);
+    }
+
+    /// <summary>Runs <paramref name="command"/> (a launcher such as mpirun, then what it starts) with <paramref name="environment"/> added.</summary>
+    public CliProcess(IReadOnlyDictionary<string, string> environment, string[] launcher, string[] command)
+    {
+        string[] all = [.. launcher, .. command];
+        var start = new ProcessStartInfo(all[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in all.Skip(1)) start.ArgumentList.Add(a);
         foreach (var (name, value) in environment) start.Environment[name] = value;
         process = new Process { StartInfo = start };
         process.OutputDataReceived += (_, e) => Add(e.Data);
@@ -33,6 +38,13 @@ internal sealed partial class CliProcess : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
     }
+
+    /// <summary>The dotnet executable that runs the tests.</summary>
+    public static string DotnetHost =>
+        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+
+    /// <summary>The built Backprop.Cli.dll beside the tests.</summary>
+    public static string CliDll => Path.Combine(AppContext.BaseDirectory, "Backprop.Cli.dll");
 
     /// <summary>Everything printed so far (stdout and stderr).</summary>
     public string Output => string.Join('\n', all);

@@ -35,6 +35,6 @@ public class CollectivesTests
     {
         var job = MpiJob.Run(Launcher.Mpich, 2, "load", Timeout);
         Assert.True(job.ExitCode == 0, job.ToString());
-        Assert.Contains("rank 1: 2 ranks on MPICH Version: 4", job.Output);
+        Assert.Contains("rank 1: 2 ranks, MPICH Version: 4", job.Output);
     }
 }
