@@ -2,7 +2,10 @@
 """Ring all-reduce cost model for data-parallel training (issue 16), printed as the Markdown tables of
 docs/distributed-scaling.md. Standard library only.
 
-  python3 bench/distributed/cost_model.py [--alpha-us 20] [--lenet-ms 8.75] [--speedup 1]
+  python3 bench/distributed/cost_model.py [--alpha-us 20] [--lenet-ms 8.75] [--speedup 1] [--batch-scale 1] [--summary]
+
+--batch-scale K: K times the images per rank and iteration (a larger batch_size, or iter_size K: K forward-backward
+passes, one all-reduce); --summary prints only the "where it stops" table.
 
 Per iteration and rank:
   communication  t_comm  = 2(N-1)/N * S/B + 2(N-1) * alpha        (ring all-reduce of S bytes over links of B)
@@ -41,14 +44,14 @@ def rate_flops(step_ms, batch, forward_macs):
     """Training FLOP/s: 3 passes of forward's multiply-adds, 2 FLOPs each."""
     return 6 * forward_macs * batch / (step_ms / 1000)
 
-def nets(lenet_ms, speedup):
+def nets(lenet_ms, speedup, scale):
     resnet_rate = rate_flops(414.6, 128, resnet20_macs())
     vgg_rate = rate_flops(411.0, 32, vgg_stack_macs())
     # (name, gradient bytes, batch per rank, seconds of compute per iteration per rank)
     return [
-        ("LeNet", 431_080 * 4, 64, lenet_ms / 1000 / speedup),
-        ("ResNet-50", 25_557_032 * 4, 32, 32 * 6 * 4.09e9 / resnet_rate / speedup),
-        ("VGG-16", 138_357_544 * 4, 32, 32 * 6 * 15.47e9 / vgg_rate / speedup),
+        ("LeNet", 431_080 * 4, 64 * scale, scale * lenet_ms / 1000 / speedup),
+        ("ResNet-50", 25_557_032 * 4, 32 * scale, scale * 32 * 6 * 4.09e9 / resnet_rate / speedup),
+        ("VGG-16", 138_357_544 * 4, 32 * scale, scale * 32 * 6 * 15.47e9 / vgg_rate / speedup),
     ], resnet_rate, vgg_rate
 
 def ring_seconds(size_bytes, ranks, link_bytes_per_s, alpha):
@@ -69,13 +72,16 @@ def main():
     parser.add_argument("--alpha-us", type=float, default=20.0, help="per-message latency, microseconds")
     parser.add_argument("--lenet-ms", type=float, default=8.75, help="LeNet step, batch 64, one rank, ms")
     parser.add_argument("--speedup", type=float, default=1.0, help="ranks this many times faster than the bench machine")
+    parser.add_argument("--batch-scale", type=int, default=1, help="times the images per rank and iteration")
+    parser.add_argument("--summary", action="store_true", help="only the where-it-stops table")
     args = parser.parse_args()
     alpha = args.alpha_us * 1e-6
-    table, resnet_rate, vgg_rate = nets(args.lenet_ms, args.speedup)
-    print(f"alpha {args.alpha_us:g} us; compute per rank: {args.speedup:g}x the bench machine (2 threads); "
+    table, resnet_rate, vgg_rate = nets(args.lenet_ms, args.speedup, args.batch_scale)
+    print(f"alpha {args.alpha_us:g} us; compute per rank: {args.speedup:g}x the bench machine (2 threads), "
+          f"batch {args.batch_scale}x; "
           f"training rate from ResNet-20 {resnet_rate / 1e9:.1f} GFLOP/s, from the VGG stack {vgg_rate / 1e9:.1f} GFLOP/s")
     print()
-    for name, size, batch, comp in table:
+    for name, size, batch, comp in [] if args.summary else table:
         print(f"**{name}**: gradient {size / 1e6:.1f} MB, batch {batch} per rank, compute {fmt_ms(comp)} ms per iteration per rank")
         print()
         head = " | ".join(f"{g} Gb/s: comm ms, eff, eff overlap" for g in LINKS_GBIT)

@@ -38,8 +38,11 @@ export OMPI_MCA_btl_vader_single_copy_mechanism=none
 MPI_COMMON=(mpirun.openmpi --allow-run-as-root --oversubscribe --bind-to none)
 declare -A TRANSPORT=([tcp]="--mca btl self,tcp --mca btl_tcp_if_include lo" [vader]="--mca btl self,vader")
 
-dotnet build src/Backprop.Cli -c Release -v quiet -nologo > /dev/null
-CLI="$ROOT/src/Backprop.Cli/bin/Release/net10.0/Backprop.Cli.dll"
+# BACKPROP_CLI=path/Backprop.Cli.dll runs another build (e.g. a branch's) instead of building this checkout's.
+if [ -z "${BACKPROP_CLI:-}" ]; then
+  dotnet build src/Backprop.Cli -c Release -v quiet -nologo > /dev/null
+fi
+CLI=${BACKPROP_CLI:-$ROOT/src/Backprop.Cli/bin/Release/net10.0/Backprop.Cli.dll}
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "n/a") }'; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(mpirun.openmpi --version | head -1)"
