@@ -56,4 +56,10 @@ if (args.Length > 0 && args[0] == "fashion-resnet")
     Backprop.Bench.FashionAccuracy.Run(args.Length > 1 ? int.Parse(args[1]) : 2, args.Length > 2 ? int.Parse(args[2]) : 1);
     return;
 }
+// mpirun -np N dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll allreduce [repeats] [max floats]   (see bench/distributed)
+if (args.Length > 0 && args[0] == "allreduce")
+{
+    Backprop.Bench.AllreduceTimings.Run(args.Length > 1 ? int.Parse(args[1]) : 20, args.Length > 2 ? long.Parse(args[2]) : long.MaxValue);
+    return;
+}
 BenchmarkSwitcher.FromAssembly(typeof(Backprop.Bench.GemmBenchmarks).Assembly).Run(args);
