@@ -26,13 +26,7 @@ public sealed class DistributedDataParallel : Module, IDisposable
 {
     private readonly Module module;
     private readonly Communicator communicator;
-    private readonly GradientAverager averager;
-    private readonly Dictionary<Tensor, int> bucketOf = new(ReferenceEqualityComparer.Instance);
-    private readonly int[] missing;          // gradients each bucket still waits for in this backward pass
-    private readonly PendingAllreduce?[] pending;
-    private readonly List<IDisposable> hooks = [];
-    private int nextToSend;                  // buckets are sent in order, so every rank issues the same collectives
-    private bool anyReady;
+    private readonly GradientSync sync;
 
     /// <param name="module">The model; every rank passes one of the same architecture.</param>
     /// <param name="communicator">The job (<see cref="Communicator.Initialize"/>).</param>
@@ -46,19 +40,11 @@ public sealed class DistributedDataParallel : Module, IDisposable
         ArgumentNullException.ThrowIfNull(communicator);
         this.module = RegisterModule("module", module);
         this.communicator = communicator;
-        Overlap = overlap;
         BroadcastBuffers = broadcastBuffers;
         SetupCheck.Verify(communicator, "model", Describe(module, out string summary), summary);
         CopyFromRoot(module.Parameters());
         CopyFromRoot(module.NamedBuffers().Select(b => b.Value));
-        averager = new GradientAverager(communicator, module.Parameters(), bucketBytes);
-        missing = new int[averager.BucketCount];
-        pending = new PendingAllreduce?[averager.BucketCount];
-        for (int b = 0; b < averager.BucketCount; b++)
-            foreach (var p in averager.Bucket(b)) bucketOf[p] = b;
-        if (overlap)
-            foreach (var p in bucketOf.Keys) hooks.Add(p.RegisterPostAccumulateGradHook(OnGradientReady));
-        ResetBuckets();
+        sync = new GradientSync(communicator, module.Parameters(), bucketBytes, overlap);
     }
 
     /// <summary>The wrapped model.</summary>
@@ -68,18 +54,21 @@ public sealed class DistributedDataParallel : Module, IDisposable
     public Communicator Communicator => communicator;
 
     /// <summary>Whether buckets are sent during backward.</summary>
-    public bool Overlap { get; }
+    public bool Overlap => sync.Overlap;
 
     /// <summary>Whether each training forward copies rank 0's buffers to every rank.</summary>
     public bool BroadcastBuffers { get; }
 
     /// <summary>How many all-reduces one step sends.</summary>
-    public int BucketCount => averager.BucketCount;
+    public int BucketCount => sync.BucketCount;
+
+    /// <summary>Time this rank spent in the gradient all-reduces so far.</summary>
+    public TimeSpan CommunicationTime => sync.CommunicationTime;
 
     /// <summary>Runs the wrapped model. Throws when the previous step's gradients were left half-averaged.</summary>
     public override Tensor Forward(Tensor input)
     {
-        if (anyReady)
+        if (sync.InProgress)
             throw new InvalidOperationException(
                 "The previous backward pass's gradients were not all averaged across the ranks: some parameters got no gradient. " +
                 "Call FinishGradientSync() after Backward() and before the optimizer step.");
@@ -91,17 +80,7 @@ public sealed class DistributedDataParallel : Module, IDisposable
     /// Completes the average of every gradient across the ranks: sends the buckets not yet sent, waits for all and
     /// writes the averages into the gradients. Call it after backward and before the optimizer step (every rank).
     /// </summary>
-    public void FinishGradientSync()
-    {
-        if (!Overlap)
-        {
-            averager.Average();
-            return;
-        }
-        if (!anyReady) return;   // the last gradient of backward already completed the average
-        while (nextToSend < pending.Length) Send(nextToSend);
-        Complete();
-    }
+    public void FinishGradientSync() => sync.Finish();
 
     /// <summary>Copies rank 0's buffers (e.g. running statistics) to every rank; for callers that run the wrapped
     /// model directly rather than through <see cref="Forward"/>.</summary>
@@ -122,57 +101,9 @@ public sealed class DistributedDataParallel : Module, IDisposable
     }
 
     /// <summary>Removes the gradient hooks from the parameters (the model can then be trained alone again).</summary>
-    public void Dispose()
-    {
-        foreach (var hook in hooks) hook.Dispose();
-        hooks.Clear();
-    }
+    public void Dispose() => sync.Dispose();
 
     protected override string ExtraDescription() => $"ranks={communicator.Size}, buckets={BucketCount}, overlap={Overlap}";
-
-    private void OnGradientReady(Tensor parameter)
-    {
-        int b = bucketOf[parameter];
-        anyReady = true;
-        if (missing[b] == 0)
-            throw new InvalidOperationException(
-                "A parameter received a second gradient before the ranks' average was complete (two backward passes in one step?). " +
-                "DistributedDataParallel averages once per backward pass.");
-        missing[b]--;
-        // Send, in bucket order, every bucket that is complete; poll the ones in flight so MPI moves them on.
-        while (nextToSend < pending.Length && missing[nextToSend] == 0) Send(nextToSend);
-        for (int i = 0; i < nextToSend; i++) pending[i]?.Test();
-        if (nextToSend == pending.Length) Complete();
-    }
-
-    private void Send(int bucket)
-    {
-        averager.Gather(bucket);
-        missing[bucket] = 0;
-        pending[bucket] = communicator.StartAllreduceSum(averager.Buffer(bucket));
-        nextToSend = bucket + 1;
-    }
-
-    private void Complete()
-    {
-        for (int b = 0; b < pending.Length; b++)
-        {
-            pending[b]!.Wait();
-            averager.Scatter(b);
-        }
-        ResetBuckets();
-    }
-
-    private void ResetBuckets()
-    {
-        for (int b = 0; b < missing.Length; b++)
-        {
-            missing[b] = averager.Bucket(b).Count;
-            pending[b] = null;
-        }
-        nextToSend = 0;
-        anyReady = false;
-    }
 
     private void CopyFromRoot(IEnumerable<Tensor> tensors)
     {

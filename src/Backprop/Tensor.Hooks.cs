@@ -21,6 +21,12 @@ public partial class Tensor
         return new HookHandle(this, hook);
     }
 
+    /// <summary>
+    /// Set by an op that added this leaf's gradient into <see cref="Grad"/> itself instead of returning it (Linear's
+    /// weight, beta = 1): the leaf's AccumulateGrad node then has nothing to add but must still run its hooks, once.
+    /// </summary>
+    internal bool GradientAddedInPlace { get; set; }
+
     internal void RunPostAccumulateGradHooks()
     {
         if (postAccumulateGradHooks is not { Count: > 0 } hooks) return;

@@ -25,7 +25,7 @@ public sealed class DataParallelSetupException(string message, Exception? inner 
 public sealed class DataParallelTraining
 {
     private readonly Communicator communicator;
-    private readonly GradientAverager averager;
+    private readonly GradientSync gradients;
     private long allreduceTicks;
 
     internal DataParallelTraining(Communicator communicator, CaffeSolver solver)
@@ -36,7 +36,8 @@ public sealed class DataParallelTraining
         var (definition, _) = solver.TrainNetDefinition(logUpgrade: false);
         Verify(communicator, "train net or parameter", definition + "\n" + string.Join("\n", shapes),
             Invariant($"{net.Parameters.Count} parameter blobs, {net.Parameters.Sum(p => (long)p.Length)} values, batch_size {net.DataLayer?.BatchSize ?? 0}"));
-        averager = new GradientAverager(communicator, net.Parameters);
+        // Buckets go out during backward (overlap) unless iter_size runs several backward passes per average.
+        gradients = new GradientSync(communicator, net.Parameters, overlap: solver.Definition.IterSize == 1);
     }
 
     /// <summary>This process's rank.</summary>
@@ -52,7 +53,7 @@ public sealed class DataParallelTraining
     public string Description => communicator.Description;
 
     /// <summary>Time this rank spent in the per-iteration collectives (gradients and the loss), part of the step time.</summary>
-    public TimeSpan AllreduceTime => Stopwatch.GetElapsedTime(0, allreduceTicks);
+    public TimeSpan AllreduceTime => Stopwatch.GetElapsedTime(0, allreduceTicks) + gradients.CommunicationTime;
 
     /// <summary>Refuses a job whose ranks read different solver files (before any net is built).</summary>
     internal static void VerifySolver(Communicator communicator, SolverParameter definition, string? solverPath)
@@ -96,13 +97,8 @@ public sealed class DataParallelTraining
         return iteration[0];
     }
 
-    /// <summary>Averages the gradients over the ranks (GradientAverager's buckets).</summary>
-    internal void AverageGradients()
-    {
-        long start = Stopwatch.GetTimestamp();
-        averager.Average();
-        allreduceTicks += Stopwatch.GetTimestamp() - start;
-    }
+    /// <summary>Completes the average of the gradients over the ranks (the buckets backward has not sent already).</summary>
+    internal void AverageGradients() => gradients.Finish();
 
     /// <summary>The mean over the ranks of this rank's loss and outputs, so rank 0 logs the whole batch's values.</summary>
     internal float AverageLoss(float loss, ref IReadOnlyList<(string Name, float Value, float LossWeight)> outputs)

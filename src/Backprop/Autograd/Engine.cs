@@ -50,6 +50,7 @@ internal static class Engine
                 onNodeRun?.Invoke(node, System.Diagnostics.Stopwatch.GetElapsedTime(began));
                 ran++;
             }
+            else if (node is AccumulateGrad leaf) leaf.CompletedWithoutGradient();
             if (!retainGraph) node.Release();
             for (int i = 0; i < node.Next.Count; i++)
             {

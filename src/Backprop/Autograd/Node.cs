@@ -86,8 +86,20 @@ public sealed class AccumulateGrad : Node
     internal override Tensor?[] Apply(Tensor gradOutput)
     {
         Variable.AccumulateGradient(gradOutput);
+        Variable.GradientAddedInPlace = false;
         Variable.RunPostAccumulateGradHooks();
         return [];
+    }
+
+    /// <summary>
+    /// Called by the engine when this node's turn comes without a gradient to add: an op may have added the leaf's
+    /// gradient inside its own product (Linear's weight); the leaf's hooks still hear that its gradient is complete.
+    /// </summary>
+    internal void CompletedWithoutGradient()
+    {
+        if (!Variable.GradientAddedInPlace) return;
+        Variable.GradientAddedInPlace = false;
+        Variable.RunPostAccumulateGradHooks();
     }
 
     // A leaf's accumulator holds nothing that a second pass would need.

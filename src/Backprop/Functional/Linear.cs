@@ -44,6 +44,7 @@ public static partial class Functional
                 // returned for the weight. The same bits as accumulating a separate dW when the product is blocked
                 // and the batch fits one depth block (Gemm.Kc rows); otherwise equal up to rounding.
                 Gemm.Sgemm(true, false, outF, inF, m, 1f, dy.Data, outF, input.Data, inF, 1f, grad.AsSpan(), inF);
+                weight.GradientAddedInPlace = true;
             }
             else if (needs[1])
             {
