@@ -10,8 +10,8 @@ namespace Backprop.Bench;
 /// batch 128; vgg: <see cref="VggStack"/> on 64x64, batch 32), on random images and labels (the speed does not
 /// depend on the pixels). Training: SGD with momentum 0.9 (PyTorch's form), lr 0.1, weight decay 5e-4,
 /// cross-entropy; each iteration is forward, backward and update in a memory-pool scope, as Keras's Fit runs it;
-/// median and mean after 2 warm-up iterations. Inference (eval mode, no autograd): median of batch 64 (images/s)
-/// and of batch 1 (latency). Prints a RESULT line for bench/resnet/run.sh. Threads: BACKPROP_NUM_THREADS.
+/// median and mean after 2 warm-up iterations. Inference (eval mode, no autograd, each BatchNorm folded into its
+/// convolution by <see cref="Fusion"/>): median of batch 64 (images/s) and of batch 1 (latency). Prints a RESULT line for bench/resnet/run.sh. Threads: BACKPROP_NUM_THREADS.
 /// </summary>
 internal static class ConvNetTimings
 {
@@ -51,13 +51,36 @@ internal static class ConvNetTimings
         pool.Trim();   // training is over: its buffers go back to the GC (PyTorch's allocator serves inference from its training cache)
         GC.Collect();
         model.Eval();
-        double batch64 = Inference(model, Tensor.Rand(generator, 64, 3, size, size), inferenceRepeats);
-        double batch1 = Inference(model, Tensor.Rand(generator, 1, 3, size, size), inferenceRepeats * 4);
+        // Inference runs the net with each BatchNorm folded into its convolution, as a deployed model would
+        // (BACKPROP_BENCH_UNFOLDED=1 times the eval-mode net as trained, for comparison).
+        bool unfolded = Environment.GetEnvironmentVariable("BACKPROP_BENCH_UNFOLDED") == "1";
+        Module inference = unfolded ? model : model switch
+        {
+            ResNet20 r => r.FusedForInference(),
+            VggStack v => v.FusedForInference(),
+            _ => model,
+        };
+        var probe = Tensor.Rand(generator, 4, 3, size, size);
+        double foldDiff = MaxRelativeDifference(model, inference, probe);
+        var input64 = Tensor.Rand(generator, 64, 3, size, size);
+        var input1 = Tensor.Rand(generator, 1, 3, size, size);
+        double batch64 = Inference(inference, input64, inferenceRepeats);
+        double batch1 = Inference(inference, input1, inferenceRepeats * 4);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"RESULT backprop net={net} batch={batch} size={size} params={model.ParameterCount()} " +
             $"train_ms_median={Timing.Median(times):F2} train_ms_mean={times.Average():F2} iterations={iterations} loss={loss:F4} " +
             $"infer64_ms={batch64:F2} infer64_images_per_s={64000 / batch64:F0} infer1_ms={batch1:F3} " +
-            $"train_peak_mb={trainPeakMb:F0} peak_working_set_mb={Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F0}"));
+            $"train_peak_mb={trainPeakMb:F0} peak_working_set_mb={Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F0} " +
+            $"folded={(unfolded ? 0 : 1)} fold_max_rel_diff={foldDiff:E1}"));
+    }
+
+    // max |folded - unfolded| over the largest |unfolded| output: float rounding only (about 1e-6), not a wrong fold.
+    private static double MaxRelativeDifference(Module model, Module inference, Tensor input)
+    {
+        using var noGrad = Autograd.Autograd.NoGrad();
+        float[] expected = model.Forward(input).ToArray(), actual = inference.Forward(input).ToArray();
+        double scale = expected.Max(Math.Abs), diff = expected.Zip(actual, (e, a) => (double)Math.Abs(e - a)).Max();
+        return diff / scale;
     }
 
     private static double Inference(Module model, Tensor input, int repeats)

@@ -9,10 +9,11 @@ namespace Backprop.Bench;
 /// shape its shortcut is a 1x1 convolution with stride 2 and BatchNorm (the paper's option B), as in
 /// bench/resnet/pytorch_convnets.py.
 /// </summary>
+/// <see cref="FusedForInference"/> folds each BatchNorm into its convolution (<see cref="Fusion"/>).
 internal sealed class ResNet20 : Module
 {
     private readonly Conv2d stem;
-    private readonly BatchNorm2d stemNorm;
+    private readonly BatchNorm2d? stemNorm;   // null once folded into the stem
     private readonly Sequential blocks = new();
     private readonly Linear classifier;
 
@@ -31,9 +32,23 @@ internal sealed class ResNet20 : Module
         classifier = RegisterModule("fc", new Linear(64, classes, generator: generator));
     }
 
+    // The inference net: each conv + BatchNorm pair folded into one convolution, the classifier shared.
+    private ResNet20(ResNet20 trained)
+    {
+        stem = RegisterModule("conv1", Fusion.FuseConvBatchNorm(trained.stem, trained.stemNorm!));
+        for (int i = 0; i < trained.blocks.Count; i++) blocks.Add(((BasicBlock)trained.blocks[i]).FusedForInference());
+        RegisterModule("blocks", blocks);
+        classifier = RegisterModule("fc", trained.classifier);
+        Eval();
+    }
+
+    /// <summary>A new net for inference with every BatchNorm (in evaluation mode) folded into its convolution.</summary>
+    public ResNet20 FusedForInference() => new(this);
+
     public override Tensor Forward(Tensor input)
     {
-        var x = stemNorm.ForwardRelu(stem.Forward(input));   // Relu(BatchNorm(...)) fused: one activation less kept
+        var x = stemNorm is null ? stem.ForwardRelu(input)   // ReLU inside the convolution's output pass
+            : stemNorm.ForwardRelu(stem.Forward(input));     // Relu(BatchNorm(...)) fused: one activation less kept
         x = blocks.Forward(x);
         return classifier.Forward(Functional.GlobalAvgPool2d(x).Flatten(1));
     }
@@ -42,7 +57,7 @@ internal sealed class ResNet20 : Module
     private sealed class BasicBlock : Module
     {
         private readonly Conv2d conv1, conv2;
-        private readonly BatchNorm2d bn1, bn2;
+        private readonly BatchNorm2d? bn1, bn2;   // null once folded
         private readonly Sequential? shortcut;
 
         public BasicBlock(int inChannels, int channels, int stride, Generator generator)
@@ -56,9 +71,19 @@ internal sealed class ResNet20 : Module
                     new Conv2d(inChannels, channels, 1, stride, bias: false, generator: generator), new BatchNorm2d(channels)));
         }
 
+        private BasicBlock(BasicBlock trained)
+        {
+            conv1 = RegisterModule("conv1", Fusion.FuseConvBatchNorm(trained.conv1, trained.bn1!));
+            conv2 = RegisterModule("conv2", Fusion.FuseConvBatchNorm(trained.conv2, trained.bn2!));
+            if (trained.shortcut is not null) shortcut = RegisterModule("shortcut", Fusion.FuseConvBatchNorm(trained.shortcut));
+        }
+
+        public BasicBlock FusedForInference() => new(this);
+
         public override Tensor Forward(Tensor input)
         {
-            var y = bn2.Forward(conv2.Forward(bn1.ForwardRelu(conv1.Forward(input))));
+            var y = bn1 is null || bn2 is null ? conv2.Forward(conv1.ForwardRelu(input))
+                : bn2.Forward(conv2.Forward(bn1.ForwardRelu(conv1.Forward(input))));
             return Functional.AddRelu(y, shortcut?.Forward(input) ?? input);   // Relu(y + shortcut), the sum never stored
         }
     }
@@ -69,15 +94,28 @@ internal sealed class ResNet20 : Module
 /// BatchNorm and ReLU, widths 32, 64, 128, 256, a 2x2 max pooling after each stage (64 → 4), then global average
 /// pooling and a 10-way linear layer. The same net as bench/resnet/pytorch_convnets.py's VggStack.
 /// </summary>
+/// <see cref="FusedForInference"/> folds each BatchNorm into its convolution (<see cref="Fusion"/>).
 internal sealed class VggStack : Module
 {
     public static readonly int[] Widths = [32, 64, 128, 256];
 
-    private readonly Sequential features = new();
+    private readonly Sequential features;
     private readonly Linear classifier;
+
+    // The inference net: Fusion folds the features' conv + BatchNorm pairs; Sequential runs each conv, ReLU pair as one op.
+    private VggStack(VggStack trained)
+    {
+        features = RegisterModule("features", Fusion.FuseConvBatchNorm(trained.features));
+        classifier = RegisterModule("fc", trained.classifier);
+        Eval();
+    }
+
+    /// <summary>A new net for inference with every BatchNorm (in evaluation mode) folded into its convolution.</summary>
+    public VggStack FusedForInference() => new(this);
 
     public VggStack(Generator generator, int classes = 10)
     {
+        features = new Sequential();
         int inChannels = 3;
         foreach (int width in Widths)
         {

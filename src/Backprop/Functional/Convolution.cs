@@ -19,7 +19,24 @@ public static partial class Functional
     /// A 1x1 kernel with stride 1 and no padding is a matrix product per image (no im2col).
     /// </summary>
     public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias, (int Height, int Width) stride, (int Height, int Width) padding,
-        (int Height, int Width) dilation, int groups = 1)
+        (int Height, int Width) dilation, int groups = 1) =>
+        Conv2d(input, weight, bias, stride, padding, dilation, groups, relu: false);
+
+    /// <summary><c>Relu(Conv2d(...))</c> as one op with square stride, padding and dilation. See the tuple overload.</summary>
+    public static Tensor Conv2dRelu(Tensor input, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0, int dilation = 1, int groups = 1) =>
+        Conv2dRelu(input, weight, bias, (stride, stride), (padding, padding), (dilation, dilation), groups);
+
+    /// <summary>
+    /// <c>Relu(Conv2d(...))</c> as one op, with the same bits forward and backward: the ReLU runs on each output panel
+    /// while the convolution kernel still has it in cache, and the convolution's own output is never stored (backward
+    /// masks the gradient by this op's output). Arguments as <see cref="Conv2d(Tensor, Tensor, Tensor?, ValueTuple{int, int}, ValueTuple{int, int}, ValueTuple{int, int}, int)"/>.
+    /// </summary>
+    public static Tensor Conv2dRelu(Tensor input, Tensor weight, Tensor? bias, (int Height, int Width) stride, (int Height, int Width) padding,
+        (int Height, int Width) dilation, int groups = 1) =>
+        Conv2d(input, weight, bias, stride, padding, dilation, groups, relu: true);
+
+    private static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias, (int Height, int Width) stride, (int Height, int Width) padding,
+        (int Height, int Width) dilation, int groups, bool relu)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(weight);
@@ -37,11 +54,17 @@ public static partial class Functional
             throw new ArgumentException($"Conv2d: bias of shape {bias.Shape} does not match {weight.Shape[0]} output channels.");
 
         var y = Tensor.Uninitialized(new Shape(g.Batch, g.OutChannels, g.OutHeight, g.OutWidth));
-        Convolution.Forward(g, input.Data, weight.Data, bias is null ? default : bias.Data, y.AsSpan());
+        Convolution.Forward(g, input.Data, weight.Data, bias is null ? default : bias.Data, y.AsSpan(), relu);
 
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
-        return Tensor.Record(y, "ConvolutionBackward", (dy, needs) =>
+        return Tensor.Record(y, relu ? "ConvolutionReluBackward" : "ConvolutionBackward", (dy, needs) =>
         {
+            if (relu)
+            {
+                var masked = Tensor.Uninitialized(y.Shape);   // y > 0 exactly where the convolution's output was
+                Activations.ReluBackward(y.Data, dy.Data, masked.AsSpan());
+                dy = masked;
+            }
             Tensor? dx = null, dw = null, db = null;
             if (needs[0])
             {

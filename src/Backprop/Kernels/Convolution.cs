@@ -28,6 +28,8 @@ namespace Backprop.Kernels;
 // |                 |                                      | (DotMicroKernels), slabs summed in a fixed order               | column tiles         |
 // | backward-bias   | all                                  | per channel sum over images, in image order                    | channels             |
 //
+// Forward with relu (Functional.Conv2dRelu): each forward path above applies max(y, 0) to its own output panel (or image)
+// right after computing it, so the fused ReLU costs no extra pass over y.
 // ImplicitGemmEnabled = false (tests only) sends groups-1 forward and backward-data through the im2col rows above.
 
 /// <summary>
@@ -41,9 +43,14 @@ public static unsafe class Convolution
     private const long SlabWeightBudget = 32L << 20; // floats of partial weight sums BackwardWeights may hold
     private const int MaxSlabs = 8;
 
-    /// <summary>y[n, k] = bias[k] + sum over c in k's group, kh, kw of weight[k, c, kh, kw] * x[n, c, ih, iw].</summary>
+    /// <summary>
+    /// y[n, k] = bias[k] + sum over c in k's group, kh, kw of weight[k, c, kh, kw] * x[n, c, ih, iw]; with
+    /// <paramref name="relu"/>, then max(y, 0) with <see cref="Activations.ReluForward"/>'s bits, applied to each panel while
+    /// it is still in cache (a separate ReLU pass would read and write all of y once more).
+    /// </summary>
     // x: (N, C, H, W); weight: (K, C/groups, KH, KW); bias: (K) or empty; y: (N, K, OH, OW) overwritten
-    public static void Forward(in Conv2dGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y)
+    public static void Forward(in Conv2dGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
+        bool relu = false)
     {
         g.Validate();
         CheckLength("x", x.Length, g.InputLength, "(N, C, H, W)");
@@ -56,16 +63,16 @@ public static unsafe class Convolution
         {
             if (UsesImplicitGemm(geo) && ConvolutionDirect.Applies(geo))
             {
-                ConvolutionDirect.Forward(geo, px, pw, biasLength != 0 ? pb : null, py);
+                ConvolutionDirect.Forward(geo, px, pw, biasLength != 0 ? pb : null, py, relu);
                 return;
             }
             if (UsesImplicitGemm(geo))
             {
-                ConvolutionImplicitGemm.Forward(geo, px, pw, biasLength != 0 ? pb : null, py);
+                ConvolutionImplicitGemm.Forward(geo, px, pw, biasLength != 0 ? pb : null, py, relu);
                 return;
             }
             nint ix = (nint)px, iw = (nint)pw, ib = (nint)pb, iy = (nint)py;
-            OverImages(geo.Batch, (s, e) => ForwardImages(geo, s, e, (float*)ix, (float*)iw, (float*)ib, biasLength, (float*)iy));
+            OverImages(geo.Batch, (s, e) => ForwardImages(geo, s, e, (float*)ix, (float*)iw, (float*)ib, biasLength, (float*)iy, relu));
         }
     }
 
@@ -204,7 +211,7 @@ public static unsafe class Convolution
         IsPointwise(g) ? 0 : g.GroupInChannels * g.KernelHeight * g.KernelWidth * g.OutHeight * g.OutWidth;
 
     // x: (N, C, H, W); weight: (K, C/groups, KH, KW); bias: (K) or null; y: (N, K, OH, OW)
-    private static void ForwardImages(Conv2dGeometry g, int n0, int n1, float* x, float* weight, float* bias, int biasLength, float* y)
+    private static void ForwardImages(Conv2dGeometry g, int n0, int n1, float* x, float* weight, float* bias, int biasLength, float* y, bool relu)
     {
         int cg = g.GroupInChannels, kg = g.GroupOutChannels, hw = g.InHeight * g.InWidth, ohw = g.OutHeight * g.OutWidth;
         int depth = cg * g.KernelHeight * g.KernelWidth;
@@ -236,6 +243,11 @@ public static unsafe class Convolution
                         var plane = new Span<float>(y + ((long)n * g.OutChannels + kk) * ohw, ohw);
                         TensorPrimitives.Add(plane, bias[kk], plane);
                     }
+                }
+                if (relu)
+                {
+                    var image = new Span<float>(y + (long)n * g.OutChannels * ohw, g.OutChannels * ohw);
+                    Activations.ReluForward(image, image);   // while the image's output is still in cache
                 }
             }
         }

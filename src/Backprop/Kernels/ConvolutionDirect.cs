@@ -53,7 +53,7 @@ internal static unsafe class ConvolutionDirect
         (g.KernelWidth - 1) * g.DilationWidth - g.PadWidth, g.DilationHeight, g.DilationWidth, 1);
 
     // x: (N, C, H, W); weight: (K, C, KH, KW); bias: (K) or null; y: (N, K, OH, OW) overwritten
-    public static void Forward(in Conv2dGeometry g, float* x, float* weight, float* bias, float* y)
+    public static void Forward(in Conv2dGeometry g, float* x, float* weight, float* bias, float* y, bool relu = false)
     {
         int k = g.OutChannels, depth = g.InChannels * g.KernelHeight * g.KernelWidth, ohw = g.OutHeight * g.OutWidth;
         int width = SimdWidth.Max, nr = DirectMicroKernels.PanelFor(width), mr = DirectMicroKernels.RowsFor(width, k);
@@ -79,7 +79,7 @@ internal static unsafe class ConvolutionDirect
                 Conv2dGeometry geo = g;
                 nint ix = (nint)x, ib = (nint)bias, iy = (nint)y, ipk = (nint)packed, ipo = (nint)po;
                 KernelThreads.For(g.Batch * panels, (s, e) =>
-                    Units(geo, padded, copies, contiguous, width, mr, rowsPadded, panels, s, e, (float*)ix, (float*)ipk, (int*)ipo, (float*)ib, (float*)iy));
+                    Units(geo, padded, copies, contiguous, width, mr, rowsPadded, panels, s, e, (float*)ix, (float*)ipk, (int*)ipo, (float*)ib, (float*)iy, relu));
             }
         }
         finally
@@ -117,7 +117,7 @@ internal static unsafe class ConvolutionDirect
 
     // Units [s, e): unit u is image u / panels, output pixels [(u % panels) * nr, +nr).
     private static void Units(Conv2dGeometry g, Conv2dGeometry padded, bool copies, bool contiguous, int width, int mr, int rowsPadded, int panels,
-        int s, int e, float* x, float* packedWeights, int* offsets, float* bias, float* y)
+        int s, int e, float* x, float* packedWeights, int* offsets, float* bias, float* y, bool relu)
     {
         int nr = DirectMicroKernels.PanelFor(width);
         int k = g.OutChannels, depth = g.InChannels * g.KernelHeight * g.KernelWidth, ohw = g.OutHeight * g.OutWidth;
@@ -165,6 +165,7 @@ internal static unsafe class ConvolutionDirect
                                 DirectMicroKernels.Kernel256x6(kc, a, image, offsets + 3 * pc, first, second, c, ld, rows, accumulate);
                         }
                     }
+                    if (relu) ConvolutionImplicitGemm.ReluRows(tile, ld, k, cols);
                     if (!whole)
                         for (int kk = 0; kk < k; kk++)
                             new Span<float>(pscratch + kk * nr, cols).CopyTo(new Span<float>(y + ((long)n * k + kk) * ohw + j0, cols));

@@ -20,7 +20,7 @@ namespace Backprop.Kernels;
 internal static unsafe class ConvolutionImplicitGemm
 {
     // x: (N, C, H, W); weight: (K, C, KH, KW); bias: (K) or null; y: (N, K, OH, OW) overwritten
-    public static void Forward(in Conv2dGeometry g, float* x, float* weight, float* bias, float* y)
+    public static void Forward(in Conv2dGeometry g, float* x, float* weight, float* bias, float* y, bool relu = false)
     {
         int width = SimdWidth.Max;
         (int mr, int nr) = GemmMicroKernels.TileFor(width);
@@ -41,7 +41,7 @@ internal static unsafe class ConvolutionImplicitGemm
                 Conv2dGeometry geo = g;
                 nint ix = (nint)x, ib = (nint)bias, iy = (nint)y, ipk = (nint)packed, ipo = (nint)po;
                 KernelThreads.For(g.Batch * panels, (s, e) =>
-                    Units(geo, width, mr, nr, rowsPadded, panels, s, e, (float*)ix, (float*)ipk, (int*)ipo, (float*)ib, (float*)iy));
+                    Units(geo, width, mr, nr, rowsPadded, panels, s, e, (float*)ix, (float*)ipk, (int*)ipo, (float*)ib, (float*)iy, relu));
             }
         }
         finally
@@ -259,6 +259,16 @@ internal static unsafe class ConvolutionImplicitGemm
         }
     }
 
+    /// <summary>Rows 0..rows-1 of the tile (stride ld), first `cols` entries: max(v, 0) in place, with ReluForward's bits.</summary>
+    internal static void ReluRows(float* tile, int ld, int rows, int cols)
+    {
+        for (int kk = 0; kk < rows; kk++)
+        {
+            var row = new Span<float>(tile + (long)kk * ld, cols);
+            Activations.ReluForward(row, row);
+        }
+    }
+
     // Output pixels q .. q+15 (q a multiple of 8) as two runs of 8 in an image plane: where the first starts,
     // and how far on the second starts (8 on, or at the next input row's start where the output row ends).
     internal static (int Start, int Second) RunsOf16(in Conv2dGeometry g, int q)
@@ -269,7 +279,7 @@ internal static unsafe class ConvolutionImplicitGemm
 
     // Units [s, e): unit u is image u / panels, output pixels [(u % panels) * nr, +nr).
     private static void Units(Conv2dGeometry g, int width, int mr, int nr, int rowsPadded, int panels, int s, int e,
-        float* x, float* packedWeights, int* offsets, float* bias, float* y)
+        float* x, float* packedWeights, int* offsets, float* bias, float* y, bool relu)
     {
         int k = g.OutChannels, depth = g.InChannels * g.KernelHeight * g.KernelWidth, ohw = g.OutHeight * g.OutWidth;
         long imageLength = (long)g.InChannels * g.InHeight * g.InWidth;
@@ -304,6 +314,7 @@ internal static unsafe class ConvolutionImplicitGemm
                             else GemmMicroKernels.Run(width, kc, a, panel, tile, ohw, rows, cols, 1f, beta);
                         }
                     }
+                    if (relu) ReluRows(yn, ohw, k, cols);
                 }
             }
         }

@@ -13,6 +13,11 @@ public sealed class Conv2d : Module
 
     public Conv2d(int inChannels, int outChannels, (int Height, int Width) kernelSize, (int Height, int Width) stride,
         (int Height, int Width) padding, (int Height, int Width) dilation, int groups = 1, bool bias = true, Generator? generator = null)
+        : this(inChannels, outChannels, kernelSize, stride, padding, dilation, groups, bias, generator, initialize: true) { }
+
+    // initialize false: weights and bias stay zero and no generator is drawn from (a caller fills them, as Fusion does).
+    internal Conv2d(int inChannels, int outChannels, (int Height, int Width) kernelSize, (int Height, int Width) stride,
+        (int Height, int Width) padding, (int Height, int Width) dilation, int groups, bool bias, Generator? generator, bool initialize)
     {
         if (inChannels < 1 || outChannels < 1 || groups < 1 || inChannels % groups != 0 || outChannels % groups != 0)
             throw new ArgumentException($"Conv2d({inChannels}, {outChannels}, groups={groups}): channels must be positive and divisible by groups.");
@@ -27,7 +32,7 @@ public sealed class Conv2d : Module
         Groups = groups;
         Weight = RegisterParameter("weight", new Parameter(Tensor.Zeros(outChannels, inChannels / groups, kernelSize.Height, kernelSize.Width)));
         Bias = bias ? RegisterParameter("bias", new Parameter(Tensor.Zeros(outChannels))) : null;
-        Init.PyTorchDefault(Weight, Bias, generator ?? Generator.Default);
+        if (initialize) Init.PyTorchDefault(Weight, Bias, generator ?? Generator.Default);
     }
 
     public int InChannels { get; }
@@ -41,6 +46,14 @@ public sealed class Conv2d : Module
     public Parameter? Bias { get; }
 
     public override Tensor Forward(Tensor input) => Functional.Conv2d(input, Weight, Bias, Stride, Padding, Dilation, Groups);
+
+    /// <summary>
+    /// <c>Functional.Relu(Forward(input))</c> as one op (<see cref="Functional.Conv2dRelu(Tensor, Tensor, Tensor?, ValueTuple{int, int}, ValueTuple{int, int}, ValueTuple{int, int}, int)"/>):
+    /// the same values, the ReLU applied inside the convolution's output pass. <see cref="Sequential"/> uses it for a
+    /// Conv2d followed by a <see cref="Relu"/>, which is what <see cref="Fusion.FuseConvBatchNorm(Sequential)"/> leaves of a
+    /// Conv2d, BatchNorm2d, Relu triple.
+    /// </summary>
+    public Tensor ForwardRelu(Tensor input) => Functional.Conv2dRelu(input, Weight, Bias, Stride, Padding, Dilation, Groups);
 
     protected override string ExtraDescription()
     {

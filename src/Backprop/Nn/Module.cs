@@ -30,6 +30,10 @@ public abstract partial class Module
     /// <summary>Sets evaluation mode on this module and all its descendants.</summary>
     public Module Eval() => Train(false);
 
+    // This module's own flag only: a new container whose children are shared with another net (Fusion) must not
+    // change their modes.
+    internal void SetOwnTraining(bool training) => IsTraining = training;
+
     protected Parameter RegisterParameter(string name, Parameter parameter)
     {
         CheckName(name);

@@ -3,7 +3,9 @@ namespace Backprop.Nn;
 /// <summary>
 /// Runs its children in order, each on the previous one's output. Children are named 0, 1, 2, ...
 /// A <see cref="BatchNorm2d"/> directly followed by a <see cref="Relu"/> runs as one fused op
-/// (<see cref="BatchNorm2d.ForwardRelu"/>): the same values, one activation less kept for backward.
+/// (<see cref="BatchNorm2d.ForwardRelu"/>): the same values, one activation less kept for backward. Likewise a
+/// <see cref="Conv2d"/> directly followed by a <see cref="Relu"/> (<see cref="Conv2d.ForwardRelu"/>: the ReLU runs inside
+/// the convolution's output pass).
 /// </summary>
 public sealed class Sequential : Module
 {
@@ -35,6 +37,11 @@ public sealed class Sequential : Module
             {
                 x = norm.ForwardRelu(x);
                 i++;   // the ReLU ran inside the fused op
+            }
+            else if (layers[i] is Conv2d conv && i + 1 < layers.Count && layers[i + 1] is Relu)
+            {
+                x = conv.ForwardRelu(x);
+                i++;
             }
             else x = layers[i].Forward(x);
         }
