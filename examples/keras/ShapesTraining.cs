@@ -43,7 +43,7 @@ public static class ShapesTraining
             new MaxPooling2D((2, 2)),
             new Flatten(),
             new Dense(1, activation: "sigmoid"));
-        summary?.Invoke(model.Summary());
+        summary?.Invoke(model.Summary(print: false));
         model.Compile("adam", "binary_crossentropy", ["accuracy"]);
 
         // Rescaling(1/255) as the tutorial does, here on the whole tensors; labels 0 (circles) and 1 (squares).

@@ -22,7 +22,7 @@ public static class SummaryCommand
     {
         if (!KerasModels.IsPrototxt(modelPath))
         {
-            Console.Write(Keras.Sequential.Load(modelPath).Summary());
+            Keras.Sequential.Load(modelPath).Summary();   // prints, as Keras's summary()
             return 0;
         }
         var net = CaffeInspection.Build(CaffeInspection.ReadNet(modelPath), phase, inputShape, Path.GetDirectoryName(modelPath));

@@ -27,6 +27,17 @@ internal static class LayerConfig
             "Dropout" => new Dropout(Double(c, "rate"), shape, name),
             "Activation" => new Activation(Str(c, "activation"), shape, name),
             "BatchNormalization" => new BatchNormalization(Double(c, "momentum"), Double(c, "epsilon"), shape, name),
+            "Rescaling" => new Rescaling(Double(c, "scale"), Double(c, "offset"), shape, name),
+            "ZeroPadding2D" => new ZeroPadding2D(Sides(c, "padding"), shape, name),
+            "UpSampling2D" => new UpSampling2D(Pair(c, "size"), Str(c, "interpolation"), shape, name),
+            "Conv2DTranspose" => new Conv2DTranspose(Int(c, "filters"), Pair(c, "kernel_size"), Pair(c, "strides"), Str(c, "padding"),
+                c["output_padding"] is null ? null : Pair(c, "output_padding"), Str(c, "activation"), shape, Bool(c, "use_bias"),
+                Str(c, "kernel_initializer"), Str(c, "bias_initializer"), name),
+            "DepthwiseConv2D" => new DepthwiseConv2D(Pair(c, "kernel_size"), Pair(c, "strides"), Str(c, "padding"), Int(c, "depth_multiplier"),
+                Str(c, "activation"), shape, Bool(c, "use_bias"), Str(c, "depthwise_initializer"), Str(c, "bias_initializer"), name),
+            "SeparableConv2D" => new SeparableConv2D(Int(c, "filters"), Pair(c, "kernel_size"), Pair(c, "strides"), Str(c, "padding"),
+                Int(c, "depth_multiplier"), Str(c, "activation"), shape, Bool(c, "use_bias"), Str(c, "depthwise_initializer"),
+                Str(c, "pointwise_initializer"), Str(c, "bias_initializer"), name),
             "InputLayer" => new InputLayer(shape ?? throw new InvalidDataException("InputLayer has no input_shape"), name),
             _ => throw new InvalidDataException($"unknown layer class '{cls}'"),
         };
@@ -48,6 +59,22 @@ internal static class LayerConfig
     {
         var a = Field(c, key) as JsonArray ?? throw new InvalidDataException($"'{key}' is not an array");
         if (a.Count != 2) throw new InvalidDataException($"'{key}' must hold 2 numbers, it holds {a.Count}");
+        return new Size2D(NotNull(a[0], key).GetValue<int>(), NotNull(a[1], key).GetValue<int>());
+    }
+
+    /// <summary>Keras's ((top, bottom), (left, right)).</summary>
+    private static ((int, int), (int, int)) Sides(JsonObject c, string key)
+    {
+        var a = Field(c, key) as JsonArray ?? throw new InvalidDataException($"'{key}' is not an array");
+        if (a.Count != 2) throw new InvalidDataException($"'{key}' must hold 2 pairs, it holds {a.Count}");
+        var (h, w) = (PairOf(a[0], key), PairOf(a[1], key));
+        return ((h.Height, h.Width), (w.Height, w.Width));
+    }
+
+    private static Size2D PairOf(JsonNode? node, string key)
+    {
+        var a = node as JsonArray ?? throw new InvalidDataException($"'{key}' holds something other than a pair");
+        if (a.Count != 2) throw new InvalidDataException($"'{key}' must hold pairs of 2 numbers, one holds {a.Count}");
         return new Size2D(NotNull(a[0], key).GetValue<int>(), NotNull(a[1], key).GetValue<int>());
     }
 

@@ -28,8 +28,20 @@ public sealed partial class Sequential
     /// =================================================================
     ///  conv2d (Conv2D)             (None, 62, 62, 32)        896
     /// </code>
+    /// Like Keras's <c>model.summary()</c>, it prints the table (to <paramref name="writer"/>, else
+    /// <see cref="Console.Out"/>); <c>print: false</c> only returns it, as <c>Summary(print: false)</c> for a string to
+    /// keep or compare.
     /// </summary>
-    public string Summary()
+    /// <param name="print">Write the table as well as return it (Keras prints; false for the string alone).</param>
+    /// <param name="writer">Where to print (Keras's <c>print_fn</c>); null: the console.</param>
+    public string Summary(bool print = true, TextWriter? writer = null)
+    {
+        string table = SummaryTable();
+        if (print) (writer ?? Console.Out).Write(table);
+        return table;
+    }
+
+    private string SummaryTable()
     {
         var sb = new StringBuilder();
         sb.Append("Model: \"").Append(Name).Append("\"\n");

@@ -13,7 +13,7 @@ public class SummaryTests
         var model = new Sequential(1, new Conv2D(32, (3, 3), inputShape: (64, 64, 3), activation: "relu"));
         // 64 − 3 + 1 = 62; weights 3·3·3·32 + 32 biases = 896
         Assert.Equal(new KerasShape(62, 62, 32), model.OutputShape);
-        string s = model.Summary();
+        string s = model.Summary(print: false);
         Assert.StartsWith("Model: \"sequential\"\n", s);
         Assert.Contains(" Layer (type)                Output Shape              Param #\n", s);
         Assert.Equal(" conv2d (Conv2D)             (None, 62, 62, 32)        896", Line(s, "conv2d"));
@@ -33,7 +33,7 @@ public class SummaryTests
             new MaxPooling2D(2, padding: "same"),
             new Flatten(),
             new Dense(10, activation: "softmax"));
-        string s = model.Summary();
+        string s = model.Summary(print: false);
         // same padding keeps 32x32; 3·3·3·16+16 = 448, 3·3·16·16+16 = 2320
         Assert.Equal(" conv2d (Conv2D)             (None, 32, 32, 16)        448", Line(s, "conv2d"));
         Assert.Equal(" conv2d_1 (Conv2D)           (None, 32, 32, 16)        2320", Line(s, "conv2d_1"));
@@ -51,7 +51,7 @@ public class SummaryTests
     public void DenseMlp()
     {
         var model = new Sequential(3, new Dense(64, activation: "relu", inputShape: 784), new Dropout(0.5), new Dense(10, activation: "softmax"));
-        string s = model.Summary();
+        string s = model.Summary(print: false);
         Assert.Equal(" dense (Dense)               (None, 64)                50240", Line(s, "dense"));   // 784·64+64
         Assert.Equal(" dropout (Dropout)           (None, 64)                0", Line(s, "dropout"));
         Assert.Equal(" dense_1 (Dense)             (None, 10)                650", Line(s, "dense_1"));   // 64·10+10
@@ -67,7 +67,7 @@ public class SummaryTests
             new Activation("relu"),
             new GlobalAveragePooling2D(),
             new Dense(2, activation: "softmax"));
-        string s = model.Summary();
+        string s = model.Summary(print: false);
         Assert.Contains("80", Line(s, "conv2d"));                          // 3·3·1·8+8
         Assert.Equal(" batch_normalization         (None, 8, 8, 8)           32", Line(s, "batch_normalization"));
         Assert.Contains("\n (BatchNormalization)\n", s);                   // too long for its column: wraps

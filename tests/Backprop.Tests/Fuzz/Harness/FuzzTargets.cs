@@ -48,7 +48,7 @@ public static class FuzzTargets
         new("idx-gzip", "images.idx.gz", Seeds(FuzzSeeds.IdxGzip), ReadIdx),
         new("npy", "array.npy", Seeds(FuzzSeeds.Npy), path => NpyFile.Read(path).ToArray()),
         new("safetensors", "weights.safetensors", Seeds(FuzzSeeds.SafeTensorsFiles), ReadSafeTensors),
-        new("keras", "model.safetensors", Seeds(FuzzSeeds.KerasModel), path => Sequential.Load(path, new Generator(1)).Summary()),
+        new("keras", "model.safetensors", Seeds(FuzzSeeds.KerasModel), path => Sequential.Load(path, new Generator(1)).Summary(print: false)),
         new("image-png", "image.png", Seeds(FuzzSeeds.Png), ReadImage),
         new("image-bmp", "image.bmp", Seeds(FuzzSeeds.Bmp), ReadImage),
         new("image-jpeg", "image.jpg", Seeds(FuzzSeeds.Jpeg), ReadImage),
