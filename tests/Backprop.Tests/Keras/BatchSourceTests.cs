@@ -84,11 +84,11 @@ public class BatchSourceTests
             new MaxPooling2D(2),
             new Flatten(),
             new Dense(1, activation: "sigmoid"));
-        model.Compile("adam", "binary_crossentropy", ["accuracy"]);
-        var history = model.Fit(trainingSet, epochs: 8, validationData: testSet, verbose: 0);
-        Assert.Equal(8, history.Loss.Count);
-        Assert.True(history.Loss[^1] < history.Loss[0] * 0.8, $"loss {history.Loss[0]} -> {history.Loss[^1]}");
-        Assert.Equal(8, history.ValLoss.Count);
+        model.Compile(new Adam(0.01), "binary_crossentropy", ["accuracy"]);
+        var history = model.Fit(trainingSet, epochs: 20, validationData: testSet, verbose: 0);
+        Assert.Equal(20, history.Loss.Count);
+        Assert.True(history.Loss[^1] < history.Loss[0] * 0.5, $"loss {string.Join(", ", history.Loss)} val {string.Join(", ", history.ValAccuracy)} {history.Loss[0]} -> {history.Loss[^1]}");
+        Assert.Equal(20, history.ValLoss.Count);
         Assert.True(history.ValAccuracy[^1] >= 0.75, $"val_accuracy {history.ValAccuracy[^1]}");
     }
 
