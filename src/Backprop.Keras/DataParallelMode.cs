@@ -1,6 +1,6 @@
 namespace Backprop.Keras;
 
-/// <summary>Whether <see cref="Sequential.Fit(Tensor, Tensor, int, int, double, ValidationData?, bool, IEnumerable{Callback}?, IProgress{EpochProgress}?, CancellationToken)"/> trains data-parallel over an MPI job.</summary>
+/// <summary>Whether <see cref="Sequential.Fit(Tensor, Tensor, int, int, double, ValidationData?, bool, IEnumerable{Callback}?, IProgress{EpochProgress}?, CancellationToken, float[], IReadOnlyDictionary{int, float}?, int)"/> trains data-parallel over an MPI job.</summary>
 public enum DataParallelMode
 {
     /// <summary>Data-parallel when mpirun/mpiexec started this process among two or more (the default).</summary>

@@ -57,6 +57,50 @@ public static class Losses
     }
 
     /// <summary>
+    /// The sample-weighted loss, Keras's <c>sum_over_batch_size</c> reduction: each sample's loss times its weight,
+    /// summed over the batch and divided by the batch size (so weights of 1 give <see cref="Compute"/>).
+    /// <paramref name="weights"/> holds one weight per sample, shape (B).
+    /// </summary>
+    internal static Tensor ComputeWeighted(string loss, Tensor output, Tensor? y, int[]? labels, bool fromLogits, Tensor weights)
+    {
+        int b = output.Shape[0];
+        return (PerSample(loss, output, y, labels, fromLogits) * weights.Detach().Reshape(b)).Sum() / b;
+    }
+
+    /// <summary>Each sample's loss, shape (B): the per-sample terms that <see cref="Compute"/> averages.</summary>
+    internal static Tensor PerSample(string loss, Tensor output, Tensor? y, int[]? labels, bool fromLogits)
+    {
+        int b = output.Shape[0], width = output.Length / Math.Max(b, 1);
+        var o = output.Reshape(b, width);
+        switch (loss)
+        {
+            case "sparse_categorical_crossentropy":
+            case "categorical_crossentropy":
+                var target = labels is not null ? OneHot(labels, width) : y!.Reshape(b, width);
+                if (fromLogits) return -(target * Functional.LogSoftmax(o, 1)).Sum(1);
+                return -(target * (o / o.Sum(1, keepDim: true)).Clamp(Clip, 1 - Clip).Log()).Sum(1);
+            case "binary_crossentropy":
+                var t = y!.Reshape(b, width);
+                if (fromLogits)
+                {
+                    var pair = Tensor.Concat([Tensor.Zeros(b * width, 1), o.Reshape(b * width, 1)], 1);
+                    var tt = t.Detach().Reshape(b * width, 1);
+                    var perValue = -(Functional.LogSoftmax(pair, 1) * Tensor.Concat([1f - tt, tt], 1)).Sum(1);
+                    return perValue.Reshape(b, width).Mean(1);
+                }
+                var p = o.Clamp(Clip, 1 - Clip);
+                return (-(t * p.Log() + (1f - t) * (1f - p).Log())).Mean(1);
+            case "mse":
+                var d = o - y!.Reshape(b, width);
+                return (d * d).Mean(1);
+            case "mae":
+                return (o - y!.Reshape(b, width)).Abs().Mean(1);
+            default:
+                throw new ArgumentException($"Unknown loss '{loss}'.");
+        }
+    }
+
+    /// <summary>
     /// Mean binary cross-entropy of logits z against targets y, stable for any z: each logit becomes the pair
     /// (0, z), whose log-softmax is (log(1 − σ(z)), log σ(z)), so the gradient σ(z) − y is exact everywhere.
     /// </summary>

@@ -60,17 +60,26 @@ public sealed partial class Sequential
     /// Keras's <c>model.stop_training</c> is set: the partial epoch is validated, recorded and passed to the callbacks,
     /// <see cref="Sequential.StopTraining"/> is set, and the History so far is returned (no exception). Ctrl-C (SIGINT)
     /// or SIGTERM during Fit does the same; a second one ends the process at once.
+    /// <paramref name="verbose"/> prints as Keras does to <see cref="Output"/> (the console by default): 1 a progress bar
+    /// per epoch, 2 one line per epoch, 0 nothing; a <paramref name="progress"/> sink, when given, receives the records
+    /// instead. <paramref name="sampleWeight"/> (one per sample) and <paramref name="classWeight"/> (class → weight,
+    /// by the sample's class) multiply each sample's loss; the batch loss is then the weighted sum over the batch
+    /// divided by the batch size, Keras's rule. Both together multiply.
     /// </summary>
     public History Fit(Tensor x, Tensor y, int batchSize = 32, int epochs = 1, double validationSplit = 0,
         ValidationData? validationData = null, bool shuffle = true, IEnumerable<Callback>? callbacks = null,
-        IProgress<EpochProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        FitCore(x, Targets.FromTensor(y, IsSparse("Fit"), "y"), batchSize, epochs, validationSplit, validationData, shuffle, callbacks, progress, cancellationToken);
+        IProgress<EpochProgress>? progress = null, CancellationToken cancellationToken = default, float[]? sampleWeight = null,
+        IReadOnlyDictionary<int, float>? classWeight = null, int verbose = 1) =>
+        FitCore(x, Targets.FromTensor(y, IsSparse("Fit"), "y"), batchSize, epochs, validationSplit, validationData, shuffle, callbacks,
+            Reporter(progress, verbose), cancellationToken, sampleWeight, classWeight);
 
     /// <summary>Fit with y as class indices (sparse_categorical_crossentropy).</summary>
     public History Fit(Tensor x, int[] y, int batchSize = 32, int epochs = 1, double validationSplit = 0,
         ValidationData? validationData = null, bool shuffle = true, IEnumerable<Callback>? callbacks = null,
-        IProgress<EpochProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        FitCore(x, LabelTargets(y, "Fit"), batchSize, epochs, validationSplit, validationData, shuffle, callbacks, progress, cancellationToken);
+        IProgress<EpochProgress>? progress = null, CancellationToken cancellationToken = default, float[]? sampleWeight = null,
+        IReadOnlyDictionary<int, float>? classWeight = null, int verbose = 1) =>
+        FitCore(x, LabelTargets(y, "Fit"), batchSize, epochs, validationSplit, validationData, shuffle, callbacks,
+            Reporter(progress, verbose), cancellationToken, sampleWeight, classWeight);
 
     /// <summary>Loss and metrics over x and y in evaluation mode (no dropout, batch normalization's moving statistics), keyed as Keras names them.</summary>
     public IReadOnlyDictionary<string, double> Evaluate(Tensor x, Tensor y, int batchSize = 32)
@@ -113,7 +122,7 @@ public sealed partial class Sequential
 
     private History FitCore(Tensor x, Targets targets, int batchSize, int epochs, double validationSplit,
         ValidationData? validationData, bool shuffle, IEnumerable<Callback>? callbacks, IProgress<EpochProgress>? progress,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, float[]? sampleWeight, IReadOnlyDictionary<int, float>? classWeight)
     {
         var state = compiled ?? throw NotCompiled("Fit");
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batchSize must be positive.");
@@ -124,6 +133,8 @@ public sealed partial class Sequential
             throw new ArgumentException("Give validationSplit or validationData, not both.");
         var xs = ToChannelsFirst(x, "Fit");
         CheckTargets(state, targets, xs.Shape[0], "Fit");
+        if (sampleWeight is not null && sampleWeight.Length != xs.Shape[0])
+            throw new ArgumentException($"Fit: x has {xs.Shape[0]} samples but sampleWeight has {sampleWeight.Length} weights.");
 
         Tensor? xVal = null;
         Targets? yVal = null;
@@ -137,6 +148,7 @@ public sealed partial class Sequential
             yVal = targets.Range(splitAt, n);
             xs = xs.Slice(0, splitAt);
             targets = targets.Range(0, splitAt);
+            sampleWeight = sampleWeight?[..splitAt];
             n = splitAt;
         }
         else if (validationData is not null)
@@ -147,18 +159,44 @@ public sealed partial class Sequential
         }
         if (n == 0) throw new ArgumentException("Fit needs at least one training sample.");
 
+        using var parallel = TrainsDataParallel ? new ParallelFit(this, n, shuffle) : null;
+        int perRank = parallel?.SamplesPerRank ?? n;
+        int steps = (perRank + batchSize - 1) / batchSize;
+        int[] order = [];
+        FitBatch BatchAt(int epoch, int step)
+        {
+            if (step == 0) order = parallel?.Order(epoch) ?? (shuffle ? Generator.Permutation(n) : Enumerable.Range(0, n).ToArray());
+            int start = step * batchSize, count = Math.Min(batchSize, perRank - start);
+            var (yb, lb) = targets.Gather(order, start, count);
+            float[]? w = null;
+            if (sampleWeight is not null)
+            {
+                w = new float[count];
+                for (int i = 0; i < count; i++) w[i] = sampleWeight[order[start + i]];
+            }
+            return new FitBatch(GatherRows(xs, order, start, count), yb, lb, SampleWeights(w, classWeight, yb, lb, count), count);
+        }
+        Func<Dictionary<string, double>>? validate = xVal is null ? null : () => EvaluateCore(state, xVal, yVal!, batchSize, "val_");
+        return FitLoop(state, epochs, steps, BatchAt, validate, parallel, callbacks, progress, cancellationToken);
+    }
+
+    /// <summary>One batch of a Fit: x channels-first, the targets, the per-sample weights (null for none).</summary>
+    private sealed record FitBatch(Tensor X, Tensor? Y, int[]? Labels, Tensor? Weights, int Count);
+
+    /// <summary>The training loop shared by every kind of input: <paramref name="batchAt"/>(epoch, step) gives each batch.</summary>
+    private History FitLoop(CompileState state, int epochs, int steps, Func<int, int, FitBatch> batchAt,
+        Func<Dictionary<string, double>>? validate, ParallelFit? parallel, IEnumerable<Callback>? callbacks,
+        IProgress<EpochProgress>? progress, CancellationToken cancellationToken)
+    {
         var history = new History();
         using var interrupt = new FitInterrupt(cancellationToken);   // Ctrl-C stops after the batch, keeping the History
         var stopRequested = interrupt.Token;
-        using var parallel = TrainsDataParallel ? new ParallelFit(this, n, shuffle) : null;
         bool root = parallel is null || parallel.World.IsRoot;
         if (!root) progress = null;   // rank 0 alone reports
         var cbs = (callbacks ?? []).Where(cb => root || !cb.RootRankOnly).ToList();
         foreach (var cb in cbs) cb.Model = this;
         StopTraining = false;
         foreach (var cb in cbs) cb.OnTrainBegin();
-        int perRank = parallel?.SamplesPerRank ?? n;
-        int steps = (perRank + batchSize - 1) / batchSize;
         IReadOnlyDictionary<string, double> logs = new Dictionary<string, double>();
         StopTraining = stopRequested.IsCancellationRequested;
         int epoch = 0, step = 0;
@@ -169,27 +207,26 @@ public sealed partial class Sequential
                 foreach (var cb in cbs) cb.OnEpochBegin(epoch);
                 progress?.Report(new EpochProgress(ProgressKind.EpochBegin, epoch + 1, epochs, 0, steps, TimeSpan.Zero, logs));
                 var clock = Stopwatch.StartNew();
-                var order = parallel?.Order(epoch) ?? (shuffle ? Generator.Permutation(n) : Enumerable.Range(0, n).ToArray());
                 var totals = new Accumulator(state);
                 network.Train();
                 int done = 0;
                 for (step = 0; step < steps; step++)
                 {
                     using var memory = stepMemory.Scope();   // each batch reuses the last one's activation and gradient memory
-                    int start = step * batchSize, count = Math.Min(batchSize, perRank - start);
                     parallel?.BeforeBatch();
-                    var xb = GatherRows(xs, order, start, count);
-                    var (yb, lb) = targets.Gather(order, start, count);
+                    var batch = batchAt(epoch, step);
                     state.Optimizer.ZeroGrad(setToNone: false);   // gradients add into last batch's memory
-                    var output = Flat(ForwardChannelsFirst(xb, training: true, state.FromLogits));
-                    var loss = Losses.Compute(state.Loss, output, yb, lb, state.FromLogits);
+                    var output = Flat(ForwardChannelsFirst(batch.X, training: true, state.FromLogits));
+                    var loss = batch.Weights is { } weights
+                        ? Losses.ComputeWeighted(state.Loss, output, batch.Y, batch.Labels, state.FromLogits, weights)
+                        : Losses.Compute(state.Loss, output, batch.Y, batch.Labels, state.FromLogits);
                     float value = loss.Item();
                     if (!float.IsFinite(value))
                         throw new InvalidOperationException($"The loss became {value} at epoch {epoch + 1}, batch {step + 1} of model '{Name}'; try a lower learning rate or check the inputs for NaN.");
                     loss.Backward();
                     parallel?.AfterBackward();
                     state.Optimizer.Step();
-                    totals.Add(value, count, Probabilities(state, output), yb, lb);
+                    totals.Add(value, batch.Count, Probabilities(state, output), batch.Y, batch.Labels);
                     var batchLogs = totals.Logs("");
                     foreach (var cb in cbs) cb.OnBatchEnd(step, batchLogs);
                     progress?.Report(new EpochProgress(ProgressKind.Batch, epoch + 1, epochs, step + 1, steps, clock.Elapsed, batchLogs));
@@ -202,8 +239,8 @@ public sealed partial class Sequential
                 }
                 if (parallel is not null) totals.SumAcrossRanks(parallel.World);
                 var epochLogs = new Dictionary<string, double>(totals.Logs(""));
-                if (xVal is not null)
-                    foreach (var (key, value) in EvaluateCore(state, xVal, yVal!, batchSize, "val_")) epochLogs[key] = value;
+                if (validate is not null)
+                    foreach (var (key, value) in validate()) epochLogs[key] = value;
                 logs = epochLogs;
                 history.Append(epoch, logs);
                 progress?.Report(new EpochProgress(ProgressKind.EpochEnd, epoch + 1, epochs, done, steps, clock.Elapsed, logs));

@@ -60,6 +60,20 @@ public static class ImageFolder
         return (Decode(index, training, imageSize, "training"), Decode(index, validation, imageSize, "validation"));
     }
 
+    /// <summary>
+    /// The files Load would read, without decoding them: the class names, and each file with its label, in Load's
+    /// order (shuffled with the seed, one subset of a split), for readers that decode batch by batch.
+    /// </summary>
+    public static (IReadOnlyList<string> ClassNames, IReadOnlyList<string> Files, IReadOnlyList<int> Labels) ListFiles(string directory, ImageFolderOptions? options = null)
+    {
+        options ??= new ImageFolderOptions();
+        CheckSplit(options, options.Subset is null or "training" or "validation", "\"training\" or \"validation\"");
+        var index = Index(directory, options);
+        var (training, validation) = Split(index.Files.Length, options.ValidationSplit, directory);
+        var range = options.Subset == "validation" ? validation : training;
+        return (index.ClassNames, index.Files[range], index.Labels[range]);
+    }
+
     private static void CheckSize((int Height, int Width) imageSize)
     {
         if (imageSize.Height <= 0 || imageSize.Width <= 0)
