@@ -66,16 +66,20 @@ public sealed partial class Sequential
         AtomicFile.Write(path, s => s.Write(bytes));
     }
 
-    /// <summary>Rebuilds a model from a <c>.keras</c> or legacy <c>.h5</c> file; the model loads uncompiled.</summary>
+    /// <summary>
+    /// Rebuilds a model from a <c>.keras</c> or legacy <c>.h5</c> file, compiled as Keras saved it when its compile
+    /// settings are plain (see <see cref="KerasCompileConfig"/>), otherwise uncompiled.
+    /// </summary>
     private static Sequential LoadKeras(string path, FileKind kind, Generator? generator)
     {
-        JsonNode? config;
+        JsonNode? config, compile = null;
         byte[] weights;
         string where;
         if (kind == FileKind.Keras3)
         {
             (config, weights) = KerasArchive.Read(path);
             where = $"'{path}' ({KerasArchive.Weights})";
+            compile = (config as JsonObject)?["compile_config"];
         }
         else
         {
@@ -84,8 +88,12 @@ public sealed partial class Sequential
             using var probe = KerasHdf5.Open(weights, where);
             string text = probe.StringAttribute(probe.Root, "model_config") ?? throw new InvalidDataException(
                 $"{where}: an HDF5 file without a 'model_config' attribute: it holds weights only (use LoadWeights on a model built with the same layers), or it is not a Keras model.");
-            try { config = JsonNode.Parse(text); }
-            catch (JsonException e) { throw new InvalidDataException($"{where}: model_config is not valid JSON: {e.Message}", e); }
+            try
+            {
+                config = JsonNode.Parse(text);
+                if (probe.StringAttribute(probe.Root, "training_config") is string training) compile = JsonNode.Parse(training);
+            }
+            catch (JsonException e) { throw new InvalidDataException($"{where}: model_config or training_config is not valid JSON: {e.Message}", e); }
         }
         var model = new Sequential([], generator, NameOf(config)) { weightBudget = weights.LongLength };
         try
@@ -99,6 +107,8 @@ public sealed partial class Sequential
         model.weightBudget = null;
         using var h5 = KerasHdf5.Open(weights, where);
         model.ReadWeights(h5);
+        try { model.Recompile(KerasCompileConfig.Translate(compile)); }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException) { }   // a loss or metric Backprop lacks: load uncompiled, as documented
         return model;
     }
 

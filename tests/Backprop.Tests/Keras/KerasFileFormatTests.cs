@@ -44,6 +44,8 @@ public sealed class KerasFileFormatTests : IDisposable
         File.WriteAllBytes(path, KerasFixtures.Keras2File());
         var model = Sequential.Load(path);
         Assert.Equal(["conv2d_input", "conv2d", "flatten", "dense"], model.Layers.Select(l => l.Name));
+        Assert.True(model.IsCompiled);   // from training_config
+        Assert.Equal("mse", model.Loss);
         AssertMatchesReference(model);
     }
 
@@ -67,7 +69,8 @@ public sealed class KerasFileFormatTests : IDisposable
         string path = PathOf("tune.keras");
         KerasFixtures.WriteKeras(path, weights: KerasFixtures.Encode(KerasFixtures.Keras3Weights()));
         var model = Sequential.Load(path);
-        Assert.False(model.IsCompiled);
+        Assert.True(model.IsCompiled);   // the fixture's compile_config: adam, mse
+        Assert.Equal("mse", model.Loss);
         model.Compile(new SGD(0.01), "mse");
         var x = Inputs(8);
         var target = Tensor.Zeros(8, 1);

@@ -63,6 +63,12 @@ internal static class KerasFixtures
         "activity_regularizer": null, "kernel_constraint": null, "bias_constraint": null}}]}}
     """;
 
+    /// <summary>Keras 2's training_config attribute for a model compiled with SGD(0.05), loss mse and metric mae.</summary>
+    public const string TrainingConfig = """
+    {"loss": "mse", "metrics": ["mae"], "weighted_metrics": null, "loss_weights": null,
+     "optimizer_config": {"class_name": "SGD", "config": {"name": "SGD", "learning_rate": 0.05, "decay": 0.0, "momentum": 0.0, "nesterov": false}}}
+    """;
+
     private static H5Dataset Data(float[] values, params ulong[] dims) => new(values, fileDims: dims);
 
     /// <summary>Keras 3's model.weights.h5 for the model.</summary>
@@ -123,7 +129,8 @@ internal static class KerasFixtures
         file.Attributes["model_config"] = config;
         file.Attributes["keras_version"] = "2.15.0";
         file.Attributes["backend"] = "tensorflow";
-        return Encode(file, stringLength: config.Length + 1);
+        file.Attributes["training_config"] = TrainingConfig;
+        return Encode(file, stringLength: Math.Max(config.Length, TrainingConfig.Length) + 1);
     }
 
     /// <summary>The model's output for one (3, 3, 2) channels-last input, by plain loops over Keras's layouts.</summary>
