@@ -22,11 +22,23 @@ public sealed partial class Sequential
     /// <summary>The <c>format_version</c> written and understood.</summary>
     public const int FileFormatVersion = 1;
 
-    /// <summary>Saves architecture, weights and compile settings to one file, atomically (see the class remarks for the layout).</summary>
+    /// <summary>
+    /// Saves architecture and weights to one file, atomically, in the format its extension names: <c>.keras</c>
+    /// (Keras 3), <c>.h5</c>/<c>.hdf5</c> (Keras 2's legacy HDF5) or <c>.safetensors</c> (Backprop's own, with the
+    /// compile settings; see the class remarks). Any other extension is refused with the list of known ones.
+    /// </summary>
     public void Save(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (layers.Count == 0) throw Empty();
+        switch (KindOf(path))
+        {
+            case FileKind.Keras3: SaveKeras3(path); return;
+            case FileKind.LegacyH5: SaveLegacyH5(path); return;
+            case FileKind.SafeTensors: break;
+            case FileKind.Keras3Weights: throw new ArgumentException($"Save: '{path}' names a weights-only file; use SaveWeights for .weights.h5, or Save to .keras.", nameof(path));
+            default: throw UnknownExtension(path, "Save", ModelExtensions);
+        }
         var metadata = new Dictionary<string, string>
         {
             ["format"] = FileFormat,
@@ -37,26 +49,49 @@ public sealed partial class Sequential
         SafeTensors.Write(path, network.StateDict(), metadata);
     }
 
-    /// <summary>Saves only the weights (core state dict) as safetensors.</summary>
-    public void SaveWeights(string path) => network.Save(path);
+    /// <summary>
+    /// Saves only the weights: <c>.weights.h5</c> in Keras 3's layout, <c>.h5</c>/<c>.hdf5</c> in Keras 2's
+    /// save_weights layout, <c>.safetensors</c> as the core state dict. Other extensions are refused.
+    /// </summary>
+    public void SaveWeights(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (layers.Count == 0) throw Empty();
+        var kind = KindOf(path);
+        if (kind == FileKind.SafeTensors) network.Save(path);
+        else if (kind is FileKind.Keras3Weights or FileKind.LegacyH5) SaveKerasWeights(path, kind);
+        else throw UnknownExtension(path, "SaveWeights", WeightsExtensions);
+    }
 
-    /// <summary>Loads weights saved by <see cref="SaveWeights"/> or <see cref="Save"/> into this model; names and shapes must match.</summary>
+    /// <summary>
+    /// Loads weights into this model, which must have the saved model's layers: from safetensors (names and shapes
+    /// must match), or from any Keras file (.keras, .weights.h5, legacy .h5 whole model or save_weights), whose layout is
+    /// recognised from its content; Keras's layers are matched in order and their shapes checked.
+    /// </summary>
     public void LoadWeights(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"No weights file at '{path}'.", path);
-        network.Load(path);
+        var kind = KindOf(path);
+        if (kind is FileKind.Keras3 or FileKind.Keras3Weights or FileKind.LegacyH5) LoadKerasWeights(path, kind);
+        else network.Load(path);
     }
 
     /// <summary>
-    /// Rebuilds a model saved by <see cref="Save"/>: same layers, weights and (if it was compiled with a named or
-    /// Keras optimizer) compile settings, so it predicts exactly as the saved one did. A missing file, a file that
+    /// Rebuilds a model saved by <see cref="Save"/> or by Keras (<c>.keras</c>, legacy <c>.h5</c>): same layers and
+    /// weights, so it predicts exactly as the saved one did; a safetensors file also restores the compile settings
+    /// (if it was compiled with a named or Keras optimizer), a Keras file loads uncompiled. A missing file, a file that
     /// is not a model file, or a corrupt one gives an exception naming the file and the problem.
     /// </summary>
     public static Sequential Load(string path, Generator? generator = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"No saved model at '{path}'.", path);
+        var kind = KindOf(path);
+        if (kind is FileKind.Keras3 or FileKind.LegacyH5) return LoadKeras(path, kind, generator);
+        if (kind == FileKind.Keras3Weights)
+            throw new InvalidDataException($"'{path}' is a Keras weights file (no architecture); build the model and call LoadWeights.");
+        if (kind == FileKind.Unknown) throw UnknownExtension(path, "Load", ModelExtensions);
         var metadata = SafeTensors.ReadMetadata(path);
         if (!metadata.TryGetValue("format", out string? format) || format != FileFormat || !metadata.TryGetValue("model_config", out string? configText))
             throw new InvalidDataException($"'{path}' is a safetensors file but not a Backprop Keras model (no '{FileFormat}' format and model_config in its metadata); to load bare weights into a model use LoadWeights.");
