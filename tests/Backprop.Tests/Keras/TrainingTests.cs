@@ -46,8 +46,10 @@ public class TrainingTests
         Assert.True(history.Loss[^1] < 0.5 * history.Loss[0], $"loss {history.Loss[0]} → {history.Loss[^1]}");
         Assert.True(history.Accuracy[^1] >= 0.9, $"accuracy {history.Accuracy[^1]}");
         var (xt, lt) = Bars(40, 2);
-        var eval = model.Evaluate(xt, OneHot(lt, 2));
-        Assert.True(eval["accuracy"] >= 0.9, $"test accuracy {eval["accuracy"]}");
+        var eval = model.Evaluate(xt, OneHot(lt, 2));   // [loss, accuracy], as Keras's list
+        Assert.Equal(2, eval.Count);
+        Assert.True(eval[1] >= 0.9, $"test accuracy {eval[1]}");
+        Assert.Equal(eval[1], model.Evaluate(xt, OneHot(lt, 2), returnDict: true)["accuracy"]);
         var p = model.Predict(xt);
         Assert.Equal(new Shape(40, 2), p.Shape);
         Assert.Equal(1f, p[0, 0] + p[0, 1], 5);
@@ -96,12 +98,12 @@ public class TrainingTests
         model.Compile(new SGD(0), "mse");   // learning rate 0: the weights stay, so val_loss is a plain evaluation
         var h = model.Fit(x, y, batchSize: 4, epochs: 2, validationSplit: 0.3);
         // Keras: split_at = floor(10 · (1 − 0.3)) = 7, validation = samples 7, 8, 9
-        var expected = model.Evaluate(x.Slice(7, 10), y.Slice(7, 10))["loss"];
+        var expected = model.Evaluate(x.Slice(7, 10), y.Slice(7, 10))[0];
         Assert.Equal(expected, h.ValLoss[0], 6);
         Assert.Equal(expected, h.ValLoss[1], 6);
-        var train = model.Evaluate(x.Slice(0, 7), y.Slice(0, 7))["loss"];
+        var train = model.Evaluate(x.Slice(0, 7), y.Slice(0, 7))[0];
         Assert.Equal(train, h.Loss[0], 5);
-        Assert.NotEqual(model.Evaluate(x.Slice(0, 3), y.Slice(0, 3))["loss"], h.ValLoss[0], 6);
+        Assert.NotEqual(model.Evaluate(x.Slice(0, 3), y.Slice(0, 3))[0], h.ValLoss[0], 6);
         Assert.Equal(["loss", "val_loss"], h.Keys);
     }
 
