@@ -14,7 +14,8 @@ namespace Backprop.Optim;
 /// w -= lr * ((1-mu_t)/(1-P_t) * g' + mu_{t+1}/(1-P_t*mu_{t+1}) * m) / d
 /// </code>
 /// PyTorch's default momentumDecay is 0.004; Keras 3's <c>Nadam</c> is this rule with momentumDecay 1 (0.96^t) and eps
-/// 1e-7. <c>P_t</c> depends only on t, so restoring <see cref="ParameterState.Step"/> restores it.
+/// 1e-7. PyTorch 1.13 multiplies mu_t into <c>P_t*mu_{t+1}</c> a second time (fixed in later releases); this class
+/// follows the paper, Keras and later PyTorch. <c>P_t</c> depends only on t, so restoring <see cref="ParameterState.Step"/> restores it.
 /// </summary>
 public sealed class NAdam : Optimizer
 {

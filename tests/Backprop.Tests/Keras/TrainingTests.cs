@@ -85,7 +85,15 @@ public class TrainingTests
         var adam = (Backprop.Optim.Adam)KerasOptimizer.FromName("adam").Create(ps);
         Assert.Equal((0.001f, 0.9f, 0.999f, 1e-7f, Backprop.Optim.AdamStyle.Caffe), (adam.LearningRate, adam.Beta1, adam.Beta2, adam.Epsilon, adam.Style));
         Assert.Equal(0.001f, KerasOptimizer.FromName("rmsprop").Create(ps).LearningRate);
-        Assert.Throws<ArgumentException>(() => KerasOptimizer.FromName("adamax"));
+        var adamw = (Backprop.Optim.AdamW)KerasOptimizer.FromName("adamw").Create(ps);
+        Assert.Equal((0.001f, 0.004f, 1e-7f, Backprop.Optim.AdamStyle.Caffe), (adamw.LearningRate, adamw.WeightDecay, adamw.Epsilon, adamw.Style));
+        var adadelta = (Backprop.Optim.AdaDelta)KerasOptimizer.FromName("adadelta").Create(ps);
+        Assert.Equal((0.001f, 0.95f, 1e-7f), (adadelta.LearningRate, adadelta.Rho, adadelta.Epsilon));
+        var nadam = (Backprop.Optim.NAdam)KerasOptimizer.FromName("nadam").Create(ps);
+        Assert.Equal((0.001f, 1e-7f, 1f), (nadam.LearningRate, nadam.Epsilon, nadam.MomentumDecay));
+        Assert.Equal(0.001f, KerasOptimizer.FromName("adagrad").Create(ps).LearningRate);
+        Assert.Equal(0.001f, KerasOptimizer.FromName("adamax").Create(ps).LearningRate);
+        Assert.Throws<ArgumentException>(() => KerasOptimizer.FromName("lion"));
     }
 
     [Fact]

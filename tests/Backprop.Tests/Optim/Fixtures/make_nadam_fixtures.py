@@ -4,6 +4,8 @@
 
 torch.optim.NAdam on OptimTestHelpers' 3-element parameter and per-step gradients, three steps, for PyTorch's defaults
 with weight decay, and for Keras 3's Nadam settings (momentum_decay 1, i.e. mu_t = beta1*(1 - 0.5*0.96^t), eps 1e-7).
+PyTorch 1.13 computes mu_product_next as mu_product * mu * mu_next, counting mu twice (later releases and Keras use
+mu_product * mu_next); the test reproduces that slip in a plain loop to show it is the only difference.
 """
 import torch
 
