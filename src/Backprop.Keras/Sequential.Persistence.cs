@@ -118,7 +118,7 @@ public sealed partial class Sequential
         {
             ["optimizer"] = optimizer,
             ["loss"] = state.Loss,
-            ["metrics"] = new JsonArray([.. state.MetricNames.Select(m => (JsonNode)m)]),
+            ["metrics"] = new JsonArray([.. state.ResolvedMetrics.Select(MetricConfig.Write)]),
         };
     }
 
@@ -139,7 +139,7 @@ public sealed partial class Sequential
             _ => null,   // a custom optimizer cannot be rebuilt: the model loads uncompiled
         };
         if (optimizer is null || network.Parameters().All(p => !p.RequiresGrad)) return;
-        var metrics = (config["metrics"] as JsonArray)?.Select(m => LayerConfig.NotNull(m, "metrics").GetValue<string>()).ToArray() ?? [];
+        KerasMetric[] metrics = (config["metrics"] as JsonArray)?.Select(MetricConfig.Read).ToArray() ?? [];
         Compile(optimizer, loss.GetValue<string>(), metrics);
     }
 }

@@ -23,10 +23,11 @@ public sealed partial class Sequential
     public string Loss => compiled?.Loss ?? throw NotCompiled("Loss");
 
     /// <summary>
-    /// Configures training, as Keras's <c>compile</c>. <paramref name="optimizer"/>: "sgd", "adam", "rmsprop" (Keras's
-    /// defaults) or an <see cref="SGD"/>/<see cref="Adam"/>/<see cref="RMSprop"/>/<see cref="KerasOptimizer.From"/> object.
-    /// <paramref name="loss"/>: categorical_crossentropy (one-hot y), sparse_categorical_crossentropy (class indices),
-    /// binary_crossentropy, mse, mae. <paramref name="metrics"/>: e.g. ["accuracy"]. When the last layer ends in softmax
+    /// Configures training, as Keras's <c>compile</c>. <paramref name="optimizer"/>: a name from
+    /// <see cref="KerasOptimizer.Names"/> (Keras's defaults) or an object (<see cref="SGD"/>, <see cref="AdamW"/>, ...,
+    /// <see cref="KerasOptimizer.From"/>). <paramref name="loss"/>: a name from <see cref="Losses.Names"/>
+    /// (categorical_crossentropy for one-hot y, sparse_categorical_crossentropy for class indices, hinge, huber, kld, ...).
+    /// <paramref name="metrics"/>: e.g. ["accuracy", "auc"]. When the last layer ends in softmax
     /// (cross-entropies) or sigmoid (binary_crossentropy), the loss is computed from the logits in one stable step.
     /// The optimizer covers the weights trainable now: compile again after changing <see cref="Layer.Trainable"/>.
     /// </summary>

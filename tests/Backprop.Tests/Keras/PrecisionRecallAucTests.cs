@@ -116,4 +116,24 @@ public class PrecisionRecallAucTests
         var e = Assert.Throws<ArgumentException>(() => model.Compile("adam", "binary_crossentropy", ["auc", new AUC()]));
         Assert.Contains("auc", e.Message);
     }
+
+    [Fact]
+    public void SavedModelKeepsConfiguredMetricsAndNewOptimizers()
+    {
+        var model = new Sequential(1, new Dense(1, inputShape: 3, activation: "sigmoid"));
+        model.Compile(new Nadam(learningRate: 0.01), "hinge", ["accuracy", new Recall(threshold: 0.3, name: "rec"), new AUC(numThresholds: 20, summationMethod: "minoring")]);
+        string path = Path.Combine(Path.GetTempPath(), $"backprop-metrics-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            model.Save(path);
+            var loaded = Sequential.Load(path);
+            var x = Tensor.Randn(new Generator(4), 10, 3);
+            var y = Tensor.FromArray(Enumerable.Range(0, 10).Select(i => i % 2 == 0 ? 1f : 0f).ToArray(), 10, 1);
+            Assert.Equal(model.Evaluate(x, y, returnDict: true), loaded.Evaluate(x, y, returnDict: true));
+            Assert.Equal("hinge", loaded.Loss);
+            Assert.IsType<Backprop.Optim.NAdam>(loaded.Optimizer);
+            Assert.Equal(0.01f, loaded.Optimizer.LearningRate);
+        }
+        finally { File.Delete(path); }
+    }
 }
