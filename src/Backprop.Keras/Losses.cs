@@ -6,20 +6,21 @@ namespace Backprop.Keras;
 /// activation, in one stable expression, as Keras does internally; otherwise from the outputs as probabilities,
 /// clipped to [1e-7, 1 − 1e-7] as Keras clips them.
 /// </summary>
-public static class Losses
+public static partial class Losses
 {
     /// <summary>The names accepted.</summary>
     public static IReadOnlyList<string> Names { get; } =
-        ["categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy", "mse", "mean_squared_error", "mae", "mean_absolute_error"];
+        ["categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy", "mse", "mean_squared_error", "mae", "mean_absolute_error",
+         .. OtherNames];
 
     private const float Clip = 1e-7f;
 
-    /// <summary>Checks a loss name and returns it normalized (mean_squared_error → mse, mean_absolute_error → mae).</summary>
+    /// <summary>Checks a loss name and returns it normalized (mean_squared_error → mse, kld → kl_divergence, ...).</summary>
     public static string Validate(string name)
     {
         string n = name?.Trim().ToLowerInvariant() ?? "";
         if (!Names.Contains(n)) throw new ArgumentException($"Unknown loss '{name}'. Known losses: {string.Join(", ", Names)}.");
-        return n switch { "mean_squared_error" => "mse", "mean_absolute_error" => "mae", _ => n };
+        return n switch { "mean_squared_error" => "mse", "mean_absolute_error" => "mae", _ => NormalizeOther(n) };
     }
 
     /// <summary>The activation that the loss absorbs (computing from logits), or null.</summary>
@@ -52,7 +53,7 @@ public static class Losses
             case "mae":
                 return (output - y!).Abs().Mean();
             default:
-                throw new ArgumentException($"Unknown loss '{loss}'.");
+                return ComputeOther(loss, output, y!);
         }
     }
 

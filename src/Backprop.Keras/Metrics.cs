@@ -4,11 +4,12 @@ namespace Backprop.Keras;
 /// Keras's metrics by name. "accuracy" (or "acc") resolves by loss as Keras does: categorical_accuracy (argmax of
 /// output against argmax of a one-hot y), sparse_categorical_accuracy (argmax against the label), or
 /// binary_accuracy (output above 0.5 against y). "mae" and "mse" are the mean absolute and squared errors.
+/// "precision", "recall" and "auc" are <see cref="Precision"/>, <see cref="Recall"/> and <see cref="AUC"/> with Keras's defaults.
 /// </summary>
 public static class Metrics
 {
     public static IReadOnlyList<string> Names { get; } =
-        ["accuracy", "acc", "categorical_accuracy", "sparse_categorical_accuracy", "binary_accuracy", "mae", "mse"];
+        ["accuracy", "acc", "categorical_accuracy", "sparse_categorical_accuracy", "binary_accuracy", "mae", "mse", "precision", "recall", "auc"];
 
     public static string Validate(string name)
     {

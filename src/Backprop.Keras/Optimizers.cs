@@ -5,13 +5,14 @@ using static System.FormattableString;
 namespace Backprop.Keras;
 
 /// <summary>
-/// An optimizer as <c>Compile</c> takes it: a Keras name (<c>"sgd"</c>, <c>"adam"</c>, <c>"rmsprop"</c>, with Keras's
-/// default hyper-parameters), a configured <see cref="SGD"/>, <see cref="Adam"/> or <see cref="RMSprop"/>, or any core
-/// optimizer through <see cref="From"/>. The core optimizer is created when the model is compiled.
+/// An optimizer as <c>Compile</c> takes it: a Keras name (<c>"sgd"</c>, <c>"adam"</c>, <c>"adamw"</c>, <c>"rmsprop"</c>,
+/// <c>"adagrad"</c>, <c>"adadelta"</c>, <c>"nadam"</c>, <c>"adamax"</c>, with Keras's default hyper-parameters), a configured
+/// object of the same name (<see cref="SGD"/>, <see cref="Adam"/>, <see cref="AdamW"/>, ...), or any core optimizer
+/// through <see cref="From"/>. The core optimizer is created when the model is compiled.
 /// </summary>
 public abstract class KerasOptimizer
 {
-    /// <summary>The Keras name ("sgd", "adam", "rmsprop"; "custom" for <see cref="From"/>).</summary>
+    /// <summary>The Keras name ("sgd", "adam", "adamw", ...; "custom" for <see cref="From"/>).</summary>
     public abstract string Name { get; }
 
     /// <summary>Creates the core optimizer over the model's trainable parameters.</summary>
@@ -23,13 +24,21 @@ public abstract class KerasOptimizer
     /// <summary>Wraps any core optimizer: <c>From(ps => new Backprop.Optim.AdamW(ps, 1e-3f))</c>.</summary>
     public static KerasOptimizer From(Func<IReadOnlyList<Parameter>, Optimizer> create) => new CustomOptimizer(create);
 
-    /// <summary>"sgd", "adam" or "rmsprop" with Keras's defaults.</summary>
+    /// <summary>The Keras names <see cref="FromName"/> knows.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "nadam", "adamax"];
+
+    /// <summary>An optimizer by Keras name (see <see cref="Names"/>) with Keras's defaults.</summary>
     public static KerasOptimizer FromName(string name) => (name?.Trim().ToLowerInvariant()) switch
     {
         "sgd" => new SGD(),
         "adam" => new Adam(),
+        "adamw" => new AdamW(),
         "rmsprop" => new RMSprop(),
-        _ => throw new ArgumentException($"Unknown optimizer '{name}'. Known optimizers: sgd, adam, rmsprop (or pass an optimizer object)."),
+        "adagrad" => new Adagrad(),
+        "adadelta" => new Adadelta(),
+        "nadam" => new Nadam(),
+        "adamax" => new Adamax(),
+        _ => throw new ArgumentException($"Unknown optimizer '{name}'. Known optimizers: {string.Join(", ", Names)} (or pass an optimizer object)."),
     };
 
     private sealed class CustomOptimizer(Func<IReadOnlyList<Parameter>, Optimizer> create) : KerasOptimizer

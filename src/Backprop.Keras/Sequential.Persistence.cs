@@ -143,12 +143,17 @@ public sealed partial class Sequential
             case SGD s: optimizer["learning_rate"] = s.LearningRate; optimizer["momentum"] = s.Momentum; optimizer["nesterov"] = s.Nesterov; break;
             case Adam a: optimizer["learning_rate"] = a.LearningRate; optimizer["beta_1"] = a.Beta1; optimizer["beta_2"] = a.Beta2; optimizer["epsilon"] = a.Epsilon; break;
             case RMSprop r: optimizer["learning_rate"] = r.LearningRate; optimizer["rho"] = r.Rho; optimizer["momentum"] = r.Momentum; optimizer["epsilon"] = r.Epsilon; break;
+            case AdamW a: optimizer["learning_rate"] = a.LearningRate; optimizer["weight_decay"] = a.WeightDecay; optimizer["beta_1"] = a.Beta1; optimizer["beta_2"] = a.Beta2; optimizer["epsilon"] = a.Epsilon; break;
+            case Adagrad a: optimizer["learning_rate"] = a.LearningRate; optimizer["initial_accumulator_value"] = a.InitialAccumulatorValue; optimizer["epsilon"] = a.Epsilon; break;
+            case Adadelta a: optimizer["learning_rate"] = a.LearningRate; optimizer["rho"] = a.Rho; optimizer["epsilon"] = a.Epsilon; break;
+            case Nadam a: optimizer["learning_rate"] = a.LearningRate; optimizer["beta_1"] = a.Beta1; optimizer["beta_2"] = a.Beta2; optimizer["epsilon"] = a.Epsilon; break;
+            case Adamax a: optimizer["learning_rate"] = a.LearningRate; optimizer["beta_1"] = a.Beta1; optimizer["beta_2"] = a.Beta2; optimizer["epsilon"] = a.Epsilon; break;
         }
         return new JsonObject
         {
             ["optimizer"] = optimizer,
             ["loss"] = state.Loss,
-            ["metrics"] = new JsonArray([.. state.MetricNames.Select(m => (JsonNode)m)]),
+            ["metrics"] = new JsonArray([.. state.ResolvedMetrics.Select(MetricConfig.Write)]),
         };
     }
 
@@ -161,10 +166,15 @@ public sealed partial class Sequential
             "sgd" => new SGD(D("learning_rate", 0.01), D("momentum", 0), o["nesterov"]?.GetValue<bool>() ?? false),
             "adam" => new Adam(D("learning_rate", 0.001), D("beta_1", 0.9), D("beta_2", 0.999), D("epsilon", 1e-7)),
             "rmsprop" => new RMSprop(D("learning_rate", 0.001), D("rho", 0.9), D("momentum", 0), D("epsilon", 1e-7)),
+            "adamw" => new AdamW(D("learning_rate", 0.001), D("weight_decay", 0.004), D("beta_1", 0.9), D("beta_2", 0.999), D("epsilon", 1e-7)),
+            "adagrad" => new Adagrad(D("learning_rate", 0.001), D("initial_accumulator_value", 0.1), D("epsilon", 1e-7)),
+            "adadelta" => new Adadelta(D("learning_rate", 0.001), D("rho", 0.95), D("epsilon", 1e-7)),
+            "nadam" => new Nadam(D("learning_rate", 0.001), D("beta_1", 0.9), D("beta_2", 0.999), D("epsilon", 1e-7)),
+            "adamax" => new Adamax(D("learning_rate", 0.001), D("beta_1", 0.9), D("beta_2", 0.999), D("epsilon", 1e-7)),
             _ => null,   // a custom optimizer cannot be rebuilt: the model loads uncompiled
         };
         if (optimizer is null || network.Parameters().All(p => !p.RequiresGrad)) return;
-        var metrics = (config["metrics"] as JsonArray)?.Select(m => LayerConfig.NotNull(m, "metrics").GetValue<string>()).ToArray() ?? [];
+        KerasMetric[] metrics = (config["metrics"] as JsonArray)?.Select(MetricConfig.Read).ToArray() ?? [];
         Compile(optimizer, loss.GetValue<string>(), metrics);
     }
 }

@@ -9,7 +9,7 @@ public sealed partial class Sequential
     // Fit's batches and Evaluate's batches each reuse the previous batch's tensor memory.
     private readonly TensorMemoryPool stepMemory = new(), evaluationMemory = new();
 
-    private sealed record CompileState(KerasOptimizer Spec, Optimizer Optimizer, string Loss, string[] MetricNames, string[] ResolvedMetrics, bool FromLogits);
+    private sealed record CompileState(KerasOptimizer Spec, Optimizer Optimizer, string Loss, string[] MetricNames, KerasMetric[] ResolvedMetrics, bool FromLogits);
 
     private CompileState? compiled;
 
@@ -23,23 +23,32 @@ public sealed partial class Sequential
     public string Loss => compiled?.Loss ?? throw NotCompiled("Loss");
 
     /// <summary>
-    /// Configures training, as Keras's <c>compile</c>. <paramref name="optimizer"/>: "sgd", "adam", "rmsprop" (Keras's
-    /// defaults) or an <see cref="SGD"/>/<see cref="Adam"/>/<see cref="RMSprop"/>/<see cref="KerasOptimizer.From"/> object.
-    /// <paramref name="loss"/>: categorical_crossentropy (one-hot y), sparse_categorical_crossentropy (class indices),
-    /// binary_crossentropy, mse, mae. <paramref name="metrics"/>: e.g. ["accuracy"]. When the last layer ends in softmax
+    /// Configures training, as Keras's <c>compile</c>. <paramref name="optimizer"/>: a name from
+    /// <see cref="KerasOptimizer.Names"/> (Keras's defaults) or an object (<see cref="SGD"/>, <see cref="AdamW"/>, ...,
+    /// <see cref="KerasOptimizer.From"/>). <paramref name="loss"/>: a name from <see cref="Losses.Names"/>
+    /// (categorical_crossentropy for one-hot y, sparse_categorical_crossentropy for class indices, hinge, huber, kld, ...).
+    /// <paramref name="metrics"/>: e.g. ["accuracy", "auc"]. When the last layer ends in softmax
     /// (cross-entropies) or sigmoid (binary_crossentropy), the loss is computed from the logits in one stable step.
     /// The optimizer covers the weights trainable now: compile again after changing <see cref="Layer.Trainable"/>.
     /// </summary>
-    public void Compile(KerasOptimizer optimizer, string loss, IEnumerable<string>? metrics = null)
+    public void Compile(KerasOptimizer optimizer, string loss, IEnumerable<string>? metrics = null) =>
+        Compile(optimizer, loss, (metrics ?? []).Select(KerasMetric.FromName));
+
+    /// <summary>Compile with metric objects (<see cref="Precision"/>, <see cref="AUC"/>, ...) and names mixed: <c>["accuracy", new AUC()]</c>.</summary>
+    public void Compile(KerasOptimizer optimizer, string loss, IEnumerable<KerasMetric> metrics)
     {
+        ArgumentNullException.ThrowIfNull(metrics);
         ArgumentNullException.ThrowIfNull(optimizer);
         if (layers.Count == 0) throw Empty();
         string lossName = Losses.Validate(loss);
         int outputWidth = OutputShape.Length;
         if (lossName is "categorical_crossentropy" or "sparse_categorical_crossentropy" && OutputShape.Rank != 1)
             throw new ArgumentException($"{lossName} needs a model that outputs (None, classes), but model '{Name}' outputs {OutputShape.WithBatch()}; add Flatten or GlobalAveragePooling2D and a Dense layer.");
-        var names = (metrics ?? []).Select(Metrics.Validate).ToArray();
-        var resolved = names.Select(m => Metrics.Resolve(m, lossName, outputWidth)).ToArray();
+        var metricList = metrics.ToArray();
+        var names = metricList.Select(m => m?.Name ?? throw new ArgumentException("metrics contains null.", nameof(metrics))).ToArray();
+        if (names.GroupBy(n => n).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new ArgumentException($"Two metrics are named '{twice.Key}'; give one a different name.", nameof(metrics));
+        var resolved = metricList.Select(m => m.Resolve(lossName, outputWidth)).ToArray();
         var trainable = network.Parameters().Where(p => p.RequiresGrad).ToList();
         if (trainable.Count == 0) throw new InvalidOperationException($"Model '{Name}' has no trainable weights: every layer is frozen.");
         bool fromLogits = Losses.FusedActivation(lossName) is { } fused && layers[^1].ActivationName == fused;
@@ -48,6 +57,10 @@ public sealed partial class Sequential
 
     /// <inheritdoc cref="Compile(KerasOptimizer, string, IEnumerable{string}?)"/>
     public void Compile(string optimizer, string loss, IEnumerable<string>? metrics = null) =>
+        Compile(KerasOptimizer.FromName(optimizer), loss, metrics);
+
+    /// <inheritdoc cref="Compile(KerasOptimizer, string, IEnumerable{KerasMetric})"/>
+    public void Compile(string optimizer, string loss, IEnumerable<KerasMetric> metrics) =>
         Compile(KerasOptimizer.FromName(optimizer), loss, metrics);
 
     /// <summary>
@@ -81,16 +94,39 @@ public sealed partial class Sequential
         FitCore(x, LabelTargets(y, "Fit"), batchSize, epochs, validationSplit, validationData, shuffle, callbacks,
             Reporter(progress, verbose), cancellationToken, sampleWeight, classWeight);
 
-    /// <summary>Loss and metrics over x and y in evaluation mode (no dropout, batch normalization's moving statistics), keyed as Keras names them.</summary>
-    public IReadOnlyDictionary<string, double> Evaluate(Tensor x, Tensor y, int batchSize = 32)
+    /// <summary>
+    /// Loss and metrics over x and y in evaluation mode (no dropout, batch normalization's moving statistics), as Keras's
+    /// <c>evaluate</c>: a list, the loss first, then the metrics in Compile's order (<c>var r = model.Evaluate(x, y); r[0]</c>).
+    /// </summary>
+    public IReadOnlyList<double> Evaluate(Tensor x, Tensor y, int batchSize = 32) => LossThenMetrics(EvaluateDictionary(x, y, batchSize));
+
+    /// <summary>Evaluate with y as class indices.</summary>
+    public IReadOnlyList<double> Evaluate(Tensor x, int[] y, int batchSize = 32) => LossThenMetrics(EvaluateDictionary(x, y, batchSize));
+
+    private double[] LossThenMetrics(Dictionary<string, double> logs) => [logs["loss"], .. compiled!.MetricNames.Select(m => logs[m])];
+
+    /// <summary>
+    /// Evaluate with <c>returnDict: true</c>, as Keras's <c>return_dict=True</c>: loss and metrics keyed as Fit logs them
+    /// (<c>model.Evaluate(x, y, returnDict: true)["loss"]</c>). Leave <paramref name="returnDict"/> out for the list.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> Evaluate(Tensor x, Tensor y, bool returnDict, int batchSize = 32) =>
+        returnDict ? EvaluateDictionary(x, y, batchSize) : throw ListNotDictionary();
+
+    /// <inheritdoc cref="Evaluate(Tensor, Tensor, bool, int)"/>
+    public IReadOnlyDictionary<string, double> Evaluate(Tensor x, int[] y, bool returnDict, int batchSize = 32) =>
+        returnDict ? EvaluateDictionary(x, y, batchSize) : throw ListNotDictionary();
+
+    private static ArgumentException ListNotDictionary() =>
+        new("Evaluate(x, y, returnDict: false) cannot return the list; call Evaluate(x, y) without returnDict for it.", "returnDict");
+
+    private Dictionary<string, double> EvaluateDictionary(Tensor x, Tensor y, int batchSize)
     {
         var state = compiled ?? throw NotCompiled("Evaluate");
         var xs = ToChannelsFirst(x, "Evaluate");
         return EvaluateCore(state, xs, CheckTargets(state, Targets.FromTensor(y, IsSparse("Evaluate"), "y"), xs.Shape[0], "Evaluate"), batchSize, "");
     }
 
-    /// <summary>Evaluate with y as class indices.</summary>
-    public IReadOnlyDictionary<string, double> Evaluate(Tensor x, int[] y, int batchSize = 32)
+    private Dictionary<string, double> EvaluateDictionary(Tensor x, int[] y, int batchSize)
     {
         var state = compiled ?? throw NotCompiled("Evaluate");
         var xs = ToChannelsFirst(x, "Evaluate");
@@ -323,45 +359,40 @@ public sealed partial class Sequential
     private InvalidOperationException NotCompiled(string what) =>
         new($"{what}: model '{Name}' is not compiled; call Compile(optimizer, loss, metrics) first (again after adding layers).");
 
-    /// <summary>Sample-weighted running means of the loss and metrics over an epoch or an evaluation.</summary>
+    /// <summary>Sample-weighted running mean of the loss and the metrics' running counts over an epoch or an evaluation.</summary>
     private sealed class Accumulator(CompileState state)
     {
         private double lossSum;
         private long samples;
-        private readonly double[] sums = new double[state.ResolvedMetrics.Length];
-        private readonly long[] counts = new long[state.ResolvedMetrics.Length];
+        private readonly MetricState[] metrics = [.. state.ResolvedMetrics.Select(m => m.NewState())];
 
         public void Add(float loss, int count, Tensor probabilities, Tensor? y, int[]? labels)
         {
             lossSum += (double)loss * count;
             samples += count;
-            for (int i = 0; i < sums.Length; i++)
-            {
-                var (s, c) = Metrics.Update(state.ResolvedMetrics[i], probabilities, y, labels, fromLogits: false);
-                sums[i] += s;
-                counts[i] += c;
-            }
+            foreach (var metric in metrics) metric.Update(probabilities, y, labels);
         }
 
-        /// <summary>Replaces the sums by their totals over all ranks (every rank gets the same logs).</summary>
+        /// <summary>Replaces the counts by their totals over all ranks (every rank gets the same logs).</summary>
         public void SumAcrossRanks(Distributed.Communicator world)
         {
-            double[] all = [lossSum, samples, .. sums, .. counts.Select(c => (double)c)];
+            double[] all = [lossSum, samples, .. metrics.SelectMany(m => m.Totals)];
             world.AllreduceSum(all);
             lossSum = all[0];
             samples = (long)all[1];
-            for (int i = 0; i < sums.Length; i++)
+            int at = 2;
+            foreach (var metric in metrics)
             {
-                sums[i] = all[2 + i];
-                counts[i] = (long)all[2 + sums.Length + i];
+                Array.Copy(all, at, metric.Totals, 0, metric.Totals.Length);
+                at += metric.Totals.Length;
             }
         }
 
         public Dictionary<string, double> Logs(string prefix)
         {
             var logs = new Dictionary<string, double> { [prefix + "loss"] = samples > 0 ? lossSum / samples : double.NaN };
-            for (int i = 0; i < sums.Length; i++)
-                logs[prefix + state.MetricNames[i]] = counts[i] > 0 ? sums[i] / counts[i] : double.NaN;
+            for (int i = 0; i < metrics.Length; i++)
+                logs[prefix + state.MetricNames[i]] = metrics[i].Result();
             return logs;
         }
     }

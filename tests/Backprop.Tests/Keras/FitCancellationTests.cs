@@ -85,7 +85,7 @@ public partial class FitCancellationTests
         Assert.Equal([0, 1], history.Epochs);
         Assert.Equal([0, 1], callback.EpochsEnded);
         Assert.True(model.StopTraining);
-        Assert.Equal(model.Evaluate(x.Slice(0, 8), y.Slice(0, 8))["loss"], history.Loss[1], 5);
+        Assert.Equal(model.Evaluate(x.Slice(0, 8), y.Slice(0, 8))[0], history.Loss[1], 5);
 
         var none = model.Fit(x, y, batchSize: 4, epochs: 5, cancellationToken: source.Token);   // cancelled before it starts
         Assert.Empty(none.Epochs);

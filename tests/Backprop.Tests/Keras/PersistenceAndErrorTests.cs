@@ -30,7 +30,7 @@ public sealed class PersistenceAndErrorTests : IDisposable
         Assert.Equal(model.Predict(x).ToArray(), loaded.Predict(x).ToArray());
         Assert.True(loaded.IsCompiled);
         Assert.Equal("sparse_categorical_crossentropy", loaded.Loss);
-        Assert.Equal(model.Evaluate(x, labels)["loss"], loaded.Evaluate(x, labels)["loss"], 6);
+        Assert.Equal(model.Evaluate(x, labels)[0], loaded.Evaluate(x, labels, returnDict: true)["loss"], 6);
         Assert.Equal(Sequential.FileFormat, SafeTensors.ReadMetadata(path)["format"]);
     }
 

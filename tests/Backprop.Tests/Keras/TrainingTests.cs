@@ -46,8 +46,10 @@ public class TrainingTests
         Assert.True(history.Loss[^1] < 0.5 * history.Loss[0], $"loss {history.Loss[0]} → {history.Loss[^1]}");
         Assert.True(history.Accuracy[^1] >= 0.9, $"accuracy {history.Accuracy[^1]}");
         var (xt, lt) = Bars(40, 2);
-        var eval = model.Evaluate(xt, OneHot(lt, 2));
-        Assert.True(eval["accuracy"] >= 0.9, $"test accuracy {eval["accuracy"]}");
+        var eval = model.Evaluate(xt, OneHot(lt, 2));   // [loss, accuracy], as Keras's list
+        Assert.Equal(2, eval.Count);
+        Assert.True(eval[1] >= 0.9, $"test accuracy {eval[1]}");
+        Assert.Equal(eval[1], model.Evaluate(xt, OneHot(lt, 2), returnDict: true)["accuracy"]);
         var p = model.Predict(xt);
         Assert.Equal(new Shape(40, 2), p.Shape);
         Assert.Equal(1f, p[0, 0] + p[0, 1], 5);
@@ -83,7 +85,15 @@ public class TrainingTests
         var adam = (Backprop.Optim.Adam)KerasOptimizer.FromName("adam").Create(ps);
         Assert.Equal((0.001f, 0.9f, 0.999f, 1e-7f, Backprop.Optim.AdamStyle.Caffe), (adam.LearningRate, adam.Beta1, adam.Beta2, adam.Epsilon, adam.Style));
         Assert.Equal(0.001f, KerasOptimizer.FromName("rmsprop").Create(ps).LearningRate);
-        Assert.Throws<ArgumentException>(() => KerasOptimizer.FromName("adamax"));
+        var adamw = (Backprop.Optim.AdamW)KerasOptimizer.FromName("adamw").Create(ps);
+        Assert.Equal((0.001f, 0.004f, 1e-7f, Backprop.Optim.AdamStyle.Caffe), (adamw.LearningRate, adamw.WeightDecay, adamw.Epsilon, adamw.Style));
+        var adadelta = (Backprop.Optim.AdaDelta)KerasOptimizer.FromName("adadelta").Create(ps);
+        Assert.Equal((0.001f, 0.95f, 1e-7f), (adadelta.LearningRate, adadelta.Rho, adadelta.Epsilon));
+        var nadam = (Backprop.Optim.NAdam)KerasOptimizer.FromName("nadam").Create(ps);
+        Assert.Equal((0.001f, 1e-7f, 1f), (nadam.LearningRate, nadam.Epsilon, nadam.MomentumDecay));
+        Assert.Equal(0.001f, KerasOptimizer.FromName("adagrad").Create(ps).LearningRate);
+        Assert.Equal(0.001f, KerasOptimizer.FromName("adamax").Create(ps).LearningRate);
+        Assert.Throws<ArgumentException>(() => KerasOptimizer.FromName("lion"));
     }
 
     [Fact]
@@ -96,12 +106,12 @@ public class TrainingTests
         model.Compile(new SGD(0), "mse");   // learning rate 0: the weights stay, so val_loss is a plain evaluation
         var h = model.Fit(x, y, batchSize: 4, epochs: 2, validationSplit: 0.3);
         // Keras: split_at = floor(10 · (1 − 0.3)) = 7, validation = samples 7, 8, 9
-        var expected = model.Evaluate(x.Slice(7, 10), y.Slice(7, 10))["loss"];
+        var expected = model.Evaluate(x.Slice(7, 10), y.Slice(7, 10))[0];
         Assert.Equal(expected, h.ValLoss[0], 6);
         Assert.Equal(expected, h.ValLoss[1], 6);
-        var train = model.Evaluate(x.Slice(0, 7), y.Slice(0, 7))["loss"];
+        var train = model.Evaluate(x.Slice(0, 7), y.Slice(0, 7))[0];
         Assert.Equal(train, h.Loss[0], 5);
-        Assert.NotEqual(model.Evaluate(x.Slice(0, 3), y.Slice(0, 3))["loss"], h.ValLoss[0], 6);
+        Assert.NotEqual(model.Evaluate(x.Slice(0, 3), y.Slice(0, 3))[0], h.ValLoss[0], 6);
         Assert.Equal(["loss", "val_loss"], h.Keys);
     }
 
