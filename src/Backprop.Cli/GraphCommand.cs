@@ -30,6 +30,7 @@ public static class GraphCommand
     public static int Run(string modelPath, string? outputPath, bool backward = false, IReadOnlyCollection<string>? freeze = null,
                           Phase? phase = null, string rankdir = "LR", IReadOnlyList<int>? inputShape = null)
     {
+        KerasModels.RequireNetText(modelPath, "graph");
         var net = CaffeInspection.ReadNet(modelPath);
         if (!backward && freeze is { Count: > 0 }) throw new ArgumentException("--freeze goes with --backward: it changes the backward graph, not the layers.");
         string dot;
