@@ -117,9 +117,16 @@ public sealed class VizCommandTests : IDisposable
         Assert.Equal(4, all.TrainableLeaves);      // conv1 weights and bias, ip1 weights and bias
         Assert.Equal(2, frozen.TrainableLeaves);
         Assert.True(frozen.Nodes < all.Nodes);
-        Assert.Contains("conv1.0", all.Dot);
-        Assert.DoesNotContain("conv1.0", frozen.Dot);
-        Assert.Contains("ip1.0", frozen.Dot);
+        Assert.Contains("conv1.weight", all.Dot);
+        Assert.DoesNotContain("conv1.weight", frozen.Dot);
+        Assert.Contains("ip1.weight", frozen.Dot);
+        Assert.Contains("ip1.bias", frozen.Dot);
+        Assert.DoesNotContain("ip1.0", all.Dot);
+        // Shown on request: greyed out, marked frozen, not fed into any node.
+        var shown = BackwardGraph.Of(Prototxt.Parse<NetParameter>(Tiny), ["conv1"], showFrozen: true);
+        Assert.Contains("conv1.weight\\n(2, 1, 3, 3)\\n(frozen, no gradient)", shown.Dot);
+        Assert.Contains("fontcolor=\"gray50\"", shown.Dot);
+        Assert.Equal(frozen.TrainableLeaves, shown.TrainableLeaves);
         Assert.Throws<CaffeNetException>(() => BackwardGraph.Of(Prototxt.Parse<NetParameter>(Tiny), ["relu1"]));
 
         string svg = dir.File("backward.svg");
