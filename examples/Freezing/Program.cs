@@ -3,12 +3,12 @@ using Freezing;
 
 // Does freezing layers make training cheaper, and which layers should you freeze to save the most?
 // Times forward+backward of a small CNN (4 conv layers + fc, 32x32 RGB, batch 32) three ways and writes each
-// backward graph as Graphviz DOT (render with: dot -Tsvg freezing-all.dot -o all.svg).
-//   dotnet run --project examples/Freezing -c Release [-- --repetitions 20 --batch 32 --output .]
+// backward graph as Graphviz DOT (render with: dot -Tsvg freezing-all.dot -o all.svg) into --output, by default a
+// backprop-freezing folder under the temp folder, so nothing lands in the current folder.
+//   dotnet run --project examples/Freezing -c Release [-- --repetitions 20 --batch 32 --output graphs]
 int repetitions = Option("--repetitions", 20);
 int batch = Option("--batch", 32);
-string output = OptionText("--output") ?? ".";
-Directory.CreateDirectory(output);
+string output = OutputFolder.Resolve(OptionText("--output"));
 
 Console.WriteLine($"SmallCnn, batch {batch} of 32x32 RGB, median of {repetitions} repetitions:");
 Console.WriteLine();
@@ -23,6 +23,7 @@ foreach (var setting in Enum.GetValues<Trainable>())
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"{Label(setting),-16} {r.BackwardNodes,14} {r.ForwardMs,12:F1} {r.BackwardMs,13:F1} {r.TotalMs,10:F1}   {file}"));
 }
+Console.WriteLine($"(the .dot files are in {output})");
 Console.WriteLine();
 foreach (var r in results)
     Console.WriteLine($"{Label(r.Setting),-16} gradients for: {string.Join(", ", r.WithGradient)}");

@@ -8,8 +8,12 @@ internal static class ConsoleProgress
 {
     public static bool Interactive => !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
 
-    /// <summary>Runs <paramref name="work"/> with a progress bar (or without one when output is redirected).</summary>
-    public static void Run(string title, int start, int total, Action<IProgress<SolverProgress>?, TextWriter> work)
+    /// <summary>
+    /// Runs <paramref name="work"/> with a progress bar (or without one when output is redirected). The bar's loss is
+    /// the one the log prints at its display iterations (every <paramref name="display"/>; 0: every iteration), so the
+    /// two never disagree.
+    /// </summary>
+    public static void Run(string title, int start, int total, int display, Action<IProgress<SolverProgress>?, TextWriter> work)
     {
         if (!Interactive)
         {
@@ -26,10 +30,21 @@ internal static class ConsoleProgress
                 var progress = new SynchronousProgress<SolverProgress>(p =>
                 {
                     task.Value = p.Iteration;
-                    task.Description = $"{title} loss {p.SmoothedLoss:F4}";
+                    task.Description = Describe(title, p, display, task.Description);
                 });
                 work(progress, new LineWriter(line => AnsiConsole.WriteLine(line)));
             });
+    }
+
+    /// <summary>
+    /// The bar's text after <paramref name="p"/>: at a display iteration, the loss exactly as the solver's log line
+    /// writes it (<c>loss = </c>, G6, invariant culture) and its iteration; between them, <paramref name="previous"/>.
+    /// </summary>
+    internal static string Describe(string title, SolverProgress p, int display, string previous)
+    {
+        int iteration = p.Iteration - 1;   // the solver reports after the step: Iteration is the next one to run
+        if (display > 0 && iteration % display != 0) return previous;
+        return FormattableString.Invariant($"{title}: iteration {iteration}, loss = {p.SmoothedLoss:G6}");
     }
 
     /// <summary>A writer that hands each completed line to a callback (so lines render above the bar).</summary>

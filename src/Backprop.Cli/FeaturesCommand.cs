@@ -14,15 +14,19 @@ public static class FeaturesCommand
         var image = new Option<FileInfo>("--image") { Description = "The input image (PNG, JPEG, ...).", Required = true };
         var layer = new Option<string>("--layer") { Description = "The layer whose output to draw.", Required = true };
         var output = new Option<FileInfo>("--output") { Description = "The PNG to write.", Required = true };
-        var scale = new Option<int>("--scale") { Description = "Pixels per value (nearest-neighbour upscaling).", DefaultValueFactory = _ => 4 };
+        var scale = new Option<int?>("--scale") { Description = "Pixels per value (nearest-neighbour upscaling). Default: maps about 64 pixels wide." };
         var shared = new Option<bool>("--shared-range") { Description = "One gray scale for all maps instead of one per map." };
         var inputShape = VizArguments.InputShape();
         inputShape.Description = "The net's input C,H,W (or N,C,H,W; N is ignored) when its data layer cannot be read to tell.";
         var allowNonFinite = WeightsArguments.AllowNonFinite();
-        var command = new Command("features", "Write a PNG grid of the feature maps one image produces at a layer.") { model, weights, image, layer, output, scale, shared, inputShape, allowNonFinite };
+        var command = new Command("features", "Write a labelled PNG of the feature maps one image produces at a layer.") { model, weights, image, layer, output, scale, shared, inputShape, allowNonFinite };
         command.SetAction(r => CommandErrors.Run(() => Run(r.GetValue(model)!.FullName, r.GetValue(weights)!.FullName, r.GetValue(image)!.FullName,
             r.GetValue(layer)!, r.GetValue(output)!.FullName, VizArguments.ParseShape(r.GetValue(inputShape)),
-            new FilterGridOptions { Scale = FiltersCommand.Positive(r.GetValue(scale)), Range = r.GetValue(shared) ? ValueRange.Shared : ValueRange.PerFilter },
+            new FilterGridOptions
+            {
+                Scale = r.GetValue(scale) is int s ? FiltersCommand.Positive(s) : 0,
+                Range = r.GetValue(shared) ? ValueRange.Shared : ValueRange.PerFilter,
+            },
             r.GetValue(allowNonFinite))));
         return command;
     }
@@ -36,6 +40,7 @@ public static class FeaturesCommand
     public static int Run(string modelPath, string weightsPath, string imagePath, string layer, string outputPath,
                           IReadOnlyList<int>? inputShape = null, FilterGridOptions? options = null, bool allowNonFiniteWeights = false)
     {
+        KerasModels.RequireNetText(modelPath, "features");
         var net = CaffeInspection.ReadNet(modelPath);
         int c, h, w;
         if (inputShape is not null)
@@ -54,7 +59,11 @@ public static class FeaturesCommand
         var tensor = CaffeInspection.PrepareImage(imagePath, net, Phase.Test, c, h, w);
         var maps = CaffeInspection.FeatureMapsAt(net, Caffe.Snapshots.ReadModel(weightsPath), weightsPath, tensor, layer,
             WeightsArguments.ToConsole(allowNonFiniteWeights));
-        FeatureMaps.Save(maps, outputPath, options);
+        var (mh, mw) = maps.Shape.Rank == 4 ? (maps.Shape[2], maps.Shape[3]) : (1, 1);
+        // No scale (0: --scale not given) means readable tiles.
+        if (options is null || options.Scale == 0) options = (options ?? new FilterGridOptions()) with { Scale = FeatureMaps.AutoScale(mh, mw) };
+        using (var picture = FeatureMaps.RenderLabelled(maps, $"{layer} output for {Path.GetFileName(imagePath)}: {maps.Shape}", options))
+            picture.Save(outputPath);
         Console.WriteLine($"Wrote the {layer} output {maps.Shape} for {imagePath} ({c}x{h}x{w} input) to {outputPath}.");
         return 0;
     }

@@ -17,7 +17,12 @@ public static class FiltersCommand
         var shared = new Option<bool>("--shared-range") { Description = "One gray scale for all filters instead of one per filter." };
         var rgb = new Option<bool>("--rgb") { Description = "3-channel weights are in RGB order (Caffe's are BGR, the default)." };
         var gray = new Option<bool>("--gray") { Description = "Draw 3-channel filters as 3 gray tiles instead of one colour tile." };
-        var command = new Command("filters", "Write a PNG grid of a convolution layer's filters.") { model, weights, layer, output, scale, shared, rgb, gray };
+        var channels = new Option<string>("--channels")
+        {
+            Description = "Filters with several input channels: 'l2' (one tile per filter, the L2 norm over its input channels), 'mean' (the channel mean), or 'all' (a filters x channels grid).",
+            DefaultValueFactory = _ => "l2",
+        };
+        var command = new Command("filters", "Write a labelled PNG of a convolution layer's filters, one tile per filter.") { model, weights, layer, output, scale, shared, rgb, gray, channels };
         command.SetAction(r => CommandErrors.Run(() => Run(r.GetValue(model)!.FullName, r.GetValue(weights)?.FullName, r.GetValue(layer)!,
             r.GetValue(output)!.FullName, new FilterGridOptions
             {
@@ -25,21 +30,30 @@ public static class FiltersCommand
                 Range = r.GetValue(shared) ? ValueRange.Shared : ValueRange.PerFilter,
                 Bgr = !r.GetValue(rgb),
                 Color = !r.GetValue(gray),
-            })));
+            }, ParseChannels(r.GetValue(channels)!))));
         return command;
     }
 
     internal static int Positive(int scale) =>
         scale is >= 1 and <= 64 ? scale : throw new ArgumentException($"--scale must be 1 to 64, got {scale}.");
 
-    /// <summary>Writes the filter grid of <paramref name="layer"/>; returns 0. The layer must be in the prototxt and hold weights in the caffemodel.</summary>
-    public static int Run(string modelPath, string? weightsPath, string layer, string outputPath, FilterGridOptions? options = null)
+    internal static ChannelSummary ParseChannels(string text) => text.ToLowerInvariant() switch
+    {
+        "l2" => ChannelSummary.L2Norm,
+        "mean" => ChannelSummary.Mean,
+        "all" => ChannelSummary.AllChannels,
+        _ => throw new ArgumentException($"--channels must be l2, mean or all, got '{text}'."),
+    };
+
+    /// <summary>Writes the labelled filter picture of <paramref name="layer"/>; returns 0. The layer must be in the prototxt and hold weights in the caffemodel.</summary>
+    public static int Run(string modelPath, string? weightsPath, string layer, string outputPath, FilterGridOptions? options = null,
+                          ChannelSummary channels = ChannelSummary.L2Norm)
     {
         if (!KerasModels.IsPrototxt(modelPath))
         {
             var weightsOfKeras = KerasModels.ConvolutionWeights(modelPath, layer);
             // Keras images are RGB: draw 3-channel filters in that order unless told otherwise.
-            FilterGrid.Save(weightsOfKeras, outputPath, (options ?? new FilterGridOptions()) with { Bgr = false });
+            FilterSheet.Save(weightsOfKeras, layer, outputPath, (options ?? new FilterGridOptions()) with { Bgr = false }, channels);
             Console.WriteLine($"Wrote the {weightsOfKeras.Shape[0]} filters of {layer} {weightsOfKeras.Shape} to {outputPath}.");
             return 0;
         }
@@ -50,7 +64,7 @@ public static class FiltersCommand
         var weights = CaffeInspection.ReadLayerWeights(Snapshots.ReadModel(weightsPath), layer, weightsPath);
         if (weights.Shape.Rank != 4)
             throw new CaffeNetException($"Layer '{layer}' ({definition.Type}) has weights of shape {weights.Shape}, not convolution filters (K, C, KH, KW).");
-        FilterGrid.Save(weights, outputPath, options);
+        FilterSheet.Save(weights, layer, outputPath, options, channels);
         Console.WriteLine($"Wrote the {weights.Shape[0]} filters of {layer} {weights.Shape} to {outputPath}.");
         return 0;
     }

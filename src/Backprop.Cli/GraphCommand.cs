@@ -16,26 +16,28 @@ public static class GraphCommand
         var output = new Option<FileInfo?>("--output") { Description = "Where to write: .dot, or .svg/.png/.pdf (rendered by Graphviz dot). Default: DOT on stdout." };
         var backward = new Option<bool>("--backward") { Description = "Draw the autograd backward graph of one TRAIN forward pass instead of the layers." };
         var freeze = new Option<string?>("--freeze") { Description = "With --backward: layers to freeze (lr_mult 0), comma-separated; their parameters drop out of the graph." };
+        var showFrozen = new Option<bool>("--show-frozen") { Description = "With --freeze: draw the frozen parameters greyed out instead of leaving them out." };
         var phase = new Option<string?>("--phase") { Description = "Draw only the layers of TRAIN or TEST (default: all layers)." };
-        var rankdir = new Option<string>("--rankdir") { Description = "Graph direction: LR, TB, BT or RL.", DefaultValueFactory = _ => "LR" };
+        var rankdir = new Option<string>("--rankdir") { Description = "Layer diagram direction: LR, TB, BT or RL (the backward graph is drawn top to bottom, as torchviz draws it).", DefaultValueFactory = _ => "LR" };
         var inputShape = VizArguments.InputShape();
-        var command = new Command("graph", "Draw a net (layers and blobs) or its backward graph as Graphviz DOT/SVG.") { model, output, backward, freeze, phase, rankdir, inputShape };
+        var command = new Command("graph", "Draw a net (layers and blobs) or its backward graph as Graphviz DOT/SVG.") { model, output, backward, freeze, showFrozen, phase, rankdir, inputShape };
         command.SetAction(r => CommandErrors.Run(() => Run(r.GetValue(model)!.FullName, r.GetValue(output)?.FullName, r.GetValue(backward),
             r.GetValue(freeze)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [],
-            r.GetValue(phase) is { } p ? VizArguments.ParsePhase(p) : null, r.GetValue(rankdir)!, VizArguments.ParseShape(r.GetValue(inputShape)))));
+            r.GetValue(phase) is { } p ? VizArguments.ParsePhase(p) : null, r.GetValue(rankdir)!, VizArguments.ParseShape(r.GetValue(inputShape)), r.GetValue(showFrozen))));
         return command;
     }
 
     /// <summary>Writes the diagram (or, with <paramref name="backward"/>, the backward graph) to <paramref name="outputPath"/>, or prints its DOT when that is null.</summary>
     public static int Run(string modelPath, string? outputPath, bool backward = false, IReadOnlyCollection<string>? freeze = null,
-                          Phase? phase = null, string rankdir = "LR", IReadOnlyList<int>? inputShape = null)
+                          Phase? phase = null, string rankdir = "LR", IReadOnlyList<int>? inputShape = null, bool showFrozen = false)
     {
+        KerasModels.RequireNetText(modelPath, "graph");
         var net = CaffeInspection.ReadNet(modelPath);
         if (!backward && freeze is { Count: > 0 }) throw new ArgumentException("--freeze goes with --backward: it changes the backward graph, not the layers.");
         string dot;
         if (backward)
         {
-            var graph = BackwardGraph.Of(net, freeze, inputShape, Path.GetDirectoryName(modelPath));
+            var graph = BackwardGraph.Of(net, freeze, inputShape, Path.GetDirectoryName(modelPath), showFrozen);
             dot = graph.Dot;
             Console.Error.WriteLine($"Backward graph: {graph.Nodes} nodes, {graph.TrainableLeaves} trainable parameters (AccumulateGrad)"
                 + (freeze is { Count: > 0 } ? $"; frozen: {string.Join(", ", freeze)}." : "."));

@@ -45,7 +45,7 @@ internal static class TrainCommand
         CaffeSolver? trained = null;
         // From here on Ctrl-C finishes the iteration, snapshots and writes the log (caffe's -sigint_effect stop).
         using var signals = new TrainingSignals(onInterrupt, onHangup);
-        ConsoleProgress.Run("training", 0, definition.MaxIter, (progress, log) =>
+        ConsoleProgress.Run("training", 0, definition.MaxIter, definition.Display, (progress, log) =>
         {
             var solver = new CaffeSolver(definition, solverFile.FullName, log, progress) { ActionRequested = signals.Requests.Take };
             if (snapshot is not null) solver.Restore(snapshot.FullName, allowNonFiniteWeights);

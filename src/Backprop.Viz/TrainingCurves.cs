@@ -61,7 +61,10 @@ public sealed class TrainingCurves
     public static TrainingCurves FromCaffeSolver(CaffeSolver solver)
     {
         ArgumentNullException.ThrowIfNull(solver);
-        var curves = new TrainingCurves { Title = solver.TrainNet.Name };
+        var curves = new TrainingCurves
+        {
+            Title = FormattableString.Invariant($"{solver.TrainNet.Name}: {SolverSetup.SolverType(solver.Definition)}, seed {solver.Seed}, {solver.Iteration} iterations ({solver.EpochAt(solver.Iteration):F1} epochs)"),
+        };
         int first = solver.Iteration - solver.Losses.Count;
         for (int i = 0; i < solver.Losses.Count; i++)
             curves.AddLoss(first + i, solver.EpochAt(first + i), Widen(solver.Losses[i]));
@@ -101,43 +104,109 @@ public sealed class TrainingCurves
     /// <summary>Writes <see cref="ToCsv"/> to <paramref name="path"/> (temporary file, then rename).</summary>
     public void SaveCsv(string path) => PngFile.WriteAtomically(path, Encoding.UTF8.GetBytes(ToCsv()));
 
-    /// <summary>The plot as PNG bytes.</summary>
+    /// <summary>
+    /// The plot as PNG bytes: the training loss as a faint raw line under its moving average (<see cref="Smooth"/>),
+    /// losses on the left axis from 0, test losses drawn last in their own colour with markers so the train loss
+    /// cannot hide them, accuracies on the right axis ending at 1.0, whole-number epoch ticks, and the title.
+    /// </summary>
     public byte[] RenderPng(CurveAxis axis = CurveAxis.Iteration, int width = 900, int height = 540)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 100);
         ArgumentOutOfRangeException.ThrowIfLessThan(height, 100);
+        return Build(axis).GetImageBytes(width, height, ScottPlot.ImageFormat.Png);
+    }
+
+    // Colours by role, so the same quantity looks the same in every plot the project draws.
+    private static readonly ScottPlot.Color TrainColor = ScottPlot.Color.FromHex("#1f77b4"), TestLossColor = ScottPlot.Color.FromHex("#d62728"),
+        AccuracyColor = ScottPlot.Color.FromHex("#2ca02c");
+    private static readonly ScottPlot.Color[] OtherColors = [ScottPlot.Color.FromHex("#ff7f0e"), ScottPlot.Color.FromHex("#9467bd"), ScottPlot.Color.FromHex("#8c564b")];
+
+    /// <summary>The ScottPlot plot <see cref="RenderPng"/> draws (internal: tests read its series and axes).</summary>
+    internal ScottPlot.Plot Build(CurveAxis axis)
+    {
         var plot = new ScottPlot.Plot();
-        if (Title.Length > 0) plot.Title(Title);
+        plot.Title(Title.Length > 0 ? Title : "training run");
         plot.XLabel(axis == CurveAxis.Epoch ? "epoch" : "iteration");
         plot.YLabel("loss");
+        double maxLoss = 0;
+        if (loss.Count > 0)
+        {
+            var raw = AddSeries(plot, loss.Count > 1 ? "train loss (raw)" : "train loss", loss, axis, onRight: false, TrainColor.WithAlpha(0.25));
+            raw.LineWidth = 1;
+            raw.MarkerSize = 0;
+            if (loss.Count > 1)
+                AddSeries(plot, $"train loss (mean of {SmoothingWindow(loss.Count)})", Smooth(loss, SmoothingWindow(loss.Count)), axis, onRight: false, TrainColor).LineWidth = 2;
+            maxLoss = loss.Max(p => double.IsFinite(p.Value) ? p.Value : 0);
+        }
         var rightNames = new List<string>();
-        AddSeries(plot, "train loss", loss, axis, onRight: false);
+        int other = 0;
+        // Metrics after the train loss, so they are drawn over it.
         foreach (var name in metricOrder)
         {
             bool isLoss = name.Contains("loss", StringComparison.OrdinalIgnoreCase);
-            AddSeries(plot, name.Replace('_', ' '), metrics[name], axis, onRight: !isLoss);
-            if (!isLoss) rightNames.Add(name);
+            bool isAccuracy = name.Contains("acc", StringComparison.OrdinalIgnoreCase);
+            var color = isLoss ? TestLossColor : isAccuracy ? AccuracyColor : OtherColors[other++ % OtherColors.Length];
+            var series = AddSeries(plot, name.Replace('_', ' '), metrics[name], axis, onRight: !isLoss, color);
+            series.LineWidth = 2.5f;
+            series.MarkerSize = 7;
+            if (isLoss) maxLoss = Math.Max(maxLoss, metrics[name].Max(p => double.IsFinite(p.Value) ? p.Value : 0));
+            else rightNames.Add(name);
         }
+        if (maxLoss > 0) plot.Axes.SetLimitsY(0, maxLoss * 1.05, plot.Axes.Left);
         if (rightNames.Count > 0)
-            plot.Axes.Right.Label.Text = rightNames.All(n => n.Contains("acc", StringComparison.OrdinalIgnoreCase)) ? "accuracy" : "metric";
+        {
+            bool accuracies = rightNames.All(n => n.Contains("acc", StringComparison.OrdinalIgnoreCase));
+            plot.Axes.Right.Label.Text = accuracies ? "accuracy" : "metric";
+            if (accuracies)
+            {
+                // Up to 1.0, the best an accuracy can be; down to a tenth below the lowest value seen.
+                double lowest = rightNames.SelectMany(n => metrics[n]).Min(p => double.IsFinite(p.Value) ? p.Value : 1);
+                plot.Axes.SetLimitsY(Math.Max(0, Math.Floor(lowest * 10 - 1) / 10), 1.0, plot.Axes.Right);
+            }
+        }
+        double lastEpoch = loss.Concat(metrics.Values.SelectMany(m => m)).Select(p => p.Epoch).DefaultIfEmpty(0).Max();
+        if (axis == CurveAxis.Epoch && lastEpoch >= 2)
+            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         plot.ShowLegend(ScottPlot.Alignment.UpperCenter);
-        return plot.GetImageBytes(width, height, ScottPlot.ImageFormat.Png);
+        return plot;
+    }
+
+    /// <summary>The moving-average window for <paramref name="count"/> points: about a fiftieth of the run, at least 1, odd.</summary>
+    public static int SmoothingWindow(int count) => Math.Max(1, count / 50) | 1;
+
+    /// <summary>The centred moving average over <paramref name="window"/> points (fewer at the ends); non-finite values are skipped.</summary>
+    public static List<CurvePoint> Smooth(IReadOnlyList<CurvePoint> points, int window)
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(window);
+        var result = new List<CurvePoint>(points.Count);
+        int half = window / 2;
+        for (int i = 0; i < points.Count; i++)
+        {
+            double sum = 0;
+            int n = 0;
+            for (int j = Math.Max(0, i - half); j <= Math.Min(points.Count - 1, i + half); j++)
+                if (double.IsFinite(points[j].Value)) { sum += points[j].Value; n++; }
+            result.Add(points[i] with { Value = n > 0 ? sum / n : double.NaN });
+        }
+        return result;
     }
 
     /// <summary>Writes the plot to <paramref name="path"/> as PNG (temporary file, then rename).</summary>
     public void SavePng(string path, CurveAxis axis = CurveAxis.Iteration, int width = 900, int height = 540) =>
         PngFile.WriteAtomically(path, RenderPng(axis, width, height));
 
-    private static void AddSeries(ScottPlot.Plot plot, string label, List<CurvePoint> points, CurveAxis axis, bool onRight)
+    private static ScottPlot.Plottables.Scatter AddSeries(ScottPlot.Plot plot, string label, List<CurvePoint> points, CurveAxis axis, bool onRight, ScottPlot.Color color)
     {
-        if (points.Count == 0) return;
         double[] xs = points.Select(p => axis == CurveAxis.Epoch ? p.Epoch : p.Iteration).ToArray();
         double[] ys = points.Select(p => p.Value).ToArray();
         var scatter = plot.Add.Scatter(xs, ys);
         scatter.LegendText = label;
+        scatter.Color = color;
         scatter.LineWidth = 1.5f;
         scatter.MarkerSize = points.Count <= 50 ? 5 : 0;
         if (onRight) scatter.Axes.YAxis = plot.Axes.Right;
+        return scatter;
     }
 
     private static string Number(double v) => v.ToString(CultureInfo.InvariantCulture);   // shortest round-trip

@@ -12,7 +12,7 @@ public sealed class TrainingCurvesCallback(string pathPrefix) : Callback
     private int stepsSoFar;
 
     /// <summary>The curves recorded so far (iteration = epochs completed).</summary>
-    public TrainingCurves Curves { get; } = new() { Title = "Fit" };
+    public TrainingCurves Curves { get; } = new() { Title = $"Fit: {Path.GetFileName(pathPrefix)}" };
 
     public override void OnEpochEnd(int epoch, IReadOnlyDictionary<string, double> logs)
     {

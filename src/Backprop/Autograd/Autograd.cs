@@ -59,7 +59,10 @@ public static class Autograd
     /// <summary>
     /// The backward graph as Graphviz DOT, with PyTorch's node names. Leaves are labelled by
     /// <paramref name="names"/> (a module's <c>ToDot</c> passes its parameter names) where given, else by shape.
+    /// Drawn as torchviz draws it: parameters at the top, the output at the bottom, PyTorch's node names with their
+    /// <c>0</c> suffix. With <paramref name="showFrozen"/>, the named tensors that need no gradient (frozen
+    /// parameters, which the graph does not reach) are drawn too, greyed out.
     /// </summary>
-    public static string ToDot(Tensor output, IEnumerable<KeyValuePair<string, Tensor>>? names = null) =>
-        DotWriter.Write(output, names);
+    public static string ToDot(Tensor output, IEnumerable<KeyValuePair<string, Tensor>>? names = null, bool showFrozen = false) =>
+        DotWriter.Write(output, names, showFrozen);
 }

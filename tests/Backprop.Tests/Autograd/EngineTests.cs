@@ -124,9 +124,32 @@ public class EngineTests
         var loss = Functional.CrossEntropy(net.Forward(x), [0, 1]);
         string dot = net.ToDot(loss);
         Assert.StartsWith("digraph", dot);
-        // Sequential runs the Conv2d, Relu pair as one op (Conv2d.ForwardRelu): its node names both.
-        foreach (var name in new[] { "ConvolutionReluBackward", "ViewBackward", "AddmmBackward", "CrossEntropyLossBackward", "AccumulateGrad", "0.weight", "3.bias" })
+        // Sequential runs the Conv2d, Relu pair as one op (Conv2d.ForwardRelu), and cross-entropy is one op: each is
+        // drawn as the two PyTorch nodes it stands for, joined by a dashed "fused" edge.
+        foreach (var name in new[] { "\"ConvolutionBackward0\"", "\"ReluBackward0\"", "\"ViewBackward0\"", "\"AddmmBackward0\"", "\"LogSoftmaxBackward0\"",
+                                     "\"NllLossBackward0\"", "label=\"fused\"", "AccumulateGrad", "0.weight", "3.bias" })
             Assert.Contains(name, dot);
+        Assert.DoesNotContain("ConvolutionReluBackward", dot);
+        Assert.DoesNotContain("dir=back", dot);
         Assert.Equal(dot.Count(ch => ch == '{'), dot.Count(ch => ch == '}'));
+    }
+
+    [Fact]
+    public void DotRunsFromParametersDownToTheOutputAsTorchvizDraws()
+    {
+        var w = Tensor.Randn(new Generator(4), 3, 2);
+        w.RequiresGrad = true;
+        var frozen = Tensor.Randn(new Generator(5), 3, 2);
+        var loss = (w * frozen).Sum();
+        var lines = AG.ToDot(loss, [new("w", w), new("frozen", frozen)], showFrozen: true).Split('\n');
+        string Id(string label) => lines.First(l => l.Contains($"label=\"{label}", StringComparison.Ordinal)).Trim().Split(' ')[0];
+        string sum = Id("SumBackward0"), mul = Id("MulBackward0"), accumulate = Id("AccumulateGrad"), leaf = Id("w\\n");
+        // Edges point from inputs to the op that uses them: leaf -> AccumulateGrad -> Mul -> Sum -> output.
+        Assert.Contains($"  {leaf} -> {accumulate};", lines);
+        Assert.Contains($"  {accumulate} -> {mul};", lines);
+        Assert.Contains($"  {mul} -> {sum};", lines);
+        Assert.Contains($"  {sum} -> output;", lines);
+        Assert.Contains(lines, l => l.Contains("frozen\\n(3, 2)\\n(frozen, no gradient)", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.Contains("(frozen, no gradient)") && l.Contains("label=\"w\\n"));
     }
 }

@@ -123,5 +123,15 @@ public class FiltersAndSeedsExampleTests(ITestOutputHelper output)
         Assert.Equal(Enumerable.Range(0, 20), pairs.Select(p => p.B).Order());
         Assert.True(matched >= sameIndex);
         Assert.InRange(matched, 0, 0.8);   // well below 1: the two seeds found different filters
+
+        // The picture: every pair headed by both seeds, captioned with its similarity, the most alike pair first.
+        using var picture = FilterPicture.Render(a, b, pairs);
+        var texts = picture.Labels.Select(l => l.Text).ToList();
+        Assert.Equal(20, texts.Count(t => t == "seed 1"));
+        Assert.Equal(20, texts.Count(t => t == "seed 2"));
+        var best = pairs.MaxBy(p => p.Similarity);
+        Assert.Equal($"#{best.A} ↔ #{best.B}  |cos| {best.Similarity:F2}", texts[3]);
+        Assert.StartsWith("conv1 filters of two LeNet runs", texts[0]);
+        if (Environment.GetEnvironmentVariable("BACKPROP_PICTURES") is { } folder) picture.Save(Path.Combine(folder, "conv1-seeds.png"));
     }
 }

@@ -26,9 +26,10 @@ public sealed class KerasInspectionTests : IDisposable
         string png = dir.File("filters.png");
         Assert.Equal(0, FiltersCommand.Run(path, null, "conv2d", png, new FilterGridOptions { Scale = 2 }));
         using var bitmap = SKBitmap.Decode(png);
-        // 4 colour tiles of 3x3 at scale 2 in a 2x2 grid with a 1-pixel separator between tiles.
-        Assert.Equal(2 * 6 + 1, bitmap.Width);
-        Assert.Equal(2 * 6 + 1, bitmap.Height);
+        // The labelled sheet of 4 colour tiles (RGB, as Keras images are): the same as the library draws.
+        using var expected = FilterSheet.Render(KerasModels.ConvolutionWeights(path, "conv2d"), "conv2d", new FilterGridOptions { Scale = 2, Bgr = false });
+        Assert.Equal("conv2d: 4 filters, 3×3, 3 channels as RGB colour", expected.Labels[0].Text);
+        Assert.Equal(PngFile.Encode(expected.Bitmap), File.ReadAllBytes(png));
         var e = Assert.Throws<ArgumentException>(() => FiltersCommand.Run(path, null, "dense", png));
         Assert.Contains("conv2d", e.Message);
     }

@@ -46,20 +46,30 @@ public sealed class VizCommandTests : IDisposable
     public void Dispose() => dir.Dispose();
 
     [Fact]
-    public void FiltersWritesTheConvWeights()
+    public void FiltersWritesTheLabelledSheetOfTheConvWeights()
     {
         string png = dir.File("filters.png");
-        Assert.Equal(0, FiltersCommand.Run(model, weights, "conv1", png, new FilterGridOptions { Scale = 1 }));
+        var options = new FilterGridOptions { Scale = 4 };
+        Assert.Equal(0, FiltersCommand.Run(model, weights, "conv1", png, options));
         using var b = SKBitmap.Decode(File.ReadAllBytes(png));
-        Assert.Equal((7, 3), (b.Width, b.Height));
-        for (int y = 0; y < 3; y++)
-            for (int x = 0; x < 3; x++)
-            {
-                Assert.Equal((byte)Math.Round(255.0 * (3 * y + x) / 8, MidpointRounding.AwayFromZero), b.GetPixel(x, y).Red);
-                Assert.Equal(x == 1 && y == 1 ? 255 : 0, b.GetPixel(4 + x, y).Red);
-            }
+        // The same picture as the library draws for the weights written above: filter 0 = 0..8, filter 1 = the centre tap.
+        var w = Tensor.FromArray([0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 1, 0, 0, 0, 0], 2, 1, 3, 3);
+        using var expected = FilterSheet.Render(w, "conv1", options);
+        Assert.Equal((expected.Bitmap.Width, expected.Bitmap.Height), (b.Width, b.Height));
+        var title = expected.Labels[0];
+        Assert.Equal("conv1: 2 filters, 3×3", title.Text);
+        Assert.Equal(PngFile.Encode(expected.Bitmap), File.ReadAllBytes(png));
         Assert.Throws<CaffeNetException>(() => FiltersCommand.Run(model, weights, "conv9", png));
         Assert.Throws<CaffeNetException>(() => FiltersCommand.Run(model, weights, "ip1", png));
+    }
+
+    [Fact]
+    public void ChannelsOptionNamesTheSummaries()
+    {
+        Assert.Equal(ChannelSummary.L2Norm, FiltersCommand.ParseChannels("l2"));
+        Assert.Equal(ChannelSummary.Mean, FiltersCommand.ParseChannels("MEAN"));
+        Assert.Equal(ChannelSummary.AllChannels, FiltersCommand.ParseChannels("all"));
+        Assert.Contains("l2, mean or all", Assert.Throws<ArgumentException>(() => FiltersCommand.ParseChannels("max")).Message);
     }
 
     [Fact]
@@ -67,12 +77,22 @@ public sealed class VizCommandTests : IDisposable
     {
         string png = dir.File("features.png");
         Assert.Equal(0, FeaturesCommand.Run(model, weights, image, "conv1", png, options: new FilterGridOptions { Scale = 1 }));
-        using var b = SKBitmap.Decode(File.ReadAllBytes(png));
-        Assert.Equal((9, 4), (b.Width, b.Height));   // two 4x4 maps
+        using var small = SKBitmap.Decode(File.ReadAllBytes(png));
         // Map 1 is the image's centre 4x4 (the centre tap): values 40(i+1) + 10(j+1), from 50 to 200.
+        var maps = Tensor.FromArray(new float[32], 1, 2, 4, 4);
         for (int i = 0; i < 4; i++)
             for (int j = 0; j < 4; j++)
-                Assert.Equal((byte)Math.Round(255.0 * (40 * i + 10 * j) / 150, MidpointRounding.AwayFromZero), b.GetPixel(5 + j, i).Red);
+                maps.AsSpan()[16 + 4 * i + j] = 40 * (i + 1) + 10 * (j + 1);
+        using var raw = FeatureMaps.Render(maps, new FilterGridOptions { Scale = 1 });
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++)
+                Assert.Equal((byte)Math.Round(255.0 * (40 * i + 10 * j) / 150, MidpointRounding.AwayFromZero), raw.GetPixel(5 + j, i).Red);
+
+        // Without a scale the two 4x4 maps are drawn 64 pixels wide each, not 4.
+        Assert.Equal(0, FeaturesCommand.Run(model, weights, image, "conv1", png));
+        using var readable = SKBitmap.Decode(File.ReadAllBytes(png));
+        // (Both pictures are at least as wide as their title; the tiles' 60 extra pixels show in the height.)
+        Assert.True(readable.Height - small.Height >= 60, $"{readable.Height} against {small.Height} pixels high");
     }
 
     [Fact]
@@ -97,9 +117,16 @@ public sealed class VizCommandTests : IDisposable
         Assert.Equal(4, all.TrainableLeaves);      // conv1 weights and bias, ip1 weights and bias
         Assert.Equal(2, frozen.TrainableLeaves);
         Assert.True(frozen.Nodes < all.Nodes);
-        Assert.Contains("conv1.0", all.Dot);
-        Assert.DoesNotContain("conv1.0", frozen.Dot);
-        Assert.Contains("ip1.0", frozen.Dot);
+        Assert.Contains("conv1.weight", all.Dot);
+        Assert.DoesNotContain("conv1.weight", frozen.Dot);
+        Assert.Contains("ip1.weight", frozen.Dot);
+        Assert.Contains("ip1.bias", frozen.Dot);
+        Assert.DoesNotContain("ip1.0", all.Dot);
+        // Shown on request: greyed out, marked frozen, not fed into any node.
+        var shown = BackwardGraph.Of(Prototxt.Parse<NetParameter>(Tiny), ["conv1"], showFrozen: true);
+        Assert.Contains("conv1.weight\\n(2, 1, 3, 3)\\n(frozen, no gradient)", shown.Dot);
+        Assert.Contains("fontcolor=\"gray50\"", shown.Dot);
+        Assert.Equal(frozen.TrainableLeaves, shown.TrainableLeaves);
         Assert.Throws<CaffeNetException>(() => BackwardGraph.Of(Prototxt.Parse<NetParameter>(Tiny), ["relu1"]));
 
         string svg = dir.File("backward.svg");
