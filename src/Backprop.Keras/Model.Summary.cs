@@ -10,9 +10,17 @@ public sealed partial class Model
     /// (65 columns: layer, output shape, param #), with the input layer first, e.g. <c>input_1 (InputLayer)
     /// [(None, 64, 64, 3)] 0</c>. A model with branches or joins adds Keras's "Connected to" column (98 columns):
     /// the inbound layers as <c>['conv2d[0][0]', 'conv2d_1[0][0]']</c>, wrapped after each entry as Keras wraps it.
-    /// Lines carry no trailing spaces.
+    /// Lines carry no trailing spaces. Printed as Keras's <c>summary()</c> prints (to <paramref name="writer"/>, else the
+    /// console) unless <paramref name="print"/> is false; returned either way.
     /// </summary>
-    public string Summary()
+    public string Summary(bool print = true, TextWriter? writer = null)
+    {
+        string table = SummaryTable();
+        if (print) (writer ?? Console.Out).Write(table);
+        return table;
+    }
+
+    private string SummaryTable()
     {
         var nodes = graph.Layers.Zip(Nodes()).ToList();
         bool sequentialLike = nodes.All(n => n.Second.Inbound.Count <= 1);

@@ -96,23 +96,40 @@ public sealed partial class Model
     /// <inheritdoc cref="Sequential.Compile(string, string, IEnumerable{string}?)"/>
     public void Compile(string optimizer, string loss, IEnumerable<string>? metrics = null) => trainer.Compile(optimizer, loss, metrics);
 
-    /// <inheritdoc cref="Sequential.Fit(Tensor, Tensor, int, int, double, ValidationData?, bool, IEnumerable{Callback}?, IProgress{EpochProgress}?, CancellationToken)"/>
+    /// <inheritdoc cref="Sequential.Fit(Tensor, Tensor, int, int, double, ValidationData?, bool, IEnumerable{Callback}?, IProgress{EpochProgress}?, CancellationToken, float[], IReadOnlyDictionary{int, float}?, int)"/>
     public History Fit(Tensor x, Tensor y, int batchSize = 32, int epochs = 1, double validationSplit = 0,
         ValidationData? validationData = null, bool shuffle = true, IEnumerable<Callback>? callbacks = null,
-        IProgress<EpochProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        trainer.Fit(x, y, batchSize, epochs, validationSplit, validationData, shuffle, callbacks, progress, cancellationToken);
+        IProgress<EpochProgress>? progress = null, CancellationToken cancellationToken = default, float[]? sampleWeight = null,
+        IReadOnlyDictionary<int, float>? classWeight = null, int verbose = 1) =>
+        trainer.Fit(x, y, batchSize, epochs, validationSplit, validationData, shuffle, callbacks, progress, cancellationToken, sampleWeight, classWeight, verbose);
 
-    /// <inheritdoc cref="Sequential.Fit(Tensor, int[], int, int, double, ValidationData?, bool, IEnumerable{Callback}?, IProgress{EpochProgress}?, CancellationToken)"/>
+    /// <inheritdoc cref="Sequential.Fit(Tensor, int[], int, int, double, ValidationData?, bool, IEnumerable{Callback}?, IProgress{EpochProgress}?, CancellationToken, float[], IReadOnlyDictionary{int, float}?, int)"/>
     public History Fit(Tensor x, int[] y, int batchSize = 32, int epochs = 1, double validationSplit = 0,
         ValidationData? validationData = null, bool shuffle = true, IEnumerable<Callback>? callbacks = null,
-        IProgress<EpochProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        trainer.Fit(x, y, batchSize, epochs, validationSplit, validationData, shuffle, callbacks, progress, cancellationToken);
+        IProgress<EpochProgress>? progress = null, CancellationToken cancellationToken = default, float[]? sampleWeight = null,
+        IReadOnlyDictionary<int, float>? classWeight = null, int verbose = 1) =>
+        trainer.Fit(x, y, batchSize, epochs, validationSplit, validationData, shuffle, callbacks, progress, cancellationToken, sampleWeight, classWeight, verbose);
+
+    /// <inheritdoc cref="Sequential.Fit(IBatchSource, int, int?, IBatchSource?, int?, IReadOnlyDictionary{int, float}?, IEnumerable{Callback}?, int, IProgress{EpochProgress}?, CancellationToken)"/>
+    public History Fit(IBatchSource x, int epochs = 1, int? stepsPerEpoch = null, IBatchSource? validationData = null,
+        int? validationSteps = null, IReadOnlyDictionary<int, float>? classWeight = null, IEnumerable<Callback>? callbacks = null,
+        int verbose = 1, IProgress<EpochProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        trainer.Fit(x, epochs, stepsPerEpoch, validationData, validationSteps, classWeight, callbacks, verbose, progress, cancellationToken);
+
+    /// <summary>Where Fit prints its progress (Keras's verbose output); the console when null.</summary>
+    public TextWriter? Output { get => trainer.Output; set => trainer.Output = value; }
 
     /// <inheritdoc cref="Sequential.Evaluate(Tensor, Tensor, int)"/>
-    public IReadOnlyDictionary<string, double> Evaluate(Tensor x, Tensor y, int batchSize = 32) => trainer.Evaluate(x, y, batchSize);
+    public IReadOnlyList<double> Evaluate(Tensor x, Tensor y, int batchSize = 32) => trainer.Evaluate(x, y, batchSize);
 
     /// <inheritdoc cref="Sequential.Evaluate(Tensor, int[], int)"/>
-    public IReadOnlyDictionary<string, double> Evaluate(Tensor x, int[] y, int batchSize = 32) => trainer.Evaluate(x, y, batchSize);
+    public IReadOnlyList<double> Evaluate(Tensor x, int[] y, int batchSize = 32) => trainer.Evaluate(x, y, batchSize);
+
+    /// <inheritdoc cref="Sequential.Evaluate(Tensor, Tensor, bool, int)"/>
+    public IReadOnlyDictionary<string, double> Evaluate(Tensor x, Tensor y, bool returnDict, int batchSize = 32) => trainer.Evaluate(x, y, returnDict, batchSize);
+
+    /// <inheritdoc cref="Sequential.Evaluate(Tensor, int[], bool, int)"/>
+    public IReadOnlyDictionary<string, double> Evaluate(Tensor x, int[] y, bool returnDict, int batchSize = 32) => trainer.Evaluate(x, y, returnDict, batchSize);
 
     /// <inheritdoc cref="Sequential.Predict(Tensor, int)"/>
     public Tensor Predict(Tensor x, int batchSize = 32) => trainer.Predict(x, batchSize);

@@ -47,7 +47,7 @@ public class WeightsAndVerboseTests
             return m;
         }
         // Each sample's loss at the initial weights, one at a time.
-        var losses = Enumerable.Range(0, 6).Select(i => Model().Evaluate(x.Slice(i, i + 1), [labels[i]])["loss"]).ToArray();
+        var losses = Enumerable.Range(0, 6).Select(i => Model().Evaluate(x.Slice(i, i + 1), [labels[i]])[0]).ToArray();
         float[] sw = [1, 0, 2, 0.5f, 3, 1];
         var classWeight = new Dictionary<int, float> { [0] = 4, [1] = 0.25f };
         // One batch of all six: the epoch's loss is that batch's loss before the update.
