@@ -167,7 +167,7 @@ public sealed class TrainingCurves
         double lastEpoch = loss.Concat(metrics.Values.SelectMany(m => m)).Select(p => p.Epoch).DefaultIfEmpty(0).Max();
         if (axis == CurveAxis.Epoch && lastEpoch >= 2)
             plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
-        plot.ShowLegend(ScottPlot.Alignment.UpperCenter);
+        plot.ShowLegend(ScottPlot.Alignment.MiddleRight);   // clear of the accuracy line (top) and the losses (bottom)
         return plot;
     }
 
