@@ -30,14 +30,14 @@ public sealed partial class Model
         sb.Append("Model: \"").Append(Name).Append("\"\n");
         sb.Append('_', width).Append('\n');
         string[] header = sequentialLike ? ["Layer (type)", "Output Shape", "Param #"] : ["Layer (type)", "Output Shape", "Param #", "Connected to"];
-        SummaryRow(sb, positions, header);
+        SummaryRows.Row(sb, positions, header, listColumn: 3);
         sb.Append('=', width).Append('\n');
         foreach (var (layer, node) in nodes)
         {
             string shape = layer is InputLayer ? $"[{node.Shape.WithBatch()}]" : node.Shape.WithBatch();
             var fields = new List<string> { $"{layer.Name} ({layer.ClassName})", shape, layer.ParamCount.ToString(CultureInfo.InvariantCulture) };
             if (!sequentialLike) fields.Add("[" + string.Join(", ", node.Inbound.Select(t => $"'{t.Layer.Name}[0][0]'")) + "]");
-            SummaryRow(sb, positions, [.. fields]);
+            SummaryRows.Row(sb, positions, [.. fields], listColumn: 3);
             sb.Append('\n');
         }
         sb.Append('=', width).Append('\n');
@@ -50,61 +50,4 @@ public sealed partial class Model
 
     /// <summary>The input, then the layers' outputs in call order (one per layer in <see cref="Layers"/>).</summary>
     private IEnumerable<KerasTensor> Nodes() => Upstream(Inputs.Graph, Outputs).Prepend(Inputs);
-
-    /// <summary>
-    /// One row laid out as <see cref="Sequential.Summary"/> lays its rows out (text too long for its column wraps at a
-    /// space onto the next line), so a chain prints exactly as the same Sequential; a "Connected to" list wraps after
-    /// each entry, its next entry one space in, as Keras prints it.
-    /// </summary>
-    private static void SummaryRow(StringBuilder sb, int[] positions, string[] fields)
-    {
-        var chunks = new List<string>[fields.Length];
-        for (int i = 0; i < fields.Length; i++)
-        {
-            int width = positions[i] - (i == 0 ? 0 : positions[i - 1]) - (i == 0 ? 2 : 1);
-            chunks[i] = i == 3 ? WrapList(fields[i], width) : Wrap(fields[i], width);
-        }
-        int lines = chunks.Max(c => c.Count);
-        for (int line = 0; line < lines; line++)
-        {
-            var text = new StringBuilder();
-            for (int i = 0; i < fields.Length; i++)
-            {
-                int start = i == 0 ? 0 : positions[i - 1];
-                text.Append(' ', Math.Max(start - text.Length, 0));
-                if (i == 0) text.Append(' ');
-                if (line < chunks[i].Count) text.Append(chunks[i][line]);
-            }
-            sb.Append(text.ToString().TrimEnd()).Append('\n');
-        }
-    }
-
-    private static List<string> Wrap(string text, int width)
-    {
-        var result = new List<string>();
-        while (text.Length > width)
-        {
-            int cut = text.LastIndexOf(' ', width);
-            if (cut <= 0) cut = width;
-            result.Add(text[..cut].TrimEnd());
-            text = text[cut..].TrimStart();
-        }
-        result.Add(text);
-        return result;
-    }
-
-    /// <summary>A Python list's text, one entry a line (Keras breaks after "',"), entries longer than the column cut.</summary>
-    private static List<string> WrapList(string text, int width)
-    {
-        var result = new List<string>();
-        while (text.Length > 0)
-        {
-            int cut = Math.Min(width, text.Length);
-            int entryEnd = text.IndexOf("',", StringComparison.Ordinal);
-            if (entryEnd >= 0 && entryEnd + 2 <= cut) cut = entryEnd + 2;
-            result.Add(text[..cut]);
-            text = text[cut..];
-        }
-        return result;
-    }
 }

@@ -63,41 +63,5 @@ public sealed partial class Sequential
         return sb.ToString();
     }
 
-    /// <summary>One table row: the first field starts one space in; each field wraps within its column.</summary>
-    private static void Row(StringBuilder sb, params string[] fields)
-    {
-        var chunks = new List<string>[fields.Length];
-        for (int i = 0; i < fields.Length; i++)
-        {
-            int width = SummaryColumns[i] - (i == 0 ? 0 : SummaryColumns[i - 1]) - (i == 0 ? 2 : 1);
-            chunks[i] = Wrap(fields[i], width);
-        }
-        int lines = chunks.Max(c => c.Count);
-        for (int line = 0; line < lines; line++)
-        {
-            var text = new StringBuilder();
-            for (int i = 0; i < fields.Length; i++)
-            {
-                int start = i == 0 ? 0 : SummaryColumns[i - 1];
-                text.Append(' ', Math.Max(start - text.Length, 0));
-                if (i == 0) text.Append(' ');
-                if (line < chunks[i].Count) text.Append(chunks[i][line]);
-            }
-            sb.Append(text.ToString().TrimEnd()).Append('\n');
-        }
-    }
-
-    private static List<string> Wrap(string text, int width)
-    {
-        var result = new List<string>();
-        while (text.Length > width)
-        {
-            int cut = text.LastIndexOf(' ', width);
-            if (cut <= 0) cut = width;
-            result.Add(text[..cut].TrimEnd());
-            text = text[cut..].TrimStart();
-        }
-        result.Add(text);
-        return result;
-    }
+    private static void Row(StringBuilder sb, params string[] fields) => SummaryRows.Row(sb, SummaryColumns, fields);
 }
