@@ -9,7 +9,8 @@ namespace Backprop.Bench;
 /// half's files): loads PyTorch's initial ResNet-20 weights (DIR/init.safetensors) and batch order (DIR/order.bin,
 /// int32), trains the recipe's steps from them and prints each step's loss and the test accuracy in eval mode. With
 /// the same start and the same batches, the two sides' losses should agree to float rounding at first; a difference in
-/// the recipe (initialisation aside) shows within a few steps.
+/// the recipe (initialisation aside) shows within a few steps. Saves the weights and running statistics after the
+/// first step as DIR/backprop_step1.safetensors for a closer comparison.
 /// </summary>
 internal static class FashionLockstep
 {
@@ -48,6 +49,7 @@ internal static class FashionLockstep
                 optimizer.Step();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"STEP backprop {step + 1} loss={output.Item():F6}"));
             }
+            if (step == 0) model.Save(Path.Combine(directory, "backprop_step1.safetensors"));   // for fashion_lockstep.py --compare
         }
         double accuracy = FashionAccuracy.TestAccuracy(model, testImages, testLabels, pool);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT backprop lockstep steps={steps} test_accuracy={accuracy:F4}"));
