@@ -68,4 +68,10 @@ if (args.Length > 0 && args[0] == "allreduce")
     Backprop.Bench.AllreduceTimings.Run(args.Length > 1 ? int.Parse(args[1]) : 20, args.Length > 2 ? long.Parse(args[2]) : long.MaxValue);
     return;
 }
+// dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll fashion-lockstep DIR [steps]   (see bench/resnet/lockstep.sh)
+if (args.Length > 1 && args[0] == "fashion-lockstep")
+{
+    Backprop.Bench.FashionLockstep.Run(args[1], args.Length > 2 ? int.Parse(args[2]) : 100);
+    return;
+}
 BenchmarkSwitcher.FromAssembly(typeof(Backprop.Bench.GemmBenchmarks).Assembly).Run(args);
