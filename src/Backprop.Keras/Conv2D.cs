@@ -75,22 +75,12 @@ public sealed class Conv2D : Layer
         Conv.Forward(Keras.Padding.Pad(x, 0, extraBottom, 0, extraRight));
 
     /// <summary>[kernel (kh, kw, in, filters), bias (filters)] (bias only with useBias).</summary>
-    public override IReadOnlyList<Tensor> GetWeights()
-    {
-        var conv = Conv;
-        var kernel = conv.Weight.Detach().Permute(2, 3, 1, 0);
-        return conv.Bias is null ? [kernel] : [kernel, conv.Bias.Detach().Clone()];
-    }
+    public override IReadOnlyList<Tensor> GetWeights() => KernelAndBias(Conv.Weight, Conv.Bias);
 
     public override void SetWeights(IReadOnlyList<Tensor> weights)
     {
-        ArgumentNullException.ThrowIfNull(weights);
         var conv = Conv;
-        CheckWeightCount(weights, conv.Bias is null ? 1 : 2);
-        CheckWeightShape(weights[0], 0, KernelSize.Height, KernelSize.Width, conv.InChannels, Filters);
-        if (conv.Bias is not null) CheckWeightShape(weights[1], 1, Filters);
-        weights[0].Detach().Permute(3, 2, 0, 1).AsSpan().CopyTo(conv.Weight.AsSpan());
-        if (conv.Bias is not null) weights[1].AsSpan().CopyTo(conv.Bias.AsSpan());
+        SetKernelAndBias(weights, conv.Weight, conv.Bias, KernelSize.Height, KernelSize.Width, conv.InChannels, Filters);
     }
 
     private protected override void WriteConfig(JsonObject config)

@@ -89,22 +89,12 @@ public sealed class Conv2DTranspose : Layer
     internal override Tensor Forward(Tensor x, bool training) => Conv.Forward(x);
 
     /// <summary>[kernel (kh, kw, filters, in), bias (filters)] (bias only with useBias).</summary>
-    public override IReadOnlyList<Tensor> GetWeights()
-    {
-        var conv = Conv;
-        var kernel = conv.Weight.Detach().Permute(2, 3, 1, 0);
-        return conv.Bias is null ? [kernel] : [kernel, conv.Bias.Detach().Clone()];
-    }
+    public override IReadOnlyList<Tensor> GetWeights() => KernelAndBias(Conv.Weight, Conv.Bias);
 
     public override void SetWeights(IReadOnlyList<Tensor> weights)
     {
-        ArgumentNullException.ThrowIfNull(weights);
         var conv = Conv;
-        CheckWeightCount(weights, conv.Bias is null ? 1 : 2);
-        CheckWeightShape(weights[0], 0, KernelSize.Height, KernelSize.Width, Filters, conv.InChannels);
-        if (conv.Bias is not null) CheckWeightShape(weights[1], 1, Filters);
-        weights[0].Detach().Permute(3, 2, 0, 1).AsSpan().CopyTo(conv.Weight.AsSpan());
-        if (conv.Bias is not null) weights[1].AsSpan().CopyTo(conv.Bias.AsSpan());
+        SetKernelAndBias(weights, conv.Weight, conv.Bias, KernelSize.Height, KernelSize.Width, Filters, conv.InChannels);
     }
 
     private protected override void WriteConfig(JsonObject config)

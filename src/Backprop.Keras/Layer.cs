@@ -138,5 +138,29 @@ public abstract class Layer
             throw new ArgumentException($"Layer '{Name}' ({ClassName}): weight {index} must have shape {new Shape(shape)} (Keras's layout), but has {weight.Shape}.");
     }
 
+    /// <summary>
+    /// A core convolution's weight (a, b, kh, kw) in Keras's kernel layout (kh, kw, b, a), then a copy of its bias when
+    /// it has one: the GetWeights of the convolution layers.
+    /// </summary>
+    private protected static IReadOnlyList<Tensor> KernelAndBias(Tensor weight, Tensor? bias)
+    {
+        var kernel = weight.Detach().Permute(2, 3, 1, 0);
+        return bias is null ? [kernel] : [kernel, bias.Detach().Clone()];
+    }
+
+    /// <summary>
+    /// Checks Keras's [kernel (<paramref name="kernelShape"/>), bias] against the layer and copies them into a core
+    /// convolution's weight (kernel turned back from (kh, kw, b, a) to (a, b, kh, kw)) and bias.
+    /// </summary>
+    private protected void SetKernelAndBias(IReadOnlyList<Tensor> weights, Tensor weight, Tensor? bias, params int[] kernelShape)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        CheckWeightCount(weights, bias is null ? 1 : 2);
+        CheckWeightShape(weights[0], 0, kernelShape);
+        if (bias is not null) CheckWeightShape(weights[1], 1, bias.Shape.Length);
+        weights[0].Detach().Permute(3, 2, 0, 1).AsSpan().CopyTo(weight.AsSpan());
+        if (bias is not null) weights[1].AsSpan().CopyTo(bias.AsSpan());
+    }
+
     public override string ToString() => $"{ClassName}(name={Name})";
 }
