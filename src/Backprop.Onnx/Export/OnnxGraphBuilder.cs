@@ -31,6 +31,7 @@ public sealed class OnnxGraphBuilder
     private readonly HashSet<string> valueNames = new(StringComparer.Ordinal);
     private readonly HashSet<string> nodeNames = new(StringComparer.Ordinal);
     private readonly List<OnnxInitializer> initializers = [];
+    private readonly Dictionary<Tensor, string> tensorNames = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>A builder for a graph named <paramref name="graphName"/> declaring operator set <paramref name="opset"/> (13 to 17).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="opset"/> is outside 13..17, the sets whose operators exporters here emit.</exception>
@@ -71,8 +72,8 @@ public sealed class OnnxGraphBuilder
 
     /// <summary>
     /// Declares <paramref name="value"/> a graph output of shape (N, <paramref name="sampleShape"/>...). With
-    /// <paramref name="outputName"/> the output is given that name: the node producing the value is renamed, or, when
-    /// the value is a graph input or initializer, an Identity node is added.
+    /// <paramref name="outputName"/> the output is given that name (made unique if taken): the node producing the value
+    /// is renamed, or, when the value is a graph input, an initializer or already an output, an Identity node is added.
     /// </summary>
     /// <returns>The output's name.</returns>
     public string AddOutput(string value, IReadOnlyList<int> sampleShape, string? outputName = null)
@@ -103,14 +104,16 @@ public sealed class OnnxGraphBuilder
     /// <summary>
     /// Adds a float32 initializer holding <paramref name="tensor"/>'s values and shape; returns its (unique) name. The
     /// values are read when the model is written, straight from the tensor's storage, so the tensor must not change
-    /// in between.
+    /// in between. A tensor added twice (a weight shared by two layers) is stored once: the first name is returned.
     /// </summary>
     public string AddInitializer(string name, Tensor tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);
+        if (tensorNames.TryGetValue(tensor, out string? existing)) return existing;
         var header = new TensorProto { Name = UniqueName(name), DataType = (int)TensorProto.Types.DataType.Float };
         foreach (int d in tensor.Shape.ToArray()) header.Dims.Add(d);
         initializers.Add(new OnnxInitializer(header, tensor, null));
+        tensorNames.Add(tensor, header.Name);
         return header.Name;
     }
 

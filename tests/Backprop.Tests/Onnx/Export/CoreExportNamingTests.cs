@@ -79,6 +79,17 @@ public class CoreExportNamingTests
     }
 
     [Fact]
+    public void ASharedWeightIsStoredOnce()
+    {
+        var b = new OnnxGraphBuilder("shared");
+        var w = Tensor.Ones(3, 3);
+        string first = b.AddInitializer("a.weight", w);
+        Assert.Equal(first, b.AddInitializer("b.weight", w));
+        Assert.Equal("b.weight", b.AddInitializer("b.weight", Tensor.Ones(3, 3)));
+        Assert.Equal(["a.weight", "b.weight"], b.InitializerNames);
+    }
+
+    [Fact]
     public void BuilderKeepsNamesUniqueAndRefusesUnknownInputs()
     {
         var b = new OnnxGraphBuilder("g", 13);
