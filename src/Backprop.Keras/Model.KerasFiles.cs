@@ -57,7 +57,7 @@ public sealed partial class Model
             throw new InvalidDataException($"'{path}' holds a Keras '{(config as JsonObject)?["class_name"]}' model, not a functional one; load it with Sequential.Load (Model.IsFunctionalFile tells which).");
         Model model;
         try { model = KerasFunctionalConfig.Read(config, generator, weights.LongLength); }
-        catch (Exception e) when (e is InvalidDataException or InvalidOperationException or ArgumentException or JsonException)
+        catch (Exception e) when (e is InvalidDataException or InvalidOperationException or ArgumentException or JsonException or FormatException or KeyNotFoundException)
         {
             throw new InvalidDataException($"'{path}': the Keras model cannot be rebuilt: {e.Message}", e);
         }

@@ -74,6 +74,12 @@ public sealed class FunctionalFileTests : IDisposable
         var x = Tensor.Rand(new Generator(8), 5, 6);
         Assert.Equal(4, model.GetWeights().Count);   // the shared Dense's kernel and bias once, the head's
         Assert.Equal(6 * 6 + 6 + 6 + 1, model.ParamCount);
+        // Keras lists a shared layer once, connected to the inputs of all its calls.
+        string summary = model.Summary(print: false);
+        Assert.Contains(" dense (Dense)", summary);
+        Assert.Single(summary.Split('\n'), l => l.StartsWith(" dense (Dense)", StringComparison.Ordinal));
+        Assert.Contains("['input_1[0][0]',", summary);
+        Assert.Contains("'dense[1][0]']", summary);   // the Add takes both calls' outputs
         string path = Path.Combine(dir, file);
         model.Save(path);
         var loaded = Model.Load(path);
@@ -146,6 +152,13 @@ public sealed class FunctionalFileTests : IDisposable
         var e = Assert.Throws<InvalidDataException>(() => KerasFunctionalConfig.Read(config, null, long.MaxValue));
         Assert.Contains("'add'", e.Message);
         Assert.Contains("'dense' (call 5)", e.Message);
+
+        // A config asking for more weights than the file holds is refused before anything is allocated.
+        var greedy = KerasFunctionalConfig.Write(SharedDense(4), keras3: true);
+        greedy["config"]!["layers"]![3]!["config"]!["units"] = 1_000_000_000;
+        var big = Assert.Throws<InvalidDataException>(() => KerasFunctionalConfig.Read(greedy, null, 10_000));
+        Assert.Contains("'dense_1'", big.Message);
+        Assert.Contains("needs 7000000000 weights, more than the 9958 bytes", big.Message);   // 10000 less the shared Dense's 42
 
         string path = Path.Combine(dir, "shared.keras");
         SharedDense(4).Save(path);
