@@ -12,7 +12,7 @@ public static class GraphCommand
 {
     internal static Command Create()
     {
-        var model = new Option<FileInfo>("--model") { Description = "The net prototxt.", Required = true };
+        var model = new Option<FileInfo>("--model") { Description = "The net prototxt, or a saved Keras model (.keras, .h5, .safetensors from Save).", Required = true };
         var output = new Option<FileInfo?>("--output") { Description = "Where to write: .dot, or .svg/.png/.pdf (rendered by Graphviz dot). Default: DOT on stdout." };
         var backward = new Option<bool>("--backward") { Description = "Draw the autograd backward graph of one TRAIN forward pass instead of the layers." };
         var freeze = new Option<string?>("--freeze") { Description = "With --backward: layers to freeze (lr_mult 0), comma-separated; their parameters drop out of the graph." };
@@ -31,18 +31,22 @@ public static class GraphCommand
     public static int Run(string modelPath, string? outputPath, bool backward = false, IReadOnlyCollection<string>? freeze = null,
                           Phase? phase = null, string rankdir = "LR", IReadOnlyList<int>? inputShape = null, bool showFrozen = false)
     {
-        KerasModels.RequireNetText(modelPath, "graph");
-        var net = CaffeInspection.ReadNet(modelPath);
         if (!backward && freeze is { Count: > 0 }) throw new ArgumentException("--freeze goes with --backward: it changes the backward graph, not the layers.");
         string dot;
-        if (backward)
+        if (KerasModels.TryLoad(modelPath, "graph") is { } keras)
         {
-            var graph = BackwardGraph.Of(net, freeze, inputShape, Path.GetDirectoryName(modelPath), showFrozen);
+            if (phase is not null || inputShape is not null) throw new ArgumentException($"--phase and --input-shape are for prototxt nets; the Keras model {modelPath} has one phase and declares its input.");
+            dot = backward ? KerasGraphs.BackwardDot(keras, freeze ?? [], showFrozen) : KerasGraphs.LayerDot(keras, rankdir);
+            if (backward) Console.Error.WriteLine($"Backward graph of Keras model '{keras.Name}'" + (freeze is { Count: > 0 } ? $"; frozen: {string.Join(", ", freeze)}." : "."));
+        }
+        else if (backward)
+        {
+            var graph = BackwardGraph.Of(CaffeInspection.ReadNet(modelPath), freeze, inputShape, Path.GetDirectoryName(modelPath), showFrozen);
             dot = graph.Dot;
             Console.Error.WriteLine($"Backward graph: {graph.Nodes} nodes, {graph.TrainableLeaves} trainable parameters (AccumulateGrad)"
                 + (freeze is { Count: > 0 } ? $"; frozen: {string.Join(", ", freeze)}." : "."));
         }
-        else dot = NetDiagram.ToDot(net, new NetDiagramOptions { RankDir = rankdir, Phase = phase });
+        else dot = NetDiagram.ToDot(CaffeInspection.ReadNet(modelPath), new NetDiagramOptions { RankDir = rankdir, Phase = phase });
         if (outputPath is null)
         {
             Console.Write(dot);

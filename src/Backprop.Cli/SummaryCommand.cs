@@ -9,7 +9,7 @@ public static class SummaryCommand
 {
     internal static Command Create()
     {
-        var model = new Option<FileInfo>("--model") { Description = "The net prototxt, or a saved Keras-style model (Sequential.Save).", Required = true };
+        var model = new Option<FileInfo>("--model") { Description = "The net prototxt, or a saved Keras model (.keras, .h5, .safetensors from Save; Sequential or functional).", Required = true };
         var phase = new Option<string>("--phase") { Description = "Which net: TRAIN or TEST.", DefaultValueFactory = _ => "TRAIN" };
         var inputShape = VizArguments.InputShape();
         var command = new Command("summary", "Print a Keras-style table of a net's layers, output shapes and parameter counts.") { model, phase, inputShape };
@@ -22,7 +22,7 @@ public static class SummaryCommand
     {
         if (!KerasModels.IsPrototxt(modelPath))
         {
-            Keras.Sequential.Load(modelPath).Summary();   // prints, as Keras's summary()
+            KerasModels.Load(modelPath).PrintSummary();   // prints, as Keras's summary()
             return 0;
         }
         var net = CaffeInspection.Build(CaffeInspection.ReadNet(modelPath), phase, inputShape, Path.GetDirectoryName(modelPath));

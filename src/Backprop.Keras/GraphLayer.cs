@@ -26,8 +26,23 @@ internal sealed class GraphLayer : Layer
 
     public override string ActivationName => output.Layer.ActivationName;
 
-    /// <summary>The layers run, in order (the input layer first).</summary>
-    public IEnumerable<Layer> Layers => nodes.Select(n => n.Layer).Prepend(input.Layer);
+    /// <summary>The layers run, in order of their first call (the input layer first); a shared layer once.</summary>
+    public IEnumerable<Layer> Layers => nodes.Select(n => n.Layer).Prepend(input.Layer).Distinct();
+
+    /// <summary>The input, then every layer call the output depends on, in call order (a shared layer once per call).</summary>
+    public IReadOnlyList<KerasTensor> Calls => [input, .. nodes];
+
+    /// <summary>Which call of its layer produced <paramref name="tensor"/> (Keras's node index: 0, or 1, 2, ... for a shared layer).</summary>
+    public int CallIndex(KerasTensor tensor)
+    {
+        int index = 0;
+        foreach (var call in Calls)
+        {
+            if (call == tensor) return index;
+            if (call.Layer == tensor.Layer) index++;
+        }
+        throw new ArgumentException($"'{tensor.Layer.Name}' is not part of this model.");
+    }
 
     private protected override KerasShape BuildCore(KerasShape inputShape, Generator generator) => output.Shape;
 
@@ -45,6 +60,21 @@ internal sealed class GraphLayer : Layer
                 : node.Layer.Call(values[node.Inbound[0]], training, last && withoutFinalActivation);
         }
         return values[output];
+    }
+
+    /// <summary>The output of <paramref name="target"/>'s first call, activation included, for a channels-first batch.</summary>
+    internal Tensor RunTo(Tensor x, Layer target)
+    {
+        if (target == input.Layer) return x;
+        var values = new Dictionary<KerasTensor, Tensor>(nodes.Length + 1) { [input] = x };
+        foreach (var node in nodes)
+        {
+            values[node] = node.Layer is MergeLayer merge
+                ? Activations.Apply(merge.ActivationName, merge.Forward([.. node.Inbound.Select(t => values[t])]))
+                : node.Layer.Call(values[node.Inbound[0]], training: false);
+            if (node.Layer == target) return values[node];
+        }
+        throw new ArgumentException($"Layer '{target.Name}' is not part of model '{Name}'.");
     }
 
     public override IReadOnlyList<Tensor> GetWeights() => [.. Layers.SelectMany(l => l.GetWeights())];

@@ -38,8 +38,7 @@ public class KerasTensor
             if (t.Graph != graph)
                 throw new ArgumentException($"Layer '{layer.Name}' ({layer.ClassName}) is applied to tensors from different Inputs ('{graph.Input.Layer.Name}' and '{t.Graph.Input.Layer.Name}'); models with several inputs are not supported yet.");
         }
-        if (layer.IsBuilt)
-            throw new ArgumentException($"Layer '{layer.Name}' ({layer.ClassName}) has already been applied or added to a model; sharing a layer between calls is not supported, create a new layer.");
+        if (layer.IsBuilt) return Reuse(layer, inputs, graph);
         bool named = layer.Name.Length > 0;
         graph.AssignName(layer);
         KerasShape shape;
@@ -53,6 +52,23 @@ public class KerasTensor
             throw;
         }
         var output = new KerasTensor(shape, layer, [.. inputs], graph);
+        graph.Nodes.Add(output);
+        return output;
+    }
+
+    /// <summary>
+    /// A shared layer's next call (Keras's <c>layer(a); layer(b)</c>): the same weights on another tensor of the shape it
+    /// was built on. A layer built in another model or on another shape is refused.
+    /// </summary>
+    private static KerasTensor Reuse(Layer layer, IReadOnlyList<KerasTensor> inputs, FunctionalGraph graph)
+    {
+        if (!graph.Nodes.Any(n => n.Layer == layer))
+            throw new ArgumentException($"Layer '{layer.Name}' ({layer.ClassName}) already belongs to another model (a Sequential or another Input's graph); create a new layer.");
+        IReadOnlyList<KerasShape> built = layer is MergeLayer merge ? merge.InputShapes : [layer.InputShape];
+        if (built.Count != inputs.Count || built.Zip(inputs).Any(p => !p.First.Equals(p.Second.Shape)))
+            throw new ArgumentException($"Layer '{layer.Name}' ({layer.ClassName}) is shared: it was built on {string.Join(", ", built.Select(s => s.WithBatch()))} " +
+                $"and cannot be applied to {string.Join(", ", inputs.Select(t => $"'{t.Layer.Name}' {t.Shape.WithBatch()}"))}.");
+        var output = new KerasTensor(layer.OutputShape, layer, [.. inputs], graph);
         graph.Nodes.Add(output);
         return output;
     }

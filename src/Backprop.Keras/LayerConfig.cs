@@ -38,6 +38,8 @@ internal static class LayerConfig
             "SeparableConv2D" => new SeparableConv2D(Int(c, "filters"), Pair(c, "kernel_size"), Pair(c, "strides"), Str(c, "padding"),
                 Int(c, "depth_multiplier"), Str(c, "activation"), shape, Bool(c, "use_bias"), Str(c, "depthwise_initializer"),
                 Str(c, "pointwise_initializer"), Str(c, "bias_initializer"), name),
+            "Add" => new Add(name),
+            "Concatenate" => new Concatenate(c["axis"] is null ? -1 : Int(c, "axis"), name),
             "InputLayer" => new InputLayer(shape ?? throw new InvalidDataException("InputLayer has no input_shape"), name),
             _ => throw new InvalidDataException($"unknown layer class '{cls}'"),
         };

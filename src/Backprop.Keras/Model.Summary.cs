@@ -22,8 +22,10 @@ public sealed partial class Model
 
     private string SummaryTable()
     {
-        var nodes = graph.Layers.Zip(Nodes()).ToList();
-        bool sequentialLike = nodes.All(n => n.Second.Inbound.Count <= 1);
+        var calls = graph.Calls;
+        var nodes = graph.Layers.Select(l => (Layer: l, Calls: calls.Where(c => c.Layer == l).ToList())).ToList();
+        // Keras: a chain only when every call takes one tensor and no layer is called twice.
+        bool sequentialLike = nodes.All(n => n.Calls.Count == 1 && n.Calls[0].Inbound.Count <= 1);
         int width = sequentialLike ? 65 : 98;
         int[] positions = sequentialLike ? [29, 55, 65] : [32, 53, 65, 98];   // Keras: .45/.85/1 of 65, .33/.55/.67/1 of 98
         var sb = new StringBuilder();
@@ -32,11 +34,13 @@ public sealed partial class Model
         string[] header = sequentialLike ? ["Layer (type)", "Output Shape", "Param #"] : ["Layer (type)", "Output Shape", "Param #", "Connected to"];
         SummaryRows.Row(sb, positions, header, listColumn: 3);
         sb.Append('=', width).Append('\n');
-        foreach (var (layer, node) in nodes)
+        foreach (var (layer, layerCalls) in nodes)
         {
+            var node = layerCalls[0];
             string shape = layer is InputLayer ? $"[{node.Shape.WithBatch()}]" : node.Shape.WithBatch();
             var fields = new List<string> { $"{layer.Name} ({layer.ClassName})", shape, layer.ParamCount.ToString(CultureInfo.InvariantCulture) };
-            if (!sequentialLike) fields.Add("[" + string.Join(", ", node.Inbound.Select(t => $"'{t.Layer.Name}[0][0]'")) + "]");
+            if (!sequentialLike)
+                fields.Add("[" + string.Join(", ", layerCalls.SelectMany(c => c.Inbound).Select(t => $"'{t.Layer.Name}[{graph.CallIndex(t)}][0]'")) + "]");
             SummaryRows.Row(sb, positions, [.. fields], listColumn: 3);
             sb.Append('\n');
         }
@@ -47,7 +51,4 @@ public sealed partial class Model
         sb.Append('_', width).Append('\n');
         return sb.ToString();
     }
-
-    /// <summary>The input, then the layers' outputs in call order (one per layer in <see cref="Layers"/>).</summary>
-    private IEnumerable<KerasTensor> Nodes() => Upstream(Inputs.Graph, Outputs).Prepend(Inputs);
 }

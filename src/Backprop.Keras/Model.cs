@@ -47,6 +47,12 @@ public sealed partial class Model
         return [.. graph.Nodes.Where(needed.Contains)];
     }
 
+    /// <summary>The graph run as one layer (its calls, layers and weights).</summary>
+    internal GraphLayer Graph => graph;
+
+    /// <summary>The Sequential that trains the graph.</summary>
+    internal Sequential Trainer => trainer;
+
     /// <summary>The model's name, shown by <see cref="Summary"/>.</summary>
     public string Name => trainer.Name;
 

@@ -20,9 +20,9 @@ public sealed partial class Sequential
     /// <summary>The extensions <see cref="SaveWeights"/> writes.</summary>
     public static IReadOnlyList<string> WeightsExtensions { get; } = [".weights.h5", ".h5", ".hdf5", ".safetensors"];
 
-    private enum FileKind { Keras3, LegacyH5, Keras3Weights, SafeTensors, Unknown }
+    internal enum FileKind { Keras3, LegacyH5, Keras3Weights, SafeTensors, Unknown }
 
-    private static FileKind KindOf(string path)
+    internal static FileKind KindOf(string path)
     {
         string p = path.ToLowerInvariant();
         if (p.EndsWith(".keras", StringComparison.Ordinal)) return FileKind.Keras3;
@@ -32,19 +32,19 @@ public sealed partial class Sequential
         return FileKind.Unknown;
     }
 
-    private static ArgumentException UnknownExtension(string path, string method, IReadOnlyList<string> known) =>
+    internal static ArgumentException UnknownExtension(string path, string method, IReadOnlyList<string> known) =>
         new($"{method}: '{path}' has an extension Backprop does not know; use one of {string.Join(", ", known)} (.keras is Keras 3's format, .h5 Keras 2's).", nameof(path));
 
     private void SaveKeras3(string path)
     {
-        var weights = KerasHdf5.Encode(KerasWeights.WriteKeras3(this));
+        var weights = KerasHdf5.Encode(KerasWeights.WriteKeras3(KerasWeights.Stacked(this)));
         KerasArchive.Write(path, KerasModelConfig.Write(this, keras3: true), weights);
     }
 
     private void SaveLegacyH5(string path)
     {
         var modelWeights = new H5Group();
-        KerasWeights.WriteLegacy(modelWeights, this);
+        KerasWeights.WriteLegacy(modelWeights, KerasWeights.Stacked(this));
         var file = new H5File { ["model_weights"] = modelWeights };
         file.Attributes["keras_version"] = KerasModelConfig.Keras2Version;
         file.Attributes["backend"] = "tensorflow";
@@ -56,11 +56,11 @@ public sealed partial class Sequential
     private void SaveKerasWeights(string path, FileKind kind)
     {
         H5File file;
-        if (kind == FileKind.Keras3Weights) file = KerasWeights.WriteKeras3(this);
+        if (kind == FileKind.Keras3Weights) file = KerasWeights.WriteKeras3(KerasWeights.Stacked(this));
         else
         {
             file = new H5File();
-            KerasWeights.WriteLegacy(file, this);
+            KerasWeights.WriteLegacy(file, KerasWeights.Stacked(this));
         }
         byte[] bytes = KerasHdf5.Encode(file);
         AtomicFile.Write(path, s => s.Write(bytes));
@@ -118,15 +118,7 @@ public sealed partial class Sequential
         return string.IsNullOrEmpty(name) ? "sequential" : name;
     }
 
-    /// <summary>Loads weights in whichever Keras layout the HDF5 data holds: Keras 3's, legacy whole-model, legacy save_weights.</summary>
-    private void ReadWeights(KerasHdf5 h5)
-    {
-        if (h5.TryGroup(h5.Root, "layers") is not null || h5.TryGroup(h5.Root, "_layer_checkpoint_dependencies") is not null)
-            KerasWeights.ReadKeras3(h5, this);
-        else if (h5.TryGroup(h5.Root, "model_weights") is { } legacy) KerasWeights.ReadLegacy(h5, legacy, this);
-        else if (h5.StringListAttribute(h5.Root, "layer_names") is not null) KerasWeights.ReadLegacy(h5, h5.Root, this);
-        else throw new InvalidDataException($"{h5.Where}: no Keras weights found (neither a 'layers' group, a 'model_weights' group nor a 'layer_names' attribute); the weights are missing.");
-    }
+    private void ReadWeights(KerasHdf5 h5) => KerasWeights.Read(h5, KerasWeights.Stacked(this));
 
     private void LoadKerasWeights(string path, FileKind kind)
     {

@@ -157,7 +157,7 @@ public sealed partial class Sequential
         };
     }
 
-    private void Recompile(JsonObject? config)
+    internal void Recompile(JsonObject? config)
     {
         if (config?["optimizer"] is not JsonObject o || config["loss"] is not JsonNode loss) return;
         double D(string key, double fallback) => o[key]?.GetValue<double>() ?? fallback;

@@ -37,7 +37,7 @@ internal static class KerasModelConfig
         return root;
     }
 
-    private static JsonObject Entry(string cls, JsonObject config, bool keras3, KerasShape? buildInput)
+    internal static JsonObject Entry(string cls, JsonObject config, bool keras3, KerasShape? buildInput)
     {
         var entry = new JsonObject();
         if (keras3) entry["module"] = "keras.layers";
@@ -49,9 +49,9 @@ internal static class KerasModelConfig
         return entry;
     }
 
-    private static JsonArray Batch(KerasShape shape) => new([null, .. shape.ToArray().Select(d => (JsonNode)d)]);
+    internal static JsonArray Batch(KerasShape shape) => new([null, .. shape.ToArray().Select(d => (JsonNode)d)]);
 
-    private static JsonObject LayerSettings(Layer layer, bool keras3)
+    internal static JsonObject LayerSettings(Layer layer, bool keras3)
     {
         var config = layer.GetConfig();
         config.Remove("input_shape");   // the InputLayer entry carries it
@@ -95,7 +95,9 @@ internal static class KerasModelConfig
         var obj = root as JsonObject ?? throw new InvalidDataException("the model config is not a JSON object");
         string cls = Text(obj["class_name"]) ?? throw new InvalidDataException("the model config has no class_name");
         if (cls != "Sequential")
-            throw new InvalidDataException($"the model is a Keras '{cls}' model; Backprop reads Sequential models");
+            throw new InvalidDataException(KerasFunctionalConfig.IsFunctional(obj)
+                ? $"the model is a Keras functional ('{cls}') model; load it with Model.Load"
+                : $"the model is a Keras '{cls}' model; Backprop reads Sequential and functional models");
         var list = (obj["config"] as JsonObject)?["layers"] as JsonArray ?? throw new InvalidDataException("the model config has no layers list");
         for (int i = 0; i < list.Count; i++)
         {
@@ -117,7 +119,7 @@ internal static class KerasModelConfig
         if (model.Layers.Count == 0) throw new InvalidDataException("the model config lists no layers");
     }
 
-    private static JsonObject Normalize(JsonObject entry, string cls, bool firstLayer)
+    internal static JsonObject Normalize(JsonObject entry, string cls, bool firstLayer)
     {
         var source = entry["config"] as JsonObject ?? throw new InvalidDataException("no config object");
         var c = (JsonObject)source.DeepClone();
@@ -138,7 +140,7 @@ internal static class KerasModelConfig
     }
 
     /// <summary>Keras's axis (an int or a one-element list) must name the last axis: -1, or the rank counting the batch as axis 0.</summary>
-    private static void CheckAxis(JsonNode? axis, int rank)
+    internal static void CheckAxis(JsonNode? axis, int rank)
     {
         if (axis is JsonArray a) axis = a.Count == 1 ? a[0] : throw new InvalidDataException($"axis {axis.ToJsonString()} is not supported (Backprop normalizes the last axis)");
         if (axis is JsonValue v && v.GetValue<int>() is int n && n != -1 && n != rank)
@@ -165,5 +167,5 @@ internal static class KerasModelConfig
             : key is "gamma_initializer" or "moving_variance_initializer" ? "ones" : "zeros";
     }
 
-    private static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue(out string? s) ? s : null;
+    internal static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue(out string? s) ? s : null;
 }

@@ -13,10 +13,11 @@ namespace Backprop.Keras.Files;
 /// </summary>
 internal static class KerasWeights
 {
-    private static IEnumerable<Layer> Stacked(Sequential model) => model.Layers.Where(l => l is not InputLayer);
+    /// <summary>A Sequential's layers as Keras lists them in its files (its InputLayer left out).</summary>
+    public static IReadOnlyList<Layer> Stacked(Sequential model) => [.. model.Layers.Where(l => l is not InputLayer)];
 
     /// <summary>Keras 3's weights file for <paramref name="model"/>.</summary>
-    public static H5File WriteKeras3(Sequential model)
+    public static H5File WriteKeras3(IReadOnlyList<Layer> model)
     {
         var layers = new H5Group();
         foreach (var (layer, key) in Keys(model))
@@ -30,10 +31,10 @@ internal static class KerasWeights
     }
 
     /// <summary>Keras 3's container keys: snake-cased class names, the second of a class <c>_1</c>, and so on.</summary>
-    private static IEnumerable<(Layer Layer, string Key)> Keys(Sequential model)
+    private static IEnumerable<(Layer Layer, string Key)> Keys(IReadOnlyList<Layer> model)
     {
         var used = new Dictionary<string, int>();
-        foreach (var layer in Stacked(model))
+        foreach (var layer in model)
         {
             string key = Sequential.SnakeCase(layer.ClassName);
             if (used.TryGetValue(key, out int n)) { used[key] = n + 1; key = $"{key}_{n + 1}"; }
@@ -43,7 +44,7 @@ internal static class KerasWeights
     }
 
     /// <summary>Loads Keras 3's layout into <paramref name="model"/>; every layer with weights must find all of them.</summary>
-    public static void ReadKeras3(KerasHdf5 h5, Sequential model)
+    public static void ReadKeras3(KerasHdf5 h5, IReadOnlyList<Layer> model)
     {
         // Files from Keras 2.13's saving library name the container _layer_checkpoint_dependencies.
         var root = h5.TryGroup(h5.Root, "layers") ?? h5.TryGroup(h5.Root, "_layer_checkpoint_dependencies")
@@ -76,9 +77,9 @@ internal static class KerasWeights
     }
 
     /// <summary>Fills <paramref name="target"/> (the file root for save_weights, <c>model_weights</c> for a whole model) with Keras 2's layout.</summary>
-    public static void WriteLegacy(H5Group target, Sequential model)
+    public static void WriteLegacy(H5Group target, IReadOnlyList<Layer> model)
     {
-        var layers = Stacked(model).ToList();
+        var layers = model;
         target.Attributes["layer_names"] = layers.Select(l => l.Name).ToArray();
         target.Attributes["backend"] = "tensorflow";
         target.Attributes["keras_version"] = KerasModelConfig.Keras2Version;
@@ -103,7 +104,7 @@ internal static class KerasWeights
     }
 
     /// <summary>Loads Keras 2's layout from <paramref name="group"/>: the n-th stored layer with weights goes to the n-th model layer with weights.</summary>
-    public static void ReadLegacy(KerasHdf5 h5, IH5Group group, Sequential model)
+    public static void ReadLegacy(KerasHdf5 h5, IH5Group group, IReadOnlyList<Layer> model)
     {
         var names = h5.StringListAttribute(group, "layer_names")
             ?? throw new InvalidDataException($"{h5.Where}: no 'layer_names' attribute: not a Keras weights file (the weights are missing).");
@@ -114,7 +115,7 @@ internal static class KerasWeights
             var weightNames = h5.StringListAttribute(layerGroup, "weight_names") ?? [];
             if (weightNames.Count > 0) stored.Add((name, layerGroup, weightNames));
         }
-        var mine = Stacked(model).Where(l => l.GetWeights().Count > 0).ToList();
+        var mine = model.Where(l => l.GetWeights().Count > 0).ToList();
         if (stored.Count != mine.Count)
             throw new InvalidDataException($"{h5.Where}: the file holds weights for {stored.Count} layers ({string.Join(", ", stored.Select(s => s.Layer))}), but the model has {mine.Count} layers with weights ({string.Join(", ", mine.Select(l => l.Name))}).");
         for (int i = 0; i < mine.Count; i++)
@@ -123,6 +124,16 @@ internal static class KerasWeights
             string what = $"layer '{layerName}' (for {mine[i].ClassName} '{mine[i].Name}')";
             Set(h5.Where, mine[i], [.. weightNames.Select(w => h5.ReadTensor(layerGroup, w, what))]);
         }
+    }
+
+    /// <summary>Loads weights in whichever Keras layout the HDF5 data holds: Keras 3's, legacy whole-model, legacy save_weights.</summary>
+    public static void Read(KerasHdf5 h5, IReadOnlyList<Layer> layers)
+    {
+        if (h5.TryGroup(h5.Root, "layers") is not null || h5.TryGroup(h5.Root, "_layer_checkpoint_dependencies") is not null)
+            ReadKeras3(h5, layers);
+        else if (h5.TryGroup(h5.Root, "model_weights") is { } legacy) ReadLegacy(h5, legacy, layers);
+        else if (h5.StringListAttribute(h5.Root, "layer_names") is not null) ReadLegacy(h5, h5.Root, layers);
+        else throw new InvalidDataException($"{h5.Where}: no Keras weights found (neither a 'layers' group, a 'model_weights' group nor a 'layer_names' attribute); the weights are missing.");
     }
 
     private static void Set(string where, Layer layer, IReadOnlyList<Tensor> weights)

@@ -177,9 +177,13 @@ public class FunctionalModelTests
         var inputs = new Input(4, 1UL);
         var one = Assert.Throws<ArgumentException>(() => new Add().Apply(inputs));
         Assert.Contains("two or more", one.Message);
-        var dense = new Dense(4);
+        var dense = new Dense(3);
         var h = dense.Apply(inputs);
-        var reuse = Assert.Throws<ArgumentException>(() => dense.Apply(h));
-        Assert.Contains("sharing a layer", reuse.Message);
+        var reuse = Assert.Throws<ArgumentException>(() => dense.Apply(h));   // built on (None, 4), h is (None, 3)
+        Assert.Contains("is shared: it was built on (None, 4)", reuse.Message);
+        var inSequential = new Dense(4);
+        _ = new Sequential(1, new Dense(4, inputShape: 4), inSequential);
+        var elsewhere = Assert.Throws<ArgumentException>(() => inSequential.Apply(inputs));
+        Assert.Contains("another model", elsewhere.Message);
     }
 }
