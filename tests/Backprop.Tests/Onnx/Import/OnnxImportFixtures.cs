@@ -2,7 +2,7 @@ namespace Backprop.Tests.Onnx.Import;
 
 /// <summary>
 /// The files Fixtures/make_fixtures.py wrote with PyTorch 1.13 (found from the source tree, above the test assembly):
-/// name.onnx and name.io.bin, the fixed input and PyTorch's output (int32 rank, int32 dims, float32 values each).
+/// name.onnx and name.io.bin, the fixed input and PyTorch's outputs (int32 rank, int32 dims, float32 values each).
 /// </summary>
 internal static class OnnxImportFixtures
 {
@@ -19,10 +19,13 @@ internal static class OnnxImportFixtures
 
     public static string Model(string name) => Path.Combine(Directory, name + ".onnx");
 
-    public static (Tensor Input, Tensor Output) InputOutput(string name)
+    public static (Tensor Input, IReadOnlyList<Tensor> Outputs) InputOutputs(string name)
     {
         using var reader = new BinaryReader(File.OpenRead(Path.Combine(Directory, name + ".io.bin")));
-        return (ReadTensor(reader), ReadTensor(reader));
+        var input = ReadTensor(reader);
+        var outputs = new List<Tensor>();
+        while (reader.BaseStream.Position < reader.BaseStream.Length) outputs.Add(ReadTensor(reader));
+        return (input, outputs);
     }
 
     private static Tensor ReadTensor(BinaryReader reader)

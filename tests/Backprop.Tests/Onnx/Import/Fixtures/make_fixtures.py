@@ -1,7 +1,7 @@
 """Writes the ONNX import fixtures with PyTorch 1.13's torch.onnx.export (run once: /usr/bin/python3 make_fixtures.py).
 
 For each net: <name>.onnx, and <name>.io.bin = the fixed input and PyTorch's output as
-little-endian: int32 rank, int32 dims..., float32 values (input first, then output).
+little-endian: int32 rank, int32 dims..., float32 values (input first, then each output).
 Channel counts are small so the files stay small.
 """
 import struct
@@ -77,7 +77,34 @@ class UpNet(nn.Module):
         return torch.cat([torch.flatten(y, 1), torch.flatten(z, 1)], 1)
 
 
-def write(name, model, shape, training=torch.onnx.TrainingMode.EVAL):
+class Variants(nn.Module):
+    """Attribute variants: asymmetric Pad (opset < 11 only: later opsets export F.pad through Shape arithmetic), ceil-mode
+    MaxPool, AvgPool counting pads (exported as Pad + AveragePool), ConvTranspose with output_padding, grouped dilated
+    Conv, Gemm with alpha and beta, MatMul, Transpose, Reshape, Softmax on a middle axis, Sub/Div/Mul broadcasting, Clip,
+    LogSoftmax on axis 0, and two graph outputs."""
+    def __init__(self, pad):
+        super().__init__()
+        self.pad = pad
+        self.conv = nn.Conv2d(4, 4, 3, 1, 2, dilation=2, groups=2)
+        self.up = nn.ConvTranspose2d(4, 2, 3, 2, 1, output_padding=1)
+        self.w = nn.Parameter(torch.randn(8, 6) * 0.3)
+        self.b = nn.Parameter(torch.randn(6) * 0.1)
+        self.scale = nn.Parameter(torch.rand(1, 2, 1, 1) + 0.5)
+
+    def forward(self, x):
+        h = F.pad(x, (1, 0, 2, 1)) if self.pad else x
+        h = F.max_pool2d(h, 3, 2, 1, ceil_mode=True)
+        h = F.avg_pool2d(h, 3, 1, 1, count_include_pad=True)
+        h = torch.tanh(self.conv(h))
+        u = (self.up(h) - 0.1) / self.scale * 2.0
+        s = torch.softmax(u, dim=1)
+        p = F.adaptive_avg_pool2d(s, 1).reshape(-1, 2)
+        g = torch.addmm(self.b, torch.cat([p, p, p, p], 1), self.w, beta=0.5, alpha=2.0)
+        m = torch.matmul(g.transpose(0, 1), g)
+        return torch.clamp(m, -1.0, 1.0), torch.log_softmax(g, 0)
+
+
+def write(name, model, shape, training=torch.onnx.TrainingMode.EVAL, opset=13, dynamic=True):
     model.eval()
     with torch.no_grad():
         for m in model.modules():  # non-trivial BatchNorm statistics
@@ -89,10 +116,12 @@ def write(name, model, shape, training=torch.onnx.TrainingMode.EVAL):
     x = torch.randn(*shape)
     with torch.no_grad():
         y = model(x)
-    torch.onnx.export(model, x, name + ".onnx", opset_version=13, training=training, input_names=["input"], output_names=["output"],
-                      dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+    ys = y if isinstance(y, tuple) else (y,)
+    outputs = ["output", "logp"][:len(ys)]
+    torch.onnx.export(model, x, name + ".onnx", opset_version=opset, training=training, input_names=["input"], output_names=outputs,
+                      dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}} if dynamic else None)
     with open(name + ".io.bin", "wb") as f:
-        for t in (x, y):
+        for t in (x,) + ys:
             t = t.contiguous()
             f.write(struct.pack("<i", t.dim()))
             f.write(struct.pack("<%di" % t.dim(), *t.shape))
@@ -103,3 +132,5 @@ write("lenet", LeNet(), (2, 1, 28, 28))
 # PRESERVE keeps BatchNormalization nodes (EVAL would fold them into the convolutions); the model is in eval mode.
 write("resnet", SmallResNet(), (2, 3, 12, 12), torch.onnx.TrainingMode.PRESERVE)
 write("upnet", UpNet(), (2, 2, 8, 8))
+write("variants9", Variants(pad=True), (2, 4, 9, 9), opset=9, dynamic=False)
+write("variants13", Variants(pad=False), (2, 4, 9, 9), opset=13, dynamic=False)
