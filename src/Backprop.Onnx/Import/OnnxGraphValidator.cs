@@ -23,7 +23,8 @@ internal static class OnnxGraphValidator
                 if (!producer.TryAdd(output, i))
                     throw new InvalidDataException($"{path}: '{output}' is written by two nodes, {NodeLabel(graph.Node[producer[output]], producer[output])} and {NodeLabel(graph.Node[i], i)}.");
             }
-        // Kahn's algorithm: a node is ready when every node it reads from has been placed.
+        // Kahn's algorithm: a node is ready when every node it reads from has been placed; among ready nodes the
+        // file's order wins, so a sorted file keeps its order.
         var waiting = new int[graph.Node.Count];
         var readers = new List<int>[graph.Node.Count];
         for (int i = 0; i < graph.Node.Count; i++) readers[i] = [];
@@ -34,14 +35,14 @@ internal static class OnnxGraphValidator
                 else if (!defined.Contains(input))
                     throw new InvalidDataException($"{path}: node {NodeLabel(graph.Node[i], i)} reads '{input}', which no graph input, initializer or node defines.");
             }
-        var ready = new Queue<int>(Enumerable.Range(0, graph.Node.Count).Where(i => waiting[i] == 0));
+        var ready = new PriorityQueue<int, int>(Enumerable.Range(0, graph.Node.Count).Where(i => waiting[i] == 0).Select(i => (i, i)));
         var order = new List<NodeProto>(graph.Node.Count);
         while (ready.Count > 0)
         {
             int i = ready.Dequeue();
             order.Add(graph.Node[i]);
             foreach (var r in readers[i])
-                if (--waiting[r] == 0) ready.Enqueue(r);
+                if (--waiting[r] == 0) ready.Enqueue(r, r);
         }
         if (order.Count < graph.Node.Count)
         {

@@ -37,7 +37,10 @@ public static class OnnxImporter
         var initializerNames = graph.Initializer.Select(t => t.Name).ToHashSet();
         var inputs = graph.Input.Select(i => i.Name).Where(n => !initializerNames.Contains(n)).ToList();
 
-        var module = new OnnxModule(path, inputs, [.. graph.Output.Select(o => o.Name)]);
+        var module = new OnnxModule(path, inputs, [.. graph.Output.Select(o => o.Name)])
+        {
+            DeclaredInputShapes = [.. inputs.Select(n => DeclaredShape(graph.Input.First(i => i.Name == n)))],
+        };
         for (int i = 0; i < order.Count; i++)
         {
             var node = order[i];
@@ -98,6 +101,13 @@ public static class OnnxImporter
         {
             throw new InvalidDataException($"{path}: initializer '{name}' cannot be stored under that name ({e.Message}).", e);
         }
+    }
+
+    private static int[]? DeclaredShape(ValueInfoProto input)
+    {
+        var dims = input.Type?.TensorType?.Shape?.Dim;
+        if (dims is null) return null;
+        return [.. dims.Select(d => d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && d.DimValue is > 0 and <= 1 << 20 ? (int)d.DimValue : 1)];
     }
 
     /// <summary>A Constant node's value: its tensor, or one of the value_float(s)/value_int(s) shorthands.</summary>

@@ -43,6 +43,9 @@ public sealed class OnnxModule : Module
     /// <summary>The graph outputs, in the file's order.</summary>
     public IReadOnlyList<string> OutputNames { get; }
 
+    /// <summary>Each input's shape as the file declares it, symbolic dimensions (a dynamic batch) as 1; null where the file gives none.</summary>
+    public IReadOnlyList<int[]?> DeclaredInputShapes { get; internal init; } = [];
+
     /// <summary>The nodes in the order they run.</summary>
     public IReadOnlyList<OnnxNodeInfo> Nodes => [.. steps.Select(s => s.Info)];
 
@@ -56,7 +59,10 @@ public sealed class OnnxModule : Module
     }
 
     /// <summary>Runs the graph on named inputs and returns every graph output by name.</summary>
-    public IReadOnlyDictionary<string, Tensor> Forward(IReadOnlyDictionary<string, Tensor> inputs)
+    public IReadOnlyDictionary<string, Tensor> Forward(IReadOnlyDictionary<string, Tensor> inputs) => Forward(inputs, null);
+
+    /// <summary>As <see cref="Forward(IReadOnlyDictionary{string, Tensor})"/>, calling <paramref name="afterNode"/> with each node's output (for summaries).</summary>
+    public IReadOnlyDictionary<string, Tensor> Forward(IReadOnlyDictionary<string, Tensor> inputs, Action<OnnxNodeInfo, Tensor>? afterNode)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         var values = new Dictionary<string, Tensor>(stored);
@@ -67,7 +73,8 @@ public sealed class OnnxModule : Module
             var x = new Tensor?[step.Info.Inputs.Count];
             for (int i = 0; i < x.Length; i++)
                 x[i] = step.Info.Inputs[i].Length > 0 && values.TryGetValue(step.Info.Inputs[i], out var v) ? v : null;
-            values[step.Info.Outputs[0]] = step.Run(x, IsTraining);
+            var y = values[step.Info.Outputs[0]] = step.Run(x, IsTraining);
+            afterNode?.Invoke(step.Info, y);
         }
         return OutputNames.ToDictionary(n => n, n => values[n]);
     }
