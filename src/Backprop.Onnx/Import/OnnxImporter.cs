@@ -20,6 +20,13 @@ public static class OnnxImporter
     private static readonly HashSet<(string, int)> ControlSlots =
         [("Reshape", 1), ("Pad", 1), ("Pad", 2), ("Pad", 3), ("Clip", 1), ("Clip", 2), ("Dropout", 1), ("Dropout", 2)];
 
+    // Inputs an operator cannot run without (the rest are optional); 1 where not listed.
+    private static readonly Dictionary<string, int> RequiredInputs = new()
+    {
+        ["Conv"] = 2, ["ConvTranspose"] = 2, ["Gemm"] = 2, ["MatMul"] = 2, ["Add"] = 2, ["Sub"] = 2, ["Mul"] = 2, ["Div"] = 2,
+        ["BatchNormalization"] = 5, ["Reshape"] = 2,
+    };
+
     /// <summary>Reads and imports <paramref name="path"/>.</summary>
     public static OnnxModule Import(string path) => Import(OnnxModelReader.Read(path), path);
 
@@ -51,6 +58,9 @@ public static class OnnxImporter
                 continue;
             }
             if (node.Output.Count == 0 || node.Output[0].Length == 0) throw context.Error("it has no output.");
+            int required = RequiredInputs.GetValueOrDefault(node.OpType, 1);
+            for (int k = 0; k < required; k++)
+                if (!context.HasInput(k)) throw context.Error($"input {k} is missing; {node.OpType} needs {required} inputs.");
             module.AddStep(new(new(node.Name, node.OpType, [.. node.Input], [.. node.Output]), OnnxOperators.All[node.OpType](context)));
         }
         Store(graph, order, constants, module, path);

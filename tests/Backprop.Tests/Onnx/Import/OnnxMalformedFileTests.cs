@@ -126,6 +126,14 @@ public sealed class OnnxMalformedFileTests : IDisposable
     }
 
     [Fact]
+    public void Omitted_required_input()
+    {
+        var model = SmallModel();
+        model.Graph.Node[0].Input[1] = "";   // the weight left out
+        Assert.Contains("node 'conv' (Conv): input 1 is missing", Fails(Write(model, "omitted.onnx")));
+    }
+
+    [Fact]
     public void Tensor_size_disagrees_with_its_data()
     {
         var model = SmallModel();
