@@ -20,6 +20,7 @@ internal static class BackpropCommand
             "  Train and measure: train, test, time.\n" +
             "  Prepare data: convert-mnist, convert-mnist-siamese, convert-imageset, compute-image-mean, synthesize-cifar.\n" +
             "  Look inside a net: filters, features, graph, summary.\n" +
+            "  ONNX models: import.\n" +
             "  Detect objects: detect, anchors.")
         {
             TrainCommand.Create(),
@@ -34,6 +35,7 @@ internal static class BackpropCommand
             FeaturesCommand.Create(),
             GraphCommand.Create(),
             SummaryCommand.Create(),
+            ImportCommand.Create(),
             DetectCommand.Create(),
             AnchorsCommand.Create(),
         };

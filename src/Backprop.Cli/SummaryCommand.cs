@@ -20,6 +20,8 @@ public static class SummaryCommand
 
     public static int Run(string modelPath, Phase phase = Phase.Train, IReadOnlyList<int>? inputShape = null)
     {
+        if (OnnxSummary.IsOnnx(modelPath))
+            return OnnxSummary.Print(modelPath, inputShape);
         if (!KerasModels.IsPrototxt(modelPath))
         {
             KerasModels.Load(modelPath).PrintSummary();   // prints, as Keras's summary()

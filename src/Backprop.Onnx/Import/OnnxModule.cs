@@ -1,0 +1,91 @@
+using Backprop.Nn;
+
+namespace Backprop.Onnx.Import;
+
+/// <summary>One imported node as <c>summary</c> shows it.</summary>
+/// <param name="Name">The node's name ("" when the file gives none).</param>
+/// <param name="OpType">The ONNX operator, e.g. "Conv".</param>
+/// <param name="Inputs">Names of the values it reads.</param>
+/// <param name="Outputs">Names of the values it writes.</param>
+public sealed record OnnxNodeInfo(string Name, string OpType, IReadOnlyList<string> Inputs, IReadOnlyList<string> Outputs);
+
+/// <summary>
+/// An ONNX graph imported as a Backprop module (<see cref="OnnxImporter.Import"/>): <see cref="Forward(Tensor)"/> runs
+/// the nodes in order with core ops, so autograd gives the backward pass. Weight initializers are trainable
+/// <see cref="Parameter"/>s named after them (feed <see cref="Module.Parameters"/> to an optimizer to fine-tune);
+/// BatchNormalization statistics are buffers; shapes and Constant outputs stay constants. In training mode
+/// BatchNormalization uses batch statistics and Dropout drops, as the matching core modules do.
+/// </summary>
+public sealed class OnnxModule : Module
+{
+    internal sealed record Step(OnnxNodeInfo Info, OnnxKernel Run);
+
+    private readonly List<Step> steps = [];
+    private readonly Dictionary<string, Tensor> stored = [];   // parameters, buffers and constants by ONNX name
+
+    internal OnnxModule(string source, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs)
+    {
+        Source = source;
+        InputNames = inputs;
+        OutputNames = outputs;
+    }
+
+    internal void AddStep(Step step) => steps.Add(step);
+
+    internal void Store(string name, Tensor value) => stored[name] = value;
+
+    /// <summary>The file the module was imported from.</summary>
+    public string Source { get; }
+
+    /// <summary>The graph inputs that the caller supplies (initializers excluded).</summary>
+    public IReadOnlyList<string> InputNames { get; }
+
+    /// <summary>The graph outputs, in the file's order.</summary>
+    public IReadOnlyList<string> OutputNames { get; }
+
+    /// <summary>Each input's shape as the file declares it, symbolic dimensions (a dynamic batch) as 1; null where the file gives none.</summary>
+    public IReadOnlyList<int[]?> DeclaredInputShapes { get; internal init; } = [];
+
+    /// <summary>The nodes in the order they run.</summary>
+    public IReadOnlyList<OnnxNodeInfo> Nodes => [.. steps.Select(s => s.Info)];
+
+    /// <summary>Runs the graph on its single input and returns its first output.</summary>
+    public override Tensor Forward(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (InputNames.Count != 1)
+            throw new ArgumentException($"{Source} has {InputNames.Count} inputs ({string.Join(", ", InputNames)}); pass them by name to Forward(IReadOnlyDictionary).");
+        return Forward(new Dictionary<string, Tensor> { [InputNames[0]] = input })[OutputNames[0]];
+    }
+
+    /// <summary>Runs the graph on named inputs and returns every graph output by name.</summary>
+    public IReadOnlyDictionary<string, Tensor> Forward(IReadOnlyDictionary<string, Tensor> inputs) => Forward(inputs, null);
+
+    /// <summary>As <see cref="Forward(IReadOnlyDictionary{string, Tensor})"/>, calling <paramref name="afterNode"/> with each node's output (for summaries).</summary>
+    public IReadOnlyDictionary<string, Tensor> Forward(IReadOnlyDictionary<string, Tensor> inputs, Action<OnnxNodeInfo, Tensor>? afterNode)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var values = new Dictionary<string, Tensor>(stored);
+        foreach (var name in InputNames)
+            values[name] = inputs.TryGetValue(name, out var t) ? t : throw new ArgumentException($"{Source}: input '{name}' was not given.");
+        foreach (var step in steps)
+        {
+            var x = new Tensor?[step.Info.Inputs.Count];
+            for (int i = 0; i < x.Length; i++)
+                x[i] = step.Info.Inputs[i].Length > 0 && values.TryGetValue(step.Info.Inputs[i], out var v) ? v : null;
+            var y = values[step.Info.Outputs[0]] = step.Run(x, IsTraining);
+            afterNode?.Invoke(step.Info, y);
+        }
+        return OutputNames.ToDictionary(n => n, n => values[n]);
+    }
+
+    internal Parameter AddParameter(string name, Parameter p) => RegisterParameter(name, p);
+
+    internal Tensor AddBuffer(string name, Tensor t) => RegisterBuffer(name, t);
+
+    internal OnnxParameterGroup Group(string name) =>
+        NamedChildren().FirstOrDefault(c => c.Key == name).Value as OnnxParameterGroup ?? RegisterModule(name, new OnnxParameterGroup());
+
+    /// <inheritdoc/>
+    public override string ToString() => $"OnnxModule({Path.GetFileName(Source)}, {steps.Count} nodes, {ParameterCount()} parameters)";
+}
