@@ -6,7 +6,7 @@ namespace Backprop.Distributed;
 /// Gives each rank of a data-parallel job its own shard of every epoch (PyTorch's <c>DistributedSampler</c>):
 /// one permutation of the dataset per epoch, drawn from <c>seed + epoch</c> so it is the same on every rank, cut
 /// so that rank r takes positions r, r + size, r + 2·size, ... Every rank gets <see cref="Count"/> indices, so every
-/// rank runs the same number of steps. When the dataset does not divide evenly, <paramref name="dropLast"/> false
+/// rank runs the same number of steps. When the dataset does not divide evenly, <c>dropLast</c> false
 /// repeats the first samples of the permutation to fill the last round (as PyTorch pads), true leaves the tail out.
 /// Call <see cref="SetEpoch"/> at the start of each epoch for a new order (a <see cref="DataLoader"/> that cycles does it).
 /// </summary>

@@ -70,9 +70,10 @@ public partial class Tensor
         $"This tensor (shape {Shape}{(GradFn is null ? "" : ", from " + GradFn.Name)}) was made inside a TensorMemoryPool scope that has ended, " +
         "and its memory was handed to a later step. Clone() a tensor inside the scope to keep it.");
 
-    /// <summary>Wraps the tensor's storage; used by <see cref="Parameter"/>.</summary>
+    /// <summary>Wraps the tensor's storage; used by <see cref="Nn.Parameter"/>.</summary>
     protected Tensor(Tensor data) : this(data.Storage, data.Offset, data.Shape, data.lease) { }
 
+    /// <summary>The tensor's dimensions, outermost first: (N, C, H, W) for a batch of images.</summary>
     public Shape Shape { get; }
 
     /// <summary>Number of dimensions.</summary>

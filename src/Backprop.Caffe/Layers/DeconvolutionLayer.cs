@@ -3,7 +3,7 @@ using Backprop.Caffe.Proto;
 namespace Backprop.Caffe.Layers;
 
 /// <summary>
-/// Caffe's Deconvolution: a transposed convolution over <see cref="Functional.ConvTranspose2d(Tensor, Tensor, Tensor?, (int, int), (int, int), (int, int), int)"/>
+/// Caffe's Deconvolution: a transposed convolution over <see cref="Functional.ConvTranspose2d(Tensor, Tensor, Tensor?, ValueTuple{int, int}, ValueTuple{int, int}, ValueTuple{int, int}, int)"/>
 /// for (N, C, H, W) bottoms and <see cref="Functional.ConvTranspose3d"/> for (N, C, D, H, W). Weights (C, num_output/group, kernel...) —
 /// Caffe stores the bottom's channels first — and bias (num_output). Top size per axis: (in − 1)·stride − 2·pad + dilation·(kernel − 1) + 1.
 /// </summary>

@@ -46,9 +46,13 @@ public sealed class CaffeNet
 
     private NetDebugInfo.Pass? debugPass;
 
+    /// <summary>The net's <c>name</c> from its prototxt.</summary>
     public string Name { get; }
+    /// <summary>The phase, level and stages this net was built for; they decided which layers were included.</summary>
     public NetState State { get; }
+    /// <summary>The net's layers in execution order, after the phase/stage rules dropped the excluded ones.</summary>
     public IReadOnlyList<CaffeLayer> Layers => layers;
+    /// <summary>The shape of every blob (top) by name, as inferred when the net was built, before any data flowed.</summary>
     public IReadOnlyDictionary<string, Shape> BlobShapes => blobShapes;
 
     /// <summary>Blobs no later layer consumes: Caffe's net outputs (losses, accuracies).</summary>

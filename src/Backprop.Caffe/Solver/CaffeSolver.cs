@@ -85,10 +85,15 @@ public sealed class CaffeSolver
         }
     }
 
+    /// <summary>The solver prototxt this solver was built from.</summary>
     public SolverParameter Definition { get; }
+    /// <summary>The net built in the TRAIN phase, whose parameters the solver updates.</summary>
     public CaffeNet TrainNet { get; }
+    /// <summary>The TEST-phase nets, one per <c>test_net</c>/<c>test_iter</c> entry, sharing the train net's weights.</summary>
     public IReadOnlyList<CaffeNet> TestNets { get; }
+    /// <summary>The optimizer that <c>type</c> (SGD, Adam, ...) and the learning-rate policy describe.</summary>
     public Optimizer Optimizer { get; }
+    /// <summary>The random seed in effect: the solver's <c>random_seed</c>, or the one drawn when it was absent.</summary>
     public ulong Seed { get; }
 
     /// <summary>The data-parallel job this solver trains in, or null when it trains alone.</summary>

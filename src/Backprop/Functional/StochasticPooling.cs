@@ -39,7 +39,7 @@ public static partial class Functional
     }
 
     /// <summary>
-    /// <see cref="MaxPool2d(Tensor, (int, int), (int, int), (int, int), bool)"/> that also returns where each maximum came from, as Caffe's
+    /// <see cref="MaxPool2d(Tensor, ValueTuple{int, int}, ValueTuple{int, int}, ValueTuple{int, int}, bool)"/> that also returns where each maximum came from, as Caffe's
     /// Pooling layer's second top: h·W + w within the input plane, as a float. The indices carry no gradient.
     /// </summary>
     public static (Tensor Values, Tensor Indices) MaxPool2dWithIndices(Tensor input, (int Height, int Width) kernel, (int Height, int Width) stride,

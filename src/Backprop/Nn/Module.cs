@@ -34,6 +34,8 @@ public abstract partial class Module
     // change their modes.
     internal void SetOwnTraining(bool training) => IsTraining = training;
 
+    /// <summary>Adds a learnable parameter under <paramref name="name"/>; it then appears in <c>Parameters()</c> and state dicts.</summary>
+    /// <returns><paramref name="parameter"/>, so a constructor can register and assign in one line.</returns>
     protected Parameter RegisterParameter(string name, Parameter parameter)
     {
         CheckName(name);
@@ -41,6 +43,8 @@ public abstract partial class Module
         return parameter;
     }
 
+    /// <summary>Adds a tensor that is saved with the module but not trained (running statistics, for example).</summary>
+    /// <returns><paramref name="buffer"/>.</returns>
     protected Tensor RegisterBuffer(string name, Tensor buffer)
     {
         CheckName(name);
@@ -48,6 +52,8 @@ public abstract partial class Module
         return buffer;
     }
 
+    /// <summary>Adds a child module under <paramref name="name"/>; its parameters are named <c>name.child</c>.</summary>
+    /// <returns><paramref name="module"/>.</returns>
     protected T RegisterModule<T>(string name, T module) where T : Module
     {
         ArgumentNullException.ThrowIfNull(module);

@@ -11,6 +11,7 @@ public sealed class Sequential : Module
 {
     private readonly List<Module> layers = [];
 
+    /// <summary>A chain of <paramref name="modules"/>, named "0", "1", ... by position.</summary>
     public Sequential(params Module[] modules)
     {
         foreach (var m in modules) Add(m);
@@ -24,10 +25,13 @@ public sealed class Sequential : Module
         return this;
     }
 
+    /// <summary>The number of modules in the chain.</summary>
     public int Count => layers.Count;
 
+    /// <summary>The module at position <paramref name="index"/>.</summary>
     public Module this[int index] => layers[index];
 
+    /// <summary>Runs <paramref name="input"/> through each module in turn.</summary>
     public override Tensor Forward(Tensor input)
     {
         Tensor x = input;

@@ -58,6 +58,7 @@ public class Adam : Optimizer
     /// <summary>"exp_avg" and "exp_avg_sq".</summary>
     public override IReadOnlyList<string> StateNames => Names;
 
+    /// <inheritdoc/>
     protected override void Update(Span<float> weights, ReadOnlySpan<float> gradient, float learningRate, float weightDecay, ParameterState state)
     {
         var w = weights;
@@ -90,6 +91,7 @@ public class Adam : Optimizer
     /// <summary>The decoupled decay of <see cref="AdamW"/>, applied before the Adam step.</summary>
     private protected virtual void ApplyDecoupledDecay(Span<float> w, float learningRate, float weightDecay) { }
 
+    /// <inheritdoc/>
     protected override string ExtraDescription()
     {
         var parts = new List<string>();

@@ -15,6 +15,7 @@ public sealed class AdamW : Adam
         Regularization regularization = Regularization.L2)
         : base(parameters, learningRate, beta1, beta2, epsilon, weightDecay, style, regularization) { }
 
+    /// <inheritdoc/>
     protected override bool DecouplesWeightDecay => true;
 
     private protected override void ApplyDecoupledDecay(Span<float> w, float learningRate, float weightDecay)

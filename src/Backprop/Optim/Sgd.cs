@@ -67,8 +67,10 @@ public sealed class Sgd : Optimizer
     // Caffe's plain momentum step with L2 decay runs as one fused kernel, so Step hands it the raw gradient.
     private bool FusesWeightDecay => Style == SgdMomentumStyle.Caffe && !Nesterov && Regularization == Regularization.L2;
 
+    /// <inheritdoc/>
     protected override bool DecouplesWeightDecay => FusesWeightDecay;
 
+    /// <inheritdoc/>
     protected override void Update(Span<float> weights, ReadOnlySpan<float> gradient, float learningRate, float weightDecay, ParameterState state)
     {
         var w = weights;
@@ -107,6 +109,7 @@ public sealed class Sgd : Optimizer
         }
     }
 
+    /// <inheritdoc/>
     protected override string ExtraDescription()
     {
         var parts = new List<string>();
