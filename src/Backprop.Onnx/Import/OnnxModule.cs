@@ -10,7 +10,7 @@ namespace Backprop.Onnx.Import;
 public sealed record OnnxNodeInfo(string Name, string OpType, IReadOnlyList<string> Inputs, IReadOnlyList<string> Outputs);
 
 /// <summary>
-/// An ONNX graph imported as a Backprop module (<see cref="OnnxImporter.Import"/>): <see cref="Forward(Tensor)"/> runs
+/// An ONNX graph imported as a Backprop module (<see cref="OnnxImporter.Import(string)"/>): <see cref="Forward(Tensor)"/> runs
 /// the nodes in order with core ops, so autograd gives the backward pass. Weight initializers are trainable
 /// <see cref="Parameter"/>s named after them (feed <see cref="Module.Parameters"/> to an optimizer to fine-tune);
 /// BatchNormalization statistics are buffers; shapes and Constant outputs stay constants. In training mode
