@@ -36,6 +36,15 @@ internal static class LatencyProfile
         }
         var image = Tensor.Rand(generator, 1, 1, 28, 28);
         cases.Add(("lenet whole", () => { using (pool.Scope()) lenet.Forward(image).AsSpan(); }));
+        // What a matrix-vector path would cost for LeNet's fc 800->500 at batch 1: one dot product per output.
+        var fc = (Linear)lenet.NamedChildren()[5].Value;
+        var fcInput = Tensor.Rand(generator, 800);
+        var fcOutput = new float[500];
+        cases.Add(("lenet fc 800->500 as 500 dot products (what-if)", () =>
+        {
+            ReadOnlySpan<float> w = fc.Weight.AsSpan(), v = fcInput.AsSpan();
+            for (int j = 0; j < 500; j++) fcOutput[j] = System.Numerics.Tensors.TensorPrimitives.Dot(w.Slice(j * 800, 800), v);
+        }));
         var cifar = Tensor.Rand(generator, 1, 3, 32, 32);
         cases.Add(("resnet20 whole", () => { using (pool.Scope()) resnet.Forward(cifar).AsSpan(); }));
         cases.Add(("resnet20 folded whole", () => { using (pool.Scope()) folded.Forward(cifar).AsSpan(); }));

@@ -13,8 +13,8 @@ namespace Backprop.Bench;
 /// 2, sequential execution) on the exported file. Weights are random (timing does not depend on them); ResNet-20's
 /// BatchNorm statistics are moved off their defaults by a few training-mode forwards so the fold is not trivial.
 /// Rounds alternate the sides, and within a round each side runs a block of calls back to back (its first call is
-/// not recorded: it only brings the side's weights back into cache). Batch 1: median and p90 latency; batch 64:
-/// images/s from the median. The outputs of each side at both batches are compared with ONNX Runtime's.
+/// not recorded: it only brings the side's weights back into cache); batch 64 runs a third of the rounds. Batch 1:
+/// median and p90 latency; batch 64: images/s from the median. The outputs of each side at both batches are compared with ONNX Runtime's.
 /// Backprop's threads: BACKPROP_NUM_THREADS (bench/onnx/run.sh sets 2).
 /// </summary>
 internal static class OnnxInferenceTimings
@@ -120,6 +120,7 @@ internal static class OnnxInferenceTimings
         }
 
         int block = batch == 1 ? 21 : 3;   // calls per side per round, the first one not recorded
+        if (batch > 1) rounds = Math.Max(3, rounds / 3);   // a batch-64 call takes 100x longer; fewer rounds keep the run short
         var times = sides.Select(_ => new List<double>()).ToArray();
         for (int round = -2; round < rounds; round++)   // two warm-up rounds
             for (int k = 0; k < sides.Count; k++)
