@@ -1,4 +1,5 @@
 using Backprop.Nn;
+using Backprop.Onnx;
 
 namespace Backprop.Bench;
 
@@ -10,7 +11,7 @@ namespace Backprop.Bench;
 /// bench/resnet/pytorch_convnets.py.
 /// </summary>
 /// <see cref="FusedForInference"/> folds each BatchNorm into its convolution (<see cref="Fusion"/>).
-internal sealed class ResNet20 : Module
+internal sealed class ResNet20 : Module, IOnnxExportable
 {
     private readonly Conv2d stem;
     private readonly BatchNorm2d? stemNorm;   // null once folded into the stem
@@ -53,8 +54,20 @@ internal sealed class ResNet20 : Module
         return classifier.Forward(Functional.GlobalAvgPool2d(x).Flatten(1));
     }
 
+    /// <summary>The same function as ONNX nodes (folded or not), for bench/onnx's ONNX Runtime comparison.</summary>
+    public OnnxValue ExportOnnx(OnnxExportContext context, OnnxValue input)
+    {
+        var x = context.Export(stem, input);
+        if (stemNorm is not null) x = context.Export(stemNorm, x);
+        x = context.Export(blocks, context.Relu(x));
+        int channels = x.SampleShape[0];
+        x = context.Node("GlobalAveragePool", "pool", [x], [channels, 1, 1]);
+        x = context.Node("Flatten", "flatten", [x], [channels]);   // axis 1 by default
+        return context.Export(classifier, x);
+    }
+
     /// <summary>relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)).</summary>
-    private sealed class BasicBlock : Module
+    private sealed class BasicBlock : Module, IOnnxExportable
     {
         private readonly Conv2d conv1, conv2;
         private readonly BatchNorm2d? bn1, bn2;   // null once folded
@@ -85,6 +98,15 @@ internal sealed class ResNet20 : Module
             var y = bn1 is null || bn2 is null ? conv2.Forward(conv1.ForwardRelu(input))
                 : bn2.Forward(conv2.Forward(bn1.ForwardRelu(conv1.Forward(input))));
             return Functional.AddRelu(y, shortcut?.Forward(input) ?? input);   // Relu(y + shortcut), the sum never stored
+        }
+
+        public OnnxValue ExportOnnx(OnnxExportContext context, OnnxValue input)
+        {
+            var y = context.Export(conv1, input);
+            if (bn1 is not null) y = context.Export(bn1, y);
+            y = context.Export(conv2, context.Relu(y));
+            if (bn2 is not null) y = context.Export(bn2, y);
+            return context.Relu(context.Add(y, shortcut is null ? input : context.Export(shortcut, input)));
         }
     }
 }
