@@ -24,7 +24,7 @@ public sealed class PackagingCollection { }
 public sealed class PackageInstallTests(ITestOutputHelper log)
 {
     private static readonly string[] Libraries =
-        ["Backprop", "Backprop.Vision", "Backprop.Distributed", "Backprop.Detection", "Backprop.Caffe", "Backprop.Keras", "Backprop.Viz"];
+        ["Backprop", "Backprop.Vision", "Backprop.Distributed", "Backprop.Detection", "Backprop.Caffe", "Backprop.Keras", "Backprop.Viz", "Backprop.Onnx"];
 
     private static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(4);
 
