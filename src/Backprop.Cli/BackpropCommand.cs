@@ -20,6 +20,7 @@ internal static class BackpropCommand
             "  Train and measure: train, test, time.\n" +
             "  Prepare data: convert-mnist, convert-mnist-siamese, convert-imageset, compute-image-mean, synthesize-cifar.\n" +
             "  Look inside a net: filters, features, graph, summary.\n" +
+            "  Share a net: export (ONNX).\n" +
             "  Detect objects: detect, anchors.")
         {
             TrainCommand.Create(),
@@ -36,6 +37,7 @@ internal static class BackpropCommand
             SummaryCommand.Create(),
             DetectCommand.Create(),
             AnchorsCommand.Create(),
+            ExportCommand.Create(),
         };
         root.Options.Add(new HelpOption());
         root.Options.Add(new VersionOption());
