@@ -20,7 +20,7 @@ internal static class BackpropCommand
             "  Train and measure: train, test, time.\n" +
             "  Prepare data: convert-mnist, convert-mnist-siamese, convert-imageset, compute-image-mean, synthesize-cifar.\n" +
             "  Look inside a net: filters, features, graph, summary.\n" +
-            "  ONNX models: import.\n" +
+            "  ONNX: export (a Caffe net or a Keras model to .onnx), import (.onnx to weights).\n" +
             "  Detect objects: detect, anchors.")
         {
             TrainCommand.Create(),
@@ -38,6 +38,7 @@ internal static class BackpropCommand
             ImportCommand.Create(),
             DetectCommand.Create(),
             AnchorsCommand.Create(),
+            ExportCommand.Create(),
         };
         root.Options.Add(new HelpOption());
         root.Options.Add(new VersionOption());

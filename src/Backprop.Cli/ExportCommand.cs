@@ -1,0 +1,62 @@
+using System.CommandLine;
+using System.Globalization;
+using Backprop.Caffe;
+using Backprop.Caffe.Proto;
+using Backprop.Onnx;
+
+namespace Backprop.Cli;
+
+/// <summary>
+/// <c>backprop export --model M.prototxt [--weights W.caffemodel] --output net.onnx [--opset 17] [--outputs a,b]</c>: writes a
+/// Caffe net's TEST-phase function as an ONNX model with a dynamic batch size, and says what it wrote.
+/// </summary>
+public static class ExportCommand
+{
+    internal static Command Create()
+    {
+        var model = CaffeArguments.Flag<FileInfo>("--model", "The Caffe net prototxt (deploy or train/test; exported in the TEST phase).");
+        var weights = CaffeArguments.Flag<FileInfo?>("--weights", "The trained .caffemodel (without it, the prototxt's fillers give the weights).");
+        // Keras models: a --keras model.safetensors option goes here, exclusive with --model (KerasOnnxExport).
+        var output = CaffeArguments.Flag<FileInfo>("--output", "The .onnx file to write.");
+        output.Required = true;
+        var opset = CaffeArguments.Flag<int>("--opset", "The ONNX operator set: 13 to 17.");
+        opset.DefaultValueFactory = _ => 17;
+        var outputs = CaffeArguments.Flag<string?>("--outputs",
+            "Blobs to make the model's outputs, separated by commas (default: the tops no layer reads, and what loss and accuracy layers read).");
+        var allowNonFinite = WeightsArguments.AllowNonFinite();
+        var command = new Command("export", "Export a trained Caffe net to an ONNX model (dynamic batch size).")
+        {
+            model, weights, output, opset, outputs, allowNonFinite,
+        };
+        command.SetAction(r => CommandErrors.Run(() =>
+        {
+            var names = r.GetValue(outputs)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var modelFile = r.GetValue(model) ?? throw new ArgumentException("Give --model, the Caffe net prototxt to export.");
+            return Run(modelFile.FullName, r.GetValue(weights)?.FullName, r.GetValue(output)!.FullName, r.GetValue(opset), names,
+                r.GetValue(allowNonFinite));
+        }));
+        return command;
+    }
+
+    /// <summary>Exports the net of <paramref name="modelPath"/> (TEST phase) with the weights of <paramref name="weightsPath"/> to <paramref name="outputPath"/>; returns 0.</summary>
+    public static int Run(string modelPath, string? weightsPath, string outputPath, int opset = 17, IReadOnlyList<string>? outputs = null,
+        bool allowNonFiniteWeights = false)
+    {
+        if (opset < 13 || opset > 17) throw new ArgumentException($"--opset must be 13 to 17, got {opset}.");
+        var definition = NetUpgrade.ReadTextFile(modelPath);
+        var context = new NetContext(Phase.Test) { BaseDirectory = modelPath };
+        var net = CaffeNet.Build(definition, new NetState { Phase = Phase.Test }, new Generator(0), context);
+        if (weightsPath is not null)
+            net.CopyTrainedLayersFrom(Snapshots.ReadModel(weightsPath), weightsPath, WeightsArguments.ToConsole(allowNonFiniteWeights));
+        else
+            Console.Error.WriteLine($"Note: no --weights given; the weights are the fillers' values from {modelPath}.");
+        var signature = CaffeOnnxExport.Export(net, outputPath, new OnnxExportOptions { Opset = opset }, outputs);
+        double megabytes = new FileInfo(outputPath).Length / (1024.0 * 1024.0);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Wrote {outputPath}: ONNX opset {opset}, {megabytes:F1} MB, {net.Parameters.Sum(p => (long)p.Length):N0} parameters."));
+        foreach (var input in signature.Inputs) Console.WriteLine($"  input  {Describe(input)}");
+        foreach (var result in signature.Outputs) Console.WriteLine($"  output {Describe(result)}");
+        return 0;
+    }
+
+    private static string Describe(OnnxValue value) => $"{value.Name} (N, {string.Join(", ", value.SampleShape)})";
+}
