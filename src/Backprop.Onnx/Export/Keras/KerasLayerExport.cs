@@ -99,7 +99,7 @@ internal static class KerasLayerExport
     private static OnnxValue Rescale(KerasNodeWriter writer, Rescaling rescaling, OnnxValue x)
     {
         if (rescaling.Scale != 1.0)
-            x = writer.Node("Mul", rescaling.Offset == 0.0 ? "" : "scale", [x.Name, writer.Initializer("scale", Tensor.Scalar((float)rescaling.Scale))], x.SampleShape);
+            x = writer.Node("Mul", rescaling.Offset == 0.0 ? "" : "mul", [x.Name, writer.Initializer("scale", Tensor.Scalar((float)rescaling.Scale))], x.SampleShape);
         if (rescaling.Offset != 0.0)
             x = writer.Node("Add", "", [x.Name, writer.Initializer("offset", Tensor.Scalar((float)rescaling.Offset))], x.SampleShape);
         return rescaling.Scale == 1.0 && rescaling.Offset == 0.0 ? writer.Node("Identity", "", [x.Name], x.SampleShape) : x;
