@@ -9,6 +9,8 @@ namespace Backprop.Cli;
 /// <summary>
 /// <c>backprop export --model M.prototxt [--weights W.caffemodel] --output net.onnx [--opset 17] [--outputs a,b]</c>: writes a
 /// Caffe net's TEST-phase function as an ONNX model with a dynamic batch size, and says what it wrote.
+/// <c>backprop export --keras model.safetensors --output net.onnx</c> does the same for a saved Keras model (its input
+/// stays channels-last, as Keras feeds it).
 /// </summary>
 public static class ExportCommand
 {
@@ -16,7 +18,8 @@ public static class ExportCommand
     {
         var model = CaffeArguments.Flag<FileInfo>("--model", "The Caffe net prototxt (deploy or train/test; exported in the TEST phase).");
         var weights = CaffeArguments.Flag<FileInfo?>("--weights", "The trained .caffemodel (without it, the prototxt's fillers give the weights).");
-        // Keras models: a --keras model.safetensors option goes here, exclusive with --model (KerasOnnxExport).
+        var keras = CaffeArguments.Flag<FileInfo?>("--keras",
+            "A saved Keras model (.safetensors from Save, .keras or .h5; Sequential or functional) to export instead of a Caffe net.");
         var output = CaffeArguments.Flag<FileInfo>("--output", "The .onnx file to write.");
         output.Required = true;
         var opset = CaffeArguments.Flag<int>("--opset", "The ONNX operator set: 13 to 17.");
@@ -24,14 +27,20 @@ public static class ExportCommand
         var outputs = CaffeArguments.Flag<string?>("--outputs",
             "Blobs to make the model's outputs, separated by commas (default: the tops no layer reads, and what loss and accuracy layers read).");
         var allowNonFinite = WeightsArguments.AllowNonFinite();
-        var command = new Command("export", "Export a trained Caffe net to an ONNX model (dynamic batch size).")
+        var command = new Command("export", "Export a trained Caffe net or a saved Keras model to an ONNX model (dynamic batch size).")
         {
-            model, weights, output, opset, outputs, allowNonFinite,
+            model, weights, keras, output, opset, outputs, allowNonFinite,
         };
         command.SetAction(r => CommandErrors.Run(() =>
         {
             var names = r.GetValue(outputs)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            var modelFile = r.GetValue(model) ?? throw new ArgumentException("Give --model, the Caffe net prototxt to export.");
+            if (r.GetValue(keras) is { } kerasFile)
+            {
+                if (r.GetValue(model) is not null || r.GetValue(weights) is not null || names is not null)
+                    throw new ArgumentException("--keras exports a saved Keras model on its own: leave out --model, --weights and --outputs.");
+                return RunKeras(kerasFile.FullName, r.GetValue(output)!.FullName, r.GetValue(opset));
+            }
+            var modelFile = r.GetValue(model) ?? throw new ArgumentException("Give --model, the Caffe net prototxt to export, or --keras, a saved Keras model.");
             return Run(modelFile.FullName, r.GetValue(weights)?.FullName, r.GetValue(output)!.FullName, r.GetValue(opset), names,
                 r.GetValue(allowNonFinite));
         }));
@@ -57,6 +66,23 @@ public static class ExportCommand
         foreach (var result in signature.Outputs) Console.WriteLine($"  output {Describe(result)}");
         return 0;
     }
+
+    /// <summary>Exports the saved Keras model at <paramref name="modelPath"/> to <paramref name="outputPath"/>; returns 0.</summary>
+    public static int RunKeras(string modelPath, string outputPath, int opset = 17)
+    {
+        if (opset < 13 || opset > 17) throw new ArgumentException($"--opset must be 13 to 17, got {opset}.");
+        if (!File.Exists(modelPath)) throw new FileNotFoundException($"No saved Keras model at '{modelPath}'.", modelPath);
+        KerasOnnxExport.Export(modelPath, outputPath, new OnnxExportOptions { Opset = opset });
+        var written = Backprop.Onnx.Proto.ModelProto.Parser.ParseFrom(File.ReadAllBytes(outputPath)).Graph;
+        double megabytes = new FileInfo(outputPath).Length / (1024.0 * 1024.0);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Wrote {outputPath}: ONNX opset {opset}, {megabytes:F1} MB, from the Keras model {modelPath}."));
+        foreach (var input in written.Input) Console.WriteLine($"  input  {DescribeDeclared(input)}");
+        foreach (var result in written.Output) Console.WriteLine($"  output {DescribeDeclared(result)}");
+        return 0;
+    }
+
+    private static string DescribeDeclared(Backprop.Onnx.Proto.ValueInfoProto value) =>
+        $"{value.Name} ({string.Join(", ", value.Type.TensorType.Shape.Dim.Select(d => d.HasDimParam ? d.DimParam : d.DimValue.ToString(CultureInfo.InvariantCulture)))})";
 
     private static string Describe(OnnxValue value) => $"{value.Name} (N, {string.Join(", ", value.SampleShape)})";
 }

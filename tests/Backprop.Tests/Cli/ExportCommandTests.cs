@@ -1,6 +1,7 @@
 using Backprop.Caffe;
 using Backprop.Caffe.Proto;
 using Backprop.Caffe.TextFormat;
+using Backprop.Keras;
 using Backprop.Tests.IO;
 using Backprop.Tests.Onnx.Export;
 using Xunit.Abstractions;
@@ -74,5 +75,46 @@ public sealed class ExportCommandTests(ITestOutputHelper log) : IDisposable
         using var badOpset = new CliProcess("export", "--model", model, "--output", output, "--opset", "12");
         Assert.Equal(1, badOpset.WaitForExit());
         Assert.Contains("error: --opset must be 13 to 17, got 12.", badOpset.Output);
+    }
+    [Fact]
+    public void KerasSequentialSavedAsSafetensorsExportsAndOnnxRuntimeAgrees()
+    {
+        var model = new Backprop.Keras.Sequential(seed: 3,
+            new Conv2D(4, (3, 3), inputShape: (10, 10, 3), activation: "relu"), new MaxPooling2D((2, 2)),
+            new Backprop.Keras.Flatten(), new Dense(1, activation: "sigmoid"));
+        string saved = dir.File("keras.safetensors"), output = dir.File("keras.onnx");
+        model.Save(saved);
+        using var run = new CliProcess("export", "--keras", saved, "--output", output);
+        Assert.Equal(0, run.WaitForExit());
+        Assert.Contains($"Wrote {output}: ONNX opset 17,", run.Output);
+        Assert.Contains("(N, 10, 10, 3)", run.Output);   // channels-last in, as Keras feeds it
+        var x = Tensor.Randn(new Generator(8), 2, 10, 10, 3);
+        KerasExportCheck.AssertClose(model.Predict(x), OnnxRuntimeCheck.Run(output, x), log, "CLI Keras Sequential");
+    }
+
+    [Fact]
+    public void KerasFunctionalModelSavedAsKerasFileExports()
+    {
+        var inputs = new Input((8, 8, 3), seed: 4);
+        var a = new Conv2D(4, 3, padding: "same", activation: "relu").Apply(inputs);
+        var sum = new Add().Apply(a, new Conv2D(4, 3, padding: "same").Apply(a));
+        var model = new Model(inputs, new Dense(2).Apply(new Backprop.Keras.Flatten().Apply(sum)));
+        string saved = dir.File("functional.keras"), output = dir.File("functional.onnx");
+        model.Save(saved);
+        using var run = new CliProcess("export", "--keras", saved, "--output", output, "--opset", "13");
+        Assert.Equal(0, run.WaitForExit());
+        var x = Tensor.Randn(new Generator(9), 3, 8, 8, 3);
+        KerasExportCheck.AssertClose(model.Predict(x), OnnxRuntimeCheck.Run(output, x), log, "CLI Keras functional");
+    }
+
+    [Fact]
+    public void KerasAndCaffeArgumentsTogetherAreRefused()
+    {
+        var (model, _, _) = DeployWithWeights();
+        string output = dir.File("both.onnx");
+        using var run = new CliProcess("export", "--keras", dir.File("missing.keras"), "--model", model, "--output", output);
+        Assert.Equal(1, run.WaitForExit());
+        Assert.Contains("--keras exports a saved Keras model on its own", run.Output);
+        Assert.False(File.Exists(output));
     }
 }

@@ -26,8 +26,9 @@ public static class KerasOnnxExport
     public static void Export(Model model, string path, OnnxExportOptions? options = null) => BuildGraph(model, options).Save(path);
 
     /// <summary>
-    /// Loads the saved model at <paramref name="modelPath"/> (what <see cref="Sequential.Load"/> reads: Backprop's
-    /// safetensors model file, a <c>.keras</c> or <c>.h5</c> file) and exports it to <paramref name="path"/>.
+    /// Loads the saved model at <paramref name="modelPath"/> (what <see cref="Sequential.Load"/> and
+    /// <see cref="Model.Load"/> read: Backprop's safetensors model file, a <c>.keras</c> or <c>.h5</c> file, Sequential
+    /// or functional) and exports it to <paramref name="path"/>.
     /// </summary>
     /// <exception cref="FileNotFoundException">No file at <paramref name="modelPath"/>.</exception>
     /// <exception cref="InvalidDataException">The file is not a saved model, or is corrupt (the message names it).</exception>
@@ -36,7 +37,8 @@ public static class KerasOnnxExport
     {
         ArgumentException.ThrowIfNullOrEmpty(modelPath);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        Export(Sequential.Load(modelPath), path, options);
+        if (Model.IsFunctionalFile(modelPath)) Export(Model.Load(modelPath), path, options);
+        else Export(Sequential.Load(modelPath), path, options);
     }
 
     /// <summary>As <see cref="Export(Sequential, string, OnnxExportOptions?)"/>, writing to <paramref name="stream"/> (left open).</summary>
