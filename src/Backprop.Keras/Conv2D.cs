@@ -4,7 +4,7 @@ using Backprop.Nn;
 namespace Backprop.Keras;
 
 /// <summary>
-/// Keras's <c>Conv2D</c>: <paramref name="filters"/> kernels slid over a (height, width, channels) input, output
+/// Keras's <c>Conv2D</c>: <c>filters</c> kernels slid over a (height, width, channels) input, output
 /// (out_h, out_w, filters). Valid padding: out = floor((in − k) / stride) + 1; same: out = ceil(in / stride),
 /// the extra row and column (odd total padding) at the bottom and right, as TensorFlow pads.
 /// Weights live in a core <see cref="Backprop.Nn.Conv2d"/> (kernel (filters, in, kh, kw)); <see cref="GetWeights"/>

@@ -4,7 +4,7 @@ using Backprop.Nn;
 namespace Backprop.Keras;
 
 /// <summary>
-/// Keras's <c>DepthwiseConv2D</c>: each input channel convolved with its own <paramref name="depthMultiplier"/>
+/// Keras's <c>DepthwiseConv2D</c>: each input channel convolved with its own <c>depthMultiplier</c>
 /// kernels, output (out_h, out_w, in·depthMultiplier) with output channel c·depthMultiplier + m from input channel c
 /// (TensorFlow's order); output sizes as <see cref="Conv2D"/>. Weights live in a core grouped
 /// <see cref="Backprop.Nn.Conv2d"/> (groups = in, kernel (in·depthMultiplier, 1, kh, kw)); <see cref="GetWeights"/>

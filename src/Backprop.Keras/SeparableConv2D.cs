@@ -5,7 +5,7 @@ namespace Backprop.Keras;
 
 /// <summary>
 /// Keras's <c>SeparableConv2D</c>: a <see cref="DepthwiseConv2D"/> without bias (depthMultiplier kernels per input
-/// channel; strides and padding apply here) followed by a 1x1 convolution to <paramref name="filters"/> channels with
+/// channel; strides and padding apply here) followed by a 1x1 convolution to <c>filters</c> channels with
 /// the bias. Output (out_h, out_w, filters), sizes as <see cref="Conv2D"/>. Weights live in a
 /// <see cref="SeparableConvolution"/>; <see cref="GetWeights"/> gives Keras's [depthwise kernel (kh, kw, in, m),
 /// pointwise kernel (1, 1, in·m, filters), bias (filters)]. Parameters: kh·kw·in·m + in·m·filters + filters.

@@ -13,13 +13,13 @@ public sealed partial class Sequential
 
     private CompileState? compiled;
 
-    /// <summary>True after <see cref="Compile"/> (adding a layer undoes it).</summary>
+    /// <summary>True after <c>Compile</c> (adding a layer undoes it).</summary>
     public bool IsCompiled => compiled is not null;
 
-    /// <summary>The core optimizer created by <see cref="Compile"/> (change its LearningRate for a schedule).</summary>
+    /// <summary>The core optimizer created by <c>Compile</c> (change its LearningRate for a schedule).</summary>
     public Optimizer Optimizer => compiled?.Optimizer ?? throw NotCompiled("Optimizer");
 
-    /// <summary>The loss given to <see cref="Compile"/>, normalized.</summary>
+    /// <summary>The loss given to <c>Compile</c>, normalized.</summary>
     public string Loss => compiled?.Loss ?? throw NotCompiled("Loss");
 
     /// <summary>

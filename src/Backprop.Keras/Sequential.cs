@@ -64,7 +64,7 @@ public sealed partial class Sequential
     /// <summary>The sample shape the model gives.</summary>
     public KerasShape OutputShape => layers.Count > 0 ? layers[^1].OutputShape : throw Empty();
 
-    /// <summary>Set by a callback to stop <see cref="Fit(Tensor, Tensor, int, int, double, ValidationData?, bool, IEnumerable{Callback}?, IProgress{EpochProgress}?)"/> after the current epoch (Keras's <c>stop_training</c>).</summary>
+    /// <summary>Set by a callback to stop <c>Fit</c> after the current epoch (Keras's <c>stop_training</c>).</summary>
     public bool StopTraining { get; set; }
 
     /// <summary>
