@@ -51,7 +51,11 @@ public static unsafe class Gemm
         {
             nint ia = (nint)pa, ib = (nint)pb, ic = (nint)pc;
             bool threaded = KernelThreads.Count > 1 && !KernelThreads.InWorker && (long)m * n * k >= ThreadWork;
-            if (!threaded)
+            if (GemmThin.Applies(width, m, n, k))
+            {
+                GemmThin.Run(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, threaded);
+            }
+            else if (!threaded)
             {
                 Blocked(width, mr, nr, transA, transB, 0, m, 0, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
             }
