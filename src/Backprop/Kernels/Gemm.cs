@@ -13,7 +13,8 @@ namespace Backprop.Kernels;
 public static unsafe class Gemm
 {
     internal const int Kc = 256;
-    internal const int Mc = 144;   // multiple of 6 and 4
+    internal const int Mc = 144;   // rows of an A block for the 6- and 4-row tiles: a multiple of both
+    internal const int TallMc = 240;   // rows of an A block for the 10-row tile (its multiple nearest to 256 KB of packed A)
     internal const int Nc = 1024;  // multiple of 32, 16, 8, 4
     private const long SmallWork = 24 * 24 * 24;
     private const long ThreadWork = 48 * 48 * 48;
@@ -46,12 +47,17 @@ public static unsafe class Gemm
         }
 
         int width = SimdWidth.Max;
-        (int mr, int nr) = GemmMicroKernels.TileFor(width);
+        // At 512 bits the 10-row tile: 10 broadcasts and 2 loads per 20 multiply-adds (the 6-row one: 8 per 12).
+        (int mr, int nr) = width == 512 ? (GemmMicroKernels.TallMr, 32) : GemmMicroKernels.TileFor(width);
         fixed (float* pa = a, pb = b, pc = c)
         {
             nint ia = (nint)pa, ib = (nint)pb, ic = (nint)pc;
             bool threaded = KernelThreads.Count > 1 && !KernelThreads.InWorker && (long)m * n * k >= ThreadWork;
-            if (!threaded)
+            if (GemmThin.Applies(width, m, n, k))
+            {
+                GemmThin.Run(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, threaded);
+            }
+            else if (!threaded)
             {
                 Blocked(width, mr, nr, transA, transB, 0, m, 0, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
             }
@@ -75,7 +81,8 @@ public static unsafe class Gemm
         float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
     {
         if (i0 >= i1 || j0 >= j1) return;
-        int packALength = Mc * Kc;
+        int packALength = TallMc * Kc;
+        int mcBlock = mr == GemmMicroKernels.TallMr ? TallMc : Mc;
         int packBLength = Kc * Nc;
         float[] bufA = t_packA ??= GC.AllocateUninitializedArray<float>(packALength + 16, pinned: true);
         float[] bufB = t_packB ??= GC.AllocateUninitializedArray<float>(packBLength + 16, pinned: true);
@@ -91,9 +98,9 @@ public static unsafe class Gemm
                     int kc = Math.Min(Kc, k - pc);
                     float betaBlock = pc == 0 ? beta : 1f;
                     GemmPacking.PackB(transB, b, ldb, pc, kc, jc, nc, nr, packB);
-                    for (int ic = i0; ic < i1; ic += Mc)
+                    for (int ic = i0; ic < i1; ic += mcBlock)
                     {
-                        int mc = Math.Min(Mc, i1 - ic);
+                        int mc = Math.Min(mcBlock, i1 - ic);
                         GemmPacking.PackA(transA, a, lda, ic, mc, pc, kc, mr, packA);
                         for (int jr = 0; jr < nc; jr += nr)
                         {
@@ -104,7 +111,10 @@ public static unsafe class Gemm
                                 int rows = Math.Min(mr, mc - ir);
                                 float* panelA = packA + (long)ir * kc;
                                 float* tile = c + (long)(ic + ir) * ldc + jc + jr;
-                                GemmMicroKernels.Run(width, kc, panelA, panelB, tile, ldc, rows, cols, alpha, betaBlock);
+                                if (mr == GemmMicroKernels.TallMr)
+                                    GemmMicroKernels.Kernel512x10(kc, panelA, panelB, tile, ldc, rows, cols, alpha, betaBlock);
+                                else
+                                    GemmMicroKernels.Run(width, kc, panelA, panelB, tile, ldc, rows, cols, alpha, betaBlock);
                             }
                         }
                     }

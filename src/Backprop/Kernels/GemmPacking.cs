@@ -28,6 +28,18 @@ internal static unsafe class GemmPacking
                     TransposeRows6(a + (long)(i0 + r) * lda + p0, lda, depth, panel);
                     continue;
                 }
+                if (live == 10 && mr == 10 && SimdWidth.AllowsAvx(SimdWidth.Max))
+                {
+                    // Rows 0-7 through the 8x8 register transpose, rows 8 and 9 one by one.
+                    float* rows0 = a + (long)(i0 + r) * lda + p0;
+                    TransposeRows8(rows0, lda, depth, panel, 10);
+                    for (int ii = 8; ii < 10; ii++)
+                    {
+                        float* src = rows0 + (long)ii * lda;
+                        for (int p = 0; p < depth; p++) panel[p * 10 + ii] = src[p];
+                    }
+                    continue;
+                }
                 for (int ii = 0; ii < live; ii++)
                 {
                     float* src = a + (long)(i0 + r + ii) * lda + p0;
