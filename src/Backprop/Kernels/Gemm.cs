@@ -40,7 +40,9 @@ public static unsafe class Gemm
             ScaleC(m, n, beta, c, ldc);
             return;
         }
-        if ((long)m * n * k <= SmallWork)
+        // One row of A (a fully connected layer at batch 1): the product is a matrix-vector one that reads B once,
+        // so packing B for a single row costs more than the product (LeNet's fc1 at batch 1: about 4x).
+        if ((long)m * n * k <= SmallWork || (m == 1 && !transA))
         {
             SgemmSmall(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;

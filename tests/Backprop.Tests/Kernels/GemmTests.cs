@@ -107,6 +107,19 @@ public class GemmTests
         }
     }
 
+    // One row of A above the small-product size (a fully connected layer at batch 1) takes the matrix-vector path.
+    [Theory]
+    [InlineData(500, 800)]
+    [InlineData(10, 500)]
+    [InlineData(37, 4099)]
+    public void OneRowProductsMatchTheReference(int n, int k)
+    {
+        foreach (bool transB in new[] { false, true })
+        foreach (var (alpha, beta) in new[] { (1f, 0f), (0.5f, 1f), (-1.5f, 0.25f) })
+        foreach (int extra in new[] { 0, 3 })
+            Check(false, transB, 1, n, k, alpha, beta, extra, seed: n + k);
+    }
+
     private static void Check(bool transA, bool transB, int m, int n, int k, float alpha, float beta, int extra, int seed)
     {
         int aRows = transA ? k : m, aCols = transA ? m : k, bRows = transB ? n : k, bCols = transB ? k : n;
