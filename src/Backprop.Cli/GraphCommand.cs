@@ -15,7 +15,7 @@ public static class GraphCommand
         var model = new Option<FileInfo>("--model") { Description = "The net prototxt, a saved Keras model (.keras, .h5, .safetensors from Save), or an ONNX graph (.onnx).", Required = true };
         var output = new Option<FileInfo?>("--output") { Description = "Where to write: .dot, or .svg/.png/.pdf (rendered by Graphviz dot). Default: DOT on stdout." };
         var backward = new Option<bool>("--backward") { Description = "Draw the autograd backward graph of one TRAIN forward pass instead of the layers." };
-        var freeze = new Option<string?>("--freeze") { Description = "With --backward: layers to freeze (lr_mult 0), comma-separated; their parameters drop out of the graph." };
+        var freeze = new Option<string?>("--freeze") { Description = "With --backward: layers to freeze (lr_mult 0), comma-separated; their parameters drop out of the graph. For .onnx: node names or initializer prefixes (conv1)." };
         var showFrozen = new Option<bool>("--show-frozen") { Description = "With --freeze: draw the frozen parameters greyed out instead of leaving them out." };
         var phase = new Option<string?>("--phase") { Description = "Draw only the layers of TRAIN or TEST (default: all layers)." };
         var rankdir = new Option<string>("--rankdir") { Description = "Layer diagram direction: LR, TB, BT or RL (the backward graph is drawn top to bottom, as torchviz draws it).", DefaultValueFactory = _ => "LR" };
