@@ -5,17 +5,17 @@ using Backprop.Viz;
 namespace Backprop.Cli;
 
 /// <summary>
-/// <c>backprop graph --model M [--output net.dot|.svg|.png] [--backward [--freeze conv1,conv2]]</c>: the net as
-/// Caffe's draw_net draws it, or the autograd backward graph of one TRAIN pass; rendered when Graphviz is installed.
+/// <c>backprop graph --model M|net.onnx [--output net.dot|.svg|.png] [--backward [--freeze conv1,conv2]]</c>: the net as
+/// Caffe's draw_net draws it (an ONNX file: its nodes), or the autograd backward graph of one TRAIN pass; rendered when Graphviz is installed.
 /// </summary>
 public static class GraphCommand
 {
     internal static Command Create()
     {
-        var model = new Option<FileInfo>("--model") { Description = "The net prototxt, or a saved Keras model (.keras, .h5, .safetensors from Save).", Required = true };
+        var model = new Option<FileInfo>("--model") { Description = "The net prototxt, a saved Keras model (.keras, .h5, .safetensors from Save), or an ONNX graph (.onnx).", Required = true };
         var output = new Option<FileInfo?>("--output") { Description = "Where to write: .dot, or .svg/.png/.pdf (rendered by Graphviz dot). Default: DOT on stdout." };
         var backward = new Option<bool>("--backward") { Description = "Draw the autograd backward graph of one TRAIN forward pass instead of the layers." };
-        var freeze = new Option<string?>("--freeze") { Description = "With --backward: layers to freeze (lr_mult 0), comma-separated; their parameters drop out of the graph." };
+        var freeze = new Option<string?>("--freeze") { Description = "With --backward: layers to freeze (lr_mult 0), comma-separated; their parameters drop out of the graph. For .onnx: node names or initializer prefixes (conv1)." };
         var showFrozen = new Option<bool>("--show-frozen") { Description = "With --freeze: draw the frozen parameters greyed out instead of leaving them out." };
         var phase = new Option<string?>("--phase") { Description = "Draw only the layers of TRAIN or TEST (default: all layers)." };
         var rankdir = new Option<string>("--rankdir") { Description = "Layer diagram direction: LR, TB, BT or RL (the backward graph is drawn top to bottom, as torchviz draws it).", DefaultValueFactory = _ => "LR" };
@@ -33,7 +33,9 @@ public static class GraphCommand
     {
         if (!backward && freeze is { Count: > 0 }) throw new ArgumentException("--freeze goes with --backward: it changes the backward graph, not the layers.");
         string dot;
-        if (KerasModels.TryLoad(modelPath, "graph") is { } keras)
+        if (OnnxSummary.IsOnnx(modelPath))
+            dot = OnnxGraphs.Draw(modelPath, backward, freeze ?? [], showFrozen, rankdir, inputShape, phase is not null);
+        else if (KerasModels.TryLoad(modelPath, "graph") is { } keras)
         {
             if (phase is not null || inputShape is not null) throw new ArgumentException($"--phase and --input-shape are for prototxt nets; the Keras model {modelPath} has one phase and declares its input.");
             dot = backward ? KerasGraphs.BackwardDot(keras, freeze ?? [], showFrozen) : KerasGraphs.LayerDot(keras, rankdir);

@@ -8,14 +8,14 @@ namespace Backprop.Cli;
 
 /// <summary>
 /// <c>backprop time --model M --iterations N</c>, as <c>caffe time</c>: per-layer forward and backward times, their
-/// averages, and the total. A deploy net's inputs (Input layers, or the old net-level input fields) get random values
+/// averages, and the total (per node for an ONNX file, <see cref="OnnxTime"/>). A deploy net's inputs (Input layers, or the old net-level input fields) get random values
 /// of their declared shapes.
 /// </summary>
 internal static class TimeCommand
 {
     public static Command Create()
     {
-        var model = CaffeArguments.Flag<FileInfo>("--model", "The net prototxt.");
+        var model = CaffeArguments.Flag<FileInfo>("--model", "The net prototxt, or an ONNX graph (.onnx: per-node times, training mode).");
         model.Required = true;
         var iterations = CaffeArguments.Flag<int>("--iterations", "Forward-backward passes to time.");
         iterations.DefaultValueFactory = _ => 50;
@@ -24,6 +24,7 @@ internal static class TimeCommand
         command.SetAction(result => CommandErrors.Run(() =>
         {
             CaffeArguments.NoteGpu(result.GetValue(gpu));
+            if (OnnxSummary.IsOnnx(result.GetValue(model)!.FullName)) return OnnxTime.Time(result.GetValue(model)!.FullName, result.GetValue(iterations), Console.Out);
             var state = CaffeArguments.State(result.GetValue(phase)!, result.GetValue(level), result.GetValue(stage));
             return Time(result.GetValue(model)!, result.GetValue(iterations), state, Console.Out);
         }));
