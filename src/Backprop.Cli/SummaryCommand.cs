@@ -4,12 +4,12 @@ using Backprop.Viz;
 
 namespace Backprop.Cli;
 
-/// <summary><c>backprop summary --model M</c>: Keras's model.summary() table for a Caffe net.</summary>
+/// <summary><c>backprop summary --model M</c>: Keras's model.summary() table for a Caffe net, a saved Keras model or an ONNX graph.</summary>
 public static class SummaryCommand
 {
     internal static Command Create()
     {
-        var model = new Option<FileInfo>("--model") { Description = "The net prototxt, or a saved Keras model (.keras, .h5, .safetensors from Save; Sequential or functional).", Required = true };
+        var model = new Option<FileInfo>("--model") { Description = "The net prototxt, or a saved Keras model (.keras, .h5, .safetensors from Save; Sequential or functional), or an ONNX graph (.onnx).", Required = true };
         var phase = new Option<string>("--phase") { Description = "Which net: TRAIN or TEST.", DefaultValueFactory = _ => "TRAIN" };
         var inputShape = VizArguments.InputShape();
         var command = new Command("summary", "Print a Keras-style table of a net's layers, output shapes and parameter counts.") { model, phase, inputShape };
