@@ -119,6 +119,12 @@ internal static class OnnxInferenceTimings
                 $"AGREE net={net} batch={batch} side={sides[s].Name} max_abs_diff={maxAbs:G3} max_abs_diff_over_max_abs_ort={maxAbs / Math.Max(scale, 1e-30):G3}"));
         }
 
+        // Warm up by time, not by count: .NET first runs each method unoptimised and recompiles the hot ones (tiered
+        // JIT) after about 30 calls plus a background delay, so a few warm-up rounds time tier-0 kernels against ORT's
+        // native code (batch 1 came out 4-5x slower that way). Two seconds of calls per side is past the recompilation.
+        foreach (var body in bodies)
+            for (var clock = System.Diagnostics.Stopwatch.StartNew(); clock.Elapsed.TotalSeconds < 2;) body();
+
         int block = batch == 1 ? 21 : 3;   // calls per side per round, the first one not recorded
         if (batch > 1) rounds = Math.Max(3, rounds / 3);   // a batch-64 call takes 100x longer; fewer rounds keep the run short
         var times = sides.Select(_ => new List<double>()).ToArray();
