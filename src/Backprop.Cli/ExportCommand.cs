@@ -72,12 +72,12 @@ public static class ExportCommand
     {
         if (opset < 13 || opset > 17) throw new ArgumentException($"--opset must be 13 to 17, got {opset}.");
         if (!File.Exists(modelPath)) throw new FileNotFoundException($"No saved Keras model at '{modelPath}'.", modelPath);
-        KerasOnnxExport.Export(modelPath, outputPath, new OnnxExportOptions { Opset = opset });
-        var written = Backprop.Onnx.Proto.ModelProto.Parser.ParseFrom(File.ReadAllBytes(outputPath)).Graph;
+        var graph = KerasOnnxExport.BuildGraph(modelPath, new OnnxExportOptions { Opset = opset });
+        graph.Save(outputPath);
         double megabytes = new FileInfo(outputPath).Length / (1024.0 * 1024.0);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Wrote {outputPath}: ONNX opset {opset}, {megabytes:F1} MB, from the Keras model {modelPath}."));
-        foreach (var input in written.Input) Console.WriteLine($"  input  {DescribeDeclared(input)}");
-        foreach (var result in written.Output) Console.WriteLine($"  output {DescribeDeclared(result)}");
+        foreach (var input in graph.Inputs) Console.WriteLine($"  input  {DescribeDeclared(input)}");
+        foreach (var result in graph.Outputs) Console.WriteLine($"  output {DescribeDeclared(result)}");
         return 0;
     }
 

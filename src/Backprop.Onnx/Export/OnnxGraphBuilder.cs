@@ -50,6 +50,12 @@ public sealed class OnnxGraphBuilder
     /// <summary>The nodes added so far, in order (read-only use: inspection and tests).</summary>
     public IReadOnlyList<NodeProto> Nodes => graph.Node;
 
+    /// <summary>The graph inputs declared so far, with their shapes (batch dimension <see cref="BatchDimension"/>).</summary>
+    public IReadOnlyList<ValueInfoProto> Inputs => graph.Input;
+
+    /// <summary>The graph outputs declared so far, with their shapes.</summary>
+    public IReadOnlyList<ValueInfoProto> Outputs => graph.Output;
+
     /// <summary>The names of the initializers added so far, in order.</summary>
     public IEnumerable<string> InitializerNames => initializers.Select(i => i.Header.Name);
 

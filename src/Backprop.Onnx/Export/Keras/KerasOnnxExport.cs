@@ -35,10 +35,15 @@ public static class KerasOnnxExport
     /// <exception cref="OnnxExportException">A layer cannot be exported.</exception>
     public static void Export(string modelPath, string path, OnnxExportOptions? options = null)
     {
-        ArgumentException.ThrowIfNullOrEmpty(modelPath);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (Model.IsFunctionalFile(modelPath)) Export(Model.Load(modelPath), path, options);
-        else Export(Sequential.Load(modelPath), path, options);
+        BuildGraph(modelPath, options).Save(path);
+    }
+
+    /// <summary>The graph of the saved model at <paramref name="modelPath"/> (as <see cref="Export(string, string, OnnxExportOptions?)"/> loads it), ready to write or inspect.</summary>
+    public static OnnxGraphBuilder BuildGraph(string modelPath, OnnxExportOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(modelPath);
+        return Model.IsFunctionalFile(modelPath) ? BuildGraph(Model.Load(modelPath), options) : BuildGraph(Sequential.Load(modelPath), options);
     }
 
     /// <summary>As <see cref="Export(Sequential, string, OnnxExportOptions?)"/>, writing to <paramref name="stream"/> (left open).</summary>
