@@ -21,6 +21,11 @@ public static class OnnxImporter
     private static readonly HashSet<(string, int)> ControlSlots =
         [("Reshape", 1), ("Pad", 1), ("Pad", 2), ("Pad", 3), ("Clip", 1), ("Clip", 2), ("Dropout", 1), ("Dropout", 2)];
 
+    // Slots where a float operator reads integers that the graph computes on each pass (shapes, indices, axes).
+    private static readonly HashSet<(string, int)> IntegerSlots =
+        [("Reshape", 1), ("Gather", 1), ("Unsqueeze", 1), ("Squeeze", 1), ("Slice", 1), ("Slice", 2), ("Slice", 3), ("Slice", 4),
+         ("Cast", 0), ("ConstantOfShape", 0)];
+
     // Inputs an operator cannot run without (the rest are optional); 1 where not listed.
     private static readonly Dictionary<string, int> RequiredInputs = new()
     {
@@ -76,6 +81,9 @@ public static class OnnxImporter
                 }
                 continue;
             }
+            for (int k = 0; k < node.Input.Count; k++)
+                if (computedIntegers.Contains(node.Input[k]) && !IntegerSlots.Contains((node.OpType, k)))
+                    throw context.Error($"its input {k} ('{node.Input[k]}') is an integer tensor computed from shapes; {node.OpType} takes floats there.");
             var run = OnnxOperators.All.TryGetValue(node.OpType, out var compile) ? compile(context) : throw context.Error("it runs only on integer tensors (shapes).");
             if (OnnxConstantFolding.Foldable.Contains(node.OpType)
                 && OnnxConstantFolding.TryFold(context, initializerNames, constants, x => OnnxConstantFolding.FromTensor(run(x, false)), givesFloats: true) is { } constant)

@@ -145,4 +145,12 @@ public sealed class OnnxShapeArithmeticTests : IDisposable
         var e = Assert.Throws<InvalidDataException>(() => module.Forward(Tensor.Zeros(4)));
         Assert.Contains("more than", e.Message);
     }
+
+    // A float operator fed a computed shape is refused at import, naming the node and the input.
+    [Fact]
+    public void A_float_operator_reading_a_computed_shape_is_a_clear_error()
+    {
+        var e = Assert.Throws<InvalidDataException>(() => Import(13, [], N("Shape", ["x"], "s"), N("Relu", ["s"], "y")));
+        Assert.Contains("node 'y' (Relu): its input 0 ('s') is an integer tensor computed from shapes", e.Message);
+    }
 }
