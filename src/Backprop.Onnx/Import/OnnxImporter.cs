@@ -11,7 +11,8 @@ namespace Backprop.Onnx.Import;
 public static class OnnxImporter
 {
     /// <summary>The ONNX operators (default domain) the importer turns into core ops.</summary>
-    public static IReadOnlySet<string> SupportedOperators { get; } = new HashSet<string>(OnnxOperators.All.Keys.Append("Constant"));
+    public static IReadOnlySet<string> SupportedOperators { get; } =
+        new HashSet<string>(OnnxOperators.All.Keys.Concat(OnnxShapeOperators.IntegerOnly).Append("Constant"));
 
     // (operator, input index) slots whose float initializer is running statistics (a buffer), not a weight.
     private static readonly HashSet<(string, int)> BufferSlots = [("BatchNormalization", 3), ("BatchNormalization", 4)];
@@ -19,6 +20,11 @@ public static class OnnxImporter
     // Slots read once at import (shapes, pads, bounds, ratios): their initializers stay plain constants.
     private static readonly HashSet<(string, int)> ControlSlots =
         [("Reshape", 1), ("Pad", 1), ("Pad", 2), ("Pad", 3), ("Clip", 1), ("Clip", 2), ("Dropout", 1), ("Dropout", 2)];
+
+    // Slots where a float operator reads integers that the graph computes on each pass (shapes, indices, axes).
+    private static readonly HashSet<(string, int)> IntegerSlots =
+        [("Reshape", 1), ("Gather", 1), ("Unsqueeze", 1), ("Squeeze", 1), ("Slice", 1), ("Slice", 2), ("Slice", 3), ("Slice", 4),
+         ("Cast", 0), ("ConstantOfShape", 0)];
 
     // Inputs an operator cannot run without (the rest are optional); 1 where not listed.
     private static readonly Dictionary<string, int> RequiredInputs = new()
@@ -48,10 +54,12 @@ public static class OnnxImporter
         {
             DeclaredInputShapes = [.. inputs.Select(n => DeclaredShape(graph.Input.First(i => i.Name == n)))],
         };
+        var computedIntegers = new HashSet<string>();   // outputs of shape arithmetic that runs on each pass
+        bool IsInteger(string name) => computedIntegers.Contains(name) || constants.GetValueOrDefault(name)?.Longs is not null;
         for (int i = 0; i < order.Count; i++)
         {
             var node = order[i];
-            var context = new OnnxNodeContext(node, graph.Node.IndexOf(node), path, opset, name => constants.GetValueOrDefault(name));
+            var context = new OnnxNodeContext(node, graph.Node.IndexOf(node), path, opset, name => constants.GetValueOrDefault(name), IsInteger);
             if (node.OpType == "Constant")
             {
                 constants[node.Output[0]] = ConstantValue(context);
@@ -61,7 +69,26 @@ public static class OnnxImporter
             int required = RequiredInputs.GetValueOrDefault(node.OpType, 1);
             for (int k = 0; k < required; k++)
                 if (!context.HasInput(k)) throw context.Error($"input {k} is missing; {node.OpType} needs {required} inputs.");
-            module.AddStep(new(new(node.Name, node.OpType, [.. node.Input], [.. node.Output]), OnnxOperators.All[node.OpType](context)));
+            var info = new OnnxNodeInfo(node.Name, node.OpType, [.. node.Input], [.. node.Output]);
+            if (OnnxShapeOperators.GivesIntegers(context, IsInteger))
+            {
+                var kernel = OnnxShapeOperators.Compile(context);
+                if (OnnxConstantFolding.TryFold(context, initializerNames, constants, x => kernel(x)) is { } folded) constants[node.Output[0]] = folded;
+                else
+                {
+                    computedIntegers.Add(node.Output[0]);
+                    module.AddStep(new(info, null, kernel));
+                }
+                continue;
+            }
+            for (int k = 0; k < node.Input.Count; k++)
+                if (computedIntegers.Contains(node.Input[k]) && !IntegerSlots.Contains((node.OpType, k)))
+                    throw context.Error($"its input {k} ('{node.Input[k]}') is an integer tensor computed from shapes; {node.OpType} takes floats there.");
+            var run = OnnxOperators.All.TryGetValue(node.OpType, out var compile) ? compile(context) : throw context.Error("it runs only on integer tensors (shapes).");
+            if (OnnxConstantFolding.Foldable.Contains(node.OpType)
+                && OnnxConstantFolding.TryFold(context, initializerNames, constants, x => OnnxConstantFolding.FromTensor(run(x, false)), givesFloats: true) is { } constant)
+                constants[node.Output[0]] = constant;
+            else module.AddStep(new(info, run));
         }
         Store(graph, order, constants, module, path);
         return module;
@@ -87,6 +114,7 @@ public static class OnnxImporter
         foreach (var (name, value) in constants)
         {
             if (!data.Contains(name)) continue;
+            if (value.Longs is not null) holder.StoreIntegers(name, value);
             var tensor = value.ToTensor();
             if (initializers.Contains(name) && value.Floats is not null && weights.Contains(name))
                 holder.Store(name, Register(holder, name, path, (g, n) => g.AddParameter(n, new Parameter(tensor)), (m, n) => m.AddParameter(n, new Parameter(tensor))));

@@ -18,10 +18,12 @@ public sealed record OnnxNodeInfo(string Name, string OpType, IReadOnlyList<stri
 /// </summary>
 public sealed class OnnxModule : Module
 {
-    internal sealed record Step(OnnxNodeInfo Info, OnnxKernel Run);
+    /// <summary>One node to run: <see cref="Run"/> gives a float tensor, <see cref="RunIntegers"/> (when set) an integer one.</summary>
+    internal sealed record Step(OnnxNodeInfo Info, OnnxKernel? Run, OnnxIntegerKernel? RunIntegers = null);
 
     private readonly List<Step> steps = [];
     private readonly Dictionary<string, Tensor> stored = [];   // parameters, buffers and constants by ONNX name
+    private readonly Dictionary<string, OnnxTensorData> storedIntegers = [];   // integer constants (shapes, indices) by ONNX name
 
     internal OnnxModule(string source, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs)
     {
@@ -33,6 +35,8 @@ public sealed class OnnxModule : Module
     internal void AddStep(Step step) => steps.Add(step);
 
     internal void Store(string name, Tensor value) => stored[name] = value;
+
+    internal void StoreIntegers(string name, OnnxTensorData value) => storedIntegers[name] = value;
 
     /// <summary>The file the module was imported from.</summary>
     public string Source { get; }
@@ -66,17 +70,32 @@ public sealed class OnnxModule : Module
     {
         ArgumentNullException.ThrowIfNull(inputs);
         var values = new Dictionary<string, Tensor>(stored);
+        // Shapes and indices the graph computes from its inputs' shapes (Shape → Gather → Concat → Reshape), each run.
+        var integers = new Dictionary<string, OnnxTensorData>(storedIntegers);
         foreach (var name in InputNames)
             values[name] = inputs.TryGetValue(name, out var t) ? t : throw new ArgumentException($"{Source}: input '{name}' was not given.");
         foreach (var step in steps)
         {
-            var x = new Tensor?[step.Info.Inputs.Count];
+            var names = step.Info.Inputs;
+            var x = new Tensor?[names.Count];
+            var xi = new OnnxTensorData?[names.Count];
             for (int i = 0; i < x.Length; i++)
-                x[i] = step.Info.Inputs[i].Length > 0 && values.TryGetValue(step.Info.Inputs[i], out var v) ? v : null;
-            var y = values[step.Info.Outputs[0]] = step.Run(x, IsTraining);
+            {
+                if (names[i].Length == 0) continue;
+                x[i] = values.GetValueOrDefault(names[i]);
+                xi[i] = integers.GetValueOrDefault(names[i]);
+            }
+            var arguments = new OnnxInputs(x, xi);
+            if (step.RunIntegers is { } runIntegers)
+            {
+                var result = integers[step.Info.Outputs[0]] = runIntegers(arguments);
+                afterNode?.Invoke(step.Info, result.ToTensor());
+                continue;
+            }
+            var y = values[step.Info.Outputs[0]] = step.Run!(arguments, IsTraining);
             afterNode?.Invoke(step.Info, y);
         }
-        return OutputNames.ToDictionary(n => n, n => values[n]);
+        return OutputNames.ToDictionary(n => n, n => values.TryGetValue(n, out var v) ? v : integers[n].ToTensor());
     }
 
     internal Parameter AddParameter(string name, Parameter p) => RegisterParameter(name, p);

@@ -3,13 +3,14 @@ using Backprop.Onnx.Proto;
 namespace Backprop.Onnx.Import;
 
 /// <summary>Runs one imported node: its inputs in node order (null for omitted or compile-time-only ones) and the module's mode.</summary>
-internal delegate Tensor OnnxKernel(Tensor?[] inputs, bool training);
+internal delegate Tensor OnnxKernel(OnnxInputs inputs, bool training);
 
 /// <summary>
 /// What an operator sees while it is compiled: the node's attributes, its constant inputs (initializers and Constant
 /// outputs, read once here), the opset, and an error helper whose message names the file and the node.
 /// </summary>
-internal sealed class OnnxNodeContext(NodeProto node, int index, string path, long opset, Func<string, OnnxTensorData?> constant)
+internal sealed class OnnxNodeContext(NodeProto node, int index, string path, long opset, Func<string, OnnxTensorData?> constant,
+    Func<string, bool>? isInteger = null)
 {
     public NodeProto Node => node;
     public long Opset => opset;
@@ -40,6 +41,12 @@ internal sealed class OnnxNodeContext(NodeProto node, int index, string path, lo
         return constant(node.Input[i]) ?? throw Error($"its {what} ('{node.Input[i]}') is computed by the graph; Backprop imports it only as an initializer or Constant.");
     }
 
+    /// <summary>Whether input <paramref name="i"/> is an integer tensor: an integer constant, or computed by shape arithmetic.</summary>
+    public bool IsInteger(int i) => HasInput(i) && (isInteger?.Invoke(node.Input[i]) ?? constant(node.Input[i])?.Longs is not null);
+
+    /// <summary>Input <paramref name="i"/>'s value when it is an initializer or Constant (or folded from them); null otherwise.</summary>
+    public OnnxTensorData? KnownInput(int i) => HasInput(i) ? constant(node.Input[i]) : null;
+
     /// <summary>The node's int attribute as int, refusing values outside int.</summary>
     public int ToInt(long value, string what) =>
         value is >= int.MinValue and <= int.MaxValue ? (int)value : throw Error($"{what} {value} is out of range.");
@@ -57,6 +64,17 @@ internal sealed class OnnxNodeContext(NodeProto node, int index, string path, lo
         return (inputs, training) =>
         {
             try { return run(inputs, training); }
+            catch (ArgumentException e) { throw new ArgumentException($"{label}: {e.Message}", e); }
+        };
+    }
+
+    /// <summary>As <see cref="Named(OnnxKernel)"/> for a kernel that gives integers.</summary>
+    public OnnxIntegerKernel Named(OnnxIntegerKernel run)
+    {
+        string label = $"ONNX node {Label}";
+        return inputs =>
+        {
+            try { return run(inputs); }
             catch (ArgumentException e) { throw new ArgumentException($"{label}: {e.Message}", e); }
         };
     }

@@ -34,6 +34,12 @@ internal static class OnnxOperators
         ["Identity"] = c => (x, _) => x[0]!,
         ["Pad"] = Pad,
         ["Clip"] = Clip,
+        ["Gather"] = OnnxIndexingOperators.Gather,
+        ["Unsqueeze"] = OnnxIndexingOperators.Unsqueeze,
+        ["Squeeze"] = OnnxIndexingOperators.Squeeze,
+        ["Slice"] = OnnxIndexingOperators.Slice,
+        ["Cast"] = OnnxIndexingOperators.Cast,
+        ["ConstantOfShape"] = OnnxIndexingOperators.ConstantOfShape,
     };
 
     /// <summary>Gemm: alpha·A'·B' + beta·C (A' = Aᵀ when transA, B' likewise); the usual Linear layer runs as one core op.</summary>
@@ -101,29 +107,13 @@ internal static class OnnxOperators
         return c.Named((x, training) => Functional.BatchNorm(x[0]!, x[3]!, x[4]!, x[1], x[2], training, 1f - momentum, eps));
     }
 
+    // The target shape is known at import or computed by the graph's shape arithmetic on each pass (a dynamic batch).
     private static OnnxKernel Reshape(OnnxNodeContext c)
     {
-        var shape = c.ConstantInput(1, "shape") ?? throw c.Error("it has no shape input.");
-        var target = shape.Longs ?? throw c.Error("its shape is not an integer tensor.");
+        if (c.KnownInput(1) is { } known && known.Longs is null) throw c.Error("its shape is not an integer tensor.");
+        var shape = OnnxShapeRules.IntegerArgument(c, 1, "", 0, "shape");
         bool allowZero = c.Int("allowzero", 0) != 0;
-        return c.Named((x, _) =>
-        {
-            var input = x[0]!;
-            var dims = new int[target.Length];
-            int infer = -1;
-            long known = 1;
-            for (int i = 0; i < dims.Length; i++)
-            {
-                long d = target[i] == 0 && !allowZero ? (i < input.Rank ? input.Shape[i] : throw new ArgumentException($"shape entry {i} is 0 (copy) but the input {input.Shape} has no axis {i}."))
-                    : target[i];
-                if (d == -1) { if (infer >= 0) throw new ArgumentException("the shape has two −1 entries."); infer = i; continue; }
-                if (d < 0 || d > int.MaxValue) throw new ArgumentException($"shape entry {d} is invalid.");
-                dims[i] = (int)d;
-                known *= d;
-            }
-            if (infer >= 0) dims[infer] = known == 0 ? 0 : (int)(input.Length / known);
-            return input.Reshape(dims);
-        });
+        return c.Named((x, _) => x[0]!.Reshape(OnnxShapeRules.Reshape(x[0]!.Shape.ToArray(), shape(x)!, allowZero)));
     }
 
     /// <summary>Dropout drops while the imported module is in training mode (for fine-tuning) and is the identity in eval mode.</summary>

@@ -60,15 +60,15 @@ public sealed class ExportCommandTests(ITestOutputHelper log) : IDisposable
     [Fact]
     public void ALayerThatCannotBeExportedIsOneErrorLineNamingIt()
     {
-        string model = dir.File("mvn.prototxt");
+        string model = dir.File("tile.prototxt");
         File.WriteAllText(model, """
             layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 1 dim: 3 dim: 4 dim: 4 } } }
-            layer { name: "norm" type: "MVN" bottom: "data" top: "norm" }
+            layer { name: "tile" type: "Tile" bottom: "data" top: "tile" tile_param { tiles: 2 } }
             """);
-        string output = dir.File("mvn.onnx");
+        string output = dir.File("tile.onnx");
         using var run = new CliProcess("export", "--model", model, "--output", output);
         Assert.Equal(1, run.WaitForExit());
-        Assert.Contains("error: Cannot export 'norm' (MVN) to ONNX: there is no ONNX export for Caffe's MVN layer", run.Output);
+        Assert.Contains("error: Cannot export 'tile' (Tile) to ONNX: there is no ONNX export for Caffe's Tile layer", run.Output);
         Assert.DoesNotContain("   at ", run.Output);
         Assert.False(File.Exists(output));
 

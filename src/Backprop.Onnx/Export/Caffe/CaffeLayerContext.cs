@@ -24,6 +24,14 @@ internal sealed class CaffeLayerContext(OnnxGraphBuilder graph, CaffeLayer layer
     public OnnxValue Node(string opType, string localName, IReadOnlyList<string> inputs, int[] sampleShape, params AttributeProto[] attributes) =>
         new(graph.AddNode(opType, nodeName(Join(localName)), inputs, attributes), sampleShape);
 
+    /// <summary>A node with one output per entry of <paramref name="sampleShapes"/> (Split, TopK), named as <see cref="Node"/>.</summary>
+    public IReadOnlyList<OnnxValue> Nodes(string opType, string localName, IReadOnlyList<string> inputs, IReadOnlyList<int[]> sampleShapes,
+        params AttributeProto[] attributes)
+    {
+        var names = graph.AddNode(opType, nodeName(Join(localName)), inputs, sampleShapes.Count, attributes);
+        return names.Select((name, i) => new OnnxValue(name, sampleShapes[i])).ToArray();
+    }
+
     /// <summary>A node of one input that keeps its shape (activations).</summary>
     public OnnxValue Unary(string opType, OnnxValue x, string localName = "", params AttributeProto[] attributes) =>
         Node(opType, localName, [x.Name], x.SampleShape, attributes);

@@ -13,9 +13,9 @@ internal static class CaffeLayerExport
     /// <summary>The layer types <see cref="Export"/> writes (data, loss and accuracy layers are handled by the net walk).</summary>
     public static readonly IReadOnlyList<string> SupportedTypes =
     [
-        "AbsVal", "BatchNorm", "Bias", "BNLL", "Clip", "Concat", "Convolution", "Deconvolution", "Dropout", "ELU", "Eltwise", "Exp",
-        "Flatten", "InnerProduct", "Log", "LRN", "Pooling", "Power", "PReLU", "ReLU", "Reshape", "Scale", "Sigmoid", "Softmax",
-        "Split", "Swish", "TanH",
+        "AbsVal", "ArgMax", "BatchNorm", "Bias", "BNLL", "Clip", "Concat", "Convolution", "Crop", "Deconvolution", "Dropout", "ELU",
+        "Eltwise", "Exp", "Flatten", "InnerProduct", "Log", "LRN", "MVN", "Parameter", "Pooling", "Power", "PReLU", "ReLU", "Reshape",
+        "Scale", "Sigmoid", "Slice", "Softmax", "Split", "Swish", "TanH", "Threshold",
     ];
 
     /// <summary>The layer's tops, one value per top blob.</summary>
@@ -50,6 +50,12 @@ internal static class CaffeLayerExport
             "Power" => [Power(c)],
             "Exp" => [Exp(c)],
             "Log" => [Log(c)],
+            "Threshold" => [Threshold(c)],
+            "Parameter" => [Parameter(c)],
+            "MVN" => [CaffeNormalizationExport.Mvn(c)],
+            "Slice" => CaffeSelectionExport.Slice(c),
+            "Crop" => [CaffeSelectionExport.Crop(c)],
+            "ArgMax" => [CaffeSelectionExport.ArgMax(c)],
             _ => throw c.Unsupported($"there is no ONNX export for Caffe's {d.Type} layer. Exported types: {string.Join(", ", SupportedTypes)} " +
                 "(data and Input layers become graph inputs; loss, Accuracy and Silence layers are left out)."),
         };
@@ -60,6 +66,23 @@ internal static class CaffeLayerExport
     {
         var p = c.Layer.Definition.DropoutParam ?? new DropoutParameter();
         return p.ScaleTrain || p.DropoutRatio == 0 ? c.X : c.WithConstant("Mul", c.X, 1 - p.DropoutRatio, "keep");
+    }
+
+    // y = 1 where x > threshold, else 0, as floats.
+    private static OnnxValue Threshold(CaffeLayerContext c)
+    {
+        float threshold = (c.Layer.Definition.ThresholdParam ?? new ThresholdParameter()).Threshold;
+        var above = c.Node("Greater", "above", [c.X.Name, c.Constant("threshold", threshold)], c.X.SampleShape);
+        return c.Node("Cast", "", [above.Name], c.X.SampleShape, Int("to", (int)Proto.TensorProto.Types.DataType.Float));
+    }
+
+    // The layer's top is its blob: an initializer named after the layer, of the blob's whole shape (its first axis is
+    // fixed, so it meets batch-sized blobs only at the exported batch size, or by broadcasting where it is 1).
+    private static OnnxValue Parameter(CaffeLayerContext c)
+    {
+        var blob = c.Layer.Blobs[0];
+        if (blob.Shape.Rank == 0) throw c.Unsupported("its blob is a scalar; an exported top needs a first (batch) axis.");
+        return new OnnxValue(c.Initializer("", blob), blob.Shape.ToArray()[1..]);
     }
 
     private static OnnxValue Swish(CaffeLayerContext c)

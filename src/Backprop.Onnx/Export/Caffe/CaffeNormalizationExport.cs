@@ -5,7 +5,7 @@ using static Backprop.Onnx.OnnxAttributes;
 
 namespace Backprop.Onnx;
 
-/// <summary>LRN, BatchNorm (with the Scale layer that usually follows it folded in), Scale, Bias and PReLU.</summary>
+/// <summary>LRN, MVN, BatchNorm (with the Scale layer that usually follows it folded in), Scale, Bias and PReLU.</summary>
 internal static class CaffeNormalizationExport
 {
     /// <summary>
@@ -29,6 +29,29 @@ internal static class CaffeNormalizationExport
         var denominator = c.WithConstant("Add", scaled, 1, "one", "shifted");
         var factor = c.WithConstant("Pow", denominator, -p.Beta, "minus_beta", "factor");
         return c.Node("Mul", "", [x.Name, factor.Name], x.SampleShape);
+    }
+
+    /// <summary>
+    /// MVN: d = x − mean over each (item, channel), or each item with across_channels; with normalize_variance
+    /// y = d / (√mean(d²) + eps) — Caffe adds eps to the deviation, not the variance. A group of one element (a bottom
+    /// (N, C) per channel) is its own mean.
+    /// </summary>
+    public static OnnxValue Mvn(CaffeLayerContext c)
+    {
+        var p = c.Layer.Definition.MvnParam ?? new MVNParameter();
+        var x = c.X;
+        int first = p.AcrossChannels ? 1 : 2;
+        long[] axes = Enumerable.Range(first, Math.Max(0, x.Rank - first)).Select(a => (long)a).ToArray();
+        int[] reduced = x.SampleShape.Select((size, i) => i + 1 >= first ? 1 : size).ToArray();
+        OnnxValue Mean(OnnxValue v, string name) =>
+            axes.Length == 0 ? v : c.Node("ReduceMean", name, [v.Name], reduced, Ints("axes", axes), Int("keepdims", 1));
+        var mean = Mean(x, "mean");
+        var centered = c.Node("Sub", p.NormalizeVariance ? "centered" : "", [x.Name, mean.Name], x.SampleShape);
+        if (!p.NormalizeVariance) return centered;
+        var squares = c.Node("Mul", "square", [centered.Name, centered.Name], x.SampleShape);
+        var deviation = c.Unary("Sqrt", Mean(squares, "variance"), "deviation");
+        var denominator = p.Eps == 0 ? deviation : c.WithConstant("Add", deviation, p.Eps, "eps", "denominator");
+        return c.Node("Div", "", [centered.Name, denominator.Name], x.SampleShape);
     }
 
     /// <summary>

@@ -72,12 +72,12 @@ public class CaffeExportNamingTests(ITestOutputHelper log)
         var net = CaffeOnnxCheck.Build("""
             layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 2 dim: 3 dim: 4 dim: 4 } } }
             layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1" convolution_param { num_output: 2 kernel_size: 1 } }
-            layer { name: "norm" type: "MVN" bottom: "conv1" top: "norm" }
+            layer { name: "tile" type: "Tile" bottom: "conv1" top: "tile" tile_param { tiles: 2 } }
             """);
         var e = Assert.Throws<OnnxExportException>(() => ExportToModel(net));
-        Assert.Equal("norm", e.LayerPath);
-        Assert.Equal("MVN", e.LayerType);
-        Assert.Contains("'norm' (MVN)", e.Message);
+        Assert.Equal("tile", e.LayerPath);
+        Assert.Equal("Tile", e.LayerType);
+        Assert.Contains("'tile' (Tile)", e.Message);
         Assert.Contains("Exported types:", e.Message);
     }
 

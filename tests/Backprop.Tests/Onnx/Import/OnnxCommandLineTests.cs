@@ -46,4 +46,13 @@ public sealed class OnnxCommandLineTests : IDisposable
         Assert.Contains("104", printed);               // conv1: 4·1·5·5 + 4
         Assert.Contains("Total params: 5,370", printed);
     }
+
+    [Fact]
+    public void Summary_runs_the_shape_arithmetic_of_a_dynamic_batch()
+    {
+        string printed = Captured(() => Assert.Equal(0, SummaryCommand.Run(OnnxImportFixtures.Model("lenet_view"))));
+        Assert.Contains("Shape", printed);
+        Assert.Contains("(1, 128)", printed);   // Reshape to (batch, -1) at the declared batch run as 1
+        Assert.Contains("Total params: 5,370", printed);
+    }
 }

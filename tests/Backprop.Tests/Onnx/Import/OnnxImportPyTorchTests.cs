@@ -14,6 +14,7 @@ public class OnnxImportPyTorchTests(ITestOutputHelper output)
     [InlineData("upnet")]
     [InlineData("variants9")]
     [InlineData("variants13")]
+    [InlineData("lenet_view")]
     public void Imported_net_matches_pytorch_output(string name)
     {
         var module = OnnxImporter.Import(OnnxImportFixtures.Model(name));
@@ -56,6 +57,7 @@ public class OnnxImportPyTorchTests(ITestOutputHelper output)
     [InlineData("resnet")]
     [InlineData("upnet")]
     [InlineData("variants13")]
+    [InlineData("lenet_view")]
     public void A_few_sgd_steps_lower_the_loss(string name)
     {
         var module = OnnxImporter.Import(OnnxImportFixtures.Model(name));
@@ -75,5 +77,31 @@ public class OnnxImportPyTorchTests(ITestOutputHelper output)
         }
         output.WriteLine($"{name}: loss {first} -> {last}");
         Assert.True(last < first, $"{name}: loss went from {first} to {last}.");
+    }
+
+    // x.view(x.size(0), -1) exported with a dynamic batch: the target shape is computed from each input's batch, so the
+    // file made at batch 3 runs at 1 and 7 (PyTorch's rows, since each image's output depends on it alone).
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    public void Shape_arithmetic_keeps_the_batch_dynamic(int batch)
+    {
+        var module = OnnxImporter.Import(OnnxImportFixtures.Model("lenet_view"));
+        module.Eval();
+        var ops = module.Nodes.Select(n => n.OpType).ToList();
+        Assert.Contains("Shape", ops);
+        Assert.Contains("Gather", ops);
+        Assert.Contains("Concat", ops);
+        var (input, expected) = OnnxImportFixtures.InputOutputs("lenet_view");
+        int fixtureBatch = input.Shape[0], classes = expected[0].Shape[1];
+        int[] rows = [.. Enumerable.Range(0, batch).Select(i => i % fixtureBatch)];
+        var y = module.Forward(input.IndexSelect(0, rows));
+        Assert.Equal(new Shape(batch, classes), y.Shape);
+        for (int r = 0; r < batch; r++)
+            for (int k = 0; k < classes; k++)
+            {
+                float e = expected[0][rows[r], k], a = y[r, k];
+                Assert.True(Math.Abs(e - a) <= 1e-4 * Math.Max(1, Math.Abs(e)), $"batch {batch}: row {r} class {k} is {a}, PyTorch gave {e}.");
+            }
     }
 }

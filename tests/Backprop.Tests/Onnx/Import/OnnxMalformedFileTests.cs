@@ -179,16 +179,16 @@ public sealed class OnnxMalformedFileTests : IDisposable
     public void Every_unsupported_operator_is_listed_at_once()
     {
         var model = SmallModel();
-        model.Graph.Node.Add(Node("g1", "Gather", ["y", "b"], ["g"]));
-        model.Graph.Node.Add(Node("s1", "Shape", ["g"], ["s"]));
-        model.Graph.Node.Add(Node("g2", "Gather", ["y", "s"], ["t"]));
+        model.Graph.Node.Add(Node("g1", "GatherND", ["y", "b"], ["g"]));
+        model.Graph.Node.Add(Node("s1", "NonZero", ["g"], ["s"]));
+        model.Graph.Node.Add(Node("g2", "GatherND", ["y", "s"], ["t"]));
         var custom = Node("fused", "FusedConv", ["t"], ["u"]);
         custom.Domain = "com.microsoft";
         model.Graph.Node.Add(custom);
         var message = Fails(Write(model, "ops.onnx"));
         Assert.Contains("3 operator type(s) cannot be imported", message);
-        Assert.Contains("Gather x2 ('g1', 'g2')", message);
-        Assert.Contains("Shape x1 ('s1')", message);
+        Assert.Contains("GatherND x2 ('g1', 'g2')", message);
+        Assert.Contains("NonZero x1 ('s1')", message);
         Assert.Contains("com.microsoft.FusedConv x1 ('fused')", message);
     }
 

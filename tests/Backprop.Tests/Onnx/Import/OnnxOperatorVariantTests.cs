@@ -141,10 +141,10 @@ public sealed class OnnxOperatorVariantTests : IDisposable
     }
 
     [Fact]
-    public void Shape_input_computed_by_the_graph_is_a_clear_error()
+    public void Float_shape_input_computed_by_the_graph_is_a_clear_error()
     {
         var e = Assert.Throws<InvalidDataException>(() => Import(Node("r", "Reshape", ["x", "x"], ["y"])));
-        Assert.Contains("node 'r' (Reshape): its shape ('x') is computed by the graph", e.Message);
+        Assert.Contains("node 'r' (Reshape): its shape ('x') is a float tensor computed by the graph", e.Message);
     }
 
     [Fact]

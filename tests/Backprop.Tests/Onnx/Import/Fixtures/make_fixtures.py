@@ -1,10 +1,12 @@
 """Writes the ONNX import fixtures with PyTorch 1.13's torch.onnx.export (run once: /usr/bin/python3 make_fixtures.py).
+/usr/bin/python3 make_fixtures.py NAME... writes only the named fixtures (the others' bytes stay as committed).
 
 For each net: <name>.onnx, and <name>.io.bin = the fixed input and PyTorch's output as
 little-endian: int32 rank, int32 dims..., float32 values (input first, then each output).
 Channel counts are small so the files stay small.
 """
 import struct
+import sys
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -24,6 +26,16 @@ class LeNet(nn.Module):
         x = F.max_pool2d(F.relu(self.conv1(x)), 2)
         x = F.max_pool2d(F.relu(self.conv2(x)), 2)
         x = torch.flatten(x, 1)
+        x = F.relu(self.fc1(x))
+        return F.log_softmax(self.fc2(x), dim=1)
+
+
+class LeNetView(LeNet):
+    """LeNet flattened by x.view(x.size(0), -1): exported with a dynamic batch as Shape -> Gather -> Unsqueeze -> Concat -> Reshape."""
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = x.view(x.size(0), -1)
         x = F.relu(self.fc1(x))
         return F.log_softmax(self.fc2(x), dim=1)
 
@@ -128,9 +140,17 @@ def write(name, model, shape, training=torch.onnx.TrainingMode.EVAL, opset=13, d
             f.write(t.numpy().astype("<f4").tobytes())
 
 
-write("lenet", LeNet(), (2, 1, 28, 28))
-# PRESERVE keeps BatchNormalization nodes (EVAL would fold them into the convolutions); the model is in eval mode.
-write("resnet", SmallResNet(), (2, 3, 12, 12), torch.onnx.TrainingMode.PRESERVE)
-write("upnet", UpNet(), (2, 2, 8, 8))
-write("variants9", Variants(pad=True), (2, 4, 9, 9), opset=9, dynamic=False)
-write("variants13", Variants(pad=False), (2, 4, 9, 9), opset=13, dynamic=False)
+FIXTURES = {
+    "lenet": lambda: write("lenet", LeNet(), (2, 1, 28, 28)),
+    # PRESERVE keeps BatchNormalization nodes (EVAL would fold them into the convolutions); the model is in eval mode.
+    "resnet": lambda: write("resnet", SmallResNet(), (2, 3, 12, 12), torch.onnx.TrainingMode.PRESERVE),
+    "upnet": lambda: write("upnet", UpNet(), (2, 2, 8, 8)),
+    "variants9": lambda: write("variants9", Variants(pad=True), (2, 4, 9, 9), opset=9, dynamic=False),
+    "variants13": lambda: write("variants13", Variants(pad=False), (2, 4, 9, 9), opset=13, dynamic=False),
+    # Seeded on its own, so it does not depend on which fixtures were written before it.
+    "lenet_view": lambda: (torch.manual_seed(5678), write("lenet_view", LeNetView(), (3, 1, 28, 28))),
+}
+
+# All in this order (the first five draw from one random stream, as when they were written), or only those named.
+for name in sys.argv[1:] or FIXTURES:
+    FIXTURES[name]()
