@@ -23,9 +23,18 @@ internal static class DetectionOnnxCheck
             Classes = SyntheticShapes.ClassNames, ImageSize = 128, RepresentationSize = 64,
             RoiHeads = heads ?? new RoiHeadsOptions { ScoreThreshold = 0.3f }, Rpn = rpn ?? new RpnOptions(),
         }, seed);
+        return Sharpen(model);
+    }
+
+    /// <summary>
+    /// Scales up the random predictors of <paramref name="model"/> (in eval mode on return): untrained, every class scores
+    /// about 1 / (C + 1) and near-equal scores would be ordered by float rounding rather than by the model.
+    /// </summary>
+    public static FasterRcnn Sharpen(FasterRcnn model, float classScale = 100f)
+    {
         Scale(model.Rpn.Head.Scores.Weight, 100f);
         Scale(model.Rpn.Head.Deltas.Weight, 20f);
-        Scale(model.RoiHeads.ClassScores.Weight, 300f);
+        Scale(model.RoiHeads.ClassScores.Weight, classScale);
         Scale(model.RoiHeads.BoxDeltas.Weight, 300f);
         model.Eval();
         return model;
