@@ -61,7 +61,7 @@ internal sealed class DetectionGraph(OnnxGraphBuilder graph)
     public string Div(string a, string b, string name) => Node("Div", name, [a, b]);
 
     /// <summary>The positions (1-D int64, increasing) where the boolean <paramref name="mask"/> of rank 1 is true.</summary>
-    public string Where(string mask, string name) => Reshape(Node("NonZero", name + "_nonzero", [mask]), name, -1);
+    public string Positions(string mask, string name) => Reshape(Node("NonZero", name + "_nonzero", [mask]), name, -1);
 
     /// <summary>A rank-1 int64 of one element: min(<paramref name="count"/>, <paramref name="limit"/>) (TopK's k must not exceed its axis).</summary>
     public string AtMost(string count, long limit, string name) => Node("Min", name, [count, Int64s(name + "_limit", limit)]);

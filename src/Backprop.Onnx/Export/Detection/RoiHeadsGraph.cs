@@ -38,7 +38,7 @@ internal static class RoiHeadsGraph
 
         // Score above the threshold (strictly) and both sides at least 0.01 pixel.
         string confident = g.Node("Greater", "roi_heads.confident", [scores, g.Scalar("roi_heads.score_threshold", options.ScoreThreshold)]);
-        string keep = g.Where(g.Node("And", "roi_heads.candidate", [confident, BoxGraph.LargeEnough(g, boxes, 1e-2f, "roi_heads.large_enough")]), "roi_heads.kept");
+        string keep = g.Positions(g.Node("And", "roi_heads.candidate", [confident, BoxGraph.LargeEnough(g, boxes, 1e-2f, "roi_heads.large_enough")]), "roi_heads.kept");
         boxes = g.Gather(boxes, keep, 0, "roi_heads.kept_boxes");
         scores = g.Gather(scores, keep, 0, "roi_heads.kept_scores");
         labels = g.Gather(labels, keep, 0, "roi_heads.kept_labels");

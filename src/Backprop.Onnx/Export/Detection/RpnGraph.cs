@@ -36,7 +36,7 @@ internal static class RpnGraph
         string boxes = BoxGraph.Decode(g, g.Gather(rowDeltas, order, 0, "rpn.top_deltas"), g.Gather(anchors, order, 0, "rpn.top_anchors"),
             new BoxCoder((1f, 1f, 1f, 1f)), "rpn.decode");
         boxes = BoxGraph.Clip(g, boxes, bounds, "rpn.clip");
-        boxes = g.Gather(boxes, g.Where(BoxGraph.LargeEnough(g, boxes, options.MinSize, "rpn.large_enough"), "rpn.large"), 0, "rpn.large_boxes");
+        boxes = g.Gather(boxes, g.Positions(BoxGraph.LargeEnough(g, boxes, options.MinSize, "rpn.large_enough"), "rpn.large"), 0, "rpn.large_boxes");
 
         // NMS in the sorted order, the first post-NMS top N kept.
         string rank = g.Unsqueeze(g.RankScores(boxes, "rpn.rank"), "rpn.rank_row", 0);
