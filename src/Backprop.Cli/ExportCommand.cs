@@ -10,7 +10,8 @@ namespace Backprop.Cli;
 /// <c>backprop export --model M.prototxt [--weights W.caffemodel] --output net.onnx [--opset 17] [--outputs a,b]</c>: writes a
 /// Caffe net's TEST-phase function as an ONNX model with a dynamic batch size, and says what it wrote.
 /// <c>backprop export --keras model.safetensors --output net.onnx</c> does the same for a saved Keras model (its input
-/// stays channels-last, as Keras feeds it).
+/// stays channels-last, as Keras feeds it). <c>backprop export --detector model.safetensors --output net.onnx</c> exports a
+/// detector saved by <c>detect train</c> (see <see cref="ExportDetector"/>).
 /// </summary>
 public static class ExportCommand
 {
@@ -24,16 +25,23 @@ public static class ExportCommand
         output.Required = true;
         var opset = CaffeArguments.Flag<int>("--opset", "The ONNX operator set: 13 to 17.");
         opset.DefaultValueFactory = _ => 17;
+        var detector = CaffeArguments.Flag<FileInfo?>("--detector", "A detector saved by 'detect train' to export instead (one image per run; boxes, scores, labels).");
         var outputs = CaffeArguments.Flag<string?>("--outputs",
             "Blobs to make the model's outputs, separated by commas (default: the tops no layer reads, and what loss and accuracy layers read).");
         var allowNonFinite = WeightsArguments.AllowNonFinite();
-        var command = new Command("export", "Export a trained Caffe net or a saved Keras model to an ONNX model (dynamic batch size).")
+        var command = new Command("export", "Export a trained Caffe net, a saved Keras model (dynamic batch size) or a saved detector to an ONNX model.")
         {
-            model, weights, keras, output, opset, outputs, allowNonFinite,
+            model, weights, keras, output, opset, outputs, allowNonFinite, detector,
         };
         command.SetAction(r => CommandErrors.Run(() =>
         {
             var names = r.GetValue(outputs)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (r.GetValue(detector) is { } detectorFile)
+            {
+                if (r.GetValue(model) is not null || r.GetValue(weights) is not null || r.GetValue(keras) is not null || names is not null)
+                    throw new ArgumentException("--detector exports a saved detector on its own: leave out --model, --weights, --keras and --outputs.");
+                return ExportDetector.Run(detectorFile.FullName, r.GetValue(output)!.FullName, r.GetValue(opset));
+            }
             if (r.GetValue(keras) is { } kerasFile)
             {
                 if (r.GetValue(model) is not null || r.GetValue(weights) is not null || names is not null)

@@ -77,12 +77,42 @@ public sealed class OnnxGraphBuilder
     }
 
     /// <summary>
+    /// Adds a graph input of <paramref name="elementType"/> whose every dimension is given: a size or a symbolic name
+    /// (no batch dimension is added). Returns its (unique) name.
+    /// </summary>
+    public string AddInput(string name, TensorProto.Types.DataType elementType, IReadOnlyList<OnnxDimension> shape)
+    {
+        string unique = UniqueName(name);
+        graph.Input.Add(ValueInfo(unique, elementType, shape));
+        return unique;
+    }
+
+    /// <summary>
+    /// As <see cref="AddOutput(string, IReadOnlyList{int}, string?)"/> for an output of <paramref name="elementType"/>
+    /// whose every dimension is given (a size or a symbolic name; no batch dimension is added).
+    /// </summary>
+    public string AddOutput(string value, TensorProto.Types.DataType elementType, IReadOnlyList<OnnxDimension> shape, string? outputName = null)
+    {
+        string name = NameOutput(value, outputName);
+        graph.Output.Add(ValueInfo(name, elementType, shape));
+        return name;
+    }
+
+    /// <summary>
     /// Declares <paramref name="value"/> a graph output of shape (N, <paramref name="sampleShape"/>...). With
     /// <paramref name="outputName"/> the output is given that name (made unique if taken): the node producing the value
     /// is renamed, or, when the value is a graph input, an initializer or already an output, an Identity node is added.
     /// </summary>
     /// <returns>The output's name.</returns>
     public string AddOutput(string value, IReadOnlyList<int> sampleShape, string? outputName = null)
+    {
+        string name = NameOutput(value, outputName);
+        graph.Output.Add(ValueInfo(name, sampleShape));
+        return name;
+    }
+
+    // Gives an output value its requested name (renaming its producer, or through an Identity node); returns the name.
+    private string NameOutput(string value, string? outputName)
     {
         RequireValue(value);
         string name = value;
@@ -103,7 +133,6 @@ public sealed class OnnxGraphBuilder
             }
             else name = AddNode("Identity", outputName, [value]);
         }
-        graph.Output.Add(ValueInfo(name, sampleShape));
         return name;
     }
 
@@ -206,6 +235,19 @@ public sealed class OnnxGraphBuilder
         string name = hint;
         for (int i = 1; !taken.Add(name); i++) name = hint + "_" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return name;
+    }
+
+    private static ValueInfoProto ValueInfo(string name, TensorProto.Types.DataType elementType, IReadOnlyList<OnnxDimension> dims)
+    {
+        ArgumentNullException.ThrowIfNull(dims);
+        var shape = new TensorShapeProto();
+        foreach (var d in dims)
+            shape.Dim.Add(d.Symbol is null ? new TensorShapeProto.Types.Dimension { DimValue = d.Size } : new TensorShapeProto.Types.Dimension { DimParam = d.Symbol });
+        return new ValueInfoProto
+        {
+            Name = name,
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)elementType, Shape = shape } },
+        };
     }
 
     private static ValueInfoProto ValueInfo(string name, IReadOnlyList<int> sampleShape)
