@@ -13,7 +13,7 @@ public static class AbCases
 {
     public const string Help =
         "conv:{lenet1|lenet2|vgg|1x1|cq1|cq2|cq3|res16|res32s2|res64|vgg32|vgg256|N,C,H,W,K,kernel,stride,pad}:{fwd|bwdData|bwdW}, pool:{pool1|pool2}:{fwd|bwd}, gemm:M:N:K[:TN|NT|TT], step (a LeNet training " +
-        "step, functional API), solver (an iteration of the Caffe solver on examples/mnist's LeNet, random images in place of the LMDB)";
+        "step, functional API), infer:{lenet|resnet20|resnet20folded} (a batch-1 eval forward under no-grad, in a pool scope), solver (an iteration of the Caffe solver on examples/mnist's LeNet, random images in place of the LMDB)";
 
     /// <summary>The case's body; its data is made once, here.</summary>
     public static Action Make(string name)
@@ -25,6 +25,7 @@ public static class AbCases
             "pool" when p.Length == 3 => Pool(p[1], p[2]),
             "gemm" when p.Length is 4 or 5 => Gemm(int.Parse(p[1]), int.Parse(p[2]), int.Parse(p[3]), p.Length == 5 ? p[4] : "NN"),
             "step" => Step(),
+            "infer" when p.Length == 2 => Inference(p[1]),
             "solver" => SolverIteration(),
             _ => throw new ArgumentException($"Unknown case '{name}'; cases: {Help}."),
         };
@@ -98,6 +99,39 @@ public static class AbCases
         var lenet = new LeNetBenchmarks();
         lenet.Setup();
         return () => lenet.TrainStep();
+    }
+
+    // The nets of OnnxInferenceTimings at batch 1, as bench/onnx/run.sh times them: eval mode, no-grad, a pool scope per call.
+    private static Action Inference(string net)
+    {
+        var generator = new Generator(1);
+        Nn.Module model;
+        Tensor input;
+        switch (net)
+        {
+            case "lenet":
+                model = new Nn.Sequential(
+                    new Nn.Conv2d(1, 20, 5, generator: generator), new Nn.MaxPool2d(2),
+                    new Nn.Conv2d(20, 50, 5, generator: generator), new Nn.MaxPool2d(2),
+                    new Nn.Flatten(), new Nn.Linear(800, 500, generator: generator), new Nn.Relu(), new Nn.Linear(500, 10, generator: generator));
+                input = Tensor.Rand(generator, 1, 1, 28, 28);
+                break;
+            case "resnet20" or "resnet20folded":
+                var resnet = new ResNet20(generator);
+                resnet.Eval();
+                model = net == "resnet20" ? resnet : resnet.FusedForInference();
+                input = Tensor.Rand(generator, 1, 3, 32, 32);
+                break;
+            default:
+                throw new ArgumentException($"Unknown net '{net}'; cases: {Help}.");
+        }
+        model.Eval();
+        var pool = new TensorMemoryPool();
+        return () =>
+        {
+            using var noGrad = Autograd.Autograd.NoGrad();
+            using (pool.Scope()) model.Forward(input).AsSpan();
+        };
     }
 
     // examples/mnist/lenet_train_test.prototxt and lenet_solver.prototxt, read from the working directory (the

@@ -3,13 +3,15 @@ using System.Buffers;
 namespace Backprop.Kernels;
 
 /// <summary>
-/// Convolution forward with nothing packed per panel, for AVX-512 or AVX2 and stride 1 where output rows are whole
+/// Convolution forward with nothing packed per panel, for AVX-512 or AVX2 and stride 1 or 2 where output rows are whole
 /// runs of 8 pixels (cifar10's 32, 16 and 8, ResNet's and VGG's 3x3 layers): each image is copied once into a
 /// zero-bordered buffer (its padding made real), and <see cref="DirectMicroKernels"/> read every panel of pixels
 /// (32 with AVX-512, 16 with AVX2) straight from that copy. Packing a panel per (image, panel) unit cost as much as
 /// its arithmetic where a layer
 /// has few output channels (each packed float feeds only K multiply-adds); the copy costs one pass over the
-/// image. An unpadded image whose panels are all whole is read in place. Backward-data of such a convolution is
+/// image. An unpadded image whose panels are all whole is read in place. A strided convolution reads its image as
+/// phase planes (<see cref="ConvolutionDirectStrided"/>): the copy de-interleaves rows and columns once, and each tap
+/// then reads a run of consecutive pixels as in the stride-1 case. Backward-data of a stride-1 convolution is
 /// the same forward on dy with the kernel flipped and the channels swapped (<see cref="BackwardData"/>).
 /// Units (image, panel) are split over threads with a fixed partition, and each output is summed in the same
 /// order in any split: results are identical for any <see cref="KernelThreads.Count"/>.
@@ -17,14 +19,16 @@ namespace Backprop.Kernels;
 internal static unsafe class ConvolutionDirect
 {
     /// <summary>
-    /// True when <see cref="Forward"/> runs this convolution: AVX-512 or AVX2, groups 1, stride 1, output width a multiple
-    /// of 8, output channels that fill the kernel's row tiles to at least 80% (3 channels would waste 5 rows of 8), and
+    /// True when <see cref="Forward"/> runs this convolution: AVX-512 or AVX2, groups 1, strides 1 or 2
+    /// (<see cref="ConvolutionDirectStrided.Applies"/>), output width a multiple of 8, output channels that fill the
+    /// kernel's row tiles to at least 80% (3 channels would waste 5 rows of 8), and
     /// weights that stay in L2 (every panel reads all of them: VGG's 256x256 3x3 layers ran no faster than packed).
     /// </summary>
     public static bool Applies(in Conv2dGeometry g)
     {
         int width = SimdWidth.Max;
-        if (!Enabled || width < 256 || g.Groups != 1 || g.StrideHeight != 1 || g.StrideWidth != 1 || g.OutWidth % 8 != 0) return false;
+        if (!Enabled || width < 256 || g.Groups != 1 || g.OutWidth % 8 != 0) return false;
+        if ((g.StrideHeight != 1 || g.StrideWidth != 1) && !ConvolutionDirectStrided.Applies(g)) return false;
         int k = g.OutChannels, mr = DirectMicroKernels.RowsFor(width, k);
         return (k + mr - 1) / mr * mr * 4 <= k * 5 && (long)k * g.InChannels * g.KernelHeight * g.KernelWidth <= MaxWeights;
     }
@@ -59,23 +63,36 @@ internal static unsafe class ConvolutionDirect
         int width = SimdWidth.Max, nr = DirectMicroKernels.PanelFor(width), mr = DirectMicroKernels.RowsFor(width, k);
         int rowsPadded = (k + mr - 1) / mr * mr;
         int panels = (ohw + nr - 1) / nr;
-        // The image as the kernels read it: padded, with pad 0 (the same output size).
-        Conv2dGeometry padded = g with
+        bool strided = g.StrideHeight != 1 || g.StrideWidth != 1;
+        // The image as the kernels read it: padded, with pad 0 (the same output size); strided, its phase planes.
+        Conv2dGeometry padded = strided ? ConvolutionDirectStrided.Planes(g) : g with
         {
             InHeight = g.InHeight + 2 * g.PadHeight, InWidth = g.InWidth + 2 * g.PadWidth, PadHeight = 0, PadWidth = 0,
         };
         bool contiguous = g.OutWidth % 16 == 0;   // AVX-512's 16-pixel vectors lie in one output row
-        bool copies = g.PadHeight != 0 || g.PadWidth != 0 || ohw % nr != 0;
+        bool copies = strided || g.PadHeight != 0 || g.PadWidth != 0 || ohw % nr != 0;
         float[] packedWeights = ArrayPool<float>.Shared.Rent(rowsPadded * depth + 16);
         int[] offsets = ArrayPool<int>.Shared.Rent(3 * depth);
+        // One image: its copy is made once here and shared, rather than once by each thread that takes a panel of it.
+        float[]? shared = copies && g.Batch == 1 ? ArrayPool<float>.Shared.Rent(CopyLength(padded)) : null;
         try
         {
             fixed (float* pw = packedWeights)
             fixed (int* po = offsets)
+            fixed (float* pshared = shared)
             {
+                if (shared is not null)
+                {
+                    new Span<float>(pshared, CopyLength(padded)).Clear();
+                    if (strided) ConvolutionDirectStrided.CopyPlanes(g, padded, x, pshared);
+                    else CopyInside(g, x, pshared, padded.InHeight, padded.InWidth);
+                    x = pshared;
+                    copies = false;
+                }
                 float* packed = ConvolutionImplicitGemm.Align64(pw);
                 ConvolutionImplicitGemm.PackBlocks(false, weight, depth, k, depth, mr, packed);
-                ConvolutionImplicitGemm.DepthOffsets(padded, po);
+                if (strided) ConvolutionDirectStrided.DepthOffsets(g, padded, po);
+                else ConvolutionImplicitGemm.DepthOffsets(padded, po);
                 Conv2dGeometry geo = g;
                 nint ix = (nint)x, ib = (nint)bias, iy = (nint)y, ipk = (nint)packed, ipo = (nint)po;
                 KernelThreads.For(g.Batch * panels, (s, e) =>
@@ -86,8 +103,14 @@ internal static unsafe class ConvolutionDirect
         {
             ArrayPool<float>.Shared.Return(packedWeights);
             ArrayPool<int>.Shared.Return(offsets);
+            if (shared is not null) ArrayPool<float>.Shared.Return(shared);
         }
     }
+
+    // The copy's tail: a last, part-filled panel reads up to 4 rows past the image (output rows of 8 or more pixels);
+    // those columns are computed and dropped.
+    private static int CopyLength(in Conv2dGeometry padded) =>
+        (int)((long)padded.InChannels * padded.InHeight * padded.InWidth + 4 * padded.InWidth + 64);
 
     // dy: (N, K, OH, OW); weight: (K, C, KH, KW); dx: (N, C, H, W) overwritten. Needs AppliesToBackwardData.
     public static void BackwardData(in Conv2dGeometry g, float* dy, float* weight, float* dx)
@@ -122,9 +145,8 @@ internal static unsafe class ConvolutionDirect
         int nr = DirectMicroKernels.PanelFor(width);
         int k = g.OutChannels, depth = g.InChannels * g.KernelHeight * g.KernelWidth, ohw = g.OutHeight * g.OutWidth;
         long imageLength = (long)g.InChannels * g.InHeight * g.InWidth;
-        // The copy's tail: a last, part-filled panel reads up to 4 rows past the image (output rows of 8 or more pixels);
-        // those columns are computed and dropped.
-        int copyLength = copies ? (int)((long)g.InChannels * padded.InHeight * padded.InWidth + 4 * padded.InWidth + 64) : 0;
+        int copyLength = copies ? CopyLength(padded) : 0;
+        bool strided = g.StrideHeight != 1 || g.StrideWidth != 1;
         float[]? copy = copies ? ArrayPool<float>.Shared.Rent(copyLength) : null;
         float[] scratch = ArrayPool<float>.Shared.Rent(rowsPadded * nr);
         try
@@ -138,7 +160,8 @@ internal static unsafe class ConvolutionDirect
                     int n = u / panels, j0 = u % panels * nr, cols = Math.Min(nr, ohw - j0);
                     if (copies && copied != n)
                     {
-                        CopyInside(g, x + n * imageLength, pcopy, padded.InHeight, padded.InWidth);
+                        if (strided) ConvolutionDirectStrided.CopyPlanes(g, padded, x + n * imageLength, pcopy);
+                        else CopyInside(g, x + n * imageLength, pcopy, padded.InHeight, padded.InWidth);
                         copied = n;
                     }
                     float* image = copies ? pcopy : x + n * imageLength;

@@ -42,6 +42,11 @@ public static unsafe class Gemm
         }
         // One row of A (a fully connected layer at batch 1): the product is a matrix-vector one that reads B once,
         // so packing B for a single row costs more than the product (LeNet's fc1 at batch 1: about 4x).
+        if (m == 1 && !transA && transB && GemvRows.Applies(SimdWidth.Max, k))
+        {
+            fixed (float* pa = a, pb = b, pc = c) GemvRows.Run(n, k, alpha, pa, pb, ldb, beta, pc);
+            return;
+        }
         if ((long)m * n * k <= SmallWork || (m == 1 && !transA))
         {
             SgemmSmall(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);

@@ -29,7 +29,18 @@ public class ConvolutionDirectTests
         { "dilation 2, padding below the kernel's reach (backward-data direct)", G(2, 8, 10, 16, 9, 3, 3, 1, 1, 2, 2) },
         { "padding only across, 1x5 kernel", G(2, 7, 6, 16, 16, 1, 5, 0, 2) },
         { "batch 1, 24-pixel rows", G(1, 8, 24, 24, 8, 3, 3, 1, 1) },
+        // Strided: read from phase planes (ConvolutionDirectStrided)
+        { "ResNet stride-2 3x3, 16->32, 32x32, pad 1", S(2, 16, 32, 32, 32, 3, 3, 2, 2, 1, 1) },
+        { "ResNet stride-2 1x1 shortcut (one plane of four read)", S(2, 16, 16, 16, 32, 1, 1, 2, 2, 0, 0) },
+        { "batch 1, stride 2, 64 channels, 8x8 output", S(1, 32, 16, 16, 64, 3, 3, 2, 2, 1, 1) },
+        { "stride (2, 1), odd height, dilation 2, pad 2", S(2, 5, 13, 16, 9, 3, 3, 2, 1, 2, 2, 2, 2) },
+        { "stride (1, 2), odd width, 5x5, pad 2", S(2, 4, 6, 15, 16, 5, 5, 1, 2, 2, 2) },
+        { "stride 2, unpadded, odd width 33 -> 16, 3 channels", S(1, 3, 17, 33, 16, 3, 3, 2, 2, 0, 0) },
+        { "stride 2, 4x4 kernel (even: two taps a plane each way)", S(2, 6, 16, 16, 16, 4, 4, 2, 2, 1, 1) },
     };
+
+    private static Conv2dGeometry S(int n, int c, int h, int w, int k, int kh, int kw, int sh, int sw, int ph, int pw, int dh = 1, int dw = 1) =>
+        new(n, c, h, w, k, kh, kw, sh, sw, ph, pw, dh, dw, 1);
 
     [Theory]
     [MemberData(nameof(Geometries))]
@@ -102,11 +113,17 @@ public class ConvolutionDirectTests
         KernelTestUtil.AssertClose(expectedBias, bias, 1e-6 * (pixels + 1), 1e-5, $"{name}, dBias");
     }
 
-    [Fact]
-    public void SameValuesAsThePackedPathWithinRounding()
+    public static readonly TheoryData<Conv2dGeometry> PackedComparisons = new()
     {
-        var g = G(4, 32, 16, 16, 32, 5, 5, 2, 2);
-        float[] x = KernelTestUtil.Random((int)g.InputLength, 5), w = KernelTestUtil.Random((int)g.WeightLength, 6), bias = KernelTestUtil.Random(32, 7);
+        G(4, 32, 16, 16, 32, 5, 5, 2, 2),
+        S(3, 16, 32, 32, 32, 3, 3, 2, 2, 1, 1),   // strided: phase planes against the packed column panels
+    };
+
+    [Theory]
+    [MemberData(nameof(PackedComparisons))]
+    public void SameValuesAsThePackedPathWithinRounding(Conv2dGeometry g)
+    {
+        float[] x = KernelTestUtil.Random((int)g.InputLength, 5), w = KernelTestUtil.Random((int)g.WeightLength, 6), bias = KernelTestUtil.Random(g.OutChannels, 7);
         foreach (int width in DirectWidths)
         {
             float[] direct = Run(g.OutputLength, width, 2, y => Convolution.Forward(g, x, w, bias, y));
@@ -149,7 +166,8 @@ public class ConvolutionDirectTests
             if (SimdWidth.Max != 512) return;
             Assert.False(ConvolutionDirect.Applies(G(2, 32, 16, 16, 3, 5, 5, 2, 2)));       // 3 of 8 rows used
             Assert.False(ConvolutionDirect.Applies(G(2, 256, 8, 8, 256, 3, 3, 1, 1)));     // 2.25 MiB of weights per panel
-            Assert.False(ConvolutionDirect.Applies(new Conv2dGeometry(2, 8, 16, 16, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1)));   // stride 2
+            Assert.False(ConvolutionDirect.Applies(S(2, 8, 25, 25, 16, 3, 3, 3, 3, 1, 1)));   // stride 3
+            Assert.True(ConvolutionDirect.Applies(S(2, 8, 16, 16, 16, 3, 3, 2, 2, 1, 1)));    // stride 2: phase planes
             Assert.False(ConvolutionDirect.AppliesToBackwardData(G(2, 3, 32, 32, 32, 5, 5, 2, 2)));   // dx has 3 channels
             Assert.False(ConvolutionDirectWeightGradient.Applies(G(2, 20, 12, 12, 50, 5, 5, 0, 0)));   // LeNet conv2: 50 channels
             Assert.False(ConvolutionDirectWeightGradient.Applies(G(2, 3, 32, 32, 32, 3, 3, 1, 1)));    // depth 27

@@ -1,0 +1,81 @@
+namespace Backprop.Kernels;
+
+/// <summary>
+/// How <see cref="ConvolutionDirect.Forward"/> runs a strided convolution: the zero-padded image is split into
+/// sH x sW phase planes, plane (a, b) holding padded pixels (a + sH*i, b + sW*j). Tap (kh, kw) of output pixel
+/// (oy, ox) reads padded pixel (sH*oy + kh*dH, sW*ox + kw*dW), which is pixel (oy + kh*dH / sH, ox + kw*dW / sW) of
+/// plane (kh*dH mod sH, kw*dW mod sW): a stride-1 read. So each tap still reads runs of consecutive pixels, and the
+/// direct kernels run unchanged on the planes with their own offset table; the depth (C*KH*KW) does not grow.
+/// ResNet's stride-2 3x3 and 1x1 layers at batch 1 took 2-3x longer through the implicit GEMM's per-panel packing.
+/// </summary>
+internal static unsafe class ConvolutionDirectStrided
+{
+    /// <summary>Strides of 1 or 2 (one may be 1), at least one of them 2.</summary>
+    public static bool Applies(in Conv2dGeometry g) =>
+        g.StrideHeight is 1 or 2 && g.StrideWidth is 1 or 2 && (g.StrideHeight != 1 || g.StrideWidth != 1);
+
+    /// <summary>
+    /// The planes as a stride-1, unpadded geometry the kernels read: C*PA*PB channels (plane (a, b) of channel c is
+    /// channel (a*PB + b)*C + c) of OH + (KH-1)*dH/sH rows and OW + (KW-1)*dW/sW columns, so its output is OH x OW.
+    /// PA and PB count the phases some tap reads (<see cref="Phases"/>): a 1x1 stride-2 kernel has one plane, not four.
+    /// </summary>
+    public static Conv2dGeometry Planes(in Conv2dGeometry g)
+    {
+        int reachH = (g.KernelHeight - 1) * g.DilationHeight / g.StrideHeight, reachW = (g.KernelWidth - 1) * g.DilationWidth / g.StrideWidth;
+        int planes = Phases(g.KernelHeight, g.DilationHeight, g.StrideHeight) * Phases(g.KernelWidth, g.DilationWidth, g.StrideWidth);
+        return new Conv2dGeometry(g.Batch, g.InChannels * planes, g.OutHeight + reachH, g.OutWidth + reachW,
+            g.OutChannels, reachH + 1, reachW + 1, 1, 1, 0, 0, 1, 1, 1);
+    }
+
+    // The phases along one axis that some tap k (0 <= k < kernel) reads, k*dilation mod stride: for strides 1 and 2 always
+    // 0 .. count-1 (phase 1 of stride 2 only with an odd dilation and a kernel of 2 or more).
+    private static int Phases(int kernel, int dilation, int stride) => stride == 2 && kernel >= 2 && dilation % 2 == 1 ? 2 : 1;
+
+    /// <summary>For each depth index p = (c*KH + kh)*KW + kw: where its tap starts in the planes (first entry of three, as <see cref="ConvolutionImplicitGemm.DepthOffsets"/>).</summary>
+    public static void DepthOffsets(in Conv2dGeometry g, in Conv2dGeometry planes, int* table)
+    {
+        int sh = g.StrideHeight, sw = g.StrideWidth, c = g.InChannels, ph = planes.InHeight, pw = planes.InWidth, p = 0;
+        int phasesW = Phases(g.KernelWidth, g.DilationWidth, sw);
+        for (int cc = 0; cc < c; cc++)
+            for (int kh = 0; kh < g.KernelHeight; kh++)
+                for (int kw = 0; kw < g.KernelWidth; kw++, p++)
+                {
+                    int dh = kh * g.DilationHeight, dw = kw * g.DilationWidth;
+                    int plane = (dh % sh * phasesW + dw % sw) * c + cc;
+                    table[3 * p] = plane * ph * pw + dh / sh * pw + dw / sw;
+                    table[3 * p + 1] = dh / sh;
+                    table[3 * p + 2] = dw / sw;
+                }
+    }
+
+    /// <summary>
+    /// Writes one image's pixels into its planes in <paramref name="copy"/> (zeroed before the first image: the padding stays zero).
+    /// </summary>
+    public static void CopyPlanes(in Conv2dGeometry g, in Conv2dGeometry planes, float* image, float* copy)
+    {
+        int sh = g.StrideHeight, sw = g.StrideWidth, c = g.InChannels, h = g.InHeight, w = g.InWidth;
+        int ph = planes.InHeight, pw = planes.InWidth, padH = g.PadHeight, padW = g.PadWidth;
+        int phasesH = Phases(g.KernelHeight, g.DilationHeight, sh), phasesW = Phases(g.KernelWidth, g.DilationWidth, sw);
+        for (int a = 0; a < phasesH; a++)
+        {
+            for (int b = 0; b < phasesW; b++)
+            {
+                // Plane columns j whose image column b + sw*j - padW lies in [0, w).
+                int j0 = Math.Max(0, (padW - b + sw - 1) / sw), j1 = Math.Min(pw, (w - 1 + padW - b) / sw + 1);
+                if (padW - b > w - 1) j1 = 0;
+                for (int cc = 0; cc < c; cc++)
+                {
+                    float* src = image + (long)cc * h * w, plane = copy + ((long)(a * phasesW + b) * c + cc) * ph * pw;
+                    for (int i = 0; i < ph; i++)
+                    {
+                        int row = a + sh * i - padH;
+                        if (row < 0 || row >= h) continue;
+                        float* s = src + (long)row * w + b - padW, d = plane + (long)i * pw;
+                        if (sw == 1) new ReadOnlySpan<float>(s + j0, j1 - j0).CopyTo(new Span<float>(d + j0, j1 - j0));
+                        else for (int j = j0; j < j1; j++) d[j] = s[2 * j];   // sw is 2
+                    }
+                }
+            }
+        }
+    }
+}
