@@ -16,7 +16,7 @@ namespace Backprop.Kernels;
 /// masks dy where that y was not positive, recomputing y from x with the forward's own float operations (the
 /// same bits), so the fused op needs neither y nor a masked copy of dy.
 /// </summary>
-public static unsafe class BatchNorm
+public static unsafe partial class BatchNorm
 {
     /// <summary>
     /// Batch mean and biased variance per channel. Each chunk of a plane is read twice while it is in cache (its sum,
