@@ -49,6 +49,7 @@ internal static class Engine
                 inputGrads = node.Apply(grad);
                 onNodeRun?.Invoke(node, System.Diagnostics.Stopwatch.GetElapsedTime(began));
                 ran++;
+                memory?.GiveBackDead(inputGrads);   // before the sums below, which may reuse the incoming gradient's buffer
             }
             else if (node is AccumulateGrad leaf) leaf.CompletedWithoutGradient();
             if (!retainGraph) node.Release();

@@ -54,6 +54,23 @@ internal sealed class GradientMemory
         if (gradient.IsLent) maybeDead.Add(gradient.Storage);
     }
 
+    /// <summary>
+    /// After a node ran, before its outputs are filed: gives back the let-go storages (its incoming gradient) that no held
+    /// gradient and none of <paramref name="outputs"/> share, so that filing the outputs (the engine's sums) can reuse them.
+    /// An output may pass the incoming gradient on, or be a view of it; those wait for <see cref="GiveBackDead()"/>.
+    /// </summary>
+    public void GiveBackDead(Tensor?[] outputs)
+    {
+        maybeDead.RemoveAll(storage =>
+        {
+            if (held.ContainsKey(storage)) return false;
+            foreach (var output in outputs)
+                if (output is not null && output.IsLent && ReferenceEquals(output.Storage, storage)) return false;
+            pool.GiveBackEarly(storage, mark);
+            return true;
+        });
+    }
+
     /// <summary>After a node's outputs are filed: gives back every let-go storage no held gradient shares.</summary>
     public void GiveBackDead()
     {
