@@ -12,6 +12,7 @@ namespace Backprop.Bench;
 /// cross-entropy; each iteration is forward, backward and update in a memory-pool scope, as Keras's Fit runs it;
 /// median and mean after 2 warm-up iterations. Inference (eval mode, no autograd, each BatchNorm folded into its
 /// convolution by <see cref="Fusion"/>): median of batch 64 (images/s) and of batch 1 (latency). Prints a RESULT line for bench/resnet/run.sh. Threads: BACKPROP_NUM_THREADS.
+/// BACKPROP_BENCH_MEMORY=1 adds a line per training step: resident memory, the pool, the managed heap, the loss's bits.
 /// </summary>
 internal static class ConvNetTimings
 {
@@ -32,19 +33,21 @@ internal static class ConvNetTimings
         var pool = new TensorMemoryPool();
         var times = new List<double>();
         float loss = float.NaN;
+        bool memoryProfile = Environment.GetEnvironmentVariable("BACKPROP_BENCH_MEMORY") == "1";
         model.Train();
         for (int i = 0; i < iterations + Warmup; i++)
         {
             var clock = Stopwatch.StartNew();
             using (pool.Scope())
             {
-                optimizer.ZeroGrad();
+                optimizer.ZeroGrad(setToNone: false);   // as Keras's Fit: last step's gradient memory, not new arrays each step
                 var output = Functional.CrossEntropy(model.Forward(images), labels);
                 output.Backward();
                 optimizer.Step();
                 loss = output.Item();
             }
             if (i >= Warmup) times.Add(clock.Elapsed.TotalMilliseconds);
+            if (memoryProfile) PrintMemory(i, loss, pool);
         }
 
         double trainPeakMb = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
@@ -72,6 +75,18 @@ internal static class ConvNetTimings
             $"infer64_ms={batch64:F2} infer64_images_per_s={64000 / batch64:F0} infer1_ms={batch1:F3} " +
             $"train_peak_mb={trainPeakMb:F0} peak_working_set_mb={Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F0} " +
             $"folded={(unfolded ? 0 : 1)} fold_max_rel_diff={foldDiff:E1}"));
+    }
+
+    // BACKPROP_BENCH_MEMORY=1: one line per step, for finding what the training peak holds (the loss's bits: to check
+    // that a memory change leaves the arithmetic alone).
+    private static void PrintMemory(int step, float loss, TensorMemoryPool pool)
+    {
+        using var process = Process.GetCurrentProcess();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"memory step={step} loss={loss:R} loss_bits={BitConverter.SingleToInt32Bits(loss):X8} rss_mb={process.WorkingSet64 / 1048576.0:F1} " +
+            $"peak_mb={process.PeakWorkingSet64 / 1048576.0:F1} pool_mb={pool.BytesHeld / 1048576.0:F1} " +
+            $"managed_mb={GC.GetTotalMemory(false) / 1048576.0:F1} allocated_mb={GC.GetTotalAllocatedBytes() / 1048576.0:F1} " +
+            $"gcs={GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}"));
     }
 
     // max |folded - unfolded| over the largest |unfolded| output: float rounding only (about 1e-6), not a wrong fold.

@@ -95,9 +95,10 @@ internal sealed class ResNet20 : Module, IOnnxExportable
 
         public override Tensor Forward(Tensor input)
         {
-            var y = bn1 is null || bn2 is null ? conv2.Forward(conv1.ForwardRelu(input))
-                : bn2.Forward(conv2.Forward(bn1.ForwardRelu(conv1.Forward(input))));
-            return Functional.AddRelu(y, shortcut?.Forward(input) ?? input);   // Relu(y + shortcut), the sum never stored
+            if (bn1 is null || bn2 is null)
+                return Functional.AddRelu(conv2.Forward(conv1.ForwardRelu(input)), shortcut?.Forward(input) ?? input);
+            var y = conv2.Forward(bn1.ForwardRelu(conv1.Forward(input)));
+            return bn2.ForwardAddRelu(y, shortcut?.Forward(input) ?? input);   // Relu(bn2(y) + shortcut): neither bn2(y) nor the sum stored
         }
 
         public OnnxValue ExportOnnx(OnnxExportContext context, OnnxValue input)

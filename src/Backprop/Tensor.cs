@@ -39,7 +39,7 @@ public partial class Tensor
         var pool = TensorMemoryPool.Current;
         return pool is null
             ? new(GC.AllocateUninitializedArray<float>(shape.Length), 0, shape)
-            : new(TensorMemoryPool.RentFloats(shape.Length), 0, shape, pool.CurrentLease);
+            : new(pool.RentStorage(shape.Length), 0, shape, pool.CurrentLease);
     }
 
     /// <summary>An op's zeroed result, lent by the current <see cref="TensorMemoryPool"/> if any.</summary>
@@ -200,7 +200,7 @@ public partial class Tensor
             next[i] = inputs[i].GradientEdge();
             any |= next[i] is not null;
         }
-        if (any) result.GradFn = new FunctionNode(name, next, backward);
+        if (any) result.GradFn = new FunctionNode(name, next, backward, result.Length);
         return result;
     }
 

@@ -72,6 +72,27 @@ public sealed class TensorMemoryPool
     internal static int[] RentInts(int length) =>
         t_current is { } pool ? pool.Rent(length, pool.freeInts, pool.lentInts) : GC.AllocateUninitializedArray<int>(length);
 
+    /// <summary>
+    /// While a backward pass runs: its largest gradient's length, else 0. A CNN's backward meets its small gradients (deep
+    /// layers) first and its large ones (early layers) last; buffers sized exactly for the small ones would sit idle, and
+    /// new ones be allocated, when the large ones come. So a tensor asking for at least a quarter of this length gets a
+    /// buffer of this length (using its start), and later gradients of any size up to it reuse the buffer.
+    /// </summary>
+    internal int BackwardGradientLength { get; set; }
+
+    /// <summary>
+    /// A tensor's storage, at least <paramref name="length"/> elements, from this pool's open scope: exactly that long
+    /// except during a backward pass, where it may be <see cref="BackwardGradientLength"/> long. Not cleared.
+    /// </summary>
+    internal float[] RentStorage(int length)
+    {
+        int sized = BackwardGradientLength;
+        if (sized == 0 || length > sized || (long)length * 4 < sized
+            || (freeFloats.TryGetValue(length, out var exact) && exact.Count > 0))
+            return Rent(length, freeFloats, lentFloats);
+        return Rent(sized, freeFloats, lentFloats);
+    }
+
     /// <summary>How many float buffers the open scope has lent so far: a mark for <see cref="GiveBackEarly"/>.</summary>
     internal int LentFloatCount => lentFloats.Count;
 
@@ -117,6 +138,7 @@ public sealed class TensorMemoryPool
             throw new InvalidOperationException("TensorMemoryPool scopes must end in the reverse order they were opened.");
         lease!.Released = true;
         lease = null;
+        BackwardGradientLength = 0;
         Return(lentFloats, freeFloats);
         Return(lentInts, freeInts);
         t_current = previous;

@@ -21,9 +21,11 @@ internal static class Engine
         var pending = new Dictionary<Node, int>(ReferenceEqualityComparer.Instance) { [start] = 0 };
         var stack = new Stack<Node>();
         stack.Push(start);
+        int largestGradient = 0;
         while (stack.Count > 0)
         {
             Node node = stack.Pop();
+            if (node is FunctionNode f) largestGradient = Math.Max(largestGradient, f.OutputLength);
             foreach (Node? next in node.Next)
             {
                 if (next is null) continue;
@@ -34,7 +36,7 @@ internal static class Engine
 
         // Run nodes whose every consumer has run, accumulating gradients per node.
         var gradients = new Dictionary<Node, Tensor>(ReferenceEqualityComparer.Instance) { [start] = gradOutput };
-        var memory = retainGraph ? null : GradientMemory.Begin(gradOutput);
+        var memory = retainGraph ? null : GradientMemory.Begin(gradOutput, largestGradient);
         var ready = new Stack<Node>();
         ready.Push(start);
         int ran = 0;
@@ -49,6 +51,7 @@ internal static class Engine
                 inputGrads = node.Apply(grad);
                 onNodeRun?.Invoke(node, System.Diagnostics.Stopwatch.GetElapsedTime(began));
                 ran++;
+                memory?.GiveBackDead(inputGrads);   // before the sums below, which may reuse the incoming gradient's buffer
             }
             else if (node is AccumulateGrad leaf) leaf.CompletedWithoutGradient();
             if (!retainGraph) node.Release();
@@ -73,6 +76,7 @@ internal static class Engine
             }
             memory?.GiveBackDead();
         }
+        memory?.End();
         return ran;
     }
 }

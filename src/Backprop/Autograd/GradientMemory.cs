@@ -21,14 +21,22 @@ internal sealed class GradientMemory
         mark = pool.LentFloatCount;
     }
 
-    /// <summary>Tracks the pass starting at <paramref name="root"/>'s gradient, or null when no pool scope is open.</summary>
-    public static GradientMemory? Begin(Tensor root)
+    /// <summary>
+    /// Tracks the pass starting at <paramref name="root"/>'s gradient, or null when no pool scope is open.
+    /// <paramref name="largestGradient"/>: the most elements a gradient of this pass has (the largest output of a node it
+    /// runs); the pool sizes the pass's gradient buffers by it (<see cref="TensorMemoryPool.RentStorage"/>).
+    /// </summary>
+    public static GradientMemory? Begin(Tensor root, int largestGradient = 0)
     {
         if (TensorMemoryPool.Current is not { InScope: true } pool) return null;
         var memory = new GradientMemory(pool);
         memory.Held(root);
+        pool.BackwardGradientLength = largestGradient;
         return memory;
     }
+
+    /// <summary>The pass is over: tensor storage is sized exactly again.</summary>
+    public void End() => pool.BackwardGradientLength = 0;
 
     /// <summary>The engine now holds <paramref name="gradient"/> (waiting for its node).</summary>
     public void Held(Tensor gradient)
@@ -52,6 +60,23 @@ internal sealed class GradientMemory
     public void Dropped(Tensor gradient)
     {
         if (gradient.IsLent) maybeDead.Add(gradient.Storage);
+    }
+
+    /// <summary>
+    /// After a node ran, before its outputs are filed: gives back the let-go storages (its incoming gradient) that no held
+    /// gradient and none of <paramref name="outputs"/> share, so that filing the outputs (the engine's sums) can reuse them.
+    /// An output may pass the incoming gradient on, or be a view of it; those wait for <see cref="GiveBackDead()"/>.
+    /// </summary>
+    public void GiveBackDead(Tensor?[] outputs)
+    {
+        maybeDead.RemoveAll(storage =>
+        {
+            if (held.ContainsKey(storage)) return false;
+            foreach (var output in outputs)
+                if (output is not null && output.IsLent && ReferenceEquals(output.Storage, storage)) return false;
+            pool.GiveBackEarly(storage, mark);
+            return true;
+        });
     }
 
     /// <summary>After a node's outputs are filed: gives back every let-go storage no held gradient shares.</summary>

@@ -52,8 +52,12 @@ internal sealed class FunctionNode : Node
     private BackwardFunction? backward;
     private readonly bool[] needs;
 
-    public FunctionNode(string name, Node?[] next, BackwardFunction backward) : base(name, next)
+    /// <summary>Elements of the op's output, so of the gradient this node receives (0 when not known).</summary>
+    public int OutputLength { get; }
+
+    public FunctionNode(string name, Node?[] next, BackwardFunction backward, int outputLength = 0) : base(name, next)
     {
+        OutputLength = outputLength;
         this.backward = backward;
         needs = new bool[next.Length];
         for (int i = 0; i < next.Length; i++) needs[i] = next[i] is not null;

@@ -24,6 +24,23 @@ public static partial class Functional
     private static Tensor BatchNorm(Tensor input, Tensor runningMean, Tensor runningVar, Tensor? weight, Tensor? bias,
         bool training, float momentum, float eps, bool relu)
     {
+        var stats = BatchNormStatistics(input, runningMean, runningVar, weight, bias, training, momentum, eps);
+        var y = Tensor.Uninitialized(input.Shape);
+        Kernels.BatchNorm.Normalize(input.Data, stats.N, stats.C, stats.Inner, stats.Mean, stats.InvStd, weight is null ? default : weight.Data,
+            bias is null ? default : bias.Data, y.AsSpan(), relu);
+
+        var inputs = new List<Tensor> { input };
+        if (weight is not null) inputs.Add(weight);
+        if (bias is not null) inputs.Add(bias);
+        return Tensor.Record(y, relu ? "BatchNormReluBackward" : "NativeBatchNormBackward",
+            (dy, needs) => BatchNormGradients(input, dy, weight, bias, stats, training, needs, relu), inputs.ToArray());
+    }
+
+    // The batch (training) or running (evaluation) statistics that normalize input, after checking the arguments;
+    // training also moves the running statistics.
+    private static BatchNormStats BatchNormStatistics(Tensor input, Tensor runningMean, Tensor runningVar, Tensor? weight, Tensor? bias,
+        bool training, float momentum, float eps)
+    {
         ArgumentNullException.ThrowIfNull(input);
         if (input.Rank < 2) throw new ArgumentException($"BatchNorm expects input of shape (N, C, ...), got {input.Shape}.");
         int n = input.Shape[0], c = input.Shape[1], inner = input.Length / Math.Max(n * c, 1);
@@ -47,36 +64,38 @@ public static partial class Functional
             for (int ch = 0; ch < c; ch++) (mean[ch], variance[ch]) = (runningMean.Data[ch], runningVar.Data[ch]);
         }
         Kernels.BatchNorm.InverseStd(variance, eps, invStd);
-
-        var y = Tensor.Uninitialized(input.Shape);
-        Kernels.BatchNorm.Normalize(input.Data, n, c, inner, mean, invStd, weight is null ? default : weight.Data,
-            bias is null ? default : bias.Data, y.AsSpan(), relu);
-
-        var inputs = new List<Tensor> { input };
-        if (weight is not null) inputs.Add(weight);
-        if (bias is not null) inputs.Add(bias);
-        return Tensor.Record(y, relu ? "BatchNormReluBackward" : "NativeBatchNormBackward", (dy, needs) =>
-        {
-            var grads = new Tensor?[inputs.Count];
-            bool needWeight = weight is not null && needs[1], needBias = bias is not null && needs[inputs.Count - 1];
-            var sumDy = new double[c];
-            var sumDyXhat = new double[c];
-            // Evaluation's dx needs no sums: skip them when no parameter wants its gradient.
-            if ((training || needWeight || needBias) && relu)
-                Kernels.BatchNorm.BackwardSumsRelu(input.Data, dy.Data, n, c, inner, mean, invStd, weight is null ? default : weight.Data,
-                    bias is null ? default : bias.Data, sumDy, sumDyXhat);
-            else if (training || needWeight || needBias)
-                Kernels.BatchNorm.BackwardSums(input.Data, dy.Data, n, c, inner, mean, invStd, sumDy, sumDyXhat);
-            if (needs[0])
-            {
-                var dx = Tensor.Uninitialized(input.Shape);
-                Kernels.BatchNorm.BackwardInput(input.Data, dy.Data, n, c, inner, mean, invStd, weight is null ? default : weight.Data,
-                    sumDy, sumDyXhat, training, dx.AsSpan(), relu, bias is null ? default : bias.Data);
-                grads[0] = dx;
-            }
-            if (needWeight) grads[1] = Tensor.FromArray(Array.ConvertAll(sumDyXhat, v => (float)v), c);
-            if (needBias) grads[inputs.Count - 1] = Tensor.FromArray(Array.ConvertAll(sumDy, v => (float)v), c);
-            return grads;
-        }, inputs.ToArray());
+        return new BatchNormStats(n, c, inner, mean, invStd);
     }
+
+    // BatchNorm's gradients for (input, weight if any, bias if any) from dy; with relu, dy is first masked where the fused
+    // forward's output was not positive. needs: which of those inputs want a gradient, in the same order.
+    private static Tensor?[] BatchNormGradients(Tensor input, Tensor dy, Tensor? weight, Tensor? bias, BatchNormStats stats,
+        bool training, bool[] needs, bool relu)
+    {
+        var (n, c, inner, mean, invStd) = stats;
+        int inputCount = 1 + (weight is null ? 0 : 1) + (bias is null ? 0 : 1);
+        var grads = new Tensor?[inputCount];
+        bool needWeight = weight is not null && needs[1], needBias = bias is not null && needs[inputCount - 1];
+        var sumDy = new double[c];
+        var sumDyXhat = new double[c];
+        // Evaluation's dx needs no sums: skip them when no parameter wants its gradient.
+        if ((training || needWeight || needBias) && relu)
+            Kernels.BatchNorm.BackwardSumsRelu(input.Data, dy.Data, n, c, inner, mean, invStd, weight is null ? default : weight.Data,
+                bias is null ? default : bias.Data, sumDy, sumDyXhat);
+        else if (training || needWeight || needBias)
+            Kernels.BatchNorm.BackwardSums(input.Data, dy.Data, n, c, inner, mean, invStd, sumDy, sumDyXhat);
+        if (needs[0])
+        {
+            var dx = Tensor.Uninitialized(input.Shape);
+            Kernels.BatchNorm.BackwardInput(input.Data, dy.Data, n, c, inner, mean, invStd, weight is null ? default : weight.Data,
+                sumDy, sumDyXhat, training, dx.AsSpan(), relu, bias is null ? default : bias.Data);
+            grads[0] = dx;
+        }
+        if (needWeight) grads[1] = Tensor.FromArray(Array.ConvertAll(sumDyXhat, v => (float)v), c);
+        if (needBias) grads[inputCount - 1] = Tensor.FromArray(Array.ConvertAll(sumDy, v => (float)v), c);
+        return grads;
+    }
+
+    // Input viewed as (N, C, inner); the per-channel mean and 1/std that normalize it.
+    private readonly record struct BatchNormStats(int N, int C, int Inner, double[] Mean, double[] InvStd);
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.Intrinsics;
 
 namespace Backprop.Kernels;
@@ -15,7 +16,7 @@ namespace Backprop.Kernels;
 /// masks dy where that y was not positive, recomputing y from x with the forward's own float operations (the
 /// same bits), so the fused op needs neither y nor a masked copy of dy.
 /// </summary>
-public static unsafe class BatchNorm
+public static unsafe partial class BatchNorm
 {
     /// <summary>
     /// Batch mean and biased variance per channel. Each chunk of a plane is read twice while it is in cache (its sum,
@@ -28,22 +29,31 @@ public static unsafe class BatchNorm
         Check(x.Length, n, c, inner, mean.Length, variance.Length, "Statistics");
         long count = (long)n * inner;
         if (count == 0) throw new ArgumentException($"BatchNorm.Statistics: no values per channel in x of (N, C, inner) = ({n}, {c}, {inner}).");
-        var planeMean = new double[n * c];
-        var planeM2 = new double[n * c];
-        fixed (float* px = x)
+        // Rented, not allocated: a training step runs this for every BatchNorm, and fresh arrays of N·C doubles
+        // each time were most of the step's garbage (the process's memory grew until a collection came).
+        double[] planeMean = ArrayPool<double>.Shared.Rent(n * c), planeM2 = ArrayPool<double>.Shared.Rent(n * c);
+        try
         {
-            float* xp = px;
-            KernelThreads.For(n * c, (start, end) =>
+            fixed (float* px = x)
             {
-                for (int p = start; p < end; p++) PlaneMoments(xp + (long)p * inner, inner, out planeMean[p], out planeM2[p]);
-            });
+                float* xp = px;
+                KernelThreads.For(n * c, (start, end) =>
+                {
+                    for (int p = start; p < end; p++) PlaneMoments(xp + (long)p * inner, inner, out planeMean[p], out planeM2[p]);
+                });
+            }
+            for (int ch = 0; ch < c; ch++)
+            {
+                double m = 0, m2 = 0;
+                for (int b = 0; b < n; b++) Merge(ref m, ref m2, (long)b * inner, planeMean[b * c + ch], planeM2[b * c + ch], inner);
+                mean[ch] = m;
+                variance[ch] = m2 / count;
+            }
         }
-        for (int ch = 0; ch < c; ch++)
+        finally
         {
-            double m = 0, m2 = 0;
-            for (int b = 0; b < n; b++) Merge(ref m, ref m2, (long)b * inner, planeMean[b * c + ch], planeM2[b * c + ch], inner);
-            mean[ch] = m;
-            variance[ch] = m2 / count;
+            ArrayPool<double>.Shared.Return(planeMean);
+            ArrayPool<double>.Shared.Return(planeM2);
         }
     }
 
@@ -142,13 +152,20 @@ public static unsafe class BatchNorm
         Check(x.Length, n, c, inner, mean.Length, invStd.Length, "BackwardSums");
         if (dy.Length != x.Length || sumDy.Length != c || sumDyXhat.Length != c)
             throw new ArgumentException($"BatchNorm.BackwardSums: dy of {dy.Length} or sums of {sumDy.Length}, {sumDyXhat.Length} do not match x of (N, C, inner) = ({n}, {c}, {inner}).");
-        var partA = new double[n * c];
-        var partB = new double[n * c];
-        PlaneSums(x, dy, n, c, inner, mean, partA, partB, reluAfter);
-        for (int ch = 0; ch < c; ch++)
+        double[] partA = ArrayPool<double>.Shared.Rent(n * c), partB = ArrayPool<double>.Shared.Rent(n * c);   // as in Statistics
+        try
         {
-            sumDy[ch] = SumOverImages(partA, n, c, ch);
-            sumDyXhat[ch] = SumOverImages(partB, n, c, ch) * invStd[ch];
+            PlaneSums(x, dy, n, c, inner, mean, partA, partB, reluAfter);
+            for (int ch = 0; ch < c; ch++)
+            {
+                sumDy[ch] = SumOverImages(partA, n, c, ch);
+                sumDyXhat[ch] = SumOverImages(partB, n, c, ch) * invStd[ch];
+            }
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(partA);
+            ArrayPool<double>.Shared.Return(partB);
         }
     }
 

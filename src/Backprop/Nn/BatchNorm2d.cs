@@ -43,5 +43,15 @@ public sealed class BatchNorm2d : Module
         return Functional.BatchNormRelu(input, RunningMean, RunningVar, Weight, Bias, IsTraining, Momentum, Eps);
     }
 
+    /// <summary>
+    /// <c>Functional.AddRelu(Forward(input), residual)</c> as one op (<see cref="Functional.BatchNormAddRelu"/>): the same
+    /// values, one tensor less kept per residual block.
+    /// </summary>
+    public Tensor ForwardAddRelu(Tensor input, Tensor residual)
+    {
+        if (input.Rank != 4) throw new ArgumentException($"BatchNorm2d expects input of shape (N, C, H, W), got {input.Shape}.");
+        return Functional.BatchNormAddRelu(input, residual, RunningMean, RunningVar, Weight, Bias, IsTraining, Momentum, Eps);
+    }
+
     protected override string ExtraDescription() => NumFeatures.ToString() + (Weight is null ? ", affine=false" : "");
 }

@@ -39,6 +39,79 @@ public class GradientMemoryTests
         Assert.Equal(expected, x.Grad!.ToArray());
     }
 
+    private static Tensor ResidualChain(Tensor x, int blocks)
+    {
+        var h = x;
+        for (int i = 0; i < blocks; i++) h = h + Backprop.Functional.Tanh(Backprop.Functional.Tanh(h));
+        return h.Sum();
+    }
+
+    [Fact]
+    public void AResidualSumReusesTheBufferOfTheGradientItsNodeJustConsumed()
+    {
+        const int blocks = 12;
+        var x = Tensor.Randn(new Generator(84), 1, Width);
+        x.RequiresGrad = true;
+        ResidualChain(x, blocks).Backward();
+        var expected = x.Grad!.ToArray();
+        x.Grad = null;
+
+        var pool = new TensorMemoryPool();
+        long forwardBytes;
+        using (pool.Scope())
+        {
+            var loss = ResidualChain(x, blocks);
+            forwardBytes = pool.BytesAllocated;
+            loss.Backward();
+        }
+        long backwardBytes = pool.BytesAllocated - forwardBytes, buffer = Width * 4L;
+        // Each block's sum (the residual's gradient plus the branch's) takes the buffer of the branch's inner gradient, which
+        // its node has just consumed: three buffers in flight, not four.
+        Assert.True(backwardBytes <= 3 * buffer, $"backward allocated {backwardBytes / buffer} gradient buffers for {blocks} residual blocks");
+        Assert.Equal(expected, x.Grad!.ToArray());
+    }
+
+    // A CNN's shape: a chain on a large map, a 2x2 pooling, a chain on the quarter-size map; backward meets the small
+    // gradients first.
+    private static Tensor Pyramid(Tensor x, int depth)
+    {
+        var h = x;
+        for (int i = 0; i < depth; i++) h = Backprop.Functional.Tanh(h);
+        h = Backprop.Functional.AvgPool2d(h, 2);
+        for (int i = 0; i < depth; i++) h = Backprop.Functional.Tanh(h);
+        return h.Sum();
+    }
+
+    [Fact]
+    public void SmallGradientsTakeBuffersTheLargeOnesReuseLater()
+    {
+        var x = Tensor.Randn(new Generator(85), 1, 1, 256, 256);
+        x.RequiresGrad = true;
+        Pyramid(x, 4).Backward();
+        var expected = x.Grad!.ToArray();
+        x.Grad = null;
+
+        var pool = new TensorMemoryPool();
+        for (int step = 0; step < 2; step++)
+        {
+            x.Grad = null;
+            long forwardBytes;
+            using (pool.Scope())
+            {
+                var loss = Pyramid(x, 4);
+                forwardBytes = pool.BytesAllocated;
+                loss.Backward();
+                if (step == 0)
+                {
+                    long backwardBytes = pool.BytesAllocated - forwardBytes, large = 256 * 256 * 4L;
+                    // Sized exactly, the quarter-size gradients would take buffers of their own that sit idle when the large ones come.
+                    Assert.True(backwardBytes <= 2 * large, $"backward allocated {backwardBytes / (double)large} large gradient buffers' worth");
+                }
+            }
+            Assert.Equal(expected, x.Grad!.ToArray());
+        }
+    }
+
     /// <summary>Add hands one gradient to both inputs, Reshape a view of it, Mul reads it twice: every sharing pattern at once.</summary>
     private static Tensor Shared(Tensor x)
     {
