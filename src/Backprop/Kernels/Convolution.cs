@@ -7,6 +7,9 @@ namespace Backprop.Kernels;
 //
 // | pass            | shapes                               | path                                                           | threads split        |
 // |-----------------|--------------------------------------|----------------------------------------------------------------|----------------------|
+// | forward         | 3x3, stride 1, dilation 1, groups 1, | ConvolutionWinograd.Forward: F(4x4, 3x3), 36 products per      | blocks of tiles      |
+// |                 | AVX-512 or AVX2, C and K multiples   | 4x4 output tile instead of 144; channel-blocked transforms,    |                      |
+// |                 | of 16 (ConvolutionWinograd.Applies)  | 36 GEMMs per block of tiles kept in L2                         |                      |
 // | forward         | groups 1, not pointwise, AVX-512 or  | ConvolutionDirect.Forward: 32- (AVX2: 16-) pixel panels read   | (image, panel) units |
 // |                 | AVX2, stride 1, OW a multiple of 8,  | straight from a zero-bordered copy of each image, no packing   |                      |
 // |                 | K fills 80% of its row tiles, the    |                                                                |                      |
@@ -15,6 +18,8 @@ namespace Backprop.Kernels;
 // |                 |                                      | from x                                                         |                      |
 // | forward         | pointwise (any groups)               | GEMM straight on x's (C/groups, H*W) plane, no im2col          | images, or GEMM (N=1)|
 // | forward         | groups > 1, not pointwise            | Im2Col.Unfold per image and group, then GEMM                   | images, or GEMM (N=1)|
+// | backward-data   | 3x3, stride 1, dilation 1, pad <= 2, | ConvolutionWinograd.BackwardData: the Winograd forward on dy,  | blocks of tiles      |
+// |                 | as forward's Winograd row            | kernel flipped, channels swapped, padding 2 - pad              |                      |
 // | backward-data   | groups 1, not pointwise, stride 1,   | ConvolutionDirect.BackwardData: the forward above on dy, with  | (image, panel) units |
 // |                 | W a multiple of 16, AVX-512 or AVX2  | the kernel flipped and channels swapped                        |                      |
 // | backward-data   | groups 1, not pointwise, N > 1,      | ConvolutionImplicitGemm.BackwardData: W^T*dy panels folded     | images               |
@@ -61,6 +66,11 @@ public static unsafe class Convolution
         int biasLength = bias.Length;
         fixed (float* px = x, pw = weight, pb = bias, py = y)
         {
+            if (UsesImplicitGemm(geo) && ConvolutionWinograd.Applies(geo))
+            {
+                ConvolutionWinograd.Forward(geo, px, pw, biasLength != 0 ? pb : null, py, relu);
+                return;
+            }
             if (UsesImplicitGemm(geo) && ConvolutionDirect.Applies(geo))
             {
                 ConvolutionDirect.Forward(geo, px, pw, biasLength != 0 ? pb : null, py, relu);
@@ -87,6 +97,11 @@ public static unsafe class Convolution
         Conv2dGeometry geo = g;
         fixed (float* pdy = dy, pw = weight, pdx = dx)
         {
+            if (UsesImplicitGemm(geo) && ConvolutionWinograd.AppliesToBackwardData(geo))
+            {
+                ConvolutionWinograd.BackwardData(geo, pdy, pw, pdx);
+                return;
+            }
             if (UsesImplicitGemm(geo) && ConvolutionDirect.AppliesToBackwardData(geo))
             {
                 ConvolutionDirect.BackwardData(geo, pdy, pw, pdx);

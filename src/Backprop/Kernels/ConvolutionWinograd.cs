@@ -1,0 +1,173 @@
+using System.Buffers;
+
+namespace Backprop.Kernels;
+
+/// <summary>
+/// 3x3, stride-1, dilation-1, ungrouped convolution by Winograd minimal filtering F(4x4, 3x3) (Lavin and Gray, 2015):
+/// each 4x4 block of output pixels ("tile") is A^T [ (G g G^T) ⊙ (B^T d B) ] A, where d is the tile's 6x6 input
+/// patch and g a 3x3 kernel. The 36 elementwise products of a tile, summed over input channels, are 36 independent
+/// matrix products (K x C) x (C x tiles): 36 x K x C multiply-adds per 16 output pixels instead of 144 x K x C.
+/// Channels are carried in blocks of 16 (the lanes of every transform and of the GEMM's columns), so every load and
+/// store of the transforms is a whole vector, whatever the image width:
+/// <list type="number">
+/// <item>weights, once per call: U[pos][c][k] = (G g_kc G^T)[pos], in double, rounded once (<see cref="TransformWeights"/>);</item>
+/// <item>per block of tiles (sized so V and M stay in L2): input rows copied channel-blocked into a zero-bordered buffer,
+/// V[pos][tile][c] = (B^T d B)[pos];</item>
+/// <item>M[pos][tile][k] = sum over c of V[pos][tile][c] U[pos][c][k] (<see cref="ConvolutionWinogradKernels"/>);</item>
+/// <item>y = A^T M A + bias, ReLU if asked, written out pixel by pixel (edge tiles cut to the image).</item>
+/// </list>
+/// Every value goes through the same operations whichever block or thread computes it: results are identical for
+/// any <see cref="KernelThreads.Count"/>. The transforms round differently from a direct sum (their coefficients
+/// reach 8 and 1/24): see ConvolutionWinogradTests for the measured error. AVX-512 or AVX2 only; no scalar path
+/// (<see cref="Applies"/> is false there and the caller keeps its other paths).
+/// </summary>
+internal static unsafe class ConvolutionWinograd
+{
+    internal const int Lanes = 16;          // channels per block (one Vector512, two Vector256)
+    internal const int Positions = 36;      // 6x6 transformed tile
+    internal const int RowTile = 12;        // tiles per GEMM micro-tile (rows); blocks are multiples of it
+
+    /// <summary>Whether the Winograd path may run (tests compare it with the other paths).</summary>
+    internal static bool Enabled { get; set; } = true;
+
+    /// <summary>True when the geometry is one Winograd F(4x4, 3x3) computes: 3x3, stride 1, dilation 1, groups 1, AVX2 or wider.</summary>
+    public static bool Supports(in Conv2dGeometry g) =>
+        Enabled && SimdWidth.Allows256(SimdWidth.Max) && g.Groups == 1 && g.KernelHeight == 3 && g.KernelWidth == 3
+        && g.StrideHeight == 1 && g.StrideWidth == 1 && g.DilationHeight == 1 && g.DilationWidth == 1;
+
+    /// <summary>True when backward-data (the forward of the flipped convolution, padding 2 - pad) can run here.</summary>
+    public static bool SupportsBackwardData(in Conv2dGeometry g) => Supports(g) && g.PadHeight <= 2 && g.PadWidth <= 2;
+
+    /// <summary>
+    /// Where forward runs faster than the direct and implicit-GEMM paths (measured with bench/ab, 2 threads, AVX-512):
+    /// enough channels on both sides that the transforms' cost per tile is small beside the 36 products.
+    /// </summary>
+    public static bool Applies(in Conv2dGeometry g) => Supports(g) && Pays(g.InChannels, g.OutChannels);
+
+    /// <summary>Where backward-data (a forward from K channels to C) runs faster than the other paths.</summary>
+    public static bool AppliesToBackwardData(in Conv2dGeometry g) => SupportsBackwardData(g) && Pays(g.OutChannels, g.InChannels);
+
+    // Input and output channels that fill their 16-lane blocks and give the GEMM enough depth.
+    private static bool Pays(int inChannels, int outChannels) => inChannels >= 16 && outChannels >= 16
+        && inChannels % Lanes == 0 && outChannels % Lanes == 0;
+
+    // x: (N, C, H, W); weight: (K, C, 3, 3); bias: (K) or null; y: (N, K, OH, OW) overwritten. Needs Supports.
+    public static void Forward(in Conv2dGeometry g, float* x, float* weight, float* bias, float* y, bool relu = false) =>
+        Run(g, x, weight, false, bias, y, relu);
+
+    // dy: (N, K, OH, OW); weight: (K, C, 3, 3); dx: (N, C, H, W) overwritten. Needs SupportsBackwardData.
+    public static void BackwardData(in Conv2dGeometry g, float* dy, float* weight, float* dx) =>
+        Run(ConvolutionDirect.Flipped(g), dy, weight, true, null, dx, false);
+
+    // flipped: weight is the (C, K, 3, 3) kernel of the convolution whose forward this is the backward-data of.
+    private static void Run(in Conv2dGeometry g, float* x, float* weight, bool flipped, float* bias, float* y, bool relu)
+    {
+        var plan = new WinogradPlan(g);
+        float[] u = ArrayPool<float>.Shared.Rent(Positions * plan.Cp * plan.Kp + Lanes);
+        float[] biasPadded = ArrayPool<float>.Shared.Rent(plan.Kp);
+        try
+        {
+            fixed (float* pu = u, pb = biasPadded)
+            {
+                TransformWeights(plan, weight, flipped, pu);
+                new Span<float>(pb, plan.Kp).Clear();
+                if (bias is not null) new ReadOnlySpan<float>(bias, g.OutChannels).CopyTo(new Span<float>(pb, plan.Kp));
+                nint ix = (nint)x, iu = (nint)pu, ib = (nint)pb, iy = (nint)y;
+                int width = SimdWidth.Max;
+                KernelThreads.For(plan.Blocks, (s, e) =>
+                    ConvolutionWinogradTransforms.Blocks(plan, width, s, e, (float*)ix, (float*)iu, (float*)ib, (float*)iy, relu));
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(u);
+            ArrayPool<float>.Shared.Return(biasPadded);
+        }
+    }
+
+    /// <summary>
+    /// U[pos][c][k] = (G g G^T)[pos] for g = weight[k, c] (or, flipped, weight[c, k] turned 180 degrees), in double and
+    /// rounded once; zero where c >= C or k >= K. Threads split the output channels.
+    /// </summary>
+    // weight: (K, C, 3, 3), or (C, K, 3, 3) when flipped; u: (36, Cp, Kp) overwritten
+    internal static void TransformWeights(in WinogradPlan plan, float* weight, bool flipped, float* u)
+    {
+        int c = plan.C, k = plan.K, cp = plan.Cp, kp = plan.Kp;
+        long posStride = (long)cp * kp;
+        for (int pos = 0; pos < Positions; pos++)
+        {
+            float* up = u + pos * posStride;
+            for (int cc = 0; cc < cp; cc++)
+            {
+                int from = cc < c ? k : 0;
+                new Span<float>(up + (long)cc * kp + from, kp - from).Clear();
+            }
+        }
+        nint iw = (nint)weight, iu = (nint)u;
+        KernelThreads.For(k, (k0, k1) =>
+        {
+            double* gk = stackalloc double[9];
+            double* t = stackalloc double[18];
+            double* row = stackalloc double[6];
+            for (int kk = k0; kk < k1; kk++)
+                for (int cc = 0; cc < c; cc++)
+                {
+                    float* src = flipped ? (float*)iw + ((long)cc * k + kk) * 9 : (float*)iw + ((long)kk * c + cc) * 9;
+                    for (int i = 0; i < 9; i++) gk[i] = src[flipped ? 8 - i : i];
+                    // t (6x3) = G g: each column of g through G
+                    for (int j = 0; j < 3; j++) Filter(gk[j], gk[3 + j], gk[6 + j], t + j, 3);
+                    // U (6x6) = t G^T: each row of t through G
+                    for (int a = 0; a < 6; a++)
+                    {
+                        Filter(t[a * 3], t[a * 3 + 1], t[a * 3 + 2], row, 1);
+                        for (int b = 0; b < 6; b++) ((float*)iu)[(a * 6 + b) * posStride + (long)cc * kp + kk] = (float)row[b];
+                    }
+                }
+        });
+    }
+
+    // G (6x3) times (g0, g1, g2), into o[0], o[stride], ... o[5 * stride].
+    private static void Filter(double g0, double g1, double g2, double* o, int stride)
+    {
+        double s = g0 + g2, q = g0 / 24 + g2 / 6, r = g1 / 12;
+        o[0] = g0 / 4;
+        o[stride] = -(s + g1) / 6;
+        o[2 * stride] = -(s - g1) / 6;
+        o[3 * stride] = q + r;
+        o[4 * stride] = q - r;
+        o[5 * stride] = g2;
+    }
+}
+
+/// <summary>The sizes one Winograd call works with: channels padded to whole blocks, tiles, and blocks of tiles.</summary>
+internal readonly struct WinogradPlan
+{
+    public readonly int C, K, Cp, Kp, H, W, PadH, PadW, OH, OW, TilesH, TilesW, Hp, Wp, TilesPerImage, Tiles, BlockTiles, Blocks;
+
+    public WinogradPlan(in Conv2dGeometry g)
+    {
+        const int lanes = ConvolutionWinograd.Lanes, rowTile = ConvolutionWinograd.RowTile;
+        C = g.InChannels; K = g.OutChannels;
+        Cp = (C + lanes - 1) / lanes * lanes;
+        Kp = (K + lanes - 1) / lanes * lanes;
+        H = g.InHeight; W = g.InWidth; PadH = g.PadHeight; PadW = g.PadWidth;
+        OH = g.OutHeight; OW = g.OutWidth;
+        TilesH = (OH + 3) / 4; TilesW = (OW + 3) / 4;
+        // The padded image the tiles read: every tile's 6x6 patch lies inside it (zeros past the image).
+        Hp = 4 * TilesH + 2; Wp = 4 * TilesW + 2;
+        TilesPerImage = TilesH * TilesW;
+        Tiles = g.Batch * TilesPerImage;
+        long perTile = 4L * ConvolutionWinograd.Positions * (Cp + Kp);
+        int block = (int)Math.Clamp(ConvolutionWinogradBudget / perTile / rowTile * rowTile, rowTile, 240);
+        int rounded = (Tiles + rowTile - 1) / rowTile * rowTile;
+        block = Math.Min(block, rounded);
+        // Enough blocks for every thread (no bits depend on the block size: each output sums the same products in order).
+        int threads = KernelThreads.Count;
+        if ((Tiles + block - 1) / block < threads)
+            block = Math.Max(rowTile, ((Tiles + threads - 1) / threads + rowTile - 1) / rowTile * rowTile);
+        BlockTiles = block;
+        Blocks = (Tiles + block - 1) / block;
+    }
+
+    private const long ConvolutionWinogradBudget = 1L << 20;   // bytes of V + M per block: half of a core's L2 here
+}
