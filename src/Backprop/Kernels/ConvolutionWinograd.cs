@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.Intrinsics;
 
 namespace Backprop.Kernels;
 
@@ -10,7 +11,7 @@ namespace Backprop.Kernels;
 /// Channels are carried in blocks of 16 (the lanes of every transform and of the GEMM's columns), so every load and
 /// store of the transforms is a whole vector, whatever the image width:
 /// <list type="number">
-/// <item>weights, once per call: U[pos][c][k] = (G g_kc G^T)[pos], in double, rounded once (<see cref="TransformWeights"/>);</item>
+/// <item>weights, once per call: U[pos][c][k] = (G g_kc G^T)[pos], in double, rounded once, in 16-channel panels (<see cref="TransformWeights"/>);</item>
 /// <item>per block of tiles (sized so V and M stay in L2): input rows copied channel-blocked into a zero-bordered buffer,
 /// V[pos][tile][c] = (B^T d B)[pos];</item>
 /// <item>M[pos][tile][k] = sum over c of V[pos][tile][c] U[pos][c][k] (<see cref="ConvolutionWinogradKernels"/>);</item>
@@ -40,7 +41,10 @@ internal static unsafe class ConvolutionWinograd
 
     /// <summary>
     /// Where forward runs faster than the direct and implicit-GEMM paths (measured with bench/ab, 2 threads, AVX-512):
-    /// enough channels on both sides that the transforms' cost per tile is small beside the 36 products.
+    /// at least 32 channels on both sides, so that the transforms' cost per tile (growing with C + K) is small beside the
+    /// 36 products (growing with C K). ResNet's 16-channel layers ran no faster than the direct path (0.97x forward,
+    /// 1.0x backward-data), its 32- and 64-channel ones 0.5-0.7x and 0.37-0.5x. Channel counts that are not
+    /// multiples of 16 (padded blocks, not measured) keep the other paths.
     /// </summary>
     public static bool Applies(in Conv2dGeometry g) => Supports(g) && Pays(g.InChannels, g.OutChannels);
 
@@ -48,7 +52,7 @@ internal static unsafe class ConvolutionWinograd
     public static bool AppliesToBackwardData(in Conv2dGeometry g) => SupportsBackwardData(g) && Pays(g.OutChannels, g.InChannels);
 
     // Input and output channels that fill their 16-lane blocks and give the GEMM enough depth.
-    private static bool Pays(int inChannels, int outChannels) => inChannels >= 16 && outChannels >= 16
+    private static bool Pays(int inChannels, int outChannels) => inChannels >= 32 && outChannels >= 32
         && inChannels % Lanes == 0 && outChannels % Lanes == 0;
 
     // x: (N, C, H, W); weight: (K, C, 3, 3); bias: (K) or null; y: (N, K, OH, OW) overwritten. Needs Supports.
@@ -86,57 +90,66 @@ internal static unsafe class ConvolutionWinograd
     }
 
     /// <summary>
-    /// U[pos][c][k] = (G g G^T)[pos] for g = weight[k, c] (or, flipped, weight[c, k] turned 180 degrees), in double and
-    /// rounded once; zero where c >= C or k >= K. Threads split the output channels.
+    /// U[pos][k / 16][c][k % 16] = (G g G^T)[pos] for g = weight[k, c] (or, flipped, weight[c, k] turned 180 degrees), in
+    /// double and rounded once; zero where c >= C or k >= K. Each 16-channel block of a position is one contiguous
+    /// (Cp, 16) panel, read row by row by the GEMM (rows Kp floats apart would share a few L1 sets). Four output
+    /// channels per vector of doubles (one at a time, VGG's 256x256 layer spent as long here as in the products).
+    /// Threads split (block, input channel) pairs.
     /// </summary>
-    // weight: (K, C, 3, 3), or (C, K, 3, 3) when flipped; u: (36, Cp, Kp) overwritten
+    // weight: (K, C, 3, 3), or (C, K, 3, 3) when flipped; u: (36, Kp/16, Cp, 16) overwritten
     internal static void TransformWeights(in WinogradPlan plan, float* weight, bool flipped, float* u)
     {
-        int c = plan.C, k = plan.K, cp = plan.Cp, kp = plan.Kp;
-        long posStride = (long)cp * kp;
-        for (int pos = 0; pos < Positions; pos++)
-        {
-            float* up = u + pos * posStride;
-            for (int cc = 0; cc < cp; cc++)
-            {
-                int from = cc < c ? k : 0;
-                new Span<float>(up + (long)cc * kp + from, kp - from).Clear();
-            }
-        }
+        int c = plan.C, k = plan.K, cp = plan.Cp, blocks = plan.Kp / Lanes;
+        long posStride = (long)cp * plan.Kp, blockStride = (long)cp * Lanes;
         nint iw = (nint)weight, iu = (nint)u;
-        KernelThreads.For(k, (k0, k1) =>
+        KernelThreads.For(blocks * cp, (s, e) =>
         {
-            double* gk = stackalloc double[9];
-            double* t = stackalloc double[18];
-            double* row = stackalloc double[6];
-            for (int kk = k0; kk < k1; kk++)
-                for (int cc = 0; cc < c; cc++)
+            double* g = stackalloc double[9 * Lanes];            // g[i][lane]: the 16 output channels' kernels
+            var t = new Vector256<double>[18];                   // G g, 6x3, for 4 lanes
+            for (int unit = s; unit < e; unit++)
+            {
+                int kb = unit / cp, cc = unit % cp;
+                for (int l = 0; l < Lanes; l++)
                 {
+                    int kk = kb * Lanes + l;
                     float* src = flipped ? (float*)iw + ((long)cc * k + kk) * 9 : (float*)iw + ((long)kk * c + cc) * 9;
-                    for (int i = 0; i < 9; i++) gk[i] = src[flipped ? 8 - i : i];
+                    bool real = kk < k && cc < c;
+                    for (int i = 0; i < 9; i++) g[i * Lanes + l] = real ? src[flipped ? 8 - i : i] : 0.0;
+                }
+                float* dst = (float*)iu + kb * blockStride + (long)cc * Lanes;
+                for (int q = 0; q < Lanes; q += 4)
+                {
                     // t (6x3) = G g: each column of g through G
-                    for (int j = 0; j < 3; j++) Filter(gk[j], gk[3 + j], gk[6 + j], t + j, 3);
-                    // U (6x6) = t G^T: each row of t through G
+                    for (int j = 0; j < 3; j++)
+                        Filter(Vector256.Load(g + j * Lanes + q), Vector256.Load(g + (3 + j) * Lanes + q), Vector256.Load(g + (6 + j) * Lanes + q),
+                            out t[j], out t[3 + j], out t[6 + j], out t[9 + j], out t[12 + j], out t[15 + j]);
+                    // U (6x6) = t G^T: each row of t through G, rounded to float once
                     for (int a = 0; a < 6; a++)
                     {
-                        Filter(t[a * 3], t[a * 3 + 1], t[a * 3 + 2], row, 1);
-                        for (int b = 0; b < 6; b++) ((float*)iu)[(a * 6 + b) * posStride + (long)cc * kp + kk] = (float)row[b];
+                        Filter(t[3 * a], t[3 * a + 1], t[3 * a + 2], out var u0, out var u1, out var u2, out var u3, out var u4, out var u5);
+                        float* row = dst + (a * 6) * posStride + q;
+                        StoreFour(u0, row); StoreFour(u1, row + posStride); StoreFour(u2, row + 2 * posStride);
+                        StoreFour(u3, row + 3 * posStride); StoreFour(u4, row + 4 * posStride); StoreFour(u5, row + 5 * posStride);
                     }
                 }
+            }
         });
     }
 
-    // G (6x3) times (g0, g1, g2), into o[0], o[stride], ... o[5 * stride].
-    private static void Filter(double g0, double g1, double g2, double* o, int stride)
+    // G (6x3) times (g0, g1, g2), 4 lanes of doubles: G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]
+    private static void Filter(Vector256<double> g0, Vector256<double> g1, Vector256<double> g2, out Vector256<double> o0, out Vector256<double> o1,
+        out Vector256<double> o2, out Vector256<double> o3, out Vector256<double> o4, out Vector256<double> o5)
     {
-        double s = g0 + g2, q = g0 / 24 + g2 / 6, r = g1 / 12;
-        o[0] = g0 / 4;
-        o[stride] = -(s + g1) / 6;
-        o[2 * stride] = -(s - g1) / 6;
-        o[3 * stride] = q + r;
-        o[4 * stride] = q - r;
-        o[5 * stride] = g2;
+        Vector256<double> s = g0 + g2, q = g0 / 24 + g2 / 6, r = g1 / 12;
+        o0 = g0 / 4;
+        o1 = -(s + g1) / 6;
+        o2 = -(s - g1) / 6;
+        o3 = q + r;
+        o4 = q - r;
+        o5 = g2;
     }
+
+    private static void StoreFour(Vector256<double> v, float* dst) => Vector128.Narrow(v.GetLower(), v.GetUpper()).Store(dst);
 }
 
 /// <summary>The sizes one Winograd call works with: channels padded to whole blocks, tiles, and blocks of tiles.</summary>
@@ -159,6 +172,10 @@ internal readonly struct WinogradPlan
         Tiles = g.Batch * TilesPerImage;
         long perTile = 4L * ConvolutionWinograd.Positions * (Cp + Kp);
         int block = (int)Math.Clamp(ConvolutionWinogradBudget / perTile / rowTile * rowTile, rowTile, 240);
+        // Each block reads all of U (36 Cp Kp floats) once: with wide layers that outweighs V and M leaving L2, so
+        // blocks grow until U's share per tile is at most about V's and M's (VGG's 256x256 layer: 12 -> 72 tiles).
+        int forU = (int)Math.Min(240, ((long)Cp * Kp / (2L * (Cp + Kp)) + rowTile - 1) / rowTile * rowTile);
+        block = Math.Max(block, forU);
         int rounded = (Tiles + rowTile - 1) / rowTile * rowTile;
         block = Math.Min(block, rounded);
         // Enough blocks for every thread (no bits depend on the block size: each output sums the same products in order).

@@ -11,10 +11,11 @@ namespace Backprop.Kernels;
 /// </summary>
 internal static unsafe class ConvolutionWinogradKernels
 {
-    // v: (36, blockTiles, Cp); u: (36, Cp, Kp); m: (36, blockTiles, Kp); rows of each V[pos] and M[pos] computed: [0, rows)
+    // v: (36, blockTiles, Cp); u: (36, Kp/16, Cp, 16); m: (36, blockTiles, Kp); rows of each V[pos] and M[pos] computed: [0, rows)
     public static void Products(int width, in WinogradPlan p, int blockTiles, int rows, float* v, float* u, float* m)
     {
         int cp = p.Cp, kp = p.Kp;
+        long panel = (long)cp * 16;
         for (int pos = 0; pos < ConvolutionWinograd.Positions; pos++)
         {
             float* vp = v + (long)pos * blockTiles * cp, up = u + (long)pos * cp * kp, mp = m + (long)pos * blockTiles * kp;
@@ -22,21 +23,25 @@ internal static unsafe class ConvolutionWinogradKernels
             {
                 int kv = 0;
                 for (; kv + 32 <= kp; kv += 32)
-                    for (int r = 0; r < rows; r += 12) Kernel512x2(cp, vp + (long)r * cp, cp, up + kv, kp, mp + (long)r * kp + kv, kp);
+                {
+                    float* b = up + kv / 16 * panel;
+                    for (int r = 0; r < rows; r += 12) Kernel512x2(cp, vp + (long)r * cp, cp, b, b + panel, mp + (long)r * kp + kv, kp);
+                }
                 if (kv < kp)
-                    for (int r = 0; r < rows; r += 12) Kernel512x1(cp, vp + (long)r * cp, cp, up + kv, kp, mp + (long)r * kp + kv, kp);
+                    for (int r = 0; r < rows; r += 12) Kernel512x1(cp, vp + (long)r * cp, cp, up + kv / 16 * panel, mp + (long)r * kp + kv, kp);
             }
             else
             {
                 for (int kv = 0; kv < kp; kv += 16)
-                    for (int r = 0; r < rows; r += 6) Kernel256(cp, vp + (long)r * cp, cp, up + kv, kp, mp + (long)r * kp + kv, kp);
+                    for (int r = 0; r < rows; r += 6) Kernel256(cp, vp + (long)r * cp, cp, up + kv / 16 * panel, mp + (long)r * kp + kv, kp);
             }
         }
     }
 
-    // 12 rows x 32 columns: a: 12 rows of depth values (stride lda); b: depth rows of 32 (stride ldb); c: 12 x 32 (stride ldc)
+    // 12 rows x 32 columns: a: 12 rows of depth values (stride lda); b, b2: (depth, 16) panels of the two column halves;
+    // c: 12 x 32 (stride ldc)
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512x2(int depth, float* a, nint lda, float* b, nint ldb, float* c, nint ldc)
+    private static void Kernel512x2(int depth, float* a, nint lda, float* b, float* b2, float* c, nint ldc)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -46,7 +51,7 @@ internal static unsafe class ConvolutionWinogradKernels
         nint l2 = 2 * lda;
         for (int pc = 0; pc < depth; pc++)
         {
-            Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 16);
+            Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b2);
             Vector512<float> x = Vector512.Create(a0[0]);
             c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
             x = Vector512.Create(a0[lda]);
@@ -72,7 +77,7 @@ internal static unsafe class ConvolutionWinogradKernels
             x = Vector512.Create(a9[l2]);
             cb0 = Vector512.FusedMultiplyAdd(x, b0, cb0); cb1 = Vector512.FusedMultiplyAdd(x, b1, cb1);
             a0++; a3++; a6++; a9++;
-            b += ldb;
+            b += 16; b2 += 16;
         }
         c00.Store(c); c01.Store(c + 16); c += ldc;
         c10.Store(c); c11.Store(c + 16); c += ldc;
@@ -88,9 +93,9 @@ internal static unsafe class ConvolutionWinogradKernels
         cb0.Store(c); cb1.Store(c + 16);
     }
 
-    // 12 rows x 16 columns (the last block of an odd number of 16-channel blocks)
+    // 12 rows x 16 columns (the last block of an odd number of 16-channel blocks); b: a (depth, 16) panel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512x1(int depth, float* a, nint lda, float* b, nint ldb, float* c, nint ldc)
+    private static void Kernel512x1(int depth, float* a, nint lda, float* b, float* c, nint ldc)
     {
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
         Vector512<float> c6 = default, c7 = default, c8 = default, c9 = default, ca = default, cb = default;
@@ -112,16 +117,16 @@ internal static unsafe class ConvolutionWinogradKernels
             ca = Vector512.FusedMultiplyAdd(Vector512.Create(a9[lda]), b0, ca);
             cb = Vector512.FusedMultiplyAdd(Vector512.Create(a9[l2]), b0, cb);
             a0++; a3++; a6++; a9++;
-            b += ldb;
+            b += 16;
         }
         c0.Store(c); c += ldc; c1.Store(c); c += ldc; c2.Store(c); c += ldc; c3.Store(c); c += ldc;
         c4.Store(c); c += ldc; c5.Store(c); c += ldc; c6.Store(c); c += ldc; c7.Store(c); c += ldc;
         c8.Store(c); c += ldc; c9.Store(c); c += ldc; ca.Store(c); c += ldc; cb.Store(c);
     }
 
-    // AVX2: 6 rows x 16 columns (two 8-float vectors), 12 accumulators of the 16 registers
+    // AVX2: 6 rows x 16 columns (two 8-float vectors), 12 accumulators of the 16 registers; b: a (depth, 16) panel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel256(int depth, float* a, nint lda, float* b, nint ldb, float* c, nint ldc)
+    private static void Kernel256(int depth, float* a, nint lda, float* b, float* c, nint ldc)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -143,7 +148,7 @@ internal static unsafe class ConvolutionWinogradKernels
             x = Vector256.Create(a3[l2]);
             c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
             a0++; a3++;
-            b += ldb;
+            b += 16;
         }
         c00.Store(c); c01.Store(c + 8); c += ldc;
         c10.Store(c); c11.Store(c + 8); c += ldc;

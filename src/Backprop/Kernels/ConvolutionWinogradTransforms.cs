@@ -6,7 +6,7 @@ namespace Backprop.Kernels;
 
 /// <summary>
 /// The per-block work of <see cref="ConvolutionWinograd"/>: input rows copied channel-blocked (16 channels per pixel,
-/// borders zero), the input transform V = B^T d B and the output transform y = A^T M A + bias, with 16 channels in the
+/// borders zero; <see cref="ConvolutionWinogradLayout"/>), the input transform V = B^T d B and the output transform y = A^T M A + bias, with 16 channels in the
 /// lanes (one Vector512, or two Vector256 halves computed alike). Each 2-D transform is the 1-D one along rows into a
 /// small scratch, then along columns.
 /// </summary>
@@ -14,7 +14,7 @@ internal static unsafe class ConvolutionWinogradTransforms
 {
     private const int L = ConvolutionWinograd.Lanes, P = ConvolutionWinograd.Positions;
 
-    // Blocks [s, e) of the plan's tiles. x: (N, C, H, W); u: (36, Cp, Kp); bias: (Kp); y: (N, K, OH, OW)
+    // Blocks [s, e) of the plan's tiles. x: (N, C, H, W); u: (36, Kp/16, Cp, 16); bias: (Kp); y: (N, K, OH, OW)
     public static void Blocks(in WinogradPlan p, int width, int s, int e, float* x, float* u, float* bias, float* y, bool relu)
     {
         int blockTiles = p.BlockTiles, cb = p.Cp / L, kb = p.Kp / L;
@@ -34,7 +34,7 @@ internal static unsafe class ConvolutionWinogradTransforms
                     for (int t = t0; t < t0 + count;)
                     {
                         int n = t / p.TilesPerImage, first = t % p.TilesPerImage, last = Math.Min(p.TilesPerImage, first + t0 + count - t);
-                        CopyRows(p, x + n * imageLength, input, 4 * (first / p.TilesW), 4 * ((last - 1) / p.TilesW) + 6);
+                        ConvolutionWinogradLayout.CopyRows(p, width, x + n * imageLength, input, 4 * (first / p.TilesW), 4 * ((last - 1) / p.TilesW) + 6);
                         for (int q = first; q < last; q++)
                         {
                             int row = t - t0 + q - first;
@@ -67,11 +67,8 @@ internal static unsafe class ConvolutionWinogradTransforms
                                 OutputTile256(src, (long)blockTiles * p.Kp, bias + c * L, relu, scratch, pixels);
                                 OutputTile256(src + 8, (long)blockTiles * p.Kp, bias + c * L + 8, relu, scratch, pixels + 8);
                             }
-                            int channels = Math.Min(L, p.K - c * L);
                             float* dst = y + (((long)n * p.K + c * L) * p.OH + 4 * tr) * p.OW + 4 * tc;
-                            for (int l = 0; l < channels; l++, dst += (long)p.OH * p.OW)
-                                for (int r = 0; r < outRows; r++)
-                                    for (int col = 0; col < outCols; col++) dst[r * p.OW + col] = pixels[(r * 4 + col) * L + l];
+                            ConvolutionWinogradLayout.WriteTile(width, pixels, dst, (long)p.OH * p.OW, p.OW, Math.Min(L, p.K - c * L), outRows, outCols);
                         }
                     }
                 }
@@ -81,38 +78,6 @@ internal static unsafe class ConvolutionWinogradTransforms
         {
             ArrayPool<float>.Shared.Return(buffer);
         }
-    }
-
-    // Padded rows [r0, r1) of one image (C, H, W) into input (Cp/16, Hp, Wp, 16): channel blocks interleaved per pixel,
-    // zero in the borders and in channels past C.
-    private static void CopyRows(in WinogradPlan p, float* image, float* input, int r0, int r1)
-    {
-        int w = p.W, wp = p.Wp, pw = p.PadW;
-        for (int cb = 0; cb < p.Cp / L; cb++)
-            for (int r = r0; r < r1; r++)
-            {
-                float* dst = input + ((long)cb * p.Hp + r) * wp * L;
-                int h = r - p.PadH;
-                if (h < 0 || h >= p.H)
-                {
-                    new Span<float>(dst, wp * L).Clear();
-                    continue;
-                }
-                new Span<float>(dst, pw * L).Clear();
-                new Span<float>(dst + (pw + w) * L, (wp - pw - w) * L).Clear();
-                float* inside = dst + pw * L;
-                for (int l = 0; l < L; l++)
-                {
-                    int c = cb * L + l;
-                    if (c >= p.C)
-                    {
-                        for (int j = 0; j < w; j++) inside[j * L + l] = 0f;
-                        continue;
-                    }
-                    float* src = image + ((long)c * p.H + h) * w;
-                    for (int j = 0; j < w; j++) inside[j * L + l] = src[j];
-                }
-            }
     }
 
     // d: the tile's 6x6 patch of 16-channel pixels (row stride rowStride floats); v: position pos's 16 channels at
