@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Backprop.Kernels;
@@ -46,10 +47,16 @@ internal static unsafe class ConvolutionWinograd
     /// 1.0x backward-data), its 32- and 64-channel ones 0.5-0.7x and 0.37-0.5x. Channel counts that are not
     /// multiples of 16 (padded blocks, not measured) keep the other paths.
     /// </summary>
-    public static bool Applies(in Conv2dGeometry g) => Supports(g) && Pays(g.InChannels, g.OutChannels);
+    public static bool Applies(in Conv2dGeometry g) => Supports(g) && Pays(g.InChannels, g.OutChannels) && EnoughTiles(g);
 
     /// <summary>Where backward-data (a forward from K channels to C) runs faster than the other paths.</summary>
-    public static bool AppliesToBackwardData(in Conv2dGeometry g) => SupportsBackwardData(g) && Pays(g.OutChannels, g.InChannels);
+    public static bool AppliesToBackwardData(in Conv2dGeometry g) => SupportsBackwardData(g) && Pays(g.OutChannels, g.InChannels) && EnoughTiles(g);
+
+    // The weight transform (about 40 instructions per (c, k) pair) is paid once per call and saves about 7 per pair and
+    // tile: with few tiles (batch 1 on 8x8 or 16x16 planes) it costs more than it saves.
+    private static bool EnoughTiles(in Conv2dGeometry g) => (long)g.Batch * ((g.InHeight + 3) / 4) * ((g.InWidth + 3) / 4) >= MinTiles;
+
+    private const int MinTiles = 64;
 
     // Input and output channels that fill their 16-lane blocks and give the GEMM enough depth.
     private static bool Pays(int inChannels, int outChannels) => inChannels >= 32 && outChannels >= 32
@@ -102,7 +109,13 @@ internal static unsafe class ConvolutionWinograd
         int c = plan.C, k = plan.K, cp = plan.Cp, blocks = plan.Kp / Lanes;
         long posStride = (long)cp * plan.Kp, blockStride = (long)cp * Lanes;
         nint iw = (nint)weight, iu = (nint)u;
-        KernelThreads.For(blocks * cp, (s, e) =>
+        KernelThreads.For(blocks * cp, (s, e) => TransformWeightUnits(c, k, cp, posStride, blockStride, s, e, (float*)iw, flipped, (float*)iu));
+    }
+
+    // Units [s, e) of TransformWeights: unit = (16-channel output block, input channel).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransformWeightUnits(int c, int k, int cp, long posStride, long blockStride, int s, int e, float* weight, bool flipped, float* u)
+    {
         {
             double* g = stackalloc double[9 * Lanes];            // g[i][lane]: the 16 output channels' kernels
             var t = new Vector256<double>[18];                   // G g, 6x3, for 4 lanes
@@ -112,11 +125,11 @@ internal static unsafe class ConvolutionWinograd
                 for (int l = 0; l < Lanes; l++)
                 {
                     int kk = kb * Lanes + l;
-                    float* src = flipped ? (float*)iw + ((long)cc * k + kk) * 9 : (float*)iw + ((long)kk * c + cc) * 9;
+                    float* src = flipped ? weight + ((long)cc * k + kk) * 9 : weight + ((long)kk * c + cc) * 9;
                     bool real = kk < k && cc < c;
                     for (int i = 0; i < 9; i++) g[i * Lanes + l] = real ? src[flipped ? 8 - i : i] : 0.0;
                 }
-                float* dst = (float*)iu + kb * blockStride + (long)cc * Lanes;
+                float* dst = u + kb * blockStride + (long)cc * Lanes;
                 for (int q = 0; q < Lanes; q += 4)
                 {
                     // t (6x3) = G g: each column of g through G
@@ -133,7 +146,7 @@ internal static unsafe class ConvolutionWinograd
                     }
                 }
             }
-        });
+        }
     }
 
     // G (6x3) times (g0, g1, g2), 4 lanes of doubles: G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]

@@ -12,6 +12,7 @@ namespace Backprop.Kernels;
 internal static unsafe class ConvolutionWinogradKernels
 {
     // v: (36, blockTiles, Cp); u: (36, Kp/16, Cp, 16); m: (36, blockTiles, Kp); rows of each V[pos] and M[pos] computed: [0, rows)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Products(int width, in WinogradPlan p, int blockTiles, int rows, float* v, float* u, float* m)
     {
         int cp = p.Cp, kp = p.Kp;

@@ -16,6 +16,7 @@ internal static unsafe class ConvolutionWinogradLayout
 
     // Padded rows [r0, r1) of one image (C, H, W) into input (Cp/16, Hp, Wp, 16): channel blocks interleaved per pixel,
     // zero in the borders and in channels past C.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void CopyRows(in WinogradPlan p, int width, float* image, float* input, int r0, int r1)
     {
         int w = p.W, wp = p.Wp, pw = p.PadW;
@@ -53,6 +54,7 @@ internal static unsafe class ConvolutionWinogradLayout
 
     // pixels: (16 pixels of a 4x4 tile, 16 channels); y: channel 0's plane at the tile's corner, planes `plane` apart,
     // rows `ow` apart. Writes channels [0, channels), the tile's first outRows rows and outCols columns.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void WriteTile(int width, float* pixels, float* y, long plane, int ow, int channels, int outRows, int outCols)
     {
         if (SimdWidth.AllowsAvx(width) && channels == L && outRows == 4 && outCols == 4)

@@ -8,13 +8,15 @@ namespace Backprop.Kernels;
 /// The per-block work of <see cref="ConvolutionWinograd"/>: input rows copied channel-blocked (16 channels per pixel,
 /// borders zero; <see cref="ConvolutionWinogradLayout"/>), the input transform V = B^T d B and the output transform y = A^T M A + bias, with 16 channels in the
 /// lanes (one Vector512, or two Vector256 halves computed alike). Each 2-D transform is the 1-D one along rows into a
-/// small scratch, then along columns.
+/// small scratch, then along columns. The hot methods are AggressiveOptimization: a short run (a few training steps,
+/// one batch-1 inference) would otherwise spend its convolutions in tier-0 code, where each vector operation is a call.
 /// </summary>
 internal static unsafe class ConvolutionWinogradTransforms
 {
     private const int L = ConvolutionWinograd.Lanes, P = ConvolutionWinograd.Positions;
 
     // Blocks [s, e) of the plan's tiles. x: (N, C, H, W); u: (36, Kp/16, Cp, 16); bias: (Kp); y: (N, K, OH, OW)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Blocks(in WinogradPlan p, int width, int s, int e, float* x, float* u, float* bias, float* y, bool relu)
     {
         int blockTiles = p.BlockTiles, cb = p.Cp / L, kb = p.Kp / L;
@@ -82,6 +84,7 @@ internal static unsafe class ConvolutionWinogradTransforms
 
     // d: the tile's 6x6 patch of 16-channel pixels (row stride rowStride floats); v: position pos's 16 channels at
     // v + pos * posStride.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void InputTile512(float* d, int rowStride, float* v, long posStride, float* scratch)
     {
         for (int i = 0; i < 6; i++, d += rowStride)
@@ -97,6 +100,7 @@ internal static unsafe class ConvolutionWinogradTransforms
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void InputTile256(float* d, int rowStride, float* v, long posStride, float* scratch)
     {
         for (int i = 0; i < 6; i++, d += rowStride)
@@ -146,6 +150,7 @@ internal static unsafe class ConvolutionWinogradTransforms
 
     // m: position pos's 16 channels at m + pos * posStride; pixels: (16 pixels of the 4x4 tile, 16 channels) overwritten
     // with A^T M A + bias, then max(., 0) with ReluForward's bits when relu.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void OutputTile512(float* m, long posStride, float* bias, bool relu, float* scratch, float* pixels)
     {
         for (int a = 0; a < 6; a++)
@@ -168,6 +173,7 @@ internal static unsafe class ConvolutionWinogradTransforms
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void OutputTile256(float* m, long posStride, float* bias, bool relu, float* scratch, float* pixels)
     {
         for (int a = 0; a < 6; a++)

@@ -129,7 +129,7 @@ public class ConvolutionWinogradTests(ITestOutputHelper output)
     [Fact]
     public void ConvolutionRunsItWhereItApplies()
     {
-        var g = G(4, 64, 8, 8, 64, 1);
+        var g = G(16, 64, 8, 8, 64, 1);   // 64 tiles
         float[] x = KernelTestUtil.Random((int)g.InputLength, 1), w = KernelTestUtil.Random((int)g.WeightLength, 2), b = KernelTestUtil.Random(64, 3);
         foreach (int width in Widths)
         {
@@ -147,6 +147,7 @@ public class ConvolutionWinogradTests(ITestOutputHelper output)
         KernelTestUtil.With(0, null, () => Assert.False(ConvolutionWinograd.Applies(g)));   // no scalar path
         Assert.False(ConvolutionWinograd.Applies(G(128, 16, 32, 32, 16, 1)));   // ResNet's 16-channel layers: no faster than direct
         Assert.False(ConvolutionWinograd.Applies(G(2, 40, 8, 8, 64, 1)));       // 40 channels: padded blocks, not measured
+        Assert.False(ConvolutionWinograd.Applies(G(1, 256, 8, 8, 256, 1)));     // batch 1, 4 tiles: the weight transform outweighs the savings
         Assert.False(ConvolutionWinograd.Supports(new Conv2dGeometry(2, 16, 8, 8, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1)));   // stride 2
         Assert.False(ConvolutionWinograd.Supports(new Conv2dGeometry(2, 16, 8, 8, 16, 3, 3, 1, 1, 2, 2, 2, 2, 1)));   // dilation 2
         Assert.False(ConvolutionWinograd.SupportsBackwardData(G(2, 16, 8, 8, 16, 3)));   // pad 3: the flipped pad would be -1
