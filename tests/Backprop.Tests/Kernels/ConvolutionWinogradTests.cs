@@ -129,7 +129,7 @@ public class ConvolutionWinogradTests(ITestOutputHelper output)
     [Fact]
     public void ConvolutionRunsItWhereItApplies()
     {
-        var g = G(16, 64, 8, 8, 64, 1);   // 64 tiles
+        var g = G(32, 64, 8, 8, 64, 1);   // 128 tiles
         float[] x = KernelTestUtil.Random((int)g.InputLength, 1), w = KernelTestUtil.Random((int)g.WeightLength, 2), b = KernelTestUtil.Random(64, 3);
         foreach (int width in Widths)
         {
