@@ -8,8 +8,9 @@ namespace Backprop.Kernels;
 // | pass            | shapes                               | path                                                           | threads split        |
 // |-----------------|--------------------------------------|----------------------------------------------------------------|----------------------|
 // | forward         | 3x3, stride 1, dilation 1, groups 1, | ConvolutionWinograd.Forward: F(4x4, 3x3), 36 products per      | blocks of tiles      |
-// |                 | AVX-512 or AVX2, C and K multiples   | 4x4 output tile instead of 144; channel-blocked transforms,    |                      |
-// |                 | of 16 (ConvolutionWinograd.Applies)  | 36 GEMMs per block of tiles kept in L2                         |                      |
+// |                 | AVX-512 or AVX2, C and K >= 32 and   | 4x4 output tile instead of 144; channel-blocked transforms,    |                      |
+// |                 | multiples of 16, >= 128 4x4 tiles    | 36 GEMMs per block of tiles kept in L2                         |                      |
+// |                 | (ConvolutionWinograd.Applies)        |                                                                |                      |
 // | forward         | groups 1, not pointwise, AVX-512 or  | ConvolutionDirect.Forward: 32- (AVX2: 16-) pixel panels read   | (image, panel) units |
 // |                 | AVX2, stride 1, OW a multiple of 8,  | straight from a zero-bordered copy of each image, no packing   |                      |
 // |                 | K fills 80% of its row tiles, the    |                                                                |                      |
