@@ -7,6 +7,10 @@ namespace Backprop.Kernels;
 //
 // | pass            | shapes                               | path                                                           | threads split        |
 // |-----------------|--------------------------------------|----------------------------------------------------------------|----------------------|
+// | forward         | 3x3, stride 1, dilation 1, groups 1, | ConvolutionWinograd.Forward: F(4x4, 3x3), 36 products per      | blocks of tiles      |
+// |                 | AVX-512 or AVX2, C and K >= 32 and   | 4x4 output tile instead of 144; channel-blocked transforms,    |                      |
+// |                 | multiples of 16, >= 128 4x4 tiles    | 36 GEMMs per block of tiles kept in L2                         |                      |
+// |                 | (ConvolutionWinograd.Applies)        |                                                                |                      |
 // | forward         | groups 1, not pointwise, AVX-512 or  | ConvolutionDirect.Forward: 32- (AVX2: 16-) pixel panels read   | (image, panel) units |
 // |                 | AVX2, stride 1 or 2, OW a multiple   | straight from a zero-bordered copy of each image (stride 2: its|                      |
 // |                 | of 8,                                | phase planes, ConvolutionDirectStrided), no packing            |                      |
@@ -16,6 +20,8 @@ namespace Backprop.Kernels;
 // |                 |                                      | from x                                                         |                      |
 // | forward         | pointwise (any groups)               | GEMM straight on x's (C/groups, H*W) plane, no im2col          | images, or GEMM (N=1)|
 // | forward         | groups > 1, not pointwise            | Im2Col.Unfold per image and group, then GEMM                   | images, or GEMM (N=1)|
+// | backward-data   | 3x3, stride 1, dilation 1, pad <= 2, | ConvolutionWinograd.BackwardData: the Winograd forward on dy,  | blocks of tiles      |
+// |                 | as forward's Winograd row            | kernel flipped, channels swapped, padding 2 - pad              |                      |
 // | backward-data   | groups 1, not pointwise, stride 1,   | ConvolutionDirect.BackwardData: the forward above on dy, with  | (image, panel) units |
 // |                 | W a multiple of 16, AVX-512 or AVX2  | the kernel flipped and channels swapped                        |                      |
 // | backward-data   | groups 1, not pointwise, N > 1,      | ConvolutionImplicitGemm.BackwardData: W^T*dy panels folded     | images               |
@@ -62,6 +68,11 @@ public static unsafe class Convolution
         int biasLength = bias.Length;
         fixed (float* px = x, pw = weight, pb = bias, py = y)
         {
+            if (UsesImplicitGemm(geo) && ConvolutionWinograd.Applies(geo))
+            {
+                ConvolutionWinograd.Forward(geo, px, pw, biasLength != 0 ? pb : null, py, relu);
+                return;
+            }
             if (UsesImplicitGemm(geo) && ConvolutionDirect.Applies(geo))
             {
                 ConvolutionDirect.Forward(geo, px, pw, biasLength != 0 ? pb : null, py, relu);
@@ -88,6 +99,11 @@ public static unsafe class Convolution
         Conv2dGeometry geo = g;
         fixed (float* pdy = dy, pw = weight, pdx = dx)
         {
+            if (UsesImplicitGemm(geo) && ConvolutionWinograd.AppliesToBackwardData(geo))
+            {
+                ConvolutionWinograd.BackwardData(geo, pdy, pw, pdx);
+                return;
+            }
             if (UsesImplicitGemm(geo) && ConvolutionDirect.AppliesToBackwardData(geo))
             {
                 ConvolutionDirect.BackwardData(geo, pdy, pw, pdx);

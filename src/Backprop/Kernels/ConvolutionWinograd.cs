@@ -1,0 +1,204 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Backprop.Kernels;
+
+/// <summary>
+/// 3x3, stride-1, dilation-1, ungrouped convolution by Winograd minimal filtering F(4x4, 3x3) (Lavin and Gray, 2015):
+/// each 4x4 block of output pixels ("tile") is A^T [ (G g G^T) ⊙ (B^T d B) ] A, where d is the tile's 6x6 input
+/// patch and g a 3x3 kernel. The 36 elementwise products of a tile, summed over input channels, are 36 independent
+/// matrix products (K x C) x (C x tiles): 36 x K x C multiply-adds per 16 output pixels instead of 144 x K x C.
+/// Channels are carried in blocks of 16 (the lanes of every transform and of the GEMM's columns), so every load and
+/// store of the transforms is a whole vector, whatever the image width:
+/// <list type="number">
+/// <item>weights, once per call: U[pos][c][k] = (G g_kc G^T)[pos], in double, rounded once, in 16-channel panels (<see cref="TransformWeights"/>);</item>
+/// <item>per block of tiles (sized so V and M stay in L2): input rows copied channel-blocked into a zero-bordered buffer,
+/// V[pos][tile][c] = (B^T d B)[pos];</item>
+/// <item>M[pos][tile][k] = sum over c of V[pos][tile][c] U[pos][c][k] (<see cref="ConvolutionWinogradKernels"/>);</item>
+/// <item>y = A^T M A + bias, ReLU if asked, written out pixel by pixel (edge tiles cut to the image).</item>
+/// </list>
+/// Every value goes through the same operations whichever block or thread computes it: results are identical for
+/// any <see cref="KernelThreads.Count"/>. The transforms round differently from a direct sum (their coefficients
+/// reach 8 and 1/24): see ConvolutionWinogradTests for the measured error. AVX-512 or AVX2 only; no scalar path
+/// (<see cref="Applies"/> is false there and the caller keeps its other paths).
+/// </summary>
+internal static unsafe class ConvolutionWinograd
+{
+    internal const int Lanes = 16;          // channels per block (one Vector512, two Vector256)
+    internal const int Positions = 36;      // 6x6 transformed tile
+    internal const int RowTile = 12;        // tiles per GEMM micro-tile (rows); blocks are multiples of it
+
+    /// <summary>Whether the Winograd path may run (tests compare it with the other paths).</summary>
+    internal static bool Enabled { get; set; } = true;
+
+    /// <summary>True when the geometry is one Winograd F(4x4, 3x3) computes: 3x3, stride 1, dilation 1, groups 1, AVX2 or wider.</summary>
+    public static bool Supports(in Conv2dGeometry g) =>
+        Enabled && SimdWidth.Allows256(SimdWidth.Max) && g.Groups == 1 && g.KernelHeight == 3 && g.KernelWidth == 3
+        && g.StrideHeight == 1 && g.StrideWidth == 1 && g.DilationHeight == 1 && g.DilationWidth == 1;
+
+    /// <summary>True when backward-data (the forward of the flipped convolution, padding 2 - pad) can run here.</summary>
+    public static bool SupportsBackwardData(in Conv2dGeometry g) => Supports(g) && g.PadHeight <= 2 && g.PadWidth <= 2;
+
+    /// <summary>
+    /// Where forward runs faster than the direct and implicit-GEMM paths (measured with bench/ab, 2 threads, AVX-512):
+    /// at least 32 channels on both sides, so that the transforms' cost per tile (growing with C + K) is small beside the
+    /// 36 products (growing with C K). ResNet's 16-channel layers ran no faster than the direct path (0.97x forward,
+    /// 1.0x backward-data), its 32- and 64-channel ones 0.5-0.7x and 0.37-0.5x. Channel counts that are not
+    /// multiples of 16 (padded blocks, not measured) keep the other paths.
+    /// </summary>
+    public static bool Applies(in Conv2dGeometry g) => Supports(g) && Pays(g.InChannels, g.OutChannels) && EnoughTiles(g);
+
+    /// <summary>Where backward-data (a forward from K channels to C) runs faster than the other paths.</summary>
+    public static bool AppliesToBackwardData(in Conv2dGeometry g) => SupportsBackwardData(g) && Pays(g.OutChannels, g.InChannels) && EnoughTiles(g);
+
+    // The weight transform (about 40 instructions per (c, k) pair) is paid once per call and saves about 7 per pair and
+    // tile: with few tiles (batch 1 on 8x8 or 16x16 planes) it costs more than it saves. At batch 1, 64 tiles (32x32)
+    // ran 0.87-0.93x the direct path's median time but with a worse best time; 256 tiles (64x64) 0.71x.
+    private static bool EnoughTiles(in Conv2dGeometry g) => (long)g.Batch * ((g.InHeight + 3) / 4) * ((g.InWidth + 3) / 4) >= MinTiles;
+
+    private const int MinTiles = 128;
+
+    // Input and output channels that fill their 16-lane blocks and give the GEMM enough depth.
+    private static bool Pays(int inChannels, int outChannels) => inChannels >= 32 && outChannels >= 32
+        && inChannels % Lanes == 0 && outChannels % Lanes == 0;
+
+    // x: (N, C, H, W); weight: (K, C, 3, 3); bias: (K) or null; y: (N, K, OH, OW) overwritten. Needs Supports.
+    public static void Forward(in Conv2dGeometry g, float* x, float* weight, float* bias, float* y, bool relu = false) =>
+        Run(g, x, weight, false, bias, y, relu);
+
+    // dy: (N, K, OH, OW); weight: (K, C, 3, 3); dx: (N, C, H, W) overwritten. Needs SupportsBackwardData.
+    public static void BackwardData(in Conv2dGeometry g, float* dy, float* weight, float* dx) =>
+        Run(ConvolutionDirect.Flipped(g), dy, weight, true, null, dx, false);
+
+    // flipped: weight is the (C, K, 3, 3) kernel of the convolution whose forward this is the backward-data of.
+    private static void Run(in Conv2dGeometry g, float* x, float* weight, bool flipped, float* bias, float* y, bool relu)
+    {
+        var plan = new WinogradPlan(g);
+        float[] u = ArrayPool<float>.Shared.Rent(Positions * plan.Cp * plan.Kp + Lanes);
+        float[] biasPadded = ArrayPool<float>.Shared.Rent(plan.Kp);
+        try
+        {
+            fixed (float* pu = u, pb = biasPadded)
+            {
+                TransformWeights(plan, weight, flipped, pu);
+                new Span<float>(pb, plan.Kp).Clear();
+                if (bias is not null) new ReadOnlySpan<float>(bias, g.OutChannels).CopyTo(new Span<float>(pb, plan.Kp));
+                nint ix = (nint)x, iu = (nint)pu, ib = (nint)pb, iy = (nint)y;
+                int width = SimdWidth.Max;
+                KernelThreads.For(plan.Blocks, (s, e) =>
+                    ConvolutionWinogradTransforms.Blocks(plan, width, s, e, (float*)ix, (float*)iu, (float*)ib, (float*)iy, relu));
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(u);
+            ArrayPool<float>.Shared.Return(biasPadded);
+        }
+    }
+
+    /// <summary>
+    /// U[pos][k / 16][c][k % 16] = (G g G^T)[pos] for g = weight[k, c] (or, flipped, weight[c, k] turned 180 degrees), in
+    /// double and rounded once; zero where c >= C or k >= K. Each 16-channel block of a position is one contiguous
+    /// (Cp, 16) panel, read row by row by the GEMM (rows Kp floats apart would share a few L1 sets). Four output
+    /// channels per vector of doubles (one at a time, VGG's 256x256 layer spent as long here as in the products).
+    /// Threads split (block, input channel) pairs.
+    /// </summary>
+    // weight: (K, C, 3, 3), or (C, K, 3, 3) when flipped; u: (36, Kp/16, Cp, 16) overwritten
+    internal static void TransformWeights(in WinogradPlan plan, float* weight, bool flipped, float* u)
+    {
+        int c = plan.C, k = plan.K, cp = plan.Cp, blocks = plan.Kp / Lanes;
+        long posStride = (long)cp * plan.Kp, blockStride = (long)cp * Lanes;
+        nint iw = (nint)weight, iu = (nint)u;
+        KernelThreads.For(blocks * cp, (s, e) => TransformWeightUnits(c, k, cp, posStride, blockStride, s, e, (float*)iw, flipped, (float*)iu));
+    }
+
+    // Units [s, e) of TransformWeights: unit = (16-channel output block, input channel).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransformWeightUnits(int c, int k, int cp, long posStride, long blockStride, int s, int e, float* weight, bool flipped, float* u)
+    {
+        {
+            double* g = stackalloc double[9 * Lanes];            // g[i][lane]: the 16 output channels' kernels
+            var t = new Vector256<double>[18];                   // G g, 6x3, for 4 lanes
+            for (int unit = s; unit < e; unit++)
+            {
+                int kb = unit / cp, cc = unit % cp;
+                for (int l = 0; l < Lanes; l++)
+                {
+                    int kk = kb * Lanes + l;
+                    float* src = flipped ? weight + ((long)cc * k + kk) * 9 : weight + ((long)kk * c + cc) * 9;
+                    bool real = kk < k && cc < c;
+                    for (int i = 0; i < 9; i++) g[i * Lanes + l] = real ? src[flipped ? 8 - i : i] : 0.0;
+                }
+                float* dst = u + kb * blockStride + (long)cc * Lanes;
+                for (int q = 0; q < Lanes; q += 4)
+                {
+                    // t (6x3) = G g: each column of g through G
+                    for (int j = 0; j < 3; j++)
+                        Filter(Vector256.Load(g + j * Lanes + q), Vector256.Load(g + (3 + j) * Lanes + q), Vector256.Load(g + (6 + j) * Lanes + q),
+                            out t[j], out t[3 + j], out t[6 + j], out t[9 + j], out t[12 + j], out t[15 + j]);
+                    // U (6x6) = t G^T: each row of t through G, rounded to float once
+                    for (int a = 0; a < 6; a++)
+                    {
+                        Filter(t[3 * a], t[3 * a + 1], t[3 * a + 2], out var u0, out var u1, out var u2, out var u3, out var u4, out var u5);
+                        float* row = dst + (a * 6) * posStride + q;
+                        StoreFour(u0, row); StoreFour(u1, row + posStride); StoreFour(u2, row + 2 * posStride);
+                        StoreFour(u3, row + 3 * posStride); StoreFour(u4, row + 4 * posStride); StoreFour(u5, row + 5 * posStride);
+                    }
+                }
+            }
+        }
+    }
+
+    // G (6x3) times (g0, g1, g2), 4 lanes of doubles: G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]
+    private static void Filter(Vector256<double> g0, Vector256<double> g1, Vector256<double> g2, out Vector256<double> o0, out Vector256<double> o1,
+        out Vector256<double> o2, out Vector256<double> o3, out Vector256<double> o4, out Vector256<double> o5)
+    {
+        Vector256<double> s = g0 + g2, q = g0 / 24 + g2 / 6, r = g1 / 12;
+        o0 = g0 / 4;
+        o1 = -(s + g1) / 6;
+        o2 = -(s - g1) / 6;
+        o3 = q + r;
+        o4 = q - r;
+        o5 = g2;
+    }
+
+    private static void StoreFour(Vector256<double> v, float* dst) => Vector128.Narrow(v.GetLower(), v.GetUpper()).Store(dst);
+}
+
+/// <summary>The sizes one Winograd call works with: channels padded to whole blocks, tiles, and blocks of tiles.</summary>
+internal readonly struct WinogradPlan
+{
+    public readonly int C, K, Cp, Kp, H, W, PadH, PadW, OH, OW, TilesH, TilesW, Hp, Wp, TilesPerImage, Tiles, BlockTiles, Blocks;
+
+    public WinogradPlan(in Conv2dGeometry g)
+    {
+        const int lanes = ConvolutionWinograd.Lanes, rowTile = ConvolutionWinograd.RowTile;
+        C = g.InChannels; K = g.OutChannels;
+        Cp = (C + lanes - 1) / lanes * lanes;
+        Kp = (K + lanes - 1) / lanes * lanes;
+        H = g.InHeight; W = g.InWidth; PadH = g.PadHeight; PadW = g.PadWidth;
+        OH = g.OutHeight; OW = g.OutWidth;
+        TilesH = (OH + 3) / 4; TilesW = (OW + 3) / 4;
+        // The padded image the tiles read: every tile's 6x6 patch lies inside it (zeros past the image).
+        Hp = 4 * TilesH + 2; Wp = 4 * TilesW + 2;
+        TilesPerImage = TilesH * TilesW;
+        Tiles = g.Batch * TilesPerImage;
+        long perTile = 4L * ConvolutionWinograd.Positions * (Cp + Kp);
+        int block = (int)Math.Clamp(ConvolutionWinogradBudget / perTile / rowTile * rowTile, rowTile, 240);
+        // Each block reads all of U (36 Cp Kp floats) once: with wide layers that outweighs V and M leaving L2, so
+        // blocks grow until U's share per tile is at most about V's and M's (VGG's 256x256 layer: 12 -> 72 tiles).
+        int forU = (int)Math.Min(240, ((long)Cp * Kp / (2L * (Cp + Kp)) + rowTile - 1) / rowTile * rowTile);
+        block = Math.Max(block, forU);
+        int rounded = (Tiles + rowTile - 1) / rowTile * rowTile;
+        block = Math.Min(block, rounded);
+        // Enough blocks for every thread (no bits depend on the block size: each output sums the same products in order).
+        int threads = KernelThreads.Count;
+        if ((Tiles + block - 1) / block < threads)
+            block = Math.Max(rowTile, ((Tiles + threads - 1) / threads + rowTile - 1) / rowTile * rowTile);
+        BlockTiles = block;
+        Blocks = (Tiles + block - 1) / block;
+    }
+
+    private const long ConvolutionWinogradBudget = 1L << 20;   // bytes of V + M per block: half of a core's L2 here
+}

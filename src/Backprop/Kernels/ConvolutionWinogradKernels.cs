@@ -1,0 +1,161 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Backprop.Kernels;
+
+/// <summary>
+/// The 36 matrix products of <see cref="ConvolutionWinograd"/>: M[pos] (tiles x Kp) = V[pos] (tiles x Cp) U[pos] (Cp x Kp),
+/// rows = tiles, columns = output channels in vectors. Each micro-kernel holds a 12 x 32 (AVX-512) or 6 x 16 (AVX2)
+/// block of M in registers: per input channel it loads the U row's vectors once and broadcasts one V value per tile.
+/// Every element of M is one chain of fused multiply-adds over c = 0..Cp-1 from zero, whichever kernel computes it.
+/// </summary>
+internal static unsafe class ConvolutionWinogradKernels
+{
+    // v: (36, blockTiles, Cp); u: (36, Kp/16, Cp, 16); m: (36, blockTiles, Kp); rows of each V[pos] and M[pos] computed: [0, rows)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Products(int width, in WinogradPlan p, int blockTiles, int rows, float* v, float* u, float* m)
+    {
+        int cp = p.Cp, kp = p.Kp;
+        long panel = (long)cp * 16;
+        for (int pos = 0; pos < ConvolutionWinograd.Positions; pos++)
+        {
+            float* vp = v + (long)pos * blockTiles * cp, up = u + (long)pos * cp * kp, mp = m + (long)pos * blockTiles * kp;
+            if (width >= 512)
+            {
+                int kv = 0;
+                for (; kv + 32 <= kp; kv += 32)
+                {
+                    float* b = up + kv / 16 * panel;
+                    for (int r = 0; r < rows; r += 12) Kernel512x2(cp, vp + (long)r * cp, cp, b, b + panel, mp + (long)r * kp + kv, kp);
+                }
+                if (kv < kp)
+                    for (int r = 0; r < rows; r += 12) Kernel512x1(cp, vp + (long)r * cp, cp, up + kv / 16 * panel, mp + (long)r * kp + kv, kp);
+            }
+            else
+            {
+                for (int kv = 0; kv < kp; kv += 16)
+                    for (int r = 0; r < rows; r += 6) Kernel256(cp, vp + (long)r * cp, cp, up + kv / 16 * panel, mp + (long)r * kp + kv, kp);
+            }
+        }
+    }
+
+    // 12 rows x 32 columns: a: 12 rows of depth values (stride lda); b, b2: (depth, 16) panels of the two column halves;
+    // c: 12 x 32 (stride ldc)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512x2(int depth, float* a, nint lda, float* b, float* b2, float* c, nint ldc)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default;
+        Vector512<float> c90 = default, c91 = default, ca0 = default, ca1 = default, cb0 = default, cb1 = default;
+        float* a0 = a, a3 = a + 3 * lda, a6 = a + 6 * lda, a9 = a + 9 * lda;
+        nint l2 = 2 * lda;
+        for (int pc = 0; pc < depth; pc++)
+        {
+            Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b2);
+            Vector512<float> x = Vector512.Create(a0[0]);
+            c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a0[lda]);
+            c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a0[l2]);
+            c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a3[0]);
+            c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a3[lda]);
+            c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a3[l2]);
+            c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+            x = Vector512.Create(a6[0]);
+            c60 = Vector512.FusedMultiplyAdd(x, b0, c60); c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
+            x = Vector512.Create(a6[lda]);
+            c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
+            x = Vector512.Create(a6[l2]);
+            c80 = Vector512.FusedMultiplyAdd(x, b0, c80); c81 = Vector512.FusedMultiplyAdd(x, b1, c81);
+            x = Vector512.Create(a9[0]);
+            c90 = Vector512.FusedMultiplyAdd(x, b0, c90); c91 = Vector512.FusedMultiplyAdd(x, b1, c91);
+            x = Vector512.Create(a9[lda]);
+            ca0 = Vector512.FusedMultiplyAdd(x, b0, ca0); ca1 = Vector512.FusedMultiplyAdd(x, b1, ca1);
+            x = Vector512.Create(a9[l2]);
+            cb0 = Vector512.FusedMultiplyAdd(x, b0, cb0); cb1 = Vector512.FusedMultiplyAdd(x, b1, cb1);
+            a0++; a3++; a6++; a9++;
+            b += 16; b2 += 16;
+        }
+        c00.Store(c); c01.Store(c + 16); c += ldc;
+        c10.Store(c); c11.Store(c + 16); c += ldc;
+        c20.Store(c); c21.Store(c + 16); c += ldc;
+        c30.Store(c); c31.Store(c + 16); c += ldc;
+        c40.Store(c); c41.Store(c + 16); c += ldc;
+        c50.Store(c); c51.Store(c + 16); c += ldc;
+        c60.Store(c); c61.Store(c + 16); c += ldc;
+        c70.Store(c); c71.Store(c + 16); c += ldc;
+        c80.Store(c); c81.Store(c + 16); c += ldc;
+        c90.Store(c); c91.Store(c + 16); c += ldc;
+        ca0.Store(c); ca1.Store(c + 16); c += ldc;
+        cb0.Store(c); cb1.Store(c + 16);
+    }
+
+    // 12 rows x 16 columns (the last block of an odd number of 16-channel blocks); b: a (depth, 16) panel
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512x1(int depth, float* a, nint lda, float* b, float* c, nint ldc)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        Vector512<float> c6 = default, c7 = default, c8 = default, c9 = default, ca = default, cb = default;
+        float* a0 = a, a3 = a + 3 * lda, a6 = a + 6 * lda, a9 = a + 9 * lda;
+        nint l2 = 2 * lda;
+        for (int pc = 0; pc < depth; pc++)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[0]), b0, c0);
+            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[lda]), b0, c1);
+            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[l2]), b0, c2);
+            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(a3[0]), b0, c3);
+            c4 = Vector512.FusedMultiplyAdd(Vector512.Create(a3[lda]), b0, c4);
+            c5 = Vector512.FusedMultiplyAdd(Vector512.Create(a3[l2]), b0, c5);
+            c6 = Vector512.FusedMultiplyAdd(Vector512.Create(a6[0]), b0, c6);
+            c7 = Vector512.FusedMultiplyAdd(Vector512.Create(a6[lda]), b0, c7);
+            c8 = Vector512.FusedMultiplyAdd(Vector512.Create(a6[l2]), b0, c8);
+            c9 = Vector512.FusedMultiplyAdd(Vector512.Create(a9[0]), b0, c9);
+            ca = Vector512.FusedMultiplyAdd(Vector512.Create(a9[lda]), b0, ca);
+            cb = Vector512.FusedMultiplyAdd(Vector512.Create(a9[l2]), b0, cb);
+            a0++; a3++; a6++; a9++;
+            b += 16;
+        }
+        c0.Store(c); c += ldc; c1.Store(c); c += ldc; c2.Store(c); c += ldc; c3.Store(c); c += ldc;
+        c4.Store(c); c += ldc; c5.Store(c); c += ldc; c6.Store(c); c += ldc; c7.Store(c); c += ldc;
+        c8.Store(c); c += ldc; c9.Store(c); c += ldc; ca.Store(c); c += ldc; cb.Store(c);
+    }
+
+    // AVX2: 6 rows x 16 columns (two 8-float vectors), 12 accumulators of the 16 registers; b: a (depth, 16) panel
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel256(int depth, float* a, nint lda, float* b, float* c, nint ldc)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        float* a0 = a, a3 = a + 3 * lda;
+        nint l2 = 2 * lda;
+        for (int pc = 0; pc < depth; pc++)
+        {
+            Vector256<float> b0 = Vector256.Load(b), b1 = Vector256.Load(b + 8);
+            Vector256<float> x = Vector256.Create(a0[0]);
+            c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
+            x = Vector256.Create(a0[lda]);
+            c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
+            x = Vector256.Create(a0[l2]);
+            c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
+            x = Vector256.Create(a3[0]);
+            c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
+            x = Vector256.Create(a3[lda]);
+            c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
+            x = Vector256.Create(a3[l2]);
+            c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
+            a0++; a3++;
+            b += 16;
+        }
+        c00.Store(c); c01.Store(c + 8); c += ldc;
+        c10.Store(c); c11.Store(c + 8); c += ldc;
+        c20.Store(c); c21.Store(c + 8); c += ldc;
+        c30.Store(c); c31.Store(c + 8); c += ldc;
+        c40.Store(c); c41.Store(c + 8); c += ldc;
+        c50.Store(c); c51.Store(c + 8);
+    }
+}

@@ -1,0 +1,229 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Backprop.Kernels;
+
+/// <summary>
+/// The per-block work of <see cref="ConvolutionWinograd"/>: input rows copied channel-blocked (16 channels per pixel,
+/// borders zero; <see cref="ConvolutionWinogradLayout"/>), the input transform V = B^T d B and the output transform y = A^T M A + bias, with 16 channels in the
+/// lanes (one Vector512, or two Vector256 halves computed alike). Each 2-D transform is the 1-D one along rows into a
+/// small scratch, then along columns. The hot methods are AggressiveOptimization: a short run (a few training steps,
+/// one batch-1 inference) would otherwise spend its convolutions in tier-0 code, where each vector operation is a call.
+/// </summary>
+internal static unsafe class ConvolutionWinogradTransforms
+{
+    private const int L = ConvolutionWinograd.Lanes, P = ConvolutionWinograd.Positions;
+
+    // Blocks [s, e) of the plan's tiles. x: (N, C, H, W); u: (36, Kp/16, Cp, 16); bias: (Kp); y: (N, K, OH, OW)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Blocks(in WinogradPlan p, int width, int s, int e, float* x, float* u, float* bias, float* y, bool relu)
+    {
+        int blockTiles = p.BlockTiles, cb = p.Cp / L, kb = p.Kp / L;
+        long vLength = (long)P * blockTiles * p.Cp, mLength = (long)P * blockTiles * p.Kp, inLength = (long)cb * p.Hp * p.Wp * L;
+        long total = vLength + mLength + inLength + 2 * P * L + 16;
+        float[] buffer = ArrayPool<float>.Shared.Rent((int)total);
+        try
+        {
+            fixed (float* pbuf = buffer)
+            {
+                float* v = (float*)(((nint)pbuf + 63) & ~(nint)63);
+                float* m = v + vLength, input = m + mLength, scratch = input + inLength, pixels = scratch + P * L;
+                long imageLength = (long)p.C * p.H * p.W;
+                for (int block = s; block < e; block++)
+                {
+                    int t0 = block * blockTiles, count = Math.Min(blockTiles, p.Tiles - t0);
+                    for (int t = t0; t < t0 + count;)
+                    {
+                        int n = t / p.TilesPerImage, first = t % p.TilesPerImage, last = Math.Min(p.TilesPerImage, first + t0 + count - t);
+                        ConvolutionWinogradLayout.CopyRows(p, width, x + n * imageLength, input, 4 * (first / p.TilesW), 4 * ((last - 1) / p.TilesW) + 6);
+                        for (int q = first; q < last; q++)
+                        {
+                            int row = t - t0 + q - first;
+                            float* d = input + ((long)4 * (q / p.TilesW) * p.Wp + 4 * (q % p.TilesW)) * L;
+                            for (int c = 0; c < cb; c++)
+                            {
+                                float* src = d + (long)c * p.Hp * p.Wp * L, dst = v + (long)row * p.Cp + c * L;
+                                if (width >= 512) InputTile512(src, p.Wp * L, dst, (long)blockTiles * p.Cp, scratch);
+                                else
+                                {
+                                    InputTile256(src, p.Wp * L, dst, (long)blockTiles * p.Cp, scratch);
+                                    InputTile256(src + 8, p.Wp * L, dst + 8, (long)blockTiles * p.Cp, scratch);
+                                }
+                            }
+                        }
+                        t += last - first;
+                    }
+                    int rows = (count + ConvolutionWinograd.RowTile - 1) / ConvolutionWinograd.RowTile * ConvolutionWinograd.RowTile;
+                    ConvolutionWinogradKernels.Products(width, p, blockTiles, rows, v, u, m);
+                    for (int i = 0; i < count; i++)
+                    {
+                        int t = t0 + i, n = t / p.TilesPerImage, q = t % p.TilesPerImage, tr = q / p.TilesW, tc = q % p.TilesW;
+                        int outRows = Math.Min(4, p.OH - 4 * tr), outCols = Math.Min(4, p.OW - 4 * tc);
+                        for (int c = 0; c < kb; c++)
+                        {
+                            float* src = m + (long)i * p.Kp + c * L;
+                            if (width >= 512) OutputTile512(src, (long)blockTiles * p.Kp, bias + c * L, relu, scratch, pixels);
+                            else
+                            {
+                                OutputTile256(src, (long)blockTiles * p.Kp, bias + c * L, relu, scratch, pixels);
+                                OutputTile256(src + 8, (long)blockTiles * p.Kp, bias + c * L + 8, relu, scratch, pixels + 8);
+                            }
+                            float* dst = y + (((long)n * p.K + c * L) * p.OH + 4 * tr) * p.OW + 4 * tc;
+                            ConvolutionWinogradLayout.WriteTile(width, pixels, dst, (long)p.OH * p.OW, p.OW, Math.Min(L, p.K - c * L), outRows, outCols);
+                        }
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(buffer);
+        }
+    }
+
+    // d: the tile's 6x6 patch of 16-channel pixels (row stride rowStride floats); v: position pos's 16 channels at
+    // v + pos * posStride.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void InputTile512(float* d, int rowStride, float* v, long posStride, float* scratch)
+    {
+        for (int i = 0; i < 6; i++, d += rowStride)
+        {
+            InputLine(Vector512.Load(d), Vector512.Load(d + L), Vector512.Load(d + 2 * L), Vector512.Load(d + 3 * L),
+                Vector512.Load(d + 4 * L), Vector512.Load(d + 5 * L), scratch + i * 6 * L, L);
+        }
+        for (int j = 0; j < 6; j++)
+        {
+            float* s = scratch + j * L;
+            InputLine(Vector512.Load(s), Vector512.Load(s + 6 * L), Vector512.Load(s + 12 * L), Vector512.Load(s + 18 * L),
+                Vector512.Load(s + 24 * L), Vector512.Load(s + 30 * L), v + j * posStride, 6 * posStride);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void InputTile256(float* d, int rowStride, float* v, long posStride, float* scratch)
+    {
+        for (int i = 0; i < 6; i++, d += rowStride)
+        {
+            InputLine(Vector256.Load(d), Vector256.Load(d + L), Vector256.Load(d + 2 * L), Vector256.Load(d + 3 * L),
+                Vector256.Load(d + 4 * L), Vector256.Load(d + 5 * L), scratch + i * 6 * L, L);
+        }
+        for (int j = 0; j < 6; j++)
+        {
+            float* s = scratch + j * L;
+            InputLine(Vector256.Load(s), Vector256.Load(s + 6 * L), Vector256.Load(s + 12 * L), Vector256.Load(s + 18 * L),
+                Vector256.Load(s + 24 * L), Vector256.Load(s + 30 * L), v + j * posStride, 6 * posStride);
+        }
+    }
+
+    // B^T (d0..d5), stored at o, o + stride, ... o + 5 * stride:
+    // [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void InputLine(Vector512<float> d0, Vector512<float> d1, Vector512<float> d2, Vector512<float> d3,
+        Vector512<float> d4, Vector512<float> d5, float* o, long stride)
+    {
+        Vector512<float> four = Vector512.Create(4f), minusFour = Vector512.Create(-4f), minusFive = Vector512.Create(-5f), two = Vector512.Create(2f);
+        Vector512<float> a = Vector512.FusedMultiplyAdd(minusFour, d2, d4), b = Vector512.FusedMultiplyAdd(minusFour, d1, d3);
+        Vector512<float> c = d4 - d2, e = d1 - d3;
+        Vector512.FusedMultiplyAdd(four, d0, Vector512.FusedMultiplyAdd(minusFive, d2, d4)).Store(o);
+        (a + b).Store(o + stride);
+        (a - b).Store(o + 2 * stride);
+        Vector512.FusedMultiplyAdd(-two, e, c).Store(o + 3 * stride);
+        Vector512.FusedMultiplyAdd(two, e, c).Store(o + 4 * stride);
+        Vector512.FusedMultiplyAdd(four, d1, Vector512.FusedMultiplyAdd(minusFive, d3, d5)).Store(o + 5 * stride);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void InputLine(Vector256<float> d0, Vector256<float> d1, Vector256<float> d2, Vector256<float> d3,
+        Vector256<float> d4, Vector256<float> d5, float* o, long stride)
+    {
+        Vector256<float> four = Vector256.Create(4f), minusFour = Vector256.Create(-4f), minusFive = Vector256.Create(-5f), two = Vector256.Create(2f);
+        Vector256<float> a = Vector256.FusedMultiplyAdd(minusFour, d2, d4), b = Vector256.FusedMultiplyAdd(minusFour, d1, d3);
+        Vector256<float> c = d4 - d2, e = d1 - d3;
+        Vector256.FusedMultiplyAdd(four, d0, Vector256.FusedMultiplyAdd(minusFive, d2, d4)).Store(o);
+        (a + b).Store(o + stride);
+        (a - b).Store(o + 2 * stride);
+        Vector256.FusedMultiplyAdd(-two, e, c).Store(o + 3 * stride);
+        Vector256.FusedMultiplyAdd(two, e, c).Store(o + 4 * stride);
+        Vector256.FusedMultiplyAdd(four, d1, Vector256.FusedMultiplyAdd(minusFive, d3, d5)).Store(o + 5 * stride);
+    }
+
+    // m: position pos's 16 channels at m + pos * posStride; pixels: (16 pixels of the 4x4 tile, 16 channels) overwritten
+    // with A^T M A + bias, then max(., 0) with ReluForward's bits when relu.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void OutputTile512(float* m, long posStride, float* bias, bool relu, float* scratch, float* pixels)
+    {
+        for (int a = 0; a < 6; a++)
+        {
+            float* s = m + 6 * a * posStride;
+            OutputLine(Vector512.Load(s), Vector512.Load(s + posStride), Vector512.Load(s + 2 * posStride), Vector512.Load(s + 3 * posStride),
+                Vector512.Load(s + 4 * posStride), Vector512.Load(s + 5 * posStride), out var o0, out var o1, out var o2, out var o3);
+            o0.Store(scratch + (a * 4) * L); o1.Store(scratch + (a * 4 + 1) * L); o2.Store(scratch + (a * 4 + 2) * L); o3.Store(scratch + (a * 4 + 3) * L);
+        }
+        Vector512<float> b = Vector512.Load(bias);
+        for (int q = 0; q < 4; q++)
+        {
+            float* s = scratch + q * L;
+            OutputLine(Vector512.Load(s), Vector512.Load(s + 4 * L), Vector512.Load(s + 8 * L), Vector512.Load(s + 12 * L),
+                Vector512.Load(s + 16 * L), Vector512.Load(s + 20 * L), out var o0, out var o1, out var o2, out var o3);
+            Finish(o0 + b, relu).Store(pixels + q * L);
+            Finish(o1 + b, relu).Store(pixels + (4 + q) * L);
+            Finish(o2 + b, relu).Store(pixels + (8 + q) * L);
+            Finish(o3 + b, relu).Store(pixels + (12 + q) * L);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void OutputTile256(float* m, long posStride, float* bias, bool relu, float* scratch, float* pixels)
+    {
+        for (int a = 0; a < 6; a++)
+        {
+            float* s = m + 6 * a * posStride;
+            OutputLine(Vector256.Load(s), Vector256.Load(s + posStride), Vector256.Load(s + 2 * posStride), Vector256.Load(s + 3 * posStride),
+                Vector256.Load(s + 4 * posStride), Vector256.Load(s + 5 * posStride), out var o0, out var o1, out var o2, out var o3);
+            o0.Store(scratch + (a * 4) * L); o1.Store(scratch + (a * 4 + 1) * L); o2.Store(scratch + (a * 4 + 2) * L); o3.Store(scratch + (a * 4 + 3) * L);
+        }
+        Vector256<float> b = Vector256.Load(bias);
+        for (int q = 0; q < 4; q++)
+        {
+            float* s = scratch + q * L;
+            OutputLine(Vector256.Load(s), Vector256.Load(s + 4 * L), Vector256.Load(s + 8 * L), Vector256.Load(s + 12 * L),
+                Vector256.Load(s + 16 * L), Vector256.Load(s + 20 * L), out var o0, out var o1, out var o2, out var o3);
+            Finish(o0 + b, relu).Store(pixels + q * L);
+            Finish(o1 + b, relu).Store(pixels + (4 + q) * L);
+            Finish(o2 + b, relu).Store(pixels + (8 + q) * L);
+            Finish(o3 + b, relu).Store(pixels + (12 + q) * L);
+        }
+    }
+
+    // A^T (m0..m5): [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OutputLine(Vector512<float> m0, Vector512<float> m1, Vector512<float> m2, Vector512<float> m3, Vector512<float> m4,
+        Vector512<float> m5, out Vector512<float> o0, out Vector512<float> o1, out Vector512<float> o2, out Vector512<float> o3)
+    {
+        Vector512<float> s12 = m1 + m2, d12 = m1 - m2, s34 = m3 + m4, d34 = m3 - m4;
+        o0 = m0 + s12 + s34;
+        o1 = Vector512.FusedMultiplyAdd(Vector512.Create(2f), d34, d12);
+        o2 = Vector512.FusedMultiplyAdd(Vector512.Create(4f), s34, s12);
+        o3 = Vector512.FusedMultiplyAdd(Vector512.Create(8f), d34, d12) + m5;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OutputLine(Vector256<float> m0, Vector256<float> m1, Vector256<float> m2, Vector256<float> m3, Vector256<float> m4,
+        Vector256<float> m5, out Vector256<float> o0, out Vector256<float> o1, out Vector256<float> o2, out Vector256<float> o3)
+    {
+        Vector256<float> s12 = m1 + m2, d12 = m1 - m2, s34 = m3 + m4, d34 = m3 - m4;
+        o0 = m0 + s12 + s34;
+        o1 = Vector256.FusedMultiplyAdd(Vector256.Create(2f), d34, d12);
+        o2 = Vector256.FusedMultiplyAdd(Vector256.Create(4f), s34, s12);
+        o3 = Vector256.FusedMultiplyAdd(Vector256.Create(8f), d34, d12) + m5;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Finish(Vector512<float> y, bool relu) =>
+        relu ? Vector512.ConditionalSelect(Vector512.LessThanOrEqual(y, Vector512<float>.Zero), Vector512<float>.Zero, y) : y;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Finish(Vector256<float> y, bool relu) =>
+        relu ? Vector256.ConditionalSelect(Vector256.LessThanOrEqual(y, Vector256<float>.Zero), Vector256<float>.Zero, y) : y;
+}
