@@ -185,9 +185,19 @@ internal static class OnnxShapeOperators
     private static OnnxIntegerKernel Arithmetic(Func<long, long, long> op) => x =>
     {
         OnnxTensorData a = Data(x, 0), b = Data(x, 1);
-        if (a.Longs!.Length == 1 && b.Longs!.Length != 1) return Ints(b.Dims, [.. b.Longs.Select(v => op(a.Longs[0], v))]);
-        if (b.Longs!.Length == 1) return Ints(a.Dims.Length >= b.Dims.Length ? a.Dims : b.Dims, [.. a.Longs.Select(v => op(v, b.Longs[0]))]);
+        if (a.Longs!.Length == 1 && b.Longs!.Length != 1) return Ints(Broadcast(a.Dims, b.Dims), [.. b.Longs.Select(v => op(a.Longs[0], v))]);
+        if (b.Longs!.Length == 1) return Ints(Broadcast(a.Dims, b.Dims), [.. a.Longs.Select(v => op(v, b.Longs[0]))]);
         if (!a.Dims.SequenceEqual(b.Dims)) throw new ArgumentException($"integer shapes [{string.Join(", ", a.Dims)}] and [{string.Join(", ", b.Dims)}] differ; only equal shapes or a single element broadcast.");
         return Ints(a.Dims, [.. a.Longs.Zip(b.Longs, op)]);
     };
+
+    // The shape of a single element broadcast against another tensor: both aligned at the right, each axis the larger.
+    private static int[] Broadcast(int[] a, int[] b)
+    {
+        int rank = Math.Max(a.Length, b.Length);
+        var dims = new int[rank];
+        for (int i = 0; i < rank; i++)
+            dims[i] = Math.Max(i - (rank - a.Length) >= 0 ? a[i - (rank - a.Length)] : 1, i - (rank - b.Length) >= 0 ? b[i - (rank - b.Length)] : 1);
+        return dims;
+    }
 }

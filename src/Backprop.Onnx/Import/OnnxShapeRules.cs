@@ -86,9 +86,16 @@ internal static class OnnxShapeRules
             if (d == -1) { if (infer >= 0) throw new ArgumentException("the shape has two −1 entries."); infer = i; continue; }
             if (d < 0 || d > int.MaxValue) throw new ArgumentException($"shape entry {d} is invalid.");
             dims[i] = (int)d;
-            known *= d;
+            known = known > int.MaxValue ? known : known * d;   // past int.MaxValue it cannot match: stop before it overflows
         }
-        if (infer >= 0) dims[infer] = known == 0 ? 0 : (int)(length / known);
+        if (infer >= 0)
+        {
+            if (known == 0 || length % known != 0)
+                throw new ArgumentException($"shape [{string.Join(", ", target)}] cannot hold the {length} elements of [{string.Join(", ", input)}].");
+            dims[infer] = (int)(length / known);
+        }
+        else if (known != length)
+            throw new ArgumentException($"shape [{string.Join(", ", target)}] holds {known} elements, not the {length} of [{string.Join(", ", input)}].");
         return dims;
     }
 
@@ -116,13 +123,18 @@ internal static class OnnxShapeRules
             {
                 start = Math.Clamp(start, 0, dim);
                 end = Math.Clamp(end, 0, dim);
-                count = end > start ? (end - start + step - 1) / step : 0;
+                count = end > start ? (end - start - 1) / step + 1 : 0;   // written so a huge step cannot overflow
+            }
+            else if (dim == 0)
+            {
+                start = 0;
+                count = 0;
             }
             else
             {
                 start = Math.Clamp(start, 0, dim - 1);
                 end = Math.Clamp(end, -1, dim - 1);
-                count = start > end ? (start - end - step - 1) / -step : 0;
+                count = start > end ? (step == long.MinValue ? 1 : (start - end - 1) / -step + 1) : 0;
             }
             ranges[axis] = new Range((int)start, (int)Math.Clamp(step, int.MinValue, int.MaxValue), (int)count);
         }

@@ -37,46 +37,52 @@ internal static class Engine
         // Run nodes whose every consumer has run, accumulating gradients per node.
         var gradients = new Dictionary<Node, Tensor>(ReferenceEqualityComparer.Instance) { [start] = gradOutput };
         var memory = retainGraph ? null : GradientMemory.Begin(gradOutput, largestGradient);
-        var ready = new Stack<Node>();
-        ready.Push(start);
         int ran = 0;
-        while (ready.Count > 0)
+        try
         {
-            Node node = ready.Pop();
-            Tensor?[] inputGrads = [];
-            if (gradients.Remove(node, out Tensor? grad))
+            var ready = new Stack<Node>();
+            ready.Push(start);
+            while (ready.Count > 0)
             {
-                memory?.Consumed(grad);
-                long began = onNodeRun is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
-                inputGrads = node.Apply(grad);
-                onNodeRun?.Invoke(node, System.Diagnostics.Stopwatch.GetElapsedTime(began));
-                ran++;
-                memory?.GiveBackDead(inputGrads);   // before the sums below, which may reuse the incoming gradient's buffer
-            }
-            else if (node is AccumulateGrad leaf) leaf.CompletedWithoutGradient();
-            if (!retainGraph) node.Release();
-            for (int i = 0; i < node.Next.Count; i++)
-            {
-                Node? next = node.Next[i];
-                if (next is null) continue;
-                Tensor? g = i < inputGrads.Length ? inputGrads[i] : null;
-                if (g is not null)
+                Node node = ready.Pop();
+                Tensor?[] inputGrads = [];
+                if (gradients.Remove(node, out Tensor? grad))
                 {
-                    Tensor sum = g;
-                    if (gradients.TryGetValue(next, out Tensor? acc))
-                    {
-                        sum = Tensor.AddDetached(acc, g);
-                        memory?.Consumed(acc);
-                        memory?.Dropped(g);
-                    }
-                    gradients[next] = sum;
-                    memory?.Held(sum);
+                    memory?.Consumed(grad);
+                    long began = onNodeRun is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+                    inputGrads = node.Apply(grad);
+                    onNodeRun?.Invoke(node, System.Diagnostics.Stopwatch.GetElapsedTime(began));
+                    ran++;
+                    memory?.GiveBackDead(inputGrads);   // before the sums below, which may reuse the incoming gradient's buffer
                 }
-                if (--pending[next] == 0) ready.Push(next);
+                else if (node is AccumulateGrad leaf) leaf.CompletedWithoutGradient();
+                if (!retainGraph) node.Release();
+                for (int i = 0; i < node.Next.Count; i++)
+                {
+                    Node? next = node.Next[i];
+                    if (next is null) continue;
+                    Tensor? g = i < inputGrads.Length ? inputGrads[i] : null;
+                    if (g is not null)
+                    {
+                        Tensor sum = g;
+                        if (gradients.TryGetValue(next, out Tensor? acc))
+                        {
+                            sum = Tensor.AddDetached(acc, g);
+                            memory?.Consumed(acc);
+                            memory?.Dropped(g);
+                        }
+                        gradients[next] = sum;
+                        memory?.Held(sum);
+                    }
+                    if (--pending[next] == 0) ready.Push(next);
+                }
+                memory?.GiveBackDead();
             }
-            memory?.GiveBackDead();
         }
-        memory?.End();
+        finally
+        {
+            memory?.End();   // also when a node throws: later forward ops get exact buffers again
+        }
         return ran;
     }
 }

@@ -29,14 +29,17 @@ internal sealed class GradientMemory
     public static GradientMemory? Begin(Tensor root, int largestGradient = 0)
     {
         if (TensorMemoryPool.Current is not { InScope: true } pool) return null;
-        var memory = new GradientMemory(pool);
+        var memory = new GradientMemory(pool) { outerGradientLength = pool.BackwardGradientLength };
         memory.Held(root);
         pool.BackwardGradientLength = largestGradient;
         return memory;
     }
 
-    /// <summary>The pass is over: tensor storage is sized exactly again.</summary>
-    public void End() => pool.BackwardGradientLength = 0;
+    // A backward pass run inside a node of another one (double backward) gives the outer pass its sizing back.
+    private int outerGradientLength;
+
+    /// <summary>The pass is over: tensor storage is sized as before it began (exactly, outside any pass).</summary>
+    public void End() => pool.BackwardGradientLength = outerGradientLength;
 
     /// <summary>The engine now holds <paramref name="gradient"/> (waiting for its node).</summary>
     public void Held(Tensor gradient)

@@ -11,9 +11,10 @@ public static partial class Functional
         bool training, float momentum = 0.1f, float eps = 1e-5f)
     {
         ArgumentNullException.ThrowIfNull(residual);
-        var stats = BatchNormStatistics(input, runningMean, runningVar, weight, bias, training, momentum, eps);
-        if (residual.Shape != input.Shape)
+        ArgumentNullException.ThrowIfNull(input);
+        if (residual.Shape != input.Shape)   // checked before the running statistics move
             throw new ArgumentException($"BatchNormAddRelu: residual of shape {residual.Shape} does not match input {input.Shape}.");
+        var stats = BatchNormStatistics(input, runningMean, runningVar, weight, bias, training, momentum, eps);
         var y = Tensor.Uninitialized(input.Shape);
         Kernels.BatchNorm.NormalizeAddRelu(input.Data, residual.Data, stats.N, stats.C, stats.Inner, stats.Mean, stats.InvStd,
             weight is null ? default : weight.Data, bias is null ? default : bias.Data, y.AsSpan());

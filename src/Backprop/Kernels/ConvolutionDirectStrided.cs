@@ -62,7 +62,7 @@ internal static unsafe class ConvolutionDirectStrided
             {
                 // Plane columns j whose image column b + sw*j - padW lies in [0, w).
                 int j0 = Math.Max(0, (padW - b + sw - 1) / sw), j1 = Math.Min(pw, (w - 1 + padW - b) / sw + 1);
-                if (padW - b > w - 1) j1 = 0;
+                if (w - 1 + padW - b < 0 || j1 < j0) j1 = j0;   // no such column (C# division rounds a negative numerator up)
                 for (int cc = 0; cc < c; cc++)
                 {
                     float* src = image + (long)cc * h * w, plane = copy + ((long)(a * phasesW + b) * c + cc) * ph * pw;

@@ -37,6 +37,8 @@ public class ConvolutionDirectTests
         { "stride (1, 2), odd width, 5x5, pad 2", S(2, 4, 6, 15, 16, 5, 5, 1, 2, 2, 2) },
         { "stride 2, unpadded, odd width 33 -> 16, 3 channels", S(1, 3, 17, 33, 16, 3, 3, 2, 2, 0, 0) },
         { "stride 2, 4x4 kernel (even: two taps a plane each way)", S(2, 6, 16, 16, 16, 4, 4, 2, 2, 1, 1) },
+        { "stride 2, padding as wide as the image (6x6, pad 6: phase planes with no image column)", S(1, 16, 6, 6, 16, 3, 3, 2, 2, 6, 6) },
+        { "stride 2, padding four times the image (2x2, pad 8)", S(1, 16, 2, 2, 16, 3, 3, 2, 2, 8, 8) },
     };
 
     private static Conv2dGeometry S(int n, int c, int h, int w, int k, int kh, int kw, int sh, int sw, int ph, int pw, int dh = 1, int dw = 1) =>

@@ -17,6 +17,12 @@ internal static class CaffeSelectionExport
         if (tops == 1) return [c.X];
         int axis = p.HasSliceDim ? c.Axis((int)p.SliceDim, c.X, "slice_dim") : c.Axis(p.Axis, c.X, "axis");
         int length = c.X.SampleShape[axis - 1];
+        if (p.SlicePoint.Count != 0 && p.SlicePoint.Count != tops - 1)
+            throw c.Unsupported($"it has {p.SlicePoint.Count} slice_point values for {tops} tops (needs {tops - 1}).");
+        if (p.SlicePoint.Count == 0 && length % tops != 0)
+            throw c.Unsupported($"axis {axis} of length {length} does not split into {tops} equal pieces.");
+        if (p.SlicePoint.Where((point, i) => point <= (i == 0 ? 0 : p.SlicePoint[i - 1]) || point >= length).Any())
+            throw c.Unsupported($"its slice_point values [{string.Join(", ", p.SlicePoint)}] must increase strictly inside (0, {length}).");
         var sizes = new long[tops];
         long previous = 0;
         for (int i = 0; i < tops; i++)

@@ -153,4 +153,34 @@ public sealed class OnnxShapeArithmeticTests : IDisposable
         var e = Assert.Throws<InvalidDataException>(() => Import(13, [], N("Shape", ["x"], "s"), N("Relu", ["s"], "y")));
         Assert.Contains("node 'y' (Relu): its input 0 ('s') is an integer tensor computed from shapes", e.Message);
     }
+
+    // An integer Reshape must keep the element count, as the float one does (Reshape(Shape(x) [4], [2]) held 4 values under dims [2]).
+    [Theory]
+    [InlineData(new long[] { 2 })]
+    [InlineData(new long[] { -1, 3 })]
+    [InlineData(new long[] { 3, 1L << 31, 1L << 31 })]
+    public void Reshape_to_a_shape_of_another_size_is_refused(long[] target)
+    {
+        var e = Assert.Throws<ArgumentException>(() => OnnxShapeRules.Reshape([4], target, allowZero: false));
+        Assert.Contains("4", e.Message);
+    }
+
+    [Fact]
+    public void Slice_with_huge_steps_takes_one_element_and_an_empty_axis_takes_none()
+    {
+        Assert.Equal(1, OnnxShapeRules.Slice([5], [0], [5], null, [long.MaxValue])[0].Count);
+        Assert.Equal(1, OnnxShapeRules.Slice([5], [4], [long.MinValue], null, [long.MinValue])[0].Count);
+        Assert.Equal(3, OnnxShapeRules.Slice([5], [4], [long.MinValue], null, [-2])[0].Count);
+        Assert.Equal(0, OnnxShapeRules.Slice([0], [-1], [long.MinValue], null, [-1])[0].Count);
+    }
+
+    // A single element of higher rank broadcasts against a vector as [1, 3], not as its own dims [1, 1].
+    [Fact]
+    public void A_single_element_of_higher_rank_broadcasts_to_both_ranks()
+    {
+        var module = Import(13, [Longs("one", [1, 1], 2)],
+            N("Shape", ["x"], "s"), N("Mul", ["s", "one"], "doubled"), N("Shape", ["doubled"], "y"));
+        var output = module.Forward(Tensor.Zeros(2, 3, 4));
+        Assert.Equal([1f, 3f], output.ToArray());   // the shape of [4, 6, 8] laid out as [1, 3]
+    }
 }
