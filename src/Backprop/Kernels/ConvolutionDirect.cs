@@ -84,7 +84,7 @@ internal static unsafe class ConvolutionDirect
             {
                 if (shared is not null)
                 {
-                    new Span<float>(pshared, CopyLength(padded)).Clear();
+                    ClearBorders(padded, shifted, pshared);
                     if (strided) ConvolutionDirectStrided.CopyPlanes(g, padded, x, pshared);
                     else if (shifted) ConvolutionDirectShifted.CopyPlanes(g, padded, x, pshared);
                     else CopyInside(g, x, pshared, padded.InHeight, padded.InWidth);
@@ -114,6 +114,14 @@ internal static unsafe class ConvolutionDirect
     // those columns are computed and dropped.
     private static int CopyLength(in Conv2dGeometry padded) =>
         (int)((long)padded.InChannels * padded.InHeight * padded.InWidth + 4 * padded.InWidth + 64);
+
+    // Zeros what no image copy writes: all of a zero-bordered copy or phase planes, only the tail of shifted planes
+    // (ConvolutionDirectShifted.CopyPlanes writes its padding itself; clearing all 38 KB of LeNet conv2's cost ~3%).
+    private static void ClearBorders(in Conv2dGeometry padded, bool shifted, float* copy)
+    {
+        int length = CopyLength(padded), start = shifted ? padded.InChannels * padded.InHeight * padded.InWidth : 0;
+        new Span<float>(copy + start, length - start).Clear();
+    }
 
     // dy: (N, K, OH, OW); weight: (K, C, KH, KW); dx: (N, C, H, W) overwritten. Needs AppliesToBackwardData.
     public static void BackwardData(in Conv2dGeometry g, float* dy, float* weight, float* dx)
@@ -156,7 +164,7 @@ internal static unsafe class ConvolutionDirect
         {
             fixed (float* pcopy = copy, pscratch = scratch)
             {
-                if (copies) new Span<float>(pcopy, copyLength).Clear();   // borders and tail stay zero; images overwrite the inside
+                if (copies) ClearBorders(padded, shifted, pcopy);   // borders and tail stay zero; images overwrite the inside
                 int copied = -1;
                 for (int u = s; u < e; u++)
                 {
