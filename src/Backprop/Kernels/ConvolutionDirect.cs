@@ -63,14 +63,15 @@ internal static unsafe class ConvolutionDirect
         int width = SimdWidth.Max, nr = DirectMicroKernels.PanelFor(width), mr = DirectMicroKernels.RowsFor(width, k);
         int rowsPadded = (k + mr - 1) / mr * mr;
         int panels = (ohw + nr - 1) / nr;
-        bool strided = g.StrideHeight != 1 || g.StrideWidth != 1;
-        // The image as the kernels read it: padded, with pad 0 (the same output size); strided, its phase planes.
-        Conv2dGeometry padded = strided ? ConvolutionDirectStrided.Planes(g) : g with
+        bool strided = g.StrideHeight != 1 || g.StrideWidth != 1, shifted = ConvolutionDirectShifted.Applies(g, width);
+        // The image as the kernels read it: padded, with pad 0 (the same output size); strided, its phase planes;
+        // output rows not a multiple of 16 wide, one shifted copy per kernel column.
+        Conv2dGeometry padded = strided ? ConvolutionDirectStrided.Planes(g) : shifted ? ConvolutionDirectShifted.Planes(g) : g with
         {
             InHeight = g.InHeight + 2 * g.PadHeight, InWidth = g.InWidth + 2 * g.PadWidth, PadHeight = 0, PadWidth = 0,
         };
-        bool contiguous = g.OutWidth % 16 == 0;   // AVX-512's 16-pixel vectors lie in one output row
-        bool copies = strided || g.PadHeight != 0 || g.PadWidth != 0 || ohw % nr != 0;
+        bool contiguous = g.OutWidth % 16 == 0 || shifted;   // AVX-512's 16-pixel vectors lie in one output row (or plane row)
+        bool copies = strided || shifted || g.PadHeight != 0 || g.PadWidth != 0 || ohw % nr != 0;
         float[] packedWeights = ArrayPool<float>.Shared.Rent(rowsPadded * depth + 16);
         int[] offsets = ArrayPool<int>.Shared.Rent(3 * depth);
         // One image: its copy is made once here and shared, rather than once by each thread that takes a panel of it.
@@ -83,8 +84,9 @@ internal static unsafe class ConvolutionDirect
             {
                 if (shared is not null)
                 {
-                    new Span<float>(pshared, CopyLength(padded)).Clear();
+                    ClearBorders(padded, shifted, pshared);
                     if (strided) ConvolutionDirectStrided.CopyPlanes(g, padded, x, pshared);
+                    else if (shifted) ConvolutionDirectShifted.CopyPlanes(g, padded, x, pshared);
                     else CopyInside(g, x, pshared, padded.InHeight, padded.InWidth);
                     x = pshared;
                     copies = false;
@@ -92,6 +94,7 @@ internal static unsafe class ConvolutionDirect
                 float* packed = ConvolutionImplicitGemm.Align64(pw);
                 ConvolutionImplicitGemm.PackBlocks(false, weight, depth, k, depth, mr, packed);
                 if (strided) ConvolutionDirectStrided.DepthOffsets(g, padded, po);
+                else if (shifted) ConvolutionDirectShifted.DepthOffsets(g, padded, po);
                 else ConvolutionImplicitGemm.DepthOffsets(padded, po);
                 Conv2dGeometry geo = g;
                 nint ix = (nint)x, ib = (nint)bias, iy = (nint)y, ipk = (nint)packed, ipo = (nint)po;
@@ -111,6 +114,14 @@ internal static unsafe class ConvolutionDirect
     // those columns are computed and dropped.
     private static int CopyLength(in Conv2dGeometry padded) =>
         (int)((long)padded.InChannels * padded.InHeight * padded.InWidth + 4 * padded.InWidth + 64);
+
+    // Zeros what no image copy writes: all of a zero-bordered copy or phase planes, only the tail of shifted planes
+    // (ConvolutionDirectShifted.CopyPlanes writes its padding itself; clearing all 38 KB of LeNet conv2's cost ~3%).
+    private static void ClearBorders(in Conv2dGeometry padded, bool shifted, float* copy)
+    {
+        int length = CopyLength(padded), start = shifted ? padded.InChannels * padded.InHeight * padded.InWidth : 0;
+        new Span<float>(copy + start, length - start).Clear();
+    }
 
     // dy: (N, K, OH, OW); weight: (K, C, KH, KW); dx: (N, C, H, W) overwritten. Needs AppliesToBackwardData.
     public static void BackwardData(in Conv2dGeometry g, float* dy, float* weight, float* dx)
@@ -146,14 +157,14 @@ internal static unsafe class ConvolutionDirect
         int k = g.OutChannels, depth = g.InChannels * g.KernelHeight * g.KernelWidth, ohw = g.OutHeight * g.OutWidth;
         long imageLength = (long)g.InChannels * g.InHeight * g.InWidth;
         int copyLength = copies ? CopyLength(padded) : 0;
-        bool strided = g.StrideHeight != 1 || g.StrideWidth != 1;
+        bool strided = g.StrideHeight != 1 || g.StrideWidth != 1, shifted = !strided && ConvolutionDirectShifted.Applies(g, width);
         float[]? copy = copies ? ArrayPool<float>.Shared.Rent(copyLength) : null;
         float[] scratch = ArrayPool<float>.Shared.Rent(rowsPadded * nr);
         try
         {
             fixed (float* pcopy = copy, pscratch = scratch)
             {
-                if (copies) new Span<float>(pcopy, copyLength).Clear();   // borders and tail stay zero; images overwrite the inside
+                if (copies) ClearBorders(padded, shifted, pcopy);   // borders and tail stay zero; images overwrite the inside
                 int copied = -1;
                 for (int u = s; u < e; u++)
                 {
@@ -161,6 +172,7 @@ internal static unsafe class ConvolutionDirect
                     if (copies && copied != n)
                     {
                         if (strided) ConvolutionDirectStrided.CopyPlanes(g, padded, x + n * imageLength, pcopy);
+                        else if (shifted) ConvolutionDirectShifted.CopyPlanes(g, padded, x + n * imageLength, pcopy);
                         else CopyInside(g, x + n * imageLength, pcopy, padded.InHeight, padded.InWidth);
                         copied = n;
                     }
