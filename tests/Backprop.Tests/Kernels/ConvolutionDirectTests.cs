@@ -29,10 +29,10 @@ public class ConvolutionDirectTests
         { "dilation 2, padding below the kernel's reach (backward-data direct)", G(2, 8, 10, 16, 9, 3, 3, 1, 1, 2, 2) },
         { "padding only across, 1x5 kernel", G(2, 7, 6, 16, 16, 1, 5, 0, 2) },
         { "batch 1, 24-pixel rows", G(1, 8, 24, 24, 8, 3, 3, 1, 1) },
-        // Output rows not a multiple of 16 wide with AVX-512: one shifted copy per kernel column (ConvolutionDirectShifted)
+        // Output rows not a multiple of 16 wide with AVX-512, batch 1: one shifted copy per kernel column (ConvolutionDirectShifted)
         { "LeNet conv2, batch 1 (20->50, 12x12, 5x5: 8-pixel rows)", G(1, 20, 12, 12, 50, 5, 5, 0, 0) },
-        { "LeNet conv2, batch 3 (each unit's own copy)", G(3, 20, 12, 12, 50, 5, 5, 0, 0) },
-        { "8-pixel rows, padding (2, 3), dilation 2", G(2, 6, 9, 6, 16, 3, 3, 2, 3, 2, 2) },
+        { "LeNet conv2, batch 3 (two runs of 8: the shifted copy is for batch 1)", G(3, 20, 12, 12, 50, 5, 5, 0, 0) },
+        { "8-pixel rows, padding (2, 3), dilation 2", G(1, 6, 9, 6, 16, 3, 3, 2, 3, 2, 2) },
         { "40-pixel rows, 1x5 kernel, pad across only", G(1, 4, 3, 40, 20, 1, 5, 0, 2) },
         // Strided: read from phase planes (ConvolutionDirectStrided)
         { "ResNet stride-2 3x3, 16->32, 32x32, pad 1", S(2, 16, 32, 32, 32, 3, 3, 2, 2, 1, 1) },
@@ -123,7 +123,7 @@ public class ConvolutionDirectTests
     public static readonly TheoryData<Conv2dGeometry> PackedComparisons = new()
     {
         G(4, 32, 16, 16, 32, 5, 5, 2, 2),
-        G(2, 20, 12, 12, 50, 5, 5, 0, 0),         // 8-pixel rows: shifted planes against the packed column panels
+        G(1, 20, 12, 12, 50, 5, 5, 0, 0),         // 8-pixel rows: shifted planes against the packed column panels
         G(1, 32, 8, 8, 64, 5, 5, 2, 2),           // cifar10_quick conv3, batch 1
         S(3, 16, 32, 32, 32, 3, 3, 2, 2, 1, 1),   // strided: phase planes against the packed column panels
     };
