@@ -39,8 +39,8 @@ internal static unsafe class ConvolutionWinogradLayout
                 if (avx && cb * L + L <= p.C)
                     for (; j + 8 <= w; j += 8)
                     {
-                        Transpose8(src + j, plane, inside + j * L, L);
-                        Transpose8(src + 8 * plane + j, plane, inside + j * L + 8, L);
+                        Transpose8x8.Block(src + j, plane, inside + j * L, L);
+                        Transpose8x8.Block(src + 8 * plane + j, plane, inside + j * L + 8, L);
                     }
                 for (int l = 0; l < L; l++)
                 {
@@ -91,27 +91,5 @@ internal static unsafe class ConvolutionWinogradLayout
     {
         (upper ? first.GetUpper() : first.GetLower()).Store(dst);
         (upper ? second.GetUpper() : second.GetLower()).Store(dst + ow);
-    }
-
-    // dst row j (stride dstStride) = column j of the 8x8 block whose row i is src + i * srcStride.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8(float* src, long srcStride, float* dst, int dstStride)
-    {
-        Vector256<float> r0 = Vector256.Load(src), r1 = Vector256.Load(src + srcStride);
-        Vector256<float> r2 = Vector256.Load(src + 2 * srcStride), r3 = Vector256.Load(src + 3 * srcStride);
-        Vector256<float> r4 = Vector256.Load(src + 4 * srcStride), r5 = Vector256.Load(src + 5 * srcStride);
-        Vector256<float> r6 = Vector256.Load(src + 6 * srcStride), r7 = Vector256.Load(src + 7 * srcStride);
-        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
-        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
-        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE), u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
-        Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE), u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
-        Avx.Permute2x128(u0, u4, 0x20).Store(dst);
-        Avx.Permute2x128(u1, u5, 0x20).Store(dst + dstStride);
-        Avx.Permute2x128(u2, u6, 0x20).Store(dst + 2 * dstStride);
-        Avx.Permute2x128(u3, u7, 0x20).Store(dst + 3 * dstStride);
-        Avx.Permute2x128(u0, u4, 0x31).Store(dst + 4 * dstStride);
-        Avx.Permute2x128(u1, u5, 0x31).Store(dst + 5 * dstStride);
-        Avx.Permute2x128(u2, u6, 0x31).Store(dst + 6 * dstStride);
-        Avx.Permute2x128(u3, u7, 0x31).Store(dst + 7 * dstStride);
     }
 }

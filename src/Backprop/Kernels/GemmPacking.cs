@@ -162,30 +162,7 @@ internal static unsafe class GemmPacking
     {
         int p = 0;
         for (; p + 8 <= depth; p += 8)
-        {
-            float* s0 = src + p;
-            Vector256<float> r0 = Avx.LoadVector256(s0), r1 = Avx.LoadVector256(s0 + lds);
-            Vector256<float> r2 = Avx.LoadVector256(s0 + 2L * lds), r3 = Avx.LoadVector256(s0 + 3L * lds);
-            Vector256<float> r4 = Avx.LoadVector256(s0 + 4L * lds), r5 = Avx.LoadVector256(s0 + 5L * lds);
-            Vector256<float> r6 = Avx.LoadVector256(s0 + 6L * lds), r7 = Avx.LoadVector256(s0 + 7L * lds);
-            Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
-            Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
-            Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5);
-            Vector256<float> t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
-            Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE);
-            Vector256<float> u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
-            Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE);
-            Vector256<float> u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
-            float* d = dst + (long)p * ldd;
-            Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
-            Avx.Store(d + ldd, Avx.Permute2x128(u1, u5, 0x20));
-            Avx.Store(d + 2L * ldd, Avx.Permute2x128(u2, u6, 0x20));
-            Avx.Store(d + 3L * ldd, Avx.Permute2x128(u3, u7, 0x20));
-            Avx.Store(d + 4L * ldd, Avx.Permute2x128(u0, u4, 0x31));
-            Avx.Store(d + 5L * ldd, Avx.Permute2x128(u1, u5, 0x31));
-            Avx.Store(d + 6L * ldd, Avx.Permute2x128(u2, u6, 0x31));
-            Avx.Store(d + 7L * ldd, Avx.Permute2x128(u3, u7, 0x31));
-        }
+            Transpose8x8.Block(src + p, lds, dst + (long)p * ldd, ldd);
         for (; p < depth; p++)
             for (int i = 0; i < 8; i++) dst[(long)p * ldd + i] = src[(long)i * lds + p];
     }
