@@ -50,6 +50,12 @@ if (args.Length > 1 && args[0] == "convnet")
     Backprop.Bench.ConvNetTimings.Run(args[1], args.Length > 2 ? int.Parse(args[2]) : 20, args.Length > 3 ? int.Parse(args[3]) : 20);
     return;
 }
+// dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll train-profile resnet20|vgg [steps]   (a training step's time by part)
+if (args.Length > 1 && args[0] == "train-profile")
+{
+    Backprop.Bench.TrainingProfile.Run(args[1], args.Length > 2 ? int.Parse(args[2]) : 10);
+    return;
+}
 // dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll convnet-fold resnet20|vgg [rounds]   (BatchNorm folded vs not, interleaved)
 if (args.Length > 1 && args[0] == "convnet-fold")
 {
