@@ -56,8 +56,9 @@ internal static unsafe class ConvolutionWinograd
     /// 36 products (growing with C K). ResNet's 16-channel layers ran no faster than the direct path (0.97x forward,
     /// 1.0x backward-data), its 32- and 64-channel ones 0.5-0.7x and 0.37-0.5x. Channel counts that are not
     /// multiples of 16 (padded blocks, not measured) keep the other paths. 5x5 (cifar10_quick's conv2 32->32 at 16x16 and
-    /// conv3 32->64 at 8x8, batch 100) ran 0.47x and 0.26x the direct path's best time forward, 0.46x and 0.54x
-    /// backward-data (medians 0.45-0.76x on a machine loaded 45 on 2 cores); conv1's 3 input channels keep the direct path.
+    /// conv3 32->64 at 8x8, batch 100) ran 0.42-0.47x and 0.16-0.26x the direct path's best time forward, 0.46-0.47x and
+    /// 0.54-0.57x backward-data (two runs; medians 0.36-0.90x, the machine loaded 33-45 on 2 cores); conv1's 3 input
+    /// channels keep the direct path.
     /// </summary>
     public static bool Applies(in Conv2dGeometry g) => Supports(g) && Pays(g.InChannels, g.OutChannels) && EnoughTiles(g);
 
