@@ -7,10 +7,10 @@ namespace Backprop.Kernels;
 //
 // | pass            | shapes                               | path                                                           | threads split        |
 // |-----------------|--------------------------------------|----------------------------------------------------------------|----------------------|
-// | forward         | 3x3, stride 1, dilation 1, groups 1, | ConvolutionWinograd.Forward: F(4x4, 3x3), 36 products per      | blocks of tiles      |
-// |                 | AVX-512 or AVX2, C and K >= 32 and   | 4x4 output tile instead of 144; channel-blocked transforms,    |                      |
-// |                 | multiples of 16, >= 128 4x4 tiles    | 36 GEMMs per block of tiles kept in L2                         |                      |
-// |                 | (ConvolutionWinograd.Applies)        |                                                                |                      |
+// | forward         | 3x3 or 5x5, stride 1, dilation 1,    | ConvolutionWinograd.Forward: F(4x4, 3x3), 36 products per      | blocks of tiles      |
+// |                 | groups 1, AVX-512 or AVX2, C and K   | 4x4 output tile instead of 144, or F(2x2, 5x5), 36 per 2x2     |                      |
+// |                 | >= 32 and multiples of 16, >= 128    | tile instead of 100; channel-blocked transforms, 36 GEMMs per  |                      |
+// |                 | tiles (ConvolutionWinograd.Applies)  | block of tiles kept in L2                                      |                      |
 // | forward         | groups 1, not pointwise, AVX-512 or  | ConvolutionDirect.Forward: 32- (AVX2: 16-) pixel panels read   | (image, panel) units |
 // |                 | AVX2, stride 1 or 2, OW a multiple   | straight from a zero-bordered copy of each image (stride 2: its|                      |
 // |                 | of 8,                                | phase planes, ConvolutionDirectStrided), no packing            |                      |
@@ -22,8 +22,8 @@ namespace Backprop.Kernels;
 // |                 |                                      | from x                                                         |                      |
 // | forward         | pointwise (any groups)               | GEMM straight on x's (C/groups, H*W) plane, no im2col          | images, or GEMM (N=1)|
 // | forward         | groups > 1, not pointwise            | Im2Col.Unfold per image and group, then GEMM                   | images, or GEMM (N=1)|
-// | backward-data   | 3x3, stride 1, dilation 1, pad <= 2, | ConvolutionWinograd.BackwardData: the Winograd forward on dy,  | blocks of tiles      |
-// |                 | as forward's Winograd row            | kernel flipped, channels swapped, padding 2 - pad              |                      |
+// | backward-data   | 3x3 (5x5), stride 1, dilation 1, pad | ConvolutionWinograd.BackwardData: the Winograd forward on dy,  | blocks of tiles      |
+// |                 | <= 2 (4), as forward's Winograd row  | kernel flipped, channels swapped, padding 2 (4) - pad          |                      |
 // | backward-data   | groups 1, not pointwise, stride 1,   | ConvolutionDirect.BackwardData: the forward above on dy, with  | (image, panel) units |
 // |                 | W a multiple of 16, AVX-512 or AVX2  | the kernel flipped and channels swapped                        |                      |
 // | backward-data   | groups 1, not pointwise, N > 1,      | ConvolutionImplicitGemm.BackwardData: W^T*dy panels folded     | images               |

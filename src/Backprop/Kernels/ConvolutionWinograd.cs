@@ -5,10 +5,13 @@ using System.Runtime.Intrinsics;
 namespace Backprop.Kernels;
 
 /// <summary>
-/// 3x3, stride-1, dilation-1, ungrouped convolution by Winograd minimal filtering F(4x4, 3x3) (Lavin and Gray, 2015):
-/// each 4x4 block of output pixels ("tile") is A^T [ (G g G^T) ⊙ (B^T d B) ] A, where d is the tile's 6x6 input
-/// patch and g a 3x3 kernel. The 36 elementwise products of a tile, summed over input channels, are 36 independent
-/// matrix products (K x C) x (C x tiles): 36 x K x C multiply-adds per 16 output pixels instead of 144 x K x C.
+/// Stride-1, dilation-1, ungrouped 3x3 and 5x5 convolutions by Winograd minimal filtering (Lavin and Gray, 2015),
+/// F(4x4, 3x3) and F(2x2, 5x5): each block of output pixels ("tile", 4x4 or 2x2) is A^T [ (G g G^T) ⊙ (B^T d B) ] A,
+/// where d is the tile's 6x6 input patch and g the kernel. Both use the points 0, ±1, ±2 and infinity, so they share
+/// the 6x6 input transform B^T (Toom-Cook's B^T depends only on the points; bench/kernels/winograd_matrices.py derives
+/// all three matrices) and differ only in G (6x3 or 6x5) and A^T (4x6 or 2x6). The 36 elementwise products of a tile,
+/// summed over input channels, are 36 independent matrix products (K x C) x (C x tiles): 36 x K x C multiply-adds per
+/// 16 output pixels instead of 144 x K x C (3x3), per 4 instead of 100 x K x C (5x5).
 /// Channels are carried in blocks of 16 (the lanes of every transform and of the GEMM's columns), so every load and
 /// store of the transforms is a whole vector, whatever the image width:
 /// <list type="number">
@@ -32,20 +35,30 @@ internal static unsafe class ConvolutionWinograd
     /// <summary>Whether the Winograd path may run (tests compare it with the other paths).</summary>
     internal static bool Enabled { get; set; } = true;
 
-    /// <summary>True when the geometry is one Winograd F(4x4, 3x3) computes: 3x3, stride 1, dilation 1, groups 1, AVX2 or wider.</summary>
+    /// <summary>
+    /// True when the geometry is one Winograd F(4x4, 3x3) or F(2x2, 5x5) computes: 3x3 or 5x5, stride 1, dilation 1,
+    /// groups 1, AVX2 or wider.
+    /// </summary>
     public static bool Supports(in Conv2dGeometry g) =>
-        Enabled && SimdWidth.Allows256(SimdWidth.Max) && g.Groups == 1 && g.KernelHeight == 3 && g.KernelWidth == 3
+        Enabled && SimdWidth.Allows256(SimdWidth.Max) && g.Groups == 1 && g.KernelHeight == g.KernelWidth && g.KernelHeight is 3 or 5
         && g.StrideHeight == 1 && g.StrideWidth == 1 && g.DilationHeight == 1 && g.DilationWidth == 1;
 
-    /// <summary>True when backward-data (the forward of the flipped convolution, padding 2 - pad) can run here.</summary>
-    public static bool SupportsBackwardData(in Conv2dGeometry g) => Supports(g) && g.PadHeight <= 2 && g.PadWidth <= 2;
+    /// <summary>True when backward-data (the forward of the flipped convolution, padding kernel - 1 - pad) can run here.</summary>
+    public static bool SupportsBackwardData(in Conv2dGeometry g) =>
+        Supports(g) && g.PadHeight <= g.KernelHeight - 1 && g.PadWidth <= g.KernelWidth - 1;
+
+    /// <summary>Output pixels per tile side: 4 for F(4x4, 3x3), 2 for F(2x2, 5x5); 6 = step + kernel - 1 either way.</summary>
+    internal static int TileStep(int kernel) => kernel == 3 ? 4 : 2;
 
     /// <summary>
     /// Where forward runs faster than the direct and implicit-GEMM paths (measured with bench/ab, 2 threads, AVX-512):
     /// at least 32 channels on both sides, so that the transforms' cost per tile (growing with C + K) is small beside the
     /// 36 products (growing with C K). ResNet's 16-channel layers ran no faster than the direct path (0.97x forward,
     /// 1.0x backward-data), its 32- and 64-channel ones 0.5-0.7x and 0.37-0.5x. Channel counts that are not
-    /// multiples of 16 (padded blocks, not measured) keep the other paths.
+    /// multiples of 16 (padded blocks, not measured) keep the other paths. 5x5 (cifar10_quick's conv2 32->32 at 16x16 and
+    /// conv3 32->64 at 8x8, batch 100) ran 0.42-0.47x and 0.16-0.26x the direct path's best time forward, 0.46-0.47x and
+    /// 0.54-0.57x backward-data (two runs; medians 0.36-0.90x, the machine loaded 33-45 on 2 cores); conv1's 3 input
+    /// channels keep the direct path.
     /// </summary>
     public static bool Applies(in Conv2dGeometry g) => Supports(g) && Pays(g.InChannels, g.OutChannels) && EnoughTiles(g);
 
@@ -55,7 +68,12 @@ internal static unsafe class ConvolutionWinograd
     // The weight transform (about 40 instructions per (c, k) pair) is paid once per call and saves about 7 per pair and
     // tile: with few tiles (batch 1 on 8x8 or 16x16 planes) it costs more than it saves. At batch 1, 64 tiles (32x32)
     // ran 0.87-0.93x the direct path's median time but with a worse best time; 256 tiles (64x64) 0.71x.
-    private static bool EnoughTiles(in Conv2dGeometry g) => (long)g.Batch * ((g.InHeight + 3) / 4) * ((g.InWidth + 3) / 4) >= MinTiles;
+    // (Measured for 3x3 only; 5x5 saves 64 products per pair and tile, 3x3 108, but its weight transform costs more.)
+    private static bool EnoughTiles(in Conv2dGeometry g)
+    {
+        int step = TileStep(g.KernelHeight);
+        return (long)g.Batch * ((g.InHeight + step - 1) / step) * ((g.InWidth + step - 1) / step) >= MinTiles;
+    }
 
     private const int MinTiles = 128;
 
@@ -63,15 +81,15 @@ internal static unsafe class ConvolutionWinograd
     private static bool Pays(int inChannels, int outChannels) => inChannels >= 32 && outChannels >= 32
         && inChannels % Lanes == 0 && outChannels % Lanes == 0;
 
-    // x: (N, C, H, W); weight: (K, C, 3, 3); bias: (K) or null; y: (N, K, OH, OW) overwritten. Needs Supports.
+    // x: (N, C, H, W); weight: (K, C, r, r) with r = 3 or 5; bias: (K) or null; y: (N, K, OH, OW) overwritten. Needs Supports.
     public static void Forward(in Conv2dGeometry g, float* x, float* weight, float* bias, float* y, bool relu = false) =>
         Run(g, x, weight, false, bias, y, relu);
 
-    // dy: (N, K, OH, OW); weight: (K, C, 3, 3); dx: (N, C, H, W) overwritten. Needs SupportsBackwardData.
+    // dy: (N, K, OH, OW); weight: (K, C, r, r); dx: (N, C, H, W) overwritten. Needs SupportsBackwardData.
     public static void BackwardData(in Conv2dGeometry g, float* dy, float* weight, float* dx) =>
         Run(ConvolutionDirect.Flipped(g), dy, weight, true, null, dx, false);
 
-    // flipped: weight is the (C, K, 3, 3) kernel of the convolution whose forward this is the backward-data of.
+    // flipped: weight is the (C, K, r, r) kernel of the convolution whose forward this is the backward-data of.
     private static void Run(in Conv2dGeometry g, float* x, float* weight, bool flipped, float* bias, float* y, bool relu)
     {
         var plan = new WinogradPlan(g);
@@ -104,50 +122,71 @@ internal static unsafe class ConvolutionWinograd
     /// channels per vector of doubles (one at a time, VGG's 256x256 layer spent as long here as in the products).
     /// Threads split (block, input channel) pairs.
     /// </summary>
-    // weight: (K, C, 3, 3), or (C, K, 3, 3) when flipped; u: (36, Kp/16, Cp, 16) overwritten
+    // weight: (K, C, r, r), or (C, K, r, r) when flipped; u: (36, Kp/16, Cp, 16) overwritten
     internal static void TransformWeights(in WinogradPlan plan, float* weight, bool flipped, float* u)
     {
-        int c = plan.C, k = plan.K, cp = plan.Cp, blocks = plan.Kp / Lanes;
+        int c = plan.C, k = plan.K, cp = plan.Cp, r = plan.Kernel, blocks = plan.Kp / Lanes;
         long posStride = (long)cp * plan.Kp, blockStride = (long)cp * Lanes;
         nint iw = (nint)weight, iu = (nint)u;
-        KernelThreads.For(blocks * cp, (s, e) => TransformWeightUnits(c, k, cp, posStride, blockStride, s, e, (float*)iw, flipped, (float*)iu));
+        KernelThreads.For(blocks * cp, (s, e) => TransformWeightUnits(c, k, cp, r, posStride, blockStride, s, e, (float*)iw, flipped, (float*)iu));
     }
 
-    // Units [s, e) of TransformWeights: unit = (16-channel output block, input channel).
+    // Units [s, e) of TransformWeights: unit = (16-channel output block, input channel); r: the kernel's side, 3 or 5.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TransformWeightUnits(int c, int k, int cp, long posStride, long blockStride, int s, int e, float* weight, bool flipped, float* u)
+    private static void TransformWeightUnits(int c, int k, int cp, int r, long posStride, long blockStride, int s, int e, float* weight, bool flipped, float* u)
     {
         {
-            double* g = stackalloc double[9 * Lanes];            // g[i][lane]: the 16 output channels' kernels
-            var t = new Vector256<double>[18];                   // G g, 6x3, for 4 lanes
+            int taps = r * r;
+            double* g = stackalloc double[taps * Lanes];         // g[i][lane]: the 16 output channels' kernels
+            var t = new Vector256<double>[6 * r];                // G g, 6 x r, for 4 lanes
             for (int unit = s; unit < e; unit++)
             {
                 int kb = unit / cp, cc = unit % cp;
                 for (int l = 0; l < Lanes; l++)
                 {
                     int kk = kb * Lanes + l;
-                    float* src = flipped ? weight + ((long)cc * k + kk) * 9 : weight + ((long)kk * c + cc) * 9;
+                    float* src = flipped ? weight + ((long)cc * k + kk) * taps : weight + ((long)kk * c + cc) * taps;
                     bool real = kk < k && cc < c;
-                    for (int i = 0; i < 9; i++) g[i * Lanes + l] = real ? src[flipped ? 8 - i : i] : 0.0;
+                    for (int i = 0; i < taps; i++) g[i * Lanes + l] = real ? src[flipped ? taps - 1 - i : i] : 0.0;
                 }
                 float* dst = u + kb * blockStride + (long)cc * Lanes;
+                // t (6 x r) = G g: each column of g through G; then U (6x6) = t G^T: each row of t through G, rounded to
+                // float once. One loop per kernel size: a loop over r taps through a span measured 1.03-1.15x the time of
+                // this form on VGG's 256x256 layer (bench/ab, load about 30 on 2 cores).
                 for (int q = 0; q < Lanes; q += 4)
-                {
-                    // t (6x3) = G g: each column of g through G
-                    for (int j = 0; j < 3; j++)
-                        Filter(Vector256.Load(g + j * Lanes + q), Vector256.Load(g + (3 + j) * Lanes + q), Vector256.Load(g + (6 + j) * Lanes + q),
-                            out t[j], out t[3 + j], out t[6 + j], out t[9 + j], out t[12 + j], out t[15 + j]);
-                    // U (6x6) = t G^T: each row of t through G, rounded to float once
-                    for (int a = 0; a < 6; a++)
+                    if (r == 3)
                     {
-                        Filter(t[3 * a], t[3 * a + 1], t[3 * a + 2], out var u0, out var u1, out var u2, out var u3, out var u4, out var u5);
-                        float* row = dst + (a * 6) * posStride + q;
-                        StoreFour(u0, row); StoreFour(u1, row + posStride); StoreFour(u2, row + 2 * posStride);
-                        StoreFour(u3, row + 3 * posStride); StoreFour(u4, row + 4 * posStride); StoreFour(u5, row + 5 * posStride);
+                        for (int j = 0; j < 3; j++)
+                            Filter(Vector256.Load(g + j * Lanes + q), Vector256.Load(g + (3 + j) * Lanes + q), Vector256.Load(g + (6 + j) * Lanes + q),
+                                out t[j], out t[3 + j], out t[6 + j], out t[9 + j], out t[12 + j], out t[15 + j]);
+                        for (int a = 0; a < 6; a++)
+                        {
+                            Filter(t[3 * a], t[3 * a + 1], t[3 * a + 2], out var u0, out var u1, out var u2, out var u3, out var u4, out var u5);
+                            StoreRow(dst + (a * 6) * posStride + q, posStride, u0, u1, u2, u3, u4, u5);
+                        }
                     }
-                }
+                    else
+                    {
+                        for (int j = 0; j < 5; j++)
+                            Filter(Vector256.Load(g + j * Lanes + q), Vector256.Load(g + (5 + j) * Lanes + q), Vector256.Load(g + (10 + j) * Lanes + q),
+                                Vector256.Load(g + (15 + j) * Lanes + q), Vector256.Load(g + (20 + j) * Lanes + q),
+                                out t[j], out t[5 + j], out t[10 + j], out t[15 + j], out t[20 + j], out t[25 + j]);
+                        for (int a = 0; a < 6; a++)
+                        {
+                            Filter(t[5 * a], t[5 * a + 1], t[5 * a + 2], t[5 * a + 3], t[5 * a + 4], out var u0, out var u1, out var u2, out var u3, out var u4, out var u5);
+                            StoreRow(dst + (a * 6) * posStride + q, posStride, u0, u1, u2, u3, u4, u5);
+                        }
+                    }
             }
         }
+    }
+
+    // One row of U: positions 6a..6a+5 (posStride floats apart), 4 output channels each.
+    private static void StoreRow(float* row, long posStride, Vector256<double> u0, Vector256<double> u1, Vector256<double> u2,
+        Vector256<double> u3, Vector256<double> u4, Vector256<double> u5)
+    {
+        StoreFour(u0, row); StoreFour(u1, row + posStride); StoreFour(u2, row + 2 * posStride);
+        StoreFour(u3, row + 3 * posStride); StoreFour(u4, row + 4 * posStride); StoreFour(u5, row + 5 * posStride);
     }
 
     // G (6x3) times (g0, g1, g2), 4 lanes of doubles: G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]
@@ -163,13 +202,35 @@ internal static unsafe class ConvolutionWinograd
         o5 = g2;
     }
 
+    // G (6x5) times (g0..g4), 4 lanes of doubles: the 3x3 G's rows continued to powers 3 and 4 of the same points,
+    // G = [1/4 0 0 0 0; -1/6 -1/6 -1/6 -1/6 -1/6; -1/6 1/6 -1/6 1/6 -1/6; 1/24 1/12 1/6 1/3 2/3; 1/24 -1/12 1/6 -1/3 2/3; 0 0 0 0 1]
+    private static void Filter(Vector256<double> g0, Vector256<double> g1, Vector256<double> g2, Vector256<double> g3, Vector256<double> g4,
+        out Vector256<double> o0, out Vector256<double> o1, out Vector256<double> o2, out Vector256<double> o3, out Vector256<double> o4,
+        out Vector256<double> o5)
+    {
+        Vector256<double> even = g0 + g2 + g4, odd = g1 + g3;
+        Vector256<double> q = g0 / 24 + g2 / 6 + g4 * 2 / 3, r = g1 / 12 + g3 / 3;
+        o0 = g0 / 4;
+        o1 = -(even + odd) / 6;
+        o2 = -(even - odd) / 6;
+        o3 = q + r;
+        o4 = q - r;
+        o5 = g4;
+    }
+
     private static void StoreFour(Vector256<double> v, float* dst) => Vector128.Narrow(v.GetLower(), v.GetUpper()).Store(dst);
 }
 
-/// <summary>The sizes one Winograd call works with: channels padded to whole blocks, tiles, and blocks of tiles.</summary>
+/// <summary>
+/// The sizes one Winograd call works with: channels padded to whole blocks, tiles (Step x Step output pixels, each read
+/// from the 6x6 input patch at Step times its index), and blocks of tiles.
+/// </summary>
 internal readonly struct WinogradPlan
 {
     public readonly int C, K, Cp, Kp, H, W, PadH, PadW, OH, OW, TilesH, TilesW, Hp, Wp, TilesPerImage, Tiles, BlockTiles, Blocks;
+
+    /// <summary>The kernel's side (3 or 5) and the tile's (4 or 2).</summary>
+    public readonly int Kernel, Step;
 
     public WinogradPlan(in Conv2dGeometry g)
     {
@@ -179,9 +240,10 @@ internal readonly struct WinogradPlan
         Kp = (K + lanes - 1) / lanes * lanes;
         H = g.InHeight; W = g.InWidth; PadH = g.PadHeight; PadW = g.PadWidth;
         OH = g.OutHeight; OW = g.OutWidth;
-        TilesH = (OH + 3) / 4; TilesW = (OW + 3) / 4;
+        Kernel = g.KernelHeight; Step = ConvolutionWinograd.TileStep(Kernel);
+        TilesH = (OH + Step - 1) / Step; TilesW = (OW + Step - 1) / Step;
         // The padded image the tiles read: every tile's 6x6 patch lies inside it (zeros past the image).
-        Hp = 4 * TilesH + 2; Wp = 4 * TilesW + 2;
+        Hp = Step * TilesH + Kernel - 1; Wp = Step * TilesW + Kernel - 1;
         TilesPerImage = TilesH * TilesW;
         Tiles = g.Batch * TilesPerImage;
         long perTile = 4L * ConvolutionWinograd.Positions * (Cp + Kp);

@@ -6,7 +6,8 @@ namespace Backprop.Kernels;
 
 /// <summary>
 /// The per-block work of <see cref="ConvolutionWinograd"/>: input rows copied channel-blocked (16 channels per pixel,
-/// borders zero; <see cref="ConvolutionWinogradLayout"/>), the input transform V = B^T d B and the output transform y = A^T M A + bias, with 16 channels in the
+/// borders zero; <see cref="ConvolutionWinogradLayout"/>), the input transform V = B^T d B (one for both kernel sizes) and
+/// the output transform y = A^T M A + bias (4x4 pixels from F(4x4, 3x3), 2x2 from F(2x2, 5x5)), with 16 channels in the
 /// lanes (one Vector512, or two Vector256 halves computed alike). Each 2-D transform is the 1-D one along rows into a
 /// small scratch, then along columns. The hot methods are AggressiveOptimization: a short run (a few training steps,
 /// one batch-1 inference) would otherwise spend its convolutions in tier-0 code, where each vector operation is a call.
@@ -19,7 +20,7 @@ internal static unsafe class ConvolutionWinogradTransforms
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Blocks(in WinogradPlan p, int width, int s, int e, float* x, float* u, float* bias, float* y, bool relu)
     {
-        int blockTiles = p.BlockTiles, cb = p.Cp / L, kb = p.Kp / L;
+        int blockTiles = p.BlockTiles, cb = p.Cp / L, kb = p.Kp / L, step = p.Step;
         long vLength = (long)P * blockTiles * p.Cp, mLength = (long)P * blockTiles * p.Kp, inLength = (long)cb * p.Hp * p.Wp * L;
         long total = vLength + mLength + inLength + 2 * P * L + 16;
         float[] buffer = ArrayPool<float>.Shared.Rent((int)total);
@@ -36,11 +37,11 @@ internal static unsafe class ConvolutionWinogradTransforms
                     for (int t = t0; t < t0 + count;)
                     {
                         int n = t / p.TilesPerImage, first = t % p.TilesPerImage, last = Math.Min(p.TilesPerImage, first + t0 + count - t);
-                        ConvolutionWinogradLayout.CopyRows(p, width, x + n * imageLength, input, 4 * (first / p.TilesW), 4 * ((last - 1) / p.TilesW) + 6);
+                        ConvolutionWinogradLayout.CopyRows(p, width, x + n * imageLength, input, step * (first / p.TilesW), step * ((last - 1) / p.TilesW) + 6);
                         for (int q = first; q < last; q++)
                         {
                             int row = t - t0 + q - first;
-                            float* d = input + ((long)4 * (q / p.TilesW) * p.Wp + 4 * (q % p.TilesW)) * L;
+                            float* d = input + ((long)step * (q / p.TilesW) * p.Wp + step * (q % p.TilesW)) * L;
                             for (int c = 0; c < cb; c++)
                             {
                                 float* src = d + (long)c * p.Hp * p.Wp * L, dst = v + (long)row * p.Cp + c * L;
@@ -59,18 +60,33 @@ internal static unsafe class ConvolutionWinogradTransforms
                     for (int i = 0; i < count; i++)
                     {
                         int t = t0 + i, n = t / p.TilesPerImage, q = t % p.TilesPerImage, tr = q / p.TilesW, tc = q % p.TilesW;
-                        int outRows = Math.Min(4, p.OH - 4 * tr), outCols = Math.Min(4, p.OW - 4 * tc);
+                        int outRows = Math.Min(step, p.OH - step * tr), outCols = Math.Min(step, p.OW - step * tc);
                         for (int c = 0; c < kb; c++)
                         {
                             float* src = m + (long)i * p.Kp + c * L;
-                            if (width >= 512) OutputTile512(src, (long)blockTiles * p.Kp, bias + c * L, relu, scratch, pixels);
+                            long posStride = (long)blockTiles * p.Kp;
+                            float* dst = y + (((long)n * p.K + c * L) * p.OH + step * tr) * p.OW + step * tc;
+                            int channels = Math.Min(L, p.K - c * L);
+                            if (step == 4)
+                            {
+                                if (width >= 512) OutputTile512(src, posStride, bias + c * L, relu, scratch, pixels);
+                                else
+                                {
+                                    OutputTile256(src, posStride, bias + c * L, relu, scratch, pixels);
+                                    OutputTile256(src + 8, posStride, bias + c * L + 8, relu, scratch, pixels + 8);
+                                }
+                                ConvolutionWinogradLayout.WriteTile(width, pixels, dst, (long)p.OH * p.OW, p.OW, channels, outRows, outCols);
+                            }
                             else
                             {
-                                OutputTile256(src, (long)blockTiles * p.Kp, bias + c * L, relu, scratch, pixels);
-                                OutputTile256(src + 8, (long)blockTiles * p.Kp, bias + c * L + 8, relu, scratch, pixels + 8);
+                                if (width >= 512) OutputTile2x2(src, posStride, bias + c * L, relu, scratch, pixels);
+                                else
+                                {
+                                    OutputTile2x2(src, posStride, bias + c * L, relu, scratch, pixels, half: 0);
+                                    OutputTile2x2(src, posStride, bias + c * L, relu, scratch, pixels, half: 8);
+                                }
+                                ConvolutionWinogradLayout.WriteTile2x2(width, pixels, dst, (long)p.OH * p.OW, p.OW, channels, outRows, outCols);
                             }
-                            float* dst = y + (((long)n * p.K + c * L) * p.OH + 4 * tr) * p.OW + 4 * tc;
-                            ConvolutionWinogradLayout.WriteTile(width, pixels, dst, (long)p.OH * p.OW, p.OW, Math.Min(L, p.K - c * L), outRows, outCols);
                         }
                     }
                 }
@@ -217,6 +233,70 @@ internal static unsafe class ConvolutionWinogradTransforms
         o1 = Vector256.FusedMultiplyAdd(Vector256.Create(2f), d34, d12);
         o2 = Vector256.FusedMultiplyAdd(Vector256.Create(4f), s34, s12);
         o3 = Vector256.FusedMultiplyAdd(Vector256.Create(8f), d34, d12) + m5;
+    }
+
+    // F(2x2, 5x5)'s output transform: as OutputTile512, into pixels (4 pixels of the 2x2 tile, 16 channels).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void OutputTile2x2(float* m, long posStride, float* bias, bool relu, float* scratch, float* pixels)
+    {
+        for (int a = 0; a < 6; a++)
+        {
+            float* s = m + 6 * a * posStride;
+            OutputLine(Vector512.Load(s), Vector512.Load(s + posStride), Vector512.Load(s + 2 * posStride), Vector512.Load(s + 3 * posStride),
+                Vector512.Load(s + 4 * posStride), Vector512.Load(s + 5 * posStride), out var o0, out var o1);
+            o0.Store(scratch + (a * 2) * L); o1.Store(scratch + (a * 2 + 1) * L);
+        }
+        Vector512<float> b = Vector512.Load(bias);
+        for (int q = 0; q < 2; q++)
+        {
+            float* s = scratch + q * L;
+            OutputLine(Vector512.Load(s), Vector512.Load(s + 2 * L), Vector512.Load(s + 4 * L), Vector512.Load(s + 6 * L),
+                Vector512.Load(s + 8 * L), Vector512.Load(s + 10 * L), out var o0, out var o1);
+            Finish(o0 + b, relu).Store(pixels + q * L);
+            Finish(o1 + b, relu).Store(pixels + (2 + q) * L);
+        }
+    }
+
+    // The AVX2 form: channels [half, half + 8) of the 16.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void OutputTile2x2(float* m, long posStride, float* bias, bool relu, float* scratch, float* pixels, int half)
+    {
+        m += half; pixels += half;
+        for (int a = 0; a < 6; a++)
+        {
+            float* s = m + 6 * a * posStride;
+            OutputLine(Vector256.Load(s), Vector256.Load(s + posStride), Vector256.Load(s + 2 * posStride), Vector256.Load(s + 3 * posStride),
+                Vector256.Load(s + 4 * posStride), Vector256.Load(s + 5 * posStride), out var o0, out var o1);
+            o0.Store(scratch + (a * 2) * L); o1.Store(scratch + (a * 2 + 1) * L);
+        }
+        Vector256<float> b = Vector256.Load(bias + half);
+        for (int q = 0; q < 2; q++)
+        {
+            float* s = scratch + q * L;
+            OutputLine(Vector256.Load(s), Vector256.Load(s + 2 * L), Vector256.Load(s + 4 * L), Vector256.Load(s + 6 * L),
+                Vector256.Load(s + 8 * L), Vector256.Load(s + 10 * L), out var o0, out var o1);
+            Finish(o0 + b, relu).Store(pixels + q * L);
+            Finish(o1 + b, relu).Store(pixels + (2 + q) * L);
+        }
+    }
+
+    // F(2x2, 5x5)'s A^T (m0..m5): [1 1 1 1 1 0; 0 1 -1 2 -2 1]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OutputLine(Vector512<float> m0, Vector512<float> m1, Vector512<float> m2, Vector512<float> m3, Vector512<float> m4,
+        Vector512<float> m5, out Vector512<float> o0, out Vector512<float> o1)
+    {
+        Vector512<float> s12 = m1 + m2, d12 = m1 - m2, s34 = m3 + m4, d34 = m3 - m4;
+        o0 = m0 + s12 + s34;
+        o1 = Vector512.FusedMultiplyAdd(Vector512.Create(2f), d34, d12) + m5;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OutputLine(Vector256<float> m0, Vector256<float> m1, Vector256<float> m2, Vector256<float> m3, Vector256<float> m4,
+        Vector256<float> m5, out Vector256<float> o0, out Vector256<float> o1)
+    {
+        Vector256<float> s12 = m1 + m2, d12 = m1 - m2, s34 = m3 + m4, d34 = m3 - m4;
+        o0 = m0 + s12 + s34;
+        o1 = Vector256.FusedMultiplyAdd(Vector256.Create(2f), d34, d12) + m5;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

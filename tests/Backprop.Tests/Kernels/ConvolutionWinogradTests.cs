@@ -14,8 +14,8 @@ namespace Backprop.Tests.Kernels;
 [Collection("KernelSettings")]
 public class ConvolutionWinogradTests(ITestOutputHelper output)
 {
-    private const double Slack = 256;
-    private static readonly int[] Widths = [.. new[] { 512, 256 }.Where(w => w <= SimdWidth.Hardware)];
+    internal const double Slack = 256;
+    internal static readonly int[] Widths = [.. new[] { 512, 256 }.Where(w => w <= SimdWidth.Hardware)];
 
     private static Conv2dGeometry G(int n, int c, int h, int w, int k, int pad) => new(n, c, h, w, k, 3, 3, 1, 1, pad, pad, 1, 1, 1);
 
@@ -153,27 +153,27 @@ public class ConvolutionWinogradTests(ITestOutputHelper output)
         Assert.False(ConvolutionWinograd.SupportsBackwardData(G(2, 16, 8, 8, 16, 3)));   // pad 3: the flipped pad would be -1
     }
 
-    private static unsafe void Forward(Conv2dGeometry g, float[] x, float[] w, float[] b, float[] y, bool relu)
+    internal static unsafe void Forward(Conv2dGeometry g, float[] x, float[] w, float[] b, float[] y, bool relu)
     {
         fixed (float* px = x, pw = w, pb = b, py = y) ConvolutionWinograd.Forward(g, px, pw, b.Length != 0 ? pb : null, py, relu);
     }
 
-    private static unsafe void BackwardData(Conv2dGeometry g, float[] dy, float[] w, float[] dx)
+    internal static unsafe void BackwardData(Conv2dGeometry g, float[] dy, float[] w, float[] dx)
     {
         fixed (float* pdy = dy, pw = w, pdx = dx) ConvolutionWinograd.BackwardData(g, pdy, pw, pdx);
     }
 
     // |b| + sum over each output's window of |w| |x|: what an output's rounding error scales with.
-    private static float[] WindowScale(in Conv2dGeometry g, float[] x, float[] w, float[] b)
+    internal static float[] WindowScale(in Conv2dGeometry g, float[] x, float[] w, float[] b)
     {
         float[] scale = new float[g.OutputLength];
         ConvolutionReference.Forward(g, Abs(x), Abs(w), Abs(b), scale);
         return scale;
     }
 
-    private static float[] Abs(float[] v) => [.. v.Select(Math.Abs)];
+    internal static float[] Abs(float[] v) => [.. v.Select(Math.Abs)];
 
-    private static void AssertWithin(float[] expected, float[] actual, float[] scale, string what)
+    internal static void AssertWithin(float[] expected, float[] actual, float[] scale, string what)
     {
         for (int i = 0; i < expected.Length; i++)
         {
@@ -184,7 +184,7 @@ public class ConvolutionWinogradTests(ITestOutputHelper output)
         }
     }
 
-    private static float[] Run(long length, int width, int threads, Action<float[]> body)
+    internal static float[] Run(long length, int width, int threads, Action<float[]> body)
     {
         float[] result = new float[length];
         Array.Fill(result, float.NaN);   // every element must be written
