@@ -132,7 +132,11 @@ public static unsafe class Convolution
         CheckLength("dWeight", dWeight.Length, g.WeightLength, "(K, C/groups, KH, KW)");
         if (dBias.Length != 0) CheckLength("dBias", dBias.Length, g.OutChannels, "(K)");
 
-        if (ConvolutionDirectWeightGradient.Applies(g))
+        if (ConvolutionWinogradWeightGradient.Applies(g))
+        {
+            fixed (float* px = x, pdy = dy, pdw = dWeight) ConvolutionWinogradWeightGradient.Compute(g, px, pdy, pdw);
+        }
+        else if (ConvolutionDirectWeightGradient.Applies(g))
         {
             fixed (float* px = x, pdy = dy, pdw = dWeight) ConvolutionDirectWeightGradient.Compute(g, px, pdy, pdw);
         }
