@@ -115,8 +115,9 @@ public class ConvolutionWinogradWeightGradientTests(ITestOutputHelper output)
         }
         KernelTestUtil.With(0, null, () => Assert.False(ConvolutionWinogradWeightGradient.Applies(g)));   // no scalar path
         KernelTestUtil.With(128, null, () => Assert.False(ConvolutionWinogradWeightGradient.Applies(g)));
-        Assert.False(ConvolutionWinogradWeightGradient.Applies(G(2, 40, 8, 8, 64, 1)));   // 40 channels: padded blocks, not measured
-        Assert.False(ConvolutionWinogradWeightGradient.Applies(G(1, 64, 8, 8, 64, 1)));   // 4 tiles
+        Assert.False(ConvolutionWinogradWeightGradient.Applies(G(8, 40, 8, 8, 64, 1)));   // 40 channels: padded blocks, not measured
+        Assert.False(ConvolutionWinogradWeightGradient.Applies(G(2, 64, 8, 8, 64, 1)));   // 8 tiles
+        if (Widths.Length > 0) Assert.True(ConvolutionWinogradWeightGradient.Applies(G(1, 16, 16, 16, 16, 1)));   // 16 tiles, 16 channels
         Assert.False(ConvolutionWinogradWeightGradient.Supports(new Conv2dGeometry(2, 16, 8, 8, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1)));   // stride 2
         Assert.False(ConvolutionWinogradWeightGradient.Supports(new Conv2dGeometry(2, 16, 8, 8, 16, 3, 3, 1, 1, 2, 2, 2, 2, 1)));   // dilation 2
         Assert.False(ConvolutionWinogradWeightGradient.Supports(new Conv2dGeometry(2, 16, 8, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, 2)));   // groups 2
