@@ -37,11 +37,11 @@ internal static unsafe class ConvolutionWinogradWeightGradient
         ConvolutionWinograd.Supports(g) && MLength(RoundUp(g.InChannels), RoundUp(g.OutChannels)) <= PartialBudget;
 
     /// <summary>
-    /// Where it runs faster than <see cref="ConvolutionDirectWeightGradient"/> (bench/ab, 2 threads, AVX-512, load 20-35 on
-    /// 2 cores, best times): 0.43x at ResNet-20's 32->32 16x16 batch 128, 0.30x at 64->64 8x8, 0.35x at 16->16 32x32, 0.4-0.9x
-    /// on VGG's 32..256-channel layers at batch 32, 0.55-0.75x at batch 1 from 16 tiles up (one slab, one thread); with 8
-    /// tiles (64->64 8x8, batch 2) 0.85x best but 1.2x median. Channel counts that are not multiples of 16 (padded blocks,
-    /// not measured) keep the other paths.
+    /// Where it runs faster than <see cref="ConvolutionDirectWeightGradient"/> (bench/ab medians, 2 threads, AVX-512, load
+    /// 23-39 on 2 cores, so rough): 0.54-0.68x at ResNet-20's 32->32 16x16 batch 128, 0.49-0.60x at 64->64 8x8, 0.49-0.62x
+    /// at 16->16 32x32; 0.4-0.7x on VGG's 32..256-channel layers at batch 32; 0.55-0.75x at batch 1 from 16 tiles up (one
+    /// slab, one thread). With 8 tiles (64->64 8x8, batch 2) it ran 1.2x. Channel counts that are not multiples of 16
+    /// (padded blocks, not measured) keep the other paths.
     /// </summary>
     public static bool Applies(in Conv2dGeometry g) =>
         Supports(g) && g.InChannels >= L && g.OutChannels >= L && g.InChannels % L == 0 && g.OutChannels % L == 0
