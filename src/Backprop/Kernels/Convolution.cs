@@ -31,6 +31,9 @@ namespace Backprop.Kernels;
 // |                 |                                      | row fits 16 lanes; else row by row)                            |                      |
 // | backward-data   | pointwise (any groups)               | GEMM W^T*dy straight into dx                                   | images, or GEMM (N=1)|
 // | backward-data   | not pointwise, groups > 1 or N = 1   | GEMM into a column buffer, then Im2Col.FoldAdd (col2im)        | images, or GEMM (N=1)|
+// | backward-weights| 3x3, stride 1, dilation 1, groups 1, | ConvolutionWinogradWeightGradient: F(4x4, 3x3) adjoint, 36     | fixed slabs of tiles,|
+// |                 | AVX-512 or AVX2, C and K >= 16 and   | GEMMs W^T V over tiles per slab, slabs summed in order in      | then output channels |
+// |                 | multiples of 16, >= 16 4x4 tiles     | double, G^T M G (ConvolutionWinogradWeightGradient.Applies)    |                      |
 // | backward-weights| groups 1, K a multiple of 16, depth  | ConvolutionDirectWeightGradient: x broadcast straight from a   | tiles of dW          |
 // |                 | >= 64, AVX-512 or AVX2               | zero-bordered copy, times dy^T, image chunks in L2             |                      |
 // | backward-weights| otherwise                            | ConvolutionWeightGradient: dot products along pixel chunks     | slabs of images x dW |
@@ -132,7 +135,11 @@ public static unsafe class Convolution
         CheckLength("dWeight", dWeight.Length, g.WeightLength, "(K, C/groups, KH, KW)");
         if (dBias.Length != 0) CheckLength("dBias", dBias.Length, g.OutChannels, "(K)");
 
-        if (ConvolutionDirectWeightGradient.Applies(g))
+        if (ConvolutionWinogradWeightGradient.Applies(g))
+        {
+            fixed (float* px = x, pdy = dy, pdw = dWeight) ConvolutionWinogradWeightGradient.Compute(g, px, pdy, pdw);
+        }
+        else if (ConvolutionDirectWeightGradient.Applies(g))
         {
             fixed (float* px = x, pdy = dy, pdw = dWeight) ConvolutionDirectWeightGradient.Compute(g, px, pdy, pdw);
         }

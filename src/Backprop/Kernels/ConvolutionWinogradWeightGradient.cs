@@ -1,0 +1,178 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Backprop.Kernels;
+
+/// <summary>
+/// The weight gradient of a 3x3, stride-1 convolution by Winograd F(4x4, 3x3), the adjoint of
+/// <see cref="ConvolutionWinograd"/>'s forward y_tile = A^T [ (G g G^T) ⊙ (B^T d B) ] A with respect to g:
+/// dW[k, c] = G^T M_kc G, M_kc = the sum over every tile of every image of (A dY_tile A^T) ⊙ (B^T d_tile B), where dY_tile
+/// is the tile's 4x4 block of dy (zero past the output's edge) and d_tile its 6x6 input patch (padded as forward).
+/// The 36 elementwise products summed over tiles are 36 matrix products M[pos] (Kp x Cp) = W[pos]^T V[pos] whose depth is
+/// the number of tiles (<see cref="ConvolutionWinogradWeightGradientKernels"/>): 36 multiply-adds per (k, c) and 16
+/// output pixels instead of 144.
+/// <list type="number">
+/// <item>The tiles are cut into a fixed number of slabs (from the tile count and M's size, never the thread count); each
+/// slab sums into its own M, block by block of tiles sized to stay in L2: per block the transforms
+/// (<see cref="ConvolutionWinogradWeightGradientTransforms"/>), then the products.</item>
+/// <item>Per (k, c): the slabs' M added in slab order in double, then G^T M G in double, rounded once into dWeight.</item>
+/// </list>
+/// Threads take whole slabs, then output channels: the same bits for any <see cref="KernelThreads.Count"/>. Rounding
+/// differs from a direct sum (the transforms scale by up to 8 before the tile sums): see
+/// ConvolutionWinogradWeightGradientTests for the measured error. AVX-512 or AVX2 only, as the forward.
+/// </summary>
+internal static unsafe class ConvolutionWinogradWeightGradient
+{
+    private const int L = ConvolutionWinograd.Lanes, P = ConvolutionWinograd.Positions;
+    private const int MaxSlabs = 8;
+    private const int MinSlabTiles = 64;            // a slab's partial M (read once more at the end) pays for itself
+    private const long PartialBudget = 16L << 20;   // floats of partial M's held at once
+    private const long BlockBudget = 1L << 20;      // bytes of V + W per block: half of a core's L2 here
+    private const double Sixth = 1.0 / 6, Twelfth = 1.0 / 12, TwentyFourth = 1.0 / 24;   // in double: off by 2^-53 at most
+
+    /// <summary>True when <see cref="Compute"/> can run this convolution's weight gradient (what the forward supports, M within budget).</summary>
+    public static bool Supports(in Conv2dGeometry g) =>
+        ConvolutionWinograd.Supports(g) && MLength(RoundUp(g.InChannels), RoundUp(g.OutChannels)) <= PartialBudget;
+
+    /// <summary>
+    /// Where it runs faster than <see cref="ConvolutionDirectWeightGradient"/> (bench/ab medians, 2 threads, AVX-512, load
+    /// 23-39 on 2 cores, so rough): 0.54-0.68x at ResNet-20's 32->32 16x16 batch 128, 0.49-0.60x at 64->64 8x8, 0.49-0.62x
+    /// at 16->16 32x32; 0.4-0.7x on VGG's 32..256-channel layers at batch 32; 0.55-0.75x at batch 1 from 16 tiles up (one
+    /// slab, one thread). With 8 tiles (64->64 8x8, batch 2) it ran 1.2x. Channel counts that are not multiples of 16
+    /// (padded blocks, not measured) keep the other paths.
+    /// </summary>
+    public static bool Applies(in Conv2dGeometry g) =>
+        Supports(g) && g.InChannels >= L && g.OutChannels >= L && g.InChannels % L == 0 && g.OutChannels % L == 0
+        && (long)g.Batch * ((g.OutHeight + 3) / 4) * ((g.OutWidth + 3) / 4) >= MinTiles;
+
+    private const int MinTiles = 16;
+
+    // x: (N, C, H, W); dy: (N, K, OH, OW); dWeight: (K, C, 3, 3) overwritten. Needs Supports.
+    public static void Compute(in Conv2dGeometry g, float* x, float* dy, float* dWeight)
+    {
+        var p = new WinogradPlan(g);
+        // dy read as a 1-padded K-channel input: same tiles, each tile's 4x4 block at padded (4tr + 1, 4tc + 1), zeros past it.
+        var dp = new WinogradPlan(g with { InChannels = g.OutChannels, InHeight = g.OutHeight, InWidth = g.OutWidth, PadHeight = 1, PadWidth = 1 });
+        long mLength = MLength(p.Cp, p.Kp);
+        int slabs = Slabs(p.Tiles, mLength);
+        float[] partial = ArrayPool<float>.Shared.Rent((int)(slabs * mLength) + 16);
+        try
+        {
+            fixed (float* pp = partial)
+            {
+                float* m = (float*)(((nint)pp + 63) & ~(nint)63);
+                nint ix = (nint)x, idy = (nint)dy, im = (nint)m, idw = (nint)dWeight;
+                int width = SimdWidth.Max, tiles = p.Tiles;
+                KernelThreads.For(slabs, (s, e) =>
+                {
+                    for (int slab = s; slab < e; slab++)
+                        Slab(p, dp, width, (int)((long)slab * tiles / slabs), (int)((long)(slab + 1) * tiles / slabs),
+                            (float*)ix, (float*)idy, (float*)im + slab * mLength);
+                });
+                KernelThreads.For(p.K, (s, e) => Filter(p, slabs, mLength, (float*)im, s, e, (float*)idw));
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(partial);
+        }
+    }
+
+    private static int RoundUp(int channels) => (channels + L - 1) / L * L;
+
+    private static long MLength(int cp, int kp) => (long)P * kp * cp;
+
+    // Powers of two up to MaxSlabs, so 2, 4 or 8 threads share them evenly; at least MinSlabTiles tiles each.
+    private static int Slabs(int tiles, long mLength)
+    {
+        long most = Math.Min(Math.Min(MaxSlabs, tiles / MinSlabTiles), PartialBudget / mLength);
+        int slabs = 1;
+        while (slabs * 2 <= most) slabs *= 2;
+        return slabs;
+    }
+
+    // Tiles [t0, t1) summed into m: (36, Kp, Cp) overwritten.
+    private static void Slab(in WinogradPlan p, in WinogradPlan dp, int width, int t0, int t1, float* x, float* dy, float* m)
+    {
+        long perTile = 4L * P * (p.Cp + p.Kp);
+        // Wide layers read all of M (36 Kp Cp floats) per block: blocks grow until M's share per tile is about V's and W's.
+        int blockTiles = (int)Math.Clamp(BlockBudget / perTile, 16, 256);
+        blockTiles = Math.Max(blockTiles, (int)Math.Min(256, (long)p.Cp * p.Kp / (2L * (p.Cp + p.Kp))));
+        blockTiles = Math.Max(1, Math.Min(blockTiles, t1 - t0));
+        long vLength = (long)P * blockTiles * p.Cp, wLength = (long)P * blockTiles * p.Kp;
+        long inLength = (long)p.Cp * p.Hp * p.Wp, dyInLength = (long)p.Kp * p.Hp * p.Wp;
+        float[] buffer = ArrayPool<float>.Shared.Rent((int)(vLength + wLength + inLength + dyInLength + P * L + 16));
+        try
+        {
+            fixed (float* pbuf = buffer)
+            {
+                float* v = (float*)(((nint)pbuf + 63) & ~(nint)63);
+                float* w = v + vLength, input = w + wLength, dyInput = input + inLength, scratch = dyInput + dyInLength;
+                new Span<float>(m, (int)MLength(p.Cp, p.Kp)).Clear();
+                for (int b = t0; b < t1; b += blockTiles)
+                {
+                    int count = Math.Min(blockTiles, t1 - b);
+                    ConvolutionWinogradWeightGradientTransforms.Block(p, dp, width, b, count, x, dy, input, dyInput, blockTiles, v, w, scratch);
+                    ConvolutionWinogradWeightGradientKernels.Products(width, p.Cp, p.Kp, blockTiles, count, w, v, m);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// dWeight[k, c] = G^T M G for output channels [k0, k1), M = the slabs' partial M's added in slab order, all in
+    /// double (four input channels per vector), rounded once.
+    /// </summary>
+    // m: (slabs, 36, Kp, Cp); dWeight: (K, C, 3, 3)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Filter(in WinogradPlan p, int slabs, long mLength, float* m, int k0, int k1, float* dWeight)
+    {
+        int c = p.C, cp = p.Cp;
+        long posStride = (long)p.Kp * cp;
+        Vector256<double>* t = stackalloc Vector256<double>[P];
+        Vector256<double>* r = stackalloc Vector256<double>[18];   // G^T M: 3 x 6
+        double* o = stackalloc double[9 * 4];
+        for (int k = k0; k < k1; k++)
+            for (int c0 = 0; c0 < c; c0 += 4)
+            {
+                float* src = m + (long)k * cp + c0;
+                for (int pos = 0; pos < P; pos++)
+                {
+                    float* s = src + pos * posStride;
+                    Vector256<double> sum = Avx.ConvertToVector256Double(Vector128.Load(s));
+                    for (int slab = 1; slab < slabs; slab++) sum += Avx.ConvertToVector256Double(Vector128.Load(s + slab * mLength));
+                    t[pos] = sum;
+                }
+                for (int b = 0; b < 6; b++)   // G^T along each column of M
+                    Back(t[b], t[6 + b], t[12 + b], t[18 + b], t[24 + b], t[30 + b], out r[b], out r[6 + b], out r[12 + b]);
+                for (int i = 0; i < 3; i++)   // then along each row of G^T M
+                {
+                    Vector256<double>* row = r + 6 * i;
+                    Back(row[0], row[1], row[2], row[3], row[4], row[5], out var o0, out var o1, out var o2);
+                    o0.Store(o + (3 * i) * 4); o1.Store(o + (3 * i + 1) * 4); o2.Store(o + (3 * i + 2) * 4);
+                }
+                for (int l = 0; l < 4 && c0 + l < c; l++)
+                {
+                    float* dst = dWeight + ((long)k * c + c0 + l) * 9;
+                    for (int q = 0; q < 9; q++) dst[q] = (float)o[q * 4 + l];
+                }
+            }
+    }
+
+    // G^T (m0..m5), four lanes of doubles; G^T = [1/4 -1/6 -1/6 1/24 1/24 0; 0 -1/6 1/6 1/12 -1/12 0; 0 -1/6 -1/6 1/6 1/6 1]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Back(Vector256<double> m0, Vector256<double> m1, Vector256<double> m2, Vector256<double> m3, Vector256<double> m4,
+        Vector256<double> m5, out Vector256<double> o0, out Vector256<double> o1, out Vector256<double> o2)
+    {
+        Vector256<double> s12 = m1 + m2, s34 = m3 + m4, d21 = m2 - m1, d34 = m3 - m4;
+        o0 = m0 * 0.25 - s12 * Sixth + s34 * TwentyFourth;
+        o1 = d21 * Sixth + d34 * Twelfth;
+        o2 = (s34 - s12) * Sixth + m5;
+    }
+}

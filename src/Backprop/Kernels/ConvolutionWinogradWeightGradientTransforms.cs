@@ -1,0 +1,181 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Backprop.Kernels;
+
+/// <summary>
+/// The per-block transforms of <see cref="ConvolutionWinogradWeightGradient"/>: the rows a block of tiles reads, of x and
+/// of dy, copied channel-blocked (16 channels per pixel, borders zero; <see cref="ConvolutionWinogradLayout.CopyRows"/>),
+/// then for each tile the input transform V = B^T d B (the forward's, d its 6x6 input patch) and the dy transform
+/// W = A dY A^T (dY its 4x4 block of dy, zero past the output's edge), 16 channels in the lanes (one Vector512, or two
+/// Vector256 halves computed alike). Each 2-D transform is the 1-D one along rows into a small scratch, then along columns.
+/// </summary>
+internal static unsafe class ConvolutionWinogradWeightGradientTransforms
+{
+    private const int L = ConvolutionWinograd.Lanes;
+
+    /// <summary>
+    /// Tiles [t0, t0 + count) into rows [0, count) of v (36, blockTiles, Cp) and w (36, blockTiles, Kp). p plans x;
+    /// dp plans dy as a 1-padded input with the same tiles, so tile (tr, tc)'s dy block starts at padded (4tr + 1, 4tc + 1).
+    /// input: (Cp/16, Hp, Wp, 16) and dyInput: (Kp/16, Hp, Wp, 16) scratch images; scratch: 36 x 16 floats.
+    /// </summary>
+    // x: (N, C, H, W); dy: (N, K, OH, OW)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Block(in WinogradPlan p, in WinogradPlan dp, int width, int t0, int count, float* x, float* dy,
+        float* input, float* dyInput, int blockTiles, float* v, float* w, float* scratch)
+    {
+        int cb = p.Cp / L, kb = p.Kp / L, rowStride = p.Wp * L;
+        long imageLength = (long)p.C * p.H * p.W, dyImageLength = (long)p.K * p.OH * p.OW, plane = (long)p.Hp * p.Wp * L;
+        long vPos = (long)blockTiles * p.Cp, wPos = (long)blockTiles * p.Kp;
+        for (int t = t0; t < t0 + count;)
+        {
+            int n = t / p.TilesPerImage, first = t % p.TilesPerImage, last = Math.Min(p.TilesPerImage, first + t0 + count - t);
+            int firstRow = first / p.TilesW, lastRow = (last - 1) / p.TilesW;
+            ConvolutionWinogradLayout.CopyRows(p, width, x + n * imageLength, input, 4 * firstRow, 4 * lastRow + 6);
+            ConvolutionWinogradLayout.CopyRows(dp, width, dy + n * dyImageLength, dyInput, 4 * firstRow + 1, 4 * lastRow + 5);
+            for (int q = first; q < last; q++)
+            {
+                int row = t - t0 + q - first, tr = q / p.TilesW, tc = q % p.TilesW;
+                float* d = input + ((long)4 * tr * p.Wp + 4 * tc) * L;
+                for (int c = 0; c < cb; c++)
+                {
+                    float* src = d + c * plane, dst = v + (long)row * p.Cp + c * L;
+                    if (width >= 512) InputTile512(src, rowStride, dst, vPos, scratch);
+                    else
+                    {
+                        InputTile256(src, rowStride, dst, vPos, scratch);
+                        InputTile256(src + 8, rowStride, dst + 8, vPos, scratch);
+                    }
+                }
+                float* e = dyInput + ((long)(4 * tr + 1) * p.Wp + 4 * tc + 1) * L;
+                for (int k = 0; k < kb; k++)
+                {
+                    float* src = e + k * plane, dst = w + (long)row * p.Kp + k * L;
+                    if (width >= 512) DyTile512(src, rowStride, dst, wPos, scratch);
+                    else
+                    {
+                        DyTile256(src, rowStride, dst, wPos, scratch);
+                        DyTile256(src + 8, rowStride, dst + 8, wPos, scratch);
+                    }
+                }
+            }
+            t += last - first;
+        }
+    }
+
+    // d: the tile's 6x6 patch of 16-channel pixels (rows rowStride floats apart); v: position pos's channels at v + pos * posStride.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void InputTile512(float* d, int rowStride, float* v, long posStride, float* scratch)
+    {
+        for (int i = 0; i < 6; i++, d += rowStride)
+            InputLine(Vector512.Load(d), Vector512.Load(d + L), Vector512.Load(d + 2 * L), Vector512.Load(d + 3 * L),
+                Vector512.Load(d + 4 * L), Vector512.Load(d + 5 * L), scratch + i * 6 * L, L);
+        for (int j = 0; j < 6; j++)
+        {
+            float* s = scratch + j * L;
+            InputLine(Vector512.Load(s), Vector512.Load(s + 6 * L), Vector512.Load(s + 12 * L), Vector512.Load(s + 18 * L),
+                Vector512.Load(s + 24 * L), Vector512.Load(s + 30 * L), v + j * posStride, 6 * posStride);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void InputTile256(float* d, int rowStride, float* v, long posStride, float* scratch)
+    {
+        for (int i = 0; i < 6; i++, d += rowStride)
+            InputLine(Vector256.Load(d), Vector256.Load(d + L), Vector256.Load(d + 2 * L), Vector256.Load(d + 3 * L),
+                Vector256.Load(d + 4 * L), Vector256.Load(d + 5 * L), scratch + i * 6 * L, L);
+        for (int j = 0; j < 6; j++)
+        {
+            float* s = scratch + j * L;
+            InputLine(Vector256.Load(s), Vector256.Load(s + 6 * L), Vector256.Load(s + 12 * L), Vector256.Load(s + 18 * L),
+                Vector256.Load(s + 24 * L), Vector256.Load(s + 30 * L), v + j * posStride, 6 * posStride);
+        }
+    }
+
+    // B^T (d0..d5), the forward's input transform, stored at o, o + stride, ... o + 5 * stride:
+    // [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void InputLine(Vector512<float> d0, Vector512<float> d1, Vector512<float> d2, Vector512<float> d3,
+        Vector512<float> d4, Vector512<float> d5, float* o, long stride)
+    {
+        Vector512<float> four = Vector512.Create(4f), minusFour = Vector512.Create(-4f), minusFive = Vector512.Create(-5f), two = Vector512.Create(2f);
+        Vector512<float> a = Vector512.FusedMultiplyAdd(minusFour, d2, d4), b = Vector512.FusedMultiplyAdd(minusFour, d1, d3);
+        Vector512<float> c = d4 - d2, e = d1 - d3;
+        Vector512.FusedMultiplyAdd(four, d0, Vector512.FusedMultiplyAdd(minusFive, d2, d4)).Store(o);
+        (a + b).Store(o + stride);
+        (a - b).Store(o + 2 * stride);
+        Vector512.FusedMultiplyAdd(-two, e, c).Store(o + 3 * stride);
+        Vector512.FusedMultiplyAdd(two, e, c).Store(o + 4 * stride);
+        Vector512.FusedMultiplyAdd(four, d1, Vector512.FusedMultiplyAdd(minusFive, d3, d5)).Store(o + 5 * stride);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void InputLine(Vector256<float> d0, Vector256<float> d1, Vector256<float> d2, Vector256<float> d3,
+        Vector256<float> d4, Vector256<float> d5, float* o, long stride)
+    {
+        Vector256<float> four = Vector256.Create(4f), minusFour = Vector256.Create(-4f), minusFive = Vector256.Create(-5f), two = Vector256.Create(2f);
+        Vector256<float> a = Vector256.FusedMultiplyAdd(minusFour, d2, d4), b = Vector256.FusedMultiplyAdd(minusFour, d1, d3);
+        Vector256<float> c = d4 - d2, e = d1 - d3;
+        Vector256.FusedMultiplyAdd(four, d0, Vector256.FusedMultiplyAdd(minusFive, d2, d4)).Store(o);
+        (a + b).Store(o + stride);
+        (a - b).Store(o + 2 * stride);
+        Vector256.FusedMultiplyAdd(-two, e, c).Store(o + 3 * stride);
+        Vector256.FusedMultiplyAdd(two, e, c).Store(o + 4 * stride);
+        Vector256.FusedMultiplyAdd(four, d1, Vector256.FusedMultiplyAdd(minusFive, d3, d5)).Store(o + 5 * stride);
+    }
+
+    // e: the tile's 4x4 block of 16-channel dy pixels (rows rowStride floats apart); w: position pos's channels at w + pos * posStride.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DyTile512(float* e, int rowStride, float* w, long posStride, float* scratch)
+    {
+        for (int i = 0; i < 4; i++, e += rowStride)
+            DyLine(Vector512.Load(e), Vector512.Load(e + L), Vector512.Load(e + 2 * L), Vector512.Load(e + 3 * L), scratch + i * 6 * L, L);
+        for (int j = 0; j < 6; j++)
+        {
+            float* s = scratch + j * L;
+            DyLine(Vector512.Load(s), Vector512.Load(s + 6 * L), Vector512.Load(s + 12 * L), Vector512.Load(s + 18 * L), w + j * posStride, 6 * posStride);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DyTile256(float* e, int rowStride, float* w, long posStride, float* scratch)
+    {
+        for (int i = 0; i < 4; i++, e += rowStride)
+            DyLine(Vector256.Load(e), Vector256.Load(e + L), Vector256.Load(e + 2 * L), Vector256.Load(e + 3 * L), scratch + i * 6 * L, L);
+        for (int j = 0; j < 6; j++)
+        {
+            float* s = scratch + j * L;
+            DyLine(Vector256.Load(s), Vector256.Load(s + 6 * L), Vector256.Load(s + 12 * L), Vector256.Load(s + 18 * L), w + j * posStride, 6 * posStride);
+        }
+    }
+
+    // A (d0..d3), the adjoint of the forward's output transform A^T, stored at o, o + stride, ... o + 5 * stride:
+    // A = [1 0 0 0; 1 1 1 1; 1 -1 1 -1; 1 2 4 8; 1 -2 4 -8; 0 0 0 1]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DyLine(Vector512<float> d0, Vector512<float> d1, Vector512<float> d2, Vector512<float> d3, float* o, long stride)
+    {
+        Vector512<float> even = d0 + d2, odd = d1 + d3;
+        Vector512<float> even4 = Vector512.FusedMultiplyAdd(Vector512.Create(4f), d2, d0), odd4 = Vector512.FusedMultiplyAdd(Vector512.Create(4f), d3, d1);
+        Vector512<float> two = Vector512.Create(2f);
+        d0.Store(o);
+        (even + odd).Store(o + stride);
+        (even - odd).Store(o + 2 * stride);
+        Vector512.FusedMultiplyAdd(two, odd4, even4).Store(o + 3 * stride);
+        Vector512.FusedMultiplyAdd(-two, odd4, even4).Store(o + 4 * stride);
+        d3.Store(o + 5 * stride);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DyLine(Vector256<float> d0, Vector256<float> d1, Vector256<float> d2, Vector256<float> d3, float* o, long stride)
+    {
+        Vector256<float> even = d0 + d2, odd = d1 + d3;
+        Vector256<float> even4 = Vector256.FusedMultiplyAdd(Vector256.Create(4f), d2, d0), odd4 = Vector256.FusedMultiplyAdd(Vector256.Create(4f), d3, d1);
+        Vector256<float> two = Vector256.Create(2f);
+        d0.Store(o);
+        (even + odd).Store(o + stride);
+        (even - odd).Store(o + 2 * stride);
+        Vector256.FusedMultiplyAdd(two, odd4, even4).Store(o + 3 * stride);
+        Vector256.FusedMultiplyAdd(-two, odd4, even4).Store(o + 4 * stride);
+        d3.Store(o + 5 * stride);
+    }
+}
