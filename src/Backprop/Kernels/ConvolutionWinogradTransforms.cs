@@ -101,7 +101,7 @@ internal static unsafe class ConvolutionWinogradTransforms
     // d: the tile's 6x6 patch of 16-channel pixels (row stride rowStride floats); v: position pos's 16 channels at
     // v + pos * posStride.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void InputTile512(float* d, int rowStride, float* v, long posStride, float* scratch)
+    internal static void InputTile512(float* d, int rowStride, float* v, long posStride, float* scratch)
     {
         for (int i = 0; i < 6; i++, d += rowStride)
         {
@@ -117,7 +117,7 @@ internal static unsafe class ConvolutionWinogradTransforms
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void InputTile256(float* d, int rowStride, float* v, long posStride, float* scratch)
+    internal static void InputTile256(float* d, int rowStride, float* v, long posStride, float* scratch)
     {
         for (int i = 0; i < 6; i++, d += rowStride)
         {

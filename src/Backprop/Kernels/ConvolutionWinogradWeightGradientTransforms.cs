@@ -40,11 +40,11 @@ internal static unsafe class ConvolutionWinogradWeightGradientTransforms
                 for (int c = 0; c < cb; c++)
                 {
                     float* src = d + c * plane, dst = v + (long)row * p.Cp + c * L;
-                    if (width >= 512) InputTile512(src, rowStride, dst, vPos, scratch);
+                    if (width >= 512) ConvolutionWinogradTransforms.InputTile512(src, rowStride, dst, vPos, scratch);
                     else
                     {
-                        InputTile256(src, rowStride, dst, vPos, scratch);
-                        InputTile256(src + 8, rowStride, dst + 8, vPos, scratch);
+                        ConvolutionWinogradTransforms.InputTile256(src, rowStride, dst, vPos, scratch);
+                        ConvolutionWinogradTransforms.InputTile256(src + 8, rowStride, dst + 8, vPos, scratch);
                     }
                 }
                 float* e = dyInput + ((long)(4 * tr + 1) * p.Wp + 4 * tc + 1) * L;
@@ -61,67 +61,6 @@ internal static unsafe class ConvolutionWinogradWeightGradientTransforms
             }
             t += last - first;
         }
-    }
-
-    // d: the tile's 6x6 patch of 16-channel pixels (rows rowStride floats apart); v: position pos's channels at v + pos * posStride.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void InputTile512(float* d, int rowStride, float* v, long posStride, float* scratch)
-    {
-        for (int i = 0; i < 6; i++, d += rowStride)
-            InputLine(Vector512.Load(d), Vector512.Load(d + L), Vector512.Load(d + 2 * L), Vector512.Load(d + 3 * L),
-                Vector512.Load(d + 4 * L), Vector512.Load(d + 5 * L), scratch + i * 6 * L, L);
-        for (int j = 0; j < 6; j++)
-        {
-            float* s = scratch + j * L;
-            InputLine(Vector512.Load(s), Vector512.Load(s + 6 * L), Vector512.Load(s + 12 * L), Vector512.Load(s + 18 * L),
-                Vector512.Load(s + 24 * L), Vector512.Load(s + 30 * L), v + j * posStride, 6 * posStride);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void InputTile256(float* d, int rowStride, float* v, long posStride, float* scratch)
-    {
-        for (int i = 0; i < 6; i++, d += rowStride)
-            InputLine(Vector256.Load(d), Vector256.Load(d + L), Vector256.Load(d + 2 * L), Vector256.Load(d + 3 * L),
-                Vector256.Load(d + 4 * L), Vector256.Load(d + 5 * L), scratch + i * 6 * L, L);
-        for (int j = 0; j < 6; j++)
-        {
-            float* s = scratch + j * L;
-            InputLine(Vector256.Load(s), Vector256.Load(s + 6 * L), Vector256.Load(s + 12 * L), Vector256.Load(s + 18 * L),
-                Vector256.Load(s + 24 * L), Vector256.Load(s + 30 * L), v + j * posStride, 6 * posStride);
-        }
-    }
-
-    // B^T (d0..d5), the forward's input transform, stored at o, o + stride, ... o + 5 * stride:
-    // [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void InputLine(Vector512<float> d0, Vector512<float> d1, Vector512<float> d2, Vector512<float> d3,
-        Vector512<float> d4, Vector512<float> d5, float* o, long stride)
-    {
-        Vector512<float> four = Vector512.Create(4f), minusFour = Vector512.Create(-4f), minusFive = Vector512.Create(-5f), two = Vector512.Create(2f);
-        Vector512<float> a = Vector512.FusedMultiplyAdd(minusFour, d2, d4), b = Vector512.FusedMultiplyAdd(minusFour, d1, d3);
-        Vector512<float> c = d4 - d2, e = d1 - d3;
-        Vector512.FusedMultiplyAdd(four, d0, Vector512.FusedMultiplyAdd(minusFive, d2, d4)).Store(o);
-        (a + b).Store(o + stride);
-        (a - b).Store(o + 2 * stride);
-        Vector512.FusedMultiplyAdd(-two, e, c).Store(o + 3 * stride);
-        Vector512.FusedMultiplyAdd(two, e, c).Store(o + 4 * stride);
-        Vector512.FusedMultiplyAdd(four, d1, Vector512.FusedMultiplyAdd(minusFive, d3, d5)).Store(o + 5 * stride);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void InputLine(Vector256<float> d0, Vector256<float> d1, Vector256<float> d2, Vector256<float> d3,
-        Vector256<float> d4, Vector256<float> d5, float* o, long stride)
-    {
-        Vector256<float> four = Vector256.Create(4f), minusFour = Vector256.Create(-4f), minusFive = Vector256.Create(-5f), two = Vector256.Create(2f);
-        Vector256<float> a = Vector256.FusedMultiplyAdd(minusFour, d2, d4), b = Vector256.FusedMultiplyAdd(minusFour, d1, d3);
-        Vector256<float> c = d4 - d2, e = d1 - d3;
-        Vector256.FusedMultiplyAdd(four, d0, Vector256.FusedMultiplyAdd(minusFive, d2, d4)).Store(o);
-        (a + b).Store(o + stride);
-        (a - b).Store(o + 2 * stride);
-        Vector256.FusedMultiplyAdd(-two, e, c).Store(o + 3 * stride);
-        Vector256.FusedMultiplyAdd(two, e, c).Store(o + 4 * stride);
-        Vector256.FusedMultiplyAdd(four, d1, Vector256.FusedMultiplyAdd(minusFive, d3, d5)).Store(o + 5 * stride);
     }
 
     // e: the tile's 4x4 block of 16-channel dy pixels (rows rowStride floats apart); w: position pos's channels at w + pos * posStride.
