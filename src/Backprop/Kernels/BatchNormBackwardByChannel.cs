@@ -70,7 +70,7 @@ public static unsafe partial class BatchNorm
     }
 
     // The channel schedule of both backward kernels. With y (AddRelu), the gradient is dy masked where y > 0: pass 1 masks
-    // each plane into a scratch plane for its sums, pass 2 masks it again into `masked` (the residual's gradient) for dx.
+    // each plane into `masked` (the residual's gradient) and sums it while it is in L1; pass 2 reads it back for dx.
     private static void ByChannel(float* xp, float* gp, float* yp, float* dp, float* mp, int n, int c, int inner, int group,
         ReadOnlySpan<double> mean, ReadOnlySpan<double> invStd, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
         Span<double> sumDy, Span<double> sumDyXhat, bool relu)
@@ -84,33 +84,24 @@ public static unsafe partial class BatchNorm
             {
                 var forward = new NormalizeOp[c1 - c0];
                 for (int ch = c0; ch < c1; ch++) forward[ch - c0] = NormalizeOpFor(ch, m, s, w, b, relu);
-                float[]? scratch = yp is null ? null : ArrayPool<float>.Shared.Rent(inner);
-                try
-                {
-                    fixed (float* sp = scratch)
-                        for (int img = 0; img < n; img++)
-                            for (int ch = c0; ch < c1; ch++)
-                            {
-                                int p = img * c + ch;
-                                long o = (long)p * inner;
-                                float* g = gp + o;
-                                if (yp is not null)
-                                {
-                                    Activations.ReluBackward(new ReadOnlySpan<float>(yp + o, inner), new ReadOnlySpan<float>(g, inner), new Span<float>(sp, inner));
-                                    g = sp;
-                                }
-                                if (relu) BatchNormSums.Sums(new ReluMaskedGradientMoments(forward[ch - c0]), xp + o, g, inner, out partA[p], out partB[p]);
-                                else
-                                {
-                                    var (hi, lo) = Split(m[ch]);
-                                    BatchNormSums.Sums(new GradientMoments(hi, lo), xp + o, g, inner, out partA[p], out partB[p]);
-                                }
-                            }
-                }
-                finally
-                {
-                    if (scratch is not null) ArrayPool<float>.Shared.Return(scratch);
-                }
+                for (int img = 0; img < n; img++)
+                    for (int ch = c0; ch < c1; ch++)
+                    {
+                        int p = img * c + ch;
+                        long o = (long)p * inner;
+                        float* g = gp + o;
+                        if (yp is not null)
+                        {
+                            Activations.ReluBackward(new ReadOnlySpan<float>(yp + o, inner), new ReadOnlySpan<float>(g, inner), new Span<float>(mp + o, inner));
+                            g = mp + o;
+                        }
+                        if (relu) BatchNormSums.Sums(new ReluMaskedGradientMoments(forward[ch - c0]), xp + o, g, inner, out partA[p], out partB[p]);
+                        else
+                        {
+                            var (hi, lo) = Split(m[ch]);
+                            BatchNormSums.Sums(new GradientMoments(hi, lo), xp + o, g, inner, out partA[p], out partB[p]);
+                        }
+                    }
                 var ops = new BackwardOp[c1 - c0];
                 for (int ch = c0; ch < c1; ch++)
                 {
@@ -122,12 +113,7 @@ public static unsafe partial class BatchNorm
                     for (int ch = c0; ch < c1; ch++)
                     {
                         long o = ((long)img * c + ch) * inner;
-                        float* g = gp + o;
-                        if (yp is not null)
-                        {
-                            Activations.ReluBackward(new ReadOnlySpan<float>(yp + o, inner), new ReadOnlySpan<float>(g, inner), new Span<float>(mp + o, inner));
-                            g = mp + o;
-                        }
+                        float* g = yp is null ? gp + o : mp + o;
                         Elementwise.Map(ops[ch - c0], new ReadOnlySpan<float>(xp + o, inner), new ReadOnlySpan<float>(g, inner), default,
                             new Span<float>(dp + o, inner));
                     }
