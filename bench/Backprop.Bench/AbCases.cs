@@ -12,7 +12,7 @@ namespace Backprop.Bench;
 public static class AbCases
 {
     public const string Help =
-        "conv:{lenet1|lenet2|vgg|1x1|cq1|cq2|cq3|res16|res32s2|res64|vgg32|vgg256|N,C,H,W,K,kernel,stride,pad}:{fwd|bwdData|bwdW}, pool:{pool1|pool2}:{fwd|bwd}, gemm:M:N:K[:TN|NT|TT], step (a LeNet training " +
+        "bn:N,C,H,W:{bn|bnrelu|bnaddrelu}:{fwd|bwd} (a BatchNorm2d op in training; bwd: backward of a recorded forward), conv:{lenet1|lenet2|vgg|1x1|cq1|cq2|cq3|res16|res32s2|res64|vgg32|vgg256|N,C,H,W,K,kernel,stride,pad}:{fwd|bwdData|bwdW}, pool:{pool1|pool2}:{fwd|bwd}, gemm:M:N:K[:TN|NT|TT], step (a LeNet training " +
         "step, functional API), infer:{lenet|resnet20|resnet20folded} (a batch-1 eval forward under no-grad, in a pool scope), solver (an iteration of the Caffe solver on examples/mnist's LeNet, random images in place of the LMDB)";
 
     /// <summary>The case's body; its data is made once, here.</summary>
@@ -22,6 +22,7 @@ public static class AbCases
         return p[0] switch
         {
             "conv" when p.Length == 3 => Conv(Geometry(p[1]), p[2]),
+            "bn" when p.Length == 4 => BatchNormCase(p[1], p[2], p[3]),
             "pool" when p.Length == 3 => Pool(p[1], p[2]),
             "gemm" when p.Length is 4 or 5 => Gemm(int.Parse(p[1]), int.Parse(p[2]), int.Parse(p[3]), p.Length == 5 ? p[4] : "NN"),
             "step" => Step(),
@@ -158,5 +159,44 @@ public static class AbCases
         solver.SnapshotAfterTrain = false;
         var caffe = new CaffeSolver(solver);
         return () => caffe.Step(out _);
+    }
+
+    // Functional.BatchNorm / BatchNormRelu / BatchNormAddRelu in training on (N, C, H, W): the forward alone (no graph),
+    // or the backward of one recorded forward (the graph kept; the input's gradient cleared each time).
+    private static Action BatchNormCase(string shape, string op, string pass)
+    {
+        int[] d = shape.Split(',').Select(int.Parse).ToArray();
+        if (d.Length != 4) throw new ArgumentException($"bn case shape '{shape}' is not N,C,H,W; cases: {Help}.");
+        var generator = new Generator(1);
+        var x = Tensor.Randn(generator, d[0], d[1], d[2], d[3]);
+        var residual = Tensor.Randn(generator, d[0], d[1], d[2], d[3]);
+        var upstream = Tensor.Randn(generator, d[0], d[1], d[2], d[3]);
+        var bn = new Nn.BatchNorm2d(d[1]);
+        bn.Train();
+        var pool = new TensorMemoryPool();   // as a training step: activations come from the pool, not fresh arrays
+        Func<Tensor> forward = op switch
+        {
+            "bn" => () => bn.Forward(x),
+            "bnrelu" => () => bn.ForwardRelu(x),
+            "bnaddrelu" => () => bn.ForwardAddRelu(x, residual),
+            _ => throw new ArgumentException($"Unknown bn op '{op}'; cases: {Help}."),
+        };
+        switch (pass)
+        {
+            case "fwd":
+                return () => { using var noGrad = Autograd.Autograd.NoGrad(); using (pool.Scope()) forward(); };
+            case "bwd":
+                x.RequiresGrad = true;
+                residual.RequiresGrad = true;
+                var y = forward();
+                return () =>
+                {
+                    x.Grad = null;
+                    residual.Grad = null;
+                    using (pool.Scope()) y.Backward(upstream, retainGraph: true);
+                };
+            default:
+                throw new ArgumentException($"Unknown bn pass '{pass}'; cases: {Help}.");
+        }
     }
 }

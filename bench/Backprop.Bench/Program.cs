@@ -11,6 +11,7 @@ if (args.Length > 0 && args[0] == "quick")
 if (args.Length > 0 && args[0] == "batchnorm")
 {
     Backprop.Bench.BatchNormTimings.Run(args.Length > 1 ? int.Parse(args[1]) : 21);
+    Backprop.Bench.BatchNormPassTimings.Run(args.Length > 1 ? int.Parse(args[1]) : 21);
     return;
 }
 // dotnet run -c Release --project bench/Backprop.Bench -- pooling [repeats]   (reference vs fast pooling kernels, cifar10_quick and global shapes)

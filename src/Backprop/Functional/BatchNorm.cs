@@ -24,10 +24,8 @@ public static partial class Functional
     private static Tensor BatchNorm(Tensor input, Tensor runningMean, Tensor runningVar, Tensor? weight, Tensor? bias,
         bool training, float momentum, float eps, bool relu)
     {
-        var stats = BatchNormStatistics(input, runningMean, runningVar, weight, bias, training, momentum, eps);
         var y = Tensor.Uninitialized(input.Shape);
-        Kernels.BatchNorm.Normalize(input.Data, stats.N, stats.C, stats.Inner, stats.Mean, stats.InvStd, weight is null ? default : weight.Data,
-            bias is null ? default : bias.Data, y.AsSpan(), relu);
+        var stats = BatchNormStatistics(input, runningMean, runningVar, weight, bias, training, momentum, eps, y, relu, null);
 
         var inputs = new List<Tensor> { input };
         if (weight is not null) inputs.Add(weight);
@@ -36,10 +34,11 @@ public static partial class Functional
             (dy, needs) => BatchNormGradients(input, dy, weight, bias, stats, training, needs, relu), inputs.ToArray());
     }
 
-    // The batch (training) or running (evaluation) statistics that normalize input, after checking the arguments;
-    // training also moves the running statistics.
+    // The batch (training) or running (evaluation) statistics that normalize input, after checking the arguments, and y:
+    // the normalized input (then ReLU with relu; plus residual, then ReLU, with a residual). Training also moves the
+    // running statistics, and normalizes in the same kernel as it takes the statistics (x read from memory once).
     private static BatchNormStats BatchNormStatistics(Tensor input, Tensor runningMean, Tensor runningVar, Tensor? weight, Tensor? bias,
-        bool training, float momentum, float eps)
+        bool training, float momentum, float eps, Tensor y, bool relu, Tensor? residual)
     {
         ArgumentNullException.ThrowIfNull(input);
         if (input.Rank < 2) throw new ArgumentException($"BatchNorm expects input of shape (N, C, ...), got {input.Shape}.");
@@ -54,37 +53,54 @@ public static partial class Functional
         var mean = new double[c];
         var variance = new double[c];
         var invStd = new double[c];
+        ReadOnlySpan<float> w = weight is null ? default : weight.Data, b = bias is null ? default : bias.Data;
         if (training)
         {
-            Kernels.BatchNorm.Statistics(input.Data, n, c, inner, mean, variance);
+            if (residual is null) Kernels.BatchNorm.TrainingForward(input.Data, n, c, inner, eps, w, b, mean, variance, invStd, y.AsSpan(), relu);
+            else Kernels.BatchNorm.TrainingForwardAddRelu(input.Data, residual.Data, n, c, inner, eps, w, b, mean, variance, invStd, y.AsSpan());
             Kernels.BatchNorm.UpdateRunning(mean, variance, count, momentum, runningMean.AsSpan(), runningVar.AsSpan());
+            return new BatchNormStats(n, c, inner, mean, invStd);
         }
-        else
-        {
-            for (int ch = 0; ch < c; ch++) (mean[ch], variance[ch]) = (runningMean.Data[ch], runningVar.Data[ch]);
-        }
+        for (int ch = 0; ch < c; ch++) (mean[ch], variance[ch]) = (runningMean.Data[ch], runningVar.Data[ch]);
         Kernels.BatchNorm.InverseStd(variance, eps, invStd);
+        if (residual is null) Kernels.BatchNorm.Normalize(input.Data, n, c, inner, mean, invStd, w, b, y.AsSpan(), relu);
+        else Kernels.BatchNorm.NormalizeAddRelu(input.Data, residual.Data, n, c, inner, mean, invStd, w, b, y.AsSpan());
         return new BatchNormStats(n, c, inner, mean, invStd);
     }
 
     // BatchNorm's gradients for (input, weight if any, bias if any) from dy; with relu, dy is first masked where the fused
-    // forward's output was not positive. needs: which of those inputs want a gradient, in the same order.
+    // forward's output was not positive. needs: which of those inputs want a gradient, in the same order. With
+    // addReluOutput (BatchNormAddRelu's y), dy is first masked where y was not positive, into `masked`.
     private static Tensor?[] BatchNormGradients(Tensor input, Tensor dy, Tensor? weight, Tensor? bias, BatchNormStats stats,
-        bool training, bool[] needs, bool relu)
+        bool training, bool[] needs, bool relu, Tensor? addReluOutput = null, Tensor? masked = null)
     {
         var (n, c, inner, mean, invStd) = stats;
+        if (addReluOutput is not null && training && needs[0])
+            return BatchNormAddReluGradients(input, addReluOutput, dy, weight, bias, stats, needs, masked!);
+        if (addReluOutput is not null)
+        {
+            Kernels.BatchNorm.MaskByOutput(addReluOutput.Data, dy.Data, masked!.AsSpan());
+            dy = masked;
+        }
         int inputCount = 1 + (weight is null ? 0 : 1) + (bias is null ? 0 : 1);
         var grads = new Tensor?[inputCount];
         bool needWeight = weight is not null && needs[1], needBias = bias is not null && needs[inputCount - 1];
         var sumDy = new double[c];
         var sumDyXhat = new double[c];
+        if (training && needs[0])
+        {
+            var dx = Tensor.Uninitialized(input.Shape);
+            Kernels.BatchNorm.TrainingBackward(input.Data, dy.Data, n, c, inner, mean, invStd, weight is null ? default : weight.Data,
+                bias is null ? default : bias.Data, sumDy, sumDyXhat, dx.AsSpan(), relu);
+            grads[0] = dx;
+        }
         // Evaluation's dx needs no sums: skip them when no parameter wants its gradient.
-        if ((training || needWeight || needBias) && relu)
+        else if ((training || needWeight || needBias) && relu)
             Kernels.BatchNorm.BackwardSumsRelu(input.Data, dy.Data, n, c, inner, mean, invStd, weight is null ? default : weight.Data,
                 bias is null ? default : bias.Data, sumDy, sumDyXhat);
         else if (training || needWeight || needBias)
             Kernels.BatchNorm.BackwardSums(input.Data, dy.Data, n, c, inner, mean, invStd, sumDy, sumDyXhat);
-        if (needs[0])
+        if (needs[0] && !training)
         {
             var dx = Tensor.Uninitialized(input.Shape);
             Kernels.BatchNorm.BackwardInput(input.Data, dy.Data, n, c, inner, mean, invStd, weight is null ? default : weight.Data,

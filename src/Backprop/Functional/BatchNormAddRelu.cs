@@ -14,10 +14,8 @@ public static partial class Functional
         ArgumentNullException.ThrowIfNull(input);
         if (residual.Shape != input.Shape)   // checked before the running statistics move
             throw new ArgumentException($"BatchNormAddRelu: residual of shape {residual.Shape} does not match input {input.Shape}.");
-        var stats = BatchNormStatistics(input, runningMean, runningVar, weight, bias, training, momentum, eps);
         var y = Tensor.Uninitialized(input.Shape);
-        Kernels.BatchNorm.NormalizeAddRelu(input.Data, residual.Data, stats.N, stats.C, stats.Inner, stats.Mean, stats.InvStd,
-            weight is null ? default : weight.Data, bias is null ? default : bias.Data, y.AsSpan());
+        var stats = BatchNormStatistics(input, runningMean, runningVar, weight, bias, training, momentum, eps, y, relu: false, residual);
 
         var inputs = new List<Tensor> { input };
         if (weight is not null) inputs.Add(weight);
@@ -28,12 +26,31 @@ public static partial class Functional
         {
             // AddRelu's backward (dy where y > 0, to both addends), then BatchNorm's on that gradient.
             var masked = Tensor.Uninitialized(input.Shape);
-            Kernels.Activations.ReluBackward(y.Data, dy.Data, masked.AsSpan());
             var grads = new Tensor?[normInputs + 1];
             if (needs.AsSpan(0, normInputs).Contains(true))
-                BatchNormGradients(input, masked, weight, bias, stats, training, needs[..normInputs], relu: false).CopyTo(grads, 0);
+                BatchNormGradients(input, dy, weight, bias, stats, training, needs[..normInputs], relu: false, y, masked).CopyTo(grads, 0);
+            else Kernels.BatchNorm.MaskByOutput(y.Data, dy.Data, masked.AsSpan());
             grads[normInputs] = masked;
             return grads;
         }, inputs.ToArray());
+    }
+
+    // BatchNormAddRelu's gradients in training when the input wants one: one kernel masks dy (the residual's gradient),
+    // forms the sums and dx.
+    private static Tensor?[] BatchNormAddReluGradients(Tensor input, Tensor y, Tensor dy, Tensor? weight, Tensor? bias, BatchNormStats stats,
+        bool[] needs, Tensor masked)
+    {
+        var (n, c, inner, mean, invStd) = stats;
+        int inputCount = 1 + (weight is null ? 0 : 1) + (bias is null ? 0 : 1);
+        var grads = new Tensor?[inputCount];
+        var sumDy = new double[c];
+        var sumDyXhat = new double[c];
+        var dx = Tensor.Uninitialized(input.Shape);
+        Kernels.BatchNorm.TrainingBackwardAddRelu(input.Data, y.Data, dy.Data, n, c, inner, mean, invStd, weight is null ? default : weight.Data,
+            sumDy, sumDyXhat, masked.AsSpan(), dx.AsSpan());
+        grads[0] = dx;
+        if (weight is not null && needs[1]) grads[1] = Tensor.FromArray(Array.ConvertAll(sumDyXhat, v => (float)v), c);
+        if (bias is not null && needs[inputCount - 1]) grads[inputCount - 1] = Tensor.FromArray(Array.ConvertAll(sumDy, v => (float)v), c);
+        return grads;
     }
 }

@@ -185,16 +185,8 @@ public static unsafe partial class BatchNorm
         var mask = NormalizeOps(mean, invStd, weight, bias, relu);
         if (dy.Length != x.Length || (training && (sumDy.Length != c || sumDyXhat.Length != c)))
             throw new ArgumentException($"BatchNorm.BackwardInput: dy of {dy.Length} or sums of {sumDy.Length}, {sumDyXhat.Length} do not match x of (N, C, inner) = ({n}, {c}, {inner}).");
-        double count = (double)n * inner;
         var ops = new BackwardOp[c];
-        for (int ch = 0; ch < c; ch++)
-        {
-            double k1 = (weight.IsEmpty ? 1.0 : weight[ch]) * invStd[ch];
-            var (hi, lo) = Split(mean[ch]);
-            ops[ch] = training
-                ? new BackwardOp((float)k1, hi, lo, (float)(-k1 * invStd[ch] * sumDyXhat[ch] / count), (float)(-k1 * sumDy[ch] / count), true, mask[ch])
-                : new BackwardOp((float)k1, 0, 0, 0, 0, false, mask[ch]);
-        }
+        for (int ch = 0; ch < c; ch++) ops[ch] = BackwardOpFor(ch, (double)n * inner, mean, invStd, weight, sumDy, sumDyXhat, training, mask[ch]);
         fixed (float* px = x, pg = dy, pd = dx)
         {
             float* xp = px, gp = pg, dp = pd;
@@ -208,6 +200,17 @@ public static unsafe partial class BatchNorm
                 }
             });
         }
+    }
+
+    // BackwardInput's operation for channel ch (count values per channel).
+    private static BackwardOp BackwardOpFor(int ch, double count, ReadOnlySpan<double> mean, ReadOnlySpan<double> invStd, ReadOnlySpan<float> weight,
+        ReadOnlySpan<double> sumDy, ReadOnlySpan<double> sumDyXhat, bool training, NormalizeOp mask)
+    {
+        double k1 = (weight.IsEmpty ? 1.0 : weight[ch]) * invStd[ch];
+        var (hi, lo) = Split(mean[ch]);
+        return training
+            ? new BackwardOp((float)k1, hi, lo, (float)(-k1 * invStd[ch] * sumDyXhat[ch] / count), (float)(-k1 * sumDy[ch] / count), true, mask)
+            : new BackwardOp((float)k1, 0, 0, 0, 0, false, mask);
     }
 
     // x, g: (N, C, inner); shift: (C); partA, partB: (N·C) overwritten with each plane's Σ g and Σ g·(x − shift)
@@ -268,12 +271,15 @@ public static unsafe partial class BatchNorm
         ReadOnlySpan<float> bias, bool relu)
     {
         var ops = new NormalizeOp[mean.Length];
-        for (int ch = 0; ch < ops.Length; ch++)
-        {
-            var (hi, lo) = Split(mean[ch]);
-            ops[ch] = new NormalizeOp(hi, lo, (float)(invStd[ch] * (weight.IsEmpty ? 1f : weight[ch])), bias.IsEmpty ? 0f : bias[ch], relu);
-        }
+        for (int ch = 0; ch < ops.Length; ch++) ops[ch] = NormalizeOpFor(ch, mean, invStd, weight, bias, relu);
         return ops;
+    }
+
+    private static NormalizeOp NormalizeOpFor(int ch, ReadOnlySpan<double> mean, ReadOnlySpan<double> invStd, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, bool relu)
+    {
+        var (hi, lo) = Split(mean[ch]);
+        return new NormalizeOp(hi, lo, (float)(invStd[ch] * (weight.IsEmpty ? 1f : weight[ch])), bias.IsEmpty ? 0f : bias[ch], relu);
     }
 
     // y = ((x − hi) − lo)·scale + bias, then max(y, 0) with relu (NaN stays NaN, as Activations' ReLU).

@@ -1,0 +1,139 @@
+using System.Buffers;
+
+namespace Backprop.Kernels;
+
+public static unsafe partial class BatchNorm
+{
+    /// <summary>
+    /// Training backward as one kernel: BackwardSums (or <see cref="BackwardSumsRelu"/> with
+    /// <paramref name="relu"/>) then <see cref="BackwardInput"/>, with their bits. Where a channel's data fits in cache,
+    /// each thread takes a run of channels and, group by group, forms the sums and then dx while x and dy are still in
+    /// cache, so they are read from memory once instead of twice; otherwise the two kernels run one after another.
+    /// </summary>
+    // x, dy, dx: (N, C, inner); mean, invStd: (C); sumDy, sumDyXhat: (C) overwritten; weight, bias: (C) or empty
+    public static void TrainingBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n, int c, int inner,
+        ReadOnlySpan<double> mean, ReadOnlySpan<double> invStd, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+        Span<double> sumDy, Span<double> sumDyXhat, Span<float> dx, bool relu = false)
+    {
+        CheckBackward(x.Length, dy.Length, n, c, inner, mean.Length, invStd.Length, sumDy.Length, sumDyXhat.Length, weight.Length, bias.Length, dx.Length);
+        if (!ChannelSchedule(n, c, inner, 3, out int group))
+        {
+            if (relu) BackwardSumsRelu(x, dy, n, c, inner, mean, invStd, weight, bias, sumDy, sumDyXhat);
+            else BackwardSums(x, dy, n, c, inner, mean, invStd, sumDy, sumDyXhat);
+            BackwardInput(x, dy, n, c, inner, mean, invStd, weight, sumDy, sumDyXhat, true, dx, relu, bias);
+            return;
+        }
+        fixed (float* px = x, pg = dy, pd = dx)
+            ByChannel(px, pg, null, pd, null, n, c, inner, group, mean, invStd, weight, bias, sumDy, sumDyXhat, relu);
+    }
+
+    /// <summary>
+    /// The backward of <see cref="NormalizeAddRelu"/> in training: masked = dy where y &gt; 0
+    /// (<see cref="Activations.ReluBackward"/>, the residual's gradient), then <see cref="TrainingBackward"/> on masked,
+    /// with the bits of those kernels run one after another. The channel schedule reads y, dy and x from memory once.
+    /// </summary>
+    // x, y, dy, masked, dx: (N, C, inner), y the forward's output; the rest as in TrainingBackward
+    public static void TrainingBackwardAddRelu(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int n, int c, int inner,
+        ReadOnlySpan<double> mean, ReadOnlySpan<double> invStd, ReadOnlySpan<float> weight,
+        Span<double> sumDy, Span<double> sumDyXhat, Span<float> masked, Span<float> dx)
+    {
+        CheckBackward(x.Length, dy.Length, n, c, inner, mean.Length, invStd.Length, sumDy.Length, sumDyXhat.Length, weight.Length, 0, dx.Length);
+        if (y.Length != x.Length || masked.Length != x.Length)
+            throw new ArgumentException($"BatchNorm.TrainingBackwardAddRelu: y of {y.Length} or masked of {masked.Length} elements does not match x of {x.Length}.");
+        if (!ChannelSchedule(n, c, inner, 3, out int group))
+        {
+            MaskByOutput(y, dy, masked);
+            TrainingBackward(x, masked, n, c, inner, mean, invStd, weight, default, sumDy, sumDyXhat, dx);
+            return;
+        }
+        fixed (float* px = x, pg = dy, pd = dx, py = y, pm = masked)
+            ByChannel(px, pg, py, pd, pm, n, c, inner, group, mean, invStd, weight, default, sumDy, sumDyXhat, relu: false);
+    }
+
+    /// <summary>masked = dy where y &gt; 0 (<see cref="Activations.ReluBackward"/>'s bits), split over <see cref="KernelThreads"/>.</summary>
+    // y, dy, masked: (length)
+    public static void MaskByOutput(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> masked)
+    {
+        if (dy.Length != y.Length || masked.Length != y.Length)
+            throw new ArgumentException($"BatchNorm.MaskByOutput: dy of {dy.Length} or masked of {masked.Length} elements does not match y of {y.Length}.");
+        fixed (float* py = y, pg = dy, pm = masked)
+        {
+            float* yp = py, gp = pg, mp = pm;
+            int length = y.Length, pieces = Math.Max(1, (int)Math.Min(length / 4096, 4096));
+            KernelThreads.For(pieces, (start, end) =>
+            {
+                long from = (long)start * length / pieces, to = (long)end * length / pieces;
+                int k = (int)(to - from);
+                Activations.ReluBackward(new ReadOnlySpan<float>(yp + from, k), new ReadOnlySpan<float>(gp + from, k), new Span<float>(mp + from, k));
+            });
+        }
+    }
+
+    // The channel schedule of both backward kernels. With y (AddRelu), the gradient is dy masked where y > 0: pass 1 masks
+    // each plane into `masked` (the residual's gradient) and sums it while it is in L1; pass 2 reads it back for dx.
+    private static void ByChannel(float* xp, float* gp, float* yp, float* dp, float* mp, int n, int c, int inner, int group,
+        ReadOnlySpan<double> mean, ReadOnlySpan<double> invStd, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+        Span<double> sumDy, Span<double> sumDyXhat, bool relu)
+    {
+        double[] partA = ArrayPool<double>.Shared.Rent(n * c), partB = ArrayPool<double>.Shared.Rent(n * c);
+        double[] m = mean.ToArray(), s = invStd.ToArray(), sa = new double[c], sb = new double[c];
+        float[] w = weight.ToArray(), b = bias.ToArray();
+        try
+        {
+            ForChannelGroups(c, group, (c0, c1) =>
+            {
+                var forward = new NormalizeOp[c1 - c0];
+                for (int ch = c0; ch < c1; ch++) forward[ch - c0] = NormalizeOpFor(ch, m, s, w, b, relu);
+                for (int img = 0; img < n; img++)
+                    for (int ch = c0; ch < c1; ch++)
+                    {
+                        int p = img * c + ch;
+                        long o = (long)p * inner;
+                        float* g = gp + o;
+                        if (yp is not null)
+                        {
+                            Activations.ReluBackward(new ReadOnlySpan<float>(yp + o, inner), new ReadOnlySpan<float>(g, inner), new Span<float>(mp + o, inner));
+                            g = mp + o;
+                        }
+                        if (relu) BatchNormSums.Sums(new ReluMaskedGradientMoments(forward[ch - c0]), xp + o, g, inner, out partA[p], out partB[p]);
+                        else
+                        {
+                            var (hi, lo) = Split(m[ch]);
+                            BatchNormSums.Sums(new GradientMoments(hi, lo), xp + o, g, inner, out partA[p], out partB[p]);
+                        }
+                    }
+                var ops = new BackwardOp[c1 - c0];
+                for (int ch = c0; ch < c1; ch++)
+                {
+                    sa[ch] = SumOverImages(partA, n, c, ch);
+                    sb[ch] = SumOverImages(partB, n, c, ch) * s[ch];
+                    ops[ch - c0] = BackwardOpFor(ch, (double)n * inner, m, s, w, sa, sb, true, forward[ch - c0]);
+                }
+                for (int img = 0; img < n; img++)
+                    for (int ch = c0; ch < c1; ch++)
+                    {
+                        long o = ((long)img * c + ch) * inner;
+                        float* g = yp is null ? gp + o : mp + o;
+                        Elementwise.Map(ops[ch - c0], new ReadOnlySpan<float>(xp + o, inner), new ReadOnlySpan<float>(g, inner), default,
+                            new Span<float>(dp + o, inner));
+                    }
+            });
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(partA);
+            ArrayPool<double>.Shared.Return(partB);
+        }
+        sa.CopyTo(sumDy);
+        sb.CopyTo(sumDyXhat);
+    }
+
+    private static void CheckBackward(int length, int dyLength, int n, int c, int inner, int meanLength, int invStdLength,
+        int sumDyLength, int sumDyXhatLength, int weightLength, int biasLength, int dxLength)
+    {
+        Check(length, n, c, inner, meanLength, invStdLength, "TrainingBackward");
+        CheckAffine(c, weightLength, biasLength, dxLength, length, "TrainingBackward");
+        if (dyLength != length || sumDyLength != c || sumDyXhatLength != c)
+            throw new ArgumentException($"BatchNorm.TrainingBackward: dy of {dyLength} or sums of {sumDyLength}, {sumDyXhatLength} do not match x of (N, C, inner) = ({n}, {c}, {inner}).");
+    }
+}

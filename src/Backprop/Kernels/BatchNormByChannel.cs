@@ -1,0 +1,118 @@
+using System.Buffers;
+
+namespace Backprop.Kernels;
+
+public static unsafe partial class BatchNorm
+{
+    /// <summary>
+    /// Bytes of a channel group's arrays that the channel schedule keeps in cache between its two passes: a little
+    /// under a 2 MiB L2 per core. Channels whose data is larger run the plane schedule (two passes over the tensor).
+    /// Settable so tests can force either schedule and groups of any size; the bits do not depend on it.
+    /// </summary>
+    internal static long CacheBudgetBytes { get; set; } = 1536 * 1024;
+
+    /// <summary>
+    /// Training forward as one kernel: the batch statistics (<see cref="Statistics"/>), invStd (<see cref="InverseStd"/>)
+    /// and y (<see cref="Normalize"/>), with those kernels' bits. Where a channel's data fits in cache, each thread takes a
+    /// run of channels and, group by group, computes the statistics and then normalizes while x is still in cache, so x
+    /// is read from memory once instead of twice; otherwise the three kernels run one after another.
+    /// </summary>
+    // x, y: (N, C, inner); mean, variance, invStd: (C) overwritten; weight, bias: (C) or empty
+    public static void TrainingForward(ReadOnlySpan<float> x, int n, int c, int inner, float eps, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<double> mean, Span<double> variance, Span<double> invStd, Span<float> y, bool relu = false)
+        => TrainingForward(x, default, n, c, inner, eps, weight, bias, mean, variance, invStd, y, relu, addRelu: false);
+
+    /// <summary>
+    /// <see cref="TrainingForward(ReadOnlySpan{float}, int, int, int, float, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{double}, Span{double}, Span{double}, Span{float}, bool)"/>
+    /// with <see cref="NormalizeAddRelu"/>'s output: y = max(normalized + residual, 0).
+    /// </summary>
+    public static void TrainingForwardAddRelu(ReadOnlySpan<float> x, ReadOnlySpan<float> residual, int n, int c, int inner, float eps,
+        ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<double> mean, Span<double> variance, Span<double> invStd, Span<float> y)
+    {
+        if (residual.Length != x.Length)
+            throw new ArgumentException($"BatchNorm.TrainingForwardAddRelu: residual of {residual.Length} elements does not match x of {x.Length}.");
+        TrainingForward(x, residual, n, c, inner, eps, weight, bias, mean, variance, invStd, y, relu: false, addRelu: true);
+    }
+
+    private static void TrainingForward(ReadOnlySpan<float> x, ReadOnlySpan<float> residual, int n, int c, int inner, float eps,
+        ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<double> mean, Span<double> variance, Span<double> invStd, Span<float> y,
+        bool relu, bool addRelu)
+    {
+        Check(x.Length, n, c, inner, mean.Length, variance.Length, "TrainingForward");
+        CheckAffine(c, weight.Length, bias.Length, y.Length, x.Length, "TrainingForward");
+        if (invStd.Length != c) throw new ArgumentException($"BatchNorm.TrainingForward: invStd of {invStd.Length} does not match {c} channels.");
+        if (!ChannelSchedule(n, c, inner, addRelu ? 3 : 2, out int group))
+        {
+            Statistics(x, n, c, inner, mean, variance);
+            InverseStd(variance, eps, invStd);
+            if (addRelu) NormalizeAddRelu(x, residual, n, c, inner, mean, invStd, weight, bias, y);
+            else Normalize(x, n, c, inner, mean, invStd, weight, bias, y, relu);
+            return;
+        }
+        double[] planeMean = ArrayPool<double>.Shared.Rent(n * c), planeM2 = ArrayPool<double>.Shared.Rent(n * c);
+        double[] m = new double[c], v = new double[c], s = new double[c];
+        float[] w = weight.ToArray(), b = bias.ToArray();
+        try
+        {
+            fixed (float* px = x, pr = residual, py = y)
+            {
+                float* xp = px, rp = pr, yp = py;
+                ForChannelGroups(c, group, (c0, c1) =>
+                {
+                    for (int img = 0; img < n; img++)
+                        for (int ch = c0; ch < c1; ch++)
+                        {
+                            int p = img * c + ch;
+                            PlaneMoments(xp + (long)p * inner, inner, out planeMean[p], out planeM2[p]);
+                        }
+                    var ops = new NormalizeOp[c1 - c0];
+                    for (int ch = c0; ch < c1; ch++)
+                    {
+                        // Statistics' merge in image order, then InverseStd and NormalizeOps: the same expressions.
+                        double mm = 0, m2 = 0;
+                        for (int img = 0; img < n; img++) Merge(ref mm, ref m2, (long)img * inner, planeMean[img * c + ch], planeM2[img * c + ch], inner);
+                        m[ch] = mm;
+                        v[ch] = m2 / ((long)n * inner);
+                        s[ch] = 1.0 / Math.Sqrt(v[ch] + eps);
+                        ops[ch - c0] = NormalizeOpFor(ch, m, s, w, b, relu);
+                    }
+                    for (int img = 0; img < n; img++)
+                        for (int ch = c0; ch < c1; ch++)
+                        {
+                            long o = ((long)img * c + ch) * inner;
+                            if (addRelu)
+                                Elementwise.Map(new AddReluOp(ops[ch - c0]), new ReadOnlySpan<float>(xp + o, inner), new ReadOnlySpan<float>(rp + o, inner),
+                                    default, new Span<float>(yp + o, inner));
+                            else
+                                Elementwise.Map(ops[ch - c0], new ReadOnlySpan<float>(xp + o, inner), default, default, new Span<float>(yp + o, inner));
+                        }
+                });
+            }
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(planeMean);
+            ArrayPool<double>.Shared.Return(planeM2);
+        }
+        m.CopyTo(mean);
+        v.CopyTo(variance);
+        s.CopyTo(invStd);
+    }
+
+    // Whether the channel schedule pays here, and how many channels a group holds (arrays: the tensors its passes touch).
+    // Each thread gets a run of whole channels, so few channels over many threads would leave threads idle.
+    internal static bool ChannelSchedule(int n, int c, int inner, int arrays, out int group)
+    {
+        long perChannel = (long)n * inner * sizeof(float) * arrays;
+        int threads = KernelThreads.Count;
+        group = (int)Math.Clamp(CacheBudgetBytes / Math.Max(perChannel, 1), 1, Math.Max(c, 1));
+        return perChannel <= CacheBudgetBytes && n * inner > 0 && (c % threads == 0 || c >= 4 * threads);
+    }
+
+    // body(c0, c1) for groups of at most `group` channels, each thread over its own contiguous run of channels.
+    private static void ForChannelGroups(int c, int group, Action<int, int> body) =>
+        KernelThreads.For(c, (start, end) =>
+        {
+            for (int c0 = start; c0 < end; c0 += group) body(c0, Math.Min(end, c0 + group));
+        });
+}
