@@ -111,6 +111,11 @@ public static unsafe class Convolution
                 ConvolutionDirect.BackwardData(geo, pdy, pw, pdx);
                 return;
             }
+            if (UsesImplicitGemm(geo) && ConvolutionPhaseBackwardData.Applies(geo))
+            {
+                ConvolutionPhaseBackwardData.BackwardData(geo, pdy, pw, pdx);
+                return;
+            }
             // One image: panels of it cannot go to different threads (they add into the same dx), so GEMM threads instead.
             if (UsesImplicitGemm(geo) && geo.Batch > 1)
             {
@@ -132,7 +137,11 @@ public static unsafe class Convolution
         CheckLength("dWeight", dWeight.Length, g.WeightLength, "(K, C/groups, KH, KW)");
         if (dBias.Length != 0) CheckLength("dBias", dBias.Length, g.OutChannels, "(K)");
 
-        if (ConvolutionDirectWeightGradient.Applies(g))
+        if (ConvolutionRowDotWeightGradient.Applies(g))
+        {
+            fixed (float* px = x, pdy = dy, pdw = dWeight) ConvolutionRowDotWeightGradient.Compute(g, px, pdy, pdw);
+        }
+        else if (ConvolutionDirectWeightGradient.Applies(g))
         {
             fixed (float* px = x, pdy = dy, pdw = dWeight) ConvolutionDirectWeightGradient.Compute(g, px, pdy, pdw);
         }
