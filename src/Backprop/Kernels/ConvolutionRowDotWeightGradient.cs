@@ -10,8 +10,8 @@ namespace Backprop.Kernels;
 /// row is a contiguous run of dy's plane and of a zero-bordered copy of x (stride-w 1, so depth row d's pixels are x's
 /// row shifted by d's kernel offset). Each register tile holds 4 channels x 6 depth rows (AVX2: 2 x 5) of vector
 /// partial sums: per 16 pixels 10 loads feed 24 multiply-adds, with nothing unfolded or transposed. The broadcast path
-/// (<see cref="ConvolutionDirectWeightGradient"/>) loads one x value per multiply-add and transposes dy per image, which
-/// at 16 output channels cost 1.7x the forward's time. Images go in chunks that stay in L2; threads split the tiles;
+/// (<see cref="ConvolutionDirectWeightGradient"/>) skips shallow layers (dy transposed for too few multiply-adds), and the
+/// packed dot products (<see cref="ConvolutionWeightGradient"/>) unfold every depth row first. Images go in chunks that stay in L2; threads split the tiles;
 /// each lane sums its pixels image after image in order, and the lanes are added in a fixed order at the end: the same
 /// bits for any <see cref="KernelThreads.Count"/>.
 /// </summary>
@@ -21,10 +21,17 @@ internal static unsafe class ConvolutionRowDotWeightGradient
     private const int Parts = 4;   // pieces of an image's copy
 
     /// <summary>True when <see cref="Compute"/> runs this convolution's weight gradient.</summary>
+    /// <remarks>
+    /// Only below depth 64 (a first layer's 3x3x3 = 27), where <see cref="ConvolutionDirectWeightGradient"/> does not run:
+    /// ResNet's stem (3->16 at 32x32) took 1.6x less CPU time than the packed dot products. At 16->16 (depth 144) it took
+    /// 1.2x more than the broadcast kernel: each step streams 4 dy and 6 x vectors from L2 for only 24 multiply-adds, and
+    /// blocking output rows for L1 (every tile's partial sums reloaded per block) ran slower still.
+    /// </remarks>
     public static bool Applies(in Conv2dGeometry g)
     {
         int width = SimdWidth.Max;
-        return ConvolutionDirect.Enabled && width >= 256 && g.Groups == 1 && g.StrideWidth == 1 && g.OutWidth % (width / 32) == 0;
+        return ConvolutionDirect.Enabled && width >= 256 && g.Groups == 1 && g.StrideWidth == 1 && g.OutWidth % (width / 32) == 0
+            && g.InChannels * g.KernelHeight * g.KernelWidth < 64;
     }
 
     private static (int Mr, int Nr) TileFor(int width) => width == 512 ? (4, 6) : (2, 5);

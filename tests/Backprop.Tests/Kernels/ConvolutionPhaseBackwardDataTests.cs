@@ -9,8 +9,8 @@ public class ConvolutionPhaseBackwardDataTests
     private static Conv2dGeometry G(int n, int c, int h, int w, int k, int kh, int kw, int ph, int pw) =>
         new(n, c, h, w, k, kh, kw, 2, 2, ph, pw, 1, 1, 1);
 
-    // Odd and even input sizes, pads 0..3 (some larger than the kernel's reach), even and odd kernels, 1x1 (three phases
-    // without taps), channel counts that leave part-filled tiles, depth past one GEMM block (Kc), tiny planes.
+    // Odd and even input sizes, pads 0..3 (some larger than the kernel's reach), even and odd kernels, 2x2, 2x1 and 1x1
+    // (not this path), channel counts that leave part-filled tiles, depth past one GEMM block (Kc), tiny planes.
     public static readonly TheoryData<string, Conv2dGeometry> Geometries = new()
     {
         { "ResNet 16->32 3x3 pad 1", G(2, 16, 32, 32, 32, 3, 3, 1, 1) },
@@ -20,6 +20,7 @@ public class ConvolutionPhaseBackwardDataTests
         { "2x2 pad 0 even", G(2, 4, 12, 10, 3, 2, 2, 0, 0) },
         { "1x1 stride 2 odd", G(3, 17, 9, 11, 13, 1, 1, 0, 0) },
         { "1x1 pad 1", G(2, 3, 7, 6, 4, 1, 1, 1, 1) },
+        { "2x1 kernel", G(2, 3, 9, 8, 5, 2, 1, 0, 0) },
         { "pad beyond the kernel", G(2, 2, 5, 6, 3, 3, 3, 3, 2) },
         { "depth past one block", G(2, 9, 10, 10, 80, 3, 3, 1, 1) },
         { "one pixel", G(2, 3, 1, 1, 2, 3, 3, 1, 1) },
@@ -47,7 +48,7 @@ public class ConvolutionPhaseBackwardDataTests
                     applies = ConvolutionPhaseBackwardData.Applies(g);
                     Convolution.BackwardData(g, dy, w, actual);
                 });
-                Assert.Equal(width >= 256 && g.Batch > 1, applies);   // batch 1 stays on the GEMM path
+                Assert.Equal(width >= 256 && g.Batch > 1 && g.KernelHeight > 1 && g.KernelWidth > 1, applies);   // batch 1, 1x1 and 2x1 stay on the GEMM path
                 string what = $"{name} width={width} threads={threads}";
                 KernelTestUtil.AssertClose(expected, actual, 1e-6 * (taps + 1), 1e-5, $"dx {what}");
                 if (first is null) first = actual;
