@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Backprop.Kernels;
 
@@ -8,8 +10,8 @@ namespace Backprop.Kernels;
 /// (Y - kh) / 2; so phase (a, b) of dx (padded rows a + 2i, columns b + 2j) is dy correlated with the sub-kernel
 /// w[:, :, a::2, b::2] turned 180 degrees, channels swapped. Each image's dy goes into a zero-bordered copy (rows of Wp
 /// floats); a phase's outputs are computed on that copy's grid, Wp per row (the columns past the phase's width are
-/// computed and dropped), in 32-pixel (AVX2: 16) panels by the forward's <see cref="DirectMicroKernels"/>, then
-/// written to their places in dx. Threads split the images; every dx element is one phase's sum over its taps in a
+/// computed and dropped), in 32-pixel (AVX2: 16) panels by the forward's <see cref="DirectMicroKernels"/> into a
+/// buffer per image, then each dx row is woven from two phase rows (AVX-512: two permutes per 32 floats). Threads split the images; every dx element is one phase's sum over its taps in a
 /// fixed order: the same bits for any <see cref="KernelThreads.Count"/>.
 /// </summary>
 internal static unsafe class ConvolutionPhaseBackwardData
@@ -106,28 +108,37 @@ internal static unsafe class ConvolutionPhaseBackwardData
         int hp = rows.Padded, wp = cols.Padded;
         // The copy's tail: the last panel reads up to a panel and a border past the last row.
         int copyLength = k * hp * wp + wp + 2 * nr;
+        // Phase (a, b) of channel cc lies at phases + start[ph] + cc*stride[ph], its grid rows i0..i1 rounded up to whole
+        // panels (a panel's columns past the phase's are computed and dropped there).
+        Span<int> stride = stackalloc int[4], start = stackalloc int[5];
+        start[0] = 0;
+        for (int ph = 0; ph < 4; ph++)
+        {
+            int grid = Math.Max(0, rows.Last(ph >> 1) - rows.First(ph >> 1) + 1) * wp;
+            stride[ph] = (grid + nr - 1) / nr * nr;
+            start[ph + 1] = start[ph] + c * stride[ph];
+        }
         float[] copy = ArrayPool<float>.Shared.Rent(copyLength);
-        float[] scratch = ArrayPool<float>.Shared.Rent(rowsPadded * nr);
+        float[] phases = ArrayPool<float>.Shared.Rent(start[4] + 2 * nr);   // the interleave's last vectors read past the end
         try
         {
-            fixed (float* pcopy = copy, tile = scratch)
+            fixed (float* pcopy = copy, pphases = phases)
             {
                 new Span<float>(pcopy, copyLength).Clear();   // borders and tail stay zero; images overwrite the inside
+                new Span<float>(pphases + start[4], 2 * nr).Clear();
                 for (int n = s; n < e; n++)
                 {
-                    float* src = dy + (long)n * k * oh * ow, image = dx + (long)n * c * h * w;
+                    float* src = dy + (long)n * k * oh * ow;
                     for (int kk = 0; kk < k; kk++)
                         for (int r = 0; r < oh; r++)
                             new ReadOnlySpan<float>(src + ((long)kk * oh + r) * ow, ow)
                                 .CopyTo(new Span<float>(pcopy + ((long)kk * hp + r + rows.Border) * wp + cols.Border, ow));
                     for (int ph = 0; ph < 4; ph++)
                     {
-                        int a = ph >> 1, b = ph & 1, depth = depths[ph];   // every phase has taps: kernels of 2 or more
-                        int i0 = rows.First(a), i1 = rows.Last(a), j0 = cols.First(b), j1 = cols.Last(b);
-                        if (i1 < i0 || j1 < j0) continue;
+                        int a = ph >> 1, depth = depths[ph];   // every phase has taps: kernels of 2 or more
                         float* packed = (float*)starts[2 * ph];
                         int* offsets = (int*)starts[2 * ph + 1];
-                        for (int f0 = i0 * wp; f0 < (i1 + 1) * wp; f0 += nr)
+                        for (int f = 0, grid0 = rows.First(a) * wp; f < stride[ph]; f += nr)
                         {
                             for (int pc = 0; pc < depth; pc += Gemm.Kc)
                             {
@@ -135,48 +146,61 @@ internal static unsafe class ConvolutionPhaseBackwardData
                                 float* block = packed + (long)rowsPadded * pc;
                                 for (int ir = 0; ir < c; ir += mr)
                                 {
-                                    float* pa = block + (long)ir * kc, pt = tile + (long)ir * nr;
+                                    float* pa = block + (long)ir * kc, pt = pphases + start[ph] + (long)ir * stride[ph] + f;
                                     int tileRows = Math.Min(mr, c - ir);
                                     if (width == 512)
-                                        DirectMicroKernels.Run(mr, true, kc, pa, pcopy, offsets + 3 * pc, f0, 0, f0 + half, 0, pt, nr, tileRows, pc != 0);
+                                        DirectMicroKernels.Run(mr, true, kc, pa, pcopy, offsets + 3 * pc, grid0 + f, 0, grid0 + f + half, 0, pt, stride[ph],
+                                            tileRows, pc != 0);
                                     else
-                                        DirectMicroKernels.Kernel256x6(kc, pa, pcopy, offsets + 3 * pc, f0, f0 + half, pt, nr, tileRows, pc != 0);
+                                        DirectMicroKernels.Kernel256x6(kc, pa, pcopy, offsets + 3 * pc, grid0 + f, grid0 + f + half, pt, stride[ph], tileRows,
+                                            pc != 0);
                                 }
                             }
-                            Place(tile, nr, image, c, h, w, wp, a, b, g.PadHeight, g.PadWidth, i0, i1, j0, j1, f0);
                         }
                     }
+                    Interleave(g, rows, wp, pphases, start, stride, dx + (long)n * c * h * w);
                 }
             }
         }
         finally
         {
             ArrayPool<float>.Shared.Return(copy);
-            ArrayPool<float>.Shared.Return(scratch);
+            ArrayPool<float>.Shared.Return(phases);
         }
     }
 
-    // The panel's pixels f0 .. f0+ld (grid index i*wp + j) that lie in the phase (rows i0..i1, columns j0..j1) go to
-    // dx[cc, a + 2i - padH, b + 2j - padW] = tile[cc*ld + f - f0].
-    private static void Place(float* tile, int ld, float* image, int c, int h, int w, int wp, int a, int b, int padH, int padW,
-        int i0, int i1, int j0, int j1, int f0)
+    // dx's row ih of channel cc: even columns 2t from one phase's grid row, odd ones from the other's (padded column
+    // 2t + pad has phase pad mod 2), two runs of consecutive grid columns woven together.
+    private static void Interleave(in Conv2dGeometry g, Axis rows, int wp, float* phases, ReadOnlySpan<int> start,
+        ReadOnlySpan<int> stride, float* image)
     {
-        int count = ld;
-        for (int f = f0; f < f0 + count;)
-        {
-            int i = f / wp, j = f - i * wp, end = Math.Min(f0 + count, (i + 1) * wp);
-            if (i > i1) break;
-            int from = Math.Max(j, j0), to = Math.Min(end - i * wp - 1, j1);
-            if (i >= i0 && from <= to)
+        int c = g.InChannels, h = g.InHeight, w = g.InWidth, padH = g.PadHeight, padW = g.PadWidth;
+        int bEven = padW & 1, bOdd = 1 - bEven, jEven = (padW - bEven) / 2, jOdd = (1 + padW - bOdd) / 2, pairs = w / 2;
+        bool avx512 = SimdWidth.AllowsAvx512F(SimdWidth.Max);
+        var low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        var high = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+        for (int cc = 0; cc < c; cc++)
+            for (int ih = 0; ih < h; ih++)
             {
-                int row = a + 2 * i - padH, col = b + 2 * from - padW;
-                for (int cc = 0; cc < c; cc++)
+                int a = (ih + padH) & 1;
+                long row = (long)(((ih + padH) >> 1) - rows.First(a)) * wp;
+                float* even = phases + start[2 * a + bEven] + (long)cc * stride[2 * a + bEven] + row + jEven;
+                float* odd = phases + start[2 * a + bOdd] + (long)cc * stride[2 * a + bOdd] + row + jOdd;
+                float* d = image + ((long)cc * h + ih) * w;
+                int t = 0;
+                if (avx512)
+                    for (; t + 16 <= pairs; t += 16)
+                    {
+                        Vector512<float> e = Vector512.Load(even + t), o = Vector512.Load(odd + t);
+                        Avx512F.PermuteVar16x32x2(e, low, o).Store(d + 2 * t);
+                        Avx512F.PermuteVar16x32x2(e, high, o).Store(d + 2 * t + 16);
+                    }
+                for (; t < pairs; t++)
                 {
-                    float* d = image + ((long)cc * h + row) * w + col, t = tile + (long)cc * ld + (i * wp + from - f0);
-                    for (int q = 0; q <= to - from; q++) d[2 * q] = t[q];
+                    d[2 * t] = even[t];
+                    d[2 * t + 1] = odd[t];
                 }
+                if ((w & 1) != 0) d[w - 1] = even[pairs];
             }
-            f = end;
-        }
     }
 }
