@@ -26,6 +26,8 @@ namespace Backprop.Kernels;
 // |                 | <= 2 (4), as forward's Winograd row  | kernel flipped, channels swapped, padding 2 (4) - pad          |                      |
 // | backward-data   | groups 1, not pointwise, stride 1,   | ConvolutionDirect.BackwardData: the forward above on dy, with  | (image, panel) units |
 // |                 | W a multiple of 16, AVX-512 or AVX2  | the kernel flipped and channels swapped                        |                      |
+// | backward-data   | groups 1, stride 2x2, dilation 1,    | ConvolutionPhaseBackwardData: each of dx's four phase planes a | images               |
+// |                 | kernel >= 2x2, N > 1, AVX-512 or AVX2| stride-1 direct convolution of dy with a sub-kernel, no columns |                      |
 // | backward-data   | groups 1, not pointwise, N > 1,      | ConvolutionImplicitGemm.BackwardData: W^T*dy panels folded     | images               |
 // |                 | otherwise                            | into dx (ColumnFold512 when AVX-512, stride-w 1, KW <= 7 and a |                      |
 // |                 |                                      | row fits 16 lanes; else row by row)                            |                      |
@@ -34,6 +36,8 @@ namespace Backprop.Kernels;
 // | backward-weights| 3x3, stride 1, dilation 1, groups 1, | ConvolutionWinogradWeightGradient: F(4x4, 3x3) adjoint, 36     | fixed slabs of tiles,|
 // |                 | AVX-512 or AVX2, C and K >= 16 and   | GEMMs W^T V over tiles per slab, slabs summed in order in      | then output channels |
 // |                 | multiples of 16, >= 16 4x4 tiles     | double, G^T M G (ConvolutionWinogradWeightGradient.Applies)    |                      |
+// | backward-weights| groups 1, stride-w 1, depth < 64,    | ConvolutionRowDotWeightGradient: dot products of dy rows with  | tiles of dW          |
+// |                 | OW a multiple of 16 (AVX2: 8)        | rows of a zero-bordered x copy, vector sums per (k, d)         |                      |
 // | backward-weights| groups 1, K a multiple of 16, depth  | ConvolutionDirectWeightGradient: x broadcast straight from a   | tiles of dW          |
 // |                 | >= 64, AVX-512 or AVX2               | zero-bordered copy, times dy^T, image chunks in L2             |                      |
 // | backward-weights| otherwise                            | ConvolutionWeightGradient: dot products along pixel chunks     | slabs of images x dW |
@@ -114,6 +118,11 @@ public static unsafe class Convolution
                 ConvolutionDirect.BackwardData(geo, pdy, pw, pdx);
                 return;
             }
+            if (UsesImplicitGemm(geo) && ConvolutionPhaseBackwardData.Applies(geo))
+            {
+                ConvolutionPhaseBackwardData.BackwardData(geo, pdy, pw, pdx);
+                return;
+            }
             // One image: panels of it cannot go to different threads (they add into the same dx), so GEMM threads instead.
             if (UsesImplicitGemm(geo) && geo.Batch > 1)
             {
@@ -138,6 +147,10 @@ public static unsafe class Convolution
         if (ConvolutionWinogradWeightGradient.Applies(g))
         {
             fixed (float* px = x, pdy = dy, pdw = dWeight) ConvolutionWinogradWeightGradient.Compute(g, px, pdy, pdw);
+        }
+        else if (ConvolutionRowDotWeightGradient.Applies(g))
+        {
+            fixed (float* px = x, pdy = dy, pdw = dWeight) ConvolutionRowDotWeightGradient.Compute(g, px, pdy, pdw);
         }
         else if (ConvolutionDirectWeightGradient.Applies(g))
         {
