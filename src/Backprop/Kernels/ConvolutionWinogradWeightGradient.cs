@@ -32,9 +32,9 @@ internal static unsafe class ConvolutionWinogradWeightGradient
     private const long BlockBudget = 1L << 20;      // bytes of V + W per block: half of a core's L2 here
     private const double Sixth = 1.0 / 6, Twelfth = 1.0 / 12, TwentyFourth = 1.0 / 24;   // in double: off by 2^-53 at most
 
-    /// <summary>True when <see cref="Compute"/> can run this convolution's weight gradient (what the forward supports, M within budget).</summary>
+    /// <summary>True when <see cref="Compute"/> can run this convolution's weight gradient (what the forward supports, 3x3 kernels only, M within budget).</summary>
     public static bool Supports(in Conv2dGeometry g) =>
-        ConvolutionWinograd.Supports(g) && MLength(RoundUp(g.InChannels), RoundUp(g.OutChannels)) <= PartialBudget;
+        ConvolutionWinograd.Supports(g) && g.KernelHeight == 3 && MLength(RoundUp(g.InChannels), RoundUp(g.OutChannels)) <= PartialBudget;
 
     /// <summary>
     /// Where it runs faster than <see cref="ConvolutionDirectWeightGradient"/> (bench/ab medians, 2 threads, AVX-512, load

@@ -121,6 +121,7 @@ public class ConvolutionWinogradWeightGradientTests(ITestOutputHelper output)
         Assert.False(ConvolutionWinogradWeightGradient.Supports(new Conv2dGeometry(2, 16, 8, 8, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1)));   // stride 2
         Assert.False(ConvolutionWinogradWeightGradient.Supports(new Conv2dGeometry(2, 16, 8, 8, 16, 3, 3, 1, 1, 2, 2, 2, 2, 1)));   // dilation 2
         Assert.False(ConvolutionWinogradWeightGradient.Supports(new Conv2dGeometry(2, 16, 8, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, 2)));   // groups 2
+        Assert.False(ConvolutionWinogradWeightGradient.Supports(new Conv2dGeometry(3, 32, 16, 16, 32, 5, 5, 1, 1, 2, 2, 1, 1, 1)));   // 5x5: the forward has F(2x2, 5x5), this path 3x3 only
         Assert.False(ConvolutionWinogradWeightGradient.Supports(G(2, 1024, 8, 8, 1024, 1)));   // M (36 x 1024 x 1024 floats) over budget
     }
 
