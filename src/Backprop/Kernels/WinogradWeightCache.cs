@@ -20,7 +20,7 @@ namespace Backprop.Kernels;
 internal sealed unsafe class WinogradWeightCache
 {
     private const long MaxWeights = 1 << 18;   // floats: the transform is 4x the weights; larger layers are not kept
-    private const int MinTiles = 16;           // 4x4 output tiles: 8x8 planes (4 tiles) ran no faster than direct
+    private const int MinTiles = 16;          // 4x4 output tiles: on 8x8 planes (4 tiles) 64->64 took 1.2x the direct time
 
     private Entry? entry;
 
