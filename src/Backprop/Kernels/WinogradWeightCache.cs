@@ -20,7 +20,7 @@ namespace Backprop.Kernels;
 internal sealed unsafe class WinogradWeightCache
 {
     private const long MaxWeights = 1 << 18;   // floats: the transform is 4x the weights; larger layers are not kept
-    private const int MinTiles = 16;          // 4x4 output tiles: on 8x8 planes (4 tiles) 64->64 took 1.2x the direct time
+    private const int MinTiles = 16;          // output tiles (4x4 for 3x3 kernels): on 8x8 planes (4 tiles) 64->64 took 1.2x the direct time
 
     private Entry? entry;
 
@@ -33,14 +33,21 @@ internal sealed unsafe class WinogradWeightCache
     /// </summary>
     public static bool Applies(in Conv2dGeometry g) =>
         Enabled && ConvolutionWinograd.Supports(g) && g.InChannels % ConvolutionWinograd.Lanes == 0 && g.OutChannels % ConvolutionWinograd.Lanes == 0
-        && g.WeightLength <= MaxWeights && (long)g.Batch * ((g.OutHeight + 3) / 4) * ((g.OutWidth + 3) / 4) >= MinTiles;
+        && g.WeightLength <= MaxWeights && Tiles(g) >= MinTiles;
+
+    // Output tiles of Step x Step pixels (4 for 3x3 kernels, 2 for 5x5).
+    private static long Tiles(in Conv2dGeometry g)
+    {
+        int step = ConvolutionWinograd.TileStep(g.KernelHeight);
+        return (long)g.Batch * ((g.OutHeight + step - 1) / step) * ((g.OutWidth + step - 1) / step);
+    }
 
     /// <summary>
     /// y = the convolution of x with weight (+ bias, then ReLU with <paramref name="relu"/>) through the kept transform,
     /// made again first when weight differs from the one it was made from. False (nothing written) where
     /// <see cref="Applies"/> is false.
     /// </summary>
-    // x: (N, C, H, W); weight: (K, C, 3, 3); bias: (K) or empty; y: (N, K, OH, OW) overwritten
+    // x: (N, C, H, W); weight: (K, C, 3, 3) or (K, C, 5, 5); bias: (K) or empty; y: (N, K, OH, OW) overwritten
     public bool TryForward(in Conv2dGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, bool relu)
     {
         if (!Applies(g)) return false;
