@@ -27,9 +27,9 @@ public static unsafe class ThreadedAdd
         fixed (float* pa = a, pb = b, py = y)
         {
             float* ap = pa, bp = pb, yp = py;
-            KernelThreads.For(Math.Min(pieces, KernelThreads.Count), (start, end) =>
+            int parts = Math.Min(pieces, KernelThreads.Count);   // read once: the units must tile [0, n) whatever the count does meanwhile
+            KernelThreads.For(parts, (start, end) =>
             {
-                int parts = Math.Min(pieces, KernelThreads.Count);
                 long from = (long)start * n / parts, to = (long)end * n / parts;
                 int k = (int)(to - from);
                 TensorPrimitives.Add(new ReadOnlySpan<float>(ap + from, k), new ReadOnlySpan<float>(bp + from, k), new Span<float>(yp + from, k));

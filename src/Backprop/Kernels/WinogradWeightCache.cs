@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 
 namespace Backprop.Kernels;
 
@@ -53,7 +54,7 @@ internal sealed unsafe class WinogradWeightCache
         if (!Applies(g)) return false;
         var plan = new WinogradPlan(g);
         Entry? kept = Volatile.Read(ref entry);
-        if (kept is null || kept.InChannels != g.InChannels || kept.OutChannels != g.OutChannels || !weight.SequenceEqual(kept.Weight))
+        if (kept is null || kept.InChannels != g.InChannels || kept.OutChannels != g.OutChannels || !SameBits(weight, kept.Weight))
         {
             kept = Transform(plan, weight);
             Volatile.Write(ref entry, kept);
@@ -78,13 +79,20 @@ internal sealed unsafe class WinogradWeightCache
         return true;
     }
 
+    // Bit for bit (float equality would take -0 for +0 and one NaN for another), and vectorised as int spans are.
+    private static bool SameBits(ReadOnlySpan<float> a, float[] b) =>
+        MemoryMarshal.Cast<float, int>(a).SequenceEqual(MemoryMarshal.Cast<float, int>(b.AsSpan()));
+
+    // The copy is taken first and transformed, so a write to the live weights during this call cannot leave an entry
+    // whose transform is of other weights than the copy it is compared with.
     private static Entry Transform(in WinogradPlan plan, ReadOnlySpan<float> weight)
     {
+        float[] copy = weight.ToArray();
         var transformed = new float[ConvolutionWinograd.Positions * plan.Cp * plan.Kp + ConvolutionWinograd.Lanes];
-        fixed (float* pw = weight, pu = transformed) ConvolutionWinograd.TransformWeights(plan, pw, false, pu);
-        return new Entry(plan.C, plan.K, weight.ToArray(), transformed);
+        fixed (float* pw = copy, pu = transformed) ConvolutionWinograd.TransformWeights(plan, pw, false, pu);
+        return new Entry(plan.C, plan.K, copy, transformed);
     }
 
-    // weight: the (K, C, 3, 3) weights the transform was made from; transformed: U, (36, K/16, C, 16)
+    // weight: the (K, C, r, r) weights the transform was made from; transformed: U, (36, K/16, C, 16)
     private sealed record Entry(int InChannels, int OutChannels, float[] Weight, float[] Transformed);
 }

@@ -51,9 +51,21 @@ public class ConvolutionPhaseBackwardDataTests
                 Assert.Equal(width >= 256 && g.Batch > 1 && g.KernelHeight > 1 && g.KernelWidth > 1, applies);   // batch 1, 1x1 and 2x1 stay on the GEMM path
                 string what = $"{name} width={width} threads={threads}";
                 KernelTestUtil.AssertClose(expected, actual, 1e-6 * (taps + 1), 1e-5, $"dx {what}");
+                if (applies)
+                {
+                    // Routed here, not merely close: the bits of a direct call (the GEMM path sums in another order).
+                    float[] direct = new float[g.InputLength];
+                    KernelTestUtil.With(width, threads, () => Direct(g, dy, w, direct));
+                    KernelTestUtil.AssertBitIdentical(direct, actual, $"dx {what}: Convolution.BackwardData vs the phase path called directly");
+                }
                 if (first is null) first = actual;
                 else KernelTestUtil.AssertBitIdentical(first, actual, $"dx {what} vs 1 thread");
             }
         }
+    }
+
+    private static unsafe void Direct(Conv2dGeometry g, float[] dy, float[] w, float[] dx)
+    {
+        fixed (float* pdy = dy, pw = w, pdx = dx) ConvolutionPhaseBackwardData.BackwardData(g, pdy, pw, pdx);
     }
 }

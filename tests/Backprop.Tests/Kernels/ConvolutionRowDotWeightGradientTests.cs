@@ -50,9 +50,21 @@ public class ConvolutionRowDotWeightGradientTests
                 Assert.Equal(width >= 256, applies);
                 string what = $"{name} width={width} threads={threads}";
                 KernelTestUtil.AssertClose(expected, actual, 1e-6 * (pixels + 1), 1e-5, $"dWeight {what}");
+                if (applies)
+                {
+                    // Routed here, not merely close: the bits of a direct call (the other paths sum in another order).
+                    float[] direct = new float[g.WeightLength];
+                    KernelTestUtil.With(width, threads, () => Direct(g, x, dy, direct));
+                    KernelTestUtil.AssertBitIdentical(direct, actual, $"dWeight {what}: Convolution.BackwardWeights vs the row-dot path called directly");
+                }
                 if (first is null) first = actual;
                 else KernelTestUtil.AssertBitIdentical(first, actual, $"dWeight {what} vs 1 thread");
             }
         }
+    }
+
+    private static unsafe void Direct(Conv2dGeometry g, float[] x, float[] dy, float[] dWeight)
+    {
+        fixed (float* px = x, pdy = dy, pdw = dWeight) ConvolutionRowDotWeightGradient.Compute(g, px, pdy, pdw);
     }
 }

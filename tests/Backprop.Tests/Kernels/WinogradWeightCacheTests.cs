@@ -92,6 +92,11 @@ public class WinogradWeightCacheTests
         ConvolutionReference.Forward(g, input.ToArray(), conv.Weight.ToArray(), conv.Bias!.ToArray(), expected);
         KernelTestUtil.AssertClose(expected, evaluated, 2e-4, 2e-4, "evaluation mode after a weight write");
         KernelTestUtil.AssertClose(trained, evaluated, 2e-4, 2e-4, "evaluation vs training mode");
+        // The kept transform ran (Winograd's bits on the written weights), not the plain path training mode takes here.
+        float[] winograd = new float[expected.Length];
+        WinogradForward(g, input.ToArray(), conv.Weight.ToArray(), conv.Bias!.ToArray(), winograd, false);
+        KernelTestUtil.AssertBitIdentical(winograd, evaluated, "evaluation mode vs Winograd on the written weights");
+        Assert.NotEqual(trained, evaluated);
         Assert.Contains(first, v => v == 0f);   // the ReLU ran
     }
 
