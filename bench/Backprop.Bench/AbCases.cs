@@ -12,7 +12,7 @@ namespace Backprop.Bench;
 public static class AbCases
 {
     public const string Help =
-        "bn:N,C,H,W:{bn|bnrelu|bnaddrelu}:{fwd|bwd} (a BatchNorm2d op in training; bwd: backward of a recorded forward), conv:{lenet1|lenet2|vgg|1x1|cq1|cq2|cq3|res16|res32s2|res64|vgg32|vgg256|N,C,H,W,K,kernel,stride,pad}:{fwd|bwdData|bwdW}, pool:{pool1|pool2}:{fwd|bwd}, gemm:M:N:K[:TN|NT|TT], step (a LeNet training " +
+        "bn:N,C,H,W:{bn|bnrelu|bnaddrelu}:{fwd|bwd} (a BatchNorm2d op in training; bwd: backward of a recorded forward), conv:{lenet1|lenet2|vgg|1x1|cq1|cq2|cq3|res16|res32s2|res64|vgg32|vgg256|N,C,H,W,K,kernel,stride,pad}:{fwd|bwdData|bwdW}, pool:{pool1|pool2|cq1|cq2|cq3}:{fwd|bwd} (cq: cifar10_quick's 3x3 stride-2 ceil pools, MAX, AVE, AVE; batch 100), relu:N:{fwd|bwd} (ReLU kernels on N floats), gemm:M:N:K[:TN|NT|TT], step (a LeNet training " +
         "step, functional API), infer:{lenet|resnet20|resnet20folded} (a batch-1 eval forward under no-grad, in a pool scope), solver (an iteration of the Caffe solver on examples/mnist's LeNet, random images in place of the LMDB)";
 
     /// <summary>The case's body; its data is made once, here.</summary>
@@ -24,6 +24,7 @@ public static class AbCases
             "conv" when p.Length == 3 => Conv(Geometry(p[1]), p[2]),
             "bn" when p.Length == 4 => BatchNormCase(p[1], p[2], p[3]),
             "pool" when p.Length == 3 => Pool(p[1], p[2]),
+            "relu" when p.Length == 3 => Relu(int.Parse(p[1]), p[2]),
             "gemm" when p.Length is 4 or 5 => Gemm(int.Parse(p[1]), int.Parse(p[2]), int.Parse(p[3]), p.Length == 5 ? p[4] : "NN"),
             "step" => Step(),
             "infer" when p.Length == 2 => Inference(p[1]),
@@ -70,6 +71,7 @@ public static class AbCases
 
     private static Action Pool(string name, string pass)
     {
+        if (name.StartsWith("cq", StringComparison.Ordinal)) return CifarPool(name, pass);
         int planeSide = name switch
         {
             "pool1" => 24,
@@ -85,6 +87,41 @@ public static class AbCases
             "fwd" => () => Pooling.MaxForward(g, x, y, argmax),
             "bwd" => () => Pooling.MaxBackward(g, dy, argmax, dx),
             _ => throw new ArgumentException($"Unknown pooling pass '{pass}'; cases: {Help}."),
+        };
+    }
+
+    // cifar10_quick's pools (bench/cifar/cifar10_quick_train_test.prototxt, batch 100): 3x3 stride 2, ceil rounding.
+    private static Action CifarPool(string name, string pass)
+    {
+        var (g, max) = name switch
+        {
+            "cq1" => (Pool2dGeometry.Create(100, 32, 32, 32, 3, 3, 2, 2, 0, 0, true), true),
+            "cq2" => (Pool2dGeometry.Create(100, 32, 16, 16, 3, 3, 2, 2, 0, 0, true), false),
+            "cq3" => (Pool2dGeometry.Create(100, 64, 8, 8, 3, 3, 2, 2, 0, 0, true), false),
+            _ => throw new ArgumentException($"Unknown pooling '{name}'; cases: {Help}."),
+        };
+        float[] x = Data.Random(g.InputLength, 1), y = new float[g.OutputLength], dy = Data.Random(g.OutputLength, 2), dx = new float[g.InputLength];
+        int[] argmax = new int[g.OutputLength];
+        Pooling.MaxForward(g, x, y, argmax);
+        return (pass, max) switch
+        {
+            ("fwd", true) => () => Pooling.MaxForward(g, x, y, argmax),
+            ("bwd", true) => () => Pooling.MaxBackward(g, dy, argmax, dx),
+            ("fwd", false) => () => Pooling.AvgForward(g, x, y, true),
+            ("bwd", false) => () => Pooling.AvgBackward(g, dy, dx, true),
+            _ => throw new ArgumentException($"Unknown pooling pass '{pass}'; cases: {Help}."),
+        };
+    }
+
+    // The ReLU kernels on n floats (cifar10_quick's relu1: 100x32x16x16 = 819200).
+    private static Action Relu(int n, string pass)
+    {
+        float[] x = Data.Random(n, 1), y = new float[n], dy = Data.Random(n, 2), dx = new float[n];
+        return pass switch
+        {
+            "fwd" => () => Activations.ReluForward(x, y),
+            "bwd" => () => Activations.ReluBackward(x, dy, dx),
+            _ => throw new ArgumentException($"Unknown relu pass '{pass}'; cases: {Help}."),
         };
     }
 

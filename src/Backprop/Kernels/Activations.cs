@@ -6,36 +6,65 @@ namespace Backprop.Kernels;
 /// <summary>
 /// Elementwise activations and their derivatives, vectorised (see <see cref="Elementwise"/>). Every buffer
 /// is flat and of equal length; the formula in each comment is the definition, evaluated in that order.
+/// The <see cref="Elementwise"/> ones split large buffers over <see cref="KernelThreads"/> (each element is computed
+/// alone with the same float operations at every width, so the bits do not depend on the split).
 /// </summary>
-public static class Activations
+public static unsafe class Activations
 {
+    private const int MinRun = 1 << 16;   // 256 KB of floats per thread at least: below that the hand-over costs more
+
+    // Elementwise.Map over runs of at least MinRun elements (multiples of 16 but the last) on the kernel threads.
+    private static void Map<TOp>(TOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c, Span<float> y)
+        where TOp : struct, IElementwiseOp
+    {
+        int n = y.Length, parts = Math.Min(n / MinRun, KernelThreads.Count);
+        if (parts <= 1 || KernelThreads.InWorker)
+        {
+            Elementwise.Map(op, a, b, c, y);
+            return;
+        }
+        if ((a.Length != 0 && a.Length != n) || (b.Length != 0 && b.Length != n) || (c.Length != 0 && c.Length != n))
+            throw new ArgumentException($"Elementwise: inputs of {a.Length}, {b.Length}, {c.Length} elements do not match the output's {n}.");
+        fixed (float* pa = a, pb = b, pc = c, py = y)
+        {
+            nint ia = (nint)pa, ib = (nint)pb, ic = (nint)pc, iy = (nint)py;
+            bool hasA = a.Length != 0, hasB = b.Length != 0, hasC = c.Length != 0;
+            KernelThreads.For(parts, (start, end) =>
+            {
+                int from = (int)((long)start * n / parts) & ~15, to = end == parts ? n : (int)((long)end * n / parts) & ~15, k = to - from;
+                Elementwise.Map(op, hasA ? new ReadOnlySpan<float>((float*)ia + from, k) : default, hasB ? new ReadOnlySpan<float>((float*)ib + from, k) : default,
+                    hasC ? new ReadOnlySpan<float>((float*)ic + from, k) : default, new Span<float>((float*)iy + from, k));
+            });
+        }
+    }
+
     // y = max(x, 0); NaN stays NaN; -0 gives +0.
-    public static void ReluForward(ReadOnlySpan<float> x, Span<float> y) => Elementwise.Map(default(Relu), x, default, default, y);
+    public static void ReluForward(ReadOnlySpan<float> x, Span<float> y) => Map(default(Relu), x, default, default, y);
 
     // y = max(a + b, 0), the sum rounded to float first (the bits of ReluForward(a + b)).
-    public static void AddReluForward(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => Elementwise.Map(default(AddRelu), a, b, default, y);
+    public static void AddReluForward(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => Map(default(AddRelu), a, b, default, y);
 
     // dx = dy where x > 0, else 0 (the subgradient at 0 is 0, as in PyTorch and Caffe).
     public static void ReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx) =>
-        Elementwise.Map(new LeakyReluGrad(0f, zero: true), x, dy, default, dx);
+        Map(new LeakyReluGrad(0f, zero: true), x, dy, default, dx);
 
     // y = x for x > 0, slope·x otherwise.
-    public static void LeakyReluForward(ReadOnlySpan<float> x, float slope, Span<float> y) => Elementwise.Map(new LeakyRelu(slope), x, default, default, y);
+    public static void LeakyReluForward(ReadOnlySpan<float> x, float slope, Span<float> y) => Map(new LeakyRelu(slope), x, default, default, y);
 
     // dx = dy where x > 0, dy·slope otherwise.
     public static void LeakyReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, float slope, Span<float> dx) =>
-        Elementwise.Map(new LeakyReluGrad(slope, zero: false), x, dy, default, dx);
+        Map(new LeakyReluGrad(slope, zero: false), x, dy, default, dx);
 
     // y = 1 / (1 + e^-x)
     public static void SigmoidForward(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Sigmoid(x, y);
 
     // dx = dy · y · (1 − y), from the saved output y.
-    public static void SigmoidBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) => Elementwise.Map(default(SigmoidGrad), y, dy, default, dx);
+    public static void SigmoidBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) => Map(default(SigmoidGrad), y, dy, default, dx);
 
     public static void TanhForward(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Tanh(x, y);
 
     // dx = dy · (1 − y²), from the saved output y.
-    public static void TanhBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) => Elementwise.Map(default(TanhGrad), y, dy, default, dx);
+    public static void TanhBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) => Map(default(TanhGrad), y, dy, default, dx);
 
     private readonly struct Relu : IElementwiseOp
     {

@@ -1,5 +1,3 @@
-using System.Runtime.Intrinsics;
-
 namespace Backprop.Kernels;
 
 /// <summary>
@@ -10,7 +8,8 @@ namespace Backprop.Kernels;
 /// <list type="bullet">
 /// <item>2x2 stride 2 without padding: <see cref="Pooling2x2"/> (LeNet, VGG), the scalar loop finishing each row.</item>
 /// <item>any other window at column stride 1 or 2 with at least 4 output columns and SIMD: <see cref="PoolingWindows"/>
-/// for max and average forward; average backward is separable (<c>AvgBackwardPlanes</c>) for every window but 2x2.</item>
+/// for max and average forward.</item>
+/// <item>average backward for every window but 2x2 stride 2: <see cref="PoolingAvgBackward"/> (gathers, vector sums).</item>
 /// <item>otherwise (column stride 3 or more, narrow outputs, scalar width): the scalar loops here.</item>
 /// </list>
 /// Max and argmax are the reference's exactly; max backward adds in output order as the reference does. Average
@@ -123,14 +122,15 @@ public static unsafe class Pooling
     {
         Check(g, dx.Length, dy.Length, "dx", "dy");
         Pool2dGeometry geo = g;
+        float[]? divisors = Pooling2x2.Applies(g) ? null : PoolingAvgBackward.Divisors(g, countIncludePad);
         fixed (float* pdy = dy, pdx = dx)
         {
             nint idy = (nint)pdy, idx = (nint)pdx;
             KernelThreads.For(g.Batch * g.Channels, (s, e) =>
             {
-                if (!Pooling2x2.Applies(geo))
+                if (divisors is not null)
                 {
-                    AvgBackwardPlanes(geo, s, e, (float*)idy, (float*)idx, countIncludePad);
+                    PoolingAvgBackward.Planes(geo, divisors, s, e, (float*)idy, (float*)idx);
                     return;
                 }
                 int h = geo.InHeight, w = geo.InWidth, plane = h * w, outPlane = geo.OutHeight * geo.OutWidth;
@@ -157,52 +157,6 @@ public static unsafe class Pooling
                 }
             });
         }
-    }
-
-    // Separable: each output row's shares are first spread along one input row (in output order), which is then
-    // added to each input row of the window. Per input the float additions come in another order than the
-    // reference's double sum (within a few roundings of it); the order does not depend on the SIMD width.
-    // dy: (N, C, OH, OW); dx: (N, C, H, W) overwritten
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void AvgBackwardPlanes(Pool2dGeometry g, int s, int e, float* dy, float* dx, bool countIncludePad)
-    {
-        int h = g.InHeight, w = g.InWidth, plane = h * w, outPlane = g.OutHeight * g.OutWidth, width = SimdWidth.Max;
-        float[] spread = new float[w];
-        fixed (float* row = spread)
-        {
-            for (int p = s; p < e; p++)
-            {
-                float* d = dx + (long)p * plane;
-                float* src = dy + (long)p * outPlane;
-                new Span<float>(d, plane).Clear();
-                for (int i = 0; i < g.OutHeight; i++)
-                {
-                    Window(g.StrideHeight, g.PadHeight, g.KernelHeight, h, i, out int h0, out int h1, out int hSpan);
-                    new Span<float>(row, w).Clear();
-                    for (int j = 0; j < g.OutWidth; j++)
-                    {
-                        Window(g.StrideWidth, g.PadWidth, g.KernelWidth, w, j, out int w0, out int w1, out int wSpan);
-                        int divisor = countIncludePad ? hSpan * wSpan : (h1 - h0) * (w1 - w0);
-                        float share = src[i * g.OutWidth + j] / divisor;
-                        for (int c = w0; c < w1; c++) row[c] += share;
-                    }
-                    for (int r = h0; r < h1; r++) AddRow(width, d + (long)r * w, row, w);
-                }
-            }
-        }
-    }
-
-    // d[c] += a[c] for c in [0, n); the same result at every width.
-    private static void AddRow(int width, float* d, float* a, int n)
-    {
-        int c = 0;
-        if (SimdWidth.Allows512(width))
-            for (; c + 16 <= n; c += 16) (Vector512.Load(d + c) + Vector512.Load(a + c)).Store(d + c);
-        if (SimdWidth.Allows256(width))
-            for (; c + 8 <= n; c += 8) (Vector256.Load(d + c) + Vector256.Load(a + c)).Store(d + c);
-        if (SimdWidth.Allows128(width))
-            for (; c + 4 <= n; c += 4) (Vector128.Load(d + c) + Vector128.Load(a + c)).Store(d + c);
-        for (; c < n; c++) d[c] += a[c];
     }
 
     /// <summary>The window of output o along one axis: real inputs [lo, hi); span = its size clipped to the padded input.</summary>
