@@ -36,8 +36,28 @@ public class ConvolutionWinogradWeightGradientTests(ITestOutputHelper output)
         { "eight slabs, images across slab edges (520 tiles)", G(26, 16, 20, 14, 16, 1) },
     };
 
+    private static Conv2dGeometry G5(int n, int c, int h, int w, int k, int pad) => new(n, c, h, w, k, 5, 5, 1, 1, pad, pad, 1, 1, 1);
+
+    // F(2x2, 5x5): 2x2 output tiles, 6x6 input patches; pads 0..4.
+    public static readonly TheoryData<string, Conv2dGeometry> Geometries5x5 = new()
+    {
+        { "5x5: cifar10_quick conv3 shape, 8x8, pad 2", G5(3, 32, 8, 8, 64, 2) },
+        { "5x5: odd H, W (edge tiles cut), pad 2", G5(2, 16, 11, 13, 16, 2) },
+        { "5x5: pad 0, 7x10 input (3x6 output)", G5(2, 16, 7, 10, 32, 0) },
+        { "5x5: pad 1, 9x6 input (7x4 output)", G5(2, 17, 9, 6, 16, 1) },
+        { "5x5: pad 3 (output larger than input)", G5(2, 16, 5, 6, 16, 3) },
+        { "5x5: pad 4, 1x1 input (5x5 output of corner taps)", G5(3, 16, 1, 1, 16, 4) },
+        { "5x5: N = 1, C and K odd and small", G5(1, 3, 9, 9, 5, 2) },
+        { "5x5: C odd, K large (three 16-channel blocks plus 1)", G5(2, 19, 6, 7, 49, 2) },
+        { "5x5: 5x5 input, pad 0 (one output pixel)", G5(3, 17, 5, 5, 33, 0) },
+        { "5x5: pad 2 on one axis only", new Conv2dGeometry(2, 16, 9, 12, 16, 5, 5, 1, 1, 0, 2, 1, 1, 1) },
+        { "5x5: two slabs, an image across the slab edge (180 tiles)", G5(5, 32, 11, 11, 32, 2) },
+        { "5x5: eight slabs of two blocks each (1024 tiles of 32 channels)", G5(16, 32, 16, 16, 32, 2) },
+    };
+
     [Theory]
     [MemberData(nameof(Geometries))]
+    [MemberData(nameof(Geometries5x5))]
     public void MatchesTheReference(string name, Conv2dGeometry g)
     {
         float[] x = KernelTestUtil.Random((int)g.InputLength, 1), dy = KernelTestUtil.Random((int)g.OutputLength, 2);
