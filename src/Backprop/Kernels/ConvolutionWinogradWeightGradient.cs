@@ -6,18 +6,18 @@ using System.Runtime.Intrinsics.X86;
 namespace Backprop.Kernels;
 
 /// <summary>
-/// The weight gradient of a 3x3, stride-1 convolution by Winograd F(4x4, 3x3), the adjoint of
+/// The weight gradient of a 3x3 or 5x5, stride-1 convolution by Winograd F(4x4, 3x3) or F(2x2, 5x5), the adjoint of
 /// <see cref="ConvolutionWinograd"/>'s forward y_tile = A^T [ (G g G^T) ⊙ (B^T d B) ] A with respect to g:
 /// dW[k, c] = G^T M_kc G, M_kc = the sum over every tile of every image of (A dY_tile A^T) ⊙ (B^T d_tile B), where dY_tile
-/// is the tile's 4x4 block of dy (zero past the output's edge) and d_tile its 6x6 input patch (padded as forward).
+/// is the tile's 4x4 (2x2) block of dy (zero past the output's edge) and d_tile its 6x6 input patch (padded as forward).
 /// The 36 elementwise products summed over tiles are 36 matrix products M[pos] (Kp x Cp) = W[pos]^T V[pos] whose depth is
 /// the number of tiles (<see cref="ConvolutionWinogradWeightGradientKernels"/>): 36 multiply-adds per (k, c) and 16
-/// output pixels instead of 144.
+/// output pixels instead of 144 (3x3), per 4 instead of 100 (5x5).
 /// <list type="number">
 /// <item>The tiles are cut into a fixed number of slabs (from the tile count and M's size, never the thread count); each
 /// slab sums into its own M, block by block of tiles sized to stay in L2: per block the transforms
 /// (<see cref="ConvolutionWinogradWeightGradientTransforms"/>), then the products.</item>
-/// <item>Per (k, c): the slabs' M added in slab order in double, then G^T M G in double, rounded once into dWeight.</item>
+/// <item>Per (k, c): the slabs' M added in slab order in double, then G^T M G (G 6x3 or 6x5) in double, rounded once into dWeight.</item>
 /// </list>
 /// Threads take whole slabs, then output channels: the same bits for any <see cref="KernelThreads.Count"/>. Rounding
 /// differs from a direct sum (the transforms scale by up to 8 before the tile sums): see
@@ -42,7 +42,9 @@ internal static unsafe class ConvolutionWinogradWeightGradient
     /// 23-39 on 2 cores, so rough): 0.54-0.68x at ResNet-20's 32->32 16x16 batch 128, 0.49-0.60x at 64->64 8x8, 0.49-0.62x
     /// at 16->16 32x32; 0.4-0.7x on VGG's 32..256-channel layers at batch 32; 0.55-0.75x at batch 1 from 16 tiles up (one
     /// slab, one thread). With 8 tiles (64->64 8x8, batch 2) it ran 1.2x. Channel counts that are not multiples of 16
-    /// (padded blocks, not measured) keep the other paths.
+    /// (padded blocks, not measured) keep the other paths. 5x5 (F(2x2, 5x5)), against the direct path at cifar10_quick's
+    /// batch 100: conv2 (32->32 16x16) best time 0.47x, median 0.52x; conv3 (32->64 8x8) best 0.36x, median 0.64x (load
+    /// 28-30 on 2 cores); the same 16-tile floor (2x2 tiles), not measured below batch 100.
     /// </summary>
     public static bool Applies(in Conv2dGeometry g) =>
         Supports(g) && g.InChannels >= L && g.OutChannels >= L && g.InChannels % L == 0 && g.OutChannels % L == 0

@@ -7,7 +7,7 @@ namespace Backprop.Kernels;
 /// The per-block transforms of <see cref="ConvolutionWinogradWeightGradient"/>: the rows a block of tiles reads, of x and
 /// of dy, copied channel-blocked (16 channels per pixel, borders zero; <see cref="ConvolutionWinogradLayout.CopyRows"/>),
 /// then for each tile the input transform V = B^T d B (the forward's, d its 6x6 input patch) and the dy transform
-/// W = A dY A^T (dY its 4x4 block of dy, zero past the output's edge), 16 channels in the lanes (one Vector512, or two
+/// W = A dY A^T (dY its 4x4 block of dy, or 2x2 for F(2x2, 5x5), zero past the output's edge), 16 channels in the lanes (one Vector512, or two
 /// Vector256 halves computed alike). Each 2-D transform is the 1-D one along rows into a small scratch, then along columns.
 /// </summary>
 internal static unsafe class ConvolutionWinogradWeightGradientTransforms
@@ -16,7 +16,8 @@ internal static unsafe class ConvolutionWinogradWeightGradientTransforms
 
     /// <summary>
     /// Tiles [t0, t0 + count) into rows [0, count) of v (36, blockTiles, Cp) and w (36, blockTiles, Kp). p plans x;
-    /// dp plans dy as a 1-padded input with the same tiles, so tile (tr, tc)'s dy block starts at padded (4tr + 1, 4tc + 1).
+    /// dp plans dy as an input padded by pad = (r - 1) / 2 with the same tiles, so tile (tr, tc)'s dy block starts at padded
+    /// (step tr + pad, step tc + pad): (4tr + 1, 4tc + 1) for 3x3, (2tr + 2, 2tc + 2) for 5x5.
     /// input: (Cp/16, Hp, Wp, 16) and dyInput: (Kp/16, Hp, Wp, 16) scratch images; scratch: 36 x 16 floats.
     /// </summary>
     // x: (N, C, H, W); dy: (N, K, OH, OW)
