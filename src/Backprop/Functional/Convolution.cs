@@ -35,8 +35,9 @@ public static partial class Functional
         (int Height, int Width) dilation, int groups = 1) =>
         Conv2d(input, weight, bias, stride, padding, dilation, groups, relu: true);
 
-    private static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias, (int Height, int Width) stride, (int Height, int Width) padding,
-        (int Height, int Width) dilation, int groups, bool relu)
+    // cache: an evaluation-mode Conv2d's kept Winograd weights (WinogradWeightCache), or null.
+    internal static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias, (int Height, int Width) stride, (int Height, int Width) padding,
+        (int Height, int Width) dilation, int groups, bool relu, WinogradWeightCache? cache = null)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(weight);
@@ -54,7 +55,8 @@ public static partial class Functional
             throw new ArgumentException($"Conv2d: bias of shape {bias.Shape} does not match {weight.Shape[0]} output channels.");
 
         var y = Tensor.Uninitialized(new Shape(g.Batch, g.OutChannels, g.OutHeight, g.OutWidth));
-        Convolution.Forward(g, input.Data, weight.Data, bias is null ? default : bias.Data, y.AsSpan(), relu);
+        if (cache is null || !cache.TryForward(g, input.Data, weight.Data, bias is null ? default : bias.Data, y.AsSpan(), relu))
+            Convolution.Forward(g, input.Data, weight.Data, bias is null ? default : bias.Data, y.AsSpan(), relu);
 
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
         return Tensor.Record(y, relu ? "ConvolutionReluBackward" : "ConvolutionBackward", (dy, needs) =>

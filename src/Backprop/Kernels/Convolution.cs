@@ -11,6 +11,9 @@ namespace Backprop.Kernels;
 // |                 | groups 1, AVX-512 or AVX2, C and K   | 4x4 output tile instead of 144, or F(2x2, 5x5), 36 per 2x2     |                      |
 // |                 | >= 32 and multiples of 16, >= 128    | tile instead of 100; channel-blocked transforms, 36 GEMMs per  |                      |
 // |                 | tiles (ConvolutionWinograd.Applies)  | block of tiles kept in L2                                      |                      |
+// | forward, eval   | Winograd's shapes with C and K       | WinogradWeightCache (Functional.Conv2d with the module's      | blocks of tiles      |
+// | Nn.Conv2d only  | multiples of 16 (>= 16), weights <=  | cache): the transformed weights kept between calls, compared   |                      |
+// |                 | 1 MiB, >= 16 tiles, any batch        | with the weights on every call; before the rows above         |                      |
 // | forward         | groups 1, not pointwise, AVX-512 or  | ConvolutionDirect.Forward: 32- (AVX2: 16-) pixel panels read   | (image, panel) units |
 // |                 | AVX2, stride 1 or 2, OW a multiple   | straight from a zero-bordered copy of each image (stride 2: its|                      |
 // |                 | of 8,                                | phase planes, ConvolutionDirectStrided), no packing            |                      |
@@ -26,6 +29,8 @@ namespace Backprop.Kernels;
 // |                 | <= 2 (4), as forward's Winograd row  | kernel flipped, channels swapped, padding 2 (4) - pad          |                      |
 // | backward-data   | groups 1, not pointwise, stride 1,   | ConvolutionDirect.BackwardData: the forward above on dy, with  | (image, panel) units |
 // |                 | W a multiple of 16, AVX-512 or AVX2  | the kernel flipped and channels swapped                        |                      |
+// | backward-data   | groups 1, stride 2x2, dilation 1,    | ConvolutionPhaseBackwardData: each of dx's four phase planes a | images               |
+// |                 | kernel >= 2x2, N > 1, AVX-512 or AVX2| stride-1 direct convolution of dy with a sub-kernel, no columns |                      |
 // | backward-data   | groups 1, not pointwise, N > 1,      | ConvolutionImplicitGemm.BackwardData: W^T*dy panels folded     | images               |
 // |                 | otherwise                            | into dx (ColumnFold512 when AVX-512, stride-w 1, KW <= 7 and a |                      |
 // |                 |                                      | row fits 16 lanes; else row by row)                            |                      |
@@ -35,6 +40,8 @@ namespace Backprop.Kernels;
 // |                 | groups 1, AVX-512 or AVX2, C and K   | adjoint, 36 GEMMs W^T V over tiles per slab, slabs summed in   | then output channels |
 // |                 | >= 16 and multiples of 16, >= 16     | order in double, G^T M G (ConvolutionWinogradWeightGradient    |                      |
 // |                 | 4x4 (2x2) tiles                      | .Applies)                                                      |                      |
+// | backward-weights| groups 1, stride-w 1, depth < 64,    | ConvolutionRowDotWeightGradient: dot products of dy rows with  | tiles of dW          |
+// |                 | OW a multiple of 16 (AVX2: 8)        | rows of a zero-bordered x copy, vector sums per (k, d)         |                      |
 // | backward-weights| groups 1, K a multiple of 16, depth  | ConvolutionDirectWeightGradient: x broadcast straight from a   | tiles of dW          |
 // |                 | >= 64, AVX-512 or AVX2               | zero-bordered copy, times dy^T, image chunks in L2             |                      |
 // | backward-weights| otherwise                            | ConvolutionWeightGradient: dot products along pixel chunks     | slabs of images x dW |
@@ -115,6 +122,11 @@ public static unsafe class Convolution
                 ConvolutionDirect.BackwardData(geo, pdy, pw, pdx);
                 return;
             }
+            if (UsesImplicitGemm(geo) && ConvolutionPhaseBackwardData.Applies(geo))
+            {
+                ConvolutionPhaseBackwardData.BackwardData(geo, pdy, pw, pdx);
+                return;
+            }
             // One image: panels of it cannot go to different threads (they add into the same dx), so GEMM threads instead.
             if (UsesImplicitGemm(geo) && geo.Batch > 1)
             {
@@ -139,6 +151,10 @@ public static unsafe class Convolution
         if (ConvolutionWinogradWeightGradient.Applies(g))
         {
             fixed (float* px = x, pdy = dy, pdw = dWeight) ConvolutionWinogradWeightGradient.Compute(g, px, pdy, pdw);
+        }
+        else if (ConvolutionRowDotWeightGradient.Applies(g))
+        {
+            fixed (float* px = x, pdy = dy, pdw = dWeight) ConvolutionRowDotWeightGradient.Compute(g, px, pdy, pdw);
         }
         else if (ConvolutionDirectWeightGradient.Applies(g))
         {

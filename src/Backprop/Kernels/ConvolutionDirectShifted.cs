@@ -40,28 +40,37 @@ internal static unsafe class ConvolutionDirectShifted
     }
 
     /// <summary>Writes every plane of one image (C, H, W), padding zeros included: plane (c, kw) row h is padded row h from column kw*dW.</summary>
+    /// <remarks>
+    /// The whole image is first copied inside a zero-bordered buffer, and each plane row is then one whole-vector copy of
+    /// a window of it: clipping each window at the image's edges (7-float copies and single zeros) took 14 µs of a
+    /// 64->64 3x3 layer's 80 on 8x8 planes, and windows read right after their padded row was written stalled on store
+    /// forwarding.
+    /// </remarks>
     public static void CopyPlanes(in Conv2dGeometry g, in Conv2dGeometry planes, float* image, float* copy)
     {
-        int h = g.InHeight, w = g.InWidth, ph = g.PadHeight, pw = g.PadWidth, hp = planes.InHeight, ow = planes.InWidth;
-        int width = SimdWidth.Max;
-        float* dst = copy;
-        for (int c = 0; c < g.InChannels; c++)
-            for (int kw = 0; kw < g.KernelWidth; kw++)
+        int hp = planes.InHeight, ow = planes.InWidth, wp = g.InWidth + 2 * g.PadWidth;
+        int kernelWidth = g.KernelWidth, dilation = g.DilationWidth, width = SimdWidth.Max;
+        long planeLength = (long)hp * ow, paddedLength = (long)g.InChannels * hp * wp;
+        float[] buffer = System.Buffers.ArrayPool<float>.Shared.Rent((int)paddedLength);
+        try
+        {
+            fixed (float* padded = buffer)
             {
-                // Output column j reads image column j + shift; columns [lo, hi) lie inside the image.
-                int shift = kw * g.DilationWidth - pw, lo = Math.Clamp(-shift, 0, ow), hi = Math.Clamp(w - shift, lo, ow);
-                for (int i = 0; i < hp; i++, dst += ow)
-                {
-                    int ih = i - ph;
-                    if (ih < 0 || ih >= h)
+                new Span<float>(padded, (int)paddedLength).Clear();
+                ConvolutionDirect.CopyInside(g, image, padded, hp, wp);
+                // Window kw of a padded row: columns [kw*dW, kw*dW + OW), inside the row since (KW-1)*dW + OW = W + 2*padW.
+                float* src = padded, dst = copy;
+                for (int c = 0; c < g.InChannels; c++, src += (long)hp * wp, dst += kernelWidth * planeLength)
+                    for (int kw = 0; kw < kernelWidth; kw++)
                     {
-                        new Span<float>(dst, ow).Clear();
-                        continue;
+                        float* from = src + kw * dilation, to = dst + kw * planeLength;
+                        for (int i = 0; i < hp; i++, from += wp, to += ow) ConvolutionWeightGradient.Copy(width, from, to, ow);
                     }
-                    for (int j = 0; j < lo; j++) dst[j] = 0f;
-                    if (hi > lo) ConvolutionWeightGradient.Copy(width, image + ((long)c * h + ih) * w + shift + lo, dst + lo, hi - lo);
-                    for (int j = hi; j < ow; j++) dst[j] = 0f;
-                }
             }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(buffer);
+        }
     }
 }

@@ -33,7 +33,7 @@ internal static unsafe class ConvolutionWinogradWeightGradient
     private const double Sixth = 1.0 / 6, Twelfth = 1.0 / 12, TwentyFourth = 1.0 / 24;   // in double: off by 2^-53 at most
     private const double Third = 1.0 / 3, TwoThirds = 2.0 / 3;
 
-    /// <summary>True when <see cref="Compute"/> can run this convolution's weight gradient (what the forward supports, M within budget).</summary>
+    /// <summary>True when <see cref="Compute"/> can run this convolution's weight gradient (what the forward supports: 3x3 or 5x5; M within budget).</summary>
     public static bool Supports(in Conv2dGeometry g) =>
         ConvolutionWinograd.Supports(g) && MLength(RoundUp(g.InChannels), RoundUp(g.OutChannels)) <= PartialBudget;
 
@@ -44,7 +44,8 @@ internal static unsafe class ConvolutionWinogradWeightGradient
     /// slab, one thread). With 8 tiles (64->64 8x8, batch 2) it ran 1.2x. Channel counts that are not multiples of 16
     /// (padded blocks, not measured) keep the other paths. 5x5 (F(2x2, 5x5)), against the direct path at cifar10_quick's
     /// batch 100: conv2 (32->32 16x16) best time 0.47x, median 0.52x; conv3 (32->64 8x8) best 0.36x, median 0.64x (load
-    /// 28-30 on 2 cores); the same 16-tile floor (2x2 tiles), not measured below batch 100.
+    /// 28-30 on 2 cores); at batch 1, 32->64 8x8 (16 tiles) 0.55x median, 16->16 16x16 0.64x median (best times equal):
+    /// the same 16-tile floor, counted in 2x2 tiles.
     /// </summary>
     public static bool Applies(in Conv2dGeometry g) =>
         Supports(g) && g.InChannels >= L && g.OutChannels >= L && g.InChannels % L == 0 && g.OutChannels % L == 0

@@ -45,7 +45,14 @@ public sealed class Conv2d : Module
     public Parameter Weight { get; }
     public Parameter? Bias { get; }
 
-    public override Tensor Forward(Tensor input) => Functional.Conv2d(input, Weight, Bias, Stride, Padding, Dilation, Groups);
+    /// <summary>
+    /// The convolution of <paramref name="input"/> (<see cref="Functional.Conv2d(Tensor, Tensor, Tensor?, ValueTuple{int, int}, ValueTuple{int, int}, ValueTuple{int, int}, int)"/>).
+    /// In evaluation mode the layer keeps its Winograd-transformed weights between calls where that path runs
+    /// (<see cref="Kernels.WinogradWeightCache"/>: 3x3, stride 1, channels in multiples of 16), checked against the
+    /// weights on every call, so writing the weights in place is always seen.
+    /// </summary>
+    public override Tensor Forward(Tensor input) =>
+        Functional.Conv2d(input, Weight, Bias, Stride, Padding, Dilation, Groups, relu: false, IsTraining ? null : weightCache);
 
     /// <summary>
     /// <c>Functional.Relu(Forward(input))</c> as one op (<see cref="Functional.Conv2dRelu(Tensor, Tensor, Tensor?, ValueTuple{int, int}, ValueTuple{int, int}, ValueTuple{int, int}, int)"/>):
@@ -53,7 +60,11 @@ public sealed class Conv2d : Module
     /// Conv2d followed by a <see cref="Relu"/>, which is what <see cref="Fusion.FuseConvBatchNorm(Sequential)"/> leaves of a
     /// Conv2d, BatchNorm2d, Relu triple.
     /// </summary>
-    public Tensor ForwardRelu(Tensor input) => Functional.Conv2dRelu(input, Weight, Bias, Stride, Padding, Dilation, Groups);
+    public Tensor ForwardRelu(Tensor input) =>
+        Functional.Conv2d(input, Weight, Bias, Stride, Padding, Dilation, Groups, relu: true, IsTraining ? null : weightCache);
+
+    // Kept transformed weights for evaluation mode; empty until the first evaluation forward that uses them.
+    private readonly Kernels.WinogradWeightCache weightCache = new();
 
     protected override string ExtraDescription()
     {

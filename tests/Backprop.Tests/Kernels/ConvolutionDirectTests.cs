@@ -34,6 +34,8 @@ public class ConvolutionDirectTests
         { "LeNet conv2, batch 3 (two runs of 8: the shifted copy is for batch 1)", G(3, 20, 12, 12, 50, 5, 5, 0, 0) },
         { "8-pixel rows, padding (2, 3), dilation 2", G(1, 6, 9, 6, 16, 3, 3, 2, 3, 2, 2) },
         { "40-pixel rows, 1x5 kernel, pad across only", G(1, 4, 3, 40, 20, 1, 5, 0, 2) },
+        { "ResNet-20 stage 3, batch 1 (64->64, 8x8, pad 1)", G(1, 64, 8, 8, 64, 3, 3, 1, 1) },
+        { "8-pixel rows from a 6-wide image, batch 1, pad 2 (windows reach both borders)", G(1, 5, 9, 6, 16, 3, 3, 2, 2) },
         // Strided: read from phase planes (ConvolutionDirectStrided)
         { "ResNet stride-2 3x3, 16->32, 32x32, pad 1", S(2, 16, 32, 32, 32, 3, 3, 2, 2, 1, 1) },
         { "ResNet stride-2 1x1 shortcut (one plane of four read)", S(2, 16, 16, 16, 32, 1, 1, 2, 2, 0, 0) },

@@ -1,0 +1,206 @@
+using System.Buffers;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Backprop.Kernels;
+
+/// <summary>
+/// Backward-data of a stride-2 convolution (AVX-512 or AVX2, groups 1, dilation 1) as four stride-1 direct convolutions,
+/// one per phase of dx, with no column buffer. Padded row Y = ih + pad of dx collects taps kh = Y mod 2 + 2m from dy row
+/// (Y - kh) / 2; so phase (a, b) of dx (padded rows a + 2i, columns b + 2j) is dy correlated with the sub-kernel
+/// w[:, :, a::2, b::2] turned 180 degrees, channels swapped. Each image's dy goes into a zero-bordered copy (rows of Wp
+/// floats); a phase's outputs are computed on that copy's grid, Wp per row (the columns past the phase's width are
+/// computed and dropped), in 32-pixel (AVX2: 16) panels by the forward's <see cref="DirectMicroKernels"/> into a
+/// buffer per image, then each dx row is woven from two phase rows (AVX-512: two permutes per 32 floats). Threads split the images; every dx element is one phase's sum over its taps in a
+/// fixed order: the same bits for any <see cref="KernelThreads.Count"/>.
+/// </summary>
+internal static unsafe class ConvolutionPhaseBackwardData
+{
+    /// <summary>True when <see cref="BackwardData"/> runs this convolution's backward-data.</summary>
+    /// <remarks>
+    /// Not for 1x1 (and 1-wide) kernels: three of the four phases have no taps, and ResNet's 1x1 stride-2 shortcuts took
+    /// 1.3-1.5x the CPU time of the implicit GEMM this way (their zeros written one by one).
+    /// </remarks>
+    public static bool Applies(in Conv2dGeometry g) =>
+        ConvolutionDirect.Enabled && SimdWidth.Max >= 256 && g.Groups == 1 && g.Batch > 1 && g.StrideHeight == 2 && g.StrideWidth == 2
+        && g.DilationHeight == 1 && g.DilationWidth == 1 && g.KernelHeight >= 2 && g.KernelWidth >= 2;
+
+    /// <summary>One axis: the border of the dy copy, and for phases 0 and 1 their taps and their first and last index.</summary>
+    private readonly record struct Axis(int Border, int Taps0, int Taps1, int First0, int First1, int Last0, int Last1, int Padded)
+    {
+        public static Axis Of(int input, int output, int kernel, int pad)
+        {
+            // Phase a: padded positions a + 2i with input position a + 2i - pad in [0, input).
+            int first0 = (pad + 1) / 2, first1 = pad / 2, last0 = (input - 1 + pad) / 2, last1 = (input - 2 + pad) / 2;
+            if (input - 2 + pad < 0) last1 = -1;
+            int border = (kernel - 1) / 2;
+            return new Axis(border, (kernel + 1) / 2, kernel / 2, first0, first1, last0, last1, Math.Max(output, last0 + 1) + border);
+        }
+
+        public int Taps(int a) => a == 0 ? Taps0 : Taps1;
+        public int First(int a) => a == 0 ? First0 : First1;
+        public int Last(int a) => a == 0 ? Last0 : Last1;
+    }
+
+    // dy: (N, K, OH, OW); weight: (K, C, KH, KW); dx: (N, C, H, W) overwritten. Needs Applies.
+    public static void BackwardData(in Conv2dGeometry g, float* dy, float* weight, float* dx)
+    {
+        int width = SimdWidth.Max, k = g.OutChannels, c = g.InChannels, kh = g.KernelHeight, kw = g.KernelWidth;
+        int mr = DirectMicroKernels.RowsFor(width, c), rowsPadded = (c + mr - 1) / mr * mr;
+        Axis rows = Axis.Of(g.InHeight, g.OutHeight, kh, g.PadHeight), cols = Axis.Of(g.InWidth, g.OutWidth, kw, g.PadWidth);
+        // Per phase: its depth K*taps, packed weights and depth offsets.
+        int[] depths = new int[4];
+        long packedTotal = 0, offsetTotal = 0;
+        for (int ph = 0; ph < 4; ph++)
+        {
+            depths[ph] = k * rows.Taps(ph >> 1) * cols.Taps(ph & 1);
+            packedTotal += (long)rowsPadded * depths[ph] + 16;
+            offsetTotal += 3L * depths[ph];
+        }
+        float[] packed = ArrayPool<float>.Shared.Rent((int)packedTotal + 16);
+        float[] sub = ArrayPool<float>.Shared.Rent(c * k * ((kh + 1) / 2) * ((kw + 1) / 2));
+        int[] offsets = ArrayPool<int>.Shared.Rent((int)offsetTotal + 1);
+        try
+        {
+            fixed (float* pp = packed, ps = sub)
+            fixed (int* po = offsets)
+            {
+                float* dst = ConvolutionImplicitGemm.Align64(pp);
+                int* table = po;
+                var starts = new nint[8];
+                for (int ph = 0; ph < 4; ph++)
+                {
+                    int a = ph >> 1, b = ph & 1, ma = rows.Taps(a), mb = cols.Taps(b), depth = depths[ph];
+                    // sub[cc, (kk*ma + m)*mb + n] = w[kk, cc, a + 2(ma-1-m), b + 2(mb-1-n)]; its rows read dy at the matching shifts.
+                    for (int cc = 0; cc < c; cc++)
+                        for (int kk = 0, p = 0; kk < k; kk++)
+                            for (int m = 0; m < ma; m++)
+                                for (int n = 0; n < mb; n++, p++)
+                                    ps[(long)cc * depth + p] = weight[(((long)kk * c + cc) * kh + a + 2 * (ma - 1 - m)) * kw + b + 2 * (mb - 1 - n)];
+                    for (int kk = 0, p = 0; kk < k; kk++)
+                        for (int m = 0; m < ma; m++)
+                            for (int n = 0; n < mb; n++, p++)
+                                table[3 * p] = (kk * rows.Padded + rows.Border - (ma - 1) + m) * cols.Padded + cols.Border - (mb - 1) + n;
+                    ConvolutionImplicitGemm.PackBlocks(false, ps, depth, c, depth, mr, dst);
+                    starts[2 * ph] = (nint)dst;
+                    starts[2 * ph + 1] = (nint)table;
+                    dst = ConvolutionImplicitGemm.Align64(dst + (long)rowsPadded * depth);
+                    table += 3 * depth;
+                }
+                Conv2dGeometry geo = g;
+                nint idy = (nint)dy, idx = (nint)dx;
+                KernelThreads.For(g.Batch, (s, e) => Images(geo, rows, cols, depths, starts, mr, rowsPadded, s, e, (float*)idy, (float*)idx));
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(packed);
+            ArrayPool<float>.Shared.Return(sub);
+            ArrayPool<int>.Shared.Return(offsets);
+        }
+    }
+
+    private static void Images(Conv2dGeometry g, Axis rows, Axis cols, int[] depths, nint[] starts, int mr, int rowsPadded, int s, int e,
+        float* dy, float* dx)
+    {
+        int width = SimdWidth.Max, nr = DirectMicroKernels.PanelFor(width), half = nr / 2;
+        int k = g.OutChannels, c = g.InChannels, h = g.InHeight, w = g.InWidth, oh = g.OutHeight, ow = g.OutWidth;
+        int hp = rows.Padded, wp = cols.Padded;
+        // The copy's tail: the last panel reads up to a panel and a border past the last row.
+        int copyLength = k * hp * wp + wp + 2 * nr;
+        // Phase (a, b) of channel cc lies at phases + start[ph] + cc*stride[ph], its grid rows i0..i1 rounded up to whole
+        // panels (a panel's columns past the phase's are computed and dropped there).
+        Span<int> stride = stackalloc int[4], start = stackalloc int[5];
+        start[0] = 0;
+        for (int ph = 0; ph < 4; ph++)
+        {
+            int grid = Math.Max(0, rows.Last(ph >> 1) - rows.First(ph >> 1) + 1) * wp;
+            stride[ph] = (grid + nr - 1) / nr * nr;
+            start[ph + 1] = start[ph] + c * stride[ph];
+        }
+        float[] copy = ArrayPool<float>.Shared.Rent(copyLength);
+        float[] phases = ArrayPool<float>.Shared.Rent(start[4] + 2 * nr);   // the interleave's last vectors read past the end
+        try
+        {
+            fixed (float* pcopy = copy, pphases = phases)
+            {
+                new Span<float>(pcopy, copyLength).Clear();   // borders and tail stay zero; images overwrite the inside
+                new Span<float>(pphases + start[4], 2 * nr).Clear();
+                for (int n = s; n < e; n++)
+                {
+                    float* src = dy + (long)n * k * oh * ow;
+                    for (int kk = 0; kk < k; kk++)
+                        for (int r = 0; r < oh; r++)
+                            new ReadOnlySpan<float>(src + ((long)kk * oh + r) * ow, ow)
+                                .CopyTo(new Span<float>(pcopy + ((long)kk * hp + r + rows.Border) * wp + cols.Border, ow));
+                    for (int ph = 0; ph < 4; ph++)
+                    {
+                        int a = ph >> 1, depth = depths[ph];   // every phase has taps: kernels of 2 or more
+                        float* packed = (float*)starts[2 * ph];
+                        int* offsets = (int*)starts[2 * ph + 1];
+                        for (int f = 0, grid0 = rows.First(a) * wp; f < stride[ph]; f += nr)
+                        {
+                            for (int pc = 0; pc < depth; pc += Gemm.Kc)
+                            {
+                                int kc = Math.Min(Gemm.Kc, depth - pc);
+                                float* block = packed + (long)rowsPadded * pc;
+                                for (int ir = 0; ir < c; ir += mr)
+                                {
+                                    float* pa = block + (long)ir * kc, pt = pphases + start[ph] + (long)ir * stride[ph] + f;
+                                    int tileRows = Math.Min(mr, c - ir);
+                                    if (width == 512)
+                                        DirectMicroKernels.Run(mr, true, kc, pa, pcopy, offsets + 3 * pc, grid0 + f, 0, grid0 + f + half, 0, pt, stride[ph],
+                                            tileRows, pc != 0);
+                                    else
+                                        DirectMicroKernels.Kernel256x6(kc, pa, pcopy, offsets + 3 * pc, grid0 + f, grid0 + f + half, pt, stride[ph], tileRows,
+                                            pc != 0);
+                                }
+                            }
+                        }
+                    }
+                    Interleave(g, rows, wp, pphases, start, stride, dx + (long)n * c * h * w);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(copy);
+            ArrayPool<float>.Shared.Return(phases);
+        }
+    }
+
+    // dx's row ih of channel cc: even columns 2t from one phase's grid row, odd ones from the other's (padded column
+    // 2t + pad has phase pad mod 2), two runs of consecutive grid columns woven together.
+    private static void Interleave(in Conv2dGeometry g, Axis rows, int wp, float* phases, ReadOnlySpan<int> start,
+        ReadOnlySpan<int> stride, float* image)
+    {
+        int c = g.InChannels, h = g.InHeight, w = g.InWidth, padH = g.PadHeight, padW = g.PadWidth;
+        int bEven = padW & 1, bOdd = 1 - bEven, jEven = (padW - bEven) / 2, jOdd = (1 + padW - bOdd) / 2, pairs = w / 2;
+        bool avx512 = SimdWidth.AllowsAvx512F(SimdWidth.Max);
+        var low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        var high = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+        for (int cc = 0; cc < c; cc++)
+            for (int ih = 0; ih < h; ih++)
+            {
+                int a = (ih + padH) & 1;
+                long row = (long)(((ih + padH) >> 1) - rows.First(a)) * wp;
+                float* even = phases + start[2 * a + bEven] + (long)cc * stride[2 * a + bEven] + row + jEven;
+                float* odd = phases + start[2 * a + bOdd] + (long)cc * stride[2 * a + bOdd] + row + jOdd;
+                float* d = image + ((long)cc * h + ih) * w;
+                int t = 0;
+                if (avx512)
+                    for (; t + 16 <= pairs; t += 16)
+                    {
+                        Vector512<float> e = Vector512.Load(even + t), o = Vector512.Load(odd + t);
+                        Avx512F.PermuteVar16x32x2(e, low, o).Store(d + 2 * t);
+                        Avx512F.PermuteVar16x32x2(e, high, o).Store(d + 2 * t + 16);
+                    }
+                for (; t < pairs; t++)
+                {
+                    d[2 * t] = even[t];
+                    d[2 * t + 1] = odd[t];
+                }
+                if ((w & 1) != 0) d[w - 1] = even[pairs];
+            }
+    }
+}

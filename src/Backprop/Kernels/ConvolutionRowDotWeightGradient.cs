@@ -1,0 +1,208 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Backprop.Kernels;
+
+/// <summary>
+/// The weight gradient on AVX-512 or AVX2 for stride-w 1 as dot products along output rows, read in place:
+/// dW[k, d] = sum over pixels of dy[k, pixel] * x[d's offset + pixel], where a vector of 16 (AVX2: 8) pixels of one output
+/// row is a contiguous run of dy's plane and of a zero-bordered copy of x (stride-w 1, so depth row d's pixels are x's
+/// row shifted by d's kernel offset). Each register tile holds 4 channels x 6 depth rows (AVX2: 2 x 5) of vector
+/// partial sums: per 16 pixels 10 loads feed 24 multiply-adds, with nothing unfolded or transposed. The broadcast path
+/// (<see cref="ConvolutionDirectWeightGradient"/>) skips shallow layers (dy transposed for too few multiply-adds), and the
+/// packed dot products (<see cref="ConvolutionWeightGradient"/>) unfold every depth row first. Images go in chunks that stay in L2; threads split the tiles;
+/// each lane sums its pixels image after image in order, and the lanes are added in a fixed order at the end: the same
+/// bits for any <see cref="KernelThreads.Count"/>.
+/// </summary>
+internal static unsafe class ConvolutionRowDotWeightGradient
+{
+    private const long ChunkFloats = 1 << 18;   // image copies and dy per chunk: 1 MiB, in L2
+    private const int Parts = 4;   // pieces of an image's copy
+
+    /// <summary>True when <see cref="Compute"/> runs this convolution's weight gradient.</summary>
+    /// <remarks>
+    /// Only below depth 64 (a first layer's 3x3x3 = 27), where <see cref="ConvolutionDirectWeightGradient"/> does not run:
+    /// ResNet's stem (3->16 at 32x32) took 1.6x less CPU time than the packed dot products. At 16->16 (depth 144) it took
+    /// 1.2x more than the broadcast kernel: each step streams 4 dy and 6 x vectors from L2 for only 24 multiply-adds, and
+    /// blocking output rows for L1 (every tile's partial sums reloaded per block) ran slower still.
+    /// </remarks>
+    public static bool Applies(in Conv2dGeometry g)
+    {
+        int width = SimdWidth.Max;
+        return ConvolutionDirect.Enabled && width >= 256 && g.Groups == 1 && g.StrideWidth == 1 && g.OutWidth % (width / 32) == 0
+            && g.InChannels * g.KernelHeight * g.KernelWidth < 64;
+    }
+
+    private static (int Mr, int Nr) TileFor(int width) => width == 512 ? (4, 6) : (2, 5);
+
+    // x: (N, C, H, W); dy: (N, K, OH, OW); dWeight: (K, C, KH, KW) overwritten
+    public static void Compute(in Conv2dGeometry g, float* x, float* dy, float* dWeight)
+    {
+        int width = SimdWidth.Max, lanes = width / 32;
+        (int mr, int nr) = TileFor(width);
+        int k = g.OutChannels, depth = g.InChannels * g.KernelHeight * g.KernelWidth, ohw = g.OutHeight * g.OutWidth;
+        int hp = g.InHeight + 2 * g.PadHeight, wp = g.InWidth + 2 * g.PadWidth;
+        long copyLength = (long)g.InChannels * hp * wp, dyLength = (long)ohw * k;
+        int perChunk = (int)Math.Clamp(ChunkFloats / (copyLength + dyLength), 1, g.Batch);
+        int kTiles = (k + mr - 1) / mr, dTiles = (depth + nr - 1) / nr, tiles = kTiles * dTiles, tileFloats = mr * nr * lanes;
+        float[] copies = ArrayPool<float>.Shared.Rent((int)(perChunk * copyLength));
+        float[] partial = ArrayPool<float>.Shared.Rent(tiles * tileFloats);   // each tile's vector sums
+        int[] offsets = ArrayPool<int>.Shared.Rent(3 * depth);   // (depth, 3): each depth row's offset in a bordered copy first
+        try
+        {
+            fixed (float* pc = copies, pp = partial)
+            fixed (int* po = offsets)
+            {
+                ConvolutionImplicitGemm.DepthOffsets(g with { InHeight = hp, InWidth = wp, PadHeight = 0, PadWidth = 0 }, po);
+                new Span<float>(pc, (int)(perChunk * copyLength)).Clear();   // the borders stay zero
+                new Span<float>(pp, tiles * tileFloats).Clear();
+                Conv2dGeometry geo = g;
+                nint ix = (nint)x, idy = (nint)dy, ic = (nint)pc, ip = (nint)pp, io = (nint)po;
+                for (int n0 = 0; n0 < g.Batch; n0 += perChunk)
+                {
+                    int count = Math.Min(perChunk, g.Batch - n0), first = n0;
+                    KernelThreads.For(count * Parts, (s, e) =>
+                    {
+                        for (int u = s; u < e; u++)
+                        {
+                            int i = u / Parts, part = u % Parts;
+                            float* image = (float*)ix + (first + i) * (long)geo.InChannels * geo.InHeight * geo.InWidth;
+                            ConvolutionDirect.CopyInside(geo, image, (float*)ic + i * copyLength, hp, wp,
+                                part * geo.InChannels / Parts, (part + 1) * geo.InChannels / Parts);
+                        }
+                    });
+                    var shape = new Rows(count, copyLength, dyLength, geo.OutHeight, geo.OutWidth, geo.StrideHeight * wp);
+                    KernelThreads.For(tiles, (s, e) =>
+                    {
+                        int* o = stackalloc int[8];
+                        long* rows = stackalloc long[4];
+                        for (int t = s; t < e; t++)
+                        {
+                            int k0 = t / dTiles * mr, d0 = t % dTiles * nr;
+                            // Missing rows of the last tiles read the last real row; their sums are dropped.
+                            for (int i = 0; i < nr; i++) o[i] = ((int*)io)[3 * Math.Min(d0 + i, depth - 1)];
+                            for (int j = 0; j < mr; j++) rows[j] = (long)Math.Min(k0 + j, k - 1) * ohw;
+                            float* acc = (float*)ip + (long)t * tileFloats;
+                            float* b = (float*)idy + first * dyLength;
+                            if (width == 512) Tile4x6(acc, (float*)ic, b, o, rows, shape);
+                            else Tile2x5(acc, (float*)ic, b, o, rows, shape);
+                        }
+                    });
+                }
+                // dWeight[k, d] = the lanes of its accumulator, added in lane order.
+                for (int t = 0; t < tiles; t++)
+                {
+                    int k0 = t / dTiles * mr, d0 = t % dTiles * nr;
+                    for (int j = 0; j < mr && k0 + j < k; j++)
+                        for (int i = 0; i < nr && d0 + i < depth; i++)
+                        {
+                            float* v = pp + (long)t * tileFloats + (j * nr + i) * lanes;
+                            float sum = v[0];
+                            for (int l = 1; l < lanes; l++) sum += v[l];
+                            dWeight[(long)(k0 + j) * depth + d0 + i] = sum;
+                        }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(copies);
+            ArrayPool<float>.Shared.Return(partial);
+            ArrayPool<int>.Shared.Return(offsets);
+        }
+    }
+
+    /// <summary>
+    /// The pixels a tile sums over: `Images` bordered copies (CopyLength apart) and their dy (DyLength apart);
+    /// output row r reads x at r*RowStep past each depth row's offset, and Width (a multiple of the lanes) pixels from there.
+    /// </summary>
+    private readonly record struct Rows(int Images, long CopyLength, long DyLength, int Height, int Width, int RowStep);
+
+    /// <summary>acc (4 x 6 vectors, channel-major) += dy rows (at rows[j]) times x rows (at o[i]), 16 pixels at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // from the first call (see GemmMicroKernels)
+    private static void Tile4x6(float* acc, float* copies, float* dy, int* o, long* rows, in Rows s)
+    {
+        Vector512<float> c00 = Vector512.Load(acc), c01 = Vector512.Load(acc + 16), c02 = Vector512.Load(acc + 32);
+        Vector512<float> c03 = Vector512.Load(acc + 48), c04 = Vector512.Load(acc + 64), c05 = Vector512.Load(acc + 80);
+        Vector512<float> c10 = Vector512.Load(acc + 96), c11 = Vector512.Load(acc + 112), c12 = Vector512.Load(acc + 128);
+        Vector512<float> c13 = Vector512.Load(acc + 144), c14 = Vector512.Load(acc + 160), c15 = Vector512.Load(acc + 176);
+        Vector512<float> c20 = Vector512.Load(acc + 192), c21 = Vector512.Load(acc + 208), c22 = Vector512.Load(acc + 224);
+        Vector512<float> c23 = Vector512.Load(acc + 240), c24 = Vector512.Load(acc + 256), c25 = Vector512.Load(acc + 272);
+        Vector512<float> c30 = Vector512.Load(acc + 288), c31 = Vector512.Load(acc + 304), c32 = Vector512.Load(acc + 320);
+        Vector512<float> c33 = Vector512.Load(acc + 336), c34 = Vector512.Load(acc + 352), c35 = Vector512.Load(acc + 368);
+        int o0 = o[0], o1 = o[1], o2 = o[2], o3 = o[3], o4 = o[4], o5 = o[5];
+        for (int n = 0; n < s.Images; n++)
+        {
+            float* x = copies + n * s.CopyLength, b = dy + n * s.DyLength;
+            float* b0 = b + rows[0], b1 = b + rows[1], b2 = b + rows[2], b3 = b + rows[3];
+            for (int r = 0; r < s.Height; r++, x += s.RowStep, b0 += s.Width, b1 += s.Width, b2 += s.Width, b3 += s.Width)
+            {
+                float* a0 = x + o0, a1 = x + o1, a2 = x + o2, a3 = x + o3, a4 = x + o4, a5 = x + o5;
+                for (int q = 0; q < s.Width; q += 16)
+                {
+                    Vector512<float> y0 = Vector512.Load(b0 + q), y1 = Vector512.Load(b1 + q);
+                    Vector512<float> y2 = Vector512.Load(b2 + q), y3 = Vector512.Load(b3 + q);
+                    Vector512<float> v = Vector512.Load(a0 + q);
+                    c00 = Vector512.FusedMultiplyAdd(y0, v, c00); c10 = Vector512.FusedMultiplyAdd(y1, v, c10);
+                    c20 = Vector512.FusedMultiplyAdd(y2, v, c20); c30 = Vector512.FusedMultiplyAdd(y3, v, c30);
+                    v = Vector512.Load(a1 + q);
+                    c01 = Vector512.FusedMultiplyAdd(y0, v, c01); c11 = Vector512.FusedMultiplyAdd(y1, v, c11);
+                    c21 = Vector512.FusedMultiplyAdd(y2, v, c21); c31 = Vector512.FusedMultiplyAdd(y3, v, c31);
+                    v = Vector512.Load(a2 + q);
+                    c02 = Vector512.FusedMultiplyAdd(y0, v, c02); c12 = Vector512.FusedMultiplyAdd(y1, v, c12);
+                    c22 = Vector512.FusedMultiplyAdd(y2, v, c22); c32 = Vector512.FusedMultiplyAdd(y3, v, c32);
+                    v = Vector512.Load(a3 + q);
+                    c03 = Vector512.FusedMultiplyAdd(y0, v, c03); c13 = Vector512.FusedMultiplyAdd(y1, v, c13);
+                    c23 = Vector512.FusedMultiplyAdd(y2, v, c23); c33 = Vector512.FusedMultiplyAdd(y3, v, c33);
+                    v = Vector512.Load(a4 + q);
+                    c04 = Vector512.FusedMultiplyAdd(y0, v, c04); c14 = Vector512.FusedMultiplyAdd(y1, v, c14);
+                    c24 = Vector512.FusedMultiplyAdd(y2, v, c24); c34 = Vector512.FusedMultiplyAdd(y3, v, c34);
+                    v = Vector512.Load(a5 + q);
+                    c05 = Vector512.FusedMultiplyAdd(y0, v, c05); c15 = Vector512.FusedMultiplyAdd(y1, v, c15);
+                    c25 = Vector512.FusedMultiplyAdd(y2, v, c25); c35 = Vector512.FusedMultiplyAdd(y3, v, c35);
+                }
+            }
+        }
+        c00.Store(acc); c01.Store(acc + 16); c02.Store(acc + 32); c03.Store(acc + 48); c04.Store(acc + 64); c05.Store(acc + 80);
+        c10.Store(acc + 96); c11.Store(acc + 112); c12.Store(acc + 128); c13.Store(acc + 144); c14.Store(acc + 160); c15.Store(acc + 176);
+        c20.Store(acc + 192); c21.Store(acc + 208); c22.Store(acc + 224); c23.Store(acc + 240); c24.Store(acc + 256); c25.Store(acc + 272);
+        c30.Store(acc + 288); c31.Store(acc + 304); c32.Store(acc + 320); c33.Store(acc + 336); c34.Store(acc + 352); c35.Store(acc + 368);
+    }
+
+    /// <summary>The AVX2 tile: acc (2 x 5 vectors of 8), as <see cref="Tile4x6"/> does it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // from the first call (see GemmMicroKernels)
+    private static void Tile2x5(float* acc, float* copies, float* dy, int* o, long* rows, in Rows s)
+    {
+        Vector256<float> c00 = Vector256.Load(acc), c01 = Vector256.Load(acc + 8), c02 = Vector256.Load(acc + 16);
+        Vector256<float> c03 = Vector256.Load(acc + 24), c04 = Vector256.Load(acc + 32);
+        Vector256<float> c10 = Vector256.Load(acc + 40), c11 = Vector256.Load(acc + 48), c12 = Vector256.Load(acc + 56);
+        Vector256<float> c13 = Vector256.Load(acc + 64), c14 = Vector256.Load(acc + 72);
+        int o0 = o[0], o1 = o[1], o2 = o[2], o3 = o[3], o4 = o[4];
+        for (int n = 0; n < s.Images; n++)
+        {
+            float* x = copies + n * s.CopyLength, b = dy + n * s.DyLength;
+            float* b0 = b + rows[0], b1 = b + rows[1];
+            for (int r = 0; r < s.Height; r++, x += s.RowStep, b0 += s.Width, b1 += s.Width)
+            {
+                float* a0 = x + o0, a1 = x + o1, a2 = x + o2, a3 = x + o3, a4 = x + o4;
+                for (int q = 0; q < s.Width; q += 8)
+                {
+                    Vector256<float> y0 = Vector256.Load(b0 + q), y1 = Vector256.Load(b1 + q);
+                    Vector256<float> v = Vector256.Load(a0 + q);
+                    c00 = Vector256.FusedMultiplyAdd(y0, v, c00); c10 = Vector256.FusedMultiplyAdd(y1, v, c10);
+                    v = Vector256.Load(a1 + q);
+                    c01 = Vector256.FusedMultiplyAdd(y0, v, c01); c11 = Vector256.FusedMultiplyAdd(y1, v, c11);
+                    v = Vector256.Load(a2 + q);
+                    c02 = Vector256.FusedMultiplyAdd(y0, v, c02); c12 = Vector256.FusedMultiplyAdd(y1, v, c12);
+                    v = Vector256.Load(a3 + q);
+                    c03 = Vector256.FusedMultiplyAdd(y0, v, c03); c13 = Vector256.FusedMultiplyAdd(y1, v, c13);
+                    v = Vector256.Load(a4 + q);
+                    c04 = Vector256.FusedMultiplyAdd(y0, v, c04); c14 = Vector256.FusedMultiplyAdd(y1, v, c14);
+                }
+            }
+        }
+        c00.Store(acc); c01.Store(acc + 8); c02.Store(acc + 16); c03.Store(acc + 24); c04.Store(acc + 32);
+        c10.Store(acc + 40); c11.Store(acc + 48); c12.Store(acc + 56); c13.Store(acc + 64); c14.Store(acc + 72);
+    }
+}

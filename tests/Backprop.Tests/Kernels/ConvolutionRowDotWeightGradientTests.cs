@@ -1,0 +1,58 @@
+using Backprop.Kernels;
+
+namespace Backprop.Tests.Kernels;
+
+/// <summary>The row-dot weight gradient (stride-w 1, rows a multiple of the lanes, depth below 64) against the reference loops.</summary>
+[Collection("KernelSettings")]
+public class ConvolutionRowDotWeightGradientTests
+{
+    private static Conv2dGeometry G(int n, int c, int h, int w, int k, int kh, int kw, int sh, int ph, int pw, int dh = 1, int dw = 1) =>
+        new(n, c, h, w, k, kh, kw, sh, 1, ph, pw, dh, dw, 1);
+
+    // Depth below 64 (where the path runs), output rows of 16 or 32 (so both AVX-512 and AVX2 run it); K and depth that
+    // leave part-filled tiles; odd pads; stride-h 2 with odd heights; dilation; batch 1; enough images for several chunks.
+    public static readonly TheoryData<string, Conv2dGeometry> Geometries = new()
+    {
+        { "stem 3->16", G(2, 3, 32, 32, 16, 3, 3, 1, 1, 1) },
+        { "stem batch 1", G(1, 3, 32, 32, 16, 3, 3, 1, 1, 1) },
+        { "batch 1, K 7, depth 3x3x5", G(1, 3, 13, 18, 7, 3, 5, 1, 0, 1) },
+        { "odd pads, stride-h 2, odd height", G(4, 3, 17, 18, 9, 5, 3, 2, 2, 0) },
+        { "dilation 2", G(2, 4, 11, 20, 5, 3, 3, 1, 1, 0, 2, 2) },
+        { "1x1", G(5, 7, 6, 16, 3, 1, 1, 1, 0, 0) },
+        { "several chunks", G(25, 6, 32, 32, 16, 3, 3, 1, 1, 1) },
+    };
+
+    [Fact]
+    public void DeeperLayersKeepTheBroadcastKernel() =>
+        KernelTestUtil.With(512, 1, () => Assert.False(ConvolutionRowDotWeightGradient.Applies(G(2, 16, 32, 32, 16, 3, 3, 1, 1, 1))));
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void MatchesReferenceAtEveryWidth(string name, Conv2dGeometry g)
+    {
+        float[] x = KernelTestUtil.Random((int)g.InputLength, 11), dy = KernelTestUtil.Random((int)g.OutputLength, 12);
+        float[] expected = new float[g.WeightLength], expectedBias = new float[g.OutChannels];
+        ConvolutionReference.BackwardWeights(g, x, dy, expected, expectedBias);
+        int pixels = g.Batch * g.OutHeight * g.OutWidth;
+        foreach (int width in KernelTestUtil.Widths)
+        {
+            float[]? first = null;
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                float[] actual = new float[g.WeightLength], actualBias = new float[g.OutChannels];
+                Array.Fill(actual, float.NaN);
+                bool applies = false;
+                KernelTestUtil.With(width, threads, () =>
+                {
+                    applies = ConvolutionRowDotWeightGradient.Applies(g);
+                    Convolution.BackwardWeights(g, x, dy, actual, actualBias);
+                });
+                Assert.Equal(width >= 256, applies);
+                string what = $"{name} width={width} threads={threads}";
+                KernelTestUtil.AssertClose(expected, actual, 1e-6 * (pixels + 1), 1e-5, $"dWeight {what}");
+                if (first is null) first = actual;
+                else KernelTestUtil.AssertBitIdentical(first, actual, $"dWeight {what} vs 1 thread");
+            }
+        }
+    }
+}
