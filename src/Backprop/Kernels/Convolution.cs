@@ -36,9 +36,10 @@ namespace Backprop.Kernels;
 // |                 |                                      | row fits 16 lanes; else row by row)                            |                      |
 // | backward-data   | pointwise (any groups)               | GEMM W^T*dy straight into dx                                   | images, or GEMM (N=1)|
 // | backward-data   | not pointwise, groups > 1 or N = 1   | GEMM into a column buffer, then Im2Col.FoldAdd (col2im)        | images, or GEMM (N=1)|
-// | backward-weights| 3x3, stride 1, dilation 1, groups 1, | ConvolutionWinogradWeightGradient: F(4x4, 3x3) adjoint, 36     | fixed slabs of tiles,|
-// |                 | AVX-512 or AVX2, C and K >= 16 and   | GEMMs W^T V over tiles per slab, slabs summed in order in      | then output channels |
-// |                 | multiples of 16, >= 16 4x4 tiles     | double, G^T M G (ConvolutionWinogradWeightGradient.Applies)    |                      |
+// | backward-weights| 3x3 or 5x5, stride 1, dilation 1,    | ConvolutionWinogradWeightGradient: F(4x4, 3x3) or F(2x2, 5x5)  | fixed slabs of tiles,|
+// |                 | groups 1, AVX-512 or AVX2, C and K   | adjoint, 36 GEMMs W^T V over tiles per slab, slabs summed in   | then output channels |
+// |                 | >= 16 and multiples of 16, >= 16     | order in double, G^T M G (ConvolutionWinogradWeightGradient    |                      |
+// |                 | 4x4 (2x2) tiles                      | .Applies)                                                      |                      |
 // | backward-weights| groups 1, stride-w 1, depth < 64,    | ConvolutionRowDotWeightGradient: dot products of dy rows with  | tiles of dW          |
 // |                 | OW a multiple of 16 (AVX2: 8)        | rows of a zero-bordered x copy, vector sums per (k, d)         |                      |
 // | backward-weights| groups 1, K a multiple of 16, depth  | ConvolutionDirectWeightGradient: x broadcast straight from a   | tiles of dW          |

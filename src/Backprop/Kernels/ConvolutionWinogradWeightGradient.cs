@@ -6,18 +6,18 @@ using System.Runtime.Intrinsics.X86;
 namespace Backprop.Kernels;
 
 /// <summary>
-/// The weight gradient of a 3x3, stride-1 convolution by Winograd F(4x4, 3x3), the adjoint of
+/// The weight gradient of a 3x3 or 5x5, stride-1 convolution by Winograd F(4x4, 3x3) or F(2x2, 5x5), the adjoint of
 /// <see cref="ConvolutionWinograd"/>'s forward y_tile = A^T [ (G g G^T) ⊙ (B^T d B) ] A with respect to g:
 /// dW[k, c] = G^T M_kc G, M_kc = the sum over every tile of every image of (A dY_tile A^T) ⊙ (B^T d_tile B), where dY_tile
-/// is the tile's 4x4 block of dy (zero past the output's edge) and d_tile its 6x6 input patch (padded as forward).
+/// is the tile's 4x4 (2x2) block of dy (zero past the output's edge) and d_tile its 6x6 input patch (padded as forward).
 /// The 36 elementwise products summed over tiles are 36 matrix products M[pos] (Kp x Cp) = W[pos]^T V[pos] whose depth is
 /// the number of tiles (<see cref="ConvolutionWinogradWeightGradientKernels"/>): 36 multiply-adds per (k, c) and 16
-/// output pixels instead of 144.
+/// output pixels instead of 144 (3x3), per 4 instead of 100 (5x5).
 /// <list type="number">
 /// <item>The tiles are cut into a fixed number of slabs (from the tile count and M's size, never the thread count); each
 /// slab sums into its own M, block by block of tiles sized to stay in L2: per block the transforms
 /// (<see cref="ConvolutionWinogradWeightGradientTransforms"/>), then the products.</item>
-/// <item>Per (k, c): the slabs' M added in slab order in double, then G^T M G in double, rounded once into dWeight.</item>
+/// <item>Per (k, c): the slabs' M added in slab order in double, then G^T M G (G 6x3 or 6x5) in double, rounded once into dWeight.</item>
 /// </list>
 /// Threads take whole slabs, then output channels: the same bits for any <see cref="KernelThreads.Count"/>. Rounding
 /// differs from a direct sum (the transforms scale by up to 8 before the tile sums): see
@@ -31,30 +31,42 @@ internal static unsafe class ConvolutionWinogradWeightGradient
     private const long PartialBudget = 16L << 20;   // floats of partial M's held at once
     private const long BlockBudget = 1L << 20;      // bytes of V + W per block: half of a core's L2 here
     private const double Sixth = 1.0 / 6, Twelfth = 1.0 / 12, TwentyFourth = 1.0 / 24;   // in double: off by 2^-53 at most
+    private const double Third = 1.0 / 3, TwoThirds = 2.0 / 3;
 
-    /// <summary>True when <see cref="Compute"/> can run this convolution's weight gradient (what the forward supports, 3x3 kernels only, M within budget).</summary>
+    /// <summary>True when <see cref="Compute"/> can run this convolution's weight gradient (what the forward supports: 3x3 or 5x5; M within budget).</summary>
     public static bool Supports(in Conv2dGeometry g) =>
-        ConvolutionWinograd.Supports(g) && g.KernelHeight == 3 && MLength(RoundUp(g.InChannels), RoundUp(g.OutChannels)) <= PartialBudget;
+        ConvolutionWinograd.Supports(g) && MLength(RoundUp(g.InChannels), RoundUp(g.OutChannels)) <= PartialBudget;
 
     /// <summary>
     /// Where it runs faster than <see cref="ConvolutionDirectWeightGradient"/> (bench/ab medians, 2 threads, AVX-512, load
     /// 23-39 on 2 cores, so rough): 0.54-0.68x at ResNet-20's 32->32 16x16 batch 128, 0.49-0.60x at 64->64 8x8, 0.49-0.62x
     /// at 16->16 32x32; 0.4-0.7x on VGG's 32..256-channel layers at batch 32; 0.55-0.75x at batch 1 from 16 tiles up (one
     /// slab, one thread). With 8 tiles (64->64 8x8, batch 2) it ran 1.2x. Channel counts that are not multiples of 16
-    /// (padded blocks, not measured) keep the other paths.
+    /// (padded blocks, not measured) keep the other paths. 5x5 (F(2x2, 5x5)), against the direct path at cifar10_quick's
+    /// batch 100: conv2 (32->32 16x16) best time 0.47x, median 0.52x; conv3 (32->64 8x8) best 0.36x, median 0.64x (load
+    /// 28-30 on 2 cores); at batch 1, 32->64 8x8 (16 tiles) 0.55x median, 16->16 16x16 0.64x median (best times equal):
+    /// the same 16-tile floor, counted in 2x2 tiles.
     /// </summary>
     public static bool Applies(in Conv2dGeometry g) =>
         Supports(g) && g.InChannels >= L && g.OutChannels >= L && g.InChannels % L == 0 && g.OutChannels % L == 0
-        && (long)g.Batch * ((g.OutHeight + 3) / 4) * ((g.OutWidth + 3) / 4) >= MinTiles;
+        && Tiles(g) >= MinTiles;
+
+    private static long Tiles(in Conv2dGeometry g)
+    {
+        int step = ConvolutionWinograd.TileStep(g.KernelHeight);
+        return (long)g.Batch * ((g.OutHeight + step - 1) / step) * ((g.OutWidth + step - 1) / step);
+    }
 
     private const int MinTiles = 16;
 
-    // x: (N, C, H, W); dy: (N, K, OH, OW); dWeight: (K, C, 3, 3) overwritten. Needs Supports.
+    // x: (N, C, H, W); dy: (N, K, OH, OW); dWeight: (K, C, r, r) overwritten, r = 3 or 5. Needs Supports.
     public static void Compute(in Conv2dGeometry g, float* x, float* dy, float* dWeight)
     {
         var p = new WinogradPlan(g);
-        // dy read as a 1-padded K-channel input: same tiles, each tile's 4x4 block at padded (4tr + 1, 4tc + 1), zeros past it.
-        var dp = new WinogradPlan(g with { InChannels = g.OutChannels, InHeight = g.OutHeight, InWidth = g.OutWidth, PadHeight = 1, PadWidth = 1 });
+        // dy read as a K-channel input padded by (r - 1) / 2 (so its output is OH x OW again): the same tiles, each tile's
+        // step x step block at padded (step tr + pad, step tc + pad), zeros past it.
+        int pad = (p.Kernel - 1) / 2;
+        var dp = new WinogradPlan(g with { InChannels = g.OutChannels, InHeight = g.OutHeight, InWidth = g.OutWidth, PadHeight = pad, PadWidth = pad });
         long mLength = MLength(p.Cp, p.Kp);
         int slabs = Slabs(p.Tiles, mLength);
         float[] partial = ArrayPool<float>.Shared.Rent((int)(slabs * mLength) + 16);
@@ -71,7 +83,8 @@ internal static unsafe class ConvolutionWinogradWeightGradient
                         Slab(p, dp, width, (int)((long)slab * tiles / slabs), (int)((long)(slab + 1) * tiles / slabs),
                             (float*)ix, (float*)idy, (float*)im + slab * mLength);
                 });
-                KernelThreads.For(p.K, (s, e) => Filter(p, slabs, mLength, (float*)im, s, e, (float*)idw));
+                if (p.Kernel == 3) KernelThreads.For(p.K, (s, e) => Filter(p, slabs, mLength, (float*)im, s, e, (float*)idw));
+                else KernelThreads.For(p.K, (s, e) => Filter5x5(p, slabs, mLength, (float*)im, s, e, (float*)idw));
             }
         }
         finally
@@ -163,6 +176,59 @@ internal static unsafe class ConvolutionWinogradWeightGradient
                     for (int q = 0; q < 9; q++) dst[q] = (float)o[q * 4 + l];
                 }
             }
+    }
+
+    /// <summary>As <see cref="Filter"/>, F(2x2, 5x5): dWeight[k, c] (5x5) = G^T M G with the 6x5 G.</summary>
+    // m: (slabs, 36, Kp, Cp); dWeight: (K, C, 5, 5)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Filter5x5(in WinogradPlan p, int slabs, long mLength, float* m, int k0, int k1, float* dWeight)
+    {
+        int c = p.C, cp = p.Cp;
+        long posStride = (long)p.Kp * cp;
+        Vector256<double>* t = stackalloc Vector256<double>[P];
+        Vector256<double>* r = stackalloc Vector256<double>[30];   // G^T M: 5 x 6
+        double* o = stackalloc double[25 * 4];
+        for (int k = k0; k < k1; k++)
+            for (int c0 = 0; c0 < c; c0 += 4)
+            {
+                float* src = m + (long)k * cp + c0;
+                for (int pos = 0; pos < P; pos++)
+                {
+                    float* s = src + pos * posStride;
+                    Vector256<double> sum = Avx.ConvertToVector256Double(Vector128.Load(s));
+                    for (int slab = 1; slab < slabs; slab++) sum += Avx.ConvertToVector256Double(Vector128.Load(s + slab * mLength));
+                    t[pos] = sum;
+                }
+                for (int b = 0; b < 6; b++)
+                    Back5(t[b], t[6 + b], t[12 + b], t[18 + b], t[24 + b], t[30 + b], out r[b], out r[6 + b], out r[12 + b], out r[18 + b], out r[24 + b]);
+                for (int i = 0; i < 5; i++)
+                {
+                    Vector256<double>* row = r + 6 * i;
+                    double* dst = o + 5 * i * 4;
+                    Back5(row[0], row[1], row[2], row[3], row[4], row[5], out var o0, out var o1, out var o2, out var o3, out var o4);
+                    o0.Store(dst); o1.Store(dst + 4); o2.Store(dst + 8); o3.Store(dst + 12); o4.Store(dst + 16);
+                }
+                for (int l = 0; l < 4 && c0 + l < c; l++)
+                {
+                    float* dst = dWeight + ((long)k * c + c0 + l) * 25;
+                    for (int q = 0; q < 25; q++) dst[q] = (float)o[q * 4 + l];
+                }
+            }
+    }
+
+    // G^T (m0..m5) for F(2x2, 5x5)'s G (ConvolutionWinograd's 5x5 Filter), four lanes of doubles:
+    // G^T = [1/4 -1/6 -1/6 1/24 1/24 0; 0 -1/6 1/6 1/12 -1/12 0; 0 -1/6 -1/6 1/6 1/6 0; 0 -1/6 1/6 1/3 -1/3 0; 0 -1/6 -1/6 2/3 2/3 1]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Back5(Vector256<double> m0, Vector256<double> m1, Vector256<double> m2, Vector256<double> m3, Vector256<double> m4,
+        Vector256<double> m5, out Vector256<double> o0, out Vector256<double> o1, out Vector256<double> o2, out Vector256<double> o3,
+        out Vector256<double> o4)
+    {
+        Vector256<double> s12 = m1 + m2, s34 = m3 + m4, d21 = (m2 - m1) * Sixth, d34 = m3 - m4;
+        o0 = m0 * 0.25 - s12 * Sixth + s34 * TwentyFourth;
+        o1 = d21 + d34 * Twelfth;
+        o2 = (s34 - s12) * Sixth;
+        o3 = d21 + d34 * Third;
+        o4 = s34 * TwoThirds - s12 * Sixth + m5;
     }
 
     // G^T (m0..m5), four lanes of doubles; G^T = [1/4 -1/6 -1/6 1/24 1/24 0; 0 -1/6 1/6 1/12 -1/12 0; 0 -1/6 -1/6 1/6 1/6 1]

@@ -7,7 +7,7 @@ namespace Backprop.Kernels;
 /// The per-block transforms of <see cref="ConvolutionWinogradWeightGradient"/>: the rows a block of tiles reads, of x and
 /// of dy, copied channel-blocked (16 channels per pixel, borders zero; <see cref="ConvolutionWinogradLayout.CopyRows"/>),
 /// then for each tile the input transform V = B^T d B (the forward's, d its 6x6 input patch) and the dy transform
-/// W = A dY A^T (dY its 4x4 block of dy, zero past the output's edge), 16 channels in the lanes (one Vector512, or two
+/// W = A dY A^T (dY its 4x4 block of dy, or 2x2 for F(2x2, 5x5), zero past the output's edge), 16 channels in the lanes (one Vector512, or two
 /// Vector256 halves computed alike). Each 2-D transform is the 1-D one along rows into a small scratch, then along columns.
 /// </summary>
 internal static unsafe class ConvolutionWinogradWeightGradientTransforms
@@ -16,7 +16,8 @@ internal static unsafe class ConvolutionWinogradWeightGradientTransforms
 
     /// <summary>
     /// Tiles [t0, t0 + count) into rows [0, count) of v (36, blockTiles, Cp) and w (36, blockTiles, Kp). p plans x;
-    /// dp plans dy as a 1-padded input with the same tiles, so tile (tr, tc)'s dy block starts at padded (4tr + 1, 4tc + 1).
+    /// dp plans dy as an input padded by pad = (r - 1) / 2 with the same tiles, so tile (tr, tc)'s dy block starts at padded
+    /// (step tr + pad, step tc + pad): (4tr + 1, 4tc + 1) for 3x3, (2tr + 2, 2tc + 2) for 5x5.
     /// input: (Cp/16, Hp, Wp, 16) and dyInput: (Kp/16, Hp, Wp, 16) scratch images; scratch: 36 x 16 floats.
     /// </summary>
     // x: (N, C, H, W); dy: (N, K, OH, OW)
@@ -24,19 +25,19 @@ internal static unsafe class ConvolutionWinogradWeightGradientTransforms
     public static void Block(in WinogradPlan p, in WinogradPlan dp, int width, int t0, int count, float* x, float* dy,
         float* input, float* dyInput, int blockTiles, float* v, float* w, float* scratch)
     {
-        int cb = p.Cp / L, kb = p.Kp / L, rowStride = p.Wp * L;
+        int cb = p.Cp / L, kb = p.Kp / L, rowStride = p.Wp * L, step = p.Step, pad = (p.Kernel - 1) / 2;
         long imageLength = (long)p.C * p.H * p.W, dyImageLength = (long)p.K * p.OH * p.OW, plane = (long)p.Hp * p.Wp * L;
         long vPos = (long)blockTiles * p.Cp, wPos = (long)blockTiles * p.Kp;
         for (int t = t0; t < t0 + count;)
         {
             int n = t / p.TilesPerImage, first = t % p.TilesPerImage, last = Math.Min(p.TilesPerImage, first + t0 + count - t);
             int firstRow = first / p.TilesW, lastRow = (last - 1) / p.TilesW;
-            ConvolutionWinogradLayout.CopyRows(p, width, x + n * imageLength, input, 4 * firstRow, 4 * lastRow + 6);
-            ConvolutionWinogradLayout.CopyRows(dp, width, dy + n * dyImageLength, dyInput, 4 * firstRow + 1, 4 * lastRow + 5);
+            ConvolutionWinogradLayout.CopyRows(p, width, x + n * imageLength, input, step * firstRow, step * lastRow + 6);
+            ConvolutionWinogradLayout.CopyRows(dp, width, dy + n * dyImageLength, dyInput, step * firstRow + pad, step * lastRow + pad + step);
             for (int q = first; q < last; q++)
             {
                 int row = t - t0 + q - first, tr = q / p.TilesW, tc = q % p.TilesW;
-                float* d = input + ((long)4 * tr * p.Wp + 4 * tc) * L;
+                float* d = input + ((long)step * tr * p.Wp + step * tc) * L;
                 for (int c = 0; c < cb; c++)
                 {
                     float* src = d + c * plane, dst = v + (long)row * p.Cp + c * L;
@@ -47,11 +48,20 @@ internal static unsafe class ConvolutionWinogradWeightGradientTransforms
                         ConvolutionWinogradTransforms.InputTile256(src + 8, rowStride, dst + 8, vPos, scratch);
                     }
                 }
-                float* e = dyInput + ((long)(4 * tr + 1) * p.Wp + 4 * tc + 1) * L;
+                float* e = dyInput + ((long)(step * tr + pad) * p.Wp + step * tc + pad) * L;
                 for (int k = 0; k < kb; k++)
                 {
                     float* src = e + k * plane, dst = w + (long)row * p.Kp + k * L;
-                    if (width >= 512) DyTile512(src, rowStride, dst, wPos, scratch);
+                    if (step == 2)
+                    {
+                        if (width >= 512) DyTile2x2_512(src, rowStride, dst, wPos, scratch);
+                        else
+                        {
+                            DyTile2x2_256(src, rowStride, dst, wPos, scratch);
+                            DyTile2x2_256(src + 8, rowStride, dst + 8, wPos, scratch);
+                        }
+                    }
+                    else if (width >= 512) DyTile512(src, rowStride, dst, wPos, scratch);
                     else
                     {
                         DyTile256(src, rowStride, dst, wPos, scratch);
@@ -116,5 +126,49 @@ internal static unsafe class ConvolutionWinogradWeightGradientTransforms
         Vector256.FusedMultiplyAdd(two, odd4, even4).Store(o + 3 * stride);
         Vector256.FusedMultiplyAdd(-two, odd4, even4).Store(o + 4 * stride);
         d3.Store(o + 5 * stride);
+    }
+
+    // F(2x2, 5x5): e is the tile's 2x2 block of dy; W = A dY A^T with A (6x2) the adjoint of the 2x6 A^T.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DyTile2x2_512(float* e, int rowStride, float* w, long posStride, float* scratch)
+    {
+        DyLine2(Vector512.Load(e), Vector512.Load(e + L), scratch, L);
+        DyLine2(Vector512.Load(e + rowStride), Vector512.Load(e + rowStride + L), scratch + 6 * L, L);
+        for (int j = 0; j < 6; j++)
+            DyLine2(Vector512.Load(scratch + j * L), Vector512.Load(scratch + (6 + j) * L), w + j * posStride, 6 * posStride);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DyTile2x2_256(float* e, int rowStride, float* w, long posStride, float* scratch)
+    {
+        DyLine2(Vector256.Load(e), Vector256.Load(e + L), scratch, L);
+        DyLine2(Vector256.Load(e + rowStride), Vector256.Load(e + rowStride + L), scratch + 6 * L, L);
+        for (int j = 0; j < 6; j++)
+            DyLine2(Vector256.Load(scratch + j * L), Vector256.Load(scratch + (6 + j) * L), w + j * posStride, 6 * posStride);
+    }
+
+    // A (d0, d1) for F(2x2, 5x5), A = [1 0; 1 1; 1 -1; 1 2; 1 -2; 0 1], stored at o, o + stride, ... o + 5 * stride
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DyLine2(Vector512<float> d0, Vector512<float> d1, float* o, long stride)
+    {
+        Vector512<float> two = Vector512.Create(2f);
+        d0.Store(o);
+        (d0 + d1).Store(o + stride);
+        (d0 - d1).Store(o + 2 * stride);
+        Vector512.FusedMultiplyAdd(two, d1, d0).Store(o + 3 * stride);
+        Vector512.FusedMultiplyAdd(-two, d1, d0).Store(o + 4 * stride);
+        d1.Store(o + 5 * stride);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DyLine2(Vector256<float> d0, Vector256<float> d1, float* o, long stride)
+    {
+        Vector256<float> two = Vector256.Create(2f);
+        d0.Store(o);
+        (d0 + d1).Store(o + stride);
+        (d0 - d1).Store(o + 2 * stride);
+        Vector256.FusedMultiplyAdd(two, d1, d0).Store(o + 3 * stride);
+        Vector256.FusedMultiplyAdd(-two, d1, d0).Store(o + 4 * stride);
+        d1.Store(o + 5 * stride);
     }
 }
