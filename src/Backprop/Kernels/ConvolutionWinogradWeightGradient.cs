@@ -35,7 +35,19 @@ internal static unsafe class ConvolutionWinogradWeightGradient
 
     /// <summary>True when <see cref="Compute"/> can run this convolution's weight gradient (what the forward supports: 3x3 or 5x5; M within budget).</summary>
     public static bool Supports(in Conv2dGeometry g) =>
-        ConvolutionWinograd.Supports(g) && MLength(RoundUp(g.InChannels), RoundUp(g.OutChannels)) <= PartialBudget;
+        ConvolutionWinograd.Supports(g) && MLength(RoundUp(g.InChannels), RoundUp(g.OutChannels)) <= PartialBudget
+        && ImageCopyLength(g) <= ImageCopyBudget;
+
+    // Each slab's worker holds one image of x and of dy channel-blocked and bordered: (Cp + Kp) Hp Wp floats. Larger
+    // images (hundreds of channels at 1000x1000) keep the direct path rather than renting gigabytes per thread.
+    private const long ImageCopyBudget = 16L << 20;
+
+    private static long ImageCopyLength(in Conv2dGeometry g)
+    {
+        int step = ConvolutionWinograd.TileStep(g.KernelHeight), r = g.KernelHeight;
+        long hp = (long)step * ((g.OutHeight + step - 1) / step) + r - 1, wp = (long)step * ((g.OutWidth + step - 1) / step) + r - 1;
+        return (RoundUp(g.InChannels) + (long)RoundUp(g.OutChannels)) * Math.Max(hp, g.InHeight + 2L * r) * Math.Max(wp, g.InWidth + 2L * r);
+    }
 
     /// <summary>
     /// Where it runs faster than <see cref="ConvolutionDirectWeightGradient"/> (bench/ab medians, 2 threads, AVX-512, load

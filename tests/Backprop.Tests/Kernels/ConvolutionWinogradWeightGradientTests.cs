@@ -142,6 +142,7 @@ public class ConvolutionWinogradWeightGradientTests(ITestOutputHelper output)
         Assert.False(ConvolutionWinogradWeightGradient.Supports(new Conv2dGeometry(2, 16, 8, 8, 16, 3, 3, 1, 1, 2, 2, 2, 2, 1)));   // dilation 2
         Assert.False(ConvolutionWinogradWeightGradient.Supports(new Conv2dGeometry(2, 16, 8, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, 2)));   // groups 2
         Assert.False(ConvolutionWinogradWeightGradient.Supports(G(2, 1024, 8, 8, 1024, 1)));   // M (36 x 1024 x 1024 floats) over budget
+        Assert.False(ConvolutionWinogradWeightGradient.Supports(G(1, 256, 1024, 1024, 256, 1)));   // a bordered image copy of 512 x 1032 x 1032 floats per worker: over budget
     }
 
     [Fact]
