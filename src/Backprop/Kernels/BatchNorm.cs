@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Backprop.Kernels;
@@ -37,17 +38,14 @@ public static unsafe partial class BatchNorm
             fixed (float* px = x)
             {
                 float* xp = px;
-                KernelThreads.For(n * c, (start, end) =>
-                {
-                    for (int p = start; p < end; p++) PlaneMoments(xp + (long)p * inner, inner, out planeMean[p], out planeM2[p]);
-                });
+                KernelThreads.For(n * c, (start, end) => PlaneRunMoments(xp, inner, start, end, planeMean, planeM2));
             }
+            double[] m = new double[c], m2 = new double[c];
+            MergeImages(n, c, 0, c, inner, planeMean, planeM2, m, m2);
             for (int ch = 0; ch < c; ch++)
             {
-                double m = 0, m2 = 0;
-                for (int b = 0; b < n; b++) Merge(ref m, ref m2, (long)b * inner, planeMean[b * c + ch], planeM2[b * c + ch], inner);
-                mean[ch] = m;
-                variance[ch] = m2 / count;
+                mean[ch] = m[ch];
+                variance[ch] = m2[ch] / count;
             }
         }
         finally
@@ -55,6 +53,38 @@ public static unsafe partial class BatchNorm
             ArrayPool<double>.Shared.Return(planeMean);
             ArrayPool<double>.Shared.Return(planeM2);
         }
+    }
+
+    // Planes [first, last) of x: (planes, inner) into planeMean and planeM2, each plane's PlaneMoments.
+    private static void PlaneRunMoments(float* x, int inner, int first, int last, double[] planeMean, double[] planeM2)
+    {
+        if (!BatchNormShortPlanes.Applies(inner))
+        {
+            for (int p = first; p < last; p++) PlaneMoments(x + (long)p * inner, inner, out planeMean[p], out planeM2[p]);
+            return;
+        }
+        for (int p = first; p < last; p++)
+        {
+            // PlaneMoments' one chunk, inlined: the same expressions.
+            float* xp = x + (long)p * inner;
+            var (hi, lo) = Split(BatchNormShortPlanes.Sum(xp, inner) / inner);
+            BatchNormShortPlanes.Sums(new ShiftedMoments(hi, lo), xp, xp, inner, out double s1, out double s2);
+            double mean = 0, m2 = 0;
+            Merge(ref mean, ref m2, 0, (double)hi + lo + s1 / inner, Math.Max(0, s2 - s1 * s1 / inner), inner);
+            planeMean[p] = mean;
+            planeM2[p] = m2;
+        }
+    }
+
+    // Channels [c0, c1) of mean and m2 (zeroed here) from the plane moments, merged in image order. Images outer,
+    // channels inner: each channel's merges are a chain of dependent divisions, and the chains of a run of channels overlap.
+    private static void MergeImages(int n, int c, int c0, int c1, int inner, double[] planeMean, double[] planeM2, double[] mean, double[] m2)
+    {
+        Array.Clear(mean, c0, c1 - c0);
+        Array.Clear(m2, c0, c1 - c0);
+        for (int img = 0; img < n; img++)
+            for (int ch = c0; ch < c1; ch++)
+                Merge(ref mean[ch], ref m2[ch], (long)img * inner, planeMean[img * c + ch], planeM2[img * c + ch], inner);
     }
 
     // x: (length); mean and m2 = Σ (x − mean)² of the run
@@ -75,6 +105,7 @@ public static unsafe partial class BatchNorm
     }
 
     // Chan et al.: merges a group of nb values (mean mb, spread m2b) into one of na values (mean ma, spread m2a).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Merge(ref double ma, ref double m2a, long na, double mb, double m2b, long nb)
     {
         if (nb == 0) return;
@@ -156,10 +187,13 @@ public static unsafe partial class BatchNorm
         try
         {
             PlaneSums(x, dy, n, c, inner, mean, partA, partB, reluAfter);
+            double[] sa = new double[c], sb = new double[c];
+            SumOverImages(partA, n, c, 0, c, sa);
+            SumOverImages(partB, n, c, 0, c, sb);
             for (int ch = 0; ch < c; ch++)
             {
-                sumDy[ch] = SumOverImages(partA, n, c, ch);
-                sumDyXhat[ch] = SumOverImages(partB, n, c, ch) * invStd[ch];
+                sumDy[ch] = sa[ch];
+                sumDyXhat[ch] = sb[ch] * invStd[ch];
             }
         }
         finally
@@ -220,6 +254,7 @@ public static unsafe partial class BatchNorm
         var hi = new float[c];
         var lo = new float[c];
         for (int ch = 0; ch < c; ch++) (hi[ch], lo[ch]) = Split(shift[ch]);
+        bool shortPlanes = BatchNormShortPlanes.Applies(inner);
         fixed (float* px = x, pg = g)
         {
             float* xp = px, gp = pg;
@@ -229,18 +264,29 @@ public static unsafe partial class BatchNorm
                 {
                     long o = (long)p * inner;
                     int ch = p % c;
-                    if (reluAfter is null) BatchNormSums.Sums(new GradientMoments(hi[ch], lo[ch]), xp + o, gp + o, inner, out partA[p], out partB[p]);
-                    else BatchNormSums.Sums(new ReluMaskedGradientMoments(reluAfter[ch]), xp + o, gp + o, inner, out partA[p], out partB[p]);
+                    if (reluAfter is null) PlaneSums(new GradientMoments(hi[ch], lo[ch]), xp + o, gp + o, inner, shortPlanes, out partA[p], out partB[p]);
+                    else PlaneSums(new ReluMaskedGradientMoments(reluAfter[ch]), xp + o, gp + o, inner, shortPlanes, out partA[p], out partB[p]);
                 }
             });
         }
     }
 
-    private static double SumOverImages(double[] part, int n, int c, int ch)
+    // BatchNormSums.Sums over one plane; inlined where the planes are short (the same bits).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PlaneSums<T>(T terms, float* x, float* g, int inner, bool shortPlanes, out double sumA, out double sumB)
+        where T : struct, IPairTerms
     {
-        double s = 0;
-        for (int b = 0; b < n; b++) s += part[b * c + ch];
-        return s;
+        if (shortPlanes) BatchNormShortPlanes.Sums(terms, x, g, inner, out sumA, out sumB);
+        else BatchNormSums.Sums(terms, x, g, inner, out sumA, out sumB);
+    }
+
+    // sum[ch] = Σ over images of part[img·C + ch] for channels [c0, c1), in image order; images outer so that the
+    // channels' chains of dependent additions overlap.
+    private static void SumOverImages(double[] part, int n, int c, int c0, int c1, double[] sum)
+    {
+        Array.Clear(sum, c0, c1 - c0);
+        for (int b = 0; b < n; b++)
+            for (int ch = c0; ch < c1; ch++) sum[ch] += part[b * c + ch];
     }
 
     // value = hi + lo to about 2⁻⁴⁸ relative (hi the nearest float, lo the nearest float to the rest).

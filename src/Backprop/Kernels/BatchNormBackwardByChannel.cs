@@ -78,6 +78,7 @@ public static unsafe partial class BatchNorm
         double[] partA = ArrayPool<double>.Shared.Rent(n * c), partB = ArrayPool<double>.Shared.Rent(n * c);
         double[] m = mean.ToArray(), s = invStd.ToArray(), sa = new double[c], sb = new double[c];
         float[] w = weight.ToArray(), b = bias.ToArray();
+        bool shortPlanes = BatchNormShortPlanes.Applies(inner);
         try
         {
             ForChannelGroups(c, group, (c0, c1) =>
@@ -95,18 +96,19 @@ public static unsafe partial class BatchNorm
                             Activations.ReluBackward(new ReadOnlySpan<float>(yp + o, inner), new ReadOnlySpan<float>(g, inner), new Span<float>(mp + o, inner));
                             g = mp + o;
                         }
-                        if (relu) BatchNormSums.Sums(new ReluMaskedGradientMoments(forward[ch - c0]), xp + o, g, inner, out partA[p], out partB[p]);
+                        if (relu) PlaneSums(new ReluMaskedGradientMoments(forward[ch - c0]), xp + o, g, inner, shortPlanes, out partA[p], out partB[p]);
                         else
                         {
                             var (hi, lo) = Split(m[ch]);
-                            BatchNormSums.Sums(new GradientMoments(hi, lo), xp + o, g, inner, out partA[p], out partB[p]);
+                            PlaneSums(new GradientMoments(hi, lo), xp + o, g, inner, shortPlanes, out partA[p], out partB[p]);
                         }
                     }
+                SumOverImages(partA, n, c, c0, c1, sa);
+                SumOverImages(partB, n, c, c0, c1, sb);
                 var ops = new BackwardOp[c1 - c0];
                 for (int ch = c0; ch < c1; ch++)
                 {
-                    sa[ch] = SumOverImages(partA, n, c, ch);
-                    sb[ch] = SumOverImages(partB, n, c, ch) * s[ch];
+                    sb[ch] *= s[ch];
                     ops[ch - c0] = BackwardOpFor(ch, (double)n * inner, m, s, w, sa, sb, true, forward[ch - c0]);
                 }
                 for (int img = 0; img < n; img++)
