@@ -262,7 +262,6 @@ public static unsafe partial class BatchNorm
         var hi = new float[c];
         var lo = new float[c];
         for (int ch = 0; ch < c; ch++) (hi[ch], lo[ch]) = Split(shift[ch]);
-        bool shortPlanes = BatchNormShortPlanes.Applies(inner);
         fixed (float* px = x, pg = g)
         {
             float* xp = px, gp = pg;
@@ -272,20 +271,11 @@ public static unsafe partial class BatchNorm
                 {
                     long o = (long)p * inner;
                     int ch = p % c;
-                    if (reluAfter is null) PlaneSums(new GradientMoments(hi[ch], lo[ch]), xp + o, gp + o, inner, shortPlanes, out partA[p], out partB[p]);
-                    else PlaneSums(new ReluMaskedGradientMoments(reluAfter[ch]), xp + o, gp + o, inner, shortPlanes, out partA[p], out partB[p]);
+                    if (reluAfter is null) BatchNormSums.Sums(new GradientMoments(hi[ch], lo[ch]), xp + o, gp + o, inner, out partA[p], out partB[p]);
+                    else BatchNormSums.Sums(new ReluMaskedGradientMoments(reluAfter[ch]), xp + o, gp + o, inner, out partA[p], out partB[p]);
                 }
             });
         }
-    }
-
-    // BatchNormSums.Sums over one plane; inlined where the planes are short (the same bits).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PlaneSums<T>(T terms, float* x, float* g, int inner, bool shortPlanes, out double sumA, out double sumB)
-        where T : struct, IPairTerms
-    {
-        if (shortPlanes) BatchNormShortPlanes.Sums(terms, x, g, inner, out sumA, out sumB);
-        else BatchNormSums.Sums(terms, x, g, inner, out sumA, out sumB);
     }
 
     // sum[ch] = Σ over images of part[img·C + ch] for channels [c0, c1), in image order; images outer so that the

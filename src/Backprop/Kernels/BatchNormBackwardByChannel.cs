@@ -78,7 +78,6 @@ public static unsafe partial class BatchNorm
         double[] partA = ArrayPool<double>.Shared.Rent(n * c), partB = ArrayPool<double>.Shared.Rent(n * c);
         double[] m = mean.ToArray(), s = invStd.ToArray(), sa = new double[c], sb = new double[c];
         float[] w = weight.ToArray(), b = bias.ToArray();
-        bool shortPlanes = BatchNormShortPlanes.Applies(inner);
         try
         {
             ForChannelGroups(c, group, (c0, c1) =>
@@ -96,11 +95,11 @@ public static unsafe partial class BatchNorm
                             Activations.ReluBackward(new ReadOnlySpan<float>(yp + o, inner), new ReadOnlySpan<float>(g, inner), new Span<float>(mp + o, inner));
                             g = mp + o;
                         }
-                        if (relu) PlaneSums(new ReluMaskedGradientMoments(forward[ch - c0]), xp + o, g, inner, shortPlanes, out partA[p], out partB[p]);
+                        if (relu) BatchNormSums.Sums(new ReluMaskedGradientMoments(forward[ch - c0]), xp + o, g, inner, out partA[p], out partB[p]);
                         else
                         {
                             var (hi, lo) = Split(m[ch]);
-                            PlaneSums(new GradientMoments(hi, lo), xp + o, g, inner, shortPlanes, out partA[p], out partB[p]);
+                            BatchNormSums.Sums(new GradientMoments(hi, lo), xp + o, g, inner, out partA[p], out partB[p]);
                         }
                     }
                 SumOverImages(partA, n, c, c0, c1, sa);

@@ -8,7 +8,8 @@ namespace Backprop.Kernels;
 /// vectors), with the same operations in the same order and so the same bits, but inlined into the caller's loop over
 /// planes: the general code's width checks, block bookkeeping, calls and unused terms cost more than the arithmetic of a
 /// 64-value plane, and one plane's long chain of dependent steps (sum, divide, split, shifted sums, merge) could not
-/// overlap the next plane's across those calls.
+/// overlap the next plane's across those calls. (The backward's one-pass sums keep the general code: inlined there
+/// they measured about 5% slower at (128, 64, 8, 8).)
 /// </summary>
 internal static unsafe class BatchNormShortPlanes
 {
