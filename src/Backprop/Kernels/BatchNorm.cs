@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Backprop.Kernels;
@@ -37,17 +38,14 @@ public static unsafe partial class BatchNorm
             fixed (float* px = x)
             {
                 float* xp = px;
-                KernelThreads.For(n * c, (start, end) =>
-                {
-                    for (int p = start; p < end; p++) PlaneMoments(xp + (long)p * inner, inner, out planeMean[p], out planeM2[p]);
-                });
+                KernelThreads.For(n * c, (start, end) => PlaneRunMoments(xp, inner, start, end, planeMean, planeM2));
             }
+            double[] m = new double[c], m2 = new double[c];
+            MergeImages(n, c, 0, c, inner, planeMean, planeM2, m, m2);
             for (int ch = 0; ch < c; ch++)
             {
-                double m = 0, m2 = 0;
-                for (int b = 0; b < n; b++) Merge(ref m, ref m2, (long)b * inner, planeMean[b * c + ch], planeM2[b * c + ch], inner);
-                mean[ch] = m;
-                variance[ch] = m2 / count;
+                mean[ch] = m[ch];
+                variance[ch] = m2[ch] / count;
             }
         }
         finally
@@ -55,6 +53,46 @@ public static unsafe partial class BatchNorm
             ArrayPool<double>.Shared.Return(planeMean);
             ArrayPool<double>.Shared.Return(planeM2);
         }
+    }
+
+    // Planes [first, last) of x: (planes, inner) into planeMean and planeM2, each plane's PlaneMoments.
+    private static void PlaneRunMoments(float* x, int inner, int first, int last, double[] planeMean, double[] planeM2)
+    {
+        if (!BatchNormShortPlanes.Applies(inner))
+        {
+            for (int p = first; p < last; p++) PlaneMoments(x + (long)p * inner, inner, out planeMean[p], out planeM2[p]);
+            return;
+        }
+        // PlaneMoments' one chunk, inlined (the same expressions), in two stages over a few planes at a time: each
+        // stage's planes are independent, so their chains of dependent steps overlap.
+        const int Batch = 16;
+        float* his = stackalloc float[Batch], los = stackalloc float[Batch];
+        for (int p0 = first; p0 < last; p0 += Batch)
+        {
+            int count = Math.Min(Batch, last - p0);
+            for (int j = 0; j < count; j++) (his[j], los[j]) = Split(BatchNormShortPlanes.Sum(x + (long)(p0 + j) * inner, inner) / inner);
+            for (int j = 0; j < count; j++)
+            {
+                float* xp = x + (long)(p0 + j) * inner;
+                float hi = his[j], lo = los[j];
+                BatchNormShortPlanes.Sums(new ShiftedMoments(hi, lo), xp, xp, inner, out double s1, out double s2);
+                double mean = 0, m2 = 0;
+                Merge(ref mean, ref m2, 0, (double)hi + lo + s1 / inner, Math.Max(0, s2 - s1 * s1 / inner), inner);
+                planeMean[p0 + j] = mean;
+                planeM2[p0 + j] = m2;
+            }
+        }
+    }
+
+    // Channels [c0, c1) of mean and m2 (zeroed here) from the plane moments, merged in image order. Images outer,
+    // channels inner: each channel's merges are a chain of dependent divisions, and the chains of a run of channels overlap.
+    private static void MergeImages(int n, int c, int c0, int c1, int inner, double[] planeMean, double[] planeM2, double[] mean, double[] m2)
+    {
+        Array.Clear(mean, c0, c1 - c0);
+        Array.Clear(m2, c0, c1 - c0);
+        for (int img = 0; img < n; img++)
+            for (int ch = c0; ch < c1; ch++)
+                Merge(ref mean[ch], ref m2[ch], (long)img * inner, planeMean[img * c + ch], planeM2[img * c + ch], inner);
     }
 
     // x: (length); mean and m2 = Σ (x − mean)² of the run
@@ -75,6 +113,7 @@ public static unsafe partial class BatchNorm
     }
 
     // Chan et al.: merges a group of nb values (mean mb, spread m2b) into one of na values (mean ma, spread m2a).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Merge(ref double ma, ref double m2a, long na, double mb, double m2b, long nb)
     {
         if (nb == 0) return;
@@ -156,10 +195,13 @@ public static unsafe partial class BatchNorm
         try
         {
             PlaneSums(x, dy, n, c, inner, mean, partA, partB, reluAfter);
+            double[] sa = new double[c], sb = new double[c];
+            SumOverImages(partA, n, c, 0, c, sa);
+            SumOverImages(partB, n, c, 0, c, sb);
             for (int ch = 0; ch < c; ch++)
             {
-                sumDy[ch] = SumOverImages(partA, n, c, ch);
-                sumDyXhat[ch] = SumOverImages(partB, n, c, ch) * invStd[ch];
+                sumDy[ch] = sa[ch];
+                sumDyXhat[ch] = sb[ch] * invStd[ch];
             }
         }
         finally
@@ -236,11 +278,13 @@ public static unsafe partial class BatchNorm
         }
     }
 
-    private static double SumOverImages(double[] part, int n, int c, int ch)
+    // sum[ch] = Σ over images of part[img·C + ch] for channels [c0, c1), in image order; images outer so that the
+    // channels' chains of dependent additions overlap.
+    private static void SumOverImages(double[] part, int n, int c, int c0, int c1, double[] sum)
     {
-        double s = 0;
-        for (int b = 0; b < n; b++) s += part[b * c + ch];
-        return s;
+        Array.Clear(sum, c0, c1 - c0);
+        for (int b = 0; b < n; b++)
+            for (int ch = c0; ch < c1; ch++) sum[ch] += part[b * c + ch];
     }
 
     // value = hi + lo to about 2⁻⁴⁸ relative (hi the nearest float, lo the nearest float to the rest).

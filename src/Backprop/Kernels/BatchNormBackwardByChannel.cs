@@ -102,11 +102,12 @@ public static unsafe partial class BatchNorm
                             BatchNormSums.Sums(new GradientMoments(hi, lo), xp + o, g, inner, out partA[p], out partB[p]);
                         }
                     }
+                SumOverImages(partA, n, c, c0, c1, sa);
+                SumOverImages(partB, n, c, c0, c1, sb);
                 var ops = new BackwardOp[c1 - c0];
                 for (int ch = c0; ch < c1; ch++)
                 {
-                    sa[ch] = SumOverImages(partA, n, c, ch);
-                    sb[ch] = SumOverImages(partB, n, c, ch) * s[ch];
+                    sb[ch] *= s[ch];
                     ops[ch - c0] = BackwardOpFor(ch, (double)n * inner, m, s, w, sa, sb, true, forward[ch - c0]);
                 }
                 for (int img = 0; img < n; img++)

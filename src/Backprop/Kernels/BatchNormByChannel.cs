@@ -59,20 +59,13 @@ public static unsafe partial class BatchNorm
                 float* xp = px, rp = pr, yp = py;
                 ForChannelGroups(c, group, (c0, c1) =>
                 {
-                    for (int img = 0; img < n; img++)
-                        for (int ch = c0; ch < c1; ch++)
-                        {
-                            int p = img * c + ch;
-                            PlaneMoments(xp + (long)p * inner, inner, out planeMean[p], out planeM2[p]);
-                        }
+                    for (int img = 0; img < n; img++) PlaneRunMoments(xp, inner, img * c + c0, img * c + c1, planeMean, planeM2);
+                    // Statistics' merge in image order (the spread into v), then InverseStd and NormalizeOps: the same expressions.
+                    MergeImages(n, c, c0, c1, inner, planeMean, planeM2, m, v);
                     var ops = new NormalizeOp[c1 - c0];
                     for (int ch = c0; ch < c1; ch++)
                     {
-                        // Statistics' merge in image order, then InverseStd and NormalizeOps: the same expressions.
-                        double mm = 0, m2 = 0;
-                        for (int img = 0; img < n; img++) Merge(ref mm, ref m2, (long)img * inner, planeMean[img * c + ch], planeM2[img * c + ch], inner);
-                        m[ch] = mm;
-                        v[ch] = m2 / ((long)n * inner);
+                        v[ch] = v[ch] / ((long)n * inner);
                         s[ch] = 1.0 / Math.Sqrt(v[ch] + eps);
                         ops[ch - c0] = NormalizeOpFor(ch, m, s, w, b, relu);
                     }
