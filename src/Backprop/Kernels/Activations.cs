@@ -18,11 +18,16 @@ public static unsafe class Activations
         where TOp : struct, IElementwiseOp
     {
         int n = y.Length, parts = Math.Min(n / MinRun, KernelThreads.Count);
-        if (parts <= 1 || KernelThreads.InWorker)
-        {
-            Elementwise.Map(op, a, b, c, y);
-            return;
-        }
+        if (parts <= 1 || KernelThreads.InWorker) Elementwise.Map(op, a, b, c, y);
+        else MapThreaded(op, a, b, c, y, parts);
+    }
+
+    // Apart from Map so that the lambda's captured state is allocated only when threads run: captured locals of Map
+    // itself would put a closure object on the heap at every call, including the many short single-threaded ones.
+    private static void MapThreaded<TOp>(TOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c, Span<float> y, int parts)
+        where TOp : struct, IElementwiseOp
+    {
+        int n = y.Length;
         if ((a.Length != 0 && a.Length != n) || (b.Length != 0 && b.Length != n) || (c.Length != 0 && c.Length != n))
             throw new ArgumentException($"Elementwise: inputs of {a.Length}, {b.Length}, {c.Length} elements do not match the output's {n}.");
         fixed (float* pa = a, pb = b, pc = c, py = y)
