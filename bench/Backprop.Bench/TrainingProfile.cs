@@ -17,12 +17,7 @@ internal static class TrainingProfile
     public static void Run(string net, int steps)
     {
         var generator = new Generator(1);
-        (Module model, int batch, int size) = net switch
-        {
-            "resnet20" => ((Module)new ResNet20(generator), 128, 32),
-            "vgg" => (new VggStack(generator), 32, 64),
-            _ => throw new ArgumentException($"Unknown net '{net}'; use resnet20 or vgg."),
-        };
+        (Module model, int batch, int size) = ConvNetTimings.Make(net, generator);
         var images = Tensor.Rand(generator, batch, 3, size, size);
         var labels = Enumerable.Range(0, batch).Select(_ => generator.NextInt(10)).ToArray();
         var optimizer = new Sgd(model.Parameters(), 0.1f, momentum: 0.9f, weightDecay: 5e-4f);

@@ -166,14 +166,7 @@ internal static unsafe class ConvolutionWinogradWeightGradient
         for (int k = k0; k < k1; k++)
             for (int c0 = 0; c0 < c; c0 += 4)
             {
-                float* src = m + (long)k * cp + c0;
-                for (int pos = 0; pos < P; pos++)
-                {
-                    float* s = src + pos * posStride;
-                    Vector256<double> sum = Avx.ConvertToVector256Double(Vector128.Load(s));
-                    for (int slab = 1; slab < slabs; slab++) sum += Avx.ConvertToVector256Double(Vector128.Load(s + slab * mLength));
-                    t[pos] = sum;
-                }
+                SumSlabs(m + (long)k * cp + c0, posStride, slabs, mLength, t);
                 for (int b = 0; b < 6; b++)   // G^T along each column of M
                     Back(t[b], t[6 + b], t[12 + b], t[18 + b], t[24 + b], t[30 + b], out r[b], out r[6 + b], out r[12 + b]);
                 for (int i = 0; i < 3; i++)   // then along each row of G^T M
@@ -190,6 +183,19 @@ internal static unsafe class ConvolutionWinogradWeightGradient
             }
     }
 
+    // t[pos] = the 4 channels at src of position pos, summed over the slabs in slab order, in double.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SumSlabs(float* src, long posStride, int slabs, long mLength, Vector256<double>* t)
+    {
+        for (int pos = 0; pos < P; pos++)
+        {
+            float* s = src + pos * posStride;
+            Vector256<double> sum = Avx.ConvertToVector256Double(Vector128.Load(s));
+            for (int slab = 1; slab < slabs; slab++) sum += Avx.ConvertToVector256Double(Vector128.Load(s + slab * mLength));
+            t[pos] = sum;
+        }
+    }
+
     /// <summary>As <see cref="Filter"/>, F(2x2, 5x5): dWeight[k, c] (5x5) = G^T M G with the 6x5 G.</summary>
     // m: (slabs, 36, Kp, Cp); dWeight: (K, C, 5, 5)
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -203,14 +209,7 @@ internal static unsafe class ConvolutionWinogradWeightGradient
         for (int k = k0; k < k1; k++)
             for (int c0 = 0; c0 < c; c0 += 4)
             {
-                float* src = m + (long)k * cp + c0;
-                for (int pos = 0; pos < P; pos++)
-                {
-                    float* s = src + pos * posStride;
-                    Vector256<double> sum = Avx.ConvertToVector256Double(Vector128.Load(s));
-                    for (int slab = 1; slab < slabs; slab++) sum += Avx.ConvertToVector256Double(Vector128.Load(s + slab * mLength));
-                    t[pos] = sum;
-                }
+                SumSlabs(m + (long)k * cp + c0, posStride, slabs, mLength, t);
                 for (int b = 0; b < 6; b++)
                     Back5(t[b], t[6 + b], t[12 + b], t[18 + b], t[24 + b], t[30 + b], out r[b], out r[6 + b], out r[12 + b], out r[18 + b], out r[24 + b]);
                 for (int i = 0; i < 5; i++)
