@@ -11,9 +11,9 @@ namespace Backprop.Kernels;
 // |                 | groups 1, AVX-512 or AVX2, C and K   | 4x4 output tile instead of 144, or F(2x2, 5x5), 36 per 2x2     |                      |
 // |                 | >= 32 and multiples of 16, >= 128    | tile instead of 100; channel-blocked transforms, 36 GEMMs per  |                      |
 // |                 | tiles (ConvolutionWinograd.Applies)  | block of tiles kept in L2                                      |                      |
-// | forward, eval   | Winograd's shapes with C and K       | WinogradWeightCache (Functional.Conv2d with the module's      | blocks of tiles      |
+// | forward, eval   | Winograd's shapes with C and K       | WinogradWeightCache (Functional.Conv2d with the module's       | blocks of tiles      |
 // | Nn.Conv2d only  | multiples of 16 (>= 16), weights <=  | cache): the transformed weights kept between calls, compared   |                      |
-// |                 | 1 MiB, >= 16 tiles, any batch        | with the weights on every call; before the rows above         |                      |
+// |                 | 1 MiB, >= 16 tiles, any batch        | with the weights on every call; before the rows above          |                      |
 // | forward         | groups 1, not pointwise, AVX-512 or  | ConvolutionDirect.Forward: 32- (AVX2: 16-) pixel panels read   | (image, panel) units |
 // |                 | AVX2, stride 1 or 2, OW a multiple   | straight from a zero-bordered copy of each image (stride 2: its|                      |
 // |                 | of 8,                                | phase planes, ConvolutionDirectStrided), no packing            |                      |
@@ -41,7 +41,8 @@ namespace Backprop.Kernels;
 // |                 | >= 16 and multiples of 16, >= 16     | order in double, G^T M G (ConvolutionWinogradWeightGradient    |                      |
 // |                 | 4x4 (2x2) tiles                      | .Applies)                                                      |                      |
 // | backward-weights| groups 1, stride-w 1, depth < 64,    | ConvolutionRowDotWeightGradient: dot products of dy rows with  | tiles of dW          |
-// |                 | OW a multiple of 16 (AVX2: 8)        | rows of a zero-bordered x copy, vector sums per (k, d)         |                      |
+// |                 | OW a multiple of 16 (AVX2: 8),       | rows of a zero-bordered x copy, vector sums per (k, d)         |                      |
+// |                 | AVX-512 or AVX2                      |                                                                |                      |
 // | backward-weights| groups 1, K a multiple of 16, depth  | ConvolutionDirectWeightGradient: x broadcast straight from a   | tiles of dW          |
 // |                 | >= 64, AVX-512 or AVX2               | zero-bordered copy, times dy^T, image chunks in L2             |                      |
 // | backward-weights| otherwise                            | ConvolutionWeightGradient: dot products along pixel chunks     | slabs of images x dW |
