@@ -50,23 +50,13 @@ public static unsafe partial class BatchNorm
             ByChannel(px, pg, py, pd, pm, n, c, inner, group, mean, invStd, weight, default, sumDy, sumDyXhat, relu: false);
     }
 
-    /// <summary>masked = dy where y &gt; 0 (<see cref="Activations.ReluBackward"/>'s bits), split over <see cref="KernelThreads"/>.</summary>
+    /// <summary>masked = dy where y &gt; 0: <see cref="Activations.ReluBackward"/>, which splits long buffers over <see cref="KernelThreads"/>.</summary>
     // y, dy, masked: (length)
     public static void MaskByOutput(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> masked)
     {
         if (dy.Length != y.Length || masked.Length != y.Length)
             throw new ArgumentException($"BatchNorm.MaskByOutput: dy of {dy.Length} or masked of {masked.Length} elements does not match y of {y.Length}.");
-        fixed (float* py = y, pg = dy, pm = masked)
-        {
-            float* yp = py, gp = pg, mp = pm;
-            int length = y.Length, pieces = Math.Max(1, (int)Math.Min(length / 4096, 4096));
-            KernelThreads.For(pieces, (start, end) =>
-            {
-                long from = (long)start * length / pieces, to = (long)end * length / pieces;
-                int k = (int)(to - from);
-                Activations.ReluBackward(new ReadOnlySpan<float>(yp + from, k), new ReadOnlySpan<float>(gp + from, k), new Span<float>(mp + from, k));
-            });
-        }
+        Activations.ReluBackward(y, dy, masked);   // elementwise, split over the kernel threads when long
     }
 
     // The channel schedule of both backward kernels. With y (AddRelu), the gradient is dy masked where y > 0: pass 1 masks

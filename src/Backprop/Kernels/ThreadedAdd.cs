@@ -24,10 +24,17 @@ public static unsafe class ThreadedAdd
             TensorPrimitives.Add(a, b, y);
             return;
         }
+        AddThreaded(a, b, y, Math.Min(pieces, KernelThreads.Count));   // the count read once: the units must tile [0, n)
+    }
+
+    // Apart from Add so that the lambda's captured state is allocated only when threads run (captured locals of Add
+    // itself would put a closure on the heap at every call, the short single-threaded ones included).
+    private static void AddThreaded(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y, int parts)
+    {
+        int n = y.Length;
         fixed (float* pa = a, pb = b, py = y)
         {
             float* ap = pa, bp = pb, yp = py;
-            int parts = Math.Min(pieces, KernelThreads.Count);   // read once: the units must tile [0, n) whatever the count does meanwhile
             KernelThreads.For(parts, (start, end) =>
             {
                 long from = (long)start * n / parts, to = (long)end * n / parts;
