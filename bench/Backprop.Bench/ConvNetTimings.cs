@@ -28,6 +28,8 @@ internal static class ConvNetTimings
 
     public static void Run(string net, int iterations, int inferenceRepeats)
     {
+        if (iterations < 1 || inferenceRepeats < 1)
+            throw new ArgumentException($"convnet {net}: iterations and inference repeats must be at least 1 (got {iterations}, {inferenceRepeats}).");
         var generator = new Generator(1);
         (Module model, int batch, int size) = Make(net, generator);
         var images = Tensor.Rand(generator, batch, 3, size, size);

@@ -79,6 +79,12 @@ internal sealed unsafe class WinogradWeightCache
         return true;
     }
 
+    /// <summary>Lets the kept transform go; the next <see cref="TryForward"/> that applies makes it again.</summary>
+    public void Clear() => Volatile.Write(ref entry, null);
+
+    /// <summary>Whether a transform is kept (tests).</summary>
+    internal bool Holds => Volatile.Read(ref entry) is not null;
+
     // Bit for bit (float equality would take -0 for +0 and one NaN for another), and vectorised as int spans are.
     private static bool SameBits(ReadOnlySpan<float> a, float[] b) =>
         MemoryMarshal.Cast<float, int>(a).SequenceEqual(MemoryMarshal.Cast<float, int>(b.AsSpan()));

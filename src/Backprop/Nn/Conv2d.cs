@@ -66,6 +66,15 @@ public sealed class Conv2d : Module
     // Kept transformed weights for evaluation mode; empty until the first evaluation forward that uses them.
     private readonly Kernels.WinogradWeightCache weightCache = new();
 
+    // Whether an evaluation-mode transform is kept now (tests).
+    internal bool KeepsWinogradWeights => weightCache.Holds;
+
+    // Back to training: the kept transform (about 5x the weights) is let go rather than held until the next Eval().
+    protected override void OnModeSet(bool training)
+    {
+        if (training) weightCache.Clear();
+    }
+
     protected override string ExtraDescription()
     {
         var parts = new List<string> { InChannels.ToString(), OutChannels.ToString(), "kernel=" + Pair(KernelSize) };

@@ -23,12 +23,19 @@ public abstract partial class Module
     public Module Train(bool training = true)
     {
         IsTraining = training;
+        OnModeSet(training);
         foreach (var (_, child) in children) child.Train(training);
         return this;
     }
 
     /// <summary>Sets evaluation mode on this module and all its descendants.</summary>
     public Module Eval() => Train(false);
+
+    /// <summary>
+    /// Called on this module by <see cref="Train"/> and <see cref="Eval"/> after its flag is set, before its children:
+    /// where a module keeps state that only one mode uses (an evaluation-mode cache), it lets the state go here.
+    /// </summary>
+    protected virtual void OnModeSet(bool training) { }
 
     // This module's own flag only: a new container whose children are shared with another net (Fusion) must not
     // change their modes.

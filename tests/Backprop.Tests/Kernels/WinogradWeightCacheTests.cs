@@ -100,6 +100,26 @@ public class WinogradWeightCacheTests
         Assert.Contains(first, v => v == 0f);   // the ReLU ran
     }
 
+    /// <summary>Train() lets the kept transform go (it is about 5x the weights); the next evaluation forward makes it again.</summary>
+    [Fact]
+    public void Conv2dLetsTheTransformGoWhenItTrains()
+    {
+        if (!WinogradWeightCache.Applies(G(1, 16, 16, 16, 16, 1))) return;   // no AVX2 here: nothing is ever kept
+        var conv = new Conv2d(16, 16, 3, padding: 1, generator: new Generator(7));
+        var input = Tensor.Rand(new Generator(8), 1, 16, 16, 16);
+        Assert.False(conv.KeepsWinogradWeights);
+        conv.Eval();
+        var before = conv.Forward(input).ToArray();
+        Assert.True(conv.KeepsWinogradWeights);
+        new Sequential(conv).Train();   // through a container, as a user's model would
+        Assert.False(conv.KeepsWinogradWeights);
+        conv.Forward(input);
+        Assert.False(conv.KeepsWinogradWeights);   // training forwards never keep one
+        conv.Eval();
+        KernelTestUtil.AssertBitIdentical(before, conv.Forward(input).ToArray(), "evaluation forward after a round trip through training");
+        Assert.True(conv.KeepsWinogradWeights);
+    }
+
     private static unsafe void WinogradForward(in Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] y, bool relu)
     {
         fixed (float* px = x, pw = w, pb = bias, py = y) ConvolutionWinograd.Forward(g, px, pw, bias.Length == 0 ? null : pb, py, relu);
