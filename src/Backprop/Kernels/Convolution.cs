@@ -78,6 +78,12 @@ public static unsafe class Convolution
         CheckLength("weight", weight.Length, g.WeightLength, "(K, C/groups, KH, KW)");
         CheckLength("y", y.Length, g.OutputLength, "(N, K, OH, OW)");
         if (bias.Length != 0) CheckLength("bias", bias.Length, g.OutChannels, "(K)");
+        // A 1x1 strided forward the direct path runs stays there: its phase-plane copy is the same subsampling, per image in cache.
+        if (ImplicitGemmEnabled && ConvolutionStridedPointwise.Applies(g) && !(g.Groups == 1 && ConvolutionDirect.Applies(g)))
+        {
+            ConvolutionStridedPointwise.Forward(g, x, weight, bias, y, relu);
+            return;
+        }
         Conv2dGeometry geo = g;
         int biasLength = bias.Length;
         fixed (float* px = x, pw = weight, pb = bias, py = y)
@@ -110,6 +116,11 @@ public static unsafe class Convolution
         CheckLength("dy", dy.Length, g.OutputLength, "(N, K, OH, OW)");
         CheckLength("weight", weight.Length, g.WeightLength, "(K, C/groups, KH, KW)");
         CheckLength("dx", dx.Length, g.InputLength, "(N, C, H, W)");
+        if (ImplicitGemmEnabled && ConvolutionStridedPointwise.Applies(g))
+        {
+            ConvolutionStridedPointwise.BackwardData(g, dy, weight, dx);
+            return;
+        }
         Conv2dGeometry geo = g;
         fixed (float* pdy = dy, pw = weight, pdx = dx)
         {
@@ -149,6 +160,11 @@ public static unsafe class Convolution
         CheckLength("dWeight", dWeight.Length, g.WeightLength, "(K, C/groups, KH, KW)");
         if (dBias.Length != 0) CheckLength("dBias", dBias.Length, g.OutChannels, "(K)");
 
+        if (ConvolutionStridedPointwise.Applies(g))
+        {
+            ConvolutionStridedPointwise.BackwardWeights(g, x, dy, dWeight, dBias);
+            return;
+        }
         if (ConvolutionWinogradWeightGradient.Applies(g))
         {
             fixed (float* px = x, pdy = dy, pdw = dWeight) ConvolutionWinogradWeightGradient.Compute(g, px, pdy, pdw);
