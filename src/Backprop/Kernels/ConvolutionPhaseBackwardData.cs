@@ -8,9 +8,10 @@ namespace Backprop.Kernels;
 /// Backward-data of a stride-2 convolution (AVX-512 or AVX2, groups 1, dilation 1) as four stride-1 direct convolutions,
 /// one per phase of dx, with no column buffer. Padded row Y = ih + pad of dx collects taps kh = Y mod 2 + 2m from dy row
 /// (Y - kh) / 2; so phase (a, b) of dx (padded rows a + 2i, columns b + 2j) is dy correlated with the sub-kernel
-/// w[:, :, a::2, b::2] turned 180 degrees, channels swapped. Each image's dy goes into a zero-bordered copy (rows of Wp
-/// floats); a phase's outputs are computed on that copy's grid, Wp per row (the columns past the phase's width are
-/// computed and dropped), in 32-pixel (AVX2: 16) panels by the forward's <see cref="DirectMicroKernels"/> into a
+/// w[:, :, a::2, b::2] turned 180 degrees, channels swapped. Each image's dy goes into zero-bordered copies, one per
+/// column shift of the sub-kernels (rows of Wq floats, Wq the phases' width, zero columns where the shift leaves them);
+/// a phase's outputs are computed on a grid Wq wide (a column past one phase's width computed and dropped), in
+/// 32-pixel (AVX2: 16) panels by the forward's <see cref="DirectMicroKernels"/> into a
 /// buffer per image, then each dx row is woven from two phase rows (AVX-512: two permutes per 32 floats). Threads split the images; every dx element is one phase's sum over its taps in a
 /// fixed order: the same bits for any <see cref="KernelThreads.Count"/>.
 /// </summary>
@@ -48,6 +49,9 @@ internal static unsafe class ConvolutionPhaseBackwardData
         int width = SimdWidth.Max, k = g.OutChannels, c = g.InChannels, kh = g.KernelHeight, kw = g.KernelWidth;
         int mr = DirectMicroKernels.RowsFor(width, c), rowsPadded = (c + mr - 1) / mr * mr;
         Axis rows = Axis.Of(g.InHeight, g.OutHeight, kh, g.PadHeight), cols = Axis.Of(g.InWidth, g.OutWidth, kw, g.PadWidth);
+        // Columns: one copy of dy per column shift, rows exactly as wide as the widest phase (no border columns), so a
+        // phase's grid has no columns to drop: ResNet's 8-wide phases filled 64 of 96 panel pixels on 9-wide rows.
+        int wq = ShiftedWidth(cols), copyStride = k * rows.Padded * wq;
         // Per phase: its depth K*taps, packed weights and depth offsets.
         int[] depths = new int[4];
         long packedTotal = 0, offsetTotal = 0;
@@ -80,7 +84,7 @@ internal static unsafe class ConvolutionPhaseBackwardData
                     for (int kk = 0, p = 0; kk < k; kk++)
                         for (int m = 0; m < ma; m++)
                             for (int n = 0; n < mb; n++, p++)
-                                table[3 * p] = (kk * rows.Padded + rows.Border - (ma - 1) + m) * cols.Padded + cols.Border - (mb - 1) + n;
+                                table[3 * p] = (mb - 1 - n) * copyStride + (kk * rows.Padded + rows.Border - (ma - 1) + m) * wq;
                     ConvolutionImplicitGemm.PackBlocks(false, ps, depth, c, depth, mr, dst);
                     starts[2 * ph] = (nint)dst;
                     starts[2 * ph + 1] = (nint)table;
@@ -105,9 +109,9 @@ internal static unsafe class ConvolutionPhaseBackwardData
     {
         int width = SimdWidth.Max, nr = DirectMicroKernels.PanelFor(width), half = nr / 2;
         int k = g.OutChannels, c = g.InChannels, h = g.InHeight, w = g.InWidth, oh = g.OutHeight, ow = g.OutWidth;
-        int hp = rows.Padded, wp = cols.Padded;
-        // The copy's tail: the last panel reads up to a panel and a border past the last row.
-        int copyLength = k * hp * wp + wp + 2 * nr;
+        int hp = rows.Padded, wp = ShiftedWidth(cols), shifts = cols.Taps0;
+        // Copy q holds dy shifted right by q columns; its tail: the last panel reads up to a panel and a row past the last row.
+        int copyStride = k * hp * wp, copyLength = shifts * copyStride + wp + 2 * nr;
         // Phase (a, b) of channel cc lies at phases + start[ph] + cc*stride[ph], its grid rows i0..i1 rounded up to whole
         // panels (a panel's columns past the phase's are computed and dropped there).
         Span<int> stride = stackalloc int[4], start = stackalloc int[5];
@@ -129,10 +133,15 @@ internal static unsafe class ConvolutionPhaseBackwardData
                 for (int n = s; n < e; n++)
                 {
                     float* src = dy + (long)n * k * oh * ow;
-                    for (int kk = 0; kk < k; kk++)
-                        for (int r = 0; r < oh; r++)
-                            new ReadOnlySpan<float>(src + ((long)kk * oh + r) * ow, ow)
-                                .CopyTo(new Span<float>(pcopy + ((long)kk * hp + r + rows.Border) * wp + cols.Border, ow));
+                    for (int q = 0; q < shifts; q++)
+                    {
+                        int count = Math.Min(ow, wp - q);   // copy q's columns q .. q+count-1 hold dy's 0 .. count-1; the others stay zero
+                        if (count <= 0) continue;
+                        for (int kk = 0; kk < k; kk++)
+                            for (int r = 0; r < oh; r++)
+                                ConvolutionWeightGradient.Copy(width, src + ((long)kk * oh + r) * ow,
+                                    pcopy + q * (long)copyStride + ((long)kk * hp + r + rows.Border) * wp + q, count);
+                    }
                     for (int ph = 0; ph < 4; ph++)
                     {
                         int a = ph >> 1, depth = depths[ph];   // every phase has taps: kernels of 2 or more
@@ -168,6 +177,9 @@ internal static unsafe class ConvolutionPhaseBackwardData
             ArrayPool<float>.Shared.Return(phases);
         }
     }
+
+    // The phase grids' width: phase column J (padded column b + 2J) for J up to the last one either phase has.
+    private static int ShiftedWidth(Axis cols) => Math.Max(1, cols.Last0 + 1);
 
     // dx's row ih of channel cc: even columns 2t from one phase's grid row, odd ones from the other's (padded column
     // 2t + pad has phase pad mod 2), two runs of consecutive grid columns woven together.
