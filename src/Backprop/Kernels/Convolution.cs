@@ -7,6 +7,10 @@ namespace Backprop.Kernels;
 //
 // | pass            | shapes                               | path                                                           | threads split        |
 // |-----------------|--------------------------------------|----------------------------------------------------------------|----------------------|
+// | all three       | 1x1, stride > 1, no padding (the     | ConvolutionStridedPointwise: x subsampled once, then the       | (image, channel)     |
+// |                 | forward only where ConvolutionDirect | pointwise rows below on it; backward-data the direct forward   | planes, then as the  |
+// |                 | does not apply), any groups          | of the transposed weights (groups 1), spread onto dx's sampled | pointwise row        |
+// |                 |                                      | positions with zeros between                                   |                      |
 // | forward         | 3x3 or 5x5, stride 1, dilation 1,    | ConvolutionWinograd.Forward: F(4x4, 3x3), 36 products per      | blocks of tiles      |
 // |                 | groups 1, AVX-512 or AVX2, C and K   | 4x4 output tile instead of 144, or F(2x2, 5x5), 36 per 2x2     |                      |
 // |                 | >= 32 and multiples of 16, >= 128    | tile instead of 100; channel-blocked transforms, 36 GEMMs per  |                      |
@@ -31,6 +35,7 @@ namespace Backprop.Kernels;
 // |                 | W a multiple of 16, AVX-512 or AVX2  | the kernel flipped and channels swapped                        |                      |
 // | backward-data   | groups 1, stride 2x2, dilation 1,    | ConvolutionPhaseBackwardData: each of dx's four phase planes a | images               |
 // |                 | kernel >= 2x2, N > 1, AVX-512 or AVX2| stride-1 direct convolution of dy with a sub-kernel, no columns |                      |
+// |                 |                                      | (one dy copy per column shift, grids as wide as the phases)    |                      |
 // | backward-data   | groups 1, not pointwise, N > 1,      | ConvolutionImplicitGemm.BackwardData: W^T*dy panels folded     | images               |
 // |                 | otherwise                            | into dx (ColumnFold512 when AVX-512, stride-w 1, KW <= 7 and a |                      |
 // |                 |                                      | row fits 16 lanes; else row by row)                            |                      |
@@ -78,6 +83,12 @@ public static unsafe class Convolution
         CheckLength("weight", weight.Length, g.WeightLength, "(K, C/groups, KH, KW)");
         CheckLength("y", y.Length, g.OutputLength, "(N, K, OH, OW)");
         if (bias.Length != 0) CheckLength("bias", bias.Length, g.OutChannels, "(K)");
+        // A 1x1 strided forward the direct path runs stays there: its phase-plane copy is the same subsampling, per image in cache.
+        if (ImplicitGemmEnabled && ConvolutionStridedPointwise.Applies(g) && !(g.Groups == 1 && ConvolutionDirect.Applies(g)))
+        {
+            ConvolutionStridedPointwise.Forward(g, x, weight, bias, y, relu);
+            return;
+        }
         Conv2dGeometry geo = g;
         int biasLength = bias.Length;
         fixed (float* px = x, pw = weight, pb = bias, py = y)
@@ -110,6 +121,11 @@ public static unsafe class Convolution
         CheckLength("dy", dy.Length, g.OutputLength, "(N, K, OH, OW)");
         CheckLength("weight", weight.Length, g.WeightLength, "(K, C/groups, KH, KW)");
         CheckLength("dx", dx.Length, g.InputLength, "(N, C, H, W)");
+        if (ImplicitGemmEnabled && ConvolutionStridedPointwise.Applies(g))
+        {
+            ConvolutionStridedPointwise.BackwardData(g, dy, weight, dx);
+            return;
+        }
         Conv2dGeometry geo = g;
         fixed (float* pdy = dy, pw = weight, pdx = dx)
         {
@@ -149,6 +165,11 @@ public static unsafe class Convolution
         CheckLength("dWeight", dWeight.Length, g.WeightLength, "(K, C/groups, KH, KW)");
         if (dBias.Length != 0) CheckLength("dBias", dBias.Length, g.OutChannels, "(K)");
 
+        if (ConvolutionStridedPointwise.Applies(g))
+        {
+            ConvolutionStridedPointwise.BackwardWeights(g, x, dy, dWeight, dBias);
+            return;
+        }
         if (ConvolutionWinogradWeightGradient.Applies(g))
         {
             fixed (float* px = x, pdy = dy, pdw = dWeight) ConvolutionWinogradWeightGradient.Compute(g, px, pdy, pdw);

@@ -56,6 +56,7 @@ internal static unsafe class ConvolutionDirectStrided
         int sh = g.StrideHeight, sw = g.StrideWidth, c = g.InChannels, h = g.InHeight, w = g.InWidth;
         int ph = planes.InHeight, pw = planes.InWidth, padH = g.PadHeight, padW = g.PadWidth;
         int phasesH = Phases(g.KernelHeight, g.DilationHeight, sh), phasesW = Phases(g.KernelWidth, g.DilationWidth, sw);
+        int width = SimdWidth.Max;
         for (int a = 0; a < phasesH; a++)
         {
             for (int b = 0; b < phasesW; b++)
@@ -72,7 +73,7 @@ internal static unsafe class ConvolutionDirectStrided
                         if (row < 0 || row >= h) continue;
                         float* s = src + (long)row * w + b - padW, d = plane + (long)i * pw;
                         if (sw == 1) new ReadOnlySpan<float>(s + j0, j1 - j0).CopyTo(new Span<float>(d + j0, j1 - j0));
-                        else for (int j = j0; j < j1; j++) d[j] = s[2 * j];   // sw is 2
+                        else StridedRows.GatherEven(width, s + 2 * j0, d + j0, j1 - j0);   // sw is 2
                     }
                 }
             }

@@ -8,9 +8,10 @@ namespace Backprop.Kernels;
 /// Backward-data of a stride-2 convolution (AVX-512 or AVX2, groups 1, dilation 1) as four stride-1 direct convolutions,
 /// one per phase of dx, with no column buffer. Padded row Y = ih + pad of dx collects taps kh = Y mod 2 + 2m from dy row
 /// (Y - kh) / 2; so phase (a, b) of dx (padded rows a + 2i, columns b + 2j) is dy correlated with the sub-kernel
-/// w[:, :, a::2, b::2] turned 180 degrees, channels swapped. Each image's dy goes into a zero-bordered copy (rows of Wp
-/// floats); a phase's outputs are computed on that copy's grid, Wp per row (the columns past the phase's width are
-/// computed and dropped), in 32-pixel (AVX2: 16) panels by the forward's <see cref="DirectMicroKernels"/> into a
+/// w[:, :, a::2, b::2] turned 180 degrees, channels swapped. Each image's dy goes into zero-bordered copies, one per
+/// column shift of the sub-kernels (rows of Wq floats, Wq the phases' width, zero columns where the shift leaves them);
+/// a phase's outputs are computed on a grid Wq wide (a column past one phase's width computed and dropped), in
+/// 32-pixel (AVX2: 16) panels by the forward's <see cref="DirectMicroKernels"/> into a
 /// buffer per image, then each dx row is woven from two phase rows (AVX-512: two permutes per 32 floats). Threads split the images; every dx element is one phase's sum over its taps in a
 /// fixed order: the same bits for any <see cref="KernelThreads.Count"/>.
 /// </summary>
@@ -48,6 +49,9 @@ internal static unsafe class ConvolutionPhaseBackwardData
         int width = SimdWidth.Max, k = g.OutChannels, c = g.InChannels, kh = g.KernelHeight, kw = g.KernelWidth;
         int mr = DirectMicroKernels.RowsFor(width, c), rowsPadded = (c + mr - 1) / mr * mr;
         Axis rows = Axis.Of(g.InHeight, g.OutHeight, kh, g.PadHeight), cols = Axis.Of(g.InWidth, g.OutWidth, kw, g.PadWidth);
+        // Columns: one copy of dy per column shift, rows exactly as wide as the wider phase (no border columns), each
+        // phase's grid starting at its first column: ResNet's 8-wide phases filled 64 of 96 panel pixels on 10-wide rows.
+        int wq = ShiftedWidth(cols), copyStride = k * rows.Padded * wq, lowest = LowestShift(cols);
         // Per phase: its depth K*taps, packed weights and depth offsets.
         int[] depths = new int[4];
         long packedTotal = 0, offsetTotal = 0;
@@ -80,7 +84,8 @@ internal static unsafe class ConvolutionPhaseBackwardData
                     for (int kk = 0, p = 0; kk < k; kk++)
                         for (int m = 0; m < ma; m++)
                             for (int n = 0; n < mb; n++, p++)
-                                table[3 * p] = (kk * rows.Padded + rows.Border - (ma - 1) + m) * cols.Padded + cols.Border - (mb - 1) + n;
+                                table[3 * p] = (cols.First(b) - (mb - 1 - n) - lowest) * copyStride
+                                    + (kk * rows.Padded + rows.Border - (ma - 1) + m) * wq;
                     ConvolutionImplicitGemm.PackBlocks(false, ps, depth, c, depth, mr, dst);
                     starts[2 * ph] = (nint)dst;
                     starts[2 * ph + 1] = (nint)table;
@@ -105,9 +110,9 @@ internal static unsafe class ConvolutionPhaseBackwardData
     {
         int width = SimdWidth.Max, nr = DirectMicroKernels.PanelFor(width), half = nr / 2;
         int k = g.OutChannels, c = g.InChannels, h = g.InHeight, w = g.InWidth, oh = g.OutHeight, ow = g.OutWidth;
-        int hp = rows.Padded, wp = cols.Padded;
-        // The copy's tail: the last panel reads up to a panel and a border past the last row.
-        int copyLength = k * hp * wp + wp + 2 * nr;
+        int hp = rows.Padded, wp = ShiftedWidth(cols), lowest = LowestShift(cols), shifts = Math.Max(cols.First0, cols.First1) - lowest + 1;
+        // Copy q holds dy shifted left by q + lowest columns; its tail: the last panel reads up to a panel and a row past the last row.
+        int copyStride = k * hp * wp, copyLength = shifts * copyStride + wp + 2 * nr;
         // Phase (a, b) of channel cc lies at phases + start[ph] + cc*stride[ph], its grid rows i0..i1 rounded up to whole
         // panels (a panel's columns past the phase's are computed and dropped there).
         Span<int> stride = stackalloc int[4], start = stackalloc int[5];
@@ -129,10 +134,16 @@ internal static unsafe class ConvolutionPhaseBackwardData
                 for (int n = s; n < e; n++)
                 {
                     float* src = dy + (long)n * k * oh * ow;
-                    for (int kk = 0; kk < k; kk++)
-                        for (int r = 0; r < oh; r++)
-                            new ReadOnlySpan<float>(src + ((long)kk * oh + r) * ow, ow)
-                                .CopyTo(new Span<float>(pcopy + ((long)kk * hp + r + rows.Border) * wp + cols.Border, ow));
+                    for (int q = 0; q < shifts; q++)
+                    {
+                        // copy q's column j holds dy's column j + sigma (sigma = q + lowest) where that lies in dy; the others stay zero
+                        int sigma = q + lowest, j0 = Math.Max(0, -sigma), count = Math.Min(wp, ow - sigma) - j0;
+                        if (count <= 0) continue;
+                        for (int kk = 0; kk < k; kk++)
+                            for (int r = 0; r < oh; r++)
+                                ConvolutionWeightGradient.Copy(width, src + ((long)kk * oh + r) * ow + j0 + sigma,
+                                    pcopy + q * (long)copyStride + ((long)kk * hp + r + rows.Border) * wp + j0, count);
+                    }
                     for (int ph = 0; ph < 4; ph++)
                     {
                         int a = ph >> 1, depth = depths[ph];   // every phase has taps: kernels of 2 or more
@@ -169,13 +180,19 @@ internal static unsafe class ConvolutionPhaseBackwardData
         }
     }
 
+    // The phase grids' width: grid column j of phase b is its column J = First(b) + j (padded column b + 2J).
+    private static int ShiftedWidth(Axis cols) => Math.Max(1, Math.Max(cols.Last0 - cols.First0, cols.Last1 - cols.First1) + 1);
+
+    // Tap n of phase b's sub-kernel reads dy column J - (taps - 1) + n = j + First(b) - (taps - 1) + n: the smallest shift.
+    private static int LowestShift(Axis cols) => Math.Min(cols.First0 - (cols.Taps0 - 1), cols.First1 - (cols.Taps1 - 1));
+
     // dx's row ih of channel cc: even columns 2t from one phase's grid row, odd ones from the other's (padded column
     // 2t + pad has phase pad mod 2), two runs of consecutive grid columns woven together.
     private static void Interleave(in Conv2dGeometry g, Axis rows, int wp, float* phases, ReadOnlySpan<int> start,
         ReadOnlySpan<int> stride, float* image)
     {
         int c = g.InChannels, h = g.InHeight, w = g.InWidth, padH = g.PadHeight, padW = g.PadWidth;
-        int bEven = padW & 1, bOdd = 1 - bEven, jEven = (padW - bEven) / 2, jOdd = (1 + padW - bOdd) / 2, pairs = w / 2;
+        int bEven = padW & 1, bOdd = 1 - bEven, pairs = w / 2;
         bool avx512 = SimdWidth.AllowsAvx512F(SimdWidth.Max);
         var low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
         var high = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
@@ -184,8 +201,8 @@ internal static unsafe class ConvolutionPhaseBackwardData
             {
                 int a = (ih + padH) & 1;
                 long row = (long)(((ih + padH) >> 1) - rows.First(a)) * wp;
-                float* even = phases + start[2 * a + bEven] + (long)cc * stride[2 * a + bEven] + row + jEven;
-                float* odd = phases + start[2 * a + bOdd] + (long)cc * stride[2 * a + bOdd] + row + jOdd;
+                float* even = phases + start[2 * a + bEven] + (long)cc * stride[2 * a + bEven] + row;   // dx columns 0 and 1 are their phases' first columns
+                float* odd = phases + start[2 * a + bOdd] + (long)cc * stride[2 * a + bOdd] + row;
                 float* d = image + ((long)cc * h + ih) * w;
                 int t = 0;
                 if (avx512)
