@@ -54,7 +54,9 @@ internal static unsafe class ConvolutionWinograd
     /// Where forward runs faster than the direct and implicit-GEMM paths (measured with bench/ab, 2 threads, AVX-512):
     /// at least 32 channels on both sides, so that the transforms' cost per tile (growing with C + K) is small beside the
     /// 36 products (growing with C K). ResNet's 16-channel layers ran no faster than the direct path (0.97x forward,
-    /// 1.0x backward-data), its 32- and 64-channel ones 0.5-0.7x and 0.37-0.5x. Channel counts that are not
+    /// 1.0x backward-data; after the output went out in runs of tiles, 0.91x forward with a bias, 0.98-1.0x backward-data,
+    /// which is forward without one, 1 thread, CPU time: the write of y, the transforms and the layout changes cost as much
+    /// as the products saved), its 32- and 64-channel ones 0.5-0.7x and 0.37-0.5x. Channel counts that are not
     /// multiples of 16 (padded blocks, not measured) keep the other paths. 5x5 (cifar10_quick's conv2 32->32 at 16x16 and
     /// conv3 32->64 at 8x8, batch 100) ran 0.42-0.47x and 0.16-0.26x the direct path's best time forward, 0.46-0.47x and
     /// 0.54-0.57x backward-data (two runs; medians 0.36-0.90x, the machine loaded 33-45 on 2 cores); conv1's 3 input

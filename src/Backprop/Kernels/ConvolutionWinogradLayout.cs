@@ -6,8 +6,8 @@ namespace Backprop.Kernels;
 
 /// <summary>
 /// The layout changes around <see cref="ConvolutionWinograd"/>'s transforms, which carry 16 channels per pixel: input
-/// rows from (C, H, W) planes into channel-blocked rows, and each 4x4 (or 2x2) output tile's (pixel, channel) block back
-/// into the (K, OH, OW) planes. Both go through 8x8 AVX transposes (24 shuffles per 64 floats; 2x2 tiles: 4x4 ones);
+/// rows from (C, H, W) planes into channel-blocked rows, and runs of 4x4 output tiles (or single 2x2 tiles) from (pixel,
+/// channel) blocks back into the (K, OH, OW) planes. Both go through 8x8 AVX transposes (24 shuffles per 64 floats; 2x2 tiles: 4x4 ones);
 /// one float at a time they cost more than the GEMM on 16-channel layers. Partial channel blocks and edge tiles go one
 /// float at a time.
 /// </summary>
@@ -38,11 +38,11 @@ internal static unsafe class ConvolutionWinogradLayout
                 long plane = (long)p.H * w;
                 int j = 0;
                 if (avx && cb * L + L <= p.C)
-                    for (; j + 8 <= w; j += 8)
-                    {
-                        Transpose8x8.Block(src + j, plane, inside + j * L, L);
-                        Transpose8x8.Block(src + 8 * plane + j, plane, inside + j * L + 8, L);
-                    }
+                {
+                    // Channels 0-7 along the row, then 8-15 (as WriteRun: 16 planes' lines would not fit one L1 set).
+                    for (; j + 8 <= w; j += 8) Transpose8x8.Block(src + j, plane, inside + j * L, L);
+                    for (int jj = 0; jj < j; jj += 8) Transpose8x8.Block(src + 8 * plane + jj, plane, inside + jj * L + 8, L);
+                }
                 for (int l = 0; l < L; l++)
                 {
                     int c = cb * L + l;
@@ -53,22 +53,26 @@ internal static unsafe class ConvolutionWinogradLayout
             }
     }
 
-    // pixels: (16 pixels of a 4x4 tile, 16 channels); y: channel 0's plane at the tile's corner, planes `plane` apart,
-    // rows `ow` apart. Writes channels [0, channels), the tile's first outRows rows and outCols columns.
+    // pixels: rows*cols pixels of 16 channels, row r's pixels from pixels + r * rowStride; y: channel 0's plane at the run's
+    // corner, planes `plane` apart, rows `ow` apart. Writes channels [0, channels): each channel's row segment whole,
+    // 8 columns at a time through 8x8 transposes.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void WriteTile(int width, float* pixels, float* y, long plane, int ow, int channels, int outRows, int outCols)
+    public static void WriteRun(int width, float* pixels, int rowStride, float* y, long plane, int ow, int channels, int rows, int cols)
     {
-        if (SimdWidth.AllowsAvx(width) && channels == L && outRows == 4 && outCols == 4)
+        int whole = SimdWidth.AllowsAvx(width) && channels == L ? cols / 8 * 8 : 0;
+        for (int r = 0; r < rows; r++)
         {
-            for (int half = 0; half < 2; half++)          // output rows 0-1, then 2-3
-                for (int group = 0; group < 2; group++)   // channels 0-7, then 8-15
-                    WriteRows(pixels + half * 8 * L + group * 8, y + group * 8 * plane + half * 2 * ow, plane, ow);
-            return;
+            float* src = pixels + (long)r * rowStride, dst = y + (long)r * ow;
+            // Channels 0-7 along the whole segment, then 8-15: 8 planes' lines at a time share an L1 set, 16 would not fit.
+            for (int j = 0; j < whole; j += 8) Transpose8x8.Block(src + j * L, L, dst + j, plane);
+            for (int j = 0; j < whole; j += 8) Transpose8x8.Block(src + j * L + 8, L, dst + 8 * plane + j, plane);
+            for (int l = 0; l < channels; l++)
+                for (int j = whole; j < cols; j++) dst[l * plane + j] = src[j * L + l];
         }
-        WriteScalar(4, pixels, y, plane, ow, channels, outRows, outCols);
     }
 
-    // As WriteTile for a 2x2 tile: pixels (4 pixels, 16 channels).
+    // One 2x2 tile: pixels (4 pixels, 16 channels); y: channel 0's plane at the tile's corner, planes `plane` apart, rows
+    // `ow` apart. Writes channels [0, channels), the tile's first outRows rows and outCols columns.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void WriteTile2x2(int width, float* pixels, float* y, long plane, int ow, int channels, int outRows, int outCols)
     {
@@ -97,29 +101,5 @@ internal static unsafe class ConvolutionWinogradLayout
         for (int l = 0; l < channels; l++, y += plane)
             for (int r = 0; r < outRows; r++)
                 for (int col = 0; col < outCols; col++) y[r * ow + col] = pixels[(r * step + col) * L + l];
-    }
-
-    // src: 8 pixels (two output rows of 4), 8 channels each, 16 floats apart -> for each channel l, its two rows of 4 at
-    // dst + l * plane and dst + l * plane + ow.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void WriteRows(float* src, float* dst, long plane, int ow)
-    {
-        Vector256<float> r0 = Vector256.Load(src), r1 = Vector256.Load(src + L), r2 = Vector256.Load(src + 2 * L), r3 = Vector256.Load(src + 3 * L);
-        Vector256<float> r4 = Vector256.Load(src + 4 * L), r5 = Vector256.Load(src + 5 * L), r6 = Vector256.Load(src + 6 * L), r7 = Vector256.Load(src + 7 * L);
-        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
-        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
-        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE), u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
-        Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE), u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
-        // Channel l's 8 values: pixels 0-3 (row 0) from u(l%4) and pixels 4-7 (row 1) from u(l%4 + 4), lower halves for
-        // channels 0-3, upper for 4-7.
-        Store(u0, u4, false, dst, ow); Store(u1, u5, false, dst + plane, ow); Store(u2, u6, false, dst + 2 * plane, ow); Store(u3, u7, false, dst + 3 * plane, ow);
-        Store(u0, u4, true, dst + 4 * plane, ow); Store(u1, u5, true, dst + 5 * plane, ow); Store(u2, u6, true, dst + 6 * plane, ow); Store(u3, u7, true, dst + 7 * plane, ow);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector256<float> first, Vector256<float> second, bool upper, float* dst, int ow)
-    {
-        (upper ? first.GetUpper() : first.GetLower()).Store(dst);
-        (upper ? second.GetUpper() : second.GetLower()).Store(dst + ow);
     }
 }

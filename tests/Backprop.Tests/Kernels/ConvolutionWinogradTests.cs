@@ -32,6 +32,7 @@ public class ConvolutionWinogradTests(ITestOutputHelper output)
         { "3x3 input, pad 0 (one output pixel)", G(3, 17, 3, 3, 33, 0) },
         { "pad 1 on one axis only", new Conv2dGeometry(2, 16, 9, 12, 16, 3, 3, 1, 1, 0, 1, 1, 1, 1) },
         { "many tiles over many blocks (64x64 plane)", G(2, 16, 64, 64, 16, 1) },
+        { "tile rows longer than one output run (19 tiles: 16, then 3, the last cut to 3 columns)", G(2, 16, 5, 75, 32, 1) },
         { "VGG's 256 channels, 8x8", G(2, 256, 8, 8, 256, 1) },
     };
 
