@@ -10,6 +10,9 @@ namespace Backprop.Bench;
 /// build alike. Each build is loaded from its output folder into an AssemblyLoadContext of its own (its own
 /// Backprop.dll and its own kernel threads). A block: a 2 ms pause (the other build's threads go to sleep), two
 /// untimed calls, five timed ones. Prints min, first quartile and median per build, and medians as ratios.
+/// BACKPROP_AB_CLOCK=cpu times the process's CPU time instead of wall time (<see cref="CpuClock"/>): on a loaded
+/// machine wall times swing by tens of percent between identical builds, CPU times by a few. With more than one
+/// kernel thread it counts the workers' waits too, so compare kernels with BACKPROP_NUM_THREADS=1 in that mode.
 /// </summary>
 internal static class AbTimings
 {
@@ -18,6 +21,9 @@ internal static class AbTimings
         if (folders.Count < 2) throw new ArgumentException("Give at least two build folders to compare.");
         var bodies = folders.Select(folder => Load(folder, caseName)).ToArray();
         var times = folders.Select(_ => new List<double>()).ToArray();
+        bool cpu = Environment.GetEnvironmentVariable("BACKPROP_AB_CLOCK") == "cpu";
+        if (cpu && !CpuClock.Available) throw new InvalidOperationException("BACKPROP_AB_CLOCK=cpu: this system has no process CPU clock (clock_gettime); use wall time.");
+        Console.WriteLine($"clock: {(cpu ? "process CPU time" : "wall time")}");
         var warm = Stopwatch.StartNew();
         while (warm.ElapsedMilliseconds < 3000)   // past the JIT's tiers in every build
             foreach (var body in bodies)
@@ -29,9 +35,7 @@ internal static class AbTimings
                 bodies[s](); bodies[s]();
                 for (int i = 0; i < 5; i++)
                 {
-                    long start = Stopwatch.GetTimestamp();
-                    bodies[s]();
-                    times[s].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                    times[s].Add(cpu ? CpuMilliseconds(bodies[s]) : Timing.Milliseconds(bodies[s]));
                 }
             }
         double baseline = Timing.Median(times[0]);
@@ -43,6 +47,12 @@ internal static class AbTimings
         }
     }
 
+    private static double CpuMilliseconds(Action body)
+    {
+        long start = CpuClock.Nanoseconds();
+        body();
+        return (CpuClock.Nanoseconds() - start) / 1e6;
+    }
 
     private static Action Load(string folder, string caseName)
     {

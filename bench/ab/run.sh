@@ -2,6 +2,7 @@
 # One case timed in two revisions inside one process, alternating in short blocks (bench/Backprop.Bench/AbTimings.cs):
 # the way to measure a kernel change on a machine whose speed drifts. Prints min, quartile, median and the ratio.
 #   bash bench/ab/run.sh CASE [REV_A] [REV_B] [ROUNDS]      e.g.  bash bench/ab/run.sh conv:lenet2:bwdW HEAD~1 HEAD
+# BACKPROP_AB_CLOCK=cpu: process CPU time instead of wall time (steadier on a loaded machine; pair it with BACKPROP_NUM_THREADS=1).
 # REV_A defaults to HEAD, REV_B to the working tree ("."); both must contain this harness. Cases:
 # conv:{lenet1|lenet2|vgg|1x1|cq1|cq2|cq3|res16|res32s2|res64|vgg32|vgg256|N,C,H,W,K,kernel,stride,pad}:{fwd|bwdData|bwdW}, pool:{pool1|pool2}:{fwd|bwd}, gemm:M:N:K[:TN|NT|TT], step, solver, infer:{lenet|resnet20|resnet20folded} (batch-1 eval forward).
 set -euo pipefail
