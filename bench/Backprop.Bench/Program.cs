@@ -52,6 +52,12 @@ if (args.Length > 1 && args[0] == "convnet")
     return;
 }
 // dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll train-profile resnet20|vgg [steps]   (a training step's time by part)
+// dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll width-profile [rounds] [filter]   (ResNet-20's kernels one by one; run with and without DOTNET_EnableAVX512=0)
+if (args.Length > 0 && args[0] == "width-profile")
+{
+    Backprop.Bench.WidthProfile.Run(args.Length > 1 ? int.Parse(args[1]) : 9, args.Length > 2 ? args[2] : "");
+    return;
+}
 if (args.Length > 1 && args[0] == "train-profile")
 {
     Backprop.Bench.TrainingProfile.Run(args[1], args.Length > 2 ? int.Parse(args[2]) : 10);

@@ -6,8 +6,8 @@ namespace Backprop.Kernels;
 /// <summary>
 /// The 36 matrix products of <see cref="ConvolutionWinogradWeightGradient"/>: M[pos] (Kp x Cp) += W[pos]^T V[pos], the
 /// sum over a block's tiles of W[pos][tile][k] V[pos][tile][c]. Rows = output channels, columns = input channels in
-/// vectors; the reduction runs over tiles. Each micro-kernel loads an 8 x 32 (AVX-512: 16 accumulators) or 4 x 16
-/// (AVX2: 8) block of M, adds one tile at a time (two vector loads of V, one broadcast of W per row) and stores it back:
+/// vectors; the reduction runs over tiles. Each micro-kernel loads an 8 x 32 (AVX-512: 16 accumulators) or 6 x 16
+/// (AVX2: 12; 4 x 16 for the last rows) block of M, adds one tile at a time (two vector loads of V, one broadcast of W per row) and stores it back:
 /// every element of M is one chain of fused multiply-adds over the tiles in order, whatever the block size.
 /// </summary>
 internal static unsafe class ConvolutionWinogradWeightGradientKernels
@@ -29,8 +29,14 @@ internal static unsafe class ConvolutionWinogradWeightGradientKernels
             }
             else
             {
+                // An even number of 6-row tiles leaves a multiple of 4 rows (Kp is a multiple of 16): 16 = 6+6+4, 32 = 4x6+4+4, 64 = 10x6+4.
+                int sixes = kp / 12 * 12;
                 for (int c0 = 0; c0 < cp; c0 += 16)
-                    for (int k0 = 0; k0 < kp; k0 += 4) Kernel256(count, wp + k0, kp, vp + c0, cp, mp + (long)k0 * cp + c0, cp);
+                {
+                    int k0 = 0;
+                    for (; k0 < sixes; k0 += 6) Kernel256x6(count, wp + k0, kp, vp + c0, cp, mp + (long)k0 * cp + c0, cp);
+                    for (; k0 < kp; k0 += 4) Kernel256(count, wp + k0, kp, vp + c0, cp, mp + (long)k0 * cp + c0, cp);
+                }
             }
         }
     }
@@ -95,7 +101,39 @@ internal static unsafe class ConvolutionWinogradWeightGradientKernels
         c4.Store(m); m += ldm; c5.Store(m); m += ldm; c6.Store(m); m += ldm; c7.Store(m);
     }
 
-    // AVX2: m (4 x 16, two 8-float vectors per row) += ...
+    // AVX2: m (6 x 16, two 8-float vectors per row) += ...: 12 accumulators of the 16 registers, 8 loads per 12 fused
+    // multiply-adds (the 4-row kernel below needs 6 per 8, and its 8 chains barely cover the FMA latency).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel256x6(int depth, float* w, nint ldw, float* v, nint ldv, float* m, nint ldm)
+    {
+        Vector256<float> c00 = Vector256.Load(m), c01 = Vector256.Load(m + 8), c10 = Vector256.Load(m + ldm), c11 = Vector256.Load(m + ldm + 8);
+        Vector256<float> c20 = Vector256.Load(m + 2 * ldm), c21 = Vector256.Load(m + 2 * ldm + 8), c30 = Vector256.Load(m + 3 * ldm), c31 = Vector256.Load(m + 3 * ldm + 8);
+        Vector256<float> c40 = Vector256.Load(m + 4 * ldm), c41 = Vector256.Load(m + 4 * ldm + 8), c50 = Vector256.Load(m + 5 * ldm), c51 = Vector256.Load(m + 5 * ldm + 8);
+        for (int t = 0; t < depth; t++, w += ldw, v += ldv)
+        {
+            Vector256<float> b0 = Vector256.Load(v), b1 = Vector256.Load(v + 8);
+            Vector256<float> x = Vector256.Create(w[0]);
+            c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
+            x = Vector256.Create(w[1]);
+            c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
+            x = Vector256.Create(w[2]);
+            c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
+            x = Vector256.Create(w[3]);
+            c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
+            x = Vector256.Create(w[4]);
+            c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
+            x = Vector256.Create(w[5]);
+            c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
+        }
+        c00.Store(m); c01.Store(m + 8); m += ldm;
+        c10.Store(m); c11.Store(m + 8); m += ldm;
+        c20.Store(m); c21.Store(m + 8); m += ldm;
+        c30.Store(m); c31.Store(m + 8); m += ldm;
+        c40.Store(m); c41.Store(m + 8); m += ldm;
+        c50.Store(m); c51.Store(m + 8);
+    }
+
+    // AVX2: m (4 x 16, two 8-float vectors per row) += ..., the rows past the 6-row tiles
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel256(int depth, float* w, nint ldw, float* v, nint ldv, float* m, nint ldm)
     {
