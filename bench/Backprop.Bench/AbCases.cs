@@ -12,7 +12,8 @@ namespace Backprop.Bench;
 public static class AbCases
 {
     public const string Help =
-        "bn:N,C,H,W:{bn|bnrelu|bnaddrelu}:{fwd|bwd} (a BatchNorm2d op in training; bwd: backward of a recorded forward), conv:{lenet1|lenet2|vgg|1x1|cq1|cq2|cq3|res16|res32s2|res64|vgg32|vgg256|N,C,H,W,K,kernel,stride,pad}:{fwd|bwdData|bwdW}, pool:{pool1|pool2|cq1|cq2|cq3}:{fwd|bwd} (cq: cifar10_quick's 3x3 stride-2 ceil pools, MAX, AVE, AVE; batch 100), relu:N:{fwd|bwd} (ReLU kernels on N floats), gemm:M:N:K[:TN|NT|TT], step (a LeNet training " +
+        "bn:N,C,H,W:{bn|bnrelu|bnaddrelu}:{fwd|bwd} (a BatchNorm2d op in training; bwd: backward of a recorded forward, the input's gradient cloned into a fresh array), " +
+        "bnk:N,C,H,W:{bn|bnrelu|bnaddrelu}:{fwd|bwd|eval} (the BatchNorm kernels alone on buffers made once; eval: running statistics), conv:{lenet1|lenet2|vgg|1x1|cq1|cq2|cq3|res16|res32s2|res64|vgg32|vgg256|N,C,H,W,K,kernel,stride,pad}:{fwd|bwdData|bwdW}, pool:{pool1|pool2|cq1|cq2|cq3|N,C,H,W}:{fwd|bwd} (cq: cifar10_quick's 3x3 stride-2 ceil pools, MAX, AVE, AVE; batch 100; N,C,H,W: 2x2 stride-2 max, VGG's), relu:N:{fwd|bwd} (ReLU kernels on N floats), gemm:M:N:K[:TN|NT|TT], step (a LeNet training " +
         "step, functional API), infer:{lenet|resnet20|resnet20folded} (a batch-1 eval forward under no-grad, in a pool scope), solver (an iteration of the Caffe solver on examples/mnist's LeNet, random images in place of the LMDB)";
 
     /// <summary>The case's body; its data is made once, here.</summary>
@@ -23,6 +24,8 @@ public static class AbCases
         {
             "conv" when p.Length == 3 => Conv(Geometry(p[1]), p[2]),
             "bn" when p.Length == 4 => BatchNormCase(p[1], p[2], p[3]),
+            "bnk" when p.Length == 4 => AbKernelCases.BatchNorm(p[1], p[2], p[3]),
+            "pool" when p.Length == 3 && p[1].Contains(',') => AbKernelCases.MaxPool2x2(p[1], p[2]),
             "pool" when p.Length == 3 => Pool(p[1], p[2]),
             "relu" when p.Length == 3 => Relu(int.Parse(p[1]), p[2]),
             "gemm" when p.Length is 4 or 5 => Gemm(int.Parse(p[1]), int.Parse(p[2]), int.Parse(p[3]), p.Length == 5 ? p[4] : "NN"),

@@ -104,8 +104,7 @@ public static unsafe partial class BatchNorm
         for (int s = 0; s < length; s += Chunk)
         {
             int k = Math.Min(Chunk, length - s);
-            BatchNormSums.Sums(new ShiftedMoments(0f, 0f), x + s, x + s, k, out double sum, out _);
-            var (hi, lo) = Split(sum / k);
+            var (hi, lo) = Split(BatchNormSums.Sum(x + s, k) / k);
             BatchNormSums.Sums(new ShiftedMoments(hi, lo), x + s, x + s, k, out double s1, out double s2);
             // Moments about m = hi + lo: Σ(x − m) corrects m, Σ(x − m)² − (Σ(x − m))²/k is the spread about the corrected mean.
             Merge(ref mean, ref m2, s, (double)hi + lo + s1 / k, Math.Max(0, s2 - s1 * s1 / k), k);

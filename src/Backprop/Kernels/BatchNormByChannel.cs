@@ -59,7 +59,11 @@ public static unsafe partial class BatchNorm
                 float* xp = px, rp = pr, yp = py;
                 ForChannelGroups(c, group, (c0, c1) =>
                 {
-                    for (int img = 0; img < n; img++) PlaneRunMoments(xp, inner, img * c + c0, img * c + c1, planeMean, planeM2);
+                    for (int img = 0; img < n; img++)
+                    {
+                        if (img + 1 < n) CachePrefetch.Run(xp + ((long)(img + 1) * c + c0) * inner, (long)(c1 - c0) * inner);
+                        PlaneRunMoments(xp, inner, img * c + c0, img * c + c1, planeMean, planeM2);
+                    }
                     // Statistics' merge in image order (the spread into v), then InverseStd and NormalizeOps: the same expressions.
                     MergeImages(n, c, c0, c1, inner, planeMean, planeM2, m, v);
                     var ops = new NormalizeOp[c1 - c0];

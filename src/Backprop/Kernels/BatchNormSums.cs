@@ -121,6 +121,74 @@ internal static unsafe class BatchNormSums
         sumA = a;
         sumB = b;
     }
+
+    /// <summary>
+    /// Σ x over one run: <see cref="Sums"/>' A with the shift 0 (x − 0 − 0 is x) in the same order, so the same bits,
+    /// without its B, one vector load per step instead of two, and no terms computed for nothing.
+    /// </summary>
+    // x: (length)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static double Sum(float* x, int length)
+    {
+        double a = 0;
+        int i = 0, width = SimdWidth.Max;
+        if (SimdWidth.Allows512(width) && length >= 16)
+        {
+            Vector512<double> da = default;
+            while (i + 16 <= length)
+            {
+                int end = Math.Min(length, i + Block);
+                Vector512<float> a0 = default, a1 = default;
+                for (; i + 32 <= end; i += 32)
+                {
+                    a0 += Vector512.Load(x + i);
+                    a1 += Vector512.Load(x + i + 16);
+                }
+                for (; i + 16 <= end; i += 16) a0 += Vector512.Load(x + i);
+                var (aLo, aHi) = Vector512.Widen(a0 + a1);
+                da += aLo + aHi;
+            }
+            a += Vector512.Sum(da);
+        }
+        if (SimdWidth.Allows256(width) && length - i >= 8)
+        {
+            Vector256<double> da = default;
+            while (i + 8 <= length)
+            {
+                int end = Math.Min(length, i + Block);
+                Vector256<float> a0 = default, a1 = default;
+                for (; i + 16 <= end; i += 16)
+                {
+                    a0 += Vector256.Load(x + i);
+                    a1 += Vector256.Load(x + i + 8);
+                }
+                for (; i + 8 <= end; i += 8) a0 += Vector256.Load(x + i);
+                var (aLo, aHi) = Vector256.Widen(a0 + a1);
+                da += aLo + aHi;
+            }
+            a += Vector256.Sum(da);
+        }
+        if (SimdWidth.Allows128(width) && length - i >= 4)
+        {
+            Vector128<double> da = default;
+            while (i + 4 <= length)
+            {
+                int end = Math.Min(length, i + Block);
+                Vector128<float> a0 = default, a1 = default;
+                for (; i + 8 <= end; i += 8)
+                {
+                    a0 += Vector128.Load(x + i);
+                    a1 += Vector128.Load(x + i + 4);
+                }
+                for (; i + 4 <= end; i += 4) a0 += Vector128.Load(x + i);
+                var (aLo, aHi) = Vector128.Widen(a0 + a1);
+                da += aLo + aHi;
+            }
+            a += Vector128.Sum(da);
+        }
+        for (; i < length; i++) a += x[i];
+        return a;
+    }
 }
 
 /// <summary>

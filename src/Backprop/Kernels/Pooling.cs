@@ -6,7 +6,8 @@ namespace Backprop.Kernels;
 /// <see cref="PoolingReference"/> for the definition, ties and NaN.
 /// Which path runs:
 /// <list type="bullet">
-/// <item>2x2 stride 2 without padding: <see cref="Pooling2x2"/> (LeNet, VGG), the scalar loop finishing each row.</item>
+/// <item>2x2 stride 2 without padding: <see cref="Pooling2x2"/> (LeNet, VGG), the scalar loop finishing each row; max
+/// backward by <see cref="Pooling2x2Backward"/> (each input written once, no clearing pass).</item>
 /// <item>any other window at column stride 1 or 2 with at least 4 output columns and SIMD: <see cref="PoolingWindows"/>
 /// for max and average forward.</item>
 /// <item>average backward for every window but 2x2 stride 2: <see cref="PoolingAvgBackward"/> (gathers, vector sums).</item>
@@ -53,13 +54,15 @@ public static unsafe class Pooling
             KernelThreads.For(g.Batch * g.Channels, (s, e) =>
             {
                 int plane = geo.InHeight * geo.InWidth, outPlane = geo.OutHeight * geo.OutWidth;
-                bool width8 = Pooling2x2.AppliesToWidth8(geo, SimdWidth.Max) && geo.InHeight == 2 * geo.OutHeight && geo.OutHeight % 2 == 0;
+                int width = SimdWidth.Max;
+                bool width8 = Pooling2x2.AppliesToWidth8(geo, width) && geo.InHeight == 2 * geo.OutHeight && geo.OutHeight % 2 == 0;
+                bool twoByTwo = Pooling2x2.Applies(geo);
                 for (int p = s; p < e; p++)
                 {
                     float* d = (float*)idx + (long)p * plane;
                     float* src = (float*)idy + (long)p * outPlane;
                     int* arg = (int*)ii + (long)p * outPlane;
-                    if (width8 && Pooling2x2.MaxBackwardPlane8(src, arg, geo.OutHeight, d)) continue;
+                    if (width8 ? Pooling2x2.MaxBackwardPlane8(src, arg, geo.OutHeight, d) : twoByTwo && Pooling2x2Backward.Plane(geo, width, src, arg, d)) continue;
                     new Span<float>(d, plane).Clear();
                     for (int o = 0; o < outPlane; o++)
                     {

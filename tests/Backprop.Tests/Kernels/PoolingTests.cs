@@ -131,6 +131,8 @@ public class PoolingTests
         { 2, 2, 0, false }, { 3, 1, 512, true }, { 4, 67, 128, false }, { 6, 17, 0, true }, { 13, 41, 512, false },
         // 8 wide (two output rows per step): 4 rows of windows, 5 (one left over), and a row without windows.
         { 8, 8, 0, false }, { 10, 8, 0, false }, { 9, 8, 0, false }, { 9, 8, 0, true },
+        // VGG's 64- and 32-wide planes (the backward's whole rows of windows, no clearing pass), and one row short of a window.
+        { 6, 64, 0, false }, { 5, 32, 0, false }, { 4, 16, 256, true },
     };
 
     [Theory]
