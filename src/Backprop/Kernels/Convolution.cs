@@ -13,8 +13,9 @@ namespace Backprop.Kernels;
 // |                 |                                      | positions with zeros between                                   |                      |
 // | forward         | 3x3 or 5x5, stride 1, dilation 1,    | ConvolutionWinograd.Forward: F(4x4, 3x3), 36 products per      | blocks of tiles      |
 // |                 | groups 1, AVX-512 or AVX2, C and K   | 4x4 output tile instead of 144, or F(2x2, 5x5), 36 per 2x2     |                      |
-// |                 | >= 32 and multiples of 16, >= 128    | tile instead of 100; channel-blocked transforms, 36 GEMMs per  |                      |
-// |                 | tiles (ConvolutionWinograd.Applies)  | block of tiles kept in L2                                      |                      |
+// |                 | >= 32 (AVX2: >= 16), multiples of 16,| tile instead of 100; channel-blocked transforms, 36 GEMMs per  |                      |
+// |                 | >= 128 tiles (ConvolutionWinograd    | block of tiles kept in L2                                      |                      |
+// |                 | .Applies)                            |                                                                |                      |
 // | forward, eval   | Winograd's shapes with C and K       | WinogradWeightCache (Functional.Conv2d with the module's       | blocks of tiles      |
 // | Nn.Conv2d only  | multiples of 16 (>= 16), weights <=  | cache): the transformed weights kept between calls, compared   |                      |
 // |                 | 1 MiB, >= 16 tiles, any batch        | with the weights on every call; before the rows above          |                      |
