@@ -8,8 +8,6 @@ namespace Backprop.Kernels;
 /// <list type="bullet">
 /// <item>2x2 stride 2 without padding: <see cref="Pooling2x2"/> (LeNet, VGG), the scalar loop finishing each row; max
 /// backward by <see cref="Pooling2x2Backward"/> (each input written once, no clearing pass).</item>
-/// <item>max backward of 3x3 windows at stride 2 without padding (cifar10's pool1) with AVX-512:
-/// <see cref="PoolingMaxBackward3x3"/> (each input gathers its windows' dy, no clearing pass).</item>
 /// <item>any other window at column stride 1 or 2 with at least 4 output columns and SIMD: <see cref="PoolingWindows"/>
 /// for max and average forward.</item>
 /// <item>average backward for every window but 2x2 stride 2: <see cref="PoolingAvgBackward"/> (gathers, vector sums).</item>
@@ -58,18 +56,13 @@ public static unsafe class Pooling
                 int plane = geo.InHeight * geo.InWidth, outPlane = geo.OutHeight * geo.OutWidth;
                 int width = SimdWidth.Max;
                 bool width8 = Pooling2x2.AppliesToWidth8(geo, width) && geo.InHeight == 2 * geo.OutHeight && geo.OutHeight % 2 == 0;
-                bool twoByTwo = Pooling2x2.Applies(geo), threeByThree = PoolingMaxBackward3x3.Applies(geo, width);
-                float[]? dyRows = threeByThree ? new float[PoolingMaxBackward3x3.ScratchLength(geo)] : null;
-                int[]? argRows = threeByThree ? new int[PoolingMaxBackward3x3.ScratchLength(geo)] : null;
-                fixed (float* pdyRows = dyRows)
-                fixed (int* pargRows = argRows)
+                bool twoByTwo = Pooling2x2.Applies(geo);
                 for (int p = s; p < e; p++)
                 {
                     float* d = (float*)idx + (long)p * plane;
                     float* src = (float*)idy + (long)p * outPlane;
                     int* arg = (int*)ii + (long)p * outPlane;
                     if (width8 ? Pooling2x2.MaxBackwardPlane8(src, arg, geo.OutHeight, d) : twoByTwo && Pooling2x2Backward.Plane(geo, width, src, arg, d)) continue;
-                    if (threeByThree && PoolingMaxBackward3x3.Plane(geo, src, arg, d, pdyRows, pargRows)) continue;
                     new Span<float>(d, plane).Clear();
                     for (int o = 0; o < outPlane; o++)
                     {
