@@ -73,6 +73,8 @@ internal static unsafe class ConvolutionDirect
         bool contiguous = g.OutWidth % 16 == 0 || shifted;   // AVX-512's 16-pixel vectors lie in one output row (or plane row)
         bool copies = strided || shifted || g.PadHeight != 0 || g.PadWidth != 0 || ohw % nr != 0;
         float[] packedWeights = ArrayPool<float>.Shared.Rent(rowsPadded * depth + 16);
+        // The bias padded with zeros to whole tiles: the kernels add it to their accumulators as they store (no fill pass).
+        float[]? paddedBias = bias is null ? null : ArrayPool<float>.Shared.Rent(rowsPadded);
         int[] offsets = ArrayPool<int>.Shared.Rent(3 * depth);
         // One image: its copy is made once here and shared, rather than once by each thread that takes a panel of it.
         float[]? shared = copies && g.Batch == 1 ? ArrayPool<float>.Shared.Rent(CopyLength(padded)) : null;
@@ -80,8 +82,14 @@ internal static unsafe class ConvolutionDirect
         {
             fixed (float* pw = packedWeights)
             fixed (int* po = offsets)
-            fixed (float* pshared = shared)
+            fixed (float* pshared = shared, pbias = paddedBias)
             {
+                if (bias is not null)
+                {
+                    new Span<float>(bias, k).CopyTo(paddedBias);
+                    paddedBias.AsSpan(k, rowsPadded - k).Clear();
+                    bias = pbias;
+                }
                 if (shared is not null)
                 {
                     ClearBorders(padded, shifted, pshared);
@@ -106,6 +114,7 @@ internal static unsafe class ConvolutionDirect
         {
             ArrayPool<float>.Shared.Return(packedWeights);
             ArrayPool<int>.Shared.Return(offsets);
+            if (paddedBias is not null) ArrayPool<float>.Shared.Return(paddedBias);
             if (shared is not null) ArrayPool<float>.Shared.Return(shared);
         }
     }
@@ -181,23 +190,23 @@ internal static unsafe class ConvolutionDirect
                     bool whole = cols == nr;
                     float* tile = whole ? y + (long)n * k * ohw + j0 : pscratch;
                     int ld = whole ? ohw : nr;
-                    if (bias is not null) ConvolutionImplicitGemm.FillRows(width, tile, ld, bias, k, nr);
                     // AVX-512: the panel's two 16-pixel vectors (each one run, or two of 8); AVX2: its two 8-pixel vectors.
                     (int first, int firstHalf) = width == 512 ? ConvolutionImplicitGemm.RunsOf16(padded, j0) : (Start(padded, j0), 0);
                     (int second, int secondHalf) = width == 512 ? ConvolutionImplicitGemm.RunsOf16(padded, j0 + 16) : (Start(padded, j0 + 8), 0);
                     for (int pc = 0; pc < depth; pc += Gemm.Kc)
                     {
                         int kc = Math.Min(Gemm.Kc, depth - pc);
-                        bool accumulate = pc != 0 || bias is not null;
+                        bool accumulate = pc != 0;
+                        float* rowBias = pc == 0 ? bias : null;   // added once, to the first block's sums
                         float* block = packedWeights + (long)rowsPadded * pc;
                         for (int ir = 0; ir < k; ir += mr)
                         {
-                            float* a = block + (long)ir * kc, c = tile + (long)ir * ld;
+                            float* a = block + (long)ir * kc, c = tile + (long)ir * ld, b = rowBias is null ? null : rowBias + ir;
                             int rows = Math.Min(mr, k - ir);
                             if (width == 512)
-                                DirectMicroKernels.Run(mr, contiguous, kc, a, image, offsets + 3 * pc, first, firstHalf, second, secondHalf, c, ld, rows, accumulate);
+                                DirectMicroKernels.Run(mr, contiguous, kc, a, image, offsets + 3 * pc, first, firstHalf, second, secondHalf, c, ld, rows, accumulate, b);
                             else
-                                DirectMicroKernels.Kernel256x6(kc, a, image, offsets + 3 * pc, first, second, c, ld, rows, accumulate);
+                                DirectMicroKernels.Kernel256x6(kc, a, image, offsets + 3 * pc, first, second, c, ld, rows, accumulate, b);
                         }
                     }
                     if (relu) ConvolutionImplicitGemm.ReluRows(tile, ld, k, cols);

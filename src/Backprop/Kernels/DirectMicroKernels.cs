@@ -11,7 +11,8 @@ namespace Backprop.Kernels;
 /// of 8, the second `half` floats on (the next input row where an output row ends after 8), loaded as two halves
 /// (<see cref="Runs"/>). A tile of 10 or 8 output channels (whichever pads the channel count less: 20 and 50
 /// take 10; 16, 32 and 64 take 8). Each accumulator sums its depth rows in order with one fused multiply-add per
-/// row, as the packed kernels do, so results do not depend on which kernel ran. c = acc, or c += acc when accumulate.
+/// row, as the packed kernels do, so results do not depend on which kernel ran. c = acc, or c += acc when accumulate;
+/// with a bias (one entry per tile row, all mr of them readable), acc + bias[row] first.
 /// </summary>
 // In L1 on one core (2026-12-06, Intel Xeon): contiguous loads 168 GFLOPS, the same as the packed Kernel512x10; two
 // 256-bit loads and an insert 117. (Two 512-bit loads and a permute ran 138 in L1 but 11% slower than the halves in
@@ -33,17 +34,17 @@ internal static unsafe class DirectMicroKernels
     // a: (depth, mr) packed; offsets: (depth, 3), the first entry each; c: (rows, 32) tile with row stride ldc
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Run(int mr, bool contiguous, int depth, float* a, float* image, int* offsets, int first, int firstHalf, int second,
-        int secondHalf, float* c, int ldc, int rows, bool accumulate)
+        int secondHalf, float* c, int ldc, int rows, bool accumulate, float* bias = null)
     {
         if (contiguous)
         {
-            if (mr == 8) Kernel8<Contiguous>(depth, a, image, offsets, first, firstHalf, second, secondHalf, c, ldc, rows, accumulate);
-            else Kernel10<Contiguous>(depth, a, image, offsets, first, firstHalf, second, secondHalf, c, ldc, rows, accumulate);
+            if (mr == 8) Kernel8<Contiguous>(depth, a, image, offsets, first, firstHalf, second, secondHalf, c, ldc, rows, accumulate, bias);
+            else Kernel10<Contiguous>(depth, a, image, offsets, first, firstHalf, second, secondHalf, c, ldc, rows, accumulate, bias);
         }
         else
         {
-            if (mr == 8) Kernel8<Runs>(depth, a, image, offsets, first, firstHalf, second, secondHalf, c, ldc, rows, accumulate);
-            else Kernel10<Runs>(depth, a, image, offsets, first, firstHalf, second, secondHalf, c, ldc, rows, accumulate);
+            if (mr == 8) Kernel8<Runs>(depth, a, image, offsets, first, firstHalf, second, secondHalf, c, ldc, rows, accumulate, bias);
+            else Kernel10<Runs>(depth, a, image, offsets, first, firstHalf, second, secondHalf, c, ldc, rows, accumulate, bias);
         }
     }
 
@@ -70,7 +71,7 @@ internal static unsafe class DirectMicroKernels
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // from the first call (see GemmMicroKernels)
     public static void Kernel10<TLoad>(int depth, float* a, float* image, int* offsets, int first, int firstHalf, int second, int secondHalf,
-        float* c, int ldc, int rows, bool accumulate) where TLoad : struct, IPixelLoad
+        float* c, int ldc, int rows, bool accumulate, float* bias = null) where TLoad : struct, IPixelLoad
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -103,6 +104,19 @@ internal static unsafe class DirectMicroKernels
             c90 = Vector512.FusedMultiplyAdd(av, b0, c90); c91 = Vector512.FusedMultiplyAdd(av, b1, c91);
             a += 10;
         }
+        if (bias != null)   // acc + bias[row]: the bits of accumulating onto a bias-filled tile, without the fill
+        {
+            Vector512<float> b0 = Vector512.Create(bias[0]); c00 += b0; c01 += b0;
+            Vector512<float> b1 = Vector512.Create(bias[1]); c10 += b1; c11 += b1;
+            Vector512<float> b2 = Vector512.Create(bias[2]); c20 += b2; c21 += b2;
+            Vector512<float> b3 = Vector512.Create(bias[3]); c30 += b3; c31 += b3;
+            Vector512<float> b4 = Vector512.Create(bias[4]); c40 += b4; c41 += b4;
+            Vector512<float> b5 = Vector512.Create(bias[5]); c50 += b5; c51 += b5;
+            Vector512<float> b6 = Vector512.Create(bias[6]); c60 += b6; c61 += b6;
+            Vector512<float> b7 = Vector512.Create(bias[7]); c70 += b7; c71 += b7;
+            Vector512<float> b8 = Vector512.Create(bias[8]); c80 += b8; c81 += b8;
+            Vector512<float> b9 = Vector512.Create(bias[9]); c90 += b9; c91 += b9;
+        }
         float beta = accumulate ? 1f : 0f;
         if (rows == 10)
         {
@@ -123,7 +137,7 @@ internal static unsafe class DirectMicroKernels
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // from the first call (see GemmMicroKernels)
     public static void Kernel8<TLoad>(int depth, float* a, float* image, int* offsets, int first, int firstHalf, int second, int secondHalf,
-        float* c, int ldc, int rows, bool accumulate) where TLoad : struct, IPixelLoad
+        float* c, int ldc, int rows, bool accumulate, float* bias = null) where TLoad : struct, IPixelLoad
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -151,6 +165,17 @@ internal static unsafe class DirectMicroKernels
             c70 = Vector512.FusedMultiplyAdd(av, b0, c70); c71 = Vector512.FusedMultiplyAdd(av, b1, c71);
             a += 8;
         }
+        if (bias != null)   // acc + bias[row]: the bits of accumulating onto a bias-filled tile, without the fill
+        {
+            Vector512<float> b0 = Vector512.Create(bias[0]); c00 += b0; c01 += b0;
+            Vector512<float> b1 = Vector512.Create(bias[1]); c10 += b1; c11 += b1;
+            Vector512<float> b2 = Vector512.Create(bias[2]); c20 += b2; c21 += b2;
+            Vector512<float> b3 = Vector512.Create(bias[3]); c30 += b3; c31 += b3;
+            Vector512<float> b4 = Vector512.Create(bias[4]); c40 += b4; c41 += b4;
+            Vector512<float> b5 = Vector512.Create(bias[5]); c50 += b5; c51 += b5;
+            Vector512<float> b6 = Vector512.Create(bias[6]); c60 += b6; c61 += b6;
+            Vector512<float> b7 = Vector512.Create(bias[7]); c70 += b7; c71 += b7;
+        }
         float beta = accumulate ? 1f : 0f;
         if (rows == 8)
         {
@@ -173,7 +198,8 @@ internal static unsafe class DirectMicroKernels
     /// </summary>
     // a: (depth, 6) packed; offsets: (depth, 3), the first entry each; c: (rows, 16) tile with row stride ldc
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // from the first call (see GemmMicroKernels)
-    public static void Kernel256x6(int depth, float* a, float* image, int* offsets, int first, int second, float* c, int ldc, int rows, bool accumulate)
+    public static void Kernel256x6(int depth, float* a, float* image, int* offsets, int first, int second, float* c, int ldc, int rows, bool accumulate,
+        float* bias = null)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -194,6 +220,15 @@ internal static unsafe class DirectMicroKernels
             av = Vector256.Create(a[5]);
             c50 = Vector256.FusedMultiplyAdd(av, b0, c50); c51 = Vector256.FusedMultiplyAdd(av, b1, c51);
             a += 6;
+        }
+        if (bias != null)   // acc + bias[row]: the bits of accumulating onto a bias-filled tile, without the fill
+        {
+            Vector256<float> b0 = Vector256.Create(bias[0]); c00 += b0; c01 += b0;
+            Vector256<float> b1 = Vector256.Create(bias[1]); c10 += b1; c11 += b1;
+            Vector256<float> b2 = Vector256.Create(bias[2]); c20 += b2; c21 += b2;
+            Vector256<float> b3 = Vector256.Create(bias[3]); c30 += b3; c31 += b3;
+            Vector256<float> b4 = Vector256.Create(bias[4]); c40 += b4; c41 += b4;
+            Vector256<float> b5 = Vector256.Create(bias[5]); c50 += b5; c51 += b5;
         }
         float beta = accumulate ? 1f : 0f;
         if (rows == 6)

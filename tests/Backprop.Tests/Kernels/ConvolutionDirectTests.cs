@@ -128,6 +128,8 @@ public class ConvolutionDirectTests
         G(1, 20, 12, 12, 50, 5, 5, 0, 0),         // 8-pixel rows: shifted planes against the packed column panels
         G(1, 32, 8, 8, 64, 5, 5, 2, 2),           // cifar10_quick conv3, batch 1
         S(3, 16, 32, 32, 32, 3, 3, 2, 2, 1, 1),   // strided: phase planes against the packed column panels
+        G(2, 6, 10, 8, 13, 3, 3, 1, 1),           // 13 channels: the bias added in a part-filled 8-row tile
+        G(2, 3, 32, 32, 32, 5, 5, 2, 2),          // cifar10_quick conv1: the bias added as the tile is stored
     };
 
     [Theory]
