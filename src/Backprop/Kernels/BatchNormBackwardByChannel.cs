@@ -60,7 +60,7 @@ public static unsafe partial class BatchNorm
     }
 
     // The channel schedule of both backward kernels. With y (AddRelu), the gradient is dy masked where y > 0: pass 1 masks
-    // each plane into `masked` (the residual's gradient) and sums it while it is in L1; pass 2 reads it back for dx.
+    // each plane into `masked` (the residual's gradient) in the same loop that sums it; pass 2 reads it back for dx.
     private static void ByChannel(float* xp, float* gp, float* yp, float* dp, float* mp, int n, int c, int inner, int group,
         ReadOnlySpan<double> mean, ReadOnlySpan<double> invStd, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
         Span<double> sumDy, Span<double> sumDyXhat, bool relu)
@@ -79,17 +79,12 @@ public static unsafe partial class BatchNorm
                     {
                         int p = img * c + ch;
                         long o = (long)p * inner;
-                        float* g = gp + o;
-                        if (yp is not null)
-                        {
-                            Activations.ReluBackward(new ReadOnlySpan<float>(yp + o, inner), new ReadOnlySpan<float>(g, inner), new Span<float>(mp + o, inner));
-                            g = mp + o;
-                        }
-                        if (relu) BatchNormSums.Sums(new ReluMaskedGradientMoments(forward[ch - c0]), xp + o, g, inner, out partA[p], out partB[p]);
+                        if (relu) BatchNormSums.Sums(new ReluMaskedGradientMoments(forward[ch - c0]), xp + o, gp + o, inner, out partA[p], out partB[p]);
                         else
                         {
                             var (hi, lo) = Split(m[ch]);
-                            BatchNormSums.Sums(new GradientMoments(hi, lo), xp + o, g, inner, out partA[p], out partB[p]);
+                            if (yp is null) BatchNormSums.Sums(new GradientMoments(hi, lo), xp + o, gp + o, inner, out partA[p], out partB[p]);
+                            else BatchNormSums.MaskedSums(new GradientMoments(hi, lo), xp + o, yp + o, gp + o, mp + o, inner, out partA[p], out partB[p]);
                         }
                     }
                 SumOverImages(partA, n, c, c0, c1, sa);
@@ -100,8 +95,11 @@ public static unsafe partial class BatchNorm
                     sb[ch] *= s[ch];
                     ops[ch - c0] = BackwardOpFor(ch, (double)n * inner, m, s, w, sa, sb, true, forward[ch - c0]);
                 }
-                for (int img = 0; img < n; img++)
-                    for (int ch = c0; ch < c1; ch++)
+                // Pass 2 walks the planes in the reverse of pass 1's order: the last planes pass 1 touched are the ones
+                // still in cache, and a forward walk would evict each plane just before it is needed when the group's
+                // arrays (up to five with AddRelu) exceed the cache. dx is elementwise, so the order changes no bits.
+                for (int img = n - 1; img >= 0; img--)
+                    for (int ch = c1 - 1; ch >= c0; ch--)
                     {
                         long o = ((long)img * c + ch) * inner;
                         float* g = yp is null ? gp + o : mp + o;
