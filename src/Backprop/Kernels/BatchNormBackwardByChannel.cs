@@ -60,7 +60,9 @@ public static unsafe partial class BatchNorm
     }
 
     // The channel schedule of both backward kernels. With y (AddRelu), the gradient is dy masked where y > 0: pass 1 masks
-    // each plane into `masked` (the residual's gradient) in the same loop that sums it; pass 2 reads it back for dx.
+    // each plane into `masked` (the residual's gradient) in the same loop that sums it; pass 2 reads it back for dx. With
+    // relu, pass 1 stores dy masked by the recomputed forward output into dx, and pass 2 turns it into dx in place: the
+    // mask is computed once, and pass 2 reads two arrays instead of three.
     private static void ByChannel(float* xp, float* gp, float* yp, float* dp, float* mp, int n, int c, int inner, int group,
         ReadOnlySpan<double> mean, ReadOnlySpan<double> invStd, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
         Span<double> sumDy, Span<double> sumDyXhat, bool relu)
@@ -79,13 +81,10 @@ public static unsafe partial class BatchNorm
                     {
                         int p = img * c + ch;
                         long o = (long)p * inner;
-                        if (relu) BatchNormSums.Sums(new ReluMaskedGradientMoments(forward[ch - c0]), xp + o, gp + o, inner, out partA[p], out partB[p]);
-                        else
-                        {
-                            var (hi, lo) = Split(m[ch]);
-                            if (yp is null) BatchNormSums.Sums(new GradientMoments(hi, lo), xp + o, gp + o, inner, out partA[p], out partB[p]);
-                            else BatchNormSums.MaskedSums(new GradientMoments(hi, lo), xp + o, yp + o, gp + o, mp + o, inner, out partA[p], out partB[p]);
-                        }
+                        var (hi, lo) = Split(m[ch]);
+                        if (relu) BatchNormSums.ReluMaskedSums(forward[ch - c0], hi, lo, xp + o, gp + o, dp + o, inner, out partA[p], out partB[p]);
+                        else if (yp is null) BatchNormSums.Sums(new GradientMoments(hi, lo), xp + o, gp + o, inner, out partA[p], out partB[p]);
+                        else BatchNormSums.MaskedSums(new GradientMoments(hi, lo), xp + o, yp + o, gp + o, mp + o, inner, out partA[p], out partB[p]);
                     }
                 SumOverImages(partA, n, c, c0, c1, sa);
                 SumOverImages(partB, n, c, c0, c1, sb);
@@ -93,7 +92,7 @@ public static unsafe partial class BatchNorm
                 for (int ch = c0; ch < c1; ch++)
                 {
                     sb[ch] *= s[ch];
-                    ops[ch - c0] = BackwardOpFor(ch, (double)n * inner, m, s, w, sa, sb, true, forward[ch - c0]);
+                    ops[ch - c0] = BackwardOpFor(ch, (double)n * inner, m, s, w, sa, sb, true, NormalizeOpFor(ch, m, s, w, b, relu: false));
                 }
                 // Pass 2 walks the planes in the reverse of pass 1's order: the last planes pass 1 touched are the ones
                 // still in cache, and a forward walk would evict each plane just before it is needed when the group's
@@ -102,7 +101,7 @@ public static unsafe partial class BatchNorm
                     for (int ch = c1 - 1; ch >= c0; ch--)
                     {
                         long o = ((long)img * c + ch) * inner;
-                        float* g = yp is null ? gp + o : mp + o;
+                        float* g = relu ? dp + o : yp is null ? gp + o : mp + o;
                         Elementwise.Map(ops[ch - c0], new ReadOnlySpan<float>(xp + o, inner), new ReadOnlySpan<float>(g, inner), default,
                             new Span<float>(dp + o, inner));
                     }

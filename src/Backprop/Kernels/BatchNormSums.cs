@@ -40,6 +40,15 @@ internal static unsafe class BatchNormSums
         where T : struct, IPairTerms
         => SumsFrom(terms, x, new MaskingGradient(y, dy, masked), length, out sumA, out sumB);
 
+    /// <summary>
+    /// <see cref="Sums{T}(T, float*, float*, int, out double, out double)"/> with <see cref="GradientMoments"/> of dy masked
+    /// by the fused ReLU (<see cref="ReluMaskedGradientMoments"/>' terms and bits), storing the masked dy as it is formed.
+    /// </summary>
+    // x, dy, masked: (length); masked may be the dx buffer that a second pass overwrites
+    public static void ReluMaskedSums(BatchNorm.NormalizeOp op, float hi, float lo, float* x, float* dy, float* masked, int length,
+        out double sumA, out double sumB)
+        => SumsFrom(new GradientMoments(hi, lo), x, new ReluMaskingGradient(op, x, dy, masked), length, out sumA, out sumB);
+
     // g[i..] from its source, at every width; the sums' order and terms do not depend on the source.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SumsFrom<T, TG>(T terms, float* x, TG g, int length, out double sumA, out double sumB)
@@ -247,6 +256,15 @@ internal readonly struct ReluMaskedGradientMoments(BatchNorm.NormalizeOp op) : I
     public Vector256<float> B(Vector256<float> x, Vector256<float> g) => op.Mask(x, g) * op.Centred(x);
     public Vector128<float> A(Vector128<float> x, Vector128<float> g) => op.Mask(x, g);
     public Vector128<float> B(Vector128<float> x, Vector128<float> g) => op.Mask(x, g) * op.Centred(x);
+}
+
+/// <summary>g = dy masked where the fused BatchNorm-ReLU forward's output (recomputed from x) was not positive, stored to masked as it is formed.</summary>
+internal readonly unsafe struct ReluMaskingGradient(BatchNorm.NormalizeOp op, float* x, float* dy, float* masked) : IGradientSource
+{
+    public float Load(int i) { float g = op.Mask(x[i], dy[i]); masked[i] = g; return g; }
+    public Vector512<float> Load512(int i) { var g = op.Mask(Vector512.Load(x + i), Vector512.Load(dy + i)); g.Store(masked + i); return g; }
+    public Vector256<float> Load256(int i) { var g = op.Mask(Vector256.Load(x + i), Vector256.Load(dy + i)); g.Store(masked + i); return g; }
+    public Vector128<float> Load128(int i) { var g = op.Mask(Vector128.Load(x + i), Vector128.Load(dy + i)); g.Store(masked + i); return g; }
 }
 
 /// <summary>Where <see cref="BatchNormSums"/> reads the gradient g from: the element or vector at an index.</summary>
