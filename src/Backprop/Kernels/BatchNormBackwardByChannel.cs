@@ -97,11 +97,12 @@ public static unsafe partial class BatchNorm
                     sb[ch] *= s[ch];
                     ops[ch - c0] = BackwardOpFor(ch, (double)n * inner, m, s, w, sa, sb, true, maskIntoDx ? NormalizeOpFor(ch, m, s, w, b, relu: false) : forward[ch - c0]);
                 }
-                // Pass 2 walks the planes in the reverse of pass 1's order: the last planes pass 1 touched are the ones
+                // Pass 2 walks the images in the reverse of pass 1's order: the last images pass 1 touched are the ones
                 // still in cache, and a forward walk would evict each plane just before it is needed when the group's
-                // arrays (up to five with AddRelu) exceed the cache. dx is elementwise, so the order changes no bits.
+                // arrays (up to five with AddRelu) exceed the cache. Within an image the group's planes are one ascending
+                // run of memory, kept ascending for the prefetchers. dx is elementwise, so the order changes no bits.
                 for (int img = n - 1; img >= 0; img--)
-                    for (int ch = c1 - 1; ch >= c0; ch--)
+                    for (int ch = c0; ch < c1; ch++)
                     {
                         long o = ((long)img * c + ch) * inner;
                         float* g = maskIntoDx ? dp + o : yp is null ? gp + o : mp + o;
