@@ -27,8 +27,32 @@ internal static unsafe class BatchNormSums
     private const int Block = 1024;
 
     // x, g: (length); g may equal x when the terms ignore it
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Sums<T>(T terms, float* x, float* g, int length, out double sumA, out double sumB) where T : struct, IPairTerms
+        => SumsFrom(terms, x, new LoadedGradient(g), length, out sumA, out sumB);
+
+    /// <summary>
+    /// <see cref="Sums{T}(T, float*, float*, int, out double, out double)"/> of dy masked where y &gt; 0 (the add-ReLU's
+    /// backward, <see cref="Activations.ReluBackward"/>'s values), storing that masked gradient as it is read: one pass
+    /// over the plane instead of a masking pass and a summing pass, with the bits of the two.
+    /// </summary>
+    // x, y, dy, masked: (length)
+    public static void MaskedSums<T>(T terms, float* x, float* y, float* dy, float* masked, int length, out double sumA, out double sumB)
+        where T : struct, IPairTerms
+        => SumsFrom(terms, x, new MaskingGradient(y, dy, masked), length, out sumA, out sumB);
+
+    /// <summary>
+    /// <see cref="Sums{T}(T, float*, float*, int, out double, out double)"/> with <see cref="GradientMoments"/> of dy masked
+    /// by the fused ReLU (<see cref="ReluMaskedGradientMoments"/>' terms and bits), storing the masked dy as it is formed.
+    /// </summary>
+    // x, dy, masked: (length); masked may be the dx buffer that a second pass overwrites
+    public static void ReluMaskedSums(BatchNorm.NormalizeOp op, float hi, float lo, float* x, float* dy, float* masked, int length,
+        out double sumA, out double sumB)
+        => SumsFrom(new GradientMoments(hi, lo), x, new ReluMaskingGradient(op, x, dy, masked), length, out sumA, out sumB);
+
+    // g[i..] from its source, at every width; the sums' order and terms do not depend on the source.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SumsFrom<T, TG>(T terms, float* x, TG g, int length, out double sumA, out double sumB)
+        where T : struct, IPairTerms where TG : struct, IGradientSource
     {
         double a = 0, b = 0;
         int i = 0, width = SimdWidth.Max;
@@ -42,13 +66,13 @@ internal static unsafe class BatchNormSums
                 for (; i + 32 <= end; i += 32)
                 {
                     Vector512<float> x0 = Vector512.Load(x + i), x1 = Vector512.Load(x + i + 16);
-                    Vector512<float> g0 = Vector512.Load(g + i), g1 = Vector512.Load(g + i + 16);
+                    Vector512<float> g0 = g.Load512(i), g1 = g.Load512(i + 16);
                     a0 += terms.A(x0, g0); b0 += terms.B(x0, g0);
                     a1 += terms.A(x1, g1); b1 += terms.B(x1, g1);
                 }
                 for (; i + 16 <= end; i += 16)
                 {
-                    Vector512<float> x0 = Vector512.Load(x + i), g0 = Vector512.Load(g + i);
+                    Vector512<float> x0 = Vector512.Load(x + i), g0 = g.Load512(i);
                     a0 += terms.A(x0, g0); b0 += terms.B(x0, g0);
                 }
                 var (aLo, aHi) = Vector512.Widen(a0 + a1);
@@ -69,13 +93,13 @@ internal static unsafe class BatchNormSums
                 for (; i + 16 <= end; i += 16)
                 {
                     Vector256<float> x0 = Vector256.Load(x + i), x1 = Vector256.Load(x + i + 8);
-                    Vector256<float> g0 = Vector256.Load(g + i), g1 = Vector256.Load(g + i + 8);
+                    Vector256<float> g0 = g.Load256(i), g1 = g.Load256(i + 8);
                     a0 += terms.A(x0, g0); b0 += terms.B(x0, g0);
                     a1 += terms.A(x1, g1); b1 += terms.B(x1, g1);
                 }
                 for (; i + 8 <= end; i += 8)
                 {
-                    Vector256<float> x0 = Vector256.Load(x + i), g0 = Vector256.Load(g + i);
+                    Vector256<float> x0 = Vector256.Load(x + i), g0 = g.Load256(i);
                     a0 += terms.A(x0, g0); b0 += terms.B(x0, g0);
                 }
                 var (aLo, aHi) = Vector256.Widen(a0 + a1);
@@ -96,13 +120,13 @@ internal static unsafe class BatchNormSums
                 for (; i + 8 <= end; i += 8)
                 {
                     Vector128<float> x0 = Vector128.Load(x + i), x1 = Vector128.Load(x + i + 4);
-                    Vector128<float> g0 = Vector128.Load(g + i), g1 = Vector128.Load(g + i + 4);
+                    Vector128<float> g0 = g.Load128(i), g1 = g.Load128(i + 4);
                     a0 += terms.A(x0, g0); b0 += terms.B(x0, g0);
                     a1 += terms.A(x1, g1); b1 += terms.B(x1, g1);
                 }
                 for (; i + 4 <= end; i += 4)
                 {
-                    Vector128<float> x0 = Vector128.Load(x + i), g0 = Vector128.Load(g + i);
+                    Vector128<float> x0 = Vector128.Load(x + i), g0 = g.Load128(i);
                     a0 += terms.A(x0, g0); b0 += terms.B(x0, g0);
                 }
                 var (aLo, aHi) = Vector128.Widen(a0 + a1);
@@ -115,8 +139,9 @@ internal static unsafe class BatchNormSums
         }
         for (; i < length; i++)
         {
-            a += terms.A(x[i], g[i]);
-            b += terms.B(x[i], g[i]);
+            float gi = g.Load(i);
+            a += terms.A(x[i], gi);
+            b += terms.B(x[i], gi);
         }
         sumA = a;
         sumB = b;
@@ -231,4 +256,55 @@ internal readonly struct ReluMaskedGradientMoments(BatchNorm.NormalizeOp op) : I
     public Vector256<float> B(Vector256<float> x, Vector256<float> g) => op.Mask(x, g) * op.Centred(x);
     public Vector128<float> A(Vector128<float> x, Vector128<float> g) => op.Mask(x, g);
     public Vector128<float> B(Vector128<float> x, Vector128<float> g) => op.Mask(x, g) * op.Centred(x);
+}
+
+/// <summary>g = dy masked where the fused BatchNorm-ReLU forward's output (recomputed from x) was not positive, stored to masked as it is formed.</summary>
+internal readonly unsafe struct ReluMaskingGradient(BatchNorm.NormalizeOp op, float* x, float* dy, float* masked) : IGradientSource
+{
+    public float Load(int i) { float g = op.Mask(x[i], dy[i]); masked[i] = g; return g; }
+    public Vector512<float> Load512(int i) { var g = op.Mask(Vector512.Load(x + i), Vector512.Load(dy + i)); g.Store(masked + i); return g; }
+    public Vector256<float> Load256(int i) { var g = op.Mask(Vector256.Load(x + i), Vector256.Load(dy + i)); g.Store(masked + i); return g; }
+    public Vector128<float> Load128(int i) { var g = op.Mask(Vector128.Load(x + i), Vector128.Load(dy + i)); g.Store(masked + i); return g; }
+}
+
+/// <summary>Where <see cref="BatchNormSums"/> reads the gradient g from: the element or vector at an index.</summary>
+internal interface IGradientSource
+{
+    float Load(int i);
+    Vector512<float> Load512(int i);
+    Vector256<float> Load256(int i);
+    Vector128<float> Load128(int i);
+}
+
+/// <summary>g read from memory as it is.</summary>
+internal readonly unsafe struct LoadedGradient(float* g) : IGradientSource
+{
+    public float Load(int i) => g[i];
+    public Vector512<float> Load512(int i) => Vector512.Load(g + i);
+    public Vector256<float> Load256(int i) => Vector256.Load(g + i);
+    public Vector128<float> Load128(int i) => Vector128.Load(g + i);
+}
+
+/// <summary>g = dy where y &gt; 0, else 0 (ReLU's backward by its output, as <see cref="Activations.ReluBackward"/>), stored to masked as it is formed.</summary>
+internal readonly unsafe struct MaskingGradient(float* y, float* dy, float* masked) : IGradientSource
+{
+    public float Load(int i) { float g = y[i] > 0 ? dy[i] : 0f; masked[i] = g; return g; }
+    public Vector512<float> Load512(int i)
+    {
+        var g = Vector512.ConditionalSelect(Vector512.GreaterThan(Vector512.Load(y + i), Vector512<float>.Zero), Vector512.Load(dy + i), Vector512<float>.Zero);
+        g.Store(masked + i);
+        return g;
+    }
+    public Vector256<float> Load256(int i)
+    {
+        var g = Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.Load(y + i), Vector256<float>.Zero), Vector256.Load(dy + i), Vector256<float>.Zero);
+        g.Store(masked + i);
+        return g;
+    }
+    public Vector128<float> Load128(int i)
+    {
+        var g = Vector128.ConditionalSelect(Vector128.GreaterThan(Vector128.Load(y + i), Vector128<float>.Zero), Vector128.Load(dy + i), Vector128<float>.Zero);
+        g.Store(masked + i);
+        return g;
+    }
 }
