@@ -50,7 +50,8 @@ namespace Backprop.Kernels;
 // |                 | OW a multiple of 16 (AVX2: 8),       | rows of a zero-bordered x copy, vector sums per (k, d)         |                      |
 // |                 | AVX-512 or AVX2                      |                                                                |                      |
 // | backward-weights| groups 1, K a multiple of 16, depth  | ConvolutionDirectWeightGradient: x broadcast straight from a   | tiles of dW          |
-// |                 | >= 64, AVX-512 or AVX2               | zero-bordered copy, times dy^T, image chunks in L2             |                      |
+// |                 | >= 64, AVX-512 or AVX2 (ResNet-20's  | zero-bordered copy, times dy^T, image chunks in L2, each       |                      |
+// |                 | stride-2 3x3 layers)                 | thread's tiles over a few images at a time (dy^T in L1)        |                      |
 // | backward-weights| otherwise                            | ConvolutionWeightGradient: dot products along pixel chunks     | slabs of images x dW |
 // |                 |                                      | (DotMicroKernels), slabs summed in a fixed order               | column tiles         |
 // | backward-bias   | all                                  | per channel sum over images, in image order                    | channels             |
