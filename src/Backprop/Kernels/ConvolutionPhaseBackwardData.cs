@@ -11,8 +11,9 @@ namespace Backprop.Kernels;
 /// w[:, :, a::2, b::2] turned 180 degrees, channels swapped. Each image's dy goes into zero-bordered copies, one per
 /// column shift of the sub-kernels (rows of Wq floats, Wq the phases' width, zero columns where the shift leaves them);
 /// a phase's outputs are computed on a grid Wq wide (a column past one phase's width computed and dropped), in
-/// 32-pixel (AVX2: 16) panels by the forward's <see cref="DirectMicroKernels"/> into a
-/// buffer per image, then each dx row is woven from two phase rows (AVX-512: two permutes per 32 floats). Threads split the images; every dx element is one phase's sum over its taps in a
+/// 32-pixel (AVX2: 16) panels by the forward's <see cref="DirectMicroKernels"/> (AVX2: 6-channel tiles, the last 1-4
+/// channels by <see cref="DirectMicroKernel256x4"/>) into a
+/// buffer per image, then each dx row is woven from two phase rows (AVX-512: two permutes per 32 floats; AVX2: two unpacks and two lane swaps per 16). Threads split the images; every dx element is one phase's sum over its taps in a
 /// fixed order: the same bits for any <see cref="KernelThreads.Count"/>.
 /// </summary>
 internal static unsafe class ConvolutionPhaseBackwardData
@@ -162,6 +163,9 @@ internal static unsafe class ConvolutionPhaseBackwardData
                                     if (width == 512)
                                         DirectMicroKernels.Run(mr, true, kc, pa, pcopy, offsets + 3 * pc, grid0 + f, 0, grid0 + f + half, 0, pt, stride[ph],
                                             tileRows, pc != 0);
+                                    else if (tileRows <= 4)   // the last 1-4 channels: a 4-row tile, no zero rows computed
+                                        DirectMicroKernel256x4.Run(kc, pa, pcopy, offsets + 3 * pc, grid0 + f, grid0 + f + half, pt, stride[ph], tileRows,
+                                            pc != 0);
                                     else
                                         DirectMicroKernels.Kernel256x6(kc, pa, pcopy, offsets + 3 * pc, grid0 + f, grid0 + f + half, pt, stride[ph], tileRows,
                                             pc != 0);
@@ -193,7 +197,7 @@ internal static unsafe class ConvolutionPhaseBackwardData
     {
         int c = g.InChannels, h = g.InHeight, w = g.InWidth, padH = g.PadHeight, padW = g.PadWidth;
         int bEven = padW & 1, bOdd = 1 - bEven, pairs = w / 2;
-        bool avx512 = SimdWidth.AllowsAvx512F(SimdWidth.Max);
+        bool avx512 = SimdWidth.AllowsAvx512F(SimdWidth.Max), avx = SimdWidth.AllowsAvx(SimdWidth.Max);
         var low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
         var high = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
         for (int cc = 0; cc < c; cc++)
@@ -211,6 +215,15 @@ internal static unsafe class ConvolutionPhaseBackwardData
                         Vector512<float> e = Vector512.Load(even + t), o = Vector512.Load(odd + t);
                         Avx512F.PermuteVar16x32x2(e, low, o).Store(d + 2 * t);
                         Avx512F.PermuteVar16x32x2(e, high, o).Store(d + 2 * t + 16);
+                    }
+                if (avx)
+                    for (; t + 8 <= pairs; t += 8)
+                    {
+                        // unpacks weave within 128-bit lanes (pairs 0-1, 4-5 and 2-3, 6-7); the lane swaps put them in order
+                        Vector256<float> e = Vector256.Load(even + t), o = Vector256.Load(odd + t);
+                        Vector256<float> lo = Avx.UnpackLow(e, o), hi = Avx.UnpackHigh(e, o);
+                        Avx.Permute2x128(lo, hi, 0x20).Store(d + 2 * t);
+                        Avx.Permute2x128(lo, hi, 0x31).Store(d + 2 * t + 8);
                     }
                 for (; t < pairs; t++)
                 {

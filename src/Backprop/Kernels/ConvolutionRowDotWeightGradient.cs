@@ -8,8 +8,8 @@ namespace Backprop.Kernels;
 /// The weight gradient on AVX-512 or AVX2 for stride-w 1 as dot products along output rows, read in place:
 /// dW[k, d] = sum over pixels of dy[k, pixel] * x[d's offset + pixel], where a vector of 16 (AVX2: 8) pixels of one output
 /// row is a contiguous run of dy's plane and of a zero-bordered copy of x (stride-w 1, so depth row d's pixels are x's
-/// row shifted by d's kernel offset). Each register tile holds 4 channels x 6 depth rows (AVX2: 2 x 5) of vector
-/// partial sums: per 16 pixels 10 loads feed 24 multiply-adds, with nothing unfolded or transposed. The broadcast path
+/// row shifted by d's kernel offset). Each register tile holds 4 channels x 6 depth rows (AVX2: 4 x 3) of vector
+/// partial sums: per 16 pixels 10 loads feed 24 multiply-adds (AVX2: per 8 pixels 7 loads, 12), with nothing unfolded or transposed. The broadcast path
 /// (<see cref="ConvolutionDirectWeightGradient"/>) skips shallow layers (dy transposed for too few multiply-adds), and the
 /// packed dot products (<see cref="ConvolutionWeightGradient"/>) unfold every depth row first. Images go in chunks that stay in L2; threads split the tiles;
 /// each lane sums its pixels image after image in order, and the lanes are added in a fixed order at the end: the same
@@ -34,7 +34,7 @@ internal static unsafe class ConvolutionRowDotWeightGradient
             && g.InChannels * g.KernelHeight * g.KernelWidth < 64;
     }
 
-    private static (int Mr, int Nr) TileFor(int width) => width == 512 ? (4, 6) : (2, 5);
+    private static (int Mr, int Nr) TileFor(int width) => width == 512 ? (4, 6) : (4, 3);
 
     // x: (N, C, H, W); dy: (N, K, OH, OW); dWeight: (K, C, KH, KW) overwritten
     public static void Compute(in Conv2dGeometry g, float* x, float* dy, float* dWeight)
@@ -86,7 +86,7 @@ internal static unsafe class ConvolutionRowDotWeightGradient
                             float* acc = (float*)ip + (long)t * tileFloats;
                             float* b = (float*)idy + first * dyLength;
                             if (width == 512) Tile4x6(acc, (float*)ic, b, o, rows, shape);
-                            else Tile2x5(acc, (float*)ic, b, o, rows, shape);
+                            else Tile4x3(acc, (float*)ic, b, o, rows, shape);
                         }
                     });
                 }
@@ -170,39 +170,43 @@ internal static unsafe class ConvolutionRowDotWeightGradient
         c30.Store(acc + 288); c31.Store(acc + 304); c32.Store(acc + 320); c33.Store(acc + 336); c34.Store(acc + 352); c35.Store(acc + 368);
     }
 
-    /// <summary>The AVX2 tile: acc (2 x 5 vectors of 8), as <see cref="Tile4x6"/> does it.</summary>
+    /// <summary>
+    /// The AVX2 tile: acc (4 x 3 vectors of 8, channel-major), as <see cref="Tile4x6"/> does it. Per 8 pixels 3 x loads
+    /// and 4 dy loads feed 12 multiply-adds in all 16 registers; ResNet's stem (16 channels, depth 27) fills its tiles
+    /// exactly, where 2 x 5 tiles computed 30 depth rows and loaded 7 vectors per 10 multiply-adds.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // from the first call (see GemmMicroKernels)
-    private static void Tile2x5(float* acc, float* copies, float* dy, int* o, long* rows, in Rows s)
+    private static void Tile4x3(float* acc, float* copies, float* dy, int* o, long* rows, in Rows s)
     {
         Vector256<float> c00 = Vector256.Load(acc), c01 = Vector256.Load(acc + 8), c02 = Vector256.Load(acc + 16);
-        Vector256<float> c03 = Vector256.Load(acc + 24), c04 = Vector256.Load(acc + 32);
-        Vector256<float> c10 = Vector256.Load(acc + 40), c11 = Vector256.Load(acc + 48), c12 = Vector256.Load(acc + 56);
-        Vector256<float> c13 = Vector256.Load(acc + 64), c14 = Vector256.Load(acc + 72);
-        int o0 = o[0], o1 = o[1], o2 = o[2], o3 = o[3], o4 = o[4];
+        Vector256<float> c10 = Vector256.Load(acc + 24), c11 = Vector256.Load(acc + 32), c12 = Vector256.Load(acc + 40);
+        Vector256<float> c20 = Vector256.Load(acc + 48), c21 = Vector256.Load(acc + 56), c22 = Vector256.Load(acc + 64);
+        Vector256<float> c30 = Vector256.Load(acc + 72), c31 = Vector256.Load(acc + 80), c32 = Vector256.Load(acc + 88);
+        int o0 = o[0], o1 = o[1], o2 = o[2];
         for (int n = 0; n < s.Images; n++)
         {
             float* x = copies + n * s.CopyLength, b = dy + n * s.DyLength;
-            float* b0 = b + rows[0], b1 = b + rows[1];
-            for (int r = 0; r < s.Height; r++, x += s.RowStep, b0 += s.Width, b1 += s.Width)
+            float* b0 = b + rows[0], b1 = b + rows[1], b2 = b + rows[2], b3 = b + rows[3];
+            for (int r = 0; r < s.Height; r++, x += s.RowStep, b0 += s.Width, b1 += s.Width, b2 += s.Width, b3 += s.Width)
             {
-                float* a0 = x + o0, a1 = x + o1, a2 = x + o2, a3 = x + o3, a4 = x + o4;
+                float* a0 = x + o0, a1 = x + o1, a2 = x + o2;
                 for (int q = 0; q < s.Width; q += 8)
                 {
-                    Vector256<float> y0 = Vector256.Load(b0 + q), y1 = Vector256.Load(b1 + q);
-                    Vector256<float> v = Vector256.Load(a0 + q);
-                    c00 = Vector256.FusedMultiplyAdd(y0, v, c00); c10 = Vector256.FusedMultiplyAdd(y1, v, c10);
-                    v = Vector256.Load(a1 + q);
-                    c01 = Vector256.FusedMultiplyAdd(y0, v, c01); c11 = Vector256.FusedMultiplyAdd(y1, v, c11);
-                    v = Vector256.Load(a2 + q);
-                    c02 = Vector256.FusedMultiplyAdd(y0, v, c02); c12 = Vector256.FusedMultiplyAdd(y1, v, c12);
-                    v = Vector256.Load(a3 + q);
-                    c03 = Vector256.FusedMultiplyAdd(y0, v, c03); c13 = Vector256.FusedMultiplyAdd(y1, v, c13);
-                    v = Vector256.Load(a4 + q);
-                    c04 = Vector256.FusedMultiplyAdd(y0, v, c04); c14 = Vector256.FusedMultiplyAdd(y1, v, c14);
+                    Vector256<float> v0 = Vector256.Load(a0 + q), v1 = Vector256.Load(a1 + q), v2 = Vector256.Load(a2 + q);
+                    Vector256<float> y = Vector256.Load(b0 + q);
+                    c00 = Vector256.FusedMultiplyAdd(y, v0, c00); c01 = Vector256.FusedMultiplyAdd(y, v1, c01); c02 = Vector256.FusedMultiplyAdd(y, v2, c02);
+                    y = Vector256.Load(b1 + q);
+                    c10 = Vector256.FusedMultiplyAdd(y, v0, c10); c11 = Vector256.FusedMultiplyAdd(y, v1, c11); c12 = Vector256.FusedMultiplyAdd(y, v2, c12);
+                    y = Vector256.Load(b2 + q);
+                    c20 = Vector256.FusedMultiplyAdd(y, v0, c20); c21 = Vector256.FusedMultiplyAdd(y, v1, c21); c22 = Vector256.FusedMultiplyAdd(y, v2, c22);
+                    y = Vector256.Load(b3 + q);
+                    c30 = Vector256.FusedMultiplyAdd(y, v0, c30); c31 = Vector256.FusedMultiplyAdd(y, v1, c31); c32 = Vector256.FusedMultiplyAdd(y, v2, c32);
                 }
             }
         }
-        c00.Store(acc); c01.Store(acc + 8); c02.Store(acc + 16); c03.Store(acc + 24); c04.Store(acc + 32);
-        c10.Store(acc + 40); c11.Store(acc + 48); c12.Store(acc + 56); c13.Store(acc + 64); c14.Store(acc + 72);
+        c00.Store(acc); c01.Store(acc + 8); c02.Store(acc + 16);
+        c10.Store(acc + 24); c11.Store(acc + 32); c12.Store(acc + 40);
+        c20.Store(acc + 48); c21.Store(acc + 56); c22.Store(acc + 64);
+        c30.Store(acc + 72); c31.Store(acc + 80); c32.Store(acc + 88);
     }
 }

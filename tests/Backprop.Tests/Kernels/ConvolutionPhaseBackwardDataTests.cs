@@ -10,7 +10,8 @@ public class ConvolutionPhaseBackwardDataTests
         new(n, c, h, w, k, kh, kw, 2, 2, ph, pw, 1, 1, 1);
 
     // Odd and even input sizes, pads 0..3 (some larger than the kernel's reach), even and odd kernels, 2x2, 2x1 and 1x1
-    // (not this path), channel counts that leave part-filled tiles, depth past one GEMM block (Kc), tiny planes.
+    // (not this path), channel counts that leave part-filled tiles, depth past one GEMM block (Kc), tiny planes, a row woven by
+    // 16- and 8-float vectors and then one by one.
     public static readonly TheoryData<string, Conv2dGeometry> Geometries = new()
     {
         { "ResNet 16->32 3x3 pad 1", G(2, 16, 32, 32, 32, 3, 3, 1, 1) },
@@ -25,6 +26,7 @@ public class ConvolutionPhaseBackwardDataTests
         { "depth past one block", G(2, 9, 10, 10, 80, 3, 3, 1, 1) },
         { "one pixel", G(2, 3, 1, 1, 2, 3, 3, 1, 1) },
         { "batch 1", G(1, 4, 9, 9, 5, 3, 3, 1, 1) },
+        { "odd width past the weave's vectors", G(2, 6, 10, 37, 5, 3, 3, 1, 1) },
     };
 
     [Theory]
