@@ -56,7 +56,7 @@ internal static unsafe class ConvolutionDirectWeightGradient
             {
                 ConvolutionImplicitGemm.DepthOffsets(g with { InHeight = hp, InWidth = wp, PadHeight = 0, PadWidth = 0 }, po);
                 new Span<float>(pc, (int)(perChunk * copyLength)).Clear();   // the borders stay zero
-                new Span<float>(ps, depth * k).Clear();
+                new Span<float>(ps, (depth + MaxRows) * k).Clear();   // the last tile's spare rows too: no stale (denormal) values under the FMAs
                 Conv2dGeometry geo = g;
                 nint ix = (nint)x, idy = (nint)dy, ic = (nint)pc, it = (nint)pt, isum = (nint)ps, io = (nint)po;
                 for (int n0 = 0; n0 < g.Batch; n0 += perChunk)

@@ -39,7 +39,11 @@ public abstract partial class Module
 
     // This module's own flag only: a new container whose children are shared with another net (Fusion) must not
     // change their modes.
-    internal void SetOwnTraining(bool training) => IsTraining = training;
+    internal void SetOwnTraining(bool training)
+    {
+        IsTraining = training;
+        OnModeSet(training);
+    }
 
     /// <summary>Adds a learnable parameter under <paramref name="name"/>; it then appears in <c>Parameters()</c> and state dicts.</summary>
     /// <returns><paramref name="parameter"/>, so a constructor can register and assign in one line.</returns>

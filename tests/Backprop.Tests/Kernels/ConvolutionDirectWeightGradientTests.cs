@@ -7,6 +7,7 @@ namespace Backprop.Tests.Kernels;
 /// ConvolutionReference at both SIMD widths, the same bits on 1, 2 and 3 threads and at both widths, and the routing
 /// giving the same bits as the direct call where it picks this path.
 /// </summary>
+[Collection("KernelSettings")]
 public unsafe class ConvolutionDirectWeightGradientTests
 {
     private static readonly int[] DirectWidths = [.. new[] { 512, 256 }.Where(w => w <= SimdWidth.Hardware)];
