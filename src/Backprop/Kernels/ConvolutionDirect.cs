@@ -205,6 +205,8 @@ internal static unsafe class ConvolutionDirect
                             int rows = Math.Min(mr, k - ir);
                             if (width == 512)
                                 DirectMicroKernels.Run(mr, contiguous, kc, a, image, offsets + 3 * pc, first, firstHalf, second, secondHalf, c, ld, rows, accumulate, b);
+                            else if (rows <= 4)   // the last 1-4 channels of a 6-row tiling: no zero rows computed, no scratch store
+                                DirectMicroKernel256x4.Run(kc, a, image, offsets + 3 * pc, first, second, c, ld, rows, accumulate, b);
                             else
                                 DirectMicroKernels.Kernel256x6(kc, a, image, offsets + 3 * pc, first, second, c, ld, rows, accumulate, b);
                         }

@@ -16,9 +16,11 @@ internal static unsafe class DirectMicroKernel256x4
     /// <summary>Packed values per depth row of the 6-row packing this kernel reads.</summary>
     private const int PackedRows = 6;
 
-    // a: (depth, 6) packed, rows 0-3 read; offsets: (depth, 3), the first entry each; c: (rows, 16) tile with row stride ldc
+    // a: (depth, 6) packed, rows 0-3 read; offsets: (depth, 3), the first entry each; c: (rows, 16) tile with row stride ldc;
+    // bias: null, or 4 readable values added to the sums before the store (as Kernel256x6 adds its bias)
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // from the first call (see GemmMicroKernels)
-    public static void Run(int depth, float* a, float* image, int* offsets, int first, int second, float* c, int ldc, int rows, bool accumulate)
+    public static void Run(int depth, float* a, float* image, int* offsets, int first, int second, float* c, int ldc, int rows, bool accumulate,
+        float* bias = null)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
@@ -35,6 +37,13 @@ internal static unsafe class DirectMicroKernel256x4
             av = Vector256.Create(a[3]);
             c30 = Vector256.FusedMultiplyAdd(av, b0, c30); c31 = Vector256.FusedMultiplyAdd(av, b1, c31);
             a += PackedRows;
+        }
+        if (bias != null)
+        {
+            Vector256<float> b0 = Vector256.Create(bias[0]); c00 += b0; c01 += b0;
+            Vector256<float> b1 = Vector256.Create(bias[1]); c10 += b1; c11 += b1;
+            Vector256<float> b2 = Vector256.Create(bias[2]); c20 += b2; c21 += b2;
+            Vector256<float> b3 = Vector256.Create(bias[3]); c30 += b3; c31 += b3;
         }
         float beta = accumulate ? 1f : 0f;
         // Rows past `rows` are not stored: each store is one row's pair of vectors.
