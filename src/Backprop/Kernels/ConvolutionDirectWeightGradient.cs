@@ -9,13 +9,14 @@ namespace Backprop.Kernels;
 /// The weight gradient on AVX-512 or AVX2 as dW^T (depth, K) = col (depth, P) · dy^T (P, K) with nothing unfolded: for
 /// each pixel, the micro-kernel broadcasts the 10 (AVX2: 6) input values a tile of as many depth rows reads (straight from a
 /// zero-bordered copy of the image, at the rows' offsets) and multiplies them into dy's K values for that pixel
-/// (dy transposed once per image, K contiguous). The packed path (<see cref="ConvolutionWeightGradient"/>)
+/// (dy transposed per image, K contiguous). The packed path (<see cref="ConvolutionWeightGradient"/>)
 /// unfolds every depth row of the image into a buffer first, which costs as much as its arithmetic where each
 /// unfolded value feeds only K = 16..64 multiply-adds. Any stride, padding and dilation; groups 1, K a multiple
-/// of 16. Images go in chunks that stay in L2; threads split the tiles (10 depth rows x 32 or 16 channels; AVX2: 6 x 16) and
-/// take a few images at a time through all their tiles, the accumulators loaded from and stored to dW^T in place between
-/// (a tile streaming the whole chunk read dy^T from L2: ResNet-20's stride-2 layers ran 10-15% slower). Each dW element
-/// sums the pixels one at a time, image after image in order, in one accumulator: the same bits for any
+/// of 16. Threads split the tiles (10 depth rows x 32 or 16 channels; AVX2: 6 x 16) and each takes the batch a few images
+/// at a time: it copies the channels its tiles read and transposes dy into a buffer of its own, then runs all its tiles
+/// over them while they are in L1/L2, the accumulators loaded from and stored to dW^T in place between (a tile
+/// streaming many images read dy^T from L2: ResNet-20's stride-2 layers ran 10-15% slower). Each dW element sums the
+/// pixels one at a time, image after image in order, in one accumulator: the same bits for any
 /// <see cref="KernelThreads.Count"/> and either width.
 /// </summary>
 internal static unsafe class ConvolutionDirectWeightGradient
@@ -69,7 +70,8 @@ internal static unsafe class ConvolutionDirectWeightGradient
     }
 
     // One thread's tiles [s, e) over the whole batch, a group of images at a time: the group's copies (only the channels these
-    // tiles' depth rows read) and transposed dy made into the thread's own buffer, then every tile over them.
+    // tiles' depth rows read) and transposed dy made into the thread's own buffer, then every tile over them. Each thread
+    // transposes all of dy (4-8% of one thread's time at ResNet-20's stride-2 layers), for no hand-offs between threads.
     private static void Pass(in Conv2dGeometry g, int width, int rows, int panel, int s, int e, float* x, float* dy, int* offsets, float* sums)
     {
         int k = g.OutChannels, depth = g.InChannels * g.KernelHeight * g.KernelWidth, ohw = g.OutHeight * g.OutWidth, panels = k / panel;
