@@ -14,7 +14,7 @@ public static class AbCases
     public const string Help =
         "bn:N,C,H,W:{bn|bnrelu|bnaddrelu}:{fwd|bwd} (a BatchNorm2d op in training; bwd: backward of a recorded forward, the input's gradient cloned into a fresh array), " +
         "bnk:N,C,H,W:{bn|bnrelu|bnaddrelu}:{fwd|bwd|eval} (the BatchNorm kernels alone on buffers made once; eval: running statistics), conv:{lenet1|lenet2|vgg|1x1|cq1|cq2|cq3|res16|res32s2|res64|vgg32|vgg256|N,C,H,W,K,kernel,stride,pad}:{fwd|bwdData|bwdW}, pool:{pool1|pool2|cq1|cq2|cq3|N,C,H,W}:{fwd|bwd} (cq: cifar10_quick's 3x3 stride-2 ceil pools, MAX, AVE, AVE; batch 100; N,C,H,W: 2x2 stride-2 max, VGG's), relu:N:{fwd|bwd} (ReLU kernels on N floats), gemm:M:N:K[:TN|NT|TT], step (a LeNet training " +
-        "step, functional API), infer:{lenet|resnet20|resnet20folded} (a batch-1 eval forward under no-grad, in a pool scope), solver (an iteration of the Caffe solver on examples/mnist's LeNet, random images in place of the LMDB)";
+        "step, functional API), infer:{lenet|lenet64|resnet20|resnet20folded} (an eval forward under no-grad, in a pool scope; batch 1, lenet64 batch 64), solver (an iteration of the Caffe solver on examples/mnist's LeNet, random images in place of the LMDB)";
 
     /// <summary>The case's body; its data is made once, here.</summary>
     public static Action Make(string name)
@@ -142,7 +142,7 @@ public static class AbCases
         return () => lenet.TrainStep();
     }
 
-    // The nets of OnnxInferenceTimings at batch 1, as bench/onnx/run.sh times them: eval mode, no-grad, a pool scope per call.
+    // The nets of OnnxInferenceTimings at batch 1 (lenet64: LeNet at batch 64), as bench/onnx/run.sh times them: eval mode, no-grad, a pool scope per call.
     private static Action Inference(string net)
     {
         var generator = new Generator(1);
@@ -150,12 +150,12 @@ public static class AbCases
         Tensor input;
         switch (net)
         {
-            case "lenet":
+            case "lenet" or "lenet64":
                 model = new Nn.Sequential(
                     new Nn.Conv2d(1, 20, 5, generator: generator), new Nn.MaxPool2d(2),
                     new Nn.Conv2d(20, 50, 5, generator: generator), new Nn.MaxPool2d(2),
                     new Nn.Flatten(), new Nn.Linear(800, 500, generator: generator), new Nn.Relu(), new Nn.Linear(500, 10, generator: generator));
-                input = Tensor.Rand(generator, 1, 1, 28, 28);
+                input = Tensor.Rand(generator, net == "lenet64" ? 64 : 1, 1, 28, 28);
                 break;
             case "resnet20" or "resnet20folded":
                 var resnet = new ResNet20(generator);
