@@ -13,8 +13,8 @@ public static class AbCases
 {
     public const string Help =
         "bn:N,C,H,W:{bn|bnrelu|bnaddrelu}:{fwd|bwd} (a BatchNorm2d op in training; bwd: backward of a recorded forward, the input's gradient cloned into a fresh array), " +
-        "bnk:N,C,H,W:{bn|bnrelu|bnaddrelu}:{fwd|bwd|eval} (the BatchNorm kernels alone on buffers made once; eval: running statistics), conv:{lenet1|lenet2|vgg|1x1|cq1|cq2|cq3|res16|res32s2|res64|vgg32|vgg256|N,C,H,W,K,kernel,stride,pad}:{fwd|bwdData|bwdW}, pool:{pool1|pool2|cq1|cq2|cq3|N,C,H,W}:{fwd|bwd} (cq: cifar10_quick's 3x3 stride-2 ceil pools, MAX, AVE, AVE; batch 100; N,C,H,W: 2x2 stride-2 max, VGG's), relu:N:{fwd|bwd} (ReLU kernels on N floats), gemm:M:N:K[:TN|NT|TT], step (a LeNet training " +
-        "step, functional API), infer:{lenet|resnet20|resnet20folded} (a batch-1 eval forward under no-grad, in a pool scope), solver (an iteration of the Caffe solver on examples/mnist's LeNet, random images in place of the LMDB)";
+        "bnk:N,C,H,W:{bn|bnrelu|bnaddrelu}:{fwd|bwd|eval} (the BatchNorm kernels alone on buffers made once; eval: running statistics), conv:{lenet1|lenet2|vgg|1x1|cq1|cq2|cq3|res16|res32s2|res64|vgg32|vgg256|N,C,H,W,K,kernel,stride,pad}:{fwd|bwdData|bwdW}, pool:{pool1|pool2|cq1|cq2|cq3|N,C,H,W}:{fwd|bwd} (cq: cifar10_quick's 3x3 stride-2 ceil pools, MAX, AVE, AVE; batch 100; N,C,H,W: 2x2 stride-2 max, VGG's), relu:N:{fwd|bwd} (ReLU kernels on N floats), gemm:M:N:K[:TN|NT|TT], linear:M:N:K (Functional.Linear with bias, (M, K) by (N, K), under no-grad in a pool scope), step (a LeNet training " +
+        "step, functional API), infer:{lenet|lenet64|resnet20|resnet20folded} (an eval forward under no-grad, in a pool scope; batch 1, lenet64 batch 64), solver (an iteration of the Caffe solver on examples/mnist's LeNet, random images in place of the LMDB)";
 
     /// <summary>The case's body; its data is made once, here.</summary>
     public static Action Make(string name)
@@ -28,6 +28,7 @@ public static class AbCases
             "pool" when p.Length == 3 && p[1].Contains(',') => AbKernelCases.MaxPool2x2(p[1], p[2]),
             "pool" when p.Length == 3 => Pool(p[1], p[2]),
             "relu" when p.Length == 3 => Relu(int.Parse(p[1]), p[2]),
+            "linear" when p.Length == 4 => Linear(int.Parse(p[1]), int.Parse(p[2]), int.Parse(p[3])),
             "gemm" when p.Length is 4 or 5 => Gemm(int.Parse(p[1]), int.Parse(p[2]), int.Parse(p[3]), p.Length == 5 ? p[4] : "NN"),
             "step" => Step(),
             "infer" when p.Length == 2 => Inference(p[1]),
@@ -135,6 +136,18 @@ public static class AbCases
         return () => Kernels.Gemm.Sgemm(ta, tb, m, n, k, 1f, a, ta ? m : k, b, tb ? k : n, 0f, c, n);
     }
 
+    private static Action Linear(int m, int n, int k)
+    {
+        var generator = new Generator(1);
+        Tensor x = Tensor.Rand(generator, m, k), w = Tensor.Rand(generator, n, k), b = Tensor.Rand(generator, n);
+        var pool = new TensorMemoryPool();
+        return () =>
+        {
+            using var noGrad = Autograd.Autograd.NoGrad();
+            using (pool.Scope()) Functional.Linear(x, w, b).AsSpan();
+        };
+    }
+
     private static Action Step()
     {
         var lenet = new LeNetBenchmarks();
@@ -142,7 +155,7 @@ public static class AbCases
         return () => lenet.TrainStep();
     }
 
-    // The nets of OnnxInferenceTimings at batch 1, as bench/onnx/run.sh times them: eval mode, no-grad, a pool scope per call.
+    // The nets of OnnxInferenceTimings at batch 1 (lenet64: LeNet at batch 64), as bench/onnx/run.sh times them: eval mode, no-grad, a pool scope per call.
     private static Action Inference(string net)
     {
         var generator = new Generator(1);
@@ -150,12 +163,12 @@ public static class AbCases
         Tensor input;
         switch (net)
         {
-            case "lenet":
+            case "lenet" or "lenet64":
                 model = new Nn.Sequential(
                     new Nn.Conv2d(1, 20, 5, generator: generator), new Nn.MaxPool2d(2),
                     new Nn.Conv2d(20, 50, 5, generator: generator), new Nn.MaxPool2d(2),
                     new Nn.Flatten(), new Nn.Linear(800, 500, generator: generator), new Nn.Relu(), new Nn.Linear(500, 10, generator: generator));
-                input = Tensor.Rand(generator, 1, 1, 28, 28);
+                input = Tensor.Rand(generator, net == "lenet64" ? 64 : 1, 1, 28, 28);
                 break;
             case "resnet20" or "resnet20folded":
                 var resnet = new ResNet20(generator);

@@ -7,11 +7,11 @@ namespace Backprop.Bench;
 /// <summary>
 /// Where batch-1 inference time goes: LeNet and ResNet-20 (<see cref="ResNetLatencyCases"/>) layer by layer, and whole, each
 /// on 1 and on 2 kernel threads (<see cref="KernelThreads.Count"/>) alternating in rounds, median µs per call. Shows
-/// whether handing tiny kernels to a second thread costs more than it gains.
+/// whether handing tiny kernels to a second thread costs more than it gains. <c>batch</c> sets LeNet's batch (ResNet-20 stays at 1).
 /// </summary>
 internal static class LatencyProfile
 {
-    public static void Run(int rounds, string nets = "lenet,resnet20")
+    public static void Run(int rounds, string nets = "lenet,resnet20", int batch = 1)
     {
         int threads = KernelThreads.Count;
         var generator = new Generator(1);
@@ -24,14 +24,14 @@ internal static class LatencyProfile
 
         var cases = new List<(string Name, Action Body)>();
         var pool = new TensorMemoryPool();
-        var x = Tensor.Rand(generator, 1, 1, 28, 28);
+        var x = Tensor.Rand(generator, batch, 1, 28, 28);
         foreach (var (name, layer) in lenet.NamedChildren())
         {
             var input = x;
             cases.Add(($"lenet layer {name} {layer.GetType().Name} in {input.Shape}", () => { using (pool.Scope()) layer.Forward(input).AsSpan(); }));
             x = layer.Forward(input);
         }
-        var image = Tensor.Rand(generator, 1, 1, 28, 28);
+        var image = Tensor.Rand(generator, batch, 1, 28, 28);
         cases.Add(("lenet whole", () => { using (pool.Scope()) lenet.Forward(image).AsSpan(); }));
         // What a matrix-vector path would cost for LeNet's fc 800->500 at batch 1: one dot product per output.
         var fc = (Linear)lenet.NamedChildren()[5].Value;
@@ -68,7 +68,7 @@ internal static class LatencyProfile
                     }
                 }
         KernelThreads.Count = threads;
-        Console.WriteLine("batch 1, median µs per call: 1 thread, 2 threads, 2t/1t");
+        Console.WriteLine($"lenet batch {batch}, median µs per call: 1 thread, 2 threads, 2t/1t");
         for (int c = 0; c < cases.Count; c++)
         {
             double one = Timing.Median(times[c, 0]), two = Timing.Median(times[c, 1]);

@@ -93,10 +93,10 @@ if (args.Length > 0 && args[0] == "onnx-inference")
     Backprop.Bench.OnnxInferenceTimings.Run(args.Length > 1 ? int.Parse(args[1]) : 30, args.Length > 2 ? args[2].Split(',') : ["lenet", "resnet20"]);
     return;
 }
-// dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll latency-profile [rounds] [lenet,resnet20]   (batch-1 layers on 1 vs 2 kernel threads)
+// dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll latency-profile [rounds] [lenet,resnet20] [lenet batch]   (batch-1 layers on 1 vs 2 kernel threads)
 if (args.Length > 0 && args[0] == "latency-profile")
 {
-    Backprop.Bench.LatencyProfile.Run(args.Length > 1 ? int.Parse(args[1]) : 20, args.Length > 2 ? args[2] : "lenet,resnet20");
+    Backprop.Bench.LatencyProfile.Run(args.Length > 1 ? int.Parse(args[1]) : 20, args.Length > 2 ? args[2] : "lenet,resnet20", args.Length > 3 ? int.Parse(args[3]) : 1);
     return;
 }
 BenchmarkSwitcher.FromAssembly(typeof(Backprop.Bench.GemmBenchmarks).Assembly).Run(args);

@@ -4,7 +4,7 @@
 #   bash bench/ab/run.sh CASE [REV_A] [REV_B] [ROUNDS]      e.g.  bash bench/ab/run.sh conv:lenet2:bwdW HEAD~1 HEAD
 # BACKPROP_AB_CLOCK=cpu: process CPU time instead of wall time (steadier on a loaded machine; pair it with BACKPROP_NUM_THREADS=1).
 # REV_A defaults to HEAD, REV_B to the working tree ("."); both must contain this harness. Cases:
-# conv:{lenet1|lenet2|vgg|1x1|cq1|cq2|cq3|res16|res32s2|res64|vgg32|vgg256|N,C,H,W,K,kernel,stride,pad}:{fwd|bwdData|bwdW}, pool:{pool1|pool2}:{fwd|bwd}, gemm:M:N:K[:TN|NT|TT], step, solver, infer:{lenet|resnet20|resnet20folded} (batch-1 eval forward).
+# conv:{lenet1|lenet2|vgg|1x1|cq1|cq2|cq3|res16|res32s2|res64|vgg32|vgg256|N,C,H,W,K,kernel,stride,pad}:{fwd|bwdData|bwdW}, pool:{pool1|pool2}:{fwd|bwd}, gemm:M:N:K[:TN|NT|TT], step, solver, infer:{lenet|lenet64|resnet20|resnet20folded} (eval forward; lenet64 at batch 64).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CASE=${1:?usage: bash bench/ab/run.sh CASE [REV_A] [REV_B] [ROUNDS]}

@@ -24,9 +24,17 @@ public static partial class Functional
         dims[^1] = outF;
         var y = Tensor.Uninitialized(new Shape(dims));   // the bias rows or beta = 0 overwrite every element
         var yd = y.AsSpan();
-        if (bias is not null)
-            for (int r = 0; r < m; r++) bias.Data.CopyTo(yd.Slice(r * outF, outF));
-        Gemm.Sgemm(false, true, m, outF, inF, 1f, input.Data, inF, weight.Data, inF, bias is null ? 0f : 1f, yd, outF);
+        // A small batch (LeNet's at 64): the product turned over, the input packed instead of the weight (the same bits).
+        if (GemmFewRows.Applies(SimdWidth.Max, m, outF, inF))
+        {
+            GemmFewRows.Run(m, outF, inF, input.Data, weight.Data, bias is null ? default : bias.Data, yd);
+        }
+        else
+        {
+            if (bias is not null)
+                for (int r = 0; r < m; r++) bias.Data.CopyTo(yd.Slice(r * outF, outF));
+            Gemm.Sgemm(false, true, m, outF, inF, 1f, input.Data, inF, weight.Data, inF, bias is null ? 0f : 1f, yd, outF);
+        }
 
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
         return Tensor.Record(y, "AddmmBackward", (dy, needs) =>

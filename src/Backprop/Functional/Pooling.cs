@@ -17,6 +17,11 @@ public static partial class Functional
     {
         var g = PoolGeometry("MaxPool2d", input, kernel, stride, padding, ceilMode);
         var y = Tensor.Uninitialized(new Shape(g.Batch, g.Channels, g.OutHeight, g.OutWidth));
+        if (!Autograd.GradMode.IsEnabled || !input.RequiresGrad)
+        {
+            Pooling.MaxForwardValues(g, input.Data, y.AsSpan());   // nothing will be recorded: no argmax needed
+            return y;
+        }
         var argmax = TensorMemoryPool.RentInts(y.Length);
         Pooling.MaxForward(g, input.Data, y.AsSpan(), argmax);
         return Tensor.Record(y, "MaxPool2DWithIndicesBackward", (dy, _) =>

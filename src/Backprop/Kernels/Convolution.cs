@@ -22,8 +22,9 @@ namespace Backprop.Kernels;
 // | forward         | groups 1, not pointwise, AVX-512 or  | ConvolutionDirect.Forward: 32- (AVX2: 16-) pixel panels read   | (image, panel) units |
 // |                 | AVX2, stride 1 or 2, OW a multiple   | straight from a zero-bordered copy of each image (stride 2: its|                      |
 // |                 | of 8,                                | phase planes, ConvolutionDirectStrided), no packing            |                      |
-// |                 |                                      | (AVX-512, batch 1, OW not a multiple of 16: one shifted copy   |                      |
-// |                 |                                      | per kernel column, ConvolutionDirectShifted)                   |                      |
+// |                 |                                      | (AVX-512, OW not a multiple of 16, batch 1 or an image's copies|                      |
+// |                 |                                      | <= 40 KB: one shifted copy per kernel column,                  |                      |
+// |                 |                                      | ConvolutionDirectShifted)                                      |                      |
 // |                 | K fills 80% of its row tiles, the    |                                                                |                      |
 // |                 | weights fit 1 MiB                    |                                                                |                      |
 // | forward         | groups 1, not pointwise, otherwise   | ConvolutionImplicitGemm.Forward: column panels packed straight | (image, panel) units |

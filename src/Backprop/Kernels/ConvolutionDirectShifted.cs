@@ -14,8 +14,12 @@ internal static unsafe class ConvolutionDirectShifted
 {
     /// <summary>AVX-512, stride 1 and output rows that the 16-pixel vectors would otherwise straddle.</summary>
     public static bool Applies(in Conv2dGeometry g, int width) =>
-        // Batch 1 only: at batch 100 (cifar10_quick conv3) the per-image copy, 3x the image, measured 1.05x the time.
-        width == 512 && g.Batch == 1 && g.StrideHeight == 1 && g.StrideWidth == 1 && g.OutWidth % 16 != 0;
+        width == 512 && g.StrideHeight == 1 && g.StrideWidth == 1 && g.OutWidth % 16 != 0
+        // At batch > 1 each image's planes are copied per thread: worth it while they stay in L1 next to the weights
+        // (LeNet's conv2, 38 KB, and conv1); at batch 100 cifar10_quick's conv3 (60 KB of planes) measured 1.05x the time.
+        && (g.Batch == 1 || (long)g.InChannels * g.KernelWidth * (g.InHeight + 2 * g.PadHeight) * g.OutWidth <= MaxBatchedPlanes);
+
+    private const long MaxBatchedPlanes = 10 << 10;   // floats: 40 KB
 
     /// <summary>
     /// The shifted planes as an unpadded stride-1 geometry: C*KW channels of (H + 2*padH) x OW, read by a KH x 1 kernel,
@@ -51,13 +55,18 @@ internal static unsafe class ConvolutionDirectShifted
         int hp = planes.InHeight, ow = planes.InWidth, wp = g.InWidth + 2 * g.PadWidth;
         int kernelWidth = g.KernelWidth, dilation = g.DilationWidth, width = SimdWidth.Max;
         long planeLength = (long)hp * ow, paddedLength = (long)g.InChannels * hp * wp;
-        float[] buffer = System.Buffers.ArrayPool<float>.Shared.Rent((int)paddedLength);
+        bool unpadded = g.PadHeight == 0 && g.PadWidth == 0;   // the windows are read from the image itself
+        float[]? buffer = unpadded ? null : System.Buffers.ArrayPool<float>.Shared.Rent((int)paddedLength);
         try
         {
-            fixed (float* padded = buffer)
+            fixed (float* paddedCopy = buffer)
             {
-                new Span<float>(padded, (int)paddedLength).Clear();
-                ConvolutionDirect.CopyInside(g, image, padded, hp, wp);
+                float* padded = unpadded ? image : paddedCopy;
+                if (!unpadded)
+                {
+                    new Span<float>(padded, (int)paddedLength).Clear();
+                    ConvolutionDirect.CopyInside(g, image, padded, hp, wp);
+                }
                 // Window kw of a padded row: columns [kw*dW, kw*dW + OW), inside the row since (KW-1)*dW + OW = W + 2*padW.
                 float* src = padded, dst = copy;
                 for (int c = 0; c < g.InChannels; c++, src += (long)hp * wp, dst += kernelWidth * planeLength)
@@ -70,7 +79,7 @@ internal static unsafe class ConvolutionDirectShifted
         }
         finally
         {
-            System.Buffers.ArrayPool<float>.Shared.Return(buffer);
+            if (buffer is not null) System.Buffers.ArrayPool<float>.Shared.Return(buffer);
         }
     }
 }

@@ -39,6 +39,45 @@ public static unsafe class Pooling
         }
     }
 
+    /// <summary>
+    /// y = the maximum of each window, <see cref="MaxForward"/>'s values without the argmax (inference: nothing will need
+    /// it). 2x2 stride-2 windows on planes wider than 8 skip the index work and the argmax writes; others run MaxForward
+    /// into a rented argmax.
+    /// </summary>
+    // x: (N, C, H, W); y: (N, C, OH, OW) overwritten
+    public static void MaxForwardValues(in Pool2dGeometry g, ReadOnlySpan<float> x, Span<float> y)
+    {
+        Check(g, x.Length, y.Length, "x", "y");
+        if (!Pooling2x2.Applies(g) || Pooling2x2.AppliesToWidth8(g, SimdWidth.Max))
+        {
+            int[] argmax = System.Buffers.ArrayPool<int>.Shared.Rent((int)g.OutputLength);
+            try { MaxForward(g, x, y, argmax.AsSpan(0, (int)g.OutputLength)); }
+            finally { System.Buffers.ArrayPool<int>.Shared.Return(argmax); }
+            return;
+        }
+        Pool2dGeometry geo = g;
+        fixed (float* px = x, py = y)
+        {
+            nint ix = (nint)px, iy = (nint)py;
+            KernelThreads.For(g.Batch * g.Channels, (s, e) => MaxValuesPlanes(geo, s, e, (float*)ix, (float*)iy));
+        }
+    }
+
+    // Planes [s, e) of a 2x2 stride-2 pooling: Pooling2x2.MaxRowValues, then the scalar windows of MaxWindow.
+    private static void MaxValuesPlanes(Pool2dGeometry g, int s, int e, float* x, float* y)
+    {
+        int h = g.InHeight, w = g.InWidth, plane = h * w, outPlane = g.OutHeight * g.OutWidth, width = SimdWidth.Max;
+        for (int p = s; p < e; p++)
+        {
+            float* src = x + (long)p * plane, dst = y + (long)p * outPlane;
+            for (int i = 0; i < g.OutHeight; i++)
+            {
+                int first = 2 * i + 2 <= h ? Pooling2x2.MaxRowValues(width, src, w, i, Math.Min(g.OutWidth, w / 2), dst + i * g.OutWidth) : 0;
+                for (int j = first; j < g.OutWidth; j++) dst[i * g.OutWidth + j] = MaxWindow(g, src, i, j, out _);
+            }
+        }
+    }
+
     /// <summary>dx[argmax] += dy for each output; every other dx is zero.</summary>
     // dy: (N, C, OH, OW); argmax: (N, C, OH, OW); dx: (N, C, H, W) overwritten
     public static void MaxBackward(in Pool2dGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<int> argmax, Span<float> dx)
@@ -187,31 +226,35 @@ public static unsafe class Pooling
             int* arg = argmax + (long)p * outPlane;
             for (int i = width8 ? Pooling2x2.MaxPlane8(src, g.OutHeight, dst, arg) : 0; i < g.OutHeight; i++)
             {
-                Window(g.StrideHeight, g.PadHeight, g.KernelHeight, h, i, out int h0, out int h1, out _);
                 int first = fast && 2 * i + 2 <= h ? Pooling2x2.MaxRow(width, src, w, i, Math.Min(g.OutWidth, w / 2), dst + i * g.OutWidth, arg + i * g.OutWidth) : 0;
                 for (int j = first; j < g.OutWidth; j++)
                 {
-                    Window(g.StrideWidth, g.PadWidth, g.KernelWidth, w, j, out int w0, out int w1, out _);
-                    int bestIndex = h0 * w + w0;
-                    float best = src[bestIndex];
-                    if (!float.IsNaN(best))
-                    {
-                        for (int r = h0; r < h1; r++)
-                        {
-                            for (int c = w0; c < w1; c++)
-                            {
-                                float v = src[r * w + c];
-                                if (v > best) { best = v; bestIndex = r * w + c; }
-                                else if (float.IsNaN(v)) { best = v; bestIndex = r * w + c; goto done; }
-                            }
-                        }
-                    }
-                done:
-                    dst[i * g.OutWidth + j] = best;
+                    dst[i * g.OutWidth + j] = MaxWindow(g, src, i, j, out int bestIndex);
                     arg[i * g.OutWidth + j] = bestIndex;
                 }
             }
         }
+    }
+
+    // The maximum of output (i, j)'s window in one input plane and its flat index: the first maximum in row order, or the first NaN.
+    private static float MaxWindow(in Pool2dGeometry g, float* src, int i, int j, out int bestIndex)
+    {
+        int w = g.InWidth;
+        Window(g.StrideHeight, g.PadHeight, g.KernelHeight, g.InHeight, i, out int h0, out int h1, out _);
+        Window(g.StrideWidth, g.PadWidth, g.KernelWidth, w, j, out int w0, out int w1, out _);
+        bestIndex = h0 * w + w0;
+        float best = src[bestIndex];
+        if (float.IsNaN(best)) return best;
+        for (int r = h0; r < h1; r++)
+        {
+            for (int c = w0; c < w1; c++)
+            {
+                float v = src[r * w + c];
+                if (v > best) { best = v; bestIndex = r * w + c; }
+                else if (float.IsNaN(v)) { bestIndex = r * w + c; return v; }
+            }
+        }
+        return best;
     }
 
     private static void Check(in Pool2dGeometry g, int inputLength, int outputLength, string inputName, string outputName)

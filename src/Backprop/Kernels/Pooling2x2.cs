@@ -80,6 +80,52 @@ internal static unsafe class Pooling2x2
         return j;
     }
 
+    /// <summary><see cref="MaxRow"/>'s values without the argmax: the same candidates taken in the same order.</summary>
+    // src: one (H, W) input plane; dst: output row i
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static int MaxRowValues(int width, float* src, int w, int i, int count, float* dst)
+    {
+        float* r0 = src + (long)2 * i * w, r1 = r0 + w;
+        int j = 0;
+        if (SimdWidth.Allows512(width))
+        {
+            for (; j + 16 <= count; j += 16)
+            {
+                Split(Vector512.Load(r0 + 2 * j), Vector512.Load(r0 + 2 * j + 16), out var a, out var b);
+                Split(Vector512.Load(r1 + 2 * j), Vector512.Load(r1 + 2 * j + 16), out var c, out var d);
+                Take(b, ref a);
+                Take(c, ref a);
+                Take(d, ref a);
+                a.Store(dst + j);
+            }
+        }
+        if (SimdWidth.Allows256(width))
+        {
+            for (; j + 8 <= count; j += 8)
+            {
+                Split(Vector256.Load(r0 + 2 * j), Vector256.Load(r0 + 2 * j + 8), out var a, out var b);
+                Split(Vector256.Load(r1 + 2 * j), Vector256.Load(r1 + 2 * j + 8), out var c, out var d);
+                Take(b, ref a);
+                Take(c, ref a);
+                Take(d, ref a);
+                a.Store(dst + j);
+            }
+        }
+        if (SimdWidth.Allows128(width))
+        {
+            for (; j + 4 <= count; j += 4)
+            {
+                Split(Vector128.Load(r0 + 2 * j), Vector128.Load(r0 + 2 * j + 4), out var a, out var b);
+                Split(Vector128.Load(r1 + 2 * j), Vector128.Load(r1 + 2 * j + 4), out var c, out var d);
+                Take(b, ref a);
+                Take(c, ref a);
+                Take(d, ref a);
+                a.Store(dst + j);
+            }
+        }
+        return j;
+    }
+
     /// <summary>
     /// True when the planes are 8 wide (LeNet's second pooling, 8x8 to 4x4): a row of 4 outputs is too short for
     /// a vector, so <see cref="MaxPlane8"/> and <see cref="MaxBackwardPlane8"/> take two output rows (the four
@@ -247,6 +293,19 @@ internal static unsafe class Pooling2x2
         even = Vector128.Narrow(lo.AsUInt64(), hi.AsUInt64()).AsSingle();
         odd = Vector128.Narrow(lo.AsUInt64() >>> 32, hi.AsUInt64() >>> 32).AsSingle();
     }
+
+    // The next candidate x replaces the best so far when greater, or when it is the first NaN (Take without the index).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Take(Vector512<float> x, ref Vector512<float> best) =>
+        best = Vector512.ConditionalSelect(Vector512.GreaterThan(x, best) | (~Vector512.Equals(x, x) & Vector512.Equals(best, best)), x, best);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Take(Vector256<float> x, ref Vector256<float> best) =>
+        best = Vector256.ConditionalSelect(Vector256.GreaterThan(x, best) | (~Vector256.Equals(x, x) & Vector256.Equals(best, best)), x, best);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Take(Vector128<float> x, ref Vector128<float> best) =>
+        best = Vector128.ConditionalSelect(Vector128.GreaterThan(x, best) | (~Vector128.Equals(x, x) & Vector128.Equals(best, best)), x, best);
 
     // The next candidate x (flat input index xi) replaces the best so far when greater, or when it is the first NaN.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -31,7 +31,9 @@ public class ConvolutionDirectTests
         { "batch 1, 24-pixel rows", G(1, 8, 24, 24, 8, 3, 3, 1, 1) },
         // Output rows not a multiple of 16 wide with AVX-512, batch 1: one shifted copy per kernel column (ConvolutionDirectShifted)
         { "LeNet conv2, batch 1 (20->50, 12x12, 5x5: 8-pixel rows)", G(1, 20, 12, 12, 50, 5, 5, 0, 0) },
-        { "LeNet conv2, batch 3 (two runs of 8: the shifted copy is for batch 1)", G(3, 20, 12, 12, 50, 5, 5, 0, 0) },
+        { "LeNet conv2, batch 3 (shifted planes copied per image: 38 KB)", G(3, 20, 12, 12, 50, 5, 5, 0, 0) },
+        { "LeNet conv1, batch 3 (24-pixel rows: shifted planes read straight from the unpadded image)", G(3, 1, 28, 28, 20, 5, 5, 0, 0) },
+        { "cifar10_quick conv3, batch 2 (planes over 40 KB: two runs of 8)", G(2, 32, 8, 8, 64, 5, 5, 2, 2) },
         { "8-pixel rows, padding (2, 3), dilation 2", G(1, 6, 9, 6, 16, 3, 3, 2, 3, 2, 2) },
         { "40-pixel rows, 1x5 kernel, pad across only", G(1, 4, 3, 40, 20, 1, 5, 0, 2) },
         { "ResNet-20 stage 3, batch 1 (64->64, 8x8, pad 1)", G(1, 64, 8, 8, 64, 3, 3, 1, 1) },
@@ -127,6 +129,9 @@ public class ConvolutionDirectTests
         G(4, 32, 16, 16, 32, 5, 5, 2, 2),
         G(1, 20, 12, 12, 50, 5, 5, 0, 0),         // 8-pixel rows: shifted planes against the packed column panels
         G(1, 32, 8, 8, 64, 5, 5, 2, 2),           // cifar10_quick conv3, batch 1
+        G(3, 20, 12, 12, 50, 5, 5, 0, 0),         // LeNet conv2, batch 3: shifted planes per image
+        G(3, 1, 28, 28, 20, 5, 5, 0, 0),          // LeNet conv1, batch 3: shifted planes, 24-pixel rows
+        G(2, 5, 9, 6, 16, 3, 3, 2, 2),            // padded image, batch 2: shifted planes from the padded copy
         S(3, 16, 32, 32, 32, 3, 3, 2, 2, 1, 1),   // strided: phase planes against the packed column panels
         G(2, 6, 10, 8, 13, 3, 3, 1, 1),           // 13 channels: the bias added in a part-filled 8-row tile
         G(2, 3, 32, 32, 32, 5, 5, 2, 2),          // cifar10_quick conv1: the bias added as the tile is stored
@@ -183,6 +188,8 @@ public class ConvolutionDirectTests
             Assert.True(ConvolutionDirect.Applies(S(2, 8, 16, 16, 16, 3, 3, 2, 2, 1, 1)));    // stride 2: phase planes
             Assert.False(ConvolutionDirect.AppliesToBackwardData(G(2, 3, 32, 32, 32, 5, 5, 2, 2)));   // dx has 3 channels
             Assert.False(ConvolutionDirectWeightGradient.Applies(G(2, 20, 12, 12, 50, 5, 5, 0, 0)));   // LeNet conv2: 50 channels
+            Assert.True(ConvolutionDirectShifted.Applies(G(64, 20, 12, 12, 50, 5, 5, 0, 0), 512));      // LeNet conv2 at batch 64
+            Assert.False(ConvolutionDirectShifted.Applies(G(100, 32, 8, 8, 64, 5, 5, 2, 2), 512));     // cifar10_quick conv3: 60 KB of planes
             Assert.False(ConvolutionDirectWeightGradient.Applies(G(2, 3, 32, 32, 32, 3, 3, 1, 1)));    // depth 27
         });
     }

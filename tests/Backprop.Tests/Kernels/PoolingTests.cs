@@ -28,6 +28,33 @@ public class PoolingTests
 
     [Theory]
     [MemberData(nameof(Geometries))]
+    public void MaxValuesWithoutArgmaxAreMaxForwardsBits(string name, Pool2dGeometry g)
+    {
+        // Ties between +0 and -0 and NaNs among small integers: which candidate is kept shows in the bits.
+        var rng = new Random(9);
+        float[] x = new float[g.InputLength];
+        for (int i = 0; i < x.Length; i++) x[i] = rng.Next(8) switch { 0 => 0f, 1 => -0f, 2 => float.NaN, 3 => -float.NaN, _ => rng.Next(-2, 3) };
+        foreach (var geometry in new[] { g, Pool2dGeometry.Create(3, 2, 24, 30, 2, 2, 2, 2, 0, 0, true), Pool2dGeometry.Create(2, 2, 9, 41, 2, 2, 2, 2, 0, 0, true) })
+        {
+            if (geometry.InputLength > x.Length) Array.Resize(ref x, (int)geometry.InputLength);
+            float[] input = x[..(int)geometry.InputLength];
+            foreach (int width in KernelTestUtil.Widths)
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    float[] expected = new float[geometry.OutputLength], actual = new float[geometry.OutputLength];
+                    Array.Fill(actual, 7f);
+                    KernelTestUtil.With(width, threads, () =>
+                    {
+                        Pooling.MaxForward(geometry, input, expected, new int[geometry.OutputLength]);
+                        Pooling.MaxForwardValues(geometry, input, actual);
+                    });
+                    KernelTestUtil.AssertBitIdentical(expected, actual, $"{name}: {geometry.InHeight}x{geometry.InWidth}, width {width}, {threads} threads");
+                }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
     public void MaxMatchesReference(string name, Pool2dGeometry g)
     {
         // Small integers make ties common, so "first maximum wins" is checked too.
