@@ -124,7 +124,7 @@ public static unsafe class Gemm
                                 int cols = Math.Min(nr, nc - jr);
                                 float* panelB = packB + (long)jr * kc;
                                 if (mr == GemmMicroKernels.TallMr)
-                                    GemmMicroKernels.Kernel512x10(kc, panelA, panelB, band + jr, ldc, rows, cols, alpha, betaBlock);
+                                    GemmMicroKernels.Kernel512x10StreamB(kc, panelA, panelB, band + jr, ldc, rows, cols, alpha, betaBlock);
                                 else
                                     GemmMicroKernels.Run(width, kc, panelA, panelB, band + jr, ldc, rows, cols, alpha, betaBlock);
                             }

@@ -102,7 +102,20 @@ internal static unsafe class GemmMicroKernels
 
     // a: (depth, 10) packed; b: (depth, 32) packed; c: (rows, cols) tile with row stride ldc
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // from the first call (class comment)
-    public static void Kernel512x10(int depth, float* a, float* b, float* c, int ldc, int rows, int cols, float alpha, float beta)
+    public static void Kernel512x10(int depth, float* a, float* b, float* c, int ldc, int rows, int cols, float alpha, float beta) =>
+        Tall512(depth, a, b, c, ldc, rows, cols, alpha, beta, prefetchB: false);
+
+    /// <summary>
+    /// <see cref="Kernel512x10"/> for a B panel read from L2 (the blocked product's order): it also asks for B's lines 16
+    /// steps ahead, which the hardware prefetcher alone left late (2048^3 about 4-7% faster).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel512x10StreamB(int depth, float* a, float* b, float* c, int ldc, int rows, int cols, float alpha, float beta) =>
+        Tall512(depth, a, b, c, ldc, rows, cols, alpha, beta, prefetchB: true);
+
+    // prefetchB is a constant at each call site, so each caller compiles to its own loop.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tall512(int depth, float* a, float* b, float* c, int ldc, int rows, int cols, float alpha, float beta, bool prefetchB)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -111,6 +124,12 @@ internal static unsafe class GemmMicroKernels
         PrefetchTile(c, ldc, rows);
         for (int p = 0; p < depth; p++)
         {
+            if (prefetchB)
+            {
+                // Past the panel's end on the last steps: a prefetch never faults.
+                Sse.Prefetch0(b + 512);
+                Sse.Prefetch0(b + 528);
+            }
             Vector512<float> b0 = Vector512.Load(b);
             Vector512<float> b1 = Vector512.Load(b + 16);
             Vector512<float> av = Vector512.Create(a[0]);
