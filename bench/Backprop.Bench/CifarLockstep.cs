@@ -11,7 +11,7 @@ namespace Backprop.Bench;
 /// Backprop's half of the lockstep check of cifar10_quick (bench/cifar/lockstep.sh; cifar_lockstep.py is the PyTorch
 /// half): builds the <see cref="CaffeSolver"/> from SOLVER, writes the train net's initial weights (its fillers' draw)
 /// to DIR/init.safetensors under Caffe's blob names (conv1.0 the weights, conv1.1 the bias...), trains STEPS steps and
-/// prints each step's loss and every blob's L2 norm after the update. PyTorch loads the same weights and reads the
+/// prints each step's loss and every blob's L2 norm after the update, and at the end the test accuracy. PyTorch loads the same weights and reads the
 /// same batches in file order, so with the same recipe both sides' numbers agree to float rounding at first. Also
 /// writes the weights after the first step as DIR/backprop_step1.safetensors for a float64 comparison, and every 50
 /// steps the weights before the step and the step's gradients (without weight decay).
@@ -38,6 +38,9 @@ internal static class CifarLockstep
             Console.WriteLine(line);
             if (step == 1) SafeTensors.Write(Path.Combine(directory, "backprop_step1.safetensors"), Snapshot(blobs));
         }
+        solver.TestAll();
+        float accuracy = solver.TestResults.Count > 0 ? solver.TestResults[^1].Outputs.FirstOrDefault(o => o.Name == "accuracy").Value : float.NaN;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT backprop lockstep steps={steps} test_accuracy={accuracy:F4}"));
     }
 
     // Copies: the solver updates its blobs in place.
