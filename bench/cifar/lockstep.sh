@@ -5,6 +5,7 @@
 # float32 and in float64. Prints the losses side by side, the blob norms' worst relative difference, and after step 1
 # each side's distance from the float64 step. 1 thread on both sides.
 #   bash bench/cifar/lockstep.sh [STEPS] [SEED] [--data DIR]   (default 100 1 /tmp/backprop-cifar)
+# KEEP=DIR keeps the weights, gradients and outputs in DIR (else a temporary folder, removed at the end).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 STEPS=${1:-100} SEED=${2:-1} DATA=/tmp/backprop-cifar
@@ -23,4 +24,6 @@ echo "random_seed: $SEED" >> "$WORK/quick_solver.prototxt"
 BACKPROP_NUM_THREADS=1 dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll cifar-lockstep "$WORK/quick_solver.prototxt" "$WORK" "$STEPS" > "$WORK/backprop"
 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 "$PYTHON" bench/cifar/cifar_lockstep.py "$WORK" --data "$DATA" --steps "$STEPS" --threads 1 > "$WORK/pytorch"
 "$PYTHON" bench/cifar/cifar_lockstep.py "$WORK" --data "$DATA" --compare "$WORK/backprop" "$WORK/pytorch"
+"$PYTHON" bench/cifar/cifar_lockstep.py "$WORK" --data "$DATA" --gradients   # every 50th step: gradient and update alone
+grep -h '^RESULT' "$WORK/backprop" "$WORK/pytorch"
 echo "load average (1 min) after: $(cut -d' ' -f1 /proc/loadavg) on $(nproc) cores"
