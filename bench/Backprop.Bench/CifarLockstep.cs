@@ -27,12 +27,16 @@ internal static class CifarLockstep
         Console.WriteLine("BLOBS " + string.Join(",", blobs.Select(b => b.Key)));
         for (int step = 1; step <= steps; step++)
         {
-            // Every 50 steps: the step's gradients, and the weights before it, before the step ahead and after it
-            // (two updates: enough to check the history), for cifar_lockstep.py --gradients.
+            // Every 50 steps: the step's gradients and the weights before the step ahead, before it and after it (two
+            // updates: enough to recover the history and check the update), for cifar_lockstep.py --gradients.
             bool dump = step % 50 == 0;
-            if (step > 1 && (step + 1) % 50 <= 2) SafeTensors.Write(Path.Combine(directory, $"backprop_before{step}.safetensors"), Snapshot(blobs));
+            if (dump || (step + 1) % 50 == 0) SafeTensors.Write(Path.Combine(directory, $"backprop_before{step}.safetensors"), Snapshot(blobs));
             float loss = solver.Step(out _);
-            if (dump) SafeTensors.Write(Path.Combine(directory, $"backprop_grad{step}.safetensors"), blobs.ToDictionary(b => b.Key, b => b.Value.Grad!.Detach().Clone()));
+            if (dump)
+            {
+                SafeTensors.Write(Path.Combine(directory, $"backprop_grad{step}.safetensors"), blobs.ToDictionary(b => b.Key, b => b.Value.Grad!.Detach().Clone()));
+                SafeTensors.Write(Path.Combine(directory, $"backprop_before{step + 1}.safetensors"), Snapshot(blobs));
+            }
             var line = new StringBuilder(string.Create(CultureInfo.InvariantCulture, $"STEP backprop {step} loss={loss:R} norms="));
             line.AppendJoin(',', blobs.Select(b => Norm(b.Value).ToString("R", CultureInfo.InvariantCulture)));
             Console.WriteLine(line);
