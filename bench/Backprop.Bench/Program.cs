@@ -81,6 +81,12 @@ if (args.Length > 0 && args[0] == "allreduce")
     Backprop.Bench.AllreduceTimings.Run(args.Length > 1 ? int.Parse(args[1]) : 20, args.Length > 2 ? long.Parse(args[2]) : long.MaxValue);
     return;
 }
+// dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll cifar-lockstep SOLVER DIR [steps]   (see bench/cifar/lockstep.sh)
+if (args.Length > 2 && args[0] == "cifar-lockstep")
+{
+    Backprop.Bench.CifarLockstep.Run(args[1], args[2], args.Length > 3 ? int.Parse(args[3]) : 100);
+    return;
+}
 // dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll fashion-lockstep DIR [steps]   (see bench/resnet/lockstep.sh)
 if (args.Length > 1 && args[0] == "fashion-lockstep")
 {

@@ -84,6 +84,16 @@ class CifarNet(nn.Module):
                 yield w, 1.0 if kind == "weight" else 2.0, 1.0
 
 
+def caffe_sgd_step(params):
+    """Caffe's SGD on (parameter, lr_mult, decay_mult, history) tuples:
+    v = m * v + lr * lr_mult * (g + wd * decay_mult * w); w -= v."""
+    with torch.no_grad():
+        for w, lr_mult, decay_mult, v in params:
+            g = w.grad.add(w, alpha=WEIGHT_DECAY * decay_mult)
+            v.mul_(MOMENTUM).add_(g, alpha=BASE_LR * lr_mult)
+            w.sub_(v)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("net", choices=("quick", "full"))
@@ -108,11 +118,7 @@ def main():
         for w, *_ in params:
             w.grad = None
         loss.backward()
-        with torch.no_grad():  # Caffe's SGD: v = m * v + lr * lr_mult * (g + wd * decay_mult * w); w -= v
-            for w, lr_mult, decay_mult, v in params:
-                g = w.grad.add(w, alpha=WEIGHT_DECAY * decay_mult)
-                v.mul_(MOMENTUM).add_(g, alpha=BASE_LR * lr_mult)
-                w.sub_(v)
+        caffe_sgd_step(params)
         times.append((time.perf_counter() - start) * 1000)
     train_seconds = time.perf_counter() - start_all
 

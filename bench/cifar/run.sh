@@ -50,21 +50,14 @@ fi
 source bench/peer_env.sh && peer_env_setup
 PEER=("${PEER_ENV[@]}" OMP_NUM_THREADS="$THREADS" OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 "$PYTHON")
 source bench/results.sh
+source bench/cifar/solver_copy.sh
 
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 load_before=$(cut -d' ' -f1 /proc/loadavg)
 for net in $NETS; do
   iterations=${ITERATIONS:-$([ "$net" = quick ] && echo 500 || echo 200)}
-  # The bench's copies: mean_file (not supported) becomes scale 1/256, the sources the generated LMDBs; no test passes
-  # while training, no snapshots, no HDF5 snapshot format (not supported either), paths made absolute.
-  sed -e 's|mean_file: "examples/cifar10/mean.binaryproto"|scale: 0.00390625|' \
-      -e "s#\"examples/cifar10/cifar10_\(train\|test\)_lmdb\"#\"$DATA/cifar10_\1_lmdb\"#" \
-      "bench/cifar/cifar10_${net}_train_test.prototxt" > "$WORK/${net}_train_test.prototxt"
-  sed -e "s|^net:.*|net: \"$WORK/${net}_train_test.prototxt\"|" -e 's|^test_interval:.*|test_interval: 0|' \
-      -e "s|^max_iter:.*|max_iter: $iterations|" -e 's|^snapshot:.*|snapshot: 0|' -e '/^snapshot_format:/d' \
-      -e "s|^snapshot_prefix:.*|snapshot_prefix: \"$WORK/$net\"|" \
-      "bench/cifar/cifar10_${net}_solver.prototxt" > "$WORK/${net}_solver.prototxt"
+  cifar_solver_copy "$net" "$DATA" "$WORK" "$iterations"   # the bench's copies of Caffe's files (solver_copy.sh)
   for r in $(seq 1 "$ROUNDS"); do
     solver="$WORK/${net}_solver.prototxt" peer_seed=()
     if [ -n "$SEED" ]; then
