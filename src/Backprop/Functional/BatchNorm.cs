@@ -50,22 +50,30 @@ public static partial class Functional
         if (training && count <= 1)
             throw new ArgumentException($"BatchNorm in training needs more than one value per channel, got input {input.Shape}.");
 
-        var mean = new double[c];
-        var variance = new double[c];
+        var mean = new double[c];   // mean and invStd stay with the backward closure; variance is scratch, rented
         var invStd = new double[c];
-        ReadOnlySpan<float> w = weight is null ? default : weight.Data, b = bias is null ? default : bias.Data;
-        if (training)
+        double[] rented = System.Buffers.ArrayPool<double>.Shared.Rent(c);
+        try
         {
-            if (residual is null) Kernels.BatchNorm.TrainingForward(input.Data, n, c, inner, eps, w, b, mean, variance, invStd, y.AsSpan(), relu);
-            else Kernels.BatchNorm.TrainingForwardAddRelu(input.Data, residual.Data, n, c, inner, eps, w, b, mean, variance, invStd, y.AsSpan());
-            Kernels.BatchNorm.UpdateRunning(mean, variance, count, momentum, runningMean.AsSpan(), runningVar.AsSpan());
+            var variance = rented.AsSpan(0, c);
+            ReadOnlySpan<float> w = weight is null ? default : weight.Data, b = bias is null ? default : bias.Data;
+            if (training)
+            {
+                if (residual is null) Kernels.BatchNorm.TrainingForward(input.Data, n, c, inner, eps, w, b, mean, variance, invStd, y.AsSpan(), relu);
+                else Kernels.BatchNorm.TrainingForwardAddRelu(input.Data, residual.Data, n, c, inner, eps, w, b, mean, variance, invStd, y.AsSpan());
+                Kernels.BatchNorm.UpdateRunning(mean, variance, count, momentum, runningMean.AsSpan(), runningVar.AsSpan());
+                return new BatchNormStats(n, c, inner, mean, invStd);
+            }
+            for (int ch = 0; ch < c; ch++) (mean[ch], variance[ch]) = (runningMean.Data[ch], runningVar.Data[ch]);
+            Kernels.BatchNorm.InverseStd(variance, eps, invStd);
+            if (residual is null) Kernels.BatchNorm.Normalize(input.Data, n, c, inner, mean, invStd, w, b, y.AsSpan(), relu);
+            else Kernels.BatchNorm.NormalizeAddRelu(input.Data, residual.Data, n, c, inner, mean, invStd, w, b, y.AsSpan());
             return new BatchNormStats(n, c, inner, mean, invStd);
         }
-        for (int ch = 0; ch < c; ch++) (mean[ch], variance[ch]) = (runningMean.Data[ch], runningVar.Data[ch]);
-        Kernels.BatchNorm.InverseStd(variance, eps, invStd);
-        if (residual is null) Kernels.BatchNorm.Normalize(input.Data, n, c, inner, mean, invStd, w, b, y.AsSpan(), relu);
-        else Kernels.BatchNorm.NormalizeAddRelu(input.Data, residual.Data, n, c, inner, mean, invStd, w, b, y.AsSpan());
-        return new BatchNormStats(n, c, inner, mean, invStd);
+        finally
+        {
+            System.Buffers.ArrayPool<double>.Shared.Return(rented);
+        }
     }
 
     // BatchNorm's gradients for (input, weight if any, bias if any) from dy; with relu, dy is first masked where the fused
@@ -85,31 +93,50 @@ public static partial class Functional
         int inputCount = 1 + (weight is null ? 0 : 1) + (bias is null ? 0 : 1);
         var grads = new Tensor?[inputCount];
         bool needWeight = weight is not null && needs[1], needBias = bias is not null && needs[inputCount - 1];
-        var sumDy = new double[c];
-        var sumDyXhat = new double[c];
-        if (training && needs[0])
+        double[] sumDyRented = System.Buffers.ArrayPool<double>.Shared.Rent(c), sumDyXhatRented = System.Buffers.ArrayPool<double>.Shared.Rent(c);
+        try
         {
-            var dx = Tensor.Uninitialized(input.Shape);
-            Kernels.BatchNorm.TrainingBackward(input.Data, dy.Data, n, c, inner, mean, invStd, weight is null ? default : weight.Data,
-                bias is null ? default : bias.Data, sumDy, sumDyXhat, dx.AsSpan(), relu);
-            grads[0] = dx;
+            var sumDy = sumDyRented.AsSpan(0, c);
+            var sumDyXhat = sumDyXhatRented.AsSpan(0, c);
+            if (training && needs[0])
+            {
+                var dx = Tensor.Uninitialized(input.Shape);
+                Kernels.BatchNorm.TrainingBackward(input.Data, dy.Data, n, c, inner, mean, invStd, weight is null ? default : weight.Data,
+                    bias is null ? default : bias.Data, sumDy, sumDyXhat, dx.AsSpan(), relu);
+                grads[0] = dx;
+            }
+            // Evaluation's dx needs no sums: skip them when no parameter wants its gradient.
+            else if ((training || needWeight || needBias) && relu)
+                Kernels.BatchNorm.BackwardSumsRelu(input.Data, dy.Data, n, c, inner, mean, invStd, weight is null ? default : weight.Data,
+                    bias is null ? default : bias.Data, sumDy, sumDyXhat);
+            else if (training || needWeight || needBias)
+                Kernels.BatchNorm.BackwardSums(input.Data, dy.Data, n, c, inner, mean, invStd, sumDy, sumDyXhat);
+            if (needs[0] && !training)
+            {
+                var dx = Tensor.Uninitialized(input.Shape);
+                Kernels.BatchNorm.BackwardInput(input.Data, dy.Data, n, c, inner, mean, invStd, weight is null ? default : weight.Data,
+                    sumDy, sumDyXhat, training, dx.AsSpan(), relu, bias is null ? default : bias.Data);
+                grads[0] = dx;
+            }
+            if (needWeight) grads[1] = ChannelGradient(sumDyXhat);
+            if (needBias) grads[inputCount - 1] = ChannelGradient(sumDy);
+            return grads;
         }
-        // Evaluation's dx needs no sums: skip them when no parameter wants its gradient.
-        else if ((training || needWeight || needBias) && relu)
-            Kernels.BatchNorm.BackwardSumsRelu(input.Data, dy.Data, n, c, inner, mean, invStd, weight is null ? default : weight.Data,
-                bias is null ? default : bias.Data, sumDy, sumDyXhat);
-        else if (training || needWeight || needBias)
-            Kernels.BatchNorm.BackwardSums(input.Data, dy.Data, n, c, inner, mean, invStd, sumDy, sumDyXhat);
-        if (needs[0] && !training)
+        finally
         {
-            var dx = Tensor.Uninitialized(input.Shape);
-            Kernels.BatchNorm.BackwardInput(input.Data, dy.Data, n, c, inner, mean, invStd, weight is null ? default : weight.Data,
-                sumDy, sumDyXhat, training, dx.AsSpan(), relu, bias is null ? default : bias.Data);
-            grads[0] = dx;
+            System.Buffers.ArrayPool<double>.Shared.Return(sumDyRented);
+            System.Buffers.ArrayPool<double>.Shared.Return(sumDyXhatRented);
         }
-        if (needWeight) grads[1] = Tensor.FromArray(Array.ConvertAll(sumDyXhat, v => (float)v), c);
-        if (needBias) grads[inputCount - 1] = Tensor.FromArray(Array.ConvertAll(sumDy, v => (float)v), c);
-        return grads;
+    }
+
+    // A weight's or bias's gradient (C) from its double sums, as floats: an op result (from the memory pool in a scope),
+    // so a training step leaves no garbage here.
+    private static Tensor ChannelGradient(ReadOnlySpan<double> sums)
+    {
+        var gradient = Tensor.Uninitialized(new Shape(sums.Length));
+        var values = gradient.AsSpan();
+        for (int ch = 0; ch < sums.Length; ch++) values[ch] = (float)sums[ch];
+        return gradient;
     }
 
     // Input viewed as (N, C, inner); the per-channel mean and 1/std that normalize it.

@@ -43,14 +43,21 @@ public static partial class Functional
         var (n, c, inner, mean, invStd) = stats;
         int inputCount = 1 + (weight is null ? 0 : 1) + (bias is null ? 0 : 1);
         var grads = new Tensor?[inputCount];
-        var sumDy = new double[c];
-        var sumDyXhat = new double[c];
-        var dx = Tensor.Uninitialized(input.Shape);
-        Kernels.BatchNorm.TrainingBackwardAddRelu(input.Data, y.Data, dy.Data, n, c, inner, mean, invStd, weight is null ? default : weight.Data,
-            sumDy, sumDyXhat, masked.AsSpan(), dx.AsSpan());
-        grads[0] = dx;
-        if (weight is not null && needs[1]) grads[1] = Tensor.FromArray(Array.ConvertAll(sumDyXhat, v => (float)v), c);
-        if (bias is not null && needs[inputCount - 1]) grads[inputCount - 1] = Tensor.FromArray(Array.ConvertAll(sumDy, v => (float)v), c);
-        return grads;
+        double[] sumDy = System.Buffers.ArrayPool<double>.Shared.Rent(c), sumDyXhat = System.Buffers.ArrayPool<double>.Shared.Rent(c);
+        try
+        {
+            var dx = Tensor.Uninitialized(input.Shape);
+            Kernels.BatchNorm.TrainingBackwardAddRelu(input.Data, y.Data, dy.Data, n, c, inner, mean, invStd, weight is null ? default : weight.Data,
+                sumDy.AsSpan(0, c), sumDyXhat.AsSpan(0, c), masked.AsSpan(), dx.AsSpan());
+            grads[0] = dx;
+            if (weight is not null && needs[1]) grads[1] = ChannelGradient(sumDyXhat.AsSpan(0, c));
+            if (bias is not null && needs[inputCount - 1]) grads[inputCount - 1] = ChannelGradient(sumDy.AsSpan(0, c));
+            return grads;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<double>.Shared.Return(sumDy);
+            System.Buffers.ArrayPool<double>.Shared.Return(sumDyXhat);
+        }
     }
 }

@@ -49,9 +49,11 @@ public static unsafe partial class BatchNorm
             else Normalize(x, n, c, inner, mean, invStd, weight, bias, y, relu);
             return;
         }
+        // Every buffer rented: a training step runs this for each BatchNorm, and its garbage was most of a step's.
         double[] planeMean = ArrayPool<double>.Shared.Rent(n * c), planeM2 = ArrayPool<double>.Shared.Rent(n * c);
-        double[] m = new double[c], v = new double[c], s = new double[c];
-        float[] w = weight.ToArray(), b = bias.ToArray();
+        double[] m = ArrayPool<double>.Shared.Rent(c), v = ArrayPool<double>.Shared.Rent(c), s = ArrayPool<double>.Shared.Rent(c);
+        float[] w = RentCopy(weight), b = RentCopy(bias);
+        int wLength = weight.Length, bLength = bias.Length;
         try
         {
             fixed (float* px = x, pr = residual, py = y)
@@ -66,14 +68,16 @@ public static unsafe partial class BatchNorm
                     }
                     // Statistics' merge in image order (the spread into v), then InverseStd and NormalizeOps: the same expressions.
                     MergeImages(n, c, c0, c1, inner, planeMean, planeM2, m, v);
-                    var ops = new NormalizeOp[c1 - c0];
+                    var ops = ArrayPool<NormalizeOp>.Shared.Rent(c1 - c0);
                     for (int ch = c0; ch < c1; ch++)
                     {
                         v[ch] = v[ch] / ((long)n * inner);
                         s[ch] = 1.0 / Math.Sqrt(v[ch] + eps);
-                        ops[ch - c0] = NormalizeOpFor(ch, m, s, w, b, relu);
+                        ops[ch - c0] = NormalizeOpFor(ch, m, s, w.AsSpan(0, wLength), b.AsSpan(0, bLength), relu);
                     }
-                    for (int img = 0; img < n; img++)
+                    // Images in the reverse of the statistics' order, as the backward's pass 2: the planes read last are
+                    // the ones still in cache. y is elementwise, so the order changes no bits.
+                    for (int img = n - 1; img >= 0; img--)
                         for (int ch = c0; ch < c1; ch++)
                         {
                             long o = ((long)img * c + ch) * inner;
@@ -83,17 +87,31 @@ public static unsafe partial class BatchNorm
                             else
                                 Elementwise.Map(ops[ch - c0], new ReadOnlySpan<float>(xp + o, inner), default, default, new Span<float>(yp + o, inner));
                         }
+                    ArrayPool<NormalizeOp>.Shared.Return(ops);
                 });
             }
+            m.AsSpan(0, c).CopyTo(mean);
+            v.AsSpan(0, c).CopyTo(variance);
+            s.AsSpan(0, c).CopyTo(invStd);
         }
         finally
         {
             ArrayPool<double>.Shared.Return(planeMean);
             ArrayPool<double>.Shared.Return(planeM2);
+            ArrayPool<double>.Shared.Return(m);
+            ArrayPool<double>.Shared.Return(v);
+            ArrayPool<double>.Shared.Return(s);
+            ArrayPool<float>.Shared.Return(w);
+            ArrayPool<float>.Shared.Return(b);
         }
-        m.CopyTo(mean);
-        v.CopyTo(variance);
-        s.CopyTo(invStd);
+    }
+
+    // A rented copy of values (the first values.Length elements; the array may be longer).
+    private static T[] RentCopy<T>(ReadOnlySpan<T> values)
+    {
+        var copy = ArrayPool<T>.Shared.Rent(values.Length);
+        values.CopyTo(copy);
+        return copy;
     }
 
     // Whether the channel schedule pays here, and how many channels a group holds (arrays: the tensors its passes touch).
