@@ -20,11 +20,21 @@ public class ConvolutionRowDotWeightGradientTests
         { "dilation 2", G(2, 4, 11, 20, 5, 3, 3, 1, 1, 0, 2, 2) },
         { "1x1", G(5, 7, 6, 16, 3, 1, 1, 1, 0, 0) },
         { "several chunks", G(25, 6, 32, 32, 16, 3, 3, 1, 1, 1) },
+        // Rows that are not a multiple of the lanes, planes that are: one copy per kernel column (AVX-512; AVX2 reads 8- and
+        // 24-pixel rows in place where depth < 64).
+        { "LeNet conv1 (24-pixel rows)", G(3, 1, 28, 28, 20, 5, 5, 1, 0, 0) },
+        { "shifted copies, pads and dilation 2", G(2, 3, 14, 10, 5, 3, 3, 1, 1, 1, 2, 2) },
+        { "shifted copies, depth 36, K 10, 6-pixel rows", G(2, 4, 8, 6, 10, 3, 3, 1, 1, 1) },
+        { "shifted copies, several chunks", G(40, 2, 60, 60, 12, 5, 5, 1, 0, 0) },
     };
 
     [Fact]
     public void DeeperLayersKeepTheBroadcastKernel() =>
-        KernelTestUtil.With(512, 1, () => Assert.False(ConvolutionRowDotWeightGradient.Applies(G(2, 16, 32, 32, 16, 3, 3, 1, 1, 1))));
+        KernelTestUtil.With(512, 1, () =>
+        {
+            Assert.False(ConvolutionRowDotWeightGradient.Applies(G(2, 16, 32, 32, 16, 3, 3, 1, 1, 1)));
+            Assert.False(ConvolutionRowDotWeightGradient.Applies(G(2, 20, 12, 12, 50, 5, 5, 1, 0, 0)));   // LeNet's conv2, 8-pixel rows
+        });
 
     [Theory]
     [MemberData(nameof(Geometries))]
