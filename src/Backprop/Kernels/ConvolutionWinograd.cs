@@ -101,7 +101,7 @@ internal static unsafe class ConvolutionWinograd
     private static void Run(in Conv2dGeometry g, float* x, float* weight, bool flipped, float* bias, float* y, bool relu)
     {
         var plan = new WinogradPlan(g);
-        var u = ScratchArena.Rent((long)Positions * plan.Cp * plan.Kp + Lanes);
+        var u = ScratchArena.Shared.Rent((long)Positions * plan.Cp * plan.Kp + Lanes);
         float[] biasPadded = ArrayPool<float>.Shared.Rent(plan.Kp);
         try
         {
@@ -119,7 +119,7 @@ internal static unsafe class ConvolutionWinograd
         }
         finally
         {
-            ScratchArena.Return(u);
+            ScratchArena.Shared.Return(u);
             ArrayPool<float>.Shared.Return(biasPadded);
         }
     }

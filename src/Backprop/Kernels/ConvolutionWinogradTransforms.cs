@@ -23,7 +23,7 @@ internal static unsafe class ConvolutionWinogradTransforms
         int blockTiles = p.BlockTiles, cb = p.Cp / L, kb = p.Kp / L, step = p.Step;
         long vLength = (long)P * blockTiles * p.Cp, mLength = (long)P * blockTiles * p.Kp, inLength = (long)cb * p.Hp * p.Wp * L;
         long total = vLength + mLength + inLength + P * L + 4 * 4 * RunTiles * L + 16;
-        var buffer = ScratchArena.Rent(total);
+        var buffer = ScratchArena.Shared.Rent(total);
         try
         {
             float* pbuf = buffer.Pointer;
@@ -83,7 +83,7 @@ internal static unsafe class ConvolutionWinogradTransforms
         }
         finally
         {
-            ScratchArena.Return(buffer);
+            ScratchArena.Shared.Return(buffer);
         }
     }
 

@@ -81,7 +81,7 @@ internal static unsafe class ConvolutionWinogradWeightGradient
         var dp = new WinogradPlan(g with { InChannels = g.OutChannels, InHeight = g.OutHeight, InWidth = g.OutWidth, PadHeight = pad, PadWidth = pad });
         long mLength = MLength(p.Cp, p.Kp);
         int slabs = Slabs(p.Tiles, mLength);
-        var partial = ScratchArena.Rent(slabs * mLength + 16);
+        var partial = ScratchArena.Shared.Rent(slabs * mLength + 16);
         try
         {
             float* pp = partial.Pointer;
@@ -101,7 +101,7 @@ internal static unsafe class ConvolutionWinogradWeightGradient
         }
         finally
         {
-            ScratchArena.Return(partial);
+            ScratchArena.Shared.Return(partial);
         }
     }
 
@@ -128,7 +128,7 @@ internal static unsafe class ConvolutionWinogradWeightGradient
         blockTiles = Math.Max(1, Math.Min(blockTiles, t1 - t0));
         long vLength = (long)P * blockTiles * p.Cp, wLength = (long)P * blockTiles * p.Kp;
         long inLength = (long)p.Cp * p.Hp * p.Wp, dyInLength = (long)p.Kp * p.Hp * p.Wp;
-        var buffer = ScratchArena.Rent(vLength + wLength + inLength + dyInLength + P * L + 16);
+        var buffer = ScratchArena.Shared.Rent(vLength + wLength + inLength + dyInLength + P * L + 16);
         try
         {
             float* pbuf = buffer.Pointer;
@@ -146,7 +146,7 @@ internal static unsafe class ConvolutionWinogradWeightGradient
         }
         finally
         {
-            ScratchArena.Return(buffer);
+            ScratchArena.Shared.Return(buffer);
         }
     }
 

@@ -11,73 +11,76 @@ namespace Backprop.Kernels;
 /// array would stay resident until a full GC). So the arena holds at most as many buffers as were in use at once,
 /// each about as large as the largest request it served, and a steady loop allocates nothing after its first pass.
 /// </summary>
-internal static unsafe class ScratchArena
+internal sealed unsafe class ScratchArena
 {
+    /// <summary>The arena the kernels use.</summary>
+    public static ScratchArena Shared { get; } = new();
+
     private const long Granule = 1 << 12;   // lengths rounded up to 16 KB, so nearly equal requests share a buffer
     private const nuint Alignment = 64;     // a cache line: the kernels align their vectors themselves, this only helps
 
-    private static readonly List<Scratch> s_free = [];
-    private static readonly object s_lock = new();
-    private static long s_bytesHeld;
+    private readonly List<Scratch> free = [];
+    private readonly object gate = new();
+    private long bytesHeld;
 
     /// <summary>Bytes of buffers the arena holds (in use or free).</summary>
-    public static long BytesHeld => Interlocked.Read(ref s_bytesHeld);
+    public long BytesHeld => Interlocked.Read(ref bytesHeld);
 
     /// <summary>A buffer of at least <paramref name="length"/> floats, not cleared; give it back with <see cref="Return"/>.</summary>
-    public static Scratch Rent(long length)
+    public Scratch Rent(long length)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         Scratch dropped = default;
-        lock (s_lock)
+        lock (gate)
         {
             int best = -1, largest = -1;
-            for (int i = 0; i < s_free.Count; i++)
+            for (int i = 0; i < free.Count; i++)
             {
-                long size = s_free[i].Length;
-                if (size >= length && (best < 0 || size < s_free[best].Length)) best = i;
-                if (largest < 0 || size > s_free[largest].Length) largest = i;
+                long size = free[i].Length;
+                if (size >= length && (best < 0 || size < free[best].Length)) best = i;
+                if (largest < 0 || size > free[largest].Length) largest = i;
             }
             if (best >= 0)
             {
-                var buffer = s_free[best];
-                s_free.RemoveAt(best);
+                var buffer = free[best];
+                free.RemoveAt(best);
                 return buffer;
             }
             if (largest >= 0)
             {
-                dropped = s_free[largest];
-                s_free.RemoveAt(largest);
+                dropped = free[largest];
+                free.RemoveAt(largest);
             }
         }
         if (dropped.Pointer is not null)
         {
             NativeMemory.AlignedFree(dropped.Pointer);
-            Interlocked.Add(ref s_bytesHeld, -4 * dropped.Length);
+            Interlocked.Add(ref bytesHeld, -4 * dropped.Length);
         }
         long rounded = Math.Max(Granule, (length + Granule - 1) / Granule * Granule);
         var fresh = new Scratch((float*)NativeMemory.AlignedAlloc((nuint)rounded * sizeof(float), Alignment), rounded);
-        Interlocked.Add(ref s_bytesHeld, 4 * rounded);
+        Interlocked.Add(ref bytesHeld, 4 * rounded);
         return fresh;
     }
 
     /// <summary>Gives back a buffer from <see cref="Rent"/>; the caller no longer uses it.</summary>
-    public static void Return(Scratch buffer)
+    public void Return(Scratch buffer)
     {
         if (buffer.Pointer is null) return;
-        lock (s_lock) s_free.Add(buffer);
+        lock (gate) free.Add(buffer);
     }
 
     /// <summary>Frees the free buffers (tests; a process that has finished training).</summary>
-    public static void Trim()
+    public void Trim()
     {
-        lock (s_lock)
+        lock (gate)
         {
-            foreach (var buffer in s_free)
+            foreach (var buffer in free)
             {
                 NativeMemory.AlignedFree(buffer.Pointer);
-                Interlocked.Add(ref s_bytesHeld, -4 * buffer.Length);
+                Interlocked.Add(ref bytesHeld, -4 * buffer.Length);
             }
-            s_free.Clear();
+            free.Clear();
         }
     }
 }
