@@ -101,12 +101,13 @@ internal static unsafe class ConvolutionWinograd
     private static void Run(in Conv2dGeometry g, float* x, float* weight, bool flipped, float* bias, float* y, bool relu)
     {
         var plan = new WinogradPlan(g);
-        float[] u = ArrayPool<float>.Shared.Rent(Positions * plan.Cp * plan.Kp + Lanes);
+        var u = ScratchArena.Shared.Rent((long)Positions * plan.Cp * plan.Kp + Lanes);
         float[] biasPadded = ArrayPool<float>.Shared.Rent(plan.Kp);
         try
         {
-            fixed (float* pu = u, pb = biasPadded)
+            fixed (float* pb = biasPadded)
             {
+                float* pu = u.Pointer;
                 TransformWeights(plan, weight, flipped, pu);
                 new Span<float>(pb, plan.Kp).Clear();
                 if (bias is not null) new ReadOnlySpan<float>(bias, g.OutChannels).CopyTo(new Span<float>(pb, plan.Kp));
@@ -118,7 +119,7 @@ internal static unsafe class ConvolutionWinograd
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(u);
+            ScratchArena.Shared.Return(u);
             ArrayPool<float>.Shared.Return(biasPadded);
         }
     }

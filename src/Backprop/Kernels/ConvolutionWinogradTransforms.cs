@@ -23,10 +23,10 @@ internal static unsafe class ConvolutionWinogradTransforms
         int blockTiles = p.BlockTiles, cb = p.Cp / L, kb = p.Kp / L, step = p.Step;
         long vLength = (long)P * blockTiles * p.Cp, mLength = (long)P * blockTiles * p.Kp, inLength = (long)cb * p.Hp * p.Wp * L;
         long total = vLength + mLength + inLength + P * L + 4 * 4 * RunTiles * L + 16;
-        float[] buffer = ArrayPool<float>.Shared.Rent((int)total);
+        var buffer = ScratchArena.Shared.Rent(total);
         try
         {
-            fixed (float* pbuf = buffer)
+            float* pbuf = buffer.Pointer;
             {
                 float* v = (float*)(((nint)pbuf + 63) & ~(nint)63);
                 float* m = v + vLength, input = m + mLength, scratch = input + inLength, pixels = scratch + P * L;
@@ -83,7 +83,7 @@ internal static unsafe class ConvolutionWinogradTransforms
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(buffer);
+            ScratchArena.Shared.Return(buffer);
         }
     }
 

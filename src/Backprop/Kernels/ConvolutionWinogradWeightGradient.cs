@@ -81,10 +81,10 @@ internal static unsafe class ConvolutionWinogradWeightGradient
         var dp = new WinogradPlan(g with { InChannels = g.OutChannels, InHeight = g.OutHeight, InWidth = g.OutWidth, PadHeight = pad, PadWidth = pad });
         long mLength = MLength(p.Cp, p.Kp);
         int slabs = Slabs(p.Tiles, mLength);
-        float[] partial = ArrayPool<float>.Shared.Rent((int)(slabs * mLength) + 16);
+        var partial = ScratchArena.Shared.Rent(slabs * mLength + 16);
         try
         {
-            fixed (float* pp = partial)
+            float* pp = partial.Pointer;
             {
                 float* m = (float*)(((nint)pp + 63) & ~(nint)63);
                 nint ix = (nint)x, idy = (nint)dy, im = (nint)m, idw = (nint)dWeight;
@@ -101,7 +101,7 @@ internal static unsafe class ConvolutionWinogradWeightGradient
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(partial);
+            ScratchArena.Shared.Return(partial);
         }
     }
 
@@ -128,10 +128,10 @@ internal static unsafe class ConvolutionWinogradWeightGradient
         blockTiles = Math.Max(1, Math.Min(blockTiles, t1 - t0));
         long vLength = (long)P * blockTiles * p.Cp, wLength = (long)P * blockTiles * p.Kp;
         long inLength = (long)p.Cp * p.Hp * p.Wp, dyInLength = (long)p.Kp * p.Hp * p.Wp;
-        float[] buffer = ArrayPool<float>.Shared.Rent((int)(vLength + wLength + inLength + dyInLength + P * L + 16));
+        var buffer = ScratchArena.Shared.Rent(vLength + wLength + inLength + dyInLength + P * L + 16);
         try
         {
-            fixed (float* pbuf = buffer)
+            float* pbuf = buffer.Pointer;
             {
                 float* v = (float*)(((nint)pbuf + 63) & ~(nint)63);
                 float* w = v + vLength, input = w + wLength, dyInput = input + inLength, scratch = dyInput + dyInLength;
@@ -146,7 +146,7 @@ internal static unsafe class ConvolutionWinogradWeightGradient
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(buffer);
+            ScratchArena.Shared.Return(buffer);
         }
     }
 
