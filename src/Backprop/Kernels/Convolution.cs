@@ -48,11 +48,13 @@ namespace Backprop.Kernels;
 // |                 | >= 16 and multiples of 16, >= 16     | order in double, G^T M G (ConvolutionWinogradWeightGradient    |                      |
 // |                 | 4x4 (2x2) tiles                      | .Applies)                                                      |                      |
 // | backward-weights| groups 1, stride-w 1, depth < 64,    | ConvolutionRowDotWeightGradient: dot products of dy rows with  | tiles of dW          |
-// |                 | OW a multiple of 16 (AVX2: 8),       | rows of a zero-bordered x copy, vector sums per (k, d)         |                      |
-// |                 | AVX-512 or AVX2                      |                                                                |                      |
+// |                 | OW a multiple of 16 (AVX2: 8), or    | rows of a zero-bordered x copy, vector sums per (k, d); rows   |                      |
+// |                 | stride 1 and OH*OW a multiple (one x | not a multiple of the lanes: one x copy per kernel column, OW  |                      |
+// |                 | copy per kernel column), AVX-512/AVX2| wide, so each depth row's pixels are one run (LeNet conv1)     |                      |
 // | backward-weights| groups 1, K a multiple of 16, depth  | ConvolutionDirectWeightGradient: x broadcast straight from a   | tiles of dW          |
-// |                 | >= 64, AVX-512 or AVX2 (ResNet-20's  | zero-bordered copy, times dy^T, image chunks in L2, each       |                      |
-// |                 | stride-2 3x3 layers)                 | thread's tiles over a few images at a time (dy^T in L1)        |                      |
+// |                 | >= 64, AVX-512 or AVX2 (ResNet-20's  | zero-bordered copy, times dy^T; each thread copies the channels|                      |
+// |                 | stride-2 3x3 layers)                 | its tiles read and transposes dy a few images at a time, then  |                      |
+// |                 |                                      | runs its tiles over them (one pass, dy^T in L1)                |                      |
 // | backward-weights| otherwise                            | ConvolutionWeightGradient: dot products along pixel chunks     | slabs of images x dW |
 // |                 |                                      | (DotMicroKernels), slabs summed in a fixed order               | column tiles         |
 // | backward-bias   | all                                  | per channel sum over images, in image order                    | channels             |
