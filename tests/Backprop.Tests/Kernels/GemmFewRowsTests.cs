@@ -24,7 +24,7 @@ public class GemmFewRowsTests
         float[] a = KernelTestUtil.Random(m * k, 31), b = KernelTestUtil.Random(n * k, 32), bias = KernelTestUtil.Random(n, 33);
         KernelTestUtil.With(512, null, () =>
         {
-            if (SimdWidth.Max != 512) return;
+            if (SimdWidth.Hardware < 512) return;   // the path needs AVX-512 (a cap of 512 does not add it)
             Assert.True(GemmFewRows.Applies(512, m, n, k), $"{m}x{n}x{k}: the path should run");
             foreach (float[] bi in new[] { bias, [] })
             {
@@ -54,7 +54,7 @@ public class GemmFewRowsTests
         Tensor x = Tensor.Rand(generator, 64, 800), w = Tensor.Rand(generator, 500, 800), bias = Tensor.Rand(generator, 500);
         KernelTestUtil.With(512, 2, () =>
         {
-            if (SimdWidth.Max != 512) return;
+            if (SimdWidth.Hardware < 512) return;   // the path needs AVX-512 (a cap of 512 does not add it)
             float[] y = Functional.Linear(x, w, bias).ToArray();
             float[] blocked = new float[64 * 500];
             for (int r = 0; r < 64; r++) bias.ToArray().CopyTo(blocked, r * 500);
