@@ -18,12 +18,15 @@ if [ ! -f "$DATA/cifar10_train_lmdb/data.mdb" ] || [ ! -f "$DATA/train_labels.u8
   dotnet src/Backprop.Cli/bin/Release/net10.0/Backprop.Cli.dll synthesize-cifar --output "$DATA" --force
 fi
 source bench/cifar/solver_copy.sh
+# The peer without the machine's OpenBLAS variables, as in run.sh (bench/peer_env.sh; prints its BLAS kernels).
+source bench/peer_env.sh && peer_env_setup
+PEER=("${PEER_ENV[@]}" OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 "$PYTHON")
 WORK=${KEEP:-$(mktemp -d)}; [ -n "${KEEP:-}" ] || trap 'rm -rf "$WORK"' EXIT; mkdir -p "$WORK"
 cifar_solver_copy quick "$DATA" "$WORK" "$STEPS"
 echo "random_seed: $SEED" >> "$WORK/quick_solver.prototxt"
 BACKPROP_NUM_THREADS=1 dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll cifar-lockstep "$WORK/quick_solver.prototxt" "$WORK" "$STEPS" > "$WORK/backprop"
-OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 "$PYTHON" bench/cifar/cifar_lockstep.py "$WORK" --data "$DATA" --steps "$STEPS" --threads 1 > "$WORK/pytorch"
-"$PYTHON" bench/cifar/cifar_lockstep.py "$WORK" --data "$DATA" --compare "$WORK/backprop" "$WORK/pytorch"
-"$PYTHON" bench/cifar/cifar_lockstep.py "$WORK" --data "$DATA" --gradients   # every 50th step: gradient and update alone
+"${PEER[@]}" bench/cifar/cifar_lockstep.py "$WORK" --data "$DATA" --steps "$STEPS" --threads 1 > "$WORK/pytorch"
+"${PEER[@]}" bench/cifar/cifar_lockstep.py "$WORK" --data "$DATA" --compare "$WORK/backprop" "$WORK/pytorch"
+"${PEER[@]}" bench/cifar/cifar_lockstep.py "$WORK" --data "$DATA" --gradients   # every 50th step: gradient and update alone
 grep -h '^RESULT' "$WORK/backprop" "$WORK/pytorch"
 echo "load average (1 min) after: $(cut -d' ' -f1 /proc/loadavg) on $(nproc) cores"

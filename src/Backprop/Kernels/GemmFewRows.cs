@@ -41,7 +41,7 @@ internal static unsafe class GemmFewRows
         {
             fixed (float* pa = a, pb = b, pbias = bias, pc = c, pat = packed, pct = turned)
             {
-                float* at = Align64(pat), ct = Align64(pct);
+                float* at = ConvolutionImplicitGemm.Align64(pat), ct = ConvolutionImplicitGemm.Align64(pct);
                 Transpose(pa, m, k, at);   // at: (k, m)
                 float* biasOrNull = hasBias ? pbias : null;
                 nint ia = (nint)at, ib = (nint)pb, ibias = (nint)biasOrNull, ic = (nint)pc, it = (nint)ct;
@@ -58,8 +58,6 @@ internal static unsafe class GemmFewRows
             System.Buffers.ArrayPool<float>.Shared.Return(turned);
         }
     }
-
-    private static float* Align64(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
 
     // dst (cols, rows) = src (rows, cols)^T; rows a multiple of 8.
     private static void Transpose(float* src, int rows, int cols, float* dst)
