@@ -10,13 +10,15 @@ namespace Backprop.Bench;
 /// batch 128; vgg: <see cref="VggStack"/> on 64x64, batch 32), on random images and labels (the speed does not
 /// depend on the pixels). Training: SGD with momentum 0.9 (PyTorch's form), lr 0.1, weight decay 5e-4,
 /// cross-entropy; each iteration is forward, backward and update in a memory-pool scope, as Keras's Fit runs it;
-/// median and mean after 2 warm-up iterations. Inference (eval mode, no autograd, each BatchNorm folded into its
+/// median and mean after the warm-up iterations (2 unless given; the JIT's tiering reaches its
+/// steady code after about 15 steps, so bench/resnet/run.sh gives both sides 15). Inference (eval mode, no autograd, each BatchNorm folded into its
 /// convolution by <see cref="Fusion"/>): median of batch 64 (images/s) and of batch 1 (latency). Prints a RESULT line for bench/resnet/run.sh. Threads: BACKPROP_NUM_THREADS.
-/// BACKPROP_BENCH_MEMORY=1 adds a line per training step: resident memory, the pool, the managed heap, the loss's bits.
+/// BACKPROP_BENCH_MEMORY=1 adds a line per training step: its time, resident memory, the pool, the managed heap, the loss's bits.
 /// </summary>
 internal static class ConvNetTimings
 {
-    private const int Warmup = 2;
+    private const int InferenceWarmup = 2;
+
 
     /// <summary>The named net with its training batch size and image side: resnet20 (128, 32) or vgg (32, 64).</summary>
     public static (Module Model, int Batch, int Size) Make(string net, Generator generator) => net switch
@@ -26,7 +28,7 @@ internal static class ConvNetTimings
         _ => throw new ArgumentException($"Unknown net '{net}'; use resnet20 or vgg."),
     };
 
-    public static void Run(string net, int iterations, int inferenceRepeats)
+    public static void Run(string net, int iterations, int inferenceRepeats, int warmup)
     {
         if (iterations < 1 || inferenceRepeats < 1)
             throw new ArgumentException($"convnet {net}: iterations and inference repeats must be at least 1 (got {iterations}, {inferenceRepeats}).");
@@ -40,7 +42,7 @@ internal static class ConvNetTimings
         float loss = float.NaN;
         bool memoryProfile = Environment.GetEnvironmentVariable("BACKPROP_BENCH_MEMORY") == "1";
         model.Train();
-        for (int i = 0; i < iterations + Warmup; i++)
+        for (int i = 0; i < iterations + warmup; i++)
         {
             var clock = Stopwatch.StartNew();
             using (pool.Scope())
@@ -51,8 +53,9 @@ internal static class ConvNetTimings
                 optimizer.Step();
                 loss = output.Item();
             }
-            if (i >= Warmup) times.Add(clock.Elapsed.TotalMilliseconds);
-            if (memoryProfile) PrintMemory(i, loss, pool);
+            double ms = clock.Elapsed.TotalMilliseconds;
+            if (i >= warmup) times.Add(ms);
+            if (memoryProfile) PrintMemory(i, ms, loss, pool);
         }
 
         double trainPeakMb = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
@@ -84,11 +87,11 @@ internal static class ConvNetTimings
 
     // BACKPROP_BENCH_MEMORY=1: one line per step, for finding what the training peak holds (the loss's bits: to check
     // that a memory change leaves the arithmetic alone).
-    private static void PrintMemory(int step, float loss, TensorMemoryPool pool)
+    private static void PrintMemory(int step, double ms, float loss, TensorMemoryPool pool)
     {
         using var process = Process.GetCurrentProcess();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"memory step={step} loss={loss:R} loss_bits={BitConverter.SingleToInt32Bits(loss):X8} rss_mb={process.WorkingSet64 / 1048576.0:F1} " +
+            $"memory step={step} ms={ms:F1} loss={loss:R} loss_bits={BitConverter.SingleToInt32Bits(loss):X8} rss_mb={process.WorkingSet64 / 1048576.0:F1} " +
             $"peak_mb={process.PeakWorkingSet64 / 1048576.0:F1} pool_mb={pool.BytesHeld / 1048576.0:F1} " +
             $"managed_mb={GC.GetTotalMemory(false) / 1048576.0:F1} allocated_mb={GC.GetTotalAllocatedBytes() / 1048576.0:F1} " +
             $"gcs={GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}"));
@@ -108,11 +111,11 @@ internal static class ConvNetTimings
         var pool = new TensorMemoryPool();
         var times = new List<double>();
         using var noGrad = Autograd.Autograd.NoGrad();
-        for (int i = 0; i < repeats + Warmup; i++)
+        for (int i = 0; i < repeats + InferenceWarmup; i++)
         {
             var clock = Stopwatch.StartNew();
             using (pool.Scope()) model.Forward(input).AsSpan();
-            if (i >= Warmup) times.Add(clock.Elapsed.TotalMilliseconds);
+            if (i >= InferenceWarmup) times.Add(clock.Elapsed.TotalMilliseconds);
         }
         return Timing.Median(times);
     }

@@ -45,10 +45,11 @@ if (args.Length > 0 && args[0] == "caffe-train")
     Backprop.Bench.CaffeTrainTimings.Run(args[1], int.Parse(args[2]));
     return;
 }
-// dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll convnet resnet20|vgg [iterations] [inference repeats]   (see bench/resnet)
+// dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll convnet resnet20|vgg [iterations] [inference repeats] [warm-up steps]   (see bench/resnet)
 if (args.Length > 1 && args[0] == "convnet")
 {
-    Backprop.Bench.ConvNetTimings.Run(args[1], args.Length > 2 ? int.Parse(args[2]) : 20, args.Length > 3 ? int.Parse(args[3]) : 20);
+    Backprop.Bench.ConvNetTimings.Run(args[1], args.Length > 2 ? int.Parse(args[2]) : 20, args.Length > 3 ? int.Parse(args[3]) : 20,
+        args.Length > 4 ? int.Parse(args[4]) : 2);
     return;
 }
 // dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll train-profile resnet20|vgg [steps]   (a training step's time by part)

@@ -92,6 +92,7 @@ def main():
     p.add_argument("--iterations", type=int, default=20)
     p.add_argument("--inference-repeats", type=int, default=20)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--warmup", type=int, default=WARMUP, help="training steps run before the timed ones")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
@@ -101,13 +102,13 @@ def main():
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
     model.train()
     times = []
-    for i in range(args.iterations + WARMUP):
+    for i in range(args.iterations + args.warmup):
         start = time.perf_counter()
         optimizer.zero_grad(set_to_none=True)
         loss = F.cross_entropy(model(images), labels)
         loss.backward()
         optimizer.step()
-        if i >= WARMUP:
+        if i >= args.warmup:
             times.append((time.perf_counter() - start) * 1000)
     train_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     model.eval()

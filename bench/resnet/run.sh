@@ -3,22 +3,26 @@
 # (64x64, batch 32), built with Backprop's core API (bench/Backprop.Bench/ConvNets.cs) and with PyTorch
 # (pytorch_convnets.py): ms per training iteration (SGD momentum, random data), inference images/s at batch 64 and
 # latency at batch 1. Rounds alternate the two frameworks; each figure is the median over rounds of per-round medians.
-#   bash bench/resnet/run.sh [--nets "resnet20 vgg"] [--iterations N] [--rounds R] [--threads T] [--avx2]
-# (--avx2: both sides on their AVX2 code, see bench/peer_env.sh)
+#   bash bench/resnet/run.sh [--nets "resnet20 vgg"] [--iterations N] [--warmup W] [--rounds R] [--threads T] [--avx2]
+# (--avx2: both sides on their AVX2 code, see bench/peer_env.sh). Both sides run W untimed training steps first
+# (15 unless given): .NET's tiered JIT replaces the first code of the kernels with its optimized code over the first
+# ~15 steps (steady state: what a training run of thousands of steps sees); --warmup 2 shows the cold start.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 NETS="resnet20 vgg"
 ITERATIONS=20
+WARMUP=15
 ROUNDS=3
 THREADS=2
 while [ $# -gt 0 ]; do
   case "$1" in
     --nets) NETS=$2; shift 2 ;;
     --iterations) ITERATIONS=$2; shift 2 ;;
+    --warmup) WARMUP=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
     --avx2) AVX2=1; shift ;;
-    *) echo "usage: $0 [--nets \"resnet20 vgg\"] [--iterations N] [--rounds R] [--threads T] [--avx2]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--nets \"resnet20 vgg\"] [--iterations N] [--warmup W] [--rounds R] [--threads T] [--avx2]" >&2; exit 2 ;;
   esac
 done
 
@@ -40,16 +44,16 @@ trap 'rm -rf "$WORK"' EXIT
 load_before=$(cut -d' ' -f1 /proc/loadavg)
 for net in $NETS; do
   for r in $(seq 1 "$ROUNDS"); do
-    echo "== $net, round $r of $ROUNDS: Backprop, then PyTorch; $ITERATIONS training iterations, $THREADS threads"
+    echo "== $net, round $r of $ROUNDS: Backprop, then PyTorch; $WARMUP warm-up and $ITERATIONS timed training iterations, $THREADS threads"
     measured "$WORK/bp_$net" "${BP_ENV[@]}" BACKPROP_NUM_THREADS="$THREADS" \
-      dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll convnet "$net" "$ITERATIONS"
-    measured "$WORK/pt_$net" "${PEER[@]}" bench/resnet/pytorch_convnets.py "$net" --iterations "$ITERATIONS" --threads "$THREADS"
+      dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll convnet "$net" "$ITERATIONS" 20 "$WARMUP"
+    measured "$WORK/pt_$net" "${PEER[@]}" bench/resnet/pytorch_convnets.py "$net" --iterations "$ITERATIONS" --warmup "$WARMUP" --threads "$THREADS"
   done
 done
 
 echo
 echo "Medians over $ROUNDS rounds (each round's figure a median itself); $THREADS threads; $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
-echo "train ms: one training iteration (forward, backward, SGD update) on random data; infer64: eval forward of 64 images"
+echo "train ms: one training iteration (forward, backward, SGD update) on random data, after $WARMUP warm-up iterations; infer64: eval forward of 64 images"
 echo "(no autograd), as images/s; infer1 ms: one image; train MB: the process's peak resident memory"
 echo "when training ended (before inference); peak MB: over the whole run (GNU time)."
 echo "ratio: Backprop / PyTorch for times and memory (below 1: Backprop better), Backprop / PyTorch for images/s (above 1: better)."
