@@ -43,7 +43,8 @@ public static partial class Functional
             if (needs[0])
             {
                 dx = Tensor.Uninitialized(input.Shape);   // dx = dy·W (beta = 0 overwrites)
-                Gemm.Sgemm(false, false, m, inF, outF, 1f, dy.Data, outF, weight.Data, inF, 0f, dx.AsSpan(), inF);
+                if (GemmFewRows.AppliesNN(SimdWidth.Max, m, inF, outF)) GemmFewRows.RunNN(m, inF, outF, dy.Data, weight.Data, dx.AsSpan());
+                else Gemm.Sgemm(false, false, m, inF, outF, 1f, dy.Data, outF, weight.Data, inF, 0f, dx.AsSpan(), inF);
             }
             if (needs[1] && weight.IsLeaf && weight.Grad is { } grad && grad.Shape == weight.Shape)
             {

@@ -38,6 +38,9 @@ namespace Backprop.Kernels;
 // | backward-data   | groups 1, stride 2x2, dilation 1,    | ConvolutionPhaseBackwardData: each of dx's four phase planes a | images               |
 // |                 | kernel >= 2x2, N > 1, AVX-512 or AVX2| stride-1 direct convolution of dy with a sub-kernel, no columns |                      |
 // |                 |                                      | (one dy copy per column shift, grids as wide as the phases)    |                      |
+// | backward-data   | groups 1, stride 1, dilation 1, no   | ConvolutionBatchLaneBackwardData: 16 images per vector (dy     | (16 images, channel) |
+// |                 | pad, KW 5, OW 8 (W 12), N >= 8,      | transposed to lanes), one dx row of a channel in 12 registers, | units                |
+// |                 | H <= 32, AVX-512 (LeNet conv2)       | W broadcast; no column matrix, no col2im                       |                      |
 // | backward-data   | groups 1, not pointwise, N > 1,      | ConvolutionImplicitGemm.BackwardData: W^T*dy panels folded     | images               |
 // |                 | otherwise                            | into dx (ColumnFold512 when AVX-512, stride-w 1, KW <= 7 and a |                      |
 // |                 |                                      | row fits 16 lanes; else row by row)                            |                      |
@@ -55,6 +58,9 @@ namespace Backprop.Kernels;
 // |                 | >= 64, AVX-512 or AVX2 (ResNet-20's  | zero-bordered copy, times dy^T; each thread copies the channels|                      |
 // |                 | stride-2 3x3 layers)                 | its tiles read and transposes dy a few images at a time, then  |                      |
 // |                 |                                      | runs its tiles over them (one pass, dy^T in L1)                |                      |
+// | backward-weights| groups 1, stride 1, dilation 1, no   | ConvolutionBatchLaneWeightGradient: 16 images per vector (x and| input channels       |
+// |                 | pad, KW 5, N >= 8, H*W <= 256, OH*OW | dy transposed to lanes), 5x5 dot tiles (5 k x the 5 kw of one  |                      |
+// |                 | <= 128, AVX-512 (LeNet conv2)        | (c, kh)) read in place, no im2col rows                         |                      |
 // | backward-weights| otherwise                            | ConvolutionWeightGradient: dot products along pixel chunks     | slabs of images x dW |
 // |                 |                                      | (DotMicroKernels), slabs summed in a fixed order               | column tiles         |
 // | backward-bias   | all                                  | per channel sum over images, in image order                    | channels             |
@@ -149,6 +155,11 @@ public static unsafe class Convolution
                 ConvolutionPhaseBackwardData.BackwardData(geo, pdy, pw, pdx);
                 return;
             }
+            if (UsesImplicitGemm(geo) && ConvolutionBatchLaneBackwardData.Applies(geo))
+            {
+                ConvolutionBatchLaneBackwardData.Compute(geo, pdy, pw, pdx);
+                return;
+            }
             // One image: panels of it cannot go to different threads (they add into the same dx), so GEMM threads instead.
             if (UsesImplicitGemm(geo) && geo.Batch > 1)
             {
@@ -186,6 +197,10 @@ public static unsafe class Convolution
         else if (ConvolutionDirectWeightGradient.Applies(g))
         {
             fixed (float* px = x, pdy = dy, pdw = dWeight) ConvolutionDirectWeightGradient.Compute(g, px, pdy, pdw);
+        }
+        else if (ConvolutionBatchLaneWeightGradient.Applies(g))
+        {
+            fixed (float* px = x, pdy = dy, pdw = dWeight) ConvolutionBatchLaneWeightGradient.Compute(g, px, pdy, pdw);
         }
         else
         {

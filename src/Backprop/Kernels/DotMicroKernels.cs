@@ -116,11 +116,11 @@ internal static unsafe class DotMicroKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Fold(Vector512<float> v) => v.GetLower() + v.GetUpper();
+    internal static Vector256<float> Fold(Vector512<float> v) => v.GetLower() + v.GetUpper();
 
     /// <summary>dst[i] = ((vi[0]+vi[1]) + (vi[2]+vi[3])) + ((vi[4]+vi[5]) + (vi[6]+vi[7])) for i &lt; count.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Reduce8(Vector256<float> v0, Vector256<float> v1, Vector256<float> v2, Vector256<float> v3,
+    internal static void Reduce8(Vector256<float> v0, Vector256<float> v1, Vector256<float> v2, Vector256<float> v3,
         Vector256<float> v4, Vector256<float> v5, Vector256<float> v6, Vector256<float> v7, float* dst, int count = 8)
     {
         // Only the 512-bit tiles call this (SimdWidth chose them), so AVX is asked directly: the same test through

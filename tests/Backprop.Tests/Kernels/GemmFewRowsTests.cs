@@ -47,6 +47,34 @@ public class GemmFewRowsTests
         });
     }
 
+    // (m, n, k) of c = a·b: LeNet's fc1 input gradient (64 x 800 from depth 500), a last tile of 1 to 11 columns of b, depth across blocks.
+    public static readonly TheoryData<int, int, int> ShapesNN = new()
+    {
+        { 64, 800, 500 }, { 64, 13, 24 }, { 32, 25, 257 }, { 96, 37, 513 }, { 256, 100, 5 }, { 64, 24, 17 },
+    };
+
+    [Theory]
+    [MemberData(nameof(ShapesNN))]
+    public void TurnedInputGradientMatchesReferenceAndBlockedBits(int m, int n, int k)
+    {
+        float[] a = KernelTestUtil.Random(m * k, 41), b = KernelTestUtil.Random(k * n, 42);
+        KernelTestUtil.With(512, null, () =>
+        {
+            if (SimdWidth.Hardware < 512) return;   // the path needs AVX-512
+            Assert.True(GemmFewRows.AppliesNN(512, m, n, k), $"{m}x{n}x{k}: the path should run");
+            string what = $"NN {m}x{n}x{k}";
+            float[] blocked = new float[m * n];
+            KernelTestUtil.With(null, 1, () => Gemm.Sgemm(false, false, m, n, k, 1f, a, k, b, n, 0f, blocked, n));
+            float[] one = Run(m * n, 1, c => GemmFewRows.RunNN(m, n, k, a, b, c));
+            float[] two = Run(m * n, 2, c => GemmFewRows.RunNN(m, n, k, a, b, c));
+            float[] expected = new float[m * n];
+            GemmReference.Sgemm(false, false, m, n, k, 1f, a, k, b, n, 0f, expected, n);
+            KernelTestUtil.AssertClose(expected, one, 1e-6 * k + 1e-6, 1e-5, $"{what} against the reference");
+            KernelTestUtil.AssertBitIdentical(blocked, one, $"{what} against the blocked path");
+            KernelTestUtil.AssertBitIdentical(one, two, $"{what} on 1 and 2 threads");
+        });
+    }
+
     [Fact]
     public void LinearAtBatch64RunsItWithTheBlockedBits()
     {
