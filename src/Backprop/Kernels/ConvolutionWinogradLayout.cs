@@ -7,7 +7,8 @@ namespace Backprop.Kernels;
 /// <summary>
 /// The layout changes around <see cref="ConvolutionWinograd"/>'s transforms, which carry 16 channels per pixel: input
 /// rows from (C, H, W) planes into channel-blocked rows, and runs of 4x4 output tiles (or single 2x2 tiles) from (pixel,
-/// channel) blocks back into the (K, OH, OW) planes. Both go through 8x8 AVX transposes (24 shuffles per 64 floats; 2x2 tiles: 4x4 ones);
+/// channel) blocks back into the (K, OH, OW) planes. Both go through 8x8 AVX transposes (24 shuffles per 64 floats; 2x2 tiles: 4x4 ones;
+/// the input rows 16x16 AVX-512 ones where the hardware has them, one 64-byte store per pixel);
 /// one float at a time they cost more than the GEMM on 16-channel layers. Partial channel blocks and edge tiles go one
 /// float at a time.
 /// </summary>
@@ -21,7 +22,7 @@ internal static unsafe class ConvolutionWinogradLayout
     public static void CopyRows(in WinogradPlan p, int width, float* image, float* input, int r0, int r1)
     {
         int w = p.W, wp = p.Wp, pw = p.PadW;
-        bool avx = SimdWidth.AllowsAvx(width);
+        bool avx = SimdWidth.AllowsAvx(width), avx512 = SimdWidth.AllowsAvx512F(width);
         for (int cb = 0; cb < p.Cp / L; cb++)
             for (int r = r0; r < r1; r++)
             {
@@ -37,11 +38,17 @@ internal static unsafe class ConvolutionWinogradLayout
                 float* inside = dst + pw * L, src = image + ((long)cb * L * p.H + h) * w;
                 long plane = (long)p.H * w;
                 int j = 0;
+                if (avx512 && cb * L + L <= p.C)
+                {
+                    // 16 pixels at a time: each pixel's 16 channels one 64-byte store, each source line read whole.
+                    for (; j + 16 <= w; j += 16) Transpose16.Block16x16(src + j, plane, inside + j * L, L);
+                }
                 if (avx && cb * L + L <= p.C)
                 {
                     // Channels 0-7 along the row, then 8-15 (as WriteRun: 16 planes' lines would not fit one L1 set).
+                    int from = j;
                     for (; j + 8 <= w; j += 8) Transpose8x8.Block(src + j, plane, inside + j * L, L);
-                    for (int jj = 0; jj < j; jj += 8) Transpose8x8.Block(src + 8 * plane + jj, plane, inside + jj * L + 8, L);
+                    for (int jj = from; jj < j; jj += 8) Transpose8x8.Block(src + 8 * plane + jj, plane, inside + jj * L + 8, L);
                 }
                 for (int l = 0; l < L; l++)
                 {
@@ -101,5 +108,25 @@ internal static unsafe class ConvolutionWinogradLayout
         for (int l = 0; l < channels; l++, y += plane)
             for (int r = 0; r < outRows; r++)
                 for (int col = 0; col < outCols; col++) y[r * ow + col] = pixels[(r * step + col) * L + l];
+    }
+}
+
+/// <summary>
+/// Prefetches the next image while the transforms work on this one's tiles, a slice per tile, so the layout copy of the
+/// next image (<see cref="ConvolutionWinogradLayout.CopyRows"/>) finds it in L1 rather than waiting on L3 or memory. Only
+/// for small images: 8K floats (32 KB) per tensor or fewer. ResNet-20 at batch 128, 1 thread, CPU time against no
+/// prefetch: 32x32x16 16x16 weight gradient 0.75-0.76x, forward 0.87x; 64x64 8x8 weight gradient 0.86x; at 16x32x32
+/// (64 KB per image) it made the weight gradient 2-8% slower (the prefetched lines evict the copied rows from L1).
+/// </summary>
+internal static unsafe class WinogradPrefetch
+{
+    public const long MaxImage = 8192;
+
+    // Part `part` of `parts` of [start, start + length) floats into L1, one prefetch per 64-byte line.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Slice(float* start, long length, int part, int parts)
+    {
+        long lines = (length + 15) / 16, a = lines * part / parts, b = lines * (part + 1) / parts;
+        for (long i = a; i < b; i++) Sse.Prefetch0(start + i * 16);
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Backprop.Kernels;
 
@@ -38,8 +39,10 @@ internal static unsafe class ConvolutionWinogradTransforms
                     {
                         int n = t / p.TilesPerImage, first = t % p.TilesPerImage, last = Math.Min(p.TilesPerImage, first + t0 + count - t);
                         ConvolutionWinogradLayout.CopyRows(p, width, x + n * imageLength, input, step * (first / p.TilesW), step * ((last - 1) / p.TilesW) + 6);
+                        bool prefetch = Sse.IsSupported && imageLength <= WinogradPrefetch.MaxImage && n + 1 < p.Tiles / p.TilesPerImage;
                         for (int q = first; q < last; q++)
                         {
+                            if (prefetch) WinogradPrefetch.Slice(x + (n + 1) * imageLength, imageLength, q - first, last - first);
                             int row = t - t0 + q - first;
                             float* d = input + ((long)step * (q / p.TilesW) * p.Wp + step * (q % p.TilesW)) * L;
                             for (int c = 0; c < cb; c++)

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Backprop.Kernels;
 
@@ -34,8 +35,16 @@ internal static unsafe class ConvolutionWinogradWeightGradientTransforms
             int firstRow = first / p.TilesW, lastRow = (last - 1) / p.TilesW;
             ConvolutionWinogradLayout.CopyRows(p, width, x + n * imageLength, input, step * firstRow, step * lastRow + 6);
             ConvolutionWinogradLayout.CopyRows(dp, width, dy + n * dyImageLength, dyInput, step * firstRow + pad, step * lastRow + pad + step);
+            bool prefetch = Sse.IsSupported && imageLength <= WinogradPrefetch.MaxImage && dyImageLength <= WinogradPrefetch.MaxImage
+                && n + 1 < p.Tiles / p.TilesPerImage;
             for (int q = first; q < last; q++)
             {
+                if (prefetch)
+                {
+                    // The next image's x and dy, a slice per tile, while this image's tiles are transformed.
+                    WinogradPrefetch.Slice(x + (n + 1) * imageLength, imageLength, q - first, last - first);
+                    WinogradPrefetch.Slice(dy + (n + 1) * dyImageLength, dyImageLength, q - first, last - first);
+                }
                 int row = t - t0 + q - first, tr = q / p.TilesW, tc = q % p.TilesW;
                 float* d = input + ((long)step * tr * p.Wp + step * tc) * L;
                 for (int c = 0; c < cb; c++)

@@ -62,4 +62,26 @@ public unsafe class ScratchArenaTests
         arena.Trim();
         Assert.Equal(0, arena.BytesHeld);
     }
+
+    [Fact]
+    public void OfEquallySizedFreeBuffersAThreadGetsTheOneItGaveBack()
+    {
+        // Two threads' Winograd slab buffers: each thread's own is still in its core's cache.
+        var arena = new ScratchArena();
+        Scratch mine = arena.Rent(100_000), theirs = default;
+        var other = new Thread(() =>
+        {
+            theirs = arena.Rent(100_000);
+            arena.Return(theirs);   // given back first: the first equal fit in the free list
+        });
+        other.Start();
+        other.Join();
+        arena.Return(mine);
+        Assert.True(mine.Pointer != theirs.Pointer);
+        var again = arena.Rent(100_000);
+        Assert.True(again.Pointer == mine.Pointer);
+        arena.Return(again);
+        arena.Trim();
+        Assert.Equal(0, arena.BytesHeld);
+    }
 }
