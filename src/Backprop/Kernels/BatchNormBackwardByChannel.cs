@@ -125,8 +125,7 @@ public static unsafe partial class BatchNorm
                     {
                         long o = ((long)img * c + ch) * inner;
                         float* g = maskIntoDx ? dp + o : yp is null ? gp + o : mp + o;
-                        Elementwise.Map(ops[ch - c0], new ReadOnlySpan<float>(xp + o, inner), new ReadOnlySpan<float>(g, inner), default,
-                            new Span<float>(dp + o, inner));
+                        BatchNormShortPlanes.Map(ops[ch - c0], xp + o, g, dp + o, inner);
                     }
                 ArrayPool<NormalizeOp>.Shared.Return(forward);
                 ArrayPool<BackwardOp>.Shared.Return(ops);

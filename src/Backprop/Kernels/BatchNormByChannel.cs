@@ -89,11 +89,8 @@ public static unsafe partial class BatchNorm
                         for (int ch = c0; ch < c1; ch++)
                         {
                             long o = ((long)img * c + ch) * inner;
-                            if (addRelu)
-                                Elementwise.Map(new AddReluOp(ops[ch - c0]), new ReadOnlySpan<float>(xp + o, inner), new ReadOnlySpan<float>(rp + o, inner),
-                                    default, new Span<float>(yp + o, inner));
-                            else
-                                Elementwise.Map(ops[ch - c0], new ReadOnlySpan<float>(xp + o, inner), default, default, new Span<float>(yp + o, inner));
+                            if (addRelu) BatchNormShortPlanes.Map(new AddReluOp(ops[ch - c0]), xp + o, rp + o, yp + o, inner);
+                            else BatchNormShortPlanes.Map(ops[ch - c0], xp + o, null, yp + o, inner);
                         }
                     }
                     ArrayPool<NormalizeOp>.Shared.Return(ops);
