@@ -50,7 +50,7 @@ internal static unsafe class BatchNormShortPlanes
 
     /// <summary>
     /// <see cref="Elementwise.Map"/> of one plane, a at x and b at g (b's values ignored by ops that take none): the same
-    /// op at the same width and so the same bits, but where the length is whole 512-bit vectors, inlined into the caller's
+    /// op at the same width and so the same bits, but where the length is whole vectors of the widest width (512 or 256 bits), inlined into the caller's
     /// loop over planes without Map's checks, pinning and loads of absent inputs (an 8x8 plane is four vectors).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -62,6 +62,16 @@ internal static unsafe class BatchNormShortPlanes
             {
                 var v = Vector512.Load(x + i);
                 op.Invoke(v, g is null ? v : Vector512.Load(g + i), v).Store(y + i);
+            }
+            return;
+        }
+        // Elementwise.Map's 256-bit loop where the width stops there (AVX2) and the plane is whole 256-bit vectors.
+        if (Enabled && !SimdWidth.Allows512(SimdWidth.Max) && SimdWidth.Allows256(SimdWidth.Max) && length % 8 == 0)
+        {
+            for (int i = 0; i < length; i += 8)
+            {
+                var v = Vector256.Load(x + i);
+                op.Invoke(v, g is null ? v : Vector256.Load(g + i), v).Store(y + i);
             }
             return;
         }
