@@ -48,6 +48,37 @@ internal static unsafe class BatchNormShortPlanes
         sumB = 0.0 + Vector512.Sum(Vector512<double>.Zero + (bLo + bHi));
     }
 
+    /// <summary>
+    /// <see cref="Elementwise.Map"/> of one plane, a at x and b at g (b's values ignored by ops that take none): the same
+    /// op at the same width and so the same bits, but where the length is whole vectors of the widest width (512 or 256 bits), inlined into the caller's
+    /// loop over planes without Map's checks, pinning and loads of absent inputs (an 8x8 plane is four vectors).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Map<TOp>(TOp op, float* x, float* g, float* y, int length) where TOp : struct, IElementwiseOp
+    {
+        if (Enabled && SimdWidth.Allows512(SimdWidth.Max) && length % 16 == 0)
+        {
+            for (int i = 0; i < length; i += 16)
+            {
+                var v = Vector512.Load(x + i);
+                op.Invoke(v, g is null ? v : Vector512.Load(g + i), v).Store(y + i);
+            }
+            return;
+        }
+        // Elementwise.Map's 256-bit loop where the width stops there (AVX2) and the plane is whole 256-bit vectors.
+        if (Enabled && !SimdWidth.Allows512(SimdWidth.Max) && SimdWidth.Allows256(SimdWidth.Max) && length % 8 == 0)
+        {
+            for (int i = 0; i < length; i += 8)
+            {
+                var v = Vector256.Load(x + i);
+                op.Invoke(v, g is null ? v : Vector256.Load(g + i), v).Store(y + i);
+            }
+            return;
+        }
+        Elementwise.Map(op, new ReadOnlySpan<float>(x, length), g is null ? default : new ReadOnlySpan<float>(g, length), default,
+            new Span<float>(y, length));
+    }
+
     /// <summary>Σ x over a length that <see cref="Applies"/>: Sums' A with the shift 0 (x − 0 − 0 is x), without its B.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double Sum(float* x, int length)
