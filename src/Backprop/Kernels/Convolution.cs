@@ -103,6 +103,11 @@ public static unsafe class Convolution
                 ConvolutionWinograd.Forward(geo, px, pw, biasLength != 0 ? pb : null, py, relu);
                 return;
             }
+            if (UsesImplicitGemm(geo) && ConvolutionFusedWinograd.Applies(geo))
+            {
+                ConvolutionFusedWinograd.Forward(geo, px, pw, biasLength != 0 ? pb : null, py, relu);
+                return;
+            }
             if (UsesImplicitGemm(geo) && ConvolutionDirect.Applies(geo))
             {
                 ConvolutionDirect.Forward(geo, px, pw, biasLength != 0 ? pb : null, py, relu);
@@ -137,6 +142,11 @@ public static unsafe class Convolution
             if (UsesImplicitGemm(geo) && ConvolutionWinograd.AppliesToBackwardData(geo))
             {
                 ConvolutionWinograd.BackwardData(geo, pdy, pw, pdx);
+                return;
+            }
+            if (UsesImplicitGemm(geo) && ConvolutionFusedWinograd.AppliesToBackwardData(geo))
+            {
+                ConvolutionFusedWinograd.BackwardData(geo, pdy, pw, pdx);
                 return;
             }
             if (UsesImplicitGemm(geo) && ConvolutionDirect.AppliesToBackwardData(geo))
