@@ -13,6 +13,9 @@ namespace Backprop.Kernels;
 /// <item>average backward for every window but 2x2 stride 2: <see cref="PoolingAvgBackward"/> (gathers, vector sums).</item>
 /// <item>otherwise (column stride 3 or more, narrow outputs, scalar width): the scalar loops here.</item>
 /// </list>
+/// Max forward and backward can carry a following ReLU (Functional.MaxPool2dRelu, which Caffe nets use for a MAX pooling
+/// followed by an in-place ReLU): PoolingWindows stores max(best, 0) as it stores each block, the other paths run the ReLU
+/// over their own planes; backward masks each dy by the output as it scatters (the 2x2 paths mask dy first).
 /// Max and argmax are the reference's exactly; max backward adds in output order as the reference does. Average
 /// sums in float (the reference in double): the same bits at every SIMD width and thread count.
 /// </summary>
