@@ -14,7 +14,7 @@ public static class AbCases
     public const string Help =
         "bn:N,C,H,W:{bn|bnrelu|bnaddrelu}:{fwd|bwd} (a BatchNorm2d op in training; bwd: backward of a recorded forward, the input's gradient cloned into a fresh array), " +
         "bnk:N,C,H,W:{bn|bnrelu|bnaddrelu}:{fwd|bwd|eval} (the BatchNorm kernels alone on buffers made once; eval: running statistics), conv:{lenet1|lenet2|vgg|1x1|cq1|cq2|cq3|res16|res32s2|res64|vgg32|vgg256|N,C,H,W,K,kernel,stride,pad}:{fwd|bwdData|bwdW}, pool:{pool1|pool2|cq1|cq2|cq3|N,C,H,W}:{fwd|bwd} (cq: cifar10_quick's 3x3 stride-2 ceil pools, MAX, AVE, AVE; batch 100; N,C,H,W: 2x2 stride-2 max, VGG's), relu:N:{fwd|bwd} (ReLU kernels on N floats), gemm:M:N:K[:TN|NT|TT], linear:M:N:K (Functional.Linear with bias, (M, K) by (N, K), under no-grad in a pool scope), step (a LeNet training " +
-        "step, functional API), infer:{lenet|lenet64|resnet20|resnet20folded} (an eval forward under no-grad, in a pool scope; batch 1, lenet64 batch 64), solver (an iteration of the Caffe solver on examples/mnist's LeNet, random images in place of the LMDB)";
+        "step, functional API), infer:{lenet|lenet64|resnet20|resnet20folded} (an eval forward under no-grad, in a pool scope; batch 1, lenet64 batch 64), solver (an iteration of the Caffe solver on examples/mnist's LeNet, random images in place of the LMDB), solverq (the same on bench/cifar's cifar10_quick, batch 100)";
 
     /// <summary>The case's body; its data is made once, here.</summary>
     public static Action Make(string name)
@@ -33,6 +33,7 @@ public static class AbCases
             "step" => Step(),
             "infer" when p.Length == 2 => Inference(p[1]),
             "solver" => SolverIteration(),
+            "solverq" => QuickSolverIteration(),
             _ => throw new ArgumentException($"Unknown case '{name}'; cases: {Help}."),
         };
     }
@@ -203,6 +204,31 @@ public static class AbCases
             data_filler { type: "uniform" min: 0 max: 1 } data_filler { type: "constant" value: 3 }
             """);
         var solver = Prototxt.ParseFile<SolverParameter>("examples/mnist/lenet_solver.prototxt");
+        solver.ClearNet();
+        solver.NetParam = net;
+        solver.TestIter.Clear();
+        solver.TestInterval = 0;
+        solver.BaseLr = 0;
+        solver.Snapshot = 0;
+        solver.SnapshotAfterTrain = false;
+        var caffe = new CaffeSolver(solver);
+        return () => caffe.Step(out _);
+    }
+
+    // An iteration of the Caffe solver on bench/cifar's cifar10_quick (batch 100), uniform images in place of the LMDB,
+    // learning rate 0 (every iteration the same work on the same weights).
+    private static Action QuickSolverIteration()
+    {
+        var net = Prototxt.ParseFile<NetParameter>("bench/cifar/cifar10_quick_train_test.prototxt");
+        var data = net.Layer.First(l => l.Type == "Data" && l.Include.Any(r => r.Phase == Phase.Train));
+        data.Type = "DummyData";
+        data.DataParam = null;
+        data.TransformParam = null;
+        data.DummyDataParam = Prototxt.Parse<DummyDataParameter>("""
+            shape { dim: 100 dim: 3 dim: 32 dim: 32 } shape { dim: 100 }
+            data_filler { type: "uniform" min: -0.5 max: 0.5 } data_filler { type: "constant" value: 3 }
+            """);
+        var solver = Prototxt.ParseFile<SolverParameter>("bench/cifar/cifar10_quick_solver.prototxt");
         solver.ClearNet();
         solver.NetParam = net;
         solver.TestIter.Clear();

@@ -7,7 +7,7 @@ namespace Backprop.Caffe.Layers;
 /// Caffe's Convolution: weights (num_output, C/group, kernel...) and bias (num_output). Over 2 spatial axes (N, C, H, W) it runs
 /// Functional.Conv2d; over 3 (N, C, D, H, W) Functional.Conv3d; over 1 (N, C, L) Conv2d on a plane of height 1.
 /// </summary>
-public sealed class ConvolutionLayer(LayerParameter definition) : CaffeLayer(definition)
+public sealed class ConvolutionLayer(LayerParameter definition) : CaffeLayer(definition), IFusesRelu
 {
     private ConvolutionSpec spec = null!;
     private int groups;
@@ -68,6 +68,17 @@ public sealed class ConvolutionLayer(LayerParameter definition) : CaffeLayer(def
                     (1, spec.Stride[0]), (0, spec.Pad[0]), (1, spec.Dilation[0]), groups);
                 return [y.Reshape(y.Shape[0], y.Shape[1], y.Shape[3])];
         }
+    }
+
+    /// <summary>2-D convolutions run a following ReLU inside the convolution (Functional.Conv2dRelu).</summary>
+    bool IFusesRelu.CanFuseRelu => spec is not null && spec.Kernel.Length == 2;
+
+    IReadOnlyList<Tensor> IFusesRelu.ForwardRelu(IReadOnlyList<Tensor> bottoms, NetContext context, int layerIndex)
+    {
+        var x = bottoms[0];
+        if (x.Rank != 4) return [Functional.Relu(Forward(bottoms, context, layerIndex)[0])];
+        Tensor? bias = biasTerm ? Blobs[1] : null;
+        return [Functional.Conv2dRelu(x, Blobs[0], bias, (spec.Stride[0], spec.Stride[1]), (spec.Pad[0], spec.Pad[1]), (spec.Dilation[0], spec.Dilation[1]), groups)];
     }
 
     /// <summary>The 2-D geometry; a 1-D convolution uses height 1 with a kernel one row high.</summary>

@@ -13,6 +13,9 @@ public sealed class ReluLayer(LayerParameter definition) : CaffeLayer(definition
         return [bottoms[0]];
     }
 
+    /// <summary>A plain ReLU (negative_slope 0), which the layer before may fuse (see <see cref="IFusesRelu"/>); after Setup.</summary>
+    internal bool IsPlain => slope == 0;
+
     public override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> bottoms, NetContext context, int layerIndex) =>
         [slope == 0 ? Functional.Relu(bottoms[0]) : Functional.LeakyRelu(bottoms[0], slope)];
 }

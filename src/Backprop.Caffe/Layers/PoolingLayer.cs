@@ -9,7 +9,7 @@ namespace Backprop.Caffe.Layers;
 /// the mask: where each maximum came from, h·W + w within the bottom's plane, as a float. STOCHASTIC samples by value in TRAIN
 /// (from the pass's random generator) and takes the probability-weighted average in TEST; it has no padding, as in Caffe.
 /// </summary>
-public sealed class PoolingLayer(LayerParameter definition) : CaffeLayer(definition)
+public sealed class PoolingLayer(LayerParameter definition) : CaffeLayer(definition), IFusesRelu
 {
     private (int H, int W) kernel, stride, pad;
     private PoolMethod method;
@@ -44,6 +44,12 @@ public sealed class PoolingLayer(LayerParameter definition) : CaffeLayer(definit
         var top = new Shape(x[0], x[1], oh, ow);
         return Definition.Top.Count == 2 ? [top, top] : [top];
     }
+
+    /// <summary>MAX pooling with one top runs a following ReLU in its own pass (Functional.MaxPool2dRelu).</summary>
+    bool IFusesRelu.CanFuseRelu => method == PoolMethod.Max && Definition.Top.Count == 1;
+
+    IReadOnlyList<Tensor> IFusesRelu.ForwardRelu(IReadOnlyList<Tensor> bottoms, NetContext context, int layerIndex) =>
+        [Functional.MaxPool2dRelu(bottoms[0], (kernel.H, kernel.W), (stride.H, stride.W), (pad.H, pad.W), ceil)];
 
     public override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> bottoms, NetContext context, int layerIndex)
     {

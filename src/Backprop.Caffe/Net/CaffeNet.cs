@@ -24,6 +24,8 @@ public sealed class CaffeNet
     private readonly List<bool[]> propagateDown = [];
     private readonly Dictionary<string, Shape> blobShapes = [];
     private readonly List<string> outputs = [];
+    // fusedRelu[l]: layer l (an IFusesRelu) runs the in-place ReLU at l + 1 itself, which then passes its bottom through.
+    private bool[] fusedRelu = [];
 
     private CaffeNet(string name, NetState state)
     {
@@ -154,7 +156,29 @@ public sealed class CaffeNet
             net.propagateDown.Add(def.Bottom.Select((_, i) => def.PropagateDown.Count == 0 || def.PropagateDown[i]).ToArray());
         }
         net.outputs.AddRange(available.Distinct());
+        net.fusedRelu = net.ReluFusions();
         return net;
+    }
+
+    /// <summary>
+    /// Which layers run the ReLU that follows them: an <see cref="IFusesRelu"/> layer with one top, not a loss, followed at
+    /// once by a plain ReLU in place on that top (top = bottom), which propagates down and weighs no loss. In place, no
+    /// layer can see the top before the ReLU, so fusing changes no blob any layer reads, and the fused ops keep the bits.
+    /// </summary>
+    private bool[] ReluFusions()
+    {
+        var fused = new bool[layers.Count];
+        for (int l = 0; l + 1 < layers.Count; l++)
+        {
+            if (layers[l] is not IFusesRelu f || !f.CanFuseRelu || layers[l + 1] is not ReluLayer { IsPlain: true }) continue;
+            if (tops[l].Length != 1 || bottoms[l + 1].Length != 1 || tops[l + 1].Length != 1) continue;
+            string t = tops[l][0];
+            if (bottoms[l + 1][0] != t || tops[l + 1][0] != t || Array.IndexOf(bottoms[l], t) >= 0) continue;
+            if (lossWeights[l][0] != 0 || lossWeights[l + 1][0] != 0 || !propagateDown[l + 1][0]) continue;
+            fused[l] = true;
+            l++;   // the ReLU itself fuses with nothing
+        }
+        return fused;
     }
 
     private static void CheckCount(string where, string what, int count, (int Min, int Max) allowed)
@@ -214,7 +238,14 @@ public sealed class CaffeNet
             if (debug) inputs = debugPass!.Cut(l, inputs);
             long start = System.Diagnostics.Stopwatch.GetTimestamp();
             IReadOnlyList<Tensor> results;
-            try { results = layer.Forward(inputs, context, l); }
+            try
+            {
+                // A fused ReLU (see ReluFusions) passes its bottom through; the layer before applied it. Not under debug_info,
+                // which logs each layer's own top.
+                if (!debug && fusedRelu.Length == layers.Count && l > 0 && fusedRelu[l - 1]) results = inputs;
+                else if (!debug && fusedRelu.Length == layers.Count && fusedRelu[l]) results = ((IFusesRelu)layer).ForwardRelu(inputs, context, l);
+                else results = layer.Forward(inputs, context, l);
+            }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException)
             {
                 throw new CaffeNetException($"Layer '{layer.Name}' (type {layer.Type}) failed at iteration {context.Iteration}: {e.Message}", e);

@@ -15,6 +15,7 @@ internal static class DotWriter
     private static readonly Dictionary<string, string[]> Fused = new(StringComparer.Ordinal)
     {
         ["ConvolutionReluBackward"] = ["ConvolutionBackward0", "ReluBackward0"],
+        ["MaxPool2DReluBackward"] = ["MaxPool2DWithIndicesBackward0", "ReluBackward0"],
         ["BatchNormReluBackward"] = ["NativeBatchNormBackward0", "ReluBackward0"],
         ["CrossEntropyLossBackward"] = ["LogSoftmaxBackward0", "NllLossBackward0"],
     };

@@ -46,6 +46,9 @@ public static unsafe class Activations
     // y = max(x, 0); NaN stays NaN; -0 gives +0.
     public static void ReluForward(ReadOnlySpan<float> x, Span<float> y) => Map(default(Relu), x, default, default, y);
 
+    // y = max(y, 0) in place with ReluForward's bits, on the calling thread (for kernels that apply it to their own output).
+    internal static void ReluInPlace(Span<float> y) => Elementwise.Map(default(Relu), y, default, default, y);
+
     // y = max(a + b, 0), the sum rounded to float first (the bits of ReluForward(a + b)).
     public static void AddReluForward(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => Map(default(AddRelu), a, b, default, y);
 

@@ -13,6 +13,9 @@ namespace Backprop.Kernels;
 /// <item>average backward for every window but 2x2 stride 2: <see cref="PoolingAvgBackward"/> (gathers, vector sums).</item>
 /// <item>otherwise (column stride 3 or more, narrow outputs, scalar width): the scalar loops here.</item>
 /// </list>
+/// Max forward and backward can carry a following ReLU (Functional.MaxPool2dRelu, which Caffe nets use for a MAX pooling
+/// followed by an in-place ReLU): PoolingWindows stores max(best, 0) as it stores each block, the other paths run the ReLU
+/// over their own planes; backward masks each dy by the output as it scatters (the 2x2 paths mask dy first).
 /// Max and argmax are the reference's exactly; max backward adds in output order as the reference does. Average
 /// sums in float (the reference in double): the same bits at every SIMD width and thread count.
 /// </summary>
@@ -20,7 +23,14 @@ public static unsafe class Pooling
 {
     /// <summary>y = the maximum of each window; argmax = its flat index h*W + w in the input plane.</summary>
     // x: (N, C, H, W); y: (N, C, OH, OW) overwritten; argmax: (N, C, OH, OW) overwritten
-    public static void MaxForward(in Pool2dGeometry g, ReadOnlySpan<float> x, Span<float> y, Span<int> argmax)
+    public static void MaxForward(in Pool2dGeometry g, ReadOnlySpan<float> x, Span<float> y, Span<int> argmax) => MaxForward(g, x, y, argmax, relu: false);
+
+    /// <summary>
+    /// <see cref="MaxForward(in Pool2dGeometry, ReadOnlySpan{float}, Span{float}, Span{int})"/>; with <paramref name="relu"/>,
+    /// y = max(that maximum, 0) with <see cref="Activations.ReluForward"/>'s bits (a max pooling followed by a ReLU, as in
+    /// Caffe's cifar10 nets, in one pass; the argmax is the pooling's own).
+    /// </summary>
+    public static void MaxForward(in Pool2dGeometry g, ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, bool relu)
     {
         Check(g, x.Length, y.Length, "x", "y");
         if (argmax.Length != g.OutputLength)
@@ -33,14 +43,23 @@ public static unsafe class Pooling
             nint ix = (nint)px, iy = (nint)py, ii = (nint)pi, end = (nint)(px + x.Length);
             KernelThreads.For(g.Batch * g.Channels, (s, e) =>
             {
-                if (plan is not null) PoolingWindows.MaxPlanes(geo, plan, (float*)ix, (float*)iy, (int*)ii, s, e, (float*)ix, (float*)end);
-                else MaxForwardPlanes(geo, s, e, (float*)ix, (float*)iy, (int*)ii);
+                if (plan is not null) PoolingWindows.MaxPlanes(geo, plan, (float*)ix, (float*)iy, (int*)ii, s, e, (float*)ix, (float*)end, relu);
+                else
+                {
+                    MaxForwardPlanes(geo, s, e, (float*)ix, (float*)iy, (int*)ii);
+                    if (relu)
+                    {
+                        int outPlane = geo.OutHeight * geo.OutWidth;
+                        var planes = new Span<float>((float*)iy + (long)s * outPlane, (e - s) * outPlane);
+                        Activations.ReluInPlace(planes);
+                    }
+                }
             });
         }
     }
 
     /// <summary>
-    /// y = the maximum of each window, <see cref="MaxForward"/>'s values without the argmax (inference: nothing will need
+    /// y = the maximum of each window, <see cref="MaxForward(in Pool2dGeometry, ReadOnlySpan{float}, Span{float}, Span{int})"/>'s values without the argmax (inference: nothing will need
     /// it). 2x2 stride-2 windows on planes wider than 8 skip the index work and the argmax writes; others run MaxForward
     /// into a rented argmax.
     /// </summary>
@@ -80,16 +99,41 @@ public static unsafe class Pooling
 
     /// <summary>dx[argmax] += dy for each output; every other dx is zero.</summary>
     // dy: (N, C, OH, OW); argmax: (N, C, OH, OW); dx: (N, C, H, W) overwritten
-    public static void MaxBackward(in Pool2dGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<int> argmax, Span<float> dx)
+    public static void MaxBackward(in Pool2dGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<int> argmax, Span<float> dx) =>
+        MaxBackward(g, dy, argmax, dx, default);
+
+    /// <summary>
+    /// The backward of <see cref="MaxForward(in Pool2dGeometry, ReadOnlySpan{float}, Span{float}, Span{int}, bool)"/> with relu:
+    /// dx[argmax] += (y &gt; 0 ? dy : 0), the bits of <see cref="Activations.ReluBackward"/> on y followed by the pooling's
+    /// backward. An empty <paramref name="reluOutput"/> is the plain backward.
+    /// </summary>
+    // reluOutput: the fused forward's y (N, C, OH, OW), or empty
+    public static void MaxBackward(in Pool2dGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<int> argmax, Span<float> dx, ReadOnlySpan<float> reluOutput)
     {
         Check(g, dx.Length, dy.Length, "dx", "dy");
         if (argmax.Length != g.OutputLength)
             throw new ArgumentException($"Pooling: argmax (N, C, OH, OW) needs {g.OutputLength} elements but has {argmax.Length}.", nameof(argmax));
+        bool masked = !reluOutput.IsEmpty;
+        if (masked && reluOutput.Length != g.OutputLength)
+            throw new ArgumentException($"Pooling: the ReLU output (N, C, OH, OW) needs {g.OutputLength} elements but has {reluOutput.Length}.", nameof(reluOutput));
+        if (masked && Pooling2x2.Applies(g))
+        {
+            // The 2x2 paths take dy as it is: mask it first (ReluBackward's bits), then the plain backward.
+            float[] m = System.Buffers.ArrayPool<float>.Shared.Rent((int)g.OutputLength);
+            try
+            {
+                var maskedDy = m.AsSpan(0, (int)g.OutputLength);
+                Activations.ReluBackward(reluOutput, dy, maskedDy);
+                MaxBackward(g, maskedDy, argmax, dx, default);
+            }
+            finally { System.Buffers.ArrayPool<float>.Shared.Return(m); }
+            return;
+        }
         Pool2dGeometry geo = g;
-        fixed (float* pdy = dy, pdx = dx)
+        fixed (float* pdy = dy, pdx = dx, pry = reluOutput)
         fixed (int* pi = argmax)
         {
-            nint idy = (nint)pdy, idx = (nint)pdx, ii = (nint)pi;
+            nint idy = (nint)pdy, idx = (nint)pdx, ii = (nint)pi, iry = (nint)pry;
             KernelThreads.For(g.Batch * g.Channels, (s, e) =>
             {
                 int plane = geo.InHeight * geo.InWidth, outPlane = geo.OutHeight * geo.OutWidth;
@@ -103,6 +147,18 @@ public static unsafe class Pooling
                     int* arg = (int*)ii + (long)p * outPlane;
                     if (width8 ? Pooling2x2.MaxBackwardPlane8(src, arg, geo.OutHeight, d) : twoByTwo && Pooling2x2Backward.Plane(geo, width, src, arg, d)) continue;
                     new Span<float>(d, plane).Clear();
+                    if (masked)
+                    {
+                        float* yr = (float*)iry + (long)p * outPlane;
+                        for (int o = 0; o < outPlane; o++)
+                        {
+                            int at = arg[o];
+                            if ((uint)at >= (uint)plane)
+                                throw new ArgumentException($"Pooling: argmax {at} is outside the {geo.InHeight}x{geo.InWidth} input plane.", nameof(argmax));
+                            d[at] += yr[o] > 0 ? src[o] : 0f;
+                        }
+                        continue;
+                    }
                     for (int o = 0; o < outPlane; o++)
                     {
                         int at = arg[o];

@@ -25,11 +25,12 @@ internal static unsafe class PoolingWindows
 
     /// <summary>Max pooling of planes [p0, p1) with plan c.</summary>
     // x: (P, H, W) whole input, lo/hi its bounds; y, argmax: (P, OH, OW)
-    public static void MaxPlanes(in Pool2dGeometry g, PoolColumns c, float* x, float* y, int* argmax, int p0, int p1, float* lo, float* hi)
+    // relu: store max(best, 0) with Activations.ReluForward's bits (the argmax stays the pooling's).
+    public static void MaxPlanes(in Pool2dGeometry g, PoolColumns c, float* x, float* y, int* argmax, int p0, int p1, float* lo, float* hi, bool relu = false)
     {
-        if (c.Lanes == 16) MaxPlanes<Lanes512, Vector512<float>, Vector512<int>>(g, c, x, y, argmax, p0, p1, lo, hi);
-        else if (c.Lanes == 8) MaxPlanes<Lanes256, Vector256<float>, Vector256<int>>(g, c, x, y, argmax, p0, p1, lo, hi);
-        else MaxPlanes<Lanes128, Vector128<float>, Vector128<int>>(g, c, x, y, argmax, p0, p1, lo, hi);
+        if (c.Lanes == 16) MaxPlanes<Lanes512, Vector512<float>, Vector512<int>>(g, c, x, y, argmax, p0, p1, lo, hi, relu);
+        else if (c.Lanes == 8) MaxPlanes<Lanes256, Vector256<float>, Vector256<int>>(g, c, x, y, argmax, p0, p1, lo, hi, relu);
+        else MaxPlanes<Lanes128, Vector128<float>, Vector128<int>>(g, c, x, y, argmax, p0, p1, lo, hi, relu);
     }
 
     /// <summary>Average pooling of planes [p0, p1) with plan c.</summary>
@@ -42,12 +43,12 @@ internal static unsafe class PoolingWindows
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MaxPlanes<L, TF, TI>(Pool2dGeometry g, PoolColumns c, float* x, float* y, int* argmax, int p0, int p1, float* lo, float* hi)
+    private static void MaxPlanes<L, TF, TI>(Pool2dGeometry g, PoolColumns c, float* x, float* y, int* argmax, int p0, int p1, float* lo, float* hi, bool relu)
         where L : IPoolLanes<TF, TI> where TF : unmanaged where TI : unmanaged
     {
         int v = L.Count, w = g.InWidth, plane = g.InHeight * w, outPlane = g.OutHeight * g.OutWidth, kw = g.KernelWidth, s = g.StrideWidth;
         int span = kw - 1 + s * v;
-        float[] edge = new float[span];
+        float[] edge = new float[2 * span];   // one edge copy per chain
         fixed (int* starts = c.BlockStart, valid = c.Valid, firstValid = c.FirstValid)
         fixed (float* copy = edge)
         {
@@ -59,24 +60,51 @@ internal static unsafe class PoolingWindows
                 {
                     int h0 = Math.Max(i * g.StrideHeight - g.PadHeight, 0), h1 = Math.Min(i * g.StrideHeight - g.PadHeight + g.KernelHeight, g.InHeight);
                     long o = (long)p * outPlane + (long)i * g.OutWidth;
+                    // Two output rows with windows of as many input rows run as two independent chains of Take (each Take waits
+                    // for the one before: one chain alone leaves the vector units idle); each keeps its own row-major order.
+                    int g0 = Math.Max((i + 1) * g.StrideHeight - g.PadHeight, 0), g1 = Math.Min((i + 1) * g.StrideHeight - g.PadHeight + g.KernelHeight, g.InHeight);
+                    bool pair = i + 1 < g.OutHeight && g1 - g0 == h1 - h0;
                     for (int b = 0; b < c.Blocks; b++)
                     {
                         int col0 = starts[b] * s - g.PadWidth;
                         TF best = L.Splat(float.NegativeInfinity);   // taken by any real candidate but -inf; then firstValid is right
-                        TI index = L.Add(L.LoadInt(firstValid + b * v), L.Splat(h0 * w));
+                        TI first = L.LoadInt(firstValid + b * v);
+                        TI index = L.Add(first, L.Splat(h0 * w));
                         float* masks = (float*)(valid + b * kw * v);
-                        for (int r = h0; r < h1; r++)
+                        if (pair)
                         {
-                            float* at = Reachable(src + r * w + col0, span, lo, hi, copy);
-                            for (int k = 0; k < kw; k++)
+                            TF best2 = best;
+                            TI index2 = L.Add(first, L.Splat(g0 * w));
+                            for (int t = 0; t < h1 - h0; t++)
                             {
-                                TF candidate = s == 1 ? L.Load(at + k) : L.LoadEven(at + k);
-                                L.Take(candidate, L.Add(laneStep, L.Splat(r * w + col0 + k)), L.Load(masks + k * v), ref best, ref index);
+                                int r = h0 + t, r2 = g0 + t;
+                                float* at = Reachable(src + r * w + col0, span, lo, hi, copy);
+                                float* at2 = Reachable(src + r2 * w + col0, span, lo, hi, copy + span);
+                                for (int k = 0; k < kw; k++)
+                                {
+                                    TF mask = L.Load(masks + k * v);
+                                    TI step = L.Add(laneStep, L.Splat(col0 + k));
+                                    L.Take(s == 1 ? L.Load(at + k) : L.LoadEven(at + k), L.Add(step, L.Splat(r * w)), mask, ref best, ref index);
+                                    L.Take(s == 1 ? L.Load(at2 + k) : L.LoadEven(at2 + k), L.Add(step, L.Splat(r2 * w)), mask, ref best2, ref index2);
+                                }
                             }
+                            L.Store(relu ? L.Relu(best2) : best2, y + o + g.OutWidth + starts[b]);
+                            L.Store(index2, argmax + o + g.OutWidth + starts[b]);
                         }
-                        L.Store(best, y + o + starts[b]);
+                        else
+                            for (int r = h0; r < h1; r++)
+                            {
+                                float* at = Reachable(src + r * w + col0, span, lo, hi, copy);
+                                for (int k = 0; k < kw; k++)
+                                {
+                                    TF candidate = s == 1 ? L.Load(at + k) : L.LoadEven(at + k);
+                                    L.Take(candidate, L.Add(laneStep, L.Splat(r * w + col0 + k)), L.Load(masks + k * v), ref best, ref index);
+                                }
+                            }
+                        L.Store(relu ? L.Relu(best) : best, y + o + starts[b]);
                         L.Store(index, argmax + o + starts[b]);
                     }
+                    if (pair) i++;
                 }
             }
         }
