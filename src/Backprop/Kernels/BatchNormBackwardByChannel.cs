@@ -125,7 +125,7 @@ public static unsafe partial class BatchNorm
                     {
                         long o = ((long)img * c + ch) * inner;
                         float* g = maskIntoDx ? dp + o : yp is null ? gp + o : mp + o;
-                        BatchNormShortPlanes.Map(ops[ch - c0], xp + o, g, dp + o, inner);
+                        BatchNormShortPlanes.MapLongApart(ops[ch - c0], xp + o, g, dp + o, inner);
                     }
                 ArrayPool<NormalizeOp>.Shared.Return(forward);
                 ArrayPool<BackwardOp>.Shared.Return(ops);
