@@ -80,7 +80,7 @@ internal static unsafe class BatchNormShortPlanes
     }
 
     /// <summary>
-    /// Planes of this many values and more run <see cref="Map{TOp}"/>'s loops in a method of their own (<c>MapLong</c>, the
+    /// Planes of this many values and more run <see cref="Map{TOp}"/>'s loops in a method of their own (<see cref="MapLong{TOp}"/>, the
     /// same loops, so the same bits): inlined into the backward's channel loop (a lambda with many live values) the op's
     /// constants and the loop counter lived on the stack, reloaded every vector; alone they stay in registers. AVX2, CPU
     /// time, one thread: (128, 16, 32, 32) bnrelu bwd 0.90-0.92x, (128, 32, 16, 16) 0.84-0.87x; at 8x8 planes the call cost more than it saved (1.11x), so
@@ -90,19 +90,15 @@ internal static unsafe class BatchNormShortPlanes
     private const int LongPlane = 256;
 
     /// <summary>
-    /// <see cref="Map{TOp}"/> with planes of <see cref="LongPlane"/> values and more in <c>MapLong</c>: the backward's
-    /// pass 2 only (the forward's loops, with fewer live values, measured no gain and up to 1.13x on AVX2 this way).
+    /// Whether the backward's pass 2 runs planes of <paramref name="length"/> values through <see cref="MapLong{TOp}"/>
+    /// (decided once per call, the loop over planes a method of its own: a branch per plane inside the channel loop made
+    /// AVX-512's inlined 8x8 planes 1.11-1.12x slower). AVX-512 keeps 32x32 planes and up inlined: there MapLong measured
+    /// 1.01-1.07x (16x16: 0.88-0.91x).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void MapLongApart<TOp>(TOp op, float* x, float* g, float* y, int length) where TOp : struct, IElementwiseOp
-    {
-        // AVX-512 keeps 32x32 planes and up inlined: there MapLong measured 1.01-1.07x (16x16: 0.88-0.91x).
-        if (length >= LongPlane && (length < 1024 || !SimdWidth.Allows512(SimdWidth.Max))) MapLong(op, x, g, y, length);
-        else Map(op, x, g, y, length);
-    }
+    public static bool RunsApart(int length) => length >= LongPlane && (length < 1024 || !SimdWidth.Allows512(SimdWidth.Max));
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void MapLong<TOp>(TOp op, float* x, float* g, float* y, int length) where TOp : struct, IElementwiseOp
+    public static void MapLong<TOp>(TOp op, float* x, float* g, float* y, int length) where TOp : struct, IElementwiseOp
     {
         if (Enabled && SimdWidth.Allows512(SimdWidth.Max) && length % 16 == 0)
         {
