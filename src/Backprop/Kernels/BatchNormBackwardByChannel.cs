@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 
 namespace Backprop.Kernels;
@@ -120,13 +121,16 @@ public static unsafe partial class BatchNorm
                 // still in cache, and a forward walk would evict each plane just before it is needed when the group's
                 // arrays (up to five with AddRelu) exceed the cache. Within an image the group's planes are one ascending
                 // run of memory, kept ascending for the prefetchers. dx is elementwise, so the order changes no bits.
-                for (int img = n - 1; img >= 0; img--)
-                    for (int ch = c0; ch < c1; ch++)
-                    {
-                        long o = ((long)img * c + ch) * inner;
-                        float* g = maskIntoDx ? dp + o : yp is null ? gp + o : mp + o;
-                        BatchNormShortPlanes.Map(ops[ch - c0], xp + o, g, dp + o, inner);
-                    }
+                if (BatchNormShortPlanes.RunsApart(inner))
+                    MapPlanesApart(ops, c0, c1, n, c, inner, xp, maskIntoDx ? dp : yp is null ? gp : mp, dp);
+                else
+                    for (int img = n - 1; img >= 0; img--)
+                        for (int ch = c0; ch < c1; ch++)
+                        {
+                            long o = ((long)img * c + ch) * inner;
+                            float* g = maskIntoDx ? dp + o : yp is null ? gp + o : mp + o;
+                            BatchNormShortPlanes.Map(ops[ch - c0], xp + o, g, dp + o, inner);
+                        }
                 ArrayPool<NormalizeOp>.Shared.Return(forward);
                 ArrayPool<BackwardOp>.Shared.Return(ops);
             });
@@ -144,6 +148,19 @@ public static unsafe partial class BatchNorm
             ArrayPool<float>.Shared.Return(wRented);
             ArrayPool<float>.Shared.Return(bRented);
         }
+    }
+
+    // Pass 2 as above (images in reverse, channels ascending), each plane through BatchNormShortPlanes.MapLong; g: the
+    // gradient pass 2 reads (dy, the masked dy, or dx itself), at the same offsets as x.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void MapPlanesApart(BackwardOp[] ops, int c0, int c1, int n, int c, int inner, float* xp, float* g, float* dp)
+    {
+        for (int img = n - 1; img >= 0; img--)
+            for (int ch = c0; ch < c1; ch++)
+            {
+                long o = ((long)img * c + ch) * inner;
+                BatchNormShortPlanes.MapLong(ops[ch - c0], xp + o, g + o, dp + o, inner);
+            }
     }
 
     private static void CheckBackward(int length, int dyLength, int n, int c, int inner, int meanLength, int invStdLength,

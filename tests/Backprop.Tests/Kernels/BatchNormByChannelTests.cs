@@ -18,6 +18,8 @@ public class BatchNormByChannelTests
         { 2, 3, 2500, 1f, 3f },
         { 1, 5, 23, 0f, 1f },
         { 2, 2, 300, 1e4f, 0.05f },
+        { 3, 4, 256, 0.5f, 1f },    // whole vectors from 16x16 up: BatchNormShortPlanes.MapLong (pass 2 apart)
+        { 2, 3, 1024, -0.5f, 2f },
     };
 
     // Cache budgets as multiples of one channel's bytes: 0 forces the plane schedule, 3 gives groups of one channel
