@@ -23,6 +23,8 @@ public class ConvolutionBatchLaneBackwardDataTests
     public void AppliesOnlyWhereItRuns() =>
         KernelTestUtil.With(512, 1, () =>
         {
+            // The path needs AVX-512: a cap of 512 on an AVX2 CPU (CI's second pass) does not add it.
+            if (SimdWidth.Hardware < 512) { Assert.False(ConvolutionBatchLaneBackwardData.Applies(G(64, 20, 12, 50, 5))); return; }
             Assert.True(ConvolutionBatchLaneBackwardData.Applies(G(64, 20, 12, 50, 5)));
             Assert.False(ConvolutionBatchLaneBackwardData.Applies(G(4, 20, 12, 50, 5)));                                  // batch below 8
             Assert.False(ConvolutionBatchLaneBackwardData.Applies(new(64, 20, 12, 12, 50, 5, 5, 1, 1, 2, 2, 1, 1, 1)));   // padded
