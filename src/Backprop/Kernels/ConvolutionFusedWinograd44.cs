@@ -151,10 +151,14 @@ internal static unsafe class ConvolutionFusedWinograd44
                 long imageLength = (long)c * g.InHeight * g.InWidth, outLength = (long)k * oh * ow;
                 for (int n = s; n < e; n++)
                 {
-                    CopyPhases(g, x + n * imageLength, phaseBase, rows, n == s);
+                    if (n == s) new Span<float>(phaseBase, (int)phaseLength).Clear();   // padding rows, zero from here on
+                    int copied = 0;   // padded rows split so far
                     for (int b = 0; 2 * b < tileRows; b++)
                     {
                         int tr = Math.Min(2 * b, tileRows - 2);   // a last, part block overlaps the one before
+                        // the block's rows split just before it reads them (still in cache; the image's loads spread out)
+                        CopyPhases(g, x + n * imageLength, phaseBase, rows, copied, Math.Min(rows, 4 * tr + 10));
+                        copied = Math.Max(copied, Math.Min(rows, 4 * tr + 10));
                         for (int cc = 0; cc < c; cc++)
                             InputTransform(phaseBase + ((long)cc * rows + 4 * tr) * PhaseStride, v + cc * Lanes, c * Lanes, rowPass);
                         for (int xi = 0; xi < 36; xi++)
@@ -177,10 +181,10 @@ internal static unsafe class ConvolutionFusedWinograd44
 
     // The image as (C, rows, 48): phase 0's and 1's 16 lanes (t < 8: padded column 4t + p; 8 + t: column 4t + 4 + p, the
     // windows' columns 4 and 5), then phases 2 and 3 (column 4t + 2, then 4t + 3, t < 8). Each row is permuted straight
-    // from the image's row (two loads; the padding's lanes zeroed), no zero-bordered copy between (it doubled the copy's
-    // time: 100 KB through L2 and loads straight after unaligned stores). Padding rows stay zero from the first image on.
+    // from the image's row (two loads; the padding's lanes zeroed), padded rows [from, to) only, no zero-bordered copy between (it doubled the copy's
+    // time: 100 KB through L2 and loads straight after unaligned stores). Padding rows stay zero from the first image on (the caller clears them).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void CopyPhases(in Conv2dGeometry g, float* image, float* phases, int rows, bool all)
+    private static void CopyPhases(in Conv2dGeometry g, float* image, float* phases, int rows, int from, int to)
     {
         int h = g.InHeight, w = g.InWidth, ph = g.PadHeight, pw = g.PadWidth, c = g.InChannels;
         int bOff = Math.Min(16, w - 16);   // the second load: image columns bOff .. bOff + 15 (never past the row's end when w <= 32)
@@ -200,11 +204,11 @@ internal static unsafe class ConvolutionFusedWinograd44
         Vector512<int> i0 = Vector512.Load(idx), i1 = Vector512.Load(idx + 16), i2 = Vector512.Load(idx + 32);
         Vector512<float> k0 = Vector512.Load(keep).AsSingle(), k1 = Vector512.Load(keep + 16).AsSingle(), k2 = Vector512.Load(keep + 32).AsSingle();
         Vector512<float> lane15 = Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1).AsSingle();
-        if (all) new Span<float>(phases, c * rows * PhaseStride).Clear();
+        int r0 = Math.Max(from - ph, 0), r1 = Math.Min(to - ph, h);   // image rows of padded rows [from, to)
         for (int cc = 0; cc < c; cc++)
         {
-            float* src = image + (long)cc * h * w, dst = phases + ((long)cc * rows + ph) * PhaseStride;
-            for (int r = 0; r < h; r++, src += w, dst += PhaseStride)
+            float* src = image + ((long)cc * h + r0) * w, dst = phases + ((long)cc * rows + ph + r0) * PhaseStride;
+            for (int r = r0; r < r1; r++, src += w, dst += PhaseStride)
             {
                 Vector512<float> a = Vector512.Load(src), b = Vector512.Load(src + bOff);
                 Vector512<float> p0 = Avx512F.PermuteVar16x32x2(a, i0, b) & k0;
