@@ -19,6 +19,10 @@ namespace Backprop.Kernels;
 // | forward, eval   | Winograd's shapes with C and K       | WinogradWeightCache (Functional.Conv2d with the module's       | blocks of tiles      |
 // | Nn.Conv2d only  | multiples of 16 (>= 16), weights <=  | cache): the transformed weights kept between calls, compared   |                      |
 // |                 | 1 MiB, >= 16 tiles, any batch        | with the weights on every call; before the rows above          |                      |
+// | forward         | 3x3, stride 1, dilation 1, pad <= 2, | ConvolutionFusedWinograd44.Forward: F(4x4, 3x3) per block of 16| images               |
+// |                 | groups 1, AVX-512, C = K = 16, OW =  | tiles (8 rows x 32 columns), transforms and products in L1/L2  |                      |
+// |                 | 32, OH >= 5, N >= 2 (ResNet-20's     | from four column-phase planes of each image (about 0.75-0.8x   |                      |
+// |                 | first stage)                         | the F(2x2) row below)                                          |                      |
 // | forward         | 3x3, stride 1, dilation 1, pad <= 2, | ConvolutionFusedWinograd.Forward: F(2x2, 3x3) per block of 16  | images               |
 // |                 | groups 1, AVX-512, C = K = 16, OW    | tiles (2 rows x 32 columns), transforms and products in L1 from|                      |
 // |                 | even and >= 32, N >= 2 (ResNet-20's  | even/odd column planes of each image (0.85x the direct time)   |                      |
@@ -37,6 +41,8 @@ namespace Backprop.Kernels;
 // | forward         | groups > 1, not pointwise            | Im2Col.Unfold per image and group, then GEMM                   | images, or GEMM (N=1)|
 // | backward-data   | 3x3 (5x5), stride 1, dilation 1, pad | ConvolutionWinograd.BackwardData: the Winograd forward on dy,  | blocks of tiles      |
 // |                 | <= 2 (4), as forward's Winograd row  | kernel flipped, channels swapped, padding 2 (4) - pad          |                      |
+// | backward-data   | forward's fused F(4x4) row for the   | ConvolutionFusedWinograd44.BackwardData: that forward on dy,   | images               |
+// |                 | flipped convolution (W 32), pad <= 2 | kernel flipped, channels swapped, padding 2 - pad              |                      |
 // | backward-data   | forward's fused row for the flipped  | ConvolutionFusedWinograd.BackwardData: that forward on dy,     | images               |
 // |                 | convolution (W even, >= 32), pad <= 2| kernel flipped, channels swapped, padding 2 - pad             |                      |
 // | backward-data   | groups 1, not pointwise, stride 1,   | ConvolutionDirect.BackwardData: the forward above on dy, with  | (image, panel) units |
@@ -115,6 +121,11 @@ public static unsafe class Convolution
                 ConvolutionWinograd.Forward(geo, px, pw, biasLength != 0 ? pb : null, py, relu);
                 return;
             }
+            if (UsesImplicitGemm(geo) && ConvolutionFusedWinograd44.Applies(geo))
+            {
+                ConvolutionFusedWinograd44.Forward(geo, px, pw, biasLength != 0 ? pb : null, py, relu);
+                return;
+            }
             if (UsesImplicitGemm(geo) && ConvolutionFusedWinograd.Applies(geo))
             {
                 ConvolutionFusedWinograd.Forward(geo, px, pw, biasLength != 0 ? pb : null, py, relu);
@@ -154,6 +165,11 @@ public static unsafe class Convolution
             if (UsesImplicitGemm(geo) && ConvolutionWinograd.AppliesToBackwardData(geo))
             {
                 ConvolutionWinograd.BackwardData(geo, pdy, pw, pdx);
+                return;
+            }
+            if (UsesImplicitGemm(geo) && ConvolutionFusedWinograd44.AppliesToBackwardData(geo))
+            {
+                ConvolutionFusedWinograd44.BackwardData(geo, pdy, pw, pdx);
                 return;
             }
             if (UsesImplicitGemm(geo) && ConvolutionFusedWinograd.AppliesToBackwardData(geo))

@@ -39,7 +39,8 @@ internal static unsafe class ConvolutionFusedWinograd
 
     /// <summary>
     /// Where forward runs faster than the direct path: 16 input and output channels (ResNet-20's first stage), images
-    /// enough for both threads. From 32 channels <see cref="ConvolutionWinograd"/>'s F(4x4, 3x3) saves more.
+    /// enough for both threads. From 32 channels <see cref="ConvolutionWinograd"/>'s F(4x4, 3x3) saves more; rows of
+    /// exactly 32 pixels go to <see cref="ConvolutionFusedWinograd44"/> first (F(4x4, 3x3) fused the same way).
     /// </summary>
     public static bool Applies(in Conv2dGeometry g) => Supports(g) && g.InChannels == 16 && g.OutChannels == 16 && g.Batch >= 2;
 
@@ -224,9 +225,9 @@ internal static unsafe class ConvolutionFusedWinograd
     }
 
     // m[j * Lanes] (j < 16) = sum over c of u[c * ldu + j] * v[c * Lanes]: 16 output channels by 16 tiles, for one
-    // Winograd position; each sum in channel order with one fused multiply-add per channel.
+    // Winograd position; each sum in channel order with one fused multiply-add per channel. Also ConvolutionFusedWinograd44's.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Products(int depth, float* u, int ldu, float* v, float* m)
+    internal static void Products(int depth, float* u, int ldu, float* v, float* m)
     {
         Vector512<float> m0 = default, m1 = default, m2 = default, m3 = default, m4 = default, m5 = default, m6 = default, m7 = default;
         Vector512<float> m8 = default, m9 = default, m10 = default, m11 = default, m12 = default, m13 = default, m14 = default, m15 = default;
