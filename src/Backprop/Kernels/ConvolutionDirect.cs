@@ -133,9 +133,16 @@ internal static unsafe class ConvolutionDirect
     }
 
     // dy: (N, K, OH, OW); weight: (K, C, KH, KW); dx: (N, C, H, W) overwritten. Needs AppliesToBackwardData.
-    public static void BackwardData(in Conv2dGeometry g, float* dy, float* weight, float* dx)
+    public static void BackwardData(in Conv2dGeometry g, float* dy, float* weight, float* dx) => BackwardDataByFlipped(g, dy, weight, dx, &Forward);
+
+    /// <summary>
+    /// g's backward-data as the forward of <see cref="Flipped"/>(g), run by <paramref name="forward"/> (this class's, or a
+    /// Winograd one that takes the same arguments) on the weights turned 180 degrees with input and output channels swapped.
+    /// </summary>
+    public static void BackwardDataByFlipped(in Conv2dGeometry g, float* dy, float* weight, float* dx,
+        delegate*<in Conv2dGeometry, float*, float*, float*, float*, bool, void> forward)
     {
-        int k = g.OutChannels, c = g.InChannels, kh = g.KernelHeight, kw = g.KernelWidth, area = kh * kw;
+        int k = g.OutChannels, c = g.InChannels, area = g.KernelHeight * g.KernelWidth;
         float[] flipped = ArrayPool<float>.Shared.Rent(k * c * area);
         try
         {
@@ -149,7 +156,7 @@ internal static unsafe class ConvolutionDirect
                         float* dst = pf + ((long)cc * k + kk) * area;
                         for (int t = 0; t < area; t++) dst[t] = src[area - 1 - t];
                     }
-                Forward(Flipped(g), dy, pf, null, dx);
+                forward(Flipped(g), dy, pf, null, dx, false);
             }
         }
         finally

@@ -55,29 +55,8 @@ internal static unsafe class ConvolutionFusedWinograd
         && g.DilationHeight == 1 && g.DilationWidth == 1 && g.PadHeight <= 2 && g.PadWidth <= 2 && Supports(ConvolutionDirect.Flipped(g));
 
     // dy: (N, K, OH, OW); weight: (K, C, 3, 3); dx: (N, C, H, W) overwritten. Needs SupportsBackwardData.
-    public static void BackwardData(in Conv2dGeometry g, float* dy, float* weight, float* dx)
-    {
-        int k = g.OutChannels, c = g.InChannels;
-        float[] flipped = ArrayPool<float>.Shared.Rent(k * c * 9);
-        try
-        {
-            fixed (float* pf = flipped)
-            {
-                // flipped[c, k, i, j] = weight[k, c, 2-i, 2-j]
-                for (int kk = 0; kk < k; kk++)
-                    for (int cc = 0; cc < c; cc++)
-                    {
-                        float* src = weight + ((long)kk * c + cc) * 9, dst = pf + ((long)cc * k + kk) * 9;
-                        for (int t = 0; t < 9; t++) dst[t] = src[8 - t];
-                    }
-                Forward(ConvolutionDirect.Flipped(g), dy, pf, null, dx);
-            }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(flipped);
-        }
-    }
+    public static void BackwardData(in Conv2dGeometry g, float* dy, float* weight, float* dx) =>
+        ConvolutionDirect.BackwardDataByFlipped(g, dy, weight, dx, &Forward);
 
     // x: (N, C, H, W); weight: (K, C, 3, 3); bias: (K) or null; y: (N, K, OH, OW) overwritten. Needs Supports.
     public static void Forward(in Conv2dGeometry g, float* x, float* weight, float* bias, float* y, bool relu = false)
