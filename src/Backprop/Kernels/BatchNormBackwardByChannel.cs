@@ -121,15 +121,15 @@ public static unsafe partial class BatchNorm
                 // still in cache, and a forward walk would evict each plane just before it is needed when the group's
                 // arrays (up to five with AddRelu) exceed the cache. Within an image the group's planes are one ascending
                 // run of memory, kept ascending for the prefetchers. dx is elementwise, so the order changes no bits.
+                float* g = maskIntoDx ? dp : yp is null ? gp : mp;   // the gradient pass 2 reads, at x's offsets
                 if (BatchNormShortPlanes.RunsApart(inner))
-                    MapPlanesApart(ops, c0, c1, n, c, inner, xp, maskIntoDx ? dp : yp is null ? gp : mp, dp);
+                    MapPlanesApart(ops, c0, c1, n, c, inner, xp, g, dp);
                 else
                     for (int img = n - 1; img >= 0; img--)
                         for (int ch = c0; ch < c1; ch++)
                         {
                             long o = ((long)img * c + ch) * inner;
-                            float* g = maskIntoDx ? dp + o : yp is null ? gp + o : mp + o;
-                            BatchNormShortPlanes.Map(ops[ch - c0], xp + o, g, dp + o, inner);
+                            BatchNormShortPlanes.Map(ops[ch - c0], xp + o, g + o, dp + o, inner);
                         }
                 ArrayPool<NormalizeOp>.Shared.Return(forward);
                 ArrayPool<BackwardOp>.Shared.Return(ops);
