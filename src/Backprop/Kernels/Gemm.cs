@@ -65,6 +65,10 @@ public static unsafe class Gemm
             {
                 GemmThin.Run(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, threaded);
             }
+            else if (GemmDirect.Applies(width, transB, m, n, k))
+            {
+                GemmDirect.Run(transA, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, threaded);
+            }
             else if (!threaded)
             {
                 Blocked(width, mr, nr, transA, transB, 0, m, 0, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
