@@ -53,8 +53,8 @@ public class GemmDirectTests
     {
         int aRows = transA ? k : m, aCols = transA ? m : k, bRows = transB ? n : k, bCols = transB ? k : n;
         int lda = aCols + extra, ldb = bCols + 2 * extra, ldc = n + extra;
-        // A and B end exactly at their last element: a read past them would be caught by nothing here, but the edge
-        // bands and panels are packed precisely so that none happens (the reference values would differ if zeros did not).
+        // A and B end at their last element (no slack past it): the edge band and panel are packed, zero padded, so that
+        // the tile reads nothing past them.
         float[] a = KernelTestUtil.Random((aRows - 1) * lda + aCols, seed);
         float[] b = KernelTestUtil.Random((bRows - 1) * ldb + bCols, seed + 1000);
         float[] c = KernelTestUtil.Random(m * ldc + 1, seed + 2000);   // one float past C's last row
