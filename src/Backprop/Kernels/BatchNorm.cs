@@ -63,6 +63,11 @@ public static unsafe partial class BatchNorm
             for (int p = first; p < last; p++) PlaneMoments(x + (long)p * inner, inner, out planeMean[p], out planeM2[p]);
             return;
         }
+        if (BatchNormShortMoments.Enabled)
+        {
+            BatchNormShortMoments.PlaneRun(x, inner, first, last, planeMean, planeM2);
+            return;
+        }
         // PlaneMoments' one chunk, inlined (the same expressions), in two stages over a few planes at a time: each
         // stage's planes are independent, so their chains of dependent steps overlap.
         const int Batch = 16;
@@ -90,9 +95,29 @@ public static unsafe partial class BatchNorm
     {
         Array.Clear(mean, c0, c1 - c0);
         Array.Clear(m2, c0, c1 - c0);
+        if (inner == 0) return;
         for (int img = 0; img < n; img++)
-            for (int ch = c0; ch < c1; ch++)
+        {
+            int ch = c0;
+            if (BatchNormShortMoments.Enabled && SimdWidth.Allows256(SimdWidth.Max))
+            {
+                // Merge's operations on four channels at once (IEEE double operations, so the same bits).
+                long na = (long)img * inner, total = na + inner;
+                var nb = Vector256.Create((double)inner);
+                var t = Vector256.Create((double)total);
+                var w = Vector256.Create((double)na * inner / total);
+                fixed (double* pm = mean, pv = m2, qm = planeMean, qv = planeM2)
+                    for (; ch + 4 <= c1; ch += 4)
+                    {
+                        var ma = Vector256.Load(pm + ch);
+                        var delta = Vector256.Load(qm + img * c + ch) - ma;
+                        (ma + delta * nb / t).Store(pm + ch);
+                        (Vector256.Load(pv + ch) + (Vector256.Load(qv + img * c + ch) + delta * delta * w)).Store(pv + ch);
+                    }
+            }
+            for (; ch < c1; ch++)
                 Merge(ref mean[ch], ref m2[ch], (long)img * inner, planeMean[img * c + ch], planeM2[img * c + ch], inner);
+        }
     }
 
     // x: (length); mean and m2 = Σ (x − mean)² of the run
