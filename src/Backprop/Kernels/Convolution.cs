@@ -27,6 +27,9 @@ namespace Backprop.Kernels;
 // |                 | groups 1, AVX-512, C = K = 16, OW    | tiles (2 rows x 32 columns), transforms and products in L1 from|                      |
 // |                 | even and >= 32, N >= 2 (ResNet-20's  | even/odd column planes of each image (0.85x the direct time)   |                      |
 // |                 | first stage)                         |                                                                |                      |
+// | forward         | 5x5, stride 1, dilation 1, no pad,   | ConvolutionBatchLaneForward: Winograd F(2x2, 5x5) with 16      | (16 images, tile row)|
+// |                 | groups 1, OW 8, OH even, N >= 8,     | images per vector (x transposed to lanes), any C and K (LeNet  | units                |
+// |                 | AVX-512 (LeNet conv2)                | conv2's 20 -> 50); U broadcast, 5 k x 4 tiles in registers     |                      |
 // | forward         | groups 1, not pointwise, AVX-512 or  | ConvolutionDirect.Forward: 32- (AVX2: 16-) pixel panels read   | (image, panel) units |
 // |                 | AVX2, stride 1 or 2, OW a multiple   | straight from a zero-bordered copy of each image (stride 2: its|                      |
 // |                 | of 8,                                | phase planes, ConvolutionDirectStrided), no packing            |                      |
@@ -129,6 +132,11 @@ public static unsafe class Convolution
             if (UsesImplicitGemm(geo) && ConvolutionFusedWinograd.Applies(geo))
             {
                 ConvolutionFusedWinograd.Forward(geo, px, pw, biasLength != 0 ? pb : null, py, relu);
+                return;
+            }
+            if (UsesImplicitGemm(geo) && ConvolutionWinograd.Enabled && ConvolutionBatchLaneForward.Applies(geo))
+            {
+                ConvolutionBatchLaneForward.Forward(geo, px, pw, biasLength != 0 ? pb : null, py, relu);
                 return;
             }
             if (UsesImplicitGemm(geo) && ConvolutionDirect.Applies(geo))
