@@ -230,6 +230,10 @@ public static unsafe class Convolution
         {
             fixed (float* px = x, pdy = dy, pdw = dWeight) ConvolutionWinogradWeightGradient.Compute(g, px, pdy, pdw);
         }
+        else if (ConvolutionBatchLaneWeightGradient.Shallow(g))
+        {
+            fixed (float* px = x, pdy = dy, pdw = dWeight) ConvolutionBatchLaneWeightGradient.Compute(g, px, pdy, pdw);
+        }
         else if (ConvolutionRowDotWeightGradient.Applies(g))
         {
             fixed (float* px = x, pdy = dy, pdw = dWeight) ConvolutionRowDotWeightGradient.Compute(g, px, pdy, pdw);

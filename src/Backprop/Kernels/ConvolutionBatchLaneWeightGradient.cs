@@ -25,10 +25,21 @@ internal static unsafe class ConvolutionBatchLaneWeightGradient
     /// channel's transposed plane (and five output channels' dy) of a group of images stay in L1.
     /// </summary>
     public static bool Applies(in Conv2dGeometry g) =>
+        Shape(g) && ((g.InHeight * g.InWidth <= 256 && g.OutHeight * g.OutWidth <= 128) || Shallow(g));
+
+    /// <summary>
+    /// A first layer (depth C*KH*5 at most 25, planes up to 32x32: LeNet's conv1, 1 -> 20 on 28x28), where this path
+    /// runs before <see cref="ConvolutionRowDotWeightGradient"/>: the tiles read dy's five channels and the x plane from
+    /// L2 at 10 loads per 25 multiply-adds, against the row dots' 4x6 tiles with a horizontal sum per image chunk.
+    /// Threads split the blocks of five output channels there (one input channel).
+    /// </summary>
+    public static bool Shallow(in Conv2dGeometry g) =>
+        Shape(g) && g.InChannels * g.KernelHeight * Kw <= 25 && g.InHeight * g.InWidth <= 1024 && g.OutHeight * g.OutWidth <= 1024;
+
+    private static bool Shape(in Conv2dGeometry g) =>
         SimdWidth.Allows512(SimdWidth.Max) && g.Groups == 1 && g.KernelWidth == Kw
         && g.StrideHeight == 1 && g.StrideWidth == 1 && g.DilationHeight == 1 && g.DilationWidth == 1
-        && g.PadHeight == 0 && g.PadWidth == 0 && g.Batch >= 8
-        && g.InHeight * g.InWidth <= 256 && g.OutHeight * g.OutWidth <= 128 && g.OutWidth >= 1 && g.OutHeight >= 1;
+        && g.PadHeight == 0 && g.PadWidth == 0 && g.Batch >= 8 && g.OutWidth >= 1 && g.OutHeight >= 1;
 
     // x: (N, C, H, W); dy: (N, K, OH, OW); dWeight: (K, C, KH, 5) overwritten
     public static void Compute(in Conv2dGeometry g, float* x, float* dy, float* dWeight)
@@ -64,7 +75,10 @@ internal static unsafe class ConvolutionBatchLaneWeightGradient
                         }
                     }
                 });
-                KernelThreads.For(c, (s, e) => Channels(geo, s, e, (float*)ixT, (float*)idyT, kPadded, groups, (float*)idw));
+                if (c >= KernelThreads.Count)
+                    KernelThreads.For(c, (s, e) => Channels(geo, s, e, 0, kPadded, (float*)ixT, (float*)idyT, kPadded, groups, (float*)idw));
+                else   // too few input channels to split: split the blocks of five output channels (same sums, same order)
+                    KernelThreads.For(kPadded / Mr, (s, e) => Channels(geo, 0, geo.InChannels, s * Mr, e * Mr, (float*)ixT, (float*)idyT, kPadded, groups, (float*)idw));
             }
         }
         finally
@@ -90,8 +104,8 @@ internal static unsafe class ConvolutionBatchLaneWeightGradient
         }
     }
 
-    // Input channels [c0, c1): every (k, c, kh, kw) of them, summed over the groups in order.
-    private static void Channels(in Conv2dGeometry g, int c0, int c1, float* xT, float* dyT, int kPadded, int groups, float* dWeight)
+    // Input channels [c0, c1) and output channels [kb0, kb1) (multiples of 5): every (k, c, kh, kw) of them, summed over the groups in order.
+    private static void Channels(in Conv2dGeometry g, int c0, int c1, int kb0, int kb1, float* xT, float* dyT, int kPadded, int groups, float* dWeight)
     {
         int c = g.InChannels, k = g.OutChannels, kh = g.KernelHeight, w = g.InWidth, hw = g.InHeight * w;
         int oh = g.OutHeight, ow = g.OutWidth, ohw = oh * ow, depth = c * kh * Kw;
@@ -101,7 +115,7 @@ internal static unsafe class ConvolutionBatchLaneWeightGradient
             for (int ch = c0; ch < c1; ch++)
             {
                 float* plane = xT + ((long)grp * c + ch) * hw * Lanes;
-                for (int k0 = 0; k0 < kPadded; k0 += Mr)
+                for (int k0 = kb0; k0 < kb1; k0 += Mr)
                 {
                     float* a = dyT + ((long)grp * kPadded + k0) * ohw * Lanes;
                     int live = Math.Min(Mr, k - k0);

@@ -17,6 +17,10 @@ public class ConvolutionBatchLaneWeightGradientTests
         { "batch 8, K 7", G(8, 3, 12, 12, 7, 5) },
         { "batch 13, 3x5, odd plane", G(13, 4, 9, 11, 6, 3) },
         { "batch 33, 1x5, C 1", G(33, 1, 7, 13, 12, 1) },
+        // First layers (Shallow: run before the row dots, threads split the output channels): LeNet's conv1, and K not a
+        // multiple of 5 with a part-filled group on a plane past the small-plane limit.
+        { "LeNet conv1", G(64, 1, 28, 28, 20, 5) },
+        { "batch 21, C 1, K 7, 20x19", G(21, 1, 20, 19, 7, 5) },
     };
 
     [Fact]
@@ -28,7 +32,11 @@ public class ConvolutionBatchLaneWeightGradientTests
             Assert.True(ConvolutionBatchLaneWeightGradient.Applies(G(64, 20, 12, 12, 50, 5)));
             Assert.False(ConvolutionBatchLaneWeightGradient.Applies(G(4, 20, 12, 12, 50, 5)));                                // batch below 8
             Assert.False(ConvolutionBatchLaneWeightGradient.Applies(new(64, 20, 12, 12, 50, 5, 5, 1, 1, 1, 1, 1, 1, 1)));    // padded
-            Assert.False(ConvolutionBatchLaneWeightGradient.Applies(G(64, 1, 28, 28, 20, 5)));                                // plane too large
+            Assert.True(ConvolutionBatchLaneWeightGradient.Applies(G(64, 1, 28, 28, 20, 5)));                                 // shallow: large plane allowed
+            Assert.True(ConvolutionBatchLaneWeightGradient.Shallow(G(64, 1, 28, 28, 20, 5)));
+            Assert.False(ConvolutionBatchLaneWeightGradient.Shallow(G(64, 20, 12, 12, 50, 5)));                               // deep
+            Assert.False(ConvolutionBatchLaneWeightGradient.Applies(G(64, 2, 28, 28, 20, 5)));                                // plane too large (depth 50)
+            Assert.False(ConvolutionBatchLaneWeightGradient.Applies(G(64, 1, 36, 36, 20, 5)));                                // plane past 32x32
             Assert.False(ConvolutionBatchLaneWeightGradient.Applies(new(64, 20, 12, 12, 50, 3, 3, 1, 1, 0, 0, 1, 1, 1)));    // 3 wide
         });
 
