@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Backprop.Kernels;
 
@@ -118,11 +119,15 @@ internal static unsafe class ConvolutionBatchLaneBackwardData
     private static void FromLanes(float* src, int plane, float* dx, int channels, int channel, int grp, int n)
     {
         long imageStride = (long)channels * plane;
+        int q0 = 0;
+        if (n - grp * Lanes >= Lanes && Avx512F.IsSupported)   // 16 images: whole 16x16 blocks
+            for (float* d = dx + grp * Lanes * imageStride + (long)channel * plane; q0 + Lanes <= plane; q0 += Lanes)
+                Transpose16.Block16x16(src + q0 * Lanes, Lanes, d + q0, imageStride);
         for (int half = 0; half < 2; half++)
         {
             int i0 = grp * Lanes + half * 8, live = Math.Clamp(n - i0, 0, 8);
             float* s = src + half * 8, d = dx + i0 * imageStride + (long)channel * plane;
-            int q = 0;
+            int q = q0;
             if (live == 8)
                 for (; q + 8 <= plane; q += 8) Transpose8x8.Block(s + q * Lanes, Lanes, d + q, imageStride);
             for (; q < plane; q++)

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Backprop.Kernels;
 
@@ -242,11 +243,15 @@ internal static unsafe class ConvolutionBatchLaneForward
     /// <summary>dst[(16*grp + l) * imageStride + q] = src[q*16 + l] for q &lt; count and images below n.</summary>
     private static void FromLanes(float* src, int count, float* dst, long imageStride, int grp, int n)
     {
+        int q0 = 0;
+        if (n - grp * Lanes >= Lanes && Avx512F.IsSupported)   // 16 images: whole 16x16 blocks
+            for (float* d = dst + grp * Lanes * imageStride; q0 + Lanes <= count; q0 += Lanes)
+                Transpose16.Block16x16(src + q0 * Lanes, Lanes, d + q0, imageStride);
         for (int half = 0; half < 2; half++)
         {
             int i0 = grp * Lanes + half * 8, live = Math.Clamp(n - i0, 0, 8);
             float* s = src + half * 8, d = dst + i0 * imageStride;
-            int q = 0;
+            int q = q0;
             if (live == 8)
                 for (; q + 8 <= count; q += 8) Transpose8x8.Block(s + q * Lanes, Lanes, d + q, imageStride);
             for (; q < count; q++)

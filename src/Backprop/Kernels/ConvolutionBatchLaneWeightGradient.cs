@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Backprop.Kernels;
 
@@ -92,11 +93,15 @@ internal static unsafe class ConvolutionBatchLaneWeightGradient
     internal static void ToLanes(float* src, int channels, int plane, int channel, int grp, int n, float* dst)
     {
         long imageStride = (long)channels * plane;
+        int q0 = 0;
+        if (n - grp * Lanes >= Lanes && Avx512F.IsSupported)   // 16 images: whole 16x16 blocks, one 64-byte store per pixel
+            for (float* s = src + grp * Lanes * imageStride + (long)channel * plane; q0 + Lanes <= plane; q0 += Lanes)
+                Transpose16.Block16x16(s + q0, imageStride, dst + q0 * Lanes, Lanes);
         for (int half = 0; half < 2; half++)
         {
             int i0 = grp * Lanes + half * 8, live = Math.Clamp(n - i0, 0, 8);
             float* s = src + i0 * imageStride + (long)channel * plane, d = dst + half * 8;
-            int q = 0;
+            int q = q0;
             if (live == 8)
                 for (; q + 8 <= plane; q += 8) Transpose8x8.Block(s + q, imageStride, d + q * Lanes, Lanes);
             for (; q < plane; q++)
