@@ -14,7 +14,7 @@ public static class AbCases
     public const string Help =
         "bn:N,C,H,W:{bn|bnrelu|bnaddrelu}:{fwd|bwd} (a BatchNorm2d op in training; bwd: backward of a recorded forward, the input's gradient cloned into a fresh array), " +
         "bnk:N,C,H,W:{bn|bnrelu|bnaddrelu}:{fwd|bwd|eval} (the BatchNorm kernels alone on buffers made once; eval: running statistics), conv:{lenet1|lenet2|vgg|1x1|cq1|cq2|cq3|res16|res32s2|res64|vgg32|vgg256|N,C,H,W,K,kernel,stride,pad}:{fwd|bwdData|bwdW}, pool:{pool1|pool2|cq1|cq2|cq3|N,C,H,W}:{fwd|bwd} (cq: cifar10_quick's 3x3 stride-2 ceil pools, MAX, AVE, AVE; batch 100; N,C,H,W: 2x2 stride-2 max, VGG's), relu:N:{fwd|bwd} (ReLU kernels on N floats), gemm:M:N:K[:TN|NT|TT], linear:M:N:K (Functional.Linear with bias, (M, K) by (N, K), under no-grad in a pool scope), step (a LeNet training " +
-        "step, functional API), infer:{lenet|lenet64|resnet20|resnet20folded} (an eval forward under no-grad, in a pool scope; batch 1, lenet64 batch 64), solver (an iteration of the Caffe solver on examples/mnist's LeNet, random images in place of the LMDB), solverq (the same on bench/cifar's cifar10_quick, batch 100)";
+        "step, functional API), infer:{lenet|lenet64|resnet20|resnet20folded} (an eval forward under no-grad, in a pool scope; batch 1, lenet64 batch 64), train:{resnet20|vgg} (a training step of bench/resnet's net, as ConvNetTimings times it: zero_grad, forward, cross-entropy, backward, SGD momentum step, in a pool scope; resnet20 batch 128), solver (an iteration of the Caffe solver on examples/mnist's LeNet, random images in place of the LMDB), solverq (the same on bench/cifar's cifar10_quick, batch 100)";
 
     /// <summary>The case's body; its data is made once, here.</summary>
     public static Action Make(string name)
@@ -31,6 +31,7 @@ public static class AbCases
             "linear" when p.Length == 4 => Linear(int.Parse(p[1]), int.Parse(p[2]), int.Parse(p[3])),
             "gemm" when p.Length is 4 or 5 => Gemm(int.Parse(p[1]), int.Parse(p[2]), int.Parse(p[3]), p.Length == 5 ? p[4] : "NN"),
             "step" => Step(),
+            "train" when p.Length == 2 => TrainStep(p[1]),
             "infer" when p.Length == 2 => Inference(p[1]),
             "solver" => SolverIteration(),
             "solverq" => QuickSolverIteration(),
@@ -154,6 +155,28 @@ public static class AbCases
         var lenet = new LeNetBenchmarks();
         lenet.Setup();
         return () => lenet.TrainStep();
+    }
+
+    // A training step of ConvNetTimings' net (bench/resnet/run.sh): the same optimizer, pool scope and zero_grad.
+    private static Action TrainStep(string net)
+    {
+        var generator = new Generator(1);
+        (Nn.Module model, int batch, int size) = ConvNetTimings.Make(net, generator);
+        var images = Tensor.Rand(generator, batch, 3, size, size);
+        var labels = Enumerable.Range(0, batch).Select(_ => generator.NextInt(10)).ToArray();
+        var optimizer = new Optim.Sgd(model.Parameters(), 0.1f, momentum: 0.9f, weightDecay: 5e-4f);
+        var pool = new TensorMemoryPool();
+        model.Train();
+        return () =>
+        {
+            using (pool.Scope())
+            {
+                optimizer.ZeroGrad(setToNone: false);
+                var output = Functional.CrossEntropy(model.Forward(images), labels);
+                output.Backward();
+                optimizer.Step();
+            }
+        };
     }
 
     // The nets of OnnxInferenceTimings at batch 1 (lenet64: LeNet at batch 64), as bench/onnx/run.sh times them: eval mode, no-grad, a pool scope per call.

@@ -204,6 +204,14 @@ public partial class Tensor
         return result;
     }
 
+    /// <summary>a += b without recording, for the engine's gradient accumulation into a buffer only the engine holds.</summary>
+    internal static void AddIntoDetached(Tensor a, Tensor b)
+    {
+        if (a.Shape != b.Shape)
+            throw new InvalidOperationException($"Gradients of shapes {a.Shape} and {b.Shape} cannot be summed.");
+        Kernels.ThreadedAdd.Add(a.Data, b.Data, a.AsSpan());
+    }
+
     /// <summary>Elementwise sum without recording, for the engine's gradient accumulation.</summary>
     internal static Tensor AddDetached(Tensor a, Tensor b)
     {

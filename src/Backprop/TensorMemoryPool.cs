@@ -113,6 +113,9 @@ public sealed class TensorMemoryPool
         return true;
     }
 
+    /// <summary>Whether <paramref name="buffer"/> is lent by the open scope, and was lent after <paramref name="mark"/>.</summary>
+    internal bool LentSince(float[] buffer, int mark) => lentFloats.LastIndexOf(buffer) is int index && index >= mark;
+
     private T[] Rent<T>(int length, Dictionary<int, Stack<T[]>> free, List<T[]?> lent)
     {
         if (Environment.CurrentManagedThreadId != ownerThread)

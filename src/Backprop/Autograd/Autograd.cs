@@ -20,7 +20,15 @@ public static class Autograd
     /// hold one element and its gradient is 1. Returns the number of nodes run.
     /// </summary>
     /// <param name="onNodeRun">Optional: called after each node runs, with its duration (profiling).</param>
-    public static int Backward(Tensor output, Tensor? gradient = null, bool retainGraph = false, Action<Node, TimeSpan>? onNodeRun = null)
+    public static int Backward(Tensor output, Tensor? gradient = null, bool retainGraph = false, Action<Node, TimeSpan>? onNodeRun = null) =>
+        Backward(output, gradient, retainGraph, onNodeRun, clock: null);
+
+    /// <summary>
+    /// As <see cref="Backward(Tensor, Tensor?, bool, Action{Node, TimeSpan}?)"/>, with the clock that times each node for
+    /// <paramref name="onNodeRun"/>: null for wall time, or a reading of another clock (the process's CPU time, say,
+    /// which moves far less than wall time on a shared machine). The duration given is the difference of two readings.
+    /// </summary>
+    public static int Backward(Tensor output, Tensor? gradient, bool retainGraph, Action<Node, TimeSpan>? onNodeRun, Func<TimeSpan>? clock)
     {
         ArgumentNullException.ThrowIfNull(output);
         if (gradient is null)
@@ -33,7 +41,7 @@ public static class Autograd
         else if (gradient.Shape != output.Shape)
             throw new ArgumentException($"The gradient passed to Backward has shape {gradient.Shape}, but the output has shape {output.Shape}.");
         using (NoGrad())
-            lastNodesRun = Engine.Run(output, gradient.Detach(), retainGraph, onNodeRun);
+            lastNodesRun = Engine.Run(output, gradient.Detach(), retainGraph, onNodeRun, clock);
         return lastNodesRun;
     }
 

@@ -8,8 +8,9 @@ namespace Backprop.Autograd;
 internal static class Engine
 {
     /// <summary>Backpropagates <paramref name="gradOutput"/> from <paramref name="root"/>; returns the number of nodes run.
-    /// <paramref name="onNodeRun"/>, when given, hears how long each node took (for per-layer timing).</summary>
-    public static int Run(Tensor root, Tensor gradOutput, bool retainGraph, Action<Node, TimeSpan>? onNodeRun = null)
+    /// <paramref name="onNodeRun"/>, when given, hears how long each node took (for per-layer timing), by
+    /// <paramref name="clock"/> (null: wall time).</summary>
+    public static int Run(Tensor root, Tensor gradOutput, bool retainGraph, Action<Node, TimeSpan>? onNodeRun = null, Func<TimeSpan>? clock = null)
     {
         Node? start = root.GradFn ?? root.GradAccumulator();
         if (start is null)
@@ -49,9 +50,9 @@ internal static class Engine
                 if (gradients.Remove(node, out Tensor? grad))
                 {
                     memory?.Consumed(grad);
-                    long began = onNodeRun is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+                    TimeSpan began = onNodeRun is null ? default : Now(clock);
                     inputGrads = node.Apply(grad);
-                    onNodeRun?.Invoke(node, System.Diagnostics.Stopwatch.GetElapsedTime(began));
+                    onNodeRun?.Invoke(node, Now(clock) - began);
                     ran++;
                     memory?.GiveBackDead(inputGrads);   // before the sums below, which may reuse the incoming gradient's buffer
                 }
@@ -64,15 +65,30 @@ internal static class Engine
                     Tensor? g = i < inputGrads.Length ? inputGrads[i] : null;
                     if (g is not null)
                     {
-                        Tensor sum = g;
+                        Tensor? sum = g;
                         if (gradients.TryGetValue(next, out Tensor? acc))
                         {
-                            sum = Tensor.AddDetached(acc, g);
-                            memory?.Consumed(acc);
-                            memory?.Dropped(g);
+                            if (memory is not null && memory.OwnsAlone(acc, inputGrads))
+                            {
+                                // acc's buffer is the engine's alone: add g into it (the same bits as a new sum) rather
+                                // than into a third buffer, and let g's go; acc stays filed, held once. A ResNet block's
+                                // input gradient: megabytes each, so one buffer less to bring into cache.
+                                Tensor.AddIntoDetached(acc, g);
+                                memory.Dropped(g);
+                                sum = null;
+                            }
+                            else
+                            {
+                                sum = Tensor.AddDetached(acc, g);
+                                memory?.Consumed(acc);
+                                memory?.Dropped(g);
+                            }
                         }
-                        gradients[next] = sum;
-                        memory?.Held(sum);
+                        if (sum is not null)
+                        {
+                            gradients[next] = sum;
+                            memory?.Held(sum);
+                        }
                     }
                     if (--pending[next] == 0) ready.Push(next);
                 }
@@ -85,4 +101,7 @@ internal static class Engine
         }
         return ran;
     }
+
+    private static TimeSpan Now(Func<TimeSpan>? clock) =>
+        clock?.Invoke() ?? System.Diagnostics.Stopwatch.GetElapsedTime(0, System.Diagnostics.Stopwatch.GetTimestamp());
 }

@@ -49,6 +49,23 @@ internal sealed class GradientMemory
         held[storage] = held.GetValueOrDefault(storage) + 1;
     }
 
+    /// <summary>
+    /// Whether the engine may add into <paramref name="sum"/> in place: its storage was lent during this pass, the engine
+    /// holds it once (no other waiting gradient shares it) and none of <paramref name="outputs"/> (the node's results
+    /// being filed) uses it. Such a buffer is the engine's alone: a node's result is read by nobody but the engine
+    /// (leaves' AccumulateGrad copies or adds it into their own Grad), and anything lent before the pass (forward
+    /// activations, the gradient the caller passed in) is never written.
+    /// </summary>
+    public bool OwnsAlone(Tensor sum, Tensor?[] outputs)
+    {
+        if (!sum.IsLent) return false;
+        var storage = sum.Storage;
+        if (held.GetValueOrDefault(storage) != 1) return false;
+        foreach (var output in outputs)
+            if (output is not null && output.IsLent && ReferenceEquals(output.Storage, storage)) return false;
+        return pool.LentSince(storage, mark);
+    }
+
     /// <summary>The engine let go of <paramref name="gradient"/> (its node ran, or it was summed into another).</summary>
     public void Consumed(Tensor gradient)
     {
