@@ -35,9 +35,9 @@ namespace Backprop.Kernels;
 // |                 | of 8,                                | phase planes, ConvolutionDirectStrided), no packing            |                      |
 // |                 |                                      | (AVX-512, OW not a multiple of 16, batch 1 or an image's copies|                      |
 // |                 |                                      | <= 40 KB: one shifted copy per kernel column,                  |                      |
-// |                 |                                      | ConvolutionDirectShifted)                                      |                      |
-// |                 | K fills 80% of its row tiles, the    |                                                                |                      |
-// |                 | weights fit 1 MiB                    |                                                                |                      |
+// |                 |                                      | ConvolutionDirectShifted)                                      | batch 1, 2+ row tiles|
+// |                 | K fills 80% of its row tiles, the    | (evaluation-mode Nn.Conv2d at batch 1: DirectWeightCache keeps | : output-channel row |
+// |                 | weights fit 1 MiB                    | the packed weights, compared with the weights on every call)   | tiles                |
 // | forward         | groups 1, not pointwise, otherwise   | ConvolutionImplicitGemm.Forward: column panels packed straight | (image, panel) units |
 // |                 |                                      | from x                                                         |                      |
 // | forward         | pointwise (any groups)               | GEMM straight on x's (C/groups, H*W) plane, no im2col          | images, or GEMM (N=1)|

@@ -46,12 +46,13 @@ internal sealed unsafe class WinogradWeightCache
     /// <summary>
     /// y = the convolution of x with weight (+ bias, then ReLU with <paramref name="relu"/>) through the kept transform,
     /// made again first when weight differs from the one it was made from. False (nothing written) where
-    /// <see cref="Applies"/> is false.
+    /// <see cref="Applies"/> is false and <see cref="DirectWeightCache"/> (the shapes the transform does not run that
+    /// the direct path runs at batch 1) does not apply either.
     /// </summary>
     // x: (N, C, H, W); weight: (K, C, 3, 3) or (K, C, 5, 5); bias: (K) or empty; y: (N, K, OH, OW) overwritten
     public bool TryForward(in Conv2dGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, bool relu)
     {
-        if (!Applies(g)) return false;
+        if (!Applies(g)) return direct.TryForward(g, x, weight, bias, y, relu);
         var plan = new WinogradPlan(g);
         Entry? kept = Volatile.Read(ref entry);
         if (kept is null || kept.InChannels != g.InChannels || kept.OutChannels != g.OutChannels || !SameBits(weight, kept.Weight))
@@ -79,11 +80,21 @@ internal sealed unsafe class WinogradWeightCache
         return true;
     }
 
-    /// <summary>Lets the kept transform go; the next <see cref="TryForward"/> that applies makes it again.</summary>
-    public void Clear() => Volatile.Write(ref entry, null);
+    /// <summary>Lets the kept transform (and direct packing) go; the next <see cref="TryForward"/> that applies makes it again.</summary>
+    public void Clear()
+    {
+        Volatile.Write(ref entry, null);
+        direct.Clear();
+    }
 
     /// <summary>Whether a transform is kept (tests).</summary>
     internal bool Holds => Volatile.Read(ref entry) is not null;
+
+    /// <summary>Whether a direct packing is kept (tests).</summary>
+    internal bool HoldsDirect => direct.Holds;
+
+    // The batch-1 direct path's kept packing, for the shapes this cache leaves to it.
+    private readonly DirectWeightCache direct = new();
 
     // Bit for bit (float equality would take -0 for +0 and one NaN for another), and vectorised as int spans are.
     private static bool SameBits(ReadOnlySpan<float> a, float[] b) =>

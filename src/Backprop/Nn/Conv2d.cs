@@ -48,8 +48,9 @@ public sealed class Conv2d : Module
     /// <summary>
     /// The convolution of <paramref name="input"/> (<see cref="Functional.Conv2d(Tensor, Tensor, Tensor?, ValueTuple{int, int}, ValueTuple{int, int}, ValueTuple{int, int}, int)"/>).
     /// In evaluation mode the layer keeps its Winograd-transformed weights between calls where that path runs
-    /// (<see cref="Kernels.WinogradWeightCache"/>: 3x3 or 5x5, stride 1, channels in multiples of 16), checked against the
-    /// weights on every call, so writing the weights in place is always seen.
+    /// (<see cref="Kernels.WinogradWeightCache"/>: 3x3 or 5x5, stride 1, channels in multiples of 16), and at batch 1 on the
+    /// direct path its packed weights (<see cref="Kernels.DirectWeightCache"/>), checked against the weights on every call,
+    /// so writing the weights in place is always seen.
     /// </summary>
     public override Tensor Forward(Tensor input) =>
         Functional.Conv2d(input, Weight, Bias, Stride, Padding, Dilation, Groups, relu: false, IsTraining ? null : weightCache);
