@@ -1,6 +1,3 @@
-using System.Buffers;
-using System.Runtime.InteropServices;
-
 namespace Backprop.Kernels;
 
 /// <summary>
@@ -40,7 +37,7 @@ internal sealed unsafe class DirectWeightCache
         if (!Applies(g)) return false;
         int width = SimdWidth.Max;
         Entry? kept = Volatile.Read(ref entry);
-        if (kept is null || kept.Geometry != g || kept.Width != width || !SameBits(weight, kept.Weight))
+        if (kept is null || kept.Geometry != g || kept.Width != width || !WinogradWeightCache.SameBits(weight, kept.Weight))
         {
             kept = Pack(g, width, weight);
             Volatile.Write(ref entry, kept);
@@ -56,9 +53,6 @@ internal sealed unsafe class DirectWeightCache
 
     /// <summary>Whether a packing is kept (tests).</summary>
     internal bool Holds => Volatile.Read(ref entry) is not null;
-
-    private static bool SameBits(ReadOnlySpan<float> a, float[] b) =>
-        MemoryMarshal.Cast<float, int>(a).SequenceEqual(MemoryMarshal.Cast<float, int>(b.AsSpan()));
 
     // The copy is taken first and packed, so a write to the live weights during this call cannot leave an entry whose
     // packing is of other weights than the copy it is compared with. Pinned: the packing starts at a 64-byte boundary

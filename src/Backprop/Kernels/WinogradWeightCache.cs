@@ -96,8 +96,8 @@ internal sealed unsafe class WinogradWeightCache
     // The batch-1 direct path's kept packing, for the shapes this cache leaves to it.
     private readonly DirectWeightCache direct = new();
 
-    // Bit for bit (float equality would take -0 for +0 and one NaN for another), and vectorised as int spans are.
-    private static bool SameBits(ReadOnlySpan<float> a, float[] b) =>
+    // Bit for bit (also DirectWeightCache's test; float equality would take -0 for +0 and one NaN for another), and vectorised as int spans are.
+    internal static bool SameBits(ReadOnlySpan<float> a, float[] b) =>
         MemoryMarshal.Cast<float, int>(a).SequenceEqual(MemoryMarshal.Cast<float, int>(b.AsSpan()));
 
     // The copy is taken first and transformed, so a write to the live weights during this call cannot leave an entry
