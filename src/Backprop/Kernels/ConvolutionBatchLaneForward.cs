@@ -211,7 +211,7 @@ internal static unsafe class ConvolutionBatchLaneForward
         for (int a = 0; a < 6; a++)
         {
             float* s = m + 6 * a * posStride;
-            OutputLine(Vector512.Load(s), Vector512.Load(s + posStride), Vector512.Load(s + 2 * posStride), Vector512.Load(s + 3 * posStride),
+            ConvolutionWinogradTransforms.OutputLine(Vector512.Load(s), Vector512.Load(s + posStride), Vector512.Load(s + 2 * posStride), Vector512.Load(s + 3 * posStride),
                 Vector512.Load(s + 4 * posStride), Vector512.Load(s + 5 * posStride), out var o0, out var o1);
             o0.Store(scratch + (a * 2) * Lanes); o1.Store(scratch + (a * 2 + 1) * Lanes);
         }
@@ -219,26 +219,12 @@ internal static unsafe class ConvolutionBatchLaneForward
         for (int q = 0; q < 2; q++)
         {
             float* s = scratch + q * Lanes;
-            OutputLine(Vector512.Load(s), Vector512.Load(s + 2 * Lanes), Vector512.Load(s + 4 * Lanes), Vector512.Load(s + 6 * Lanes),
+            ConvolutionWinogradTransforms.OutputLine(Vector512.Load(s), Vector512.Load(s + 2 * Lanes), Vector512.Load(s + 4 * Lanes), Vector512.Load(s + 6 * Lanes),
                 Vector512.Load(s + 8 * Lanes), Vector512.Load(s + 10 * Lanes), out var o0, out var o1);
-            Finish(o0 + b, relu).Store(pixels + q * Lanes);
-            Finish(o1 + b, relu).Store(pixels + (Ow + q) * Lanes);
+            ConvolutionWinogradTransforms.Finish(o0 + b, relu).Store(pixels + q * Lanes);
+            ConvolutionWinogradTransforms.Finish(o1 + b, relu).Store(pixels + (Ow + q) * Lanes);
         }
     }
-
-    // F(2x2, 5x5)'s A^T (m0..m5): [1 1 1 1 1 0; 0 1 -1 2 -2 1]
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void OutputLine(Vector512<float> m0, Vector512<float> m1, Vector512<float> m2, Vector512<float> m3, Vector512<float> m4,
-        Vector512<float> m5, out Vector512<float> o0, out Vector512<float> o1)
-    {
-        Vector512<float> s12 = m1 + m2, d12 = m1 - m2, s34 = m3 + m4, d34 = m3 - m4;
-        o0 = m0 + s12 + s34;
-        o1 = Vector512.FusedMultiplyAdd(Vector512.Create(2f), d34, d12) + m5;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Finish(Vector512<float> y, bool relu) =>
-        relu ? Vector512.ConditionalSelect(Vector512.LessThanOrEqual(y, Vector512<float>.Zero), Vector512<float>.Zero, y) : y;
 
     /// <summary>dst[(16*grp + l) * imageStride + q] = src[q*16 + l] for q &lt; count and images below n.</summary>
     private static void FromLanes(float* src, int count, float* dst, long imageStride, int grp, int n)

@@ -312,9 +312,9 @@ internal static unsafe class ConvolutionWinogradTransforms
         }
     }
 
-    // F(2x2, 5x5)'s A^T (m0..m5): [1 1 1 1 1 0; 0 1 -1 2 -2 1]
+    // F(2x2, 5x5)'s A^T (m0..m5): [1 1 1 1 1 0; 0 1 -1 2 -2 1] (also ConvolutionBatchLaneForward's)
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void OutputLine(Vector512<float> m0, Vector512<float> m1, Vector512<float> m2, Vector512<float> m3, Vector512<float> m4,
+    internal static void OutputLine(Vector512<float> m0, Vector512<float> m1, Vector512<float> m2, Vector512<float> m3, Vector512<float> m4,
         Vector512<float> m5, out Vector512<float> o0, out Vector512<float> o1)
     {
         Vector512<float> s12 = m1 + m2, d12 = m1 - m2, s34 = m3 + m4, d34 = m3 - m4;
@@ -332,7 +332,7 @@ internal static unsafe class ConvolutionWinogradTransforms
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Finish(Vector512<float> y, bool relu) =>
+    internal static Vector512<float> Finish(Vector512<float> y, bool relu) =>
         relu ? Vector512.ConditionalSelect(Vector512.LessThanOrEqual(y, Vector512<float>.Zero), Vector512<float>.Zero, y) : y;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
