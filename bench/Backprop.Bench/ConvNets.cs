@@ -95,8 +95,11 @@ internal sealed class ResNet20 : Module, IOnnxExportable
 
         public override Tensor Forward(Tensor input)
         {
-            if (bn1 is null || bn2 is null)
-                return Functional.AddRelu(conv2.Forward(conv1.ForwardRelu(input)), shortcut?.Forward(input) ?? input);
+            if (bn1 is null || bn2 is null)   // folded: Relu(conv2(h) + shortcut) in the convolution's own pass
+            {
+                var h = conv1.ForwardRelu(input);
+                return conv2.ForwardAddRelu(h, shortcut?.Forward(input) ?? input);
+            }
             var y = conv2.Forward(bn1.ForwardRelu(conv1.Forward(input)));
             return bn2.ForwardAddRelu(y, shortcut?.Forward(input) ?? input);   // Relu(bn2(y) + shortcut): neither bn2(y) nor the sum stored
         }

@@ -100,6 +100,12 @@ if (args.Length > 0 && args[0] == "onnx-inference")
     Backprop.Bench.OnnxInferenceTimings.Run(args.Length > 1 ? int.Parse(args[1]) : 30, args.Length > 2 ? args[2].Split(',') : ["lenet", "resnet20"]);
     return;
 }
+// dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll ort-profile [calls]   (ONNX Runtime's ResNet-20 batch-1 nodes on 1 vs 2 threads)
+if (args.Length > 0 && args[0] == "ort-profile")
+{
+    Backprop.Bench.OrtNodeProfile.Run(args.Length > 1 ? int.Parse(args[1]) : 2000);
+    return;
+}
 // dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll latency-profile [rounds] [lenet,resnet20] [lenet batch]   (batch-1 layers on 1 vs 2 kernel threads)
 if (args.Length > 0 && args[0] == "latency-profile")
 {

@@ -35,9 +35,21 @@ public static partial class Functional
         (int Height, int Width) dilation, int groups = 1) =>
         Conv2d(input, weight, bias, stride, padding, dilation, groups, relu: true);
 
-    // cache: an evaluation-mode Conv2d's kept Winograd weights (WinogradWeightCache), or null.
+    /// <summary>
+    /// <c>Relu(Conv2d(input, ...) + residual)</c> as one op (a ResNet block's second convolution, its shortcut and the ReLU
+    /// after the sum): the same bits forward and backward as the three ops. residual has the convolution's output shape.
+    /// Where an evaluation-mode <see cref="Nn.Conv2d"/>'s kept weights run (see <see cref="Nn.Conv2d.ForwardAddRelu"/>), each
+    /// thread adds the residual to its own part of the output while that part is in its cache; elsewhere the sum is a pass
+    /// after the convolution. Backward masks the gradient by this op's output; the residual's gradient is that masked one.
+    /// </summary>
+    public static Tensor Conv2dAddRelu(Tensor input, Tensor weight, Tensor? bias, Tensor residual, (int Height, int Width) stride,
+        (int Height, int Width) padding, (int Height, int Width) dilation, int groups = 1) =>
+        Conv2d(input, weight, bias, stride, padding, dilation, groups, relu: true, cache: null, residual ?? throw new ArgumentNullException(nameof(residual)));
+
+    // cache: an evaluation-mode Conv2d's kept Winograd weights (WinogradWeightCache), or null. residual: y = Relu(conv + residual)
+    // (relu must be true), or null.
     internal static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias, (int Height, int Width) stride, (int Height, int Width) padding,
-        (int Height, int Width) dilation, int groups, bool relu, WinogradWeightCache? cache = null)
+        (int Height, int Width) dilation, int groups, bool relu, WinogradWeightCache? cache = null, Tensor? residual = null)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(weight);
@@ -54,12 +66,27 @@ public static partial class Functional
         if (bias is not null && (bias.Rank != 1 || bias.Shape[0] != weight.Shape[0]))
             throw new ArgumentException($"Conv2d: bias of shape {bias.Shape} does not match {weight.Shape[0]} output channels.");
 
-        var y = Tensor.Uninitialized(new Shape(g.Batch, g.OutChannels, g.OutHeight, g.OutWidth));
-        if (cache is null || !cache.TryForward(g, input.Data, weight.Data, bias is null ? default : bias.Data, y.AsSpan(), relu))
-            Convolution.Forward(g, input.Data, weight.Data, bias is null ? default : bias.Data, y.AsSpan(), relu);
+        var outShape = new Shape(g.Batch, g.OutChannels, g.OutHeight, g.OutWidth);
+        if (residual is not null && (residual.Shape != outShape || !relu))
+            throw new ArgumentException($"Conv2dAddRelu: the residual's shape {residual.Shape} is not the convolution's output shape {outShape}.");
 
-        Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
-        return Tensor.Record(y, relu ? "ConvolutionReluBackward" : "ConvolutionBackward", (dy, needs) =>
+        var y = Tensor.Uninitialized(outShape);
+        var added = residual is null ? default : residual.Data;
+        if (cache is null || !cache.TryForward(g, input.Data, weight.Data, bias is null ? default : bias.Data, y.AsSpan(), relu, added))
+        {
+            Convolution.Forward(g, input.Data, weight.Data, bias is null ? default : bias.Data, y.AsSpan(), relu && residual is null);
+            if (residual is not null) Activations.AddReluForward(y.Data, added, y.AsSpan());
+        }
+
+        Tensor[] inputs = (bias, residual) switch
+        {
+            (null, null) => [input, weight],
+            (null, _) => [input, weight, residual],
+            (_, null) => [input, weight, bias],
+            _ => [input, weight, bias, residual],
+        };
+        string name = residual is not null ? "ConvolutionAddReluBackward" : relu ? "ConvolutionReluBackward" : "ConvolutionBackward";
+        return Tensor.Record(y, name, (dy, needs) =>
         {
             if (relu)
             {
@@ -82,7 +109,14 @@ public static partial class Functional
                 Convolution.BackwardWeights(g, input.Data, dy.Data, dw.AsSpan(), db is null ? default : db.AsSpan());
                 if (!needs[1]) dw = null;
             }
-            return bias is null ? [dx, dw] : [dx, dw, db];
+            Tensor? dr = residual is not null && needs[^1] ? dy : null;   // the masked gradient: d(conv + residual)/d residual = 1
+            return (bias, residual) switch
+            {
+                (null, null) => [dx, dw],
+                (null, _) => [dx, dw, dr],
+                (_, null) => [dx, dw, db],
+                _ => [dx, dw, db, dr],
+            };
         }, inputs);
     }
 }

@@ -72,8 +72,14 @@ internal static unsafe class ConvolutionDirect
     /// all weights packed by the caller and read by both threads every call, 2 threads took 1.6-2.1x one thread's time
     /// on ResNet-20's batch-1 layers (Zen 5, 2 cores). Each tile runs the same micro-kernel calls in either split.
     /// </remarks>
-    internal static void ForwardKept(in Conv2dGeometry g, float* x, float* weight, float* bias, float* y, bool relu, float* packedKept, int* offsetsKept)
+    /// With a <paramref name="residual"/> (y's shape), y = ReLU(convolution + bias + residual), each thread adding its own
+    /// channels or panels (<see cref="ConvolutionResidual"/>); <paramref name="relu"/> is then ignored.
+    /// With a <paramref name="check"/>, each thread compares the weights of its share (its output channels, or a slice for
+    /// a split by panels) with the kept copy (<see cref="DirectWeightCache"/>).
+    internal static void ForwardKept(in Conv2dGeometry g, float* x, float* weight, float* bias, float* y, bool relu, float* packedKept, int* offsetsKept,
+        float* residual = null, WeightCheck* check = null)
     {
+        if (residual is not null) relu = false;
         int k = g.OutChannels, depth = g.InChannels * g.KernelHeight * g.KernelWidth, ohw = g.OutHeight * g.OutWidth;
         int width = SimdWidth.Max, nr = DirectMicroKernels.PanelFor(width), mr = DirectMicroKernels.RowsFor(width, k);
         int rowsPadded = (k + mr - 1) / mr * mr;
@@ -116,14 +122,25 @@ internal static unsafe class ConvolutionDirect
                 int* table = offsetsKept;
                 if (table is null) MakeOffsets(g, width, table = po);
                 Conv2dGeometry geo = g;
-                nint ix = (nint)x, ib = (nint)bias, iy = (nint)y, ipk = (nint)packed, ipo = (nint)table;
+                nint ix = (nint)x, ib = (nint)bias, iy = (nint)y, ipk = (nint)packed, ipo = (nint)table, ir = (nint)residual, ic = (nint)check;
+                int units = g.Batch * panels;
                 if (byRows)
                     KernelThreads.For(rowsPadded / mr, (s, e) =>
+                    {
                         Units(geo, padded, copies, contiguous, width, mr, rowsPadded, panels, 0, panels, (float*)ix, (float*)ipk, (int*)ipo, (float*)ib, (float*)iy, relu,
-                            s * mr, Math.Min(k, e * mr)));
+                            s * mr, Math.Min(k, e * mr));
+                        if (ir != 0) ConvolutionResidual.Channels((float*)iy, (float*)ir, geo.Batch, k, ohw, s * mr, Math.Min(k, e * mr));
+                        if (ic != 0) ((WeightCheck*)ic)->Compare((long)s * mr * depth, (long)Math.Min(k, e * mr) * depth);
+                    });
                 else
-                    KernelThreads.For(g.Batch * panels, (s, e) =>
-                        Units(geo, padded, copies, contiguous, width, mr, rowsPadded, panels, s, e, (float*)ix, (float*)ipk, (int*)ipo, (float*)ib, (float*)iy, relu, 0, k));
+                    KernelThreads.For(units, (s, e) =>
+                    {
+                        Units(geo, padded, copies, contiguous, width, mr, rowsPadded, panels, s, e, (float*)ix, (float*)ipk, (int*)ipo, (float*)ib, (float*)iy, relu, 0, k);
+                        if (ir != 0)
+                            for (int unit = s; unit < e; unit++)
+                                ConvolutionResidual.Pixels((float*)iy, (float*)ir, unit / panels, k, ohw, unit % panels * nr, Math.Min(ohw, (unit % panels + 1) * nr));
+                        if (ic != 0) ((WeightCheck*)ic)->Compare((long)s * k * depth / units, (long)e * k * depth / units);
+                    });
             }
         }
         finally

@@ -10,7 +10,8 @@ namespace Backprop.Kernels;
 /// </summary>
 /// <remarks>
 /// As <see cref="WinogradWeightCache"/>: used only while the weights are bit for bit the ones it was packed from (every
-/// call compares them with a kept copy), for the same geometry and vector width; entries are immutable and swapped whole.
+/// call's threads compare them with a kept copy, each the weights of its own output channels, and a call that finds them
+/// changed packs again and runs again), for the same geometry and vector width; entries are immutable and swapped whole.
 /// It runs exactly where <see cref="Convolution.Forward"/> would run <see cref="ConvolutionDirect.Forward"/>, with the
 /// same packing and tables, so its results are that path's, bit for bit, for any thread count.
 /// </remarks>
@@ -31,21 +32,44 @@ internal sealed unsafe class DirectWeightCache
     /// y = the convolution of x with weight (+ bias, then ReLU with <paramref name="relu"/>) through the kept packing, made
     /// again first when weight (or the geometry) differs. False (nothing written) where <see cref="Applies"/> is false.
     /// </summary>
-    // x: (1, C, H, W); weight: (K, C, KH, KW); bias: (K) or empty; y: (1, K, OH, OW) overwritten
-    public bool TryForward(in Conv2dGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, bool relu)
+    /// With a <paramref name="residual"/>, y = ReLU(convolution + bias + residual) (<see cref="ConvolutionResidual"/>);
+    /// <paramref name="relu"/> is then ignored.
+    // x: (1, C, H, W); weight: (K, C, KH, KW); bias: (K) or empty; y: (1, K, OH, OW) overwritten; residual: y's shape or empty
+    public bool TryForward(in Conv2dGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, bool relu,
+        ReadOnlySpan<float> residual = default)
     {
         if (!Applies(g)) return false;
         int width = SimdWidth.Max;
         Entry? kept = Volatile.Read(ref entry);
-        if (kept is null || kept.Geometry != g || kept.Width != width || !WinogradWeightCache.SameBits(weight, kept.Weight))
+        bool made = false;
+        if (kept is null || kept.Geometry != g || kept.Width != width)
         {
             kept = Pack(g, width, weight);
             Volatile.Write(ref entry, kept);
+            made = true;
         }
-        fixed (float* px = x, pb = bias, py = y, pk = kept.Packed)
-        fixed (int* po = kept.Offsets)
-            ConvolutionDirect.ForwardKept(g, px, null, bias.Length != 0 ? pb : null, py, relu, ConvolutionImplicitGemm.Align64(pk), po);
+        if (!Run(g, kept, !made, x, weight, bias, y, relu, residual))
+        {
+            kept = Pack(g, width, weight);
+            Volatile.Write(ref entry, kept);
+            Run(g, kept, false, x, weight, bias, y, relu, residual);
+        }
         return true;
+    }
+
+    // The convolution through kept's packing; with check, each thread also compares the weights of its output channels
+    // with kept's copy (WinogradWeightCache.TryForward says why there). False when they differed (y is then not valid).
+    private static bool Run(in Conv2dGeometry g, Entry kept, bool check, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+        Span<float> y, bool relu, ReadOnlySpan<float> residual)
+    {
+        fixed (float* px = x, pw = weight, pb = bias, py = y, pk = kept.Packed, pr = residual, pc = kept.Weight)
+        fixed (int* po = kept.Offsets)
+        {
+            var verify = new WeightCheck(pw, check ? pc : null, weight.Length);
+            ConvolutionDirect.ForwardKept(g, px, null, bias.Length != 0 ? pb : null, py, relu, ConvolutionImplicitGemm.Align64(pk), po,
+                residual.IsEmpty ? null : pr, &verify);
+            return !verify.Differs;
+        }
     }
 
     /// <summary>Lets the kept packing go.</summary>

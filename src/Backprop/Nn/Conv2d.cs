@@ -64,6 +64,15 @@ public sealed class Conv2d : Module
     public Tensor ForwardRelu(Tensor input) =>
         Functional.Conv2d(input, Weight, Bias, Stride, Padding, Dilation, Groups, relu: true, IsTraining ? null : weightCache);
 
+    /// <summary>
+    /// <c>Functional.Relu(Forward(input) + residual)</c> as one op (<see cref="Functional.Conv2dAddRelu"/>): a ResNet block's
+    /// second convolution, its shortcut's sum and the ReLU after it. In evaluation mode, where the layer's kept weights run,
+    /// each kernel thread adds the residual to its own part of the output while that part is still in its cache.
+    /// </summary>
+    public Tensor ForwardAddRelu(Tensor input, Tensor residual) =>
+        Functional.Conv2d(input, Weight, Bias, Stride, Padding, Dilation, Groups, relu: true, IsTraining ? null : weightCache,
+            residual ?? throw new ArgumentNullException(nameof(residual)));
+
     // Kept transformed weights for evaluation mode; empty until the first evaluation forward that uses them.
     private readonly Kernels.WinogradWeightCache weightCache = new();
 
