@@ -20,6 +20,7 @@ namespace Backprop.Bench;
 internal static class OnnxInferenceTimings
 {
     private const int OrtThreads = 2;
+    private static readonly int Gap = int.Parse(Environment.GetEnvironmentVariable("BP_GAP") ?? "0");
 
     public static void Run(int rounds, IReadOnlyList<string> nets)
     {
@@ -132,6 +133,7 @@ internal static class OnnxInferenceTimings
             for (int k = 0; k < sides.Count; k++)
             {
                 int s = (k + Math.Max(round, 0)) % sides.Count;   // rotate which side goes first
+                if (Gap > 0) Thread.Sleep(Gap);
                 for (int i = 0; i < block; i++)
                 {
                     double ms = Timing.Milliseconds(bodies[s]);

@@ -32,22 +32,38 @@ internal static unsafe class ConvolutionResidual
 
     /// <summary>
     /// Winograd tiles [t0, t1) of the plan (tiles numbered image by image, row by row, each Step x Step output pixels, cut
-    /// at the image's edge), in every output channel. y, residual: (N, K, OH, OW)
+    /// at the image's edge), in every output channel: whole tile rows as one run of pixels per channel, the part-rows at
+    /// either end row by row (a call per row of every tile row had cost more than the sum itself). y, residual: (N, K, OH, OW)
     /// </summary>
     public static void Tiles(in WinogradPlan p, float* y, float* residual, int t0, int t1)
     {
-        int step = p.Step;
+        int step = p.Step, w = p.TilesW;
         for (int t = t0; t < t1;)
         {
-            int n = t / p.TilesPerImage, q = t % p.TilesPerImage, tr = q / p.TilesW, tc = q % p.TilesW;
-            int run = Math.Min(t1 - t, p.TilesW - tc);   // tiles left in this tile row
-            int r0 = step * tr, r1 = Math.Min(p.OH, r0 + step), c0 = step * tc, c1 = Math.Min(p.OW, step * (tc + run));
-            for (int k = 0; k < p.K; k++)
-                for (int r = r0; r < r1; r++)
+            int n = t / p.TilesPerImage, q = t % p.TilesPerImage, tr = q / w, tc = q % w, end = Math.Min(t1 - t + q, p.TilesPerImage);
+            int run;
+            if (tc == 0 && end - q >= w)
+            {
+                int rows = (end - q) / w;   // whole tile rows from tr
+                int r0 = step * tr, r1 = Math.Min(p.OH, step * (tr + rows));
+                for (int k = 0; k < p.K; k++)
                 {
-                    long at = (((long)n * p.K + k) * p.OH + r) * p.OW + c0;
-                    Run(y + at, residual + at, c1 - c0);
+                    long at = (((long)n * p.K + k) * p.OH + r0) * p.OW;
+                    Run(y + at, residual + at, (r1 - r0) * p.OW);
                 }
+                run = rows * w;
+            }
+            else
+            {
+                run = Math.Min(end - q, w - tc);   // the rest of this tile row, or the tiles up to t1 in it
+                int r0 = step * tr, r1 = Math.Min(p.OH, r0 + step), c0 = step * tc, c1 = Math.Min(p.OW, step * (tc + run));
+                for (int k = 0; k < p.K; k++)
+                    for (int r = r0; r < r1; r++)
+                    {
+                        long at = (((long)n * p.K + k) * p.OH + r) * p.OW + c0;
+                        Run(y + at, residual + at, c1 - c0);
+                    }
+            }
             t += run;
         }
     }

@@ -79,6 +79,7 @@ public class ConvAddReluTests(ITestOutputHelper output)
         // (64 channels on 8x8), and batch 2 where the direct path is not kept (the sum runs after the convolution).
         { "Winograd 32->32 16x16", 1, 32, 16, 3 },
         { "Winograd 16->16 32x32", 1, 16, 32, 3 },
+        { "Winograd 32->32 14x14 (edge tiles cut), batch 3", 3, 32, 14, 3 },
         { "Winograd 5x5 32->32 12x12, batch 2", 2, 32, 12, 5 },
         { "direct 64->64 8x8", 1, 64, 8, 3 },
         { "direct 64->64 8x8, batch 2", 2, 64, 8, 3 },
