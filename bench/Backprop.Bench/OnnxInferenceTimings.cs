@@ -13,14 +13,19 @@ namespace Backprop.Bench;
 /// 2, sequential execution) on the exported file. Weights are random (timing does not depend on them); ResNet-20's
 /// BatchNorm statistics are moved off their defaults by a few training-mode forwards so the fold is not trivial.
 /// Rounds alternate the sides, and within a round each side runs a block of calls back to back (its first call is
-/// not recorded: it only brings the side's weights back into cache); batch 64 runs a third of the rounds. Batch 1:
+/// not recorded: it only brings the side's weights back into cache), after a 20 ms pause that lets the other side's
+/// spinning threads go to sleep; batch 64 runs a third of the rounds. Batch 1:
 /// median and p90 latency; batch 64: images/s from the median. The outputs of each side at both batches are compared with ONNX Runtime's.
 /// Backprop's threads: BACKPROP_NUM_THREADS (bench/onnx/run.sh sets 2).
 /// </summary>
 internal static class OnnxInferenceTimings
 {
     private const int OrtThreads = 2;
-    private static readonly int Gap = int.Parse(Environment.GetEnvironmentVariable("BP_GAP") ?? "0");
+    // Milliseconds of sleep before each side's block of calls: the side before it leaves threads spinning for a while after
+    // its last call (ONNX Runtime's pool; Backprop's workers for 200 µs), and with no gap those spinners took one of the two
+    // cores from the next side's first calls (batch 1 came out 0.43 and 0.50 ms for Backprop, 0.35 and 0.31 ms for ORT;
+    // with the gap 0.28-0.41 and 0.26-0.29 ms, same build, machine loaded). Users run one engine, not two at once.
+    private const int Gap = 20;
 
     public static void Run(int rounds, IReadOnlyList<string> nets)
     {
@@ -133,7 +138,7 @@ internal static class OnnxInferenceTimings
             for (int k = 0; k < sides.Count; k++)
             {
                 int s = (k + Math.Max(round, 0)) % sides.Count;   // rotate which side goes first
-                if (Gap > 0) Thread.Sleep(Gap);
+                Thread.Sleep(Gap);
                 for (int i = 0; i < block; i++)
                 {
                     double ms = Timing.Milliseconds(bodies[s]);

@@ -58,7 +58,7 @@ internal static class OrtNodeProfile
     }
 
     // Whole calls without the profiler: ONNX Runtime and Backprop (BatchNorm folded), each on 1 and 2 threads, alternating
-    // in rounds of 21 calls (the first not counted).
+    // in blocks of 21 calls (the first not counted), 20 ms apart.
     private static void WholeRuns(string path, ResNet20 resnet, float[] input, int calls)
     {
         var sides = new List<(string Name, Action Body)>();
@@ -96,6 +96,7 @@ internal static class OrtNodeProfile
             for (int k = 0; k < sides.Count; k++)
             {
                 int s = (k + round) % sides.Count;
+                Thread.Sleep(20);   // the other side's spinning threads go to sleep first (see OnnxInferenceTimings)
                 for (int i = 0; i < 21; i++)
                 {
                     double ms = Timing.Milliseconds(sides[s].Body);

@@ -106,6 +106,12 @@ if (args.Length > 0 && args[0] == "ort-profile")
     Backprop.Bench.OrtNodeProfile.Run(args.Length > 1 ? int.Parse(args[1]) : 2000);
     return;
 }
+// dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll stage-profile [rounds]   (ResNet-20 folded, batch 1: stages inside whole forwards, 1 vs 2 threads)
+if (args.Length > 0 && args[0] == "stage-profile")
+{
+    Backprop.Bench.StageProfile.Run(args.Length > 1 ? int.Parse(args[1]) : 50);
+    return;
+}
 // dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll latency-profile [rounds] [lenet,resnet20] [lenet batch]   (batch-1 layers on 1 vs 2 kernel threads)
 if (args.Length > 0 && args[0] == "latency-profile")
 {
