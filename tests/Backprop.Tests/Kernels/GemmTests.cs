@@ -94,7 +94,8 @@ public class GemmTests
     [InlineData(37, 500, 70)]
     [InlineData(500, 37, 70)]
     [InlineData(67, 301, 600)]
-    [InlineData(41, 2100, 300)]
+    [InlineData(41, 2100, 300)]   // both thread counts pack all of A at once per depth block
+    [InlineData(37, 900, 600)]    // one thread packs all of A at once, two threads' 450 columns each the usual way
     public void BitIdenticalForOneAndTwoThreads(int m, int n, int k)
     {
         foreach (bool transA in new[] { false, true })
