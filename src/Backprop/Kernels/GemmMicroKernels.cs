@@ -109,7 +109,9 @@ internal static unsafe class GemmMicroKernels
     /// <see cref="Kernel512x10"/> for a B panel read from L2 (the blocked product's order): it also asks for B's lines 16
     /// steps ahead, which the hardware prefetcher alone left late (2048^3 about 4-7% faster).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    // Not inlined into the blocked loops: there the loop nest's counters pushed the depth counter out of its register
+    // (a reload each step); a call costs nothing against a 256-step loop.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void Kernel512x10StreamB(int depth, float* a, float* b, float* c, int ldc, int rows, int cols, float alpha, float beta) =>
         Tall512(depth, a, b, c, ldc, rows, cols, alpha, beta, prefetchB: true);
 
@@ -122,6 +124,9 @@ internal static unsafe class GemmMicroKernels
         Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default;
         Vector512<float> c90 = default, c91 = default;
         PrefetchTile(c, ldc, rows);
+        // With B streaming through L1 (32 KB a panel of the 48 KB), the C lines asked for above are gone again by the end of
+        // a long loop (the rows of C, 8 KB apart at 2048 columns, share the same few L1 sets): ask again 16 steps before it.
+        int late = prefetchB ? depth - 16 : -1;
         for (int p = 0; p < depth; p++)
         {
             if (prefetchB)
@@ -129,6 +134,7 @@ internal static unsafe class GemmMicroKernels
                 // Past the panel's end on the last steps: a prefetch never faults.
                 Sse.Prefetch0(b + 512);
                 Sse.Prefetch0(b + 528);
+                if (p == late) PrefetchTile(c, ldc, rows);
             }
             Vector512<float> b0 = Vector512.Load(b);
             Vector512<float> b1 = Vector512.Load(b + 16);
@@ -154,6 +160,37 @@ internal static unsafe class GemmMicroKernels
             c90 = Vector512.FusedMultiplyAdd(av, b0, c90); c91 = Vector512.FusedMultiplyAdd(av, b1, c91);
             a += 10;
             b += 32;
+        }
+        if (rows == 10 && cols == 32 && alpha == 1f && beta == 1f)
+        {
+            // Every depth block after the first of a blocked product: C += acc (the general case's bits, without its
+            // multiplies by one and its test of beta on each of the 20 stores).
+            Add512(c, c00); Add512(c + 16, c01); c += ldc;
+            Add512(c, c10); Add512(c + 16, c11); c += ldc;
+            Add512(c, c20); Add512(c + 16, c21); c += ldc;
+            Add512(c, c30); Add512(c + 16, c31); c += ldc;
+            Add512(c, c40); Add512(c + 16, c41); c += ldc;
+            Add512(c, c50); Add512(c + 16, c51); c += ldc;
+            Add512(c, c60); Add512(c + 16, c61); c += ldc;
+            Add512(c, c70); Add512(c + 16, c71); c += ldc;
+            Add512(c, c80); Add512(c + 16, c81); c += ldc;
+            Add512(c, c90); Add512(c + 16, c91);
+            return;
+        }
+        if (rows == 10 && cols == 32 && alpha == 1f && beta == 0f)
+        {
+            // The first depth block: C = acc.
+            c00.Store(c); c01.Store(c + 16); c += ldc;
+            c10.Store(c); c11.Store(c + 16); c += ldc;
+            c20.Store(c); c21.Store(c + 16); c += ldc;
+            c30.Store(c); c31.Store(c + 16); c += ldc;
+            c40.Store(c); c41.Store(c + 16); c += ldc;
+            c50.Store(c); c51.Store(c + 16); c += ldc;
+            c60.Store(c); c61.Store(c + 16); c += ldc;
+            c70.Store(c); c71.Store(c + 16); c += ldc;
+            c80.Store(c); c81.Store(c + 16); c += ldc;
+            c90.Store(c); c91.Store(c + 16);
+            return;
         }
         if (rows == 10 && cols == 32)
         {
@@ -331,6 +368,9 @@ internal static unsafe class GemmMicroKernels
         if (beta != 0f) v += Vector512.Load(c) * beta;
         v.Store(c);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Add512(float* c, Vector512<float> acc) => (acc + Vector512.Load(c)).Store(c);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void Store256(float* c, Vector256<float> acc, float alpha, float beta)

@@ -38,7 +38,7 @@ internal static unsafe class GemmPacking
                 }
                 if (live == 10 && mr == 10 && SimdWidth.AllowsAvx(SimdWidth.Max))
                 {
-                    TransposeRows10(a + (long)(i0 + r) * lda + p0, lda, depth, panel);
+                    TransposeRows10(a + (long)(i0 + r) * lda + p0, lda, depth, panel, Math.Clamp(rows - r - 10, 0, 10));
                     continue;
                 }
                 for (int ii = 0; ii < live; ii++)
@@ -123,12 +123,21 @@ internal static unsafe class GemmPacking
     {
         int full = cols / nr * nr;
         long panelStride = (long)depth * nr;
+        bool wide = nr % 16 == 0 && SimdWidth.Allows512(SimdWidth.Max);   // 64-byte copies: the AVX-512 tile's 32-column panels
         for (int p = 0; p < depth; p++)
         {
             float* row = src + (long)p * lds;
             float* d = dst + (long)p * nr;
-            for (int s = 0; s < full; s += nr, d += panelStride)
-                for (int q = 0; q < nr; q += 8) Vector256.Store(Vector256.Load(row + s + q), d + q);
+            if (wide)
+            {
+                for (int s = 0; s < full; s += nr, d += panelStride)
+                    for (int q = 0; q < nr; q += 16) Vector512.Store(Vector512.Load(row + s + q), d + q);
+            }
+            else
+            {
+                for (int s = 0; s < full; s += nr, d += panelStride)
+                    for (int q = 0; q < nr; q += 8) Vector256.Store(Vector256.Load(row + s + q), d + q);
+            }
             if (full < cols)
             {
                 int jj = 0;
@@ -143,12 +152,18 @@ internal static unsafe class GemmPacking
     /// 0-7 go through the 8x8 register transpose; rows 8 and 9 are interleaved in registers and stored as 8-byte pairs.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // as above: the intrinsics are calls at tier 0
-    private static void TransposeRows10(float* src, int lds, int depth, float* dst)
+    private static void TransposeRows10(float* src, int lds, int depth, float* dst, int nextRows)
     {
         int p = 0;
         float* s8 = src + 8L * lds, s9 = src + 9L * lds;
+        float* next = src + 10L * lds;
+        // The next panel's rows (nextRows of them) asked for a line ahead of this panel's transpose, column for column:
+        // each row's run is short (1 KB at depth 256) and 8 KB from the next at 2048 columns, too short for the hardware
+        // prefetcher to pick up.
         for (; p + 8 <= depth; p += 8)
         {
+            if ((p & 15) == 0)
+                for (int row = 0; row < nextRows; row++) Sse.Prefetch0(next + (long)row * lds + p);
             float* d = dst + (long)p * 10;
             Transpose8x8.Block(src + p, lds, d, 10);
             Vector256<float> r8 = Vector256.Load(s8 + p), r9 = Vector256.Load(s9 + p);

@@ -11,9 +11,10 @@ public class GemmTests
     [
         (1, 1, 1), (7, 13, 5), (17, 3, 129), (64, 65, 300), (130, 67, 513), (1, 97, 83), (89, 1, 61),
         (301, 29, 17), (5, 1031, 11), (31, 37, 1000),
+        (23, 1100, 600),   // more columns than one block and several depth blocks: all of A packed once per depth block
     ];
 
-    private static readonly (float Alpha, float Beta)[] Scales = [(1f, 0f), (0.5f, -1.5f), (-2f, 1f)];
+    private static readonly (float Alpha, float Beta)[] Scales = [(1f, 0f), (0.5f, -1.5f), (-2f, 1f), (1f, 1f)];
 
     [Theory]
     [InlineData(512)]
@@ -93,6 +94,8 @@ public class GemmTests
     [InlineData(37, 500, 70)]
     [InlineData(500, 37, 70)]
     [InlineData(67, 301, 600)]
+    [InlineData(41, 2100, 300)]   // both thread counts pack all of A at once per depth block
+    [InlineData(37, 900, 600)]    // one thread packs all of A at once, two threads' 450 columns each the usual way
     public void BitIdenticalForOneAndTwoThreads(int m, int n, int k)
     {
         foreach (bool transA in new[] { false, true })
