@@ -14,14 +14,6 @@ namespace Backprop.Tests.FunctionalOps;
 [Collection("KernelSettings")]
 public class ConvAddReluTests(ITestOutputHelper output)
 {
-    private static (float[] Y, float[][] Grads) Run(Func<Tensor[], Tensor> f, Tensor[] leaves, Tensor upstream)
-    {
-        foreach (var t in leaves) t.Grad = null;
-        var y = f(leaves);
-        y.Backward(upstream);
-        return (y.ToArray(), leaves.Select(t => t.Grad!.ToArray()).ToArray());
-    }
-
     [Theory]
     [InlineData(true, 512)]
     [InlineData(false, 512)]
@@ -42,8 +34,8 @@ public class ConvAddReluTests(ITestOutputHelper output)
                 Backprop.Functional.Conv2d(t[0], t[1], withBias ? t[3] : null, (1, 1), (1, 1), (1, 1)), t[2]);
             Tensor Fused(Tensor[] t) => Backprop.Functional.Conv2dAddRelu(t[0], t[1], withBias ? t[3] : null, t[2], (1, 1), (1, 1), (1, 1));
             Tensor[] leaves = withBias ? [x, w, r, b] : [x, w, r];
-            var expected = Run(Composed, leaves, upstream);
-            var fused = Run(Fused, leaves, upstream);
+            var expected = FusedReluTests.Run(Composed, leaves, upstream);
+            var fused = FusedReluTests.Run(Fused, leaves, upstream);
             Assert.Contains(0f, expected.Y);
             KernelTestUtil.AssertBitIdentical(expected.Y, fused.Y, $"bias={withBias} width={width}: output");
             for (int i = 0; i < leaves.Length; i++)

@@ -10,7 +10,8 @@ namespace Backprop.Tests.FunctionalOps;
 [Collection("KernelSettings")]
 public class FusedReluTests(ITestOutputHelper output)
 {
-    private static (float[] Y, float[][] Grads) Run(Func<Tensor[], Tensor> f, Tensor[] leaves, Tensor upstream)
+    // The output and each leaf's gradient of f(leaves) backward from upstream (also ConvAddReluTests').
+    internal static (float[] Y, float[][] Grads) Run(Func<Tensor[], Tensor> f, Tensor[] leaves, Tensor upstream)
     {
         foreach (var t in leaves) t.Grad = null;
         var y = f(leaves);
