@@ -67,8 +67,9 @@ public static partial class Functional
             throw new ArgumentException($"Conv2d: bias of shape {bias.Shape} does not match {weight.Shape[0]} output channels.");
 
         var outShape = new Shape(g.Batch, g.OutChannels, g.OutHeight, g.OutWidth);
-        if (residual is not null && (residual.Shape != outShape || !relu))
+        if (residual is not null && residual.Shape != outShape)
             throw new ArgumentException($"Conv2dAddRelu: the residual's shape {residual.Shape} is not the convolution's output shape {outShape}.");
+        if (residual is not null && !relu) throw new ArgumentException("Conv2d: a residual is added only with the ReLU after it (Conv2dAddRelu).");
 
         var y = Tensor.Uninitialized(outShape);
         var added = residual is null ? default : residual.Data;

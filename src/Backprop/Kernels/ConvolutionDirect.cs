@@ -71,11 +71,11 @@ internal static unsafe class ConvolutionDirect
     /// are kept, and makes its own copy of the image rather than pulling the caller's out of another core's cache. With
     /// all weights packed by the caller and read by both threads every call, 2 threads took 1.6-2.1x one thread's time
     /// on ResNet-20's batch-1 layers (Zen 5, 2 cores). Each tile runs the same micro-kernel calls in either split.
-    /// </remarks>
     /// With a <paramref name="residual"/> (y's shape), y = ReLU(convolution + bias + residual), each thread adding its own
-    /// channels or panels (<see cref="ConvolutionResidual"/>); <paramref name="relu"/> is then ignored.
-    /// With a <paramref name="check"/>, each thread compares the weights of its share (its output channels, or a slice for
-    /// a split by panels) with the kept copy (<see cref="DirectWeightCache"/>).
+    /// channels or panels (<see cref="ConvolutionResidual"/>); <paramref name="relu"/> is then ignored. With a
+    /// <paramref name="check"/>, each thread compares the weights of its share (its output channels, or a slice for a
+    /// split by panels) with the kept copy (<see cref="DirectWeightCache"/>).
+    /// </remarks>
     internal static void ForwardKept(in Conv2dGeometry g, float* x, float* weight, float* bias, float* y, bool relu, float* packedKept, int* offsetsKept,
         float* residual = null, WeightCheck* check = null)
     {

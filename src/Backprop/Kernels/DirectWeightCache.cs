@@ -31,9 +31,9 @@ internal sealed unsafe class DirectWeightCache
     /// <summary>
     /// y = the convolution of x with weight (+ bias, then ReLU with <paramref name="relu"/>) through the kept packing, made
     /// again first when weight (or the geometry) differs. False (nothing written) where <see cref="Applies"/> is false.
-    /// </summary>
     /// With a <paramref name="residual"/>, y = ReLU(convolution + bias + residual) (<see cref="ConvolutionResidual"/>);
     /// <paramref name="relu"/> is then ignored.
+    /// </summary>
     // x: (1, C, H, W); weight: (K, C, KH, KW); bias: (K) or empty; y: (1, K, OH, OW) overwritten; residual: y's shape or empty
     public bool TryForward(in Conv2dGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, bool relu,
         ReadOnlySpan<float> residual = default)
@@ -42,7 +42,7 @@ internal sealed unsafe class DirectWeightCache
         int width = SimdWidth.Max;
         Entry? kept = Volatile.Read(ref entry);
         bool made = false;
-        if (kept is null || kept.Geometry != g || kept.Width != width)
+        if (kept is null || kept.Geometry != g || kept.Width != width || WeightCheck.SampleDiffers(weight, kept.Weight))
         {
             kept = Pack(g, width, weight);
             Volatile.Write(ref entry, kept);

@@ -84,15 +84,9 @@ public static class KernelThreads
             t_inWorker = true;
             try { job.RunChunks(); }
             finally { t_inWorker = false; }
-            // The other chunks are running (or about to): wait by pausing, not by SpinWait's yields, which are system calls
-            // (1.2 µs each in this VM) and came back late; yield only now and then, for a worker the scheduler took off its core.
-            long yieldAt = System.Diagnostics.Stopwatch.GetTimestamp() + YieldTicks;
-            while (Volatile.Read(ref job.Done) < parts)
-            {
-                Thread.SpinWait(1);
-                long now = System.Diagnostics.Stopwatch.GetTimestamp();
-                if (now > yieldAt) { Thread.Yield(); yieldAt = now + YieldTicks; }
-            }
+            // The other chunks are running (or about to).
+            var wait = new PausingWait();
+            while (Volatile.Read(ref job.Done) < parts) wait.Once();
             if (job.Error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(job.Error).Throw();
         }
         finally { Monitor.Exit(s_dispatch); }
@@ -118,15 +112,14 @@ public static class KernelThreads
         while (true)
         {
             // A worker beyond the current Count (it was lowered) gets no chunks: it goes straight back to sleep.
-            long start = System.Diagnostics.Stopwatch.GetTimestamp(), spinUntil = start + (index < s_count ? SpinTicks : 0), yieldAt = start + YieldTicks;
-            while (Interlocked.Read(ref s_generation) == seen)
+            long spinUntil = System.Diagnostics.Stopwatch.GetTimestamp() + (index < s_count ? SpinTicks : 0);
+            var wait = new PausingWait();
+            for (int passes = 1; Interlocked.Read(ref s_generation) == seen; passes++)
             {
-                long now = System.Diagnostics.Stopwatch.GetTimestamp();
-                if (now < spinUntil)
+                // A job is seen within a pause; the clock is read every 16 passes.
+                if ((passes & 15) != 0 || System.Diagnostics.Stopwatch.GetTimestamp() < spinUntil)
                 {
-                    // Pause between looks; a yield (a system call) only every YieldTicks, so a job is seen within a pause.
-                    Thread.SpinWait(1);
-                    if (now > yieldAt) { Thread.Yield(); yieldAt = now + YieldTicks; }
+                    wait.Once();
                     continue;
                 }
                 lock (s_sleep)
@@ -138,6 +131,27 @@ public static class KernelThreads
             }
             seen = Interlocked.Read(ref s_generation);
             Volatile.Read(ref s_job)?.RunChunks();
+        }
+    }
+
+    /// <summary>
+    /// A busy wait by pauses, with a yield of the core (a system call) every <see cref="YieldTicks"/>; once a yield finds
+    /// another thread waiting for the core (more threads than cores: tests run in parallel, the user's own threads), a
+    /// yield on every pass until one finds none, so that the thread with the work is not kept off its core for 50 µs.
+    /// </summary>
+    private struct PausingWait()
+    {
+        private long yieldAt = System.Diagnostics.Stopwatch.GetTimestamp() + YieldTicks;
+        private int passes;
+        private bool crowded;
+
+        public void Once()
+        {
+            if (crowded) { crowded = Thread.Yield(); return; }
+            Thread.SpinWait(1);
+            if ((++passes & 15) != 0) return;
+            long now = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (now > yieldAt) { crowded = Thread.Yield(); yieldAt = now + YieldTicks; }
         }
     }
 

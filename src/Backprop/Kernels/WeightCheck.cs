@@ -24,6 +24,21 @@ internal unsafe struct WeightCheck(float* live, float* copy, int length)
         if (!Same(new ReadOnlySpan<float>(live + a, b - a), new ReadOnlySpan<float>(copy + a, b - a))) Volatile.Write(ref differs, 1);
     }
 
+    /// <summary>
+    /// Whether any of about 32 weights spread over the array (the last included) differs from the copy, in any bit: a
+    /// whole new set of weights (an optimizer step, a moving average of another net's) is found on the calling thread
+    /// before the products run once in vain. A match proves nothing; the threads' full compare stays.
+    /// </summary>
+    public static bool SampleDiffers(ReadOnlySpan<float> live, ReadOnlySpan<float> copy)
+    {
+        int n = live.Length;
+        if (n != copy.Length) return true;
+        if (n == 0) return false;
+        for (int i = 0, step = Math.Max(1, n / 32); i < n; i += step)
+            if (BitConverter.SingleToInt32Bits(live[i]) != BitConverter.SingleToInt32Bits(copy[i])) return true;
+        return BitConverter.SingleToInt32Bits(live[n - 1]) != BitConverter.SingleToInt32Bits(copy[n - 1]);
+    }
+
     /// <summary>Bit for bit, vectorised as int spans are.</summary>
     public static bool Same(ReadOnlySpan<float> a, ReadOnlySpan<float> b) =>
         MemoryMarshal.Cast<float, int>(a).SequenceEqual(MemoryMarshal.Cast<float, int>(b));

@@ -54,7 +54,9 @@ internal sealed unsafe class WinogradWeightCache
     /// rather than the calling thread all of them first: at batch 1 that compare (the weights and the copy, twice the
     /// weights read) had been a tenth of ResNet-20's calling-thread time with the second core waiting. When a slice differs,
     /// the output is thrown away and made again from a new transform; what a call returns was made from weights equal, bit
-    /// for bit, to the ones it was given when they were compared.
+    /// for bit, to the ones it was given when they were compared. So that weights changed on every call (an optimizer's
+    /// step, a moving average) do not pay for two runs, the calling thread first compares a sample of about 32 of them
+    /// (<see cref="WeightCheck.SampleDiffers"/>) and transforms again before any products when one differs.
     /// </remarks>
     // x: (N, C, H, W); weight: (K, C, 3, 3) or (K, C, 5, 5); bias: (K) or empty; y: (N, K, OH, OW) overwritten; residual: y's shape or empty
     public bool TryForward(in Conv2dGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, bool relu,
@@ -64,7 +66,7 @@ internal sealed unsafe class WinogradWeightCache
         var plan = new WinogradPlan(g);
         Entry? kept = Volatile.Read(ref entry);
         bool made = false;
-        if (kept is null || kept.InChannels != g.InChannels || kept.OutChannels != g.OutChannels || kept.Weight.Length != weight.Length)
+        if (kept is null || kept.InChannels != g.InChannels || kept.OutChannels != g.OutChannels || WeightCheck.SampleDiffers(weight, kept.Weight))
         {
             kept = Transform(plan, weight);
             Volatile.Write(ref entry, kept);

@@ -44,7 +44,7 @@ public class ConvAddReluTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void GradientCheck_()
+    public void PassesTheGradientCheck()
     {
         var g = new Generator(82);
         var x = Leaf(g, 1, 2, 5, 5);
@@ -74,6 +74,7 @@ public class ConvAddReluTests(ITestOutputHelper output)
         { "Winograd 32->32 14x14 (edge tiles cut), batch 3", 3, 32, 14, 3 },
         { "Winograd 5x5 32->32 12x12, batch 2", 2, 32, 12, 5 },
         { "direct 64->64 8x8", 1, 64, 8, 3 },
+        { "direct 8->8 8x8 (one row tile: split by pixel panels)", 1, 8, 8, 3 },
         { "direct 64->64 8x8, batch 2", 2, 64, 8, 3 },
     };
 
@@ -95,16 +96,22 @@ public class ConvAddReluTests(ITestOutputHelper output)
                     float[] fused = conv.ForwardAddRelu(x, r).ToArray();
                     float[] again = conv.ForwardAddRelu(x, r).ToArray();
                     if (name.StartsWith("Winograd", StringComparison.Ordinal)) Assert.True(conv.KeepsWinogradWeights, name);
+                    var geometry = new Conv2dGeometry(batch, channels, side, side, channels, kernel, kernel, 1, 1, kernel / 2, kernel / 2, 1, 1, 1);
+                    if (name.StartsWith("direct", StringComparison.Ordinal) && batch == 1 && width == 512) Assert.True(DirectWeightCache.Applies(geometry), name);   // AVX2 keeps 8 channels off the direct path (row tiles of 6 too empty)
                     KernelTestUtil.AssertBitIdentical(expected, fused, $"{name}, width {width}, {threads} threads");
                     KernelTestUtil.AssertBitIdentical(expected, again, $"{name}, width {width}, {threads} threads, second call");
                 });
     }
 
     [Theory]
-    [InlineData(32, 16, 0)]    // kept Winograd transform: the first weight, compared by the first thread
-    [InlineData(32, 16, -1)]   // the last weight, compared by the last thread
+    [InlineData(32, 16, 0)]    // kept Winograd transform: beside the first weight, compared by the first thread
+    [InlineData(32, 16, -1)]   // beside the last weight, compared by the last thread
+    [InlineData(32, 16, -2)]   // beside the middle: in the first thread's half (-2) and in the second's (-3)
+    [InlineData(32, 16, -3)]
     [InlineData(64, 8, 0)]     // kept direct packing
     [InlineData(64, 8, -1)]
+    [InlineData(64, 8, -2)]
+    [InlineData(64, 8, -3)]
     public void AWeightWrittenInPlaceIsSeenOnEveryThreadCount(int channels, int side, int which)
     {
         foreach (int threads in new[] { 1, 2 })
@@ -119,7 +126,10 @@ public class ConvAddReluTests(ITestOutputHelper output)
                 conv.ForwardAddRelu(x, r);
                 conv.Forward(x);
                 var weights = conv.Weight.AsSpan();
-                weights[which < 0 ? weights.Length - 1 : which] += 0.5f;
+                // One weight that the sampled pre-check skips (index 1 is never sampled) next to the one asked for, so
+                // that only the threads' full compare can see it, in the slice the first or the second thread compares.
+                int at = which switch { -1 => weights.Length - 2, -2 => weights.Length / 2 - 1, -3 => weights.Length / 2 + 1, _ => 1 };
+                weights[at] += 0.5f;
                 float[] fused = conv.ForwardAddRelu(x, r).ToArray();
                 float[] plain = conv.Forward(x).ToArray();
                 conv.Train();   // the uncached path on the new weights
