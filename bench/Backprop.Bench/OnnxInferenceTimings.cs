@@ -21,11 +21,6 @@ namespace Backprop.Bench;
 internal static class OnnxInferenceTimings
 {
     private const int OrtThreads = 2;
-    // Milliseconds of sleep before each side's block of calls: the side before it leaves threads spinning for a while after
-    // its last call (ONNX Runtime's pool; Backprop's workers for 200 µs), and with no gap those spinners took one of the two
-    // cores from the next side's first calls (batch 1 came out 0.43 and 0.50 ms for Backprop, 0.35 and 0.31 ms for ORT;
-    // with the gap 0.28-0.41 and 0.26-0.29 ms, same build, machine loaded). Users run one engine, not two at once.
-    private const int Gap = 20;
 
     public static void Run(int rounds, IReadOnlyList<string> nets)
     {
@@ -133,18 +128,7 @@ internal static class OnnxInferenceTimings
 
         int block = batch == 1 ? 21 : 3;   // calls per side per round, the first one not recorded
         if (batch > 1) rounds = Math.Max(3, rounds / 3);   // a batch-64 call takes 100x longer; fewer rounds keep the run short
-        var times = sides.Select(_ => new List<double>()).ToArray();
-        for (int round = -2; round < rounds; round++)   // two warm-up rounds
-            for (int k = 0; k < sides.Count; k++)
-            {
-                int s = (k + Math.Max(round, 0)) % sides.Count;   // rotate which side goes first
-                Thread.Sleep(Gap);
-                for (int i = 0; i < block; i++)
-                {
-                    double ms = Timing.Milliseconds(bodies[s]);
-                    if (round >= 0 && i > 0) times[s].Add(ms);
-                }
-            }
+        var times = Timing.Interleaved(bodies, rounds, block, warmUpRounds: 2);
         var c = CultureInfo.InvariantCulture;
         double ortMedian = Timing.Median(times[^1]);
         for (int s = 0; s < sides.Count; s++)

@@ -58,7 +58,7 @@ internal static class OrtNodeProfile
     }
 
     // Whole calls without the profiler: ONNX Runtime and Backprop (BatchNorm folded), each on 1 and 2 threads, alternating
-    // in blocks of 21 calls (the first not counted), 20 ms apart.
+    // in blocks of 21 calls (Timing.Interleaved).
     private static void WholeRuns(string path, ResNet20 resnet, float[] input, int calls)
     {
         var sides = new List<(string Name, Action Body)>();
@@ -89,22 +89,11 @@ internal static class OrtNodeProfile
                 Kernels.KernelThreads.Count = threads;
                 using (pool.Scope()) folded.Forward(x).AsSpan();
             }));
-        var times = sides.Select(_ => new List<double>()).ToArray();
         for (var clock = System.Diagnostics.Stopwatch.StartNew(); clock.Elapsed.TotalSeconds < 3;)
             foreach (var (_, body) in sides) body();
-        for (int round = 0; round < calls / 20; round++)
-            for (int k = 0; k < sides.Count; k++)
-            {
-                int s = (k + round) % sides.Count;
-                Thread.Sleep(20);   // the other side's spinning threads go to sleep first (see OnnxInferenceTimings)
-                for (int i = 0; i < 21; i++)
-                {
-                    double ms = Timing.Milliseconds(sides[s].Body);
-                    if (i > 0) times[s].Add(ms * 1000);
-                }
-            }
+        var times = Timing.Interleaved(sides.Select(side => side.Body).ToList(), calls / 20, 21);
         for (int s = 0; s < sides.Count; s++)
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"WHOLE {sides[s].Name,-20} median {Timing.Median(times[s]),7:F1} µs"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"WHOLE {sides[s].Name,-20} median {Timing.Median(times[s]) * 1000,7:F1} µs"));
         foreach (var session in sessions) session.Dispose();
     }
 

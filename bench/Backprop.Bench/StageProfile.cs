@@ -7,7 +7,7 @@ namespace Backprop.Bench;
 /// <summary>
 /// ResNet-20 (BatchNorm folded) at batch 1 timed stage by stage inside whole forwards (stem, each block, pooling and
 /// classifier in order, so each stage meets the caches the one before left), on 1 and 2 kernel threads alternating in
-/// blocks of calls 20 ms apart; median µs per stage. Where <c>latency-profile</c> times each layer repeated on its own
+/// blocks of calls <see cref="Timing.SideGapMs"/> apart; median µs per stage. Where <c>latency-profile</c> times each layer repeated on its own
 /// (hot caches), this shows where a whole forward's second thread gains or loses.
 /// </summary>
 internal static class StageProfile
@@ -53,7 +53,7 @@ internal static class StageProfile
             {
                 int t = (k + round) % counts.Length;
                 KernelThreads.Count = counts[t];
-                Thread.Sleep(20);
+                Thread.Sleep(Timing.SideGapMs);
                 for (int i = 0; i < 21; i++)
                 {
                     Forward();

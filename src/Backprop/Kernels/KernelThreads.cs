@@ -114,14 +114,10 @@ public static class KernelThreads
             // A worker beyond the current Count (it was lowered) gets no chunks: it goes straight back to sleep.
             long spinUntil = System.Diagnostics.Stopwatch.GetTimestamp() + (index < s_count ? SpinTicks : 0);
             var wait = new PausingWait();
-            for (int passes = 1; Interlocked.Read(ref s_generation) == seen; passes++)
+            while (Interlocked.Read(ref s_generation) == seen)
             {
-                // A job is seen within a pause; the clock is read every 16 passes.
-                if ((passes & 15) != 0 || System.Diagnostics.Stopwatch.GetTimestamp() < spinUntil)
-                {
-                    wait.Once();
-                    continue;
-                }
+                long now = wait.Once();   // a job is seen within a pause
+                if (now == 0 || now < spinUntil) continue;
                 lock (s_sleep)
                 {
                     s_sleeping++;
@@ -145,13 +141,15 @@ public static class KernelThreads
         private int passes;
         private bool crowded;
 
-        public void Once()
+        // One pass. Returns the clock where this pass read it (every 16th pass, and every pass while crowded), else 0.
+        public long Once()
         {
-            if (crowded) { crowded = Thread.Yield(); return; }
+            if (crowded) { crowded = Thread.Yield(); return System.Diagnostics.Stopwatch.GetTimestamp(); }
             Thread.SpinWait(1);
-            if ((++passes & 15) != 0) return;
+            if ((++passes & 15) != 0) return 0;
             long now = System.Diagnostics.Stopwatch.GetTimestamp();
             if (now > yieldAt) { crowded = Thread.Yield(); yieldAt = now + YieldTicks; }
+            return now;
         }
     }
 
