@@ -76,7 +76,7 @@ public static class KernelThreads
         try
         {
             EnsureWorkers(parts - 1);
-            var job = new Job(body, count, parts);
+            var job = new Job(body, count, parts, WorkerPlacement.CurrentProcessor());
             Volatile.Write(ref s_job, job);
             Interlocked.Increment(ref s_generation);
             lock (s_sleep)
@@ -126,7 +126,9 @@ public static class KernelThreads
                 }
             }
             seen = Interlocked.Read(ref s_generation);
-            Volatile.Read(ref s_job)?.RunChunks();
+            if (Volatile.Read(ref s_job) is not { } job) continue;
+            WorkerPlacement.MoveOffCaller(job.CallerProcessor);   // else, woken on the caller's core, both may share it for milliseconds
+            job.RunChunks();
         }
     }
 
@@ -154,8 +156,11 @@ public static class KernelThreads
     }
 
     /// <summary>One For call: its chunks are claimed by whichever thread comes first; the partition is fixed.</summary>
-    private sealed class Job(Action<int, int> body, int count, int parts)
+    private sealed class Job(Action<int, int> body, int count, int parts, int callerProcessor)
     {
+        /// <summary>The core the calling thread ran on when it posted the job (-1: unknown).</summary>
+        public readonly int CallerProcessor = callerProcessor;
+
         private int next;
         public int Done;
         public Exception? Error;
