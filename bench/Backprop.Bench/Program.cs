@@ -106,6 +106,12 @@ if (args.Length > 0 && args[0] == "ort-profile")
     Backprop.Bench.OrtNodeProfile.Run(args.Length > 1 ? int.Parse(args[1]) : 2000);
     return;
 }
+// dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll core-probe [rounds]   (the kernel threads' handoff, and a row vs a channel split of a 16x32x32 chain)
+if (args.Length > 0 && args[0] == "core-probe")
+{
+    Backprop.Bench.CoreProbe.Run(args.Length > 1 ? int.Parse(args[1]) : 5);
+    return;
+}
 // dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll stage-profile [rounds]   (ResNet-20 folded, batch 1: stages inside whole forwards, 1 vs 2 threads)
 if (args.Length > 0 && args[0] == "stage-profile")
 {

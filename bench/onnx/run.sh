@@ -19,6 +19,8 @@ dotnet build bench/Backprop.Bench -c Release -v quiet -nologo >/dev/null
 WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
 load_before=$(cut -d' ' -f1 /proc/loadavg)
 echo "load average (1 min) before: $load_before on $(nproc) cores"
+# The cores' state this run meets (CoreProbe): the handoff between kernel threads, and whether a row split of a plane loses.
+BACKPROP_NUM_THREADS=2 dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll core-probe 5
 for r in $(seq 1 "$RUNS"); do
   BACKPROP_NUM_THREADS=2 "${BP_ENV[@]}" dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll onnx-inference "$ROUNDS" "$NETS" > "$WORK/bp_$r"
   grep -E '^(backprop threads|AGREE)' "$WORK/bp_$r" | sed "s/^/run $r: /"
