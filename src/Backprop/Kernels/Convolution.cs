@@ -18,7 +18,8 @@ namespace Backprop.Kernels;
 // |                 | .Applies)                            |                                                                |                      |
 // | forward, eval   | Winograd's shapes with C and K       | WinogradWeightCache (Functional.Conv2d with the module's       | blocks of tiles      |
 // | Nn.Conv2d only  | multiples of 16 (>= 16), weights <=  | cache): the transformed weights kept between calls, compared   |                      |
-// |                 | 1 MiB, >= 16 tiles, any batch        | with the weights on every call; before the rows above          |                      |
+// |                 | 1 MiB, >= 16 tiles (AVX-512: or <= 4,| with the weights on every call; before the rows above; blocks |                      |
+// |                 | 4-row kernels), any batch            | of <= 4 tiles take 4-row product kernels (AVX-512)             |                      |
 // | forward         | 3x3, stride 1, dilation 1, pad <= 2, | ConvolutionFusedWinograd44.Forward: F(4x4, 3x3) per block of 16| images               |
 // |                 | groups 1, AVX-512, C = K = 16, OW =  | tiles (8 rows x 32 columns), transforms and products in L1/L2  |                      |
 // |                 | 32, OH >= 5, N >= 2 (ResNet-20's     | from four column-phase planes of each image (about 0.75-0.8x   |                      |

@@ -11,29 +11,37 @@ namespace Backprop.Kernels;
 /// </summary>
 internal static unsafe class ConvolutionWinogradKernels
 {
-    // v: (36, blockTiles, Cp); u: (36, Kp/16, Cp, 16); m: (36, blockTiles, Kp); rows of each V[pos] and M[pos] computed: [0, rows)
+    // v: (36, blockTiles, Cp); u: (36, Kp/16, Cp, 16); m: (36, blockTiles, Kp); rows of each V[pos] and M[pos] computed:
+    // [0, rows), columns [kFirst, kEnd) (multiples of 16; kEnd -1: all Kp)
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Products(int width, in WinogradPlan p, int blockTiles, int rows, float* v, float* u, float* m)
+    public static void Products(int width, in WinogradPlan p, int blockTiles, int rows, float* v, float* u, float* m, int kFirst = 0, int kEnd = -1)
     {
+        if (kEnd < 0) kEnd = p.Kp;
         int cp = p.Cp, kp = p.Kp;
         long panel = (long)cp * 16;
         for (int pos = 0; pos < ConvolutionWinograd.Positions; pos++)
         {
             float* vp = v + (long)pos * blockTiles * cp, up = u + (long)pos * cp * kp, mp = m + (long)pos * blockTiles * kp;
-            if (width >= 512)
+            if (width >= 512 && rows == 4)
             {
-                int kv = 0;
-                for (; kv + 32 <= kp; kv += 32)
+                int kv = kFirst;
+                for (; kv + 64 <= kEnd; kv += 64) Kernel512Rows4x4(cp, vp, cp, up + kv / 16 * panel, (nint)panel, mp + kv, kp);
+                for (; kv < kEnd; kv += 16) Kernel512Rows4x1(cp, vp, cp, up + kv / 16 * panel, mp + kv, kp);
+            }
+            else if (width >= 512)
+            {
+                int kv = kFirst;
+                for (; kv + 32 <= kEnd; kv += 32)
                 {
                     float* b = up + kv / 16 * panel;
                     for (int r = 0; r < rows; r += 12) Kernel512x2(cp, vp + (long)r * cp, cp, b, b + panel, mp + (long)r * kp + kv, kp);
                 }
-                if (kv < kp)
+                if (kv < kEnd)
                     for (int r = 0; r < rows; r += 12) Kernel512x1(cp, vp + (long)r * cp, cp, up + kv / 16 * panel, mp + (long)r * kp + kv, kp);
             }
             else
             {
-                for (int kv = 0; kv < kp; kv += 16)
+                for (int kv = kFirst; kv < kEnd; kv += 16)
                     for (int r = 0; r < rows; r += 6) Kernel256(cp, vp + (long)r * cp, cp, up + kv / 16 * panel, mp + (long)r * kp + kv, kp);
             }
         }
@@ -123,6 +131,58 @@ internal static unsafe class ConvolutionWinogradKernels
         c0.Store(c); c += ldc; c1.Store(c); c += ldc; c2.Store(c); c += ldc; c3.Store(c); c += ldc;
         c4.Store(c); c += ldc; c5.Store(c); c += ldc; c6.Store(c); c += ldc; c7.Store(c); c += ldc;
         c8.Store(c); c += ldc; c9.Store(c); c += ldc; ca.Store(c); c += ldc; cb.Store(c);
+    }
+
+    // 4 rows x 64 columns (one image's four tiles of an 8x8 plane): a: 4 rows of depth values (stride lda); b: the first of
+    // four (depth, 16) panels, panel floats apart; c: 4 x 64 (stride ldc)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512Rows4x4(int depth, float* a, nint lda, float* b, nint panel, float* c, nint ldc)
+    {
+        Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default, c12 = default, c13 = default;
+        Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default, c30 = default, c31 = default, c32 = default, c33 = default;
+        float* b1 = b + panel, b2 = b1 + panel, b3 = b2 + panel;
+        nint l2 = 2 * lda, l3 = 3 * lda;
+        for (int pc = 0; pc < depth; pc++)
+        {
+            Vector512<float> w0 = Vector512.Load(b), w1 = Vector512.Load(b1), w2 = Vector512.Load(b2), w3 = Vector512.Load(b3);
+            Vector512<float> x = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(x, w0, c00); c01 = Vector512.FusedMultiplyAdd(x, w1, c01);
+            c02 = Vector512.FusedMultiplyAdd(x, w2, c02); c03 = Vector512.FusedMultiplyAdd(x, w3, c03);
+            x = Vector512.Create(a[lda]);
+            c10 = Vector512.FusedMultiplyAdd(x, w0, c10); c11 = Vector512.FusedMultiplyAdd(x, w1, c11);
+            c12 = Vector512.FusedMultiplyAdd(x, w2, c12); c13 = Vector512.FusedMultiplyAdd(x, w3, c13);
+            x = Vector512.Create(a[l2]);
+            c20 = Vector512.FusedMultiplyAdd(x, w0, c20); c21 = Vector512.FusedMultiplyAdd(x, w1, c21);
+            c22 = Vector512.FusedMultiplyAdd(x, w2, c22); c23 = Vector512.FusedMultiplyAdd(x, w3, c23);
+            x = Vector512.Create(a[l3]);
+            c30 = Vector512.FusedMultiplyAdd(x, w0, c30); c31 = Vector512.FusedMultiplyAdd(x, w1, c31);
+            c32 = Vector512.FusedMultiplyAdd(x, w2, c32); c33 = Vector512.FusedMultiplyAdd(x, w3, c33);
+            a++;
+            b += 16; b1 += 16; b2 += 16; b3 += 16;
+        }
+        c00.Store(c); c01.Store(c + 16); c02.Store(c + 32); c03.Store(c + 48); c += ldc;
+        c10.Store(c); c11.Store(c + 16); c12.Store(c + 32); c13.Store(c + 48); c += ldc;
+        c20.Store(c); c21.Store(c + 16); c22.Store(c + 32); c23.Store(c + 48); c += ldc;
+        c30.Store(c); c31.Store(c + 16); c32.Store(c + 32); c33.Store(c + 48);
+    }
+
+    // 4 rows x 16 columns (the 16-channel blocks past the last whole 64); b: a (depth, 16) panel
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512Rows4x1(int depth, float* a, nint lda, float* b, float* c, nint ldc)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
+        nint l2 = 2 * lda, l3 = 3 * lda;
+        for (int pc = 0; pc < depth; pc++)
+        {
+            Vector512<float> w = Vector512.Load(b);
+            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a[0]), w, c0);
+            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(a[lda]), w, c1);
+            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(a[l2]), w, c2);
+            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(a[l3]), w, c3);
+            a++;
+            b += 16;
+        }
+        c0.Store(c); c += ldc; c1.Store(c); c += ldc; c2.Store(c); c += ldc; c3.Store(c);
     }
 
     // AVX2: 6 rows x 16 columns (two 8-float vectors), 12 accumulators of the 16 registers; b: a (depth, 16) panel

@@ -17,11 +17,14 @@ internal static unsafe class ConvolutionWinogradTransforms
 {
     private const int L = ConvolutionWinograd.Lanes, P = ConvolutionWinograd.Positions;
 
-    // Blocks [s, e) of the plan's tiles. x: (N, C, H, W); u: (36, Kp/16, Cp, 16); bias: (Kp); y: (N, K, OH, OW)
+    // Blocks [s, e) of the plan's tiles, output channels [16 kFirst, 16 kEnd) (kEnd -1: all). x: (N, C, H, W);
+    // u: (36, Kp/16, Cp, 16); bias: (Kp); y: (N, K, OH, OW)
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Blocks(in WinogradPlan p, int width, int s, int e, float* x, float* u, float* bias, float* y, bool relu)
+    public static void Blocks(in WinogradPlan p, int width, int s, int e, float* x, float* u, float* bias, float* y, bool relu,
+        int kFirst = 0, int kEnd = -1)
     {
-        int blockTiles = p.BlockTiles, cb = p.Cp / L, kb = p.Kp / L, step = p.Step;
+        int blockTiles = p.BlockTiles, cb = p.Cp / L, step = p.Step;
+        int kb = kEnd < 0 ? p.Kp / L : kEnd;
         long vLength = (long)P * blockTiles * p.Cp, mLength = (long)P * blockTiles * p.Kp, inLength = (long)cb * p.Hp * p.Wp * L;
         long total = vLength + mLength + inLength + P * L + 4 * 4 * RunTiles * L + 16;
         var buffer = ScratchArena.Shared.Rent(total);
@@ -58,15 +61,16 @@ internal static unsafe class ConvolutionWinogradTransforms
                         }
                         t += last - first;
                     }
-                    int rows = (count + ConvolutionWinograd.RowTile - 1) / ConvolutionWinograd.RowTile * ConvolutionWinograd.RowTile;
-                    ConvolutionWinogradKernels.Products(width, p, blockTiles, rows, v, u, m);
-                    if (step == 4) OutputRuns(p, width, blockTiles, t0, count, m, bias, relu, scratch, pixels, y);
+                    // Rows of micro-tiles; a block of at most 4 tiles (one image's 8x8 plane) on AVX-512 takes the 4-row kernels.
+                    int rows = count <= 4 && width >= 512 ? 4 : (count + ConvolutionWinograd.RowTile - 1) / ConvolutionWinograd.RowTile * ConvolutionWinograd.RowTile;
+                    ConvolutionWinogradKernels.Products(width, p, blockTiles, rows, v, u, m, kFirst * L, kb * L);
+                    if (step == 4) OutputRuns(p, width, blockTiles, t0, count, m, bias, relu, scratch, pixels, y, kFirst, kb);
                     else
                         for (int i = 0; i < count; i++)
                         {
                             int t = t0 + i, n = t / p.TilesPerImage, q = t % p.TilesPerImage, tr = q / p.TilesW, tc = q % p.TilesW;
                             int outRows = Math.Min(step, p.OH - step * tr), outCols = Math.Min(step, p.OW - step * tc);
-                            for (int c = 0; c < kb; c++)
+                            for (int c = kFirst; c < kb; c++)
                             {
                                 float* src = m + (long)i * p.Kp + c * L;
                                 long posStride = (long)blockTiles * p.Kp;
@@ -100,11 +104,11 @@ internal static unsafe class ConvolutionWinogradTransforms
     // write took 40% of the call.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void OutputRuns(in WinogradPlan p, int width, int blockTiles, int t0, int count, float* m, float* bias, bool relu,
-        float* scratch, float* pixels, float* y)
+        float* scratch, float* pixels, float* y, int kFirst, int kEnd)
     {
         long posStride = (long)blockTiles * p.Kp;
         int rowStride = 4 * RunTiles * L;
-        for (int c = 0; c < p.Kp / L; c++)
+        for (int c = kFirst; c < kEnd; c++)
         {
             int channels = Math.Min(L, p.K - c * L);
             for (int i = 0; i < count;)

@@ -20,7 +20,10 @@ namespace Backprop.Kernels;
 internal sealed unsafe class WinogradWeightCache
 {
     private const long MaxWeights = 1 << 18;   // floats: the transform is 4x the weights; larger layers are not kept
-    private const int MinTiles = 16;          // output tiles (4x4 for 3x3 kernels): on 8x8 planes (4 tiles) 64->64 took 1.2x the direct time
+    // Output tiles (4x4 for 3x3 kernels). Blocks of 5-15 tiles would run 12-row micro-tiles mostly empty (on 8x8 planes, 4
+    // tiles in 12 rows, 64->64 took 1.2x the direct time); at most 4 tiles (one image's 8x8 or 7x7 plane) run 4-row kernels
+    // on AVX-512: ResNet-20's 64->64 8x8 layer at batch 1 took 13.0 µs against the direct path's 26.2 on one thread.
+    private const int MinTiles = 16, FewTiles = 4;
 
     private Entry? entry;
 
@@ -29,11 +32,12 @@ internal sealed unsafe class WinogradWeightCache
 
     /// <summary>
     /// True where a kept transform runs this forward: Winograd's shapes (<see cref="ConvolutionWinograd.Supports"/>),
-    /// channels in whole 16-lane blocks (no padded products), weights of at most 1 MiB, and at least 16 tiles.
+    /// channels in whole 16-lane blocks (no padded products), weights of at most 1 MiB, and at least 16 tiles (or, on
+    /// AVX-512, at most 4).
     /// </summary>
     public static bool Applies(in Conv2dGeometry g) =>
         Enabled && ConvolutionWinograd.Supports(g) && g.InChannels % ConvolutionWinograd.Lanes == 0 && g.OutChannels % ConvolutionWinograd.Lanes == 0
-        && g.WeightLength <= MaxWeights && Tiles(g) >= MinTiles;
+        && g.WeightLength <= MaxWeights && (Tiles(g) >= MinTiles || (Tiles(g) <= FewTiles && SimdWidth.Max >= 512));
 
     // Output tiles of Step x Step pixels (4 for 3x3 kernels, 2 for 5x5).
     private static long Tiles(in Conv2dGeometry g)
@@ -101,12 +105,23 @@ internal sealed unsafe class WinogradWeightCache
                 {
                     var verify = new WeightCheck((float*)iw, check ? pc : null, length);
                     var pv = &verify;
-                    KernelThreads.For(blocks, (s, e) =>
-                    {
-                        ConvolutionWinogradTransforms.Blocks(p, width, s, e, (float*)ix, (float*)iu, (float*)ib, (float*)iy, relu && !adds);
-                        if (adds) ConvolutionResidual.Tiles(p, (float*)iy, (float*)ir, s * p.BlockTiles, Math.Min(p.Tiles, e * p.BlockTiles));
-                        pv->Compare((long)s * length / blocks, (long)e * length / blocks);
-                    });
+                    int kBlocks = plan.Kp / ConvolutionWinograd.Lanes;
+                    if (blocks == 1 && kBlocks > 1)
+                        // One block of tiles (at most 4 on AVX-512, or a single thread): the threads split its output channels.
+                        KernelThreads.For(kBlocks, (s, e) =>
+                        {
+                            ConvolutionWinogradTransforms.Blocks(p, width, 0, 1, (float*)ix, (float*)iu, (float*)ib, (float*)iy, relu && !adds, s, e);
+                            int c0 = s * ConvolutionWinograd.Lanes, c1 = Math.Min(p.K, e * ConvolutionWinograd.Lanes);
+                            if (adds) ConvolutionResidual.Channels((float*)iy, (float*)ir, p.Tiles / p.TilesPerImage, p.K, p.OH * p.OW, c0, c1);
+                            pv->Compare((long)s * length / kBlocks, (long)e * length / kBlocks);
+                        });
+                    else
+                        KernelThreads.For(blocks, (s, e) =>
+                        {
+                            ConvolutionWinogradTransforms.Blocks(p, width, s, e, (float*)ix, (float*)iu, (float*)ib, (float*)iy, relu && !adds);
+                            if (adds) ConvolutionResidual.Tiles(p, (float*)iy, (float*)ir, s * p.BlockTiles, Math.Min(p.Tiles, e * p.BlockTiles));
+                            pv->Compare((long)s * length / blocks, (long)e * length / blocks);
+                        });
                     return !verify.Differs;
                 }
             }

@@ -19,6 +19,8 @@ public class WinogradWeightCacheTests
     {
         { "ResNet-20 stage 1, batch 1", G(1, 16, 32, 32, 16, 1) },
         { "ResNet-20 stage 2, batch 1", G(1, 32, 16, 16, 32, 1) },
+        { "ResNet-20 stage 3, batch 1 (4 tiles: 4-row kernels on AVX-512)", G(1, 64, 8, 8, 64, 1) },
+        { "7x7, 80 output channels (4 tiles, edges cut; a 64-column and a 16-column pass)", G(1, 16, 7, 7, 80, 1) },
         { "odd 17x15 (edge tiles cut), batch 1", G(1, 16, 17, 15, 32, 1) },
         { "pad 0, 18x19, batch 1", G(1, 32, 18, 19, 16, 0) },
         { "batch 4, 8x8 planes (16 tiles)", G(4, 48, 8, 8, 16, 1) },
@@ -36,6 +38,9 @@ public class WinogradWeightCacheTests
         Activations.ReluForward(reference, reference);
         foreach (int width in Widths)
         {
+            bool applies = false;
+            KernelTestUtil.With(width, null, () => applies = WinogradWeightCache.Applies(g));
+            if (!applies) continue;   // 4 tiles: AVX-512 only
             var cache = new WinogradWeightCache();
             float[] winograd = Run(g, width, 1, y => WinogradForward(g, x, w, bias, y, true));
             float[] one = Run(g, width, 1, y => Assert.True(cache.TryForward(g, x, w, bias, y, true)));
@@ -70,7 +75,8 @@ public class WinogradWeightCacheTests
         foreach (int width in new[] { 128, 0 })
             KernelTestUtil.With(width, null, () => Assert.False(new WinogradWeightCache().TryForward(g, x, w, [], y, false)));
         Assert.False(WinogradWeightCache.Applies(G(1, 24, 16, 16, 16, 1)));    // C not a multiple of 16
-        Assert.False(WinogradWeightCache.Applies(G(1, 64, 8, 8, 64, 1)));      // 4 tiles
+        Assert.False(WinogradWeightCache.Applies(G(1, 64, 12, 12, 64, 1)));    // 9 tiles: 5-15 would run micro-tiles of 12 rows mostly empty
+        Assert.Equal(SimdWidth.Max >= 512, WinogradWeightCache.Applies(G(1, 64, 8, 8, 64, 1)));   // 4 tiles: the 4-row kernels, AVX-512 only
         Assert.False(WinogradWeightCache.Applies(new Conv2dGeometry(1, 16, 16, 16, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1)));   // stride 2
     }
 
