@@ -7,6 +7,8 @@ namespace Backprop.Kernels;
 /// The 36 matrix products of <see cref="ConvolutionWinograd"/>: M[pos] (tiles x Kp) = V[pos] (tiles x Cp) U[pos] (Cp x Kp),
 /// rows = tiles, columns = output channels in vectors. Each micro-kernel holds a 12 x 32 (AVX-512) or 6 x 16 (AVX2)
 /// block of M in registers: per input channel it loads the U row's vectors once and broadcasts one V value per tile.
+/// On AVX-512 the rows past the last whole 12 go four at a time (4 x 64, 4 x 32, 4 x 16 blocks): a batch-1 layer's 16
+/// tiles then compute 16 rows, not 24, and 64 tiles 64, not 72.
 /// Every element of M is one chain of fused multiply-adds over c = 0..Cp-1 from zero, whichever kernel computes it.
 /// </summary>
 internal static unsafe class ConvolutionWinogradKernels
@@ -22,22 +24,26 @@ internal static unsafe class ConvolutionWinogradKernels
         for (int pos = 0; pos < ConvolutionWinograd.Positions; pos++)
         {
             float* vp = v + (long)pos * blockTiles * cp, up = u + (long)pos * cp * kp, mp = m + (long)pos * blockTiles * kp;
-            if (width >= 512 && rows == 4)
+            if (width >= 512)
             {
-                int kv = kFirst;
-                for (; kv + 64 <= kEnd; kv += 64) Kernel512Rows4x4(cp, vp, cp, up + kv / 16 * panel, (nint)panel, mp + kv, kp);
-                for (; kv < kEnd; kv += 16) Kernel512Rows4x1(cp, vp, cp, up + kv / 16 * panel, mp + kv, kp);
-            }
-            else if (width >= 512)
-            {
+                // Whole 12-row micro-tiles, then the last rows (AVX-512 rows are a multiple of 4) four at a time.
+                int whole = rows / 12 * 12;
                 int kv = kFirst;
                 for (; kv + 32 <= kEnd; kv += 32)
                 {
                     float* b = up + kv / 16 * panel;
-                    for (int r = 0; r < rows; r += 12) Kernel512x2(cp, vp + (long)r * cp, cp, b, b + panel, mp + (long)r * kp + kv, kp);
+                    for (int r = 0; r < whole; r += 12) Kernel512x2(cp, vp + (long)r * cp, cp, b, b + panel, mp + (long)r * kp + kv, kp);
                 }
                 if (kv < kEnd)
-                    for (int r = 0; r < rows; r += 12) Kernel512x1(cp, vp + (long)r * cp, cp, up + kv / 16 * panel, mp + (long)r * kp + kv, kp);
+                    for (int r = 0; r < whole; r += 12) Kernel512x1(cp, vp + (long)r * cp, cp, up + kv / 16 * panel, mp + (long)r * kp + kv, kp);
+                for (int r = whole; r < rows; r += 4)
+                {
+                    float* a = vp + (long)r * cp, c = mp + (long)r * kp;
+                    kv = kFirst;
+                    for (; kv + 64 <= kEnd; kv += 64) Kernel512Rows4x4(cp, a, cp, up + kv / 16 * panel, (nint)panel, c + kv, kp);
+                    for (; kv + 32 <= kEnd; kv += 32) Kernel512Rows4x2(cp, a, cp, up + kv / 16 * panel, (nint)panel, c + kv, kp);
+                    for (; kv < kEnd; kv += 16) Kernel512Rows4x1(cp, a, cp, up + kv / 16 * panel, c + kv, kp);
+                }
             }
             else
             {
@@ -133,7 +139,8 @@ internal static unsafe class ConvolutionWinogradKernels
         c8.Store(c); c += ldc; c9.Store(c); c += ldc; ca.Store(c); c += ldc; cb.Store(c);
     }
 
-    // 4 rows x 64 columns (one image's four tiles of an 8x8 plane): a: 4 rows of depth values (stride lda); b: the first of
+    // 4 rows x 64 columns (the rows past whole 12-row micro-tiles; one image's four tiles of an 8x8 plane): a: 4 rows of
+    // depth values (stride lda); b: the first of
     // four (depth, 16) panels, panel floats apart; c: 4 x 64 (stride ldc)
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512Rows4x4(int depth, float* a, nint lda, float* b, nint panel, float* c, nint ldc)
@@ -164,6 +171,33 @@ internal static unsafe class ConvolutionWinogradKernels
         c10.Store(c); c11.Store(c + 16); c12.Store(c + 32); c13.Store(c + 48); c += ldc;
         c20.Store(c); c21.Store(c + 16); c22.Store(c + 32); c23.Store(c + 48); c += ldc;
         c30.Store(c); c31.Store(c + 16); c32.Store(c + 32); c33.Store(c + 48);
+    }
+
+    // 4 rows x 32 columns: b and b + panel, two (depth, 16) panels
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512Rows4x2(int depth, float* a, nint lda, float* b, nint panel, float* c, nint ldc)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        float* b1 = b + panel;
+        nint l2 = 2 * lda, l3 = 3 * lda;
+        for (int pc = 0; pc < depth; pc++)
+        {
+            Vector512<float> w0 = Vector512.Load(b), w1 = Vector512.Load(b1);
+            Vector512<float> x = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(x, w0, c00); c01 = Vector512.FusedMultiplyAdd(x, w1, c01);
+            x = Vector512.Create(a[lda]);
+            c10 = Vector512.FusedMultiplyAdd(x, w0, c10); c11 = Vector512.FusedMultiplyAdd(x, w1, c11);
+            x = Vector512.Create(a[l2]);
+            c20 = Vector512.FusedMultiplyAdd(x, w0, c20); c21 = Vector512.FusedMultiplyAdd(x, w1, c21);
+            x = Vector512.Create(a[l3]);
+            c30 = Vector512.FusedMultiplyAdd(x, w0, c30); c31 = Vector512.FusedMultiplyAdd(x, w1, c31);
+            a++;
+            b += 16; b1 += 16;
+        }
+        c00.Store(c); c01.Store(c + 16); c += ldc;
+        c10.Store(c); c11.Store(c + 16); c += ldc;
+        c20.Store(c); c21.Store(c + 16); c += ldc;
+        c30.Store(c); c31.Store(c + 16);
     }
 
     // 4 rows x 16 columns (the 16-channel blocks past the last whole 64); b: a (depth, 16) panel

@@ -61,8 +61,9 @@ internal static unsafe class ConvolutionWinogradTransforms
                         }
                         t += last - first;
                     }
-                    // Rows of micro-tiles; a block of at most 4 tiles (one image's 8x8 plane) on AVX-512 takes the 4-row kernels.
-                    int rows = count <= 4 && width >= 512 ? 4 : (count + ConvolutionWinograd.RowTile - 1) / ConvolutionWinograd.RowTile * ConvolutionWinograd.RowTile;
+                    // Rows computed: AVX-512 runs whole 12-row micro-tiles, then 4-row kernels, so only up to 3 rows are padding.
+                    int rowStep = width >= 512 ? 4 : ConvolutionWinograd.RowTile;
+                    int rows = (count + rowStep - 1) / rowStep * rowStep;
                     ConvolutionWinogradKernels.Products(width, p, blockTiles, rows, v, u, m, kFirst * L, kb * L);
                     if (step == 4) OutputRuns(p, width, blockTiles, t0, count, m, bias, relu, scratch, pixels, y, kFirst, kb);
                     else

@@ -3,32 +3,33 @@ using Backprop.Kernels;
 namespace Backprop.Tests.Kernels;
 
 /// <summary>
-/// The Winograd products (<see cref="ConvolutionWinogradKernels.Products"/>): a block of at most 4 tiles on AVX-512 runs the
-/// 4-row kernels (64 and 16 columns), and each of its outputs has the bits of the 12-row kernels' and of the in-order chain
-/// of fused multiply-adds over the input channels.
+/// The Winograd products (<see cref="ConvolutionWinogradKernels.Products"/>): on AVX-512 the rows past whole 12-row
+/// micro-tiles run the 4-row kernels (64, 32 and 16 columns), and each output has the bits of the 12-row kernels' and of
+/// the in-order chain of fused multiply-adds over the input channels.
 /// </summary>
 [Collection("KernelSettings")]
 public class ConvolutionWinogradKernelsTests
 {
     [Theory]
-    [InlineData(64, 64)]
-    [InlineData(32, 80)]   // one 64-column pass, then one 16-column pass
-    [InlineData(16, 32)]   // 16-column passes only
-    public unsafe void FourRowBlocksHaveTheBitsOfTheTwelveRowKernels(int channels, int outChannels)
+    [InlineData(64, 64, 4)]
+    [InlineData(32, 80, 4)]    // a 64-column pass, then a 16-column one
+    [InlineData(16, 32, 8)]    // 32-column passes
+    [InlineData(16, 112, 16)]  // 12 rows whole, then 4 rows: 64, 32 and 16 columns
+    public unsafe void FourRowBlocksHaveTheBitsOfTheTwelveRowKernels(int channels, int outChannels, int rows)
     {
         if (SimdWidth.Hardware < 512) return;   // the 4-row kernels are AVX-512's
         var plan = new WinogradPlan(new Conv2dGeometry(1, channels, 8, 8, outChannels, 3, 3, 1, 1, 1, 1, 1, 1, 1));
-        int blockTiles = 12, positions = ConvolutionWinograd.Positions;
+        int blockTiles = 24, positions = ConvolutionWinograd.Positions;
         float[] v = KernelTestUtil.Random(positions * blockTiles * plan.Cp, 1);
         float[] u = KernelTestUtil.Random(positions * plan.Cp * plan.Kp, 2);
         float[] twelve = new float[positions * blockTiles * plan.Kp], four = new float[twelve.Length];
         fixed (float* pv = v, pu = u, p12 = twelve, p4 = four)
         {
-            ConvolutionWinogradKernels.Products(512, plan, blockTiles, 12, pv, pu, p12);
-            ConvolutionWinogradKernels.Products(512, plan, blockTiles, 4, pv, pu, p4);
+            ConvolutionWinogradKernels.Products(512, plan, blockTiles, 24, pv, pu, p12);
+            ConvolutionWinogradKernels.Products(512, plan, blockTiles, rows, pv, pu, p4);
         }
         for (int pos = 0; pos < positions; pos++)
-            for (int row = 0; row < 4; row++)
+            for (int row = 0; row < rows; row++)
                 for (int k = 0; k < plan.Kp; k++)
                 {
                     long at = ((long)pos * blockTiles + row) * plan.Kp + k;
