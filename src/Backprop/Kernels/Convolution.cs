@@ -70,10 +70,10 @@ namespace Backprop.Kernels;
 // |                 | OW a multiple of 16 (AVX2: 8), or    | rows of a zero-bordered x copy, vector sums per (k, d); rows   |                      |
 // |                 | stride 1 and OH*OW a multiple (one x | not a multiple of the lanes: one x copy per kernel column, OW  |                      |
 // |                 | copy per kernel column), AVX-512/AVX2| wide, so each depth row's pixels are one run (LeNet conv1)     |                      |
-// | backward-weights| groups 1, K a multiple of 16, depth  | ConvolutionDirectWeightGradient: x broadcast straight from a   | tiles of dW          |
-// |                 | >= 64, AVX-512 or AVX2 (ResNet-20's  | zero-bordered copy, times dy^T; each thread copies the channels|                      |
-// |                 | stride-2 3x3 layers)                 | its tiles read and transposes dy a few images at a time, then  |                      |
-// |                 |                                      | runs its tiles over them (one pass, dy^T in L1)                |                      |
+// | backward-weights| groups 1, K a multiple of 16, depth  | ConvolutionDirectWeightGradient: x broadcast straight from a   | fixed slabs of images|
+// |                 | >= 64, AVX-512 or AVX2 (ResNet-20's  | zero-bordered copy, times dy^T; each thread copies the channels| (from 24 images),    |
+// |                 | stride-2 3x3 layers, cifar10_quick's | its tiles read and transposes dy a few images at a time, then  | summed in order; else|
+// |                 | conv1)                               | runs its tiles over them (one pass, dy^T in L1)                | tiles of dW          |
 // | backward-weights| groups 1, stride 1, dilation 1, no   | ConvolutionBatchLaneWeightGradient: 16 images per vector (x and| input channels       |
 // |                 | pad, KW 5, N >= 8, H*W <= 256, OH*OW | dy transposed to lanes), 5x5 dot tiles (5 k x the 5 kw of one  |                      |
 // |                 | <= 128, AVX-512 (LeNet conv2)        | (c, kh)) read in place, no im2col rows                         |                      |

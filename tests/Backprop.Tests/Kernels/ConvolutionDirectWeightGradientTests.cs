@@ -4,8 +4,8 @@ namespace Backprop.Tests.Kernels;
 
 /// <summary>
 /// ConvolutionDirectWeightGradient called directly (whatever Convolution.BackwardWeights would route): against
-/// ConvolutionReference at both SIMD widths, the same bits on 1, 2 and 3 threads and at both widths, and the routing
-/// giving the same bits as the direct call where it picks this path.
+/// ConvolutionReference at both SIMD widths, the same bits on 1, 2 and 3 threads and at both widths (split by tiles, or by
+/// slabs of images from 24 images on), and the routing giving the same bits as the direct call where it picks this path.
 /// </summary>
 [Collection("KernelSettings")]
 public unsafe class ConvolutionDirectWeightGradientTests
@@ -25,6 +25,7 @@ public unsafe class ConvolutionDirectWeightGradientTests
         { "stride 2, 5x5, depth 200 (last tile part-filled)", S(2, 8, 11, 11, 16, 5, 2, 2) },
         { "stride 1, dilation 2, 80 images in chunks", S(80, 8, 12, 12, 16, 3, 1, 2, 2) },
         { "VGG-like stride 1, 16->32, batch 1", S(1, 16, 10, 10, 32, 3, 1, 1) },
+        { "cifar10_quick conv1-like, depth 75: 25 images in slabs of 12 and 13", S(25, 3, 12, 12, 32, 5, 1, 2) },
     };
 
     [Theory]
@@ -45,6 +46,15 @@ public unsafe class ConvolutionDirectWeightGradientTests
             if (first is null) first = one;
             else KernelTestUtil.AssertBitIdentical(first, one, $"{name}, AVX-512 and AVX2");
         }
+    }
+
+    [Fact]
+    public void SlabsDependOnTheBatchAlone()
+    {
+        Assert.Equal(1, ConvolutionDirectWeightGradient.Slabs(S(11, 8, 8, 8, 16, 3, 2, 1)));
+        Assert.Equal(2, ConvolutionDirectWeightGradient.Slabs(S(25, 3, 12, 12, 32, 5, 1, 2)));
+        Assert.Equal(8, ConvolutionDirectWeightGradient.Slabs(S(100, 3, 32, 32, 32, 5, 1, 2)));
+        Assert.Equal(8, ConvolutionDirectWeightGradient.Slabs(S(128, 16, 32, 32, 32, 3, 2, 1)));
     }
 
     [Fact]
