@@ -16,9 +16,9 @@ namespace Backprop.Kernels;
 // |                 | >= 32 (AVX2: >= 16), multiples of 16,| tile instead of 100; channel-blocked transforms, 36 GEMMs per  |                      |
 // |                 | >= 128 tiles (ConvolutionWinograd    | block of tiles kept in L2                                      |                      |
 // |                 | .Applies)                            |                                                                |                      |
-// | forward, eval   | Winograd's shapes with C and K       | WinogradWeightCache (Functional.Conv2d with the module's       | blocks of tiles      |
-// | Nn.Conv2d only  | multiples of 16 (>= 16), weights <=  | cache): the transformed weights kept between calls, compared   |                      |
-// |                 | 1 MiB, >= 16 tiles (AVX-512: or <= 4,| with the weights on every call; before the rows above; blocks |                      |
+// | forward, eval   | Winograd's shapes with C and K       | WinogradWeightCache (Functional.Conv2d with the module's       | blocks of tiles (one |
+// | Nn.Conv2d only  | multiples of 16 (>= 16), weights <=  | cache): the transformed weights kept between calls, compared   | block: its output    |
+// |                 | 1 MiB, >= 16 tiles (AVX-512: or <= 4,| with the weights on every call; before the rows above; blocks | channels)            |
 // |                 | 4-row kernels), any batch            | of <= 4 tiles take 4-row product kernels (AVX-512)             |                      |
 // | forward         | 3x3, stride 1, dilation 1, pad <= 2, | ConvolutionFusedWinograd44.Forward: F(4x4, 3x3) per block of 16| images               |
 // |                 | groups 1, AVX-512, C = K = 16, OW =  | tiles (8 rows x 32 columns), transforms and products in L1/L2  |                      |

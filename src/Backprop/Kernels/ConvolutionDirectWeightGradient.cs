@@ -58,7 +58,7 @@ internal static unsafe class ConvolutionDirectWeightGradient
                 // One pass: each thread takes a few images at a time, copies the channels its tiles read and transposes dy for them,
                 // then runs its tiles over them while they are in L1/L2. (Copying whole chunks first, in a pass of their own,
                 // took a third of the time at ResNet-20's stride-2 layers, and two thread hand-offs per chunk.) Each dW
-                // element still sums the pixels in image order, in one accumulator.
+                // element sums its slab's pixels in image order, in one accumulator.
                 int slabs = Slabs(g), sumLength = (depth + MaxRows) * k;
                 if (slabs == 1)
                     KernelThreads.For(tiles, (s, e) => Pass(geo, width, rows, panel, s, e, 0, geo.Batch, (float*)ix, (float*)idy, (int*)io, (float*)isum));
