@@ -61,7 +61,7 @@ internal static unsafe class ConvolutionDirectWeightGradient
                 // element sums its slab's pixels in image order, in one accumulator.
                 int slabs = Slabs(g), sumLength = (depth + MaxRows) * k;
                 if (slabs == 1)
-                    KernelThreads.For(tiles, (s, e) => Pass(geo, width, rows, panel, s, e, 0, geo.Batch, (float*)ix, (float*)idy, (int*)io, (float*)isum));
+                    KernelThreads.For(tiles, (s, e) => Pass(geo, width, rows, panel, s, e, 0, 1, 1, (float*)ix, (float*)idy, (int*)io, (float*)isum, 0));
                 else
                 {
                     // Slabs of images, each summed by one thread over all tiles into a partial dW^T of its own, then the
@@ -73,13 +73,8 @@ internal static unsafe class ConvolutionDirectWeightGradient
                         {
                             new Span<float>(pp, slabs * sumLength).Clear();
                             nint ipp = (nint)pp;
-                            int batch = g.Batch;
                             KernelThreads.For(slabs, (s, e) =>
-                            {
-                                for (int slab = s; slab < e; slab++)
-                                    Pass(geo, width, rows, panel, 0, tiles, slab * batch / slabs, (slab + 1) * batch / slabs, (float*)ix, (float*)idy, (int*)io,
-                                        (float*)ipp + (long)slab * sumLength);
-                            });
+                                Pass(geo, width, rows, panel, 0, tiles, s, e, slabs, (float*)ix, (float*)idy, (int*)io, (float*)ipp, sumLength));
                             for (int slab = 0; slab < slabs; slab++)
                                 System.Numerics.Tensors.TensorPrimitives.Add(new ReadOnlySpan<float>(ps, sumLength), new ReadOnlySpan<float>(pp + (long)slab * sumLength, sumLength),
                                     new Span<float>(ps, sumLength));
@@ -111,9 +106,11 @@ internal static unsafe class ConvolutionDirectWeightGradient
     /// </summary>
     internal static int Slabs(in Conv2dGeometry g) => Math.Clamp(g.Batch / 12, 1, 8);
 
-    // One thread's tiles [s, e) over images [n0, n1), a group of images at a time: the group's copies (only the channels these
-    // tiles' depth rows read) and transposed dy made into the thread's own buffer, then every tile over them.
-    private static void Pass(in Conv2dGeometry g, int width, int rows, int panel, int s, int e, int n0, int n1, float* x, float* dy, int* offsets, float* sums)
+    // One thread's tiles [s, e) over slabs [slabFirst, slabEnd) of the batch's `slabs`, each slab summed into its own sums
+    // (sumStride floats apart), a group of images at a time: the group's copies (only the channels these tiles' depth rows
+    // read) and transposed dy made into the thread's own buffer, then every tile over them. One buffer for all the slabs.
+    private static void Pass(in Conv2dGeometry g, int width, int rows, int panel, int s, int e, int slabFirst, int slabEnd, int slabs,
+        float* x, float* dy, int* offsets, float* sums, long sumStride)
     {
         int k = g.OutChannels, depth = g.InChannels * g.KernelHeight * g.KernelWidth, ohw = g.OutHeight * g.OutWidth, panels = k / panel;
         int hp = g.InHeight + 2 * g.PadHeight, wp = g.InWidth + 2 * g.PadWidth, taps = g.KernelHeight * g.KernelWidth;
@@ -128,19 +125,24 @@ internal static unsafe class ConvolutionDirectWeightGradient
             {
                 new Span<float>(pb, bufferLength).Clear();   // the copies' borders stay zero
                 float* copies = pb, dyT = pb + group * copyLength;
-                for (int first = n0; first < n1; first += group)
+                for (int slab = slabFirst; slab < slabEnd; slab++)
                 {
-                    int count = Math.Min(group, n1 - first);
-                    for (int i = 0; i < count; i++)
+                    int n1 = (int)((long)(slab + 1) * g.Batch / slabs);
+                    float* slabSums = sums + slab * sumStride;
+                    for (int first = (int)((long)slab * g.Batch / slabs); first < n1; first += group)
                     {
-                        ConvolutionDirect.CopyInside(g, x + (first + i) * xLength, copies + i * copyLength, hp, wp, c0, c1);
-                        Transpose(dy + (first + i) * dyLength, k, ohw, 0, ohw, dyT + i * dyLength);
-                    }
-                    for (int t = s; t < e; t++)
-                    {
-                        int d0 = t / panels * rows, k0 = t % panels * panel;
-                        Tile(g, width, count, copies, copyLength, dyT, dyLength, offsets + 3 * d0, Math.Min(rows, depth - d0), k0, panel,
-                            sums + (long)d0 * k + k0, wp);
+                        int count = Math.Min(group, n1 - first);
+                        for (int i = 0; i < count; i++)
+                        {
+                            ConvolutionDirect.CopyInside(g, x + (first + i) * xLength, copies + i * copyLength, hp, wp, c0, c1);
+                            Transpose(dy + (first + i) * dyLength, k, ohw, 0, ohw, dyT + i * dyLength);
+                        }
+                        for (int t = s; t < e; t++)
+                        {
+                            int d0 = t / panels * rows, k0 = t % panels * panel;
+                            Tile(g, width, count, copies, copyLength, dyT, dyLength, offsets + 3 * d0, Math.Min(rows, depth - d0), k0, panel,
+                                slabSums + (long)d0 * k + k0, wp);
+                        }
                     }
                 }
             }
