@@ -14,7 +14,7 @@ public static class AbCases
     public const string Help =
         "bn:N,C,H,W:{bn|bnrelu|bnaddrelu}:{fwd|bwd} (a BatchNorm2d op in training; bwd: backward of a recorded forward, the input's gradient cloned into a fresh array), " +
         "bnk:N,C,H,W:{bn|bnrelu|bnaddrelu}:{fwd|bwd|eval} (the BatchNorm kernels alone on buffers made once; eval: running statistics), conv:{lenet1|lenet2|vgg|1x1|cq1|cq2|cq3|res16|res32s2|res64|vgg32|vgg256|N,C,H,W,K,kernel,stride,pad}:{fwd|bwdData|bwdW}, pool:{pool1|pool2|cq1|cq2|cq3|N,C,H,W}:{fwd|bwd} (cq: cifar10_quick's 3x3 stride-2 ceil pools, MAX, AVE, AVE; batch 100; N,C,H,W: 2x2 stride-2 max, VGG's), relu:N:{fwd|bwd} (ReLU kernels on N floats), gemm:M:N:K[:TN|NT|TT], linear:M:N:K (Functional.Linear with bias, (M, K) by (N, K), under no-grad in a pool scope), step (a LeNet training " +
-        "step, functional API), infer:{lenet|lenet64|resnet20|resnet20folded} (an eval forward under no-grad, in a pool scope; batch 1, lenet64 batch 64), train:{resnet20|vgg} (a training step of bench/resnet's net, as ConvNetTimings times it: zero_grad, forward, cross-entropy, backward, SGD momentum step, in a pool scope; resnet20 batch 128), solver (an iteration of the Caffe solver on examples/mnist's LeNet, random images in place of the LMDB), solverq (the same on bench/cifar's cifar10_quick, batch 100)";
+        "step, functional API), infer:{lenet|lenet64|resnet20|resnet20folded|resnet20folded64} (an eval forward under no-grad, in a pool scope; batch 1, lenet64 and resnet20folded64 batch 64), train:{resnet20|vgg} (a training step of bench/resnet's net, as ConvNetTimings times it: zero_grad, forward, cross-entropy, backward, SGD momentum step, in a pool scope; resnet20 batch 128), solver (an iteration of the Caffe solver on examples/mnist's LeNet, random images in place of the LMDB), solverq (the same on bench/cifar's cifar10_quick, batch 100)";
 
     /// <summary>The case's body; its data is made once, here.</summary>
     public static Action Make(string name)
@@ -194,11 +194,11 @@ public static class AbCases
                     new Nn.Flatten(), new Nn.Linear(800, 500, generator: generator), new Nn.Relu(), new Nn.Linear(500, 10, generator: generator));
                 input = Tensor.Rand(generator, net == "lenet64" ? 64 : 1, 1, 28, 28);
                 break;
-            case "resnet20" or "resnet20folded":
+            case "resnet20" or "resnet20folded" or "resnet20folded64":
                 var resnet = new ResNet20(generator);
                 resnet.Eval();
                 model = net == "resnet20" ? resnet : resnet.FusedForInference();
-                input = Tensor.Rand(generator, 1, 3, 32, 32);
+                input = Tensor.Rand(generator, net == "resnet20folded64" ? 64 : 1, 3, 32, 32);
                 break;
             default:
                 throw new ArgumentException($"Unknown net '{net}'; cases: {Help}.");

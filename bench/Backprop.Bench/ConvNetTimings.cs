@@ -12,13 +12,12 @@ namespace Backprop.Bench;
 /// cross-entropy; each iteration is forward, backward and update in a memory-pool scope, as Keras's Fit runs it;
 /// median and mean after the warm-up iterations (2 unless given; the JIT's tiering reaches its
 /// steady code after about 15 steps, so bench/resnet/run.sh gives both sides 15). Inference (eval mode, no autograd, each BatchNorm folded into its
-/// convolution by <see cref="Fusion"/>): median of batch 64 (images/s) and of batch 1 (latency). Prints a RESULT line for bench/resnet/run.sh. Threads: BACKPROP_NUM_THREADS.
+/// convolution by <see cref="Fusion"/>): median of batch 64 (images/s) and of batch 1 (latency), each after as many
+/// untimed calls as the training's warm-up steps. Prints a RESULT line for bench/resnet/run.sh. Threads: BACKPROP_NUM_THREADS.
 /// BACKPROP_BENCH_MEMORY=1 adds a line per training step: its time, resident memory, the pool, the managed heap, the loss's bits.
 /// </summary>
 internal static class ConvNetTimings
 {
-    private const int InferenceWarmup = 2;
-
 
     /// <summary>The named net with its training batch size and image side: resnet20 (128, 32) or vgg (32, 64).</summary>
     public static (Module Model, int Batch, int Size) Make(string net, Generator generator) => net switch
@@ -75,8 +74,8 @@ internal static class ConvNetTimings
         double foldDiff = MaxRelativeDifference(model, inference, probe);
         var input64 = Tensor.Rand(generator, 64, 3, size, size);
         var input1 = Tensor.Rand(generator, 1, 3, size, size);
-        double batch64 = Inference(inference, input64, inferenceRepeats);
-        double batch1 = Inference(inference, input1, inferenceRepeats * 4);
+        double batch64 = Inference(inference, input64, inferenceRepeats, warmup);
+        double batch1 = Inference(inference, input1, inferenceRepeats * 4, warmup);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"RESULT backprop net={net} batch={batch} size={size} params={model.ParameterCount()} " +
             $"train_ms_median={Timing.Median(times):F2} train_ms_mean={times.Average():F2} iterations={iterations} loss={loss:F4} " +
@@ -106,16 +105,19 @@ internal static class ConvNetTimings
         return diff / scale;
     }
 
-    private static double Inference(Module model, Tensor input, int repeats)
+    // warmup untimed calls first, as many as the training's warm-up steps (PyTorch's side the same): the eval path's own
+    // code (kept Winograd weights, the folded convolutions' residual sums) runs for the first time here, and the JIT's first
+    // code of it ran 20-27 ms a batch of 64 over the first 20 calls against 12-15 ms after.
+    private static double Inference(Module model, Tensor input, int repeats, int warmup)
     {
         var pool = new TensorMemoryPool();
         var times = new List<double>();
         using var noGrad = Autograd.Autograd.NoGrad();
-        for (int i = 0; i < repeats + InferenceWarmup; i++)
+        for (int i = 0; i < repeats + warmup; i++)
         {
             var clock = Stopwatch.StartNew();
             using (pool.Scope()) model.Forward(input).AsSpan();
-            if (i >= InferenceWarmup) times.Add(clock.Elapsed.TotalMilliseconds);
+            if (i >= warmup) times.Add(clock.Elapsed.TotalMilliseconds);
         }
         return Timing.Median(times);
     }

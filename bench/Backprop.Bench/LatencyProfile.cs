@@ -7,7 +7,7 @@ namespace Backprop.Bench;
 /// <summary>
 /// Where batch-1 inference time goes: LeNet and ResNet-20 (<see cref="ResNetLatencyCases"/>) layer by layer, and whole, each
 /// on 1 and on 2 kernel threads (<see cref="KernelThreads.Count"/>) alternating in rounds, median µs per call. Shows
-/// whether handing tiny kernels to a second thread costs more than it gains. <c>batch</c> sets LeNet's batch (ResNet-20 stays at 1).
+/// whether handing tiny kernels to a second thread costs more than it gains. <c>batch</c> sets the batch of both nets' inputs (the bare-kernel rows of ResNet-20 stay at batch 1, 2 and 4).
 /// </summary>
 internal static class LatencyProfile
 {
@@ -43,7 +43,7 @@ internal static class LatencyProfile
             for (int j = 0; j < 500; j++) fcOutput[j] = System.Numerics.Tensors.TensorPrimitives.Dot(w.Slice(j * 800, 800), v);
         }));
         if (!nets.Contains("lenet", StringComparison.Ordinal)) cases.Clear();
-        if (nets.Contains("resnet20", StringComparison.Ordinal)) ResNetLatencyCases.Add(cases, generator, pool);
+        if (nets.Contains("resnet20", StringComparison.Ordinal)) ResNetLatencyCases.Add(cases, generator, pool, batch);
 
         int[] counts = [1, 2];
         var times = new List<double>[cases.Count, counts.Length];

@@ -118,7 +118,7 @@ if (args.Length > 0 && args[0] == "stage-profile")
     Backprop.Bench.StageProfile.Run(args.Length > 1 ? int.Parse(args[1]) : 50);
     return;
 }
-// dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll latency-profile [rounds] [lenet,resnet20] [lenet batch]   (batch-1 layers on 1 vs 2 kernel threads)
+// dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll latency-profile [rounds] [lenet,resnet20] [batch]   (layers at batch 1, or the given batch, on 1 vs 2 kernel threads)
 if (args.Length > 0 && args[0] == "latency-profile")
 {
     Backprop.Bench.LatencyProfile.Run(args.Length > 1 ? int.Parse(args[1]) : 20, args.Length > 2 ? args[2] : "lenet,resnet20", args.Length > 3 ? int.Parse(args[3]) : 1);

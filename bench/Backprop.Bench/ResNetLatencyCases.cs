@@ -4,13 +4,13 @@ using Backprop.Nn;
 namespace Backprop.Bench;
 
 /// <summary>
-/// ResNet-20 (BatchNorm folded) at batch 1 op by op for <see cref="LatencyProfile"/>: the stem, each block's
+/// ResNet-20 (BatchNorm folded) at batch 1 (or the profile's batch) op by op for <see cref="LatencyProfile"/>: the stem, each block's
 /// convolutions, shortcut and Add+ReLU through the modules (tensor, autograd and pool costs included), the same
 /// convolutions as bare <see cref="Convolution.Forward"/> calls on arrays (the kernel alone), pooling and the classifier.
 /// </summary>
 internal static class ResNetLatencyCases
 {
-    public static void Add(List<(string Name, Action Body)> cases, Generator generator, TensorMemoryPool pool)
+    public static void Add(List<(string Name, Action Body)> cases, Generator generator, TensorMemoryPool pool, int batch = 1)
     {
         var resnet = new ResNet20(generator);
         resnet.Eval();
@@ -19,7 +19,7 @@ internal static class ResNetLatencyCases
         var stem = (Conv2d)children["conv1"];
         var blocks = (Sequential)children["blocks"];
         var fc = (Linear)children["fc"];
-        var x = Tensor.Rand(generator, 1, 3, 32, 32);
+        var x = Tensor.Rand(generator, batch, 3, 32, 32);
         AddConv(cases, "stem", stem, x, relu: true, pool);
         x = stem.ForwardRelu(x);
         for (int b = 0; b < blocks.Count; b++)
@@ -57,7 +57,7 @@ internal static class ResNetLatencyCases
                 float[] xx = new float[g.InputLength], ww = new float[g.WeightLength], yy = new float[g.OutputLength];
                 cases.Add(($"kernel batch {n} {c}->{k} 3x3/{st} {hw}x{hw}", () => Convolution.Forward(g, xx, ww, default, yy)));
             }
-        var image = Tensor.Rand(generator, 1, 3, 32, 32);
+        var image = Tensor.Rand(generator, batch, 3, 32, 32);
         cases.Add(("resnet20 plain whole", () => { using (pool.Scope()) resnet.Forward(image).AsSpan(); }));
         cases.Add(("resnet20 folded whole", () => { using (pool.Scope()) folded.Forward(image).AsSpan(); }));
     }

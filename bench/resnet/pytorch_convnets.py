@@ -75,13 +75,13 @@ def median(values):
     return sorted(values)[len(values) // 2]
 
 
-def inference(model, x, repeats):
+def inference(model, x, repeats, warmup):
     times = []
     with torch.no_grad():
-        for i in range(repeats + WARMUP):
+        for i in range(repeats + warmup):
             start = time.perf_counter()
             model(x)
-            if i >= WARMUP:
+            if i >= warmup:
                 times.append((time.perf_counter() - start) * 1000)
     return median(times)
 
@@ -92,7 +92,7 @@ def main():
     p.add_argument("--iterations", type=int, default=20)
     p.add_argument("--inference-repeats", type=int, default=20)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--warmup", type=int, default=WARMUP, help="training steps run before the timed ones")
+    p.add_argument("--warmup", type=int, default=WARMUP, help="training steps run before the timed ones (and inference calls before the timed ones)")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
@@ -112,8 +112,8 @@ def main():
             times.append((time.perf_counter() - start) * 1000)
     train_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     model.eval()
-    batch64 = inference(model, torch.rand(64, 3, size, size), args.inference_repeats)
-    batch1 = inference(model, torch.rand(1, 3, size, size), args.inference_repeats * 4)
+    batch64 = inference(model, torch.rand(64, 3, size, size), args.inference_repeats, args.warmup)
+    batch1 = inference(model, torch.rand(1, 3, size, size), args.inference_repeats * 4, args.warmup)
     params = sum(t.numel() for t in model.parameters())
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"RESULT pytorch net={args.net} batch={batch} size={size} params={params} "

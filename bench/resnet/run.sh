@@ -6,7 +6,9 @@
 #   bash bench/resnet/run.sh [--nets "resnet20 vgg"] [--iterations N] [--warmup W] [--rounds R] [--threads T] [--avx2]
 # (--avx2: both sides on their AVX2 code, see bench/peer_env.sh). Both sides run W untimed training steps first
 # (15 unless given): .NET's tiered JIT replaces the first code of the kernels with its optimized code over the first
-# ~15 steps (steady state: what a training run of thousands of steps sees); --warmup 2 shows the cold start.
+# ~15 steps (steady state: what a training run of thousands of steps sees); --warmup 2 shows the cold start. Inference
+# gets as many untimed calls first, both sides (the eval path's own code is new there: 20-27 ms a batch of 64 over its
+# first 20 calls with 2 untimed, 12-15 ms after).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 NETS="resnet20 vgg"
