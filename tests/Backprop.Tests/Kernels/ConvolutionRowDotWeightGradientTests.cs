@@ -10,7 +10,7 @@ public class ConvolutionRowDotWeightGradientTests
         new(n, c, h, w, k, kh, kw, sh, 1, ph, pw, dh, dw, 1);
 
     // Depth below 64 (where the path runs), output rows of 16 or 32 (so both AVX-512 and AVX2 run it); K and depth that
-    // leave part-filled tiles; odd pads; stride-h 2 with odd heights; dilation; batch 1; enough images for several chunks.
+    // leave part-filled tiles; odd pads; stride-h 2 with odd heights; dilation; batch 1; enough images for several chunks and slabs.
     public static readonly TheoryData<string, Conv2dGeometry> Geometries = new()
     {
         { "stem 3->16", G(2, 3, 32, 32, 16, 3, 3, 1, 1, 1) },
@@ -20,6 +20,9 @@ public class ConvolutionRowDotWeightGradientTests
         { "dilation 2", G(2, 4, 11, 20, 5, 3, 3, 1, 1, 0, 2, 2) },
         { "1x1", G(5, 7, 6, 16, 3, 1, 1, 1, 0, 0) },
         { "several chunks", G(25, 6, 32, 32, 16, 3, 3, 1, 1, 1) },
+        // From 24 images on the threads share out fixed slabs of images (8 here), each of two chunks.
+        { "slabs of several chunks", G(96, 6, 32, 32, 16, 3, 3, 1, 1, 1) },
+        { "slabs, 1x1 (ResNet's shortcut after its subsampling)", G(24, 16, 16, 16, 32, 1, 1, 1, 0, 0) },
         // Rows that are not a multiple of the lanes, planes that are: one copy per kernel column (AVX-512; AVX2 reads 8- and
         // 24-pixel rows in place where depth < 64).
         { "LeNet conv1 (24-pixel rows)", G(3, 1, 28, 28, 20, 5, 5, 1, 0, 0) },
