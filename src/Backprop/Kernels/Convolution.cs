@@ -66,10 +66,10 @@ namespace Backprop.Kernels;
 // |                 | groups 1, AVX-512 or AVX2, C and K   | adjoint, 36 GEMMs W^T V over tiles per slab, slabs summed in   | then output channels |
 // |                 | >= 16 and multiples of 16, >= 16     | order in double, G^T M G (ConvolutionWinogradWeightGradient    |                      |
 // |                 | 4x4 (2x2) tiles                      | .Applies)                                                      |                      |
-// | backward-weights| groups 1, stride-w 1, depth < 64,    | ConvolutionRowDotWeightGradient: dot products of dy rows with  | tiles of dW          |
-// |                 | OW a multiple of 16 (AVX2: 8), or    | rows of a zero-bordered x copy, vector sums per (k, d); rows   |                      |
-// |                 | stride 1 and OH*OW a multiple (one x | not a multiple of the lanes: one x copy per kernel column, OW  |                      |
-// |                 | copy per kernel column), AVX-512/AVX2| wide, so each depth row's pixels are one run (LeNet conv1)     |                      |
+// | backward-weights| groups 1, stride-w 1, depth < 64,    | ConvolutionRowDotWeightGradient: dot products of dy rows with  | fixed slabs of images|
+// |                 | OW a multiple of 16 (AVX2: 8), or    | rows of a zero-bordered x copy, vector sums per (k, d); rows   | (from 24 images),    |
+// |                 | stride 1 and OH*OW a multiple (one x | not a multiple of the lanes: one x copy per kernel column, OW  | summed in order; else|
+// |                 | copy per kernel column), AVX-512/AVX2| wide, so each depth row's pixels are one run (LeNet conv1)     | tiles of dW          |
 // | backward-weights| groups 1, K a multiple of 16, depth  | ConvolutionDirectWeightGradient: x broadcast straight from a   | fixed slabs of images|
 // |                 | >= 64, AVX-512 or AVX2 (ResNet-20's  | zero-bordered copy, times dy^T; each thread copies the channels| (from 24 images),    |
 // |                 | stride-2 3x3 layers, cifar10_quick's | its tiles read and transposes dy a few images at a time, then  | summed in order; else|
