@@ -33,6 +33,7 @@ public static unsafe partial class BatchNorm
         // Rented, not allocated: a training step runs this for every BatchNorm, and fresh arrays of N·C doubles
         // each time were most of the step's garbage (the process's memory grew until a collection came).
         double[] planeMean = ArrayPool<double>.Shared.Rent(n * c), planeM2 = ArrayPool<double>.Shared.Rent(n * c);
+        double[] m = ArrayPool<double>.Shared.Rent(c), m2 = ArrayPool<double>.Shared.Rent(c);
         try
         {
             fixed (float* px = x)
@@ -40,7 +41,6 @@ public static unsafe partial class BatchNorm
                 float* xp = px;
                 KernelThreads.For(n * c, (start, end) => PlaneRunMoments(xp, inner, start, end, planeMean, planeM2));
             }
-            double[] m = new double[c], m2 = new double[c];
             MergeImages(n, c, 0, c, inner, planeMean, planeM2, m, m2);
             for (int ch = 0; ch < c; ch++)
             {
@@ -52,6 +52,8 @@ public static unsafe partial class BatchNorm
         {
             ArrayPool<double>.Shared.Return(planeMean);
             ArrayPool<double>.Shared.Return(planeM2);
+            ArrayPool<double>.Shared.Return(m);
+            ArrayPool<double>.Shared.Return(m2);
         }
     }
 
@@ -178,17 +180,24 @@ public static unsafe partial class BatchNorm
         Check(x.Length, n, c, inner, mean.Length, invStd.Length, "Normalize");
         CheckAffine(c, weight.Length, bias.Length, y.Length, x.Length, "Normalize");
         var ops = NormalizeOps(mean, invStd, weight, bias, relu);
-        fixed (float* px = x, py = y)
+        try
         {
-            float* xp = px, yp = py;
-            KernelThreads.For(n * c, (start, end) =>
+            fixed (float* px = x, py = y)
             {
-                for (int p = start; p < end; p++)
+                float* xp = px, yp = py;
+                KernelThreads.For(n * c, (start, end) =>
                 {
-                    long o = (long)p * inner;
-                    Elementwise.Map(ops[p % c], new ReadOnlySpan<float>(xp + o, inner), default, default, new Span<float>(yp + o, inner));
-                }
-            });
+                    for (int p = start; p < end; p++)
+                    {
+                        long o = (long)p * inner;
+                        Elementwise.Map(ops[p % c], new ReadOnlySpan<float>(xp + o, inner), default, default, new Span<float>(yp + o, inner));
+                    }
+                });
+            }
+        }
+        finally
+        {
+            ArrayPool<NormalizeOp>.Shared.Return(ops);
         }
     }
 
@@ -216,10 +225,10 @@ public static unsafe partial class BatchNorm
         if (dy.Length != x.Length || sumDy.Length != c || sumDyXhat.Length != c)
             throw new ArgumentException($"BatchNorm.BackwardSums: dy of {dy.Length} or sums of {sumDy.Length}, {sumDyXhat.Length} do not match x of (N, C, inner) = ({n}, {c}, {inner}).");
         double[] partA = ArrayPool<double>.Shared.Rent(n * c), partB = ArrayPool<double>.Shared.Rent(n * c);   // as in Statistics
+        double[] sa = ArrayPool<double>.Shared.Rent(c), sb = ArrayPool<double>.Shared.Rent(c);
         try
         {
             PlaneSums(x, dy, n, c, inner, mean, partA, partB, reluAfter);
-            double[] sa = new double[c], sb = new double[c];
             SumOverImages(partA, n, c, 0, c, sa);
             SumOverImages(partB, n, c, 0, c, sb);
             for (int ch = 0; ch < c; ch++)
@@ -232,6 +241,9 @@ public static unsafe partial class BatchNorm
         {
             ArrayPool<double>.Shared.Return(partA);
             ArrayPool<double>.Shared.Return(partB);
+            ArrayPool<double>.Shared.Return(sa);
+            ArrayPool<double>.Shared.Return(sb);
+            if (reluAfter is not null) ArrayPool<NormalizeOp>.Shared.Return(reluAfter);
         }
     }
 
@@ -251,20 +263,28 @@ public static unsafe partial class BatchNorm
         var mask = NormalizeOps(mean, invStd, weight, bias, relu);
         if (dy.Length != x.Length || (training && (sumDy.Length != c || sumDyXhat.Length != c)))
             throw new ArgumentException($"BatchNorm.BackwardInput: dy of {dy.Length} or sums of {sumDy.Length}, {sumDyXhat.Length} do not match x of (N, C, inner) = ({n}, {c}, {inner}).");
-        var ops = new BackwardOp[c];
-        for (int ch = 0; ch < c; ch++) ops[ch] = BackwardOpFor(ch, (double)n * inner, mean, invStd, weight, sumDy, sumDyXhat, training, mask[ch]);
-        fixed (float* px = x, pg = dy, pd = dx)
+        var ops = ArrayPool<BackwardOp>.Shared.Rent(c);
+        try
         {
-            float* xp = px, gp = pg, dp = pd;
-            KernelThreads.For(n * c, (start, end) =>
+            for (int ch = 0; ch < c; ch++) ops[ch] = BackwardOpFor(ch, (double)n * inner, mean, invStd, weight, sumDy, sumDyXhat, training, mask[ch]);
+            fixed (float* px = x, pg = dy, pd = dx)
             {
-                for (int p = start; p < end; p++)
+                float* xp = px, gp = pg, dp = pd;
+                KernelThreads.For(n * c, (start, end) =>
                 {
-                    long o = (long)p * inner;
-                    Elementwise.Map(ops[p % c], new ReadOnlySpan<float>(xp + o, inner), new ReadOnlySpan<float>(gp + o, inner), default,
-                        new Span<float>(dp + o, inner));
-                }
-            });
+                    for (int p = start; p < end; p++)
+                    {
+                        long o = (long)p * inner;
+                        Elementwise.Map(ops[p % c], new ReadOnlySpan<float>(xp + o, inner), new ReadOnlySpan<float>(gp + o, inner), default,
+                            new Span<float>(dp + o, inner));
+                    }
+                });
+            }
+        }
+        finally
+        {
+            ArrayPool<BackwardOp>.Shared.Return(ops);
+            ArrayPool<NormalizeOp>.Shared.Return(mask);
         }
     }
 
@@ -283,22 +303,29 @@ public static unsafe partial class BatchNorm
     private static void PlaneSums(ReadOnlySpan<float> x, ReadOnlySpan<float> g, int n, int c, int inner, ReadOnlySpan<double> shift,
         double[] partA, double[] partB, NormalizeOp[]? reluAfter)
     {
-        var hi = new float[c];
-        var lo = new float[c];
-        for (int ch = 0; ch < c; ch++) (hi[ch], lo[ch]) = Split(shift[ch]);
-        fixed (float* px = x, pg = g)
+        float[] hi = ArrayPool<float>.Shared.Rent(c), lo = ArrayPool<float>.Shared.Rent(c);
+        try
         {
-            float* xp = px, gp = pg;
-            KernelThreads.For(n * c, (start, end) =>
+            for (int ch = 0; ch < c; ch++) (hi[ch], lo[ch]) = Split(shift[ch]);
+            fixed (float* px = x, pg = g)
             {
-                for (int p = start; p < end; p++)
+                float* xp = px, gp = pg;
+                KernelThreads.For(n * c, (start, end) =>
                 {
-                    long o = (long)p * inner;
-                    int ch = p % c;
-                    if (reluAfter is null) BatchNormSums.Sums(new GradientMoments(hi[ch], lo[ch]), xp + o, gp + o, inner, out partA[p], out partB[p]);
-                    else BatchNormSums.Sums(new ReluMaskedGradientMoments(reluAfter[ch]), xp + o, gp + o, inner, out partA[p], out partB[p]);
-                }
-            });
+                    for (int p = start; p < end; p++)
+                    {
+                        long o = (long)p * inner;
+                        int ch = p % c;
+                        if (reluAfter is null) BatchNormSums.Sums(new GradientMoments(hi[ch], lo[ch]), xp + o, gp + o, inner, out partA[p], out partB[p]);
+                        else BatchNormSums.Sums(new ReluMaskedGradientMoments(reluAfter[ch]), xp + o, gp + o, inner, out partA[p], out partB[p]);
+                    }
+                });
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(hi);
+            ArrayPool<float>.Shared.Return(lo);
         }
     }
 
@@ -334,12 +361,13 @@ public static unsafe partial class BatchNorm
             throw new ArgumentException($"BatchNorm.{where}: output of {outLength} elements does not match x of {inLength}.");
     }
 
-    // The forward's per-channel operation; Normalize's y and every relu mask come from this one struct.
+    // The forward's per-channel operation; Normalize's y and every relu mask come from this one struct. Rented (at least
+    // mean.Length long; the caller returns it): a training step makes these for every BatchNorm.
     private static NormalizeOp[] NormalizeOps(ReadOnlySpan<double> mean, ReadOnlySpan<double> invStd, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias, bool relu)
     {
-        var ops = new NormalizeOp[mean.Length];
-        for (int ch = 0; ch < ops.Length; ch++) ops[ch] = NormalizeOpFor(ch, mean, invStd, weight, bias, relu);
+        var ops = ArrayPool<NormalizeOp>.Shared.Rent(mean.Length);
+        for (int ch = 0; ch < mean.Length; ch++) ops[ch] = NormalizeOpFor(ch, mean, invStd, weight, bias, relu);
         return ops;
     }
 

@@ -19,18 +19,25 @@ public static unsafe partial class BatchNorm
         if (residual.Length != x.Length)
             throw new ArgumentException($"BatchNorm.NormalizeAddRelu: residual of {residual.Length} elements does not match x of {x.Length}.");
         var ops = NormalizeOps(mean, invStd, weight, bias, relu: false);
-        fixed (float* px = x, pr = residual, py = y)
+        try
         {
-            float* xp = px, rp = pr, yp = py;
-            KernelThreads.For(n * c, (start, end) =>
+            fixed (float* px = x, pr = residual, py = y)
             {
-                for (int p = start; p < end; p++)
+                float* xp = px, rp = pr, yp = py;
+                KernelThreads.For(n * c, (start, end) =>
                 {
-                    long o = (long)p * inner;
-                    Elementwise.Map(new AddReluOp(ops[p % c]), new ReadOnlySpan<float>(xp + o, inner), new ReadOnlySpan<float>(rp + o, inner),
-                        default, new Span<float>(yp + o, inner));
-                }
-            });
+                    for (int p = start; p < end; p++)
+                    {
+                        long o = (long)p * inner;
+                        Elementwise.Map(new AddReluOp(ops[p % c]), new ReadOnlySpan<float>(xp + o, inner), new ReadOnlySpan<float>(rp + o, inner),
+                            default, new Span<float>(yp + o, inner));
+                    }
+                });
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<NormalizeOp>.Shared.Return(ops);
         }
     }
 

@@ -135,61 +135,6 @@ internal static unsafe class BatchNormShortMoments
     }
 
     /// <summary>
-    /// Whether the backward's pass 1 sums planes of <paramref name="length"/> values eight at a time (<see cref="Widened"/>
-    /// per plane, then one <see cref="Transposed"/> per eight): AVX-512 and planes of whole vectors within one of
-    /// <see cref="BatchNormSums"/>' blocks, where its sums are one widening and one horizontal sum.
-    /// </summary>
-    public static bool AppliesToSums(int length) =>
-        Enabled && BatchNormShortPlanes.Enabled && SimdWidth.Allows512(SimdWidth.Max) && length >= 16 && length <= 1024 && length % 16 == 0;
-
-    /// <summary>
-    /// <see cref="BatchNormSums"/>' 512-bit sums of one plane (a length that <see cref="AppliesToSums"/>) up to their
-    /// horizontal sums: Σ A and Σ B are <c>0.0 + Vector512.Sum(a)</c> and <c>0.0 + Vector512.Sum(b)</c>, the same bits.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Widened<T, TG>(T terms, float* x, TG g, int length, out Vector512<double> a, out Vector512<double> b)
-        where T : struct, IPairTerms where TG : struct, IGradientSource
-    {
-        Vector512<float> a0 = default, a1 = default, b0 = default, b1 = default;
-        int i = 0;
-        for (; i + 32 <= length; i += 32)
-        {
-            Vector512<float> x0 = Vector512.Load(x + i), x1 = Vector512.Load(x + i + 16);
-            Vector512<float> g0 = g.Load512(i), g1 = g.Load512(i + 16);
-            a0 += terms.A(x0, g0); b0 += terms.B(x0, g0);
-            a1 += terms.A(x1, g1); b1 += terms.B(x1, g1);
-        }
-        for (; i + 16 <= length; i += 16)
-        {
-            Vector512<float> x0 = Vector512.Load(x + i), g0 = g.Load512(i);
-            a0 += terms.A(x0, g0); b0 += terms.B(x0, g0);
-        }
-        var (aLo, aHi) = Vector512.Widen(a0 + a1);
-        var (bLo, bHi) = Vector512.Widen(b0 + b1);
-        a = Vector512<double>.Zero + (aLo + aHi);
-        b = Vector512<double>.Zero + (bLo + bHi);
-    }
-
-    /// <summary>
-    /// sums[first + j] = 0.0 + Vector512.Sum(v[j]) for j &lt; count (at most 8; v[count..8) are read as zeros): the
-    /// horizontal sums of <see cref="Widened"/>'s vectors of up to eight consecutive planes.
-    /// </summary>
-    public static void Flush(Vector512<double>* v, int count, double[] sums, int first)
-    {
-        var z = Vector512<double>.Zero;
-        var r = z + Transposed(v[0], count > 1 ? v[1] : z, count > 2 ? v[2] : z, count > 3 ? v[3] : z,
-            count > 4 ? v[4] : z, count > 5 ? v[5] : z, count > 6 ? v[6] : z, count > 7 ? v[7] : z);
-        if (count == 8)
-        {
-            fixed (double* p = &sums[first]) r.Store(p);
-            return;
-        }
-        double* t = stackalloc double[8];
-        r.Store(t);
-        for (int j = 0; j < count; j++) sums[first + j] = t[j];
-    }
-
-    /// <summary>
     /// r[j] = Vector512.Sum(vj) for eight vectors, in Sum's order: pairs (e0 + e1), (e2 + e3), ... first, then the pairs of
     /// pairs, then the two halves (IEEE addition is commutative, so only the grouping matters).
     /// </summary>

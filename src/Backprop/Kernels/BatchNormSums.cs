@@ -30,25 +30,6 @@ internal static unsafe class BatchNormSums
     public static void Sums<T>(T terms, float* x, float* g, int length, out double sumA, out double sumB) where T : struct, IPairTerms
         => SumsFrom(terms, x, new LoadedGradient(g), length, out sumA, out sumB);
 
-    /// <summary>
-    /// <see cref="Sums{T}(T, float*, float*, int, out double, out double)"/> of dy masked where y &gt; 0 (the add-ReLU's
-    /// backward, <see cref="Activations.ReluBackward"/>'s values), storing that masked gradient as it is read: one pass
-    /// over the plane instead of a masking pass and a summing pass, with the bits of the two.
-    /// </summary>
-    // x, y, dy, masked: (length)
-    public static void MaskedSums<T>(T terms, float* x, float* y, float* dy, float* masked, int length, out double sumA, out double sumB)
-        where T : struct, IPairTerms
-        => SumsFrom(terms, x, new MaskingGradient(y, dy, masked), length, out sumA, out sumB);
-
-    /// <summary>
-    /// <see cref="Sums{T}(T, float*, float*, int, out double, out double)"/> with <see cref="GradientMoments"/> of dy masked
-    /// by the fused ReLU (<see cref="ReluMaskedGradientMoments"/>' terms and bits), storing the masked dy as it is formed.
-    /// </summary>
-    // x, dy, masked: (length); masked may be the dx buffer that a second pass overwrites
-    public static void ReluMaskedSums(BatchNorm.NormalizeOp op, float hi, float lo, float* x, float* dy, float* masked, int length,
-        out double sumA, out double sumB)
-        => SumsFrom(new GradientMoments(hi, lo), x, new ReluMaskingGradient(op, x, dy, masked), length, out sumA, out sumB);
-
     // g[i..] from its source, at every width; the sums' order and terms do not depend on the source.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SumsFrom<T, TG>(T terms, float* x, TG g, int length, out double sumA, out double sumB)
@@ -258,15 +239,6 @@ internal readonly struct ReluMaskedGradientMoments(BatchNorm.NormalizeOp op) : I
     public Vector128<float> B(Vector128<float> x, Vector128<float> g) => op.Mask(x, g) * op.Centred(x);
 }
 
-/// <summary>g = dy masked where the fused BatchNorm-ReLU forward's output (recomputed from x) was not positive, stored to masked as it is formed.</summary>
-internal readonly unsafe struct ReluMaskingGradient(BatchNorm.NormalizeOp op, float* x, float* dy, float* masked) : IGradientSource
-{
-    public float Load(int i) { float g = op.Mask(x[i], dy[i]); masked[i] = g; return g; }
-    public Vector512<float> Load512(int i) { var g = op.Mask(Vector512.Load(x + i), Vector512.Load(dy + i)); g.Store(masked + i); return g; }
-    public Vector256<float> Load256(int i) { var g = op.Mask(Vector256.Load(x + i), Vector256.Load(dy + i)); g.Store(masked + i); return g; }
-    public Vector128<float> Load128(int i) { var g = op.Mask(Vector128.Load(x + i), Vector128.Load(dy + i)); g.Store(masked + i); return g; }
-}
-
 /// <summary>Where <see cref="BatchNormSums"/> reads the gradient g from: the element or vector at an index.</summary>
 internal interface IGradientSource
 {
@@ -285,26 +257,3 @@ internal readonly unsafe struct LoadedGradient(float* g) : IGradientSource
     public Vector128<float> Load128(int i) => Vector128.Load(g + i);
 }
 
-/// <summary>g = dy where y &gt; 0, else 0 (ReLU's backward by its output, as <see cref="Activations.ReluBackward"/>), stored to masked as it is formed.</summary>
-internal readonly unsafe struct MaskingGradient(float* y, float* dy, float* masked) : IGradientSource
-{
-    public float Load(int i) { float g = y[i] > 0 ? dy[i] : 0f; masked[i] = g; return g; }
-    public Vector512<float> Load512(int i)
-    {
-        var g = Vector512.ConditionalSelect(Vector512.GreaterThan(Vector512.Load(y + i), Vector512<float>.Zero), Vector512.Load(dy + i), Vector512<float>.Zero);
-        g.Store(masked + i);
-        return g;
-    }
-    public Vector256<float> Load256(int i)
-    {
-        var g = Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.Load(y + i), Vector256<float>.Zero), Vector256.Load(dy + i), Vector256<float>.Zero);
-        g.Store(masked + i);
-        return g;
-    }
-    public Vector128<float> Load128(int i)
-    {
-        var g = Vector128.ConditionalSelect(Vector128.GreaterThan(Vector128.Load(y + i), Vector128<float>.Zero), Vector128.Load(dy + i), Vector128<float>.Zero);
-        g.Store(masked + i);
-        return g;
-    }
-}

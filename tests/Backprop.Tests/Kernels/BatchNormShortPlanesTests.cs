@@ -54,31 +54,25 @@ public class BatchNormShortPlanesTests
         float[] x = Normal(n * c * inner, 1, 2f, 1.5f), dy = Normal(x.Length, 2, 0f, 1f), r = Normal(x.Length, 3, 0f, 1f);
         float[] w = Normal(c, 4, 1f, 0.5f), b = Normal(c, 5, 0f, 1f);
         var results = new List<double[]>[2];
-        long savedBudget = BatchNorm.CacheBudgetBytes;
         try
         {
             for (int run = 0; run < 2; run++)
             {
                 BatchNormShortPlanes.Enabled = run == 0;
                 var all = results[run] = [];
-                foreach (long budget in new[] { 0L, 1L << 40 })
-                {
-                    BatchNorm.CacheBudgetBytes = budget;
-                    double[] mean = new double[c], variance = new double[c], invStd = new double[c], sa = new double[c], sb = new double[c];
-                    float[] y = new float[x.Length], y2 = new float[x.Length], dx = new float[x.Length], dx2 = new float[x.Length], masked = new float[x.Length];
-                    BatchNorm.TrainingForward(x, n, c, inner, 1e-5f, w, b, mean, variance, invStd, y, relu: true);
-                    BatchNorm.TrainingForwardAddRelu(x, r, n, c, inner, 1e-5f, w, b, new double[c], new double[c], new double[c], y2);
-                    BatchNorm.TrainingBackward(x, dy, n, c, inner, mean, invStd, w, b, sa, sb, dx, relu: true);
-                    all.AddRange([mean, variance, invStd, sa, sb, Doubles(y), Doubles(y2), Doubles(dx)]);
-                    BatchNorm.TrainingBackwardAddRelu(x, y2, dy, n, c, inner, mean, invStd, w, sa, sb, masked, dx2);
-                    all.AddRange([(double[])sa.Clone(), (double[])sb.Clone(), Doubles(dx2)]);
-                }
+                double[] mean = new double[c], variance = new double[c], invStd = new double[c], sa = new double[c], sb = new double[c];
+                float[] y = new float[x.Length], y2 = new float[x.Length], dx = new float[x.Length], dx2 = new float[x.Length], masked = new float[x.Length];
+                BatchNorm.TrainingForward(x, n, c, inner, 1e-5f, w, b, mean, variance, invStd, y, relu: true);
+                BatchNorm.TrainingForwardAddRelu(x, r, n, c, inner, 1e-5f, w, b, new double[c], new double[c], new double[c], y2);
+                BatchNorm.TrainingBackward(x, dy, n, c, inner, mean, invStd, w, b, sa, sb, dx, relu: true);
+                all.AddRange([mean, variance, invStd, sa, sb, Doubles(y), Doubles(y2), Doubles(dx)]);
+                BatchNorm.TrainingBackwardAddRelu(x, y2, dy, n, c, inner, mean, invStd, w, sa, sb, masked, dx2);
+                all.AddRange([(double[])sa.Clone(), (double[])sb.Clone(), Doubles(dx2)]);
             }
         }
         finally
         {
             BatchNormShortPlanes.Enabled = true;
-            BatchNorm.CacheBudgetBytes = savedBudget;
         }
         Assert.Equal(results[1].Count, results[0].Count);
         for (int i = 0; i < results[0].Count; i++)

@@ -3,11 +3,11 @@ using Backprop.Kernels;
 namespace Backprop.Tests.Kernels;
 
 /// <summary>
-/// The one-kernel training passes (BatchNorm.TrainingForward…, TrainingBackward…) give the bits of the separate kernels
-/// (statistics, normalize; sums, dx) at every SIMD width, thread count and channel-group size, and match the reference.
+/// The training passes (BatchNorm.TrainingForward…, TrainingBackward…) give the bits of the separate kernels (statistics,
+/// normalize; sums, dx) run on one thread, on 1, 2 and 3 threads at every SIMD width, and match the reference.
 /// </summary>
 [Collection("KernelSettings")]
-public class BatchNormByChannelTests
+public class BatchNormTrainingTests
 {
     // (N, C, inner, mean of x, spread of x)
     public static readonly TheoryData<int, int, int, float, float> Shapes = new()
@@ -18,13 +18,9 @@ public class BatchNormByChannelTests
         { 2, 3, 2500, 1f, 3f },
         { 1, 5, 23, 0f, 1f },
         { 2, 2, 300, 1e4f, 0.05f },
-        { 3, 4, 256, 0.5f, 1f },    // whole vectors from 16x16 up: BatchNormShortPlanes.MapLong (pass 2 apart)
+        { 3, 4, 256, 0.5f, 1f },
         { 2, 3, 1024, -0.5f, 2f },
     };
-
-    // Cache budgets as multiples of one channel's bytes: 0 forces the plane schedule, 3 gives groups of one channel
-    // (three arrays), 7 groups of two or three, and a large one a single group per thread.
-    private static readonly long[] BudgetChannels = [0, 3, 7, 1L << 40];
 
     [Theory]
     [MemberData(nameof(Shapes))]
@@ -36,14 +32,17 @@ public class BatchNormByChannelTests
         foreach (bool affine in new[] { true, false })
         {
             float[] w = affine ? weight : [], b = affine ? bias : [];
-            ForEverySetting(n, c, inner, what =>
+            ForEverySetting(n, c, inner, (width, what) =>
             {
-                // The separate kernels' sums depend on the SIMD width (not on the thread count): at this setting's width.
+                // The separate kernels' sums depend on the SIMD width: at this setting's width, on one thread.
                 var expected = new Forward(c, x.Length);
-                BatchNorm.Statistics(x, n, c, inner, expected.Mean, expected.Variance);
-                BatchNorm.InverseStd(expected.Variance, 1e-5f, expected.InvStd);
-                if (mode == 2) BatchNorm.NormalizeAddRelu(x, residual, n, c, inner, expected.Mean, expected.InvStd, w, b, expected.Y);
-                else BatchNorm.Normalize(x, n, c, inner, expected.Mean, expected.InvStd, w, b, expected.Y, relu: mode == 1);
+                KernelTestUtil.With(width, 1, () =>
+                {
+                    BatchNorm.Statistics(x, n, c, inner, expected.Mean, expected.Variance);
+                    BatchNorm.InverseStd(expected.Variance, 1e-5f, expected.InvStd);
+                    if (mode == 2) BatchNorm.NormalizeAddRelu(x, residual, n, c, inner, expected.Mean, expected.InvStd, w, b, expected.Y);
+                    else BatchNorm.Normalize(x, n, c, inner, expected.Mean, expected.InvStd, w, b, expected.Y, relu: mode == 1);
+                });
                 var actual = new Forward(c, x.Length);
                 if (mode == 2) BatchNorm.TrainingForwardAddRelu(x, residual, n, c, inner, 1e-5f, w, b, actual.Mean, actual.Variance, actual.InvStd, actual.Y);
                 else BatchNorm.TrainingForward(x, n, c, inner, 1e-5f, w, b, actual.Mean, actual.Variance, actual.InvStd, actual.Y, relu: mode == 1);
@@ -69,18 +68,21 @@ public class BatchNormByChannelTests
         foreach (bool affine in new[] { true, false })
         {
             float[] w = affine ? weight : [], b = affine ? bias : [];
-            ForEverySetting(n, c, inner, what =>
+            ForEverySetting(n, c, inner, (width, what) =>
             {
                 var expected = new Backward(c, x.Length);
-                float[] g = dy;
-                if (mode == 2)
+                KernelTestUtil.With(width, 1, () =>
                 {
-                    Activations.ReluBackward(y, dy, expected.Masked);
-                    g = expected.Masked;
-                }
-                if (mode == 1) BatchNorm.BackwardSumsRelu(x, g, n, c, inner, mean, invStd, w, b, expected.SumDy, expected.SumDyXhat);
-                else BatchNorm.BackwardSums(x, g, n, c, inner, mean, invStd, expected.SumDy, expected.SumDyXhat);
-                BatchNorm.BackwardInput(x, g, n, c, inner, mean, invStd, w, expected.SumDy, expected.SumDyXhat, true, expected.Dx, mode == 1, b);
+                    float[] g = dy;
+                    if (mode == 2)
+                    {
+                        Activations.ReluBackward(y, dy, expected.Masked);
+                        g = expected.Masked;
+                    }
+                    if (mode == 1) BatchNorm.BackwardSumsRelu(x, g, n, c, inner, mean, invStd, w, b, expected.SumDy, expected.SumDyXhat);
+                    else BatchNorm.BackwardSums(x, g, n, c, inner, mean, invStd, expected.SumDy, expected.SumDyXhat);
+                    BatchNorm.BackwardInput(x, g, n, c, inner, mean, invStd, w, expected.SumDy, expected.SumDyXhat, true, expected.Dx, mode == 1, b);
+                });
                 var actual = new Backward(c, x.Length);
                 if (mode == 2) BatchNorm.TrainingBackwardAddRelu(x, y, dy, n, c, inner, mean, invStd, w, actual.SumDy, actual.SumDyXhat, actual.Masked, actual.Dx);
                 else BatchNorm.TrainingBackward(x, dy, n, c, inner, mean, invStd, w, b, actual.SumDy, actual.SumDyXhat, actual.Dx, relu: mode == 1);
@@ -104,14 +106,8 @@ public class BatchNormByChannelTests
         float[] y = new float[x.Length], dx = new float[x.Length], ry = new float[x.Length], rdx = new float[x.Length];
         KernelTestUtil.With(null, 2, () =>
         {
-            BatchNorm.CacheBudgetBytes = 1L << 40;
-            try
-            {
-                Assert.True(BatchNorm.ChannelSchedule(n, c, inner, 3, out _));
-                BatchNorm.TrainingForward(x, n, c, inner, 1e-5f, weight, bias, mean, variance, invStd, y);
-                BatchNorm.TrainingBackward(x, dy, n, c, inner, mean, invStd, weight, bias, sumDy, sumDyXhat, dx);
-            }
-            finally { BatchNorm.CacheBudgetBytes = DefaultBudget; }
+            BatchNorm.TrainingForward(x, n, c, inner, 1e-5f, weight, bias, mean, variance, invStd, y);
+            BatchNorm.TrainingBackward(x, dy, n, c, inner, mean, invStd, weight, bias, sumDy, sumDyXhat, dx);
         });
         BatchNormReference.Statistics(x, n, c, inner, rMean, rVariance);
         BatchNorm.InverseStd(rVariance, 1e-5f, rInvStd);
@@ -129,38 +125,12 @@ public class BatchNormByChannelTests
         KernelTestUtil.AssertClose(rdx, dx, 3e-6 * rdx.Max(Math.Abs), 3e-6, "dx");
     }
 
-    [Fact]
-    public void SchedulesByChannelOnlyWhereTheDataFitsAndThreadsHaveWork()
-    {
-        KernelTestUtil.With(null, 2, () =>
-        {
-            Assert.True(BatchNorm.ChannelSchedule(128, 16, 1024, 3, out int group));   // ResNet-20's first stage: 1.5 MiB a channel
-            Assert.Equal(1, group);
-            Assert.True(BatchNorm.ChannelSchedule(128, 64, 64, 2, out group));
-            Assert.Equal(24, group);
-            Assert.False(BatchNorm.ChannelSchedule(128, 16, 4096, 2, out _));   // 4 MiB a channel: beyond the budget
-            Assert.False(BatchNorm.ChannelSchedule(8, 3, 64, 2, out _));        // 3 channels over 2 threads: one would idle half the time
-        });
-    }
-
-    private static readonly long DefaultBudget = BatchNorm.CacheBudgetBytes;
-
-    // body(description) at every SIMD width, 1, 2 and 3 threads, and every cache budget (group size).
-    private static void ForEverySetting(int n, int c, int inner, Action<string> body)
+    // body(width, description) at every SIMD width on 1, 2 and 3 threads.
+    private static void ForEverySetting(int n, int c, int inner, Action<int, string> body)
     {
         foreach (int width in KernelTestUtil.Widths)
         foreach (int threads in new[] { 1, 2, 3 })
-        foreach (long channels in BudgetChannels)
-            KernelTestUtil.With(width, threads, () =>
-            {
-                BatchNorm.CacheBudgetBytes = (long)Math.Min((double)channels * n * inner * sizeof(float), 1L << 40);
-                try
-                {
-                    if (channels == 3 && threads == 1) Assert.True(BatchNorm.ChannelSchedule(n, c, inner, 3, out int group) && group == 1);
-                    body($"({n}, {c}, {inner}), width {width}, {threads} threads, budget {channels} channels");
-                }
-                finally { BatchNorm.CacheBudgetBytes = DefaultBudget; }
-            });
+            KernelTestUtil.With(width, threads, () => body(width, $"({n}, {c}, {inner}), width {width}, {threads} threads"));
     }
 
     private sealed class Forward(int c, int length)
