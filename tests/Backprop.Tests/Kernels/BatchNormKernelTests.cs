@@ -1,4 +1,5 @@
 using Backprop.Kernels;
+using static Backprop.Tests.Kernels.KernelTestUtil;
 
 namespace Backprop.Tests.Kernels;
 
@@ -141,17 +142,5 @@ public class BatchNormKernelTests
             BatchNorm.BackwardInput(x, dy, n, c, inner, mean, invStd, weight, sumDy, sumDyXhat, training, dx);
         }
         return new Result(mean, variance, invStd, y, sumDy, sumDyXhat, dx);
-    }
-
-    private static float[] Normal(int length, int seed, float center, float spread)
-    {
-        var rng = new Random(seed);
-        var values = new float[length];
-        for (int i = 0; i < length; i++)
-        {
-            double u = 1 - rng.NextDouble(), v = rng.NextDouble();
-            values[i] = (float)(center + spread * Math.Sqrt(-2 * Math.Log(u)) * Math.Cos(2 * Math.PI * v));
-        }
-        return values;
     }
 }

@@ -1,4 +1,5 @@
 using Backprop.Kernels;
+using static Backprop.Tests.Kernels.KernelTestUtil;
 
 namespace Backprop.Tests.Kernels;
 
@@ -116,16 +117,4 @@ public class BatchNormShortMomentsTests
     private static double[] D(float[] values) => values.Select(v => (double)v).ToArray();
 
     private static long Bits(double value) => BitConverter.DoubleToInt64Bits(value);
-
-    private static float[] Normal(int length, int seed, float center, float spread)
-    {
-        var rng = new Random(seed);
-        var values = new float[length];
-        for (int i = 0; i < length; i++)
-        {
-            double u = 1 - rng.NextDouble(), v = rng.NextDouble();
-            values[i] = (float)(center + spread * Math.Sqrt(-2 * Math.Log(u)) * Math.Cos(2 * Math.PI * v));
-        }
-        return values;
-    }
 }

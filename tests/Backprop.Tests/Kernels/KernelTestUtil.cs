@@ -46,6 +46,19 @@ internal static class KernelTestUtil
     }
 
     /// <summary>Runs body with the given settings and restores the previous ones.</summary>
+    /// <summary>Normal values (Box–Muller from a seeded Random): mean <paramref name="center"/>, deviation <paramref name="spread"/>.</summary>
+    public static float[] Normal(int length, int seed, float center, float spread)
+    {
+        var rng = new Random(seed);
+        var values = new float[length];
+        for (int i = 0; i < length; i++)
+        {
+            double u = 1 - rng.NextDouble(), v = rng.NextDouble();
+            values[i] = (float)(center + spread * Math.Sqrt(-2 * Math.Log(u)) * Math.Cos(2 * Math.PI * v));
+        }
+        return values;
+    }
+
     public static void With(int? width, int? threads, Action body)
     {
         int oldWidth = SimdWidth.Max, oldThreads = KernelThreads.Count;
