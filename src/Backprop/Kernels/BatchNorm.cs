@@ -215,7 +215,9 @@ public static unsafe partial class BatchNorm
     {
         Check(x.Length, n, c, inner, mean.Length, invStd.Length, "BackwardSums");
         CheckAffine(c, weight.Length, bias.Length, dy.Length, x.Length, "BackwardSums");
-        BackwardSums(x, dy, n, c, inner, mean, invStd, sumDy, sumDyXhat, NormalizeOps(mean, invStd, weight, bias, relu: true));
+        var reluAfter = NormalizeOps(mean, invStd, weight, bias, relu: true);
+        try { BackwardSums(x, dy, n, c, inner, mean, invStd, sumDy, sumDyXhat, reluAfter); }
+        finally { ArrayPool<NormalizeOp>.Shared.Return(reluAfter); }
     }
 
     private static void BackwardSums(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n, int c, int inner,
@@ -243,7 +245,6 @@ public static unsafe partial class BatchNorm
             ArrayPool<double>.Shared.Return(partB);
             ArrayPool<double>.Shared.Return(sa);
             ArrayPool<double>.Shared.Return(sb);
-            if (reluAfter is not null) ArrayPool<NormalizeOp>.Shared.Return(reluAfter);
         }
     }
 
@@ -260,9 +261,9 @@ public static unsafe partial class BatchNorm
     {
         Check(x.Length, n, c, inner, mean.Length, invStd.Length, "BackwardInput");
         CheckAffine(c, weight.Length, bias.Length, dx.Length, x.Length, "BackwardInput");
-        var mask = NormalizeOps(mean, invStd, weight, bias, relu);
         if (dy.Length != x.Length || (training && (sumDy.Length != c || sumDyXhat.Length != c)))
             throw new ArgumentException($"BatchNorm.BackwardInput: dy of {dy.Length} or sums of {sumDy.Length}, {sumDyXhat.Length} do not match x of (N, C, inner) = ({n}, {c}, {inner}).");
+        var mask = NormalizeOps(mean, invStd, weight, bias, relu);
         var ops = ArrayPool<BackwardOp>.Shared.Rent(c);
         try
         {

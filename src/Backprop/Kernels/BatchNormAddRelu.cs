@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.Intrinsics;
 
 namespace Backprop.Kernels;
@@ -37,7 +38,7 @@ public static unsafe partial class BatchNorm
         }
         finally
         {
-            System.Buffers.ArrayPool<NormalizeOp>.Shared.Return(ops);
+            ArrayPool<NormalizeOp>.Shared.Return(ops);
         }
     }
 

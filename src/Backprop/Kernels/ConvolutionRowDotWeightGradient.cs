@@ -58,49 +58,43 @@ internal static unsafe class ConvolutionRowDotWeightGradient
     // x: (N, C, H, W); dy: (N, K, OH, OW); dWeight: (K, C, KH, KW) overwritten
     public static void Compute(in Conv2dGeometry g, float* x, float* dy, float* dWeight)
     {
-        int width = SimdWidth.Max, lanes = width / 32;
-        (int mr, int nr) = TileFor(width);
-        int k = g.OutChannels, depth = g.InChannels * g.KernelHeight * g.KernelWidth, ohw = g.OutHeight * g.OutWidth;
-        int hp = g.InHeight + 2 * g.PadHeight, wp = g.InWidth + 2 * g.PadWidth;
-        bool shifted = !InPlace(g);
-        long copyLength = shifted ? (long)g.KernelWidth * g.InChannels * hp * g.OutWidth : (long)g.InChannels * hp * wp;
-        long dyLength = (long)ohw * k;
-        int perChunk = (int)Math.Clamp(ChunkFloats / (copyLength + dyLength), 1, g.Batch);
-        int kTiles = (k + mr - 1) / mr, dTiles = (depth + nr - 1) / nr, tiles = kTiles * dTiles, tileFloats = mr * nr * lanes;
+        var plan = new Plan(g);
         int slabs = ConvolutionDirectWeightGradient.Slabs(g);
-        long slabFloats = (long)tiles * tileFloats;
+        long slabFloats = (long)plan.Tiles * plan.TileFloats;
         float[] partial = ArrayPool<float>.Shared.Rent((int)(slabs * slabFloats));   // each slab's tiles' vector sums
-        int[] offsets = ArrayPool<int>.Shared.Rent(3 * depth);   // (depth, 3): each depth row's offset in a bordered copy first
+        int[] offsets = ArrayPool<int>.Shared.Rent(3 * plan.Depth);   // (depth, 3): each depth row's offset in a bordered copy first
         try
         {
             fixed (float* pp = partial)
             fixed (int* po = offsets)
             {
-                if (shifted) ShiftedOffsets(g, hp, po);
-                else ConvolutionImplicitGemm.DepthOffsets(g with { InHeight = hp, InWidth = wp, PadHeight = 0, PadWidth = 0 }, po);
+                if (plan.Shifted) ShiftedOffsets(g, plan.Hp, po);
+                else ConvolutionImplicitGemm.DepthOffsets(g with { InHeight = plan.Hp, InWidth = plan.Wp, PadHeight = 0, PadWidth = 0 }, po);
+                plan = plan with { Offsets = (nint)po };
                 new Span<float>(pp, (int)(slabs * slabFloats)).Clear();
-                var plan = new Plan(g, width, mr, nr, k, depth, ohw, hp, wp, shifted, copyLength, dyLength, perChunk, dTiles, tiles, tileFloats, (nint)po);
                 if (slabs == 1) TilesSplit(plan, x, dy, pp);
                 else
                 {
                     nint ix = (nint)x, idy = (nint)dy, ip = (nint)pp;
-                    KernelThreads.For(slabs, (s0, s1) => SlabsRun(plan, (float*)ix, (float*)idy, (float*)ip, slabs, slabFloats, s0, s1));
+                    var p = plan;
+                    KernelThreads.For(slabs, (s0, s1) => SlabsRun(p, (float*)ix, (float*)idy, (float*)ip, slabs, slabFloats, s0, s1));
                     // The slabs' sums added in slab order: the same bits for any thread count.
                     for (int slab = 1; slab < slabs; slab++)
                         System.Numerics.Tensors.TensorPrimitives.Add(new ReadOnlySpan<float>(pp, (int)slabFloats),
                             new ReadOnlySpan<float>(pp + slab * slabFloats, (int)slabFloats), new Span<float>(pp, (int)slabFloats));
                 }
                 // dWeight[k, d] = the lanes of its accumulator, added in lane order.
-                for (int t = 0; t < tiles; t++)
+                int mr = plan.Mr, nr = plan.Nr, lanes = plan.Width / 32;
+                for (int t = 0; t < plan.Tiles; t++)
                 {
-                    int k0 = t / dTiles * mr, d0 = t % dTiles * nr;
-                    for (int j = 0; j < mr && k0 + j < k; j++)
-                        for (int i = 0; i < nr && d0 + i < depth; i++)
+                    int k0 = t / plan.DTiles * mr, d0 = t % plan.DTiles * nr;
+                    for (int j = 0; j < mr && k0 + j < plan.K; j++)
+                        for (int i = 0; i < nr && d0 + i < plan.Depth; i++)
                         {
-                            float* v = pp + (long)t * tileFloats + (j * nr + i) * lanes;
+                            float* v = pp + (long)t * plan.TileFloats + (j * nr + i) * lanes;
                             float sum = v[0];
                             for (int l = 1; l < lanes; l++) sum += v[l];
-                            dWeight[(long)(k0 + j) * depth + d0 + i] = sum;
+                            dWeight[(long)(k0 + j) * plan.Depth + d0 + i] = sum;
                         }
                 }
             }
@@ -112,10 +106,35 @@ internal static unsafe class ConvolutionRowDotWeightGradient
         }
     }
 
-    // What a pass needs of Compute's arithmetic. offsets: (depth, 3), each depth row's offset in a bordered copy first.
-    private readonly record struct Plan(Conv2dGeometry G, int Width, int Mr, int Nr, int K, int Depth, int Ohw, int Hp, int Wp, bool Shifted,
-        long CopyLength, long DyLength, int PerChunk, int DTiles, int Tiles, int TileFloats, nint Offsets)
+    // The arithmetic of one call, from its geometry and the SIMD width; Offsets: (depth, 3), each depth row's offset in a
+    // bordered copy first (set once the table is made).
+    private readonly struct Plan
     {
+        public readonly Conv2dGeometry G;
+        public readonly int Width, Mr, Nr, K, Depth, Ohw, Hp, Wp, PerChunk, DTiles, Tiles, TileFloats;
+        public readonly bool Shifted;
+        public readonly long CopyLength, DyLength;
+        public nint Offsets { get; init; }
+
+        public Plan(in Conv2dGeometry g)
+        {
+            G = g;
+            Width = SimdWidth.Max;
+            (Mr, Nr) = TileFor(Width);
+            K = g.OutChannels;
+            Depth = g.InChannels * g.KernelHeight * g.KernelWidth;
+            Ohw = g.OutHeight * g.OutWidth;
+            Hp = g.InHeight + 2 * g.PadHeight;
+            Wp = g.InWidth + 2 * g.PadWidth;
+            Shifted = !InPlace(g);
+            CopyLength = Shifted ? (long)g.KernelWidth * g.InChannels * Hp * g.OutWidth : (long)g.InChannels * Hp * Wp;
+            DyLength = (long)Ohw * K;
+            PerChunk = (int)Math.Clamp(ChunkFloats / (CopyLength + DyLength), 1, g.Batch);
+            DTiles = (Depth + Nr - 1) / Nr;
+            Tiles = (K + Mr - 1) / Mr * DTiles;
+            TileFloats = Mr * Nr * (Width / 32);
+        }
+
         public Rows Shape(int count) => Shifted ? new Rows(count, CopyLength, DyLength, 1, Ohw, 0)
             : new Rows(count, CopyLength, DyLength, G.OutHeight, G.OutWidth, G.StrideHeight * Wp);
     }
