@@ -12,9 +12,9 @@ namespace Backprop.Kernels;
 // |                 | does not apply), any groups          | of the transposed weights (groups 1), spread onto dx's sampled | pointwise row        |
 // |                 |                                      | positions with zeros between                                   |                      |
 // | forward         | 3x3 or 5x5, stride 1, dilation 1,    | ConvolutionWinograd.Forward: F(4x4, 3x3), 36 products per      | blocks of tiles      |
-// |                 | groups 1, AVX-512 or AVX2, C and K   | 4x4 output tile instead of 144, or F(2x2, 5x5), 36 per 2x2     |                      |
-// |                 | >= 32 (AVX2: >= 16), multiples of 16,| tile instead of 100; channel-blocked transforms, 36 GEMMs per  |                      |
-// |                 | >= 128 tiles (ConvolutionWinograd    | block of tiles kept in L2                                      |                      |
+// |                 | groups 1, AVX-512 or AVX2, C and K   | 4x4 output tile instead of 144, or F(4x4, 5x5), 64 instead of  |                      |
+// |                 | >= 32 (AVX2: >= 16), multiples of 16,| 400; channel-blocked transforms, 36 (64) GEMMs per block of    |                      |
+// |                 | >= 128 tiles (ConvolutionWinograd    | tiles kept in L2                                               |                      |
 // |                 | .Applies)                            |                                                                |                      |
 // | forward, eval   | Winograd's shapes with C and K       | WinogradWeightCache (Functional.Conv2d with the module's       | blocks of tiles (one |
 // | Nn.Conv2d only  | multiples of 16 (>= 16), weights <=  | cache): the transformed weights kept between calls, compared   | block: its output    |
@@ -62,10 +62,10 @@ namespace Backprop.Kernels;
 // |                 |                                      | row fits 16 lanes; else row by row)                            |                      |
 // | backward-data   | pointwise (any groups)               | GEMM W^T*dy straight into dx                                   | images, or GEMM (N=1)|
 // | backward-data   | not pointwise, groups > 1 or N = 1   | GEMM into a column buffer, then Im2Col.FoldAdd (col2im)        | images, or GEMM (N=1)|
-// | backward-weights| 3x3 or 5x5, stride 1, dilation 1,    | ConvolutionWinogradWeightGradient: F(4x4, 3x3) or F(2x2, 5x5)  | fixed slabs of tiles,|
-// |                 | groups 1, AVX-512 or AVX2, C and K   | adjoint, 36 GEMMs W^T V over tiles per slab, slabs summed in   | then output channels |
-// |                 | >= 16 and multiples of 16, >= 16     | order in double, G^T M G (ConvolutionWinogradWeightGradient    |                      |
-// |                 | 4x4 (2x2) tiles                      | .Applies)                                                      |                      |
+// | backward-weights| 3x3 or 5x5, stride 1, dilation 1,    | ConvolutionWinogradWeightGradient: F(4x4, 3x3) or F(4x4, 5x5)  | fixed slabs of tiles,|
+// |                 | groups 1, AVX-512 or AVX2, C and K   | adjoint, 36 (64) GEMMs W^T V over tiles per slab, slabs summed | then output channels |
+// |                 | >= 16 and multiples of 16, >= 16     | in order in double, G^T M G (ConvolutionWinogradWeightGradient |                      |
+// |                 | 4x4 tiles                            | .Applies)                                                      |                      |
 // | backward-weights| groups 1, stride-w 1, depth < 64,    | ConvolutionRowDotWeightGradient: dot products of dy rows with  | fixed slabs of images|
 // |                 | OW a multiple of 16 (AVX2: 8), or    | rows of a zero-bordered x copy, vector sums per (k, d); rows   | (from 24 images),    |
 // |                 | stride 1 and OH*OW a multiple (one x | not a multiple of the lanes: one x copy per kernel column, OW  | summed in order; else|

@@ -6,12 +6,15 @@ namespace Backprop.Kernels;
 
 /// <summary>
 /// Stride-1, dilation-1, ungrouped 3x3 and 5x5 convolutions by Winograd minimal filtering (Lavin and Gray, 2015),
-/// F(4x4, 3x3) and F(2x2, 5x5): each block of output pixels ("tile", 4x4 or 2x2) is A^T [ (G g G^T) ⊙ (B^T d B) ] A,
-/// where d is the tile's 6x6 input patch and g the kernel. Both use the points 0, ±1, ±2 and infinity, so they share
-/// the 6x6 input transform B^T (Toom-Cook's B^T depends only on the points; bench/kernels/winograd_matrices.py derives
-/// all three matrices) and differ only in G (6x3 or 6x5) and A^T (4x6 or 2x6). The 36 elementwise products of a tile,
-/// summed over input channels, are 36 independent matrix products (K x C) x (C x tiles): 36 x K x C multiply-adds per
-/// 16 output pixels instead of 144 x K x C (3x3), per 4 instead of 100 x K x C (5x5).
+/// F(4x4, 3x3) and F(4x4, 5x5): each 4x4 block of output pixels ("tile") is A^T [ (G g G^T) ⊙ (B^T d B) ] A, where d is
+/// the tile's input patch (6x6 or 8x8) and g the kernel. F(4x4, 3x3) uses the points 0, ±1, ±2 and infinity; F(4x4, 5x5)
+/// adds ±1/2 (the points of the F(6x6, 3x3) others use), with its own B^T (8x8), G (8x5) and A^T (4x8)
+/// (<see cref="ConvolutionWinograd45Transforms"/>; bench/kernels/winograd_matrices.py derives the matrices). The 36 (64)
+/// elementwise products of a tile, summed over input channels, are as many independent matrix products
+/// (K x C) x (C x tiles): 36 x K x C multiply-adds per 16 output pixels instead of 144 x K x C (3x3), 64 instead of
+/// 400 x K x C (5x5). (F(2x2, 5x5), 36 per 4 pixels, ran here until the seventeenth performance pass: F(4x4, 5x5) took
+/// 0.47-0.65x its time on cifar10_quick's conv2 and conv3, forward and backward-data; its error is 33-40 units of
+/// 2^-24 sum |w||x| on those shapes, against 21-22, within F(4x4, 3x3)'s 42-64.)
 /// Channels are carried in blocks of 16 (the lanes of every transform and of the GEMM's columns), so every load and
 /// store of the transforms is a whole vector, whatever the image width:
 /// <list type="number">
@@ -29,14 +32,15 @@ namespace Backprop.Kernels;
 internal static unsafe class ConvolutionWinograd
 {
     internal const int Lanes = 16;          // channels per block (one Vector512, two Vector256)
-    internal const int Positions = 36;      // 6x6 transformed tile
+    internal const int Positions = 36;      // 6x6 transformed tile (F(4x4, 3x3))
+    internal const int MaxPositions = 64;   // 8x8 transformed tile (F(4x4, 5x5))
     internal const int RowTile = 12;        // tiles per GEMM micro-tile (rows); blocks are multiples of it
 
     /// <summary>Whether the Winograd path may run (tests compare it with the other paths).</summary>
     internal static bool Enabled { get; set; } = true;
 
     /// <summary>
-    /// True when the geometry is one Winograd F(4x4, 3x3) or F(2x2, 5x5) computes: 3x3 or 5x5, stride 1, dilation 1,
+    /// True when the geometry is one Winograd F(4x4, 3x3) or F(4x4, 5x5) computes: 3x3 or 5x5, stride 1, dilation 1,
     /// groups 1, AVX2 or wider.
     /// </summary>
     public static bool Supports(in Conv2dGeometry g) =>
@@ -47,8 +51,8 @@ internal static unsafe class ConvolutionWinograd
     public static bool SupportsBackwardData(in Conv2dGeometry g) =>
         Supports(g) && g.PadHeight <= g.KernelHeight - 1 && g.PadWidth <= g.KernelWidth - 1;
 
-    /// <summary>Output pixels per tile side: 4 for F(4x4, 3x3), 2 for F(2x2, 5x5); 6 = step + kernel - 1 either way.</summary>
-    internal static int TileStep(int kernel) => kernel == 3 ? 4 : 2;
+    /// <summary>Output pixels per tile side, for both kernel sizes.</summary>
+    internal const int TileStep = 4;
 
     /// <summary>
     /// Where forward runs faster than the direct and implicit-GEMM paths (measured with bench/ab, 2 threads, AVX-512):
@@ -71,11 +75,8 @@ internal static unsafe class ConvolutionWinograd
     // tile: with few tiles (batch 1 on 8x8 or 16x16 planes) it costs more than it saves. At batch 1, 64 tiles (32x32)
     // ran 0.87-0.93x the direct path's median time but with a worse best time; 256 tiles (64x64) 0.71x.
     // (Measured for 3x3 only; 5x5 saves 64 products per pair and tile, 3x3 108, but its weight transform costs more.)
-    private static bool EnoughTiles(in Conv2dGeometry g)
-    {
-        int step = TileStep(g.KernelHeight);
-        return (long)g.Batch * ((g.InHeight + step - 1) / step) * ((g.InWidth + step - 1) / step) >= MinTiles;
-    }
+    private static bool EnoughTiles(in Conv2dGeometry g) =>
+        (long)g.Batch * ((g.InHeight + TileStep - 1) / TileStep) * ((g.InWidth + TileStep - 1) / TileStep) >= MinTiles;
 
     private const int MinTiles = 128;
 
@@ -101,7 +102,7 @@ internal static unsafe class ConvolutionWinograd
     private static void Run(in Conv2dGeometry g, float* x, float* weight, bool flipped, float* bias, float* y, bool relu)
     {
         var plan = new WinogradPlan(g);
-        var u = ScratchArena.Shared.Rent((long)Positions * plan.Cp * plan.Kp + Lanes);
+        var u = ScratchArena.Shared.Rent((long)plan.Positions * plan.Cp * plan.Kp + Lanes);
         float[] biasPadded = ArrayPool<float>.Shared.Rent(plan.Kp);
         try
         {
@@ -147,7 +148,7 @@ internal static unsafe class ConvolutionWinograd
         {
             int taps = r * r;
             double* g = stackalloc double[taps * Lanes];         // g[i][lane]: the 16 output channels' kernels
-            var t = new Vector256<double>[6 * r];                // G g, 6 x r, for 4 lanes
+            var t = new Vector256<double>[(r == 3 ? 6 : 8) * r]; // G g, 6 x 3 or 8 x 5, for 4 lanes
             for (int unit = s; unit < e; unit++)
             {
                 int kb = unit / cp, cc = unit % cp;
@@ -176,14 +177,18 @@ internal static unsafe class ConvolutionWinograd
                     }
                     else
                     {
+                        // F(4x4, 5x5): t (8 x 5) = G g, then U (8x8) = t G^T.
                         for (int j = 0; j < 5; j++)
-                            Filter(Vector256.Load(g + j * Lanes + q), Vector256.Load(g + (5 + j) * Lanes + q), Vector256.Load(g + (10 + j) * Lanes + q),
+                            Filter8(Vector256.Load(g + j * Lanes + q), Vector256.Load(g + (5 + j) * Lanes + q), Vector256.Load(g + (10 + j) * Lanes + q),
                                 Vector256.Load(g + (15 + j) * Lanes + q), Vector256.Load(g + (20 + j) * Lanes + q),
-                                out t[j], out t[5 + j], out t[10 + j], out t[15 + j], out t[20 + j], out t[25 + j]);
-                        for (int a = 0; a < 6; a++)
+                                out t[j], out t[5 + j], out t[10 + j], out t[15 + j], out t[20 + j], out t[25 + j], out t[30 + j], out t[35 + j]);
+                        for (int a = 0; a < 8; a++)
                         {
-                            Filter(t[5 * a], t[5 * a + 1], t[5 * a + 2], t[5 * a + 3], t[5 * a + 4], out var u0, out var u1, out var u2, out var u3, out var u4, out var u5);
-                            StoreRow(dst + (a * 6) * posStride + q, posStride, u0, u1, u2, u3, u4, u5);
+                            Filter8(t[5 * a], t[5 * a + 1], t[5 * a + 2], t[5 * a + 3], t[5 * a + 4],
+                                out var u0, out var u1, out var u2, out var u3, out var u4, out var u5, out var u6, out var u7);
+                            StoreRow(dst + (a * 8) * posStride + q, posStride, u0, u1, u2, u3, u4, u5);
+                            StoreFour(u6, dst + (a * 8 + 6) * posStride + q);
+                            StoreFour(u7, dst + (a * 8 + 7) * posStride + q);
                         }
                     }
             }
@@ -211,20 +216,25 @@ internal static unsafe class ConvolutionWinograd
         o5 = g2;
     }
 
-    // G (6x5) times (g0..g4), 4 lanes of doubles: the 3x3 G's rows continued to powers 3 and 4 of the same points,
-    // G = [1/4 0 0 0 0; -1/6 -1/6 -1/6 -1/6 -1/6; -1/6 1/6 -1/6 1/6 -1/6; 1/24 1/12 1/6 1/3 2/3; 1/24 -1/12 1/6 -1/3 2/3; 0 0 0 0 1]
-    private static void Filter(Vector256<double> g0, Vector256<double> g1, Vector256<double> g2, Vector256<double> g3, Vector256<double> g4,
+    // F(4x4, 5x5)'s G (8x5) times (g0..g4), 4 lanes of doubles: rows 1-6 Lagrange's at the points ±1, ±2, ±1/2, the first
+    // row (point 0) negated to match B^T's first row (ConvolutionWinograd45Transforms), the last the point at infinity:
+    // G = [1 0 0 0 0; -2/9 -2/9 -2/9 -2/9 -2/9; -2/9 2/9 -2/9 2/9 -2/9; 1/90 1/45 2/45 4/45 8/45; 1/90 -1/45 2/45 -4/45 8/45;
+    //      32/45 16/45 8/45 4/45 2/45; 32/45 -16/45 8/45 -4/45 2/45; 0 0 0 0 1]
+    private static void Filter8(Vector256<double> g0, Vector256<double> g1, Vector256<double> g2, Vector256<double> g3, Vector256<double> g4,
         out Vector256<double> o0, out Vector256<double> o1, out Vector256<double> o2, out Vector256<double> o3, out Vector256<double> o4,
-        out Vector256<double> o5)
+        out Vector256<double> o5, out Vector256<double> o6, out Vector256<double> o7)
     {
         Vector256<double> even = g0 + g2 + g4, odd = g1 + g3;
-        Vector256<double> q = g0 / 24 + g2 / 6 + g4 * 2 / 3, r = g1 / 12 + g3 / 3;
-        o0 = g0 / 4;
-        o1 = -(even + odd) / 6;
-        o2 = -(even - odd) / 6;
+        Vector256<double> q = g0 / 90 + g2 * 2 / 45 + g4 * 8 / 45, r = g1 / 45 + g3 * 4 / 45;
+        Vector256<double> q2 = g0 * 32 / 45 + g2 * 8 / 45 + g4 * 2 / 45, r2 = g1 * 16 / 45 + g3 * 4 / 45;
+        o0 = g0;
+        o1 = -(even + odd) * 2 / 9;
+        o2 = -(even - odd) * 2 / 9;
         o3 = q + r;
         o4 = q - r;
-        o5 = g4;
+        o5 = q2 + r2;
+        o6 = q2 - r2;
+        o7 = g4;
     }
 
     private static void StoreFour(Vector256<double> v, float* dst) => Vector128.Narrow(v.GetLower(), v.GetUpper()).Store(dst);
@@ -238,10 +248,14 @@ internal readonly struct WinogradPlan
 {
     public readonly int C, K, Cp, Kp, H, W, PadH, PadW, OH, OW, TilesH, TilesW, Hp, Wp, TilesPerImage, Tiles, BlockTiles, Blocks;
 
-    /// <summary>The kernel's side (3 or 5) and the tile's (4 or 2).</summary>
-    public readonly int Kernel, Step;
+    /// <summary>The kernel's side (3 or 5), the output tile's (4), the input patch's (Step + Kernel - 1: 6 or 8) and the
+    /// transformed tile's positions (Patch squared: 36 or 64).</summary>
+    public readonly int Kernel, Step, Patch, Positions;
 
-    public WinogradPlan(in Conv2dGeometry g)
+    /// <summary>The forward's tiles: F(4x4, 3x3) or F(4x4, 5x5).</summary>
+    public WinogradPlan(in Conv2dGeometry g) : this(g, ConvolutionWinograd.TileStep) { }
+
+    public WinogradPlan(in Conv2dGeometry g, int step)
     {
         const int lanes = ConvolutionWinograd.Lanes, rowTile = ConvolutionWinograd.RowTile;
         C = g.InChannels; K = g.OutChannels;
@@ -249,15 +263,16 @@ internal readonly struct WinogradPlan
         Kp = (K + lanes - 1) / lanes * lanes;
         H = g.InHeight; W = g.InWidth; PadH = g.PadHeight; PadW = g.PadWidth;
         OH = g.OutHeight; OW = g.OutWidth;
-        Kernel = g.KernelHeight; Step = ConvolutionWinograd.TileStep(Kernel);
+        Kernel = g.KernelHeight; Step = step;
+        Patch = Step + Kernel - 1; Positions = Patch * Patch;
         TilesH = (OH + Step - 1) / Step; TilesW = (OW + Step - 1) / Step;
         // The padded image the tiles read: every tile's 6x6 patch lies inside it (zeros past the image).
         Hp = Step * TilesH + Kernel - 1; Wp = Step * TilesW + Kernel - 1;
         TilesPerImage = TilesH * TilesW;
         Tiles = g.Batch * TilesPerImage;
-        long perTile = 4L * ConvolutionWinograd.Positions * (Cp + Kp);
+        long perTile = 4L * Positions * (Cp + Kp);
         int block = (int)Math.Clamp(ConvolutionWinogradBudget / perTile / rowTile * rowTile, rowTile, 240);
-        // Each block reads all of U (36 Cp Kp floats) once: with wide layers that outweighs V and M leaving L2, so
+        // Each block reads all of U (Positions Cp Kp floats) once: with wide layers that outweighs V and M leaving L2, so
         // blocks grow until U's share per tile is at most about V's and M's (VGG's 256x256 layer: 12 -> 72 tiles).
         int forU = (int)Math.Min(240, ((long)Cp * Kp / (2L * (Cp + Kp)) + rowTile - 1) / rowTile * rowTile);
         block = Math.Max(block, forU);
@@ -271,5 +286,16 @@ internal readonly struct WinogradPlan
         Blocks = (Tiles + block - 1) / block;
     }
 
-    private const long ConvolutionWinogradBudget = 1L << 20;   // bytes of V + M per block: half of a core's L2 here
+    // Bytes of V + M per block: about 3/8 of this EPYC's 1 MiB L2, so that U (up to 590 KB at 64 channels) and the
+    // block's input rows stay beside them. At 1 MiB (sized for a 2 MiB L2) 2 threads ran cifar10_quick's conv3 and
+    // ResNet-20's 64-channel layer 1.3-1.4x slower forward (bench/ab, 384 KB against 1 MiB; 1 thread 0.80-0.95x).
+    private const long ConvolutionWinogradBudget = 384L << 10;
+
+    /// <summary>
+    /// Floats from one position's (blockTiles, channels) matrix of V, M or W to the next: one 16-float line more than the
+    /// matrix, so that a tile's 36 or 64 positions, written (V, W) or read (M) together, fall in different L1 sets. Without
+    /// it, 64 tiles of 32 channels put the positions 8 KB apart, all in one set of this EPYC's 48 KB L1 (64 sets of
+    /// 12 lines): the F(4x4, 5x5) weight gradient of cifar10_quick's conv2 ran 1.6x slower than with one line more.
+    /// </summary>
+    public static long PositionStride(int blockTiles, int channels) => (long)blockTiles * channels + ConvolutionWinograd.Lanes;
 }

@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics;
 namespace Backprop.Kernels;
 
 /// <summary>
-/// The 36 matrix products of <see cref="ConvolutionWinograd"/>: M[pos] (tiles x Kp) = V[pos] (tiles x Cp) U[pos] (Cp x Kp),
+/// The 36 (F(4x4, 3x3)) or 64 (F(4x4, 5x5)) matrix products of <see cref="ConvolutionWinograd"/>: M[pos] (tiles x Kp) = V[pos] (tiles x Cp) U[pos] (Cp x Kp),
 /// rows = tiles, columns = output channels in vectors. Each micro-kernel holds a 12 x 32 (AVX-512) or 6 x 16 (AVX2)
 /// block of M in registers: per input channel it loads the U row's vectors once and broadcasts one V value per tile.
 /// On AVX-512 the rows past the last whole 12 go four at a time (4 x 64, 4 x 32, 4 x 16 blocks): a batch-1 layer's 16
@@ -13,7 +13,8 @@ namespace Backprop.Kernels;
 /// </summary>
 internal static unsafe class ConvolutionWinogradKernels
 {
-    // v: (36, blockTiles, Cp); u: (36, Kp/16, Cp, 16); m: (36, blockTiles, Kp); rows of each V[pos] and M[pos] computed:
+    // v: (positions, blockTiles, Cp) and m: (positions, blockTiles, Kp), positions WinogradPlan.PositionStride apart;
+    // u: (positions, Kp/16, Cp, 16); rows of each V[pos] and M[pos] computed:
     // [0, rows), columns [kFirst, kEnd) (multiples of 16; kEnd -1: all Kp)
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Products(int width, in WinogradPlan p, int blockTiles, int rows, float* v, float* u, float* m, int kFirst = 0, int kEnd = -1)
@@ -21,9 +22,9 @@ internal static unsafe class ConvolutionWinogradKernels
         if (kEnd < 0) kEnd = p.Kp;
         int cp = p.Cp, kp = p.Kp;
         long panel = (long)cp * 16;
-        for (int pos = 0; pos < ConvolutionWinograd.Positions; pos++)
+        for (int pos = 0; pos < p.Positions; pos++)
         {
-            float* vp = v + (long)pos * blockTiles * cp, up = u + (long)pos * cp * kp, mp = m + (long)pos * blockTiles * kp;
+            float* vp = v + pos * WinogradPlan.PositionStride(blockTiles, cp), up = u + (long)pos * cp * kp, mp = m + pos * WinogradPlan.PositionStride(blockTiles, kp);
             if (width >= 512)
             {
                 // Whole 12-row micro-tiles, then the last rows (AVX-512 rows are a multiple of 4) four at a time.

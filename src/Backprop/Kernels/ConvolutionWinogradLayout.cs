@@ -6,8 +6,8 @@ namespace Backprop.Kernels;
 
 /// <summary>
 /// The layout changes around <see cref="ConvolutionWinograd"/>'s transforms, which carry 16 channels per pixel: input
-/// rows from (C, H, W) planes into channel-blocked rows, and runs of 4x4 output tiles (or single 2x2 tiles) from (pixel,
-/// channel) blocks back into the (K, OH, OW) planes. Both go through 8x8 AVX transposes (24 shuffles per 64 floats; 2x2 tiles: 4x4 ones;
+/// rows from (C, H, W) planes into channel-blocked rows, and runs of 4x4 output tiles from (pixel, channel) blocks back
+/// into the (K, OH, OW) planes. Both go through 8x8 AVX transposes (24 shuffles per 64 floats;
 /// the input rows 16x16 AVX-512 ones where the hardware has them, one 64-byte store per pixel);
 /// one float at a time they cost more than the GEMM on 16-channel layers. Partial channel blocks and edge tiles go one
 /// float at a time.
@@ -76,38 +76,6 @@ internal static unsafe class ConvolutionWinogradLayout
             for (int l = 0; l < channels; l++)
                 for (int j = whole; j < cols; j++) dst[l * plane + j] = src[j * L + l];
         }
-    }
-
-    // One 2x2 tile: pixels (4 pixels, 16 channels); y: channel 0's plane at the tile's corner, planes `plane` apart, rows
-    // `ow` apart. Writes channels [0, channels), the tile's first outRows rows and outCols columns.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void WriteTile2x2(int width, float* pixels, float* y, long plane, int ow, int channels, int outRows, int outCols)
-    {
-        if (SimdWidth.AllowsAvx(width) && channels == L && outRows == 2 && outCols == 2)
-        {
-            // Four channels at a time: their values at the 4 pixels transposed so each channel's row is 2 adjacent floats.
-            for (int group = 0; group < L; group += 4, y += 4 * plane)
-            {
-                Vector128<float> p0 = Vector128.Load(pixels + group), p1 = Vector128.Load(pixels + L + group);
-                Vector128<float> p2 = Vector128.Load(pixels + 2 * L + group), p3 = Vector128.Load(pixels + 3 * L + group);
-                Vector128<float> top01 = Sse.UnpackLow(p0, p1), top23 = Sse.UnpackHigh(p0, p1);
-                Vector128<float> bottom01 = Sse.UnpackLow(p2, p3), bottom23 = Sse.UnpackHigh(p2, p3);
-                Sse.StoreLow(y, top01); Sse.StoreLow(y + ow, bottom01);
-                Sse.StoreHigh(y + plane, top01); Sse.StoreHigh(y + plane + ow, bottom01);
-                Sse.StoreLow(y + 2 * plane, top23); Sse.StoreLow(y + 2 * plane + ow, bottom23);
-                Sse.StoreHigh(y + 3 * plane, top23); Sse.StoreHigh(y + 3 * plane + ow, bottom23);
-            }
-            return;
-        }
-        WriteScalar(2, pixels, y, plane, ow, channels, outRows, outCols);
-    }
-
-    // One float at a time: pixels (step x step pixels, 16 channels).
-    private static void WriteScalar(int step, float* pixels, float* y, long plane, int ow, int channels, int outRows, int outCols)
-    {
-        for (int l = 0; l < channels; l++, y += plane)
-            for (int r = 0; r < outRows; r++)
-                for (int col = 0; col < outCols; col++) y[r * ow + col] = pixels[(r * step + col) * L + l];
     }
 }
 

@@ -7,15 +7,15 @@ namespace Backprop.Kernels;
 
 /// <summary>
 /// The per-block work of <see cref="ConvolutionWinograd"/>: input rows copied channel-blocked (16 channels per pixel,
-/// borders zero; <see cref="ConvolutionWinogradLayout"/>), the input transform V = B^T d B (one for both kernel sizes) and
-/// the output transform y = A^T M A + bias (4x4 pixels from F(4x4, 3x3), 2x2 from F(2x2, 5x5)), with 16 channels in the
+/// borders zero; <see cref="ConvolutionWinogradLayout"/>), the input transform V = B^T d B and the output transform
+/// y = A^T M A + bias, 4x4 pixels per tile (F(4x4, 3x3) here, F(4x4, 5x5) in <see cref="ConvolutionWinograd45Transforms"/>), with 16 channels in the
 /// lanes (one Vector512, or two Vector256 halves computed alike). Each 2-D transform is the 1-D one along rows into a
 /// small scratch, then along columns. The hot methods are AggressiveOptimization: a short run (a few training steps,
 /// one batch-1 inference) would otherwise spend its convolutions in tier-0 code, where each vector operation is a call.
 /// </summary>
 internal static unsafe class ConvolutionWinogradTransforms
 {
-    private const int L = ConvolutionWinograd.Lanes, P = ConvolutionWinograd.Positions;
+    private const int L = ConvolutionWinograd.Lanes;
 
     // Blocks [s, e) of the plan's tiles, output channels [16 kFirst, 16 kEnd) (kEnd -1: all). x: (N, C, H, W);
     // u: (36, Kp/16, Cp, 16); bias: (Kp); y: (N, K, OH, OW)
@@ -23,17 +23,19 @@ internal static unsafe class ConvolutionWinogradTransforms
     public static void Blocks(in WinogradPlan p, int width, int s, int e, float* x, float* u, float* bias, float* y, bool relu,
         int kFirst = 0, int kEnd = -1)
     {
-        int blockTiles = p.BlockTiles, cb = p.Cp / L, step = p.Step;
+        int blockTiles = p.BlockTiles, cb = p.Cp / L, step = p.Step, positions = p.Positions;
+        bool wide = p.Patch == 8;   // F(4x4, 5x5)
         int kb = kEnd < 0 ? p.Kp / L : kEnd;
-        long vLength = (long)P * blockTiles * p.Cp, mLength = (long)P * blockTiles * p.Kp, inLength = (long)cb * p.Hp * p.Wp * L;
-        long total = vLength + mLength + inLength + P * L + 4 * 4 * RunTiles * L + 16;
+        long vStride = WinogradPlan.PositionStride(blockTiles, p.Cp), vLength = positions * vStride;
+        long mLength = positions * WinogradPlan.PositionStride(blockTiles, p.Kp), inLength = (long)cb * p.Hp * p.Wp * L;
+        long total = vLength + mLength + inLength + positions * L + 4 * 4 * RunTiles * L + 16;
         var buffer = ScratchArena.Shared.Rent(total);
         try
         {
             float* pbuf = buffer.Pointer;
             {
                 float* v = (float*)(((nint)pbuf + 63) & ~(nint)63);
-                float* m = v + vLength, input = m + mLength, scratch = input + inLength, pixels = scratch + P * L;
+                float* m = v + vLength, input = m + mLength, scratch = input + inLength, pixels = scratch + positions * L;
                 long imageLength = (long)p.C * p.H * p.W;
                 for (int block = s; block < e; block++)
                 {
@@ -41,7 +43,7 @@ internal static unsafe class ConvolutionWinogradTransforms
                     for (int t = t0; t < t0 + count;)
                     {
                         int n = t / p.TilesPerImage, first = t % p.TilesPerImage, last = Math.Min(p.TilesPerImage, first + t0 + count - t);
-                        ConvolutionWinogradLayout.CopyRows(p, width, x + n * imageLength, input, step * (first / p.TilesW), step * ((last - 1) / p.TilesW) + 6);
+                        ConvolutionWinogradLayout.CopyRows(p, width, x + n * imageLength, input, step * (first / p.TilesW), step * ((last - 1) / p.TilesW) + p.Patch);
                         bool prefetch = Sse.IsSupported && imageLength <= WinogradPrefetch.MaxImage && n + 1 < p.Tiles / p.TilesPerImage;
                         for (int q = first; q < last; q++)
                         {
@@ -51,11 +53,20 @@ internal static unsafe class ConvolutionWinogradTransforms
                             for (int c = 0; c < cb; c++)
                             {
                                 float* src = d + (long)c * p.Hp * p.Wp * L, dst = v + (long)row * p.Cp + c * L;
-                                if (width >= 512) InputTile512(src, p.Wp * L, dst, (long)blockTiles * p.Cp, scratch);
+                                if (width >= 512)
+                                {
+                                    if (wide) ConvolutionWinograd45Transforms.InputTile512(src, p.Wp * L, dst, vStride, scratch);
+                                    else InputTile512(src, p.Wp * L, dst, vStride, scratch);
+                                }
+                                else if (wide)
+                                {
+                                    ConvolutionWinograd45Transforms.InputTile256(src, p.Wp * L, dst, vStride, scratch);
+                                    ConvolutionWinograd45Transforms.InputTile256(src + 8, p.Wp * L, dst + 8, vStride, scratch);
+                                }
                                 else
                                 {
-                                    InputTile256(src, p.Wp * L, dst, (long)blockTiles * p.Cp, scratch);
-                                    InputTile256(src + 8, p.Wp * L, dst + 8, (long)blockTiles * p.Cp, scratch);
+                                    InputTile256(src, p.Wp * L, dst, vStride, scratch);
+                                    InputTile256(src + 8, p.Wp * L, dst + 8, vStride, scratch);
                                 }
                             }
                         }
@@ -65,27 +76,7 @@ internal static unsafe class ConvolutionWinogradTransforms
                     int rowStep = width >= 512 ? 4 : ConvolutionWinograd.RowTile;
                     int rows = (count + rowStep - 1) / rowStep * rowStep;
                     ConvolutionWinogradKernels.Products(width, p, blockTiles, rows, v, u, m, kFirst * L, kb * L);
-                    if (step == 4) OutputRuns(p, width, blockTiles, t0, count, m, bias, relu, scratch, pixels, y, kFirst, kb);
-                    else
-                        for (int i = 0; i < count; i++)
-                        {
-                            int t = t0 + i, n = t / p.TilesPerImage, q = t % p.TilesPerImage, tr = q / p.TilesW, tc = q % p.TilesW;
-                            int outRows = Math.Min(step, p.OH - step * tr), outCols = Math.Min(step, p.OW - step * tc);
-                            for (int c = kFirst; c < kb; c++)
-                            {
-                                float* src = m + (long)i * p.Kp + c * L;
-                                long posStride = (long)blockTiles * p.Kp;
-                                float* dst = y + (((long)n * p.K + c * L) * p.OH + step * tr) * p.OW + step * tc;
-                                int channels = Math.Min(L, p.K - c * L);
-                                if (width >= 512) OutputTile2x2(src, posStride, bias + c * L, relu, scratch, pixels);
-                                else
-                                {
-                                    OutputTile2x2(src, posStride, bias + c * L, relu, scratch, pixels, half: 0);
-                                    OutputTile2x2(src, posStride, bias + c * L, relu, scratch, pixels, half: 8);
-                                }
-                                ConvolutionWinogradLayout.WriteTile2x2(width, pixels, dst, (long)p.OH * p.OW, p.OW, channels, outRows, outCols);
-                            }
-                        }
+                    OutputRuns(p, width, blockTiles, t0, count, m, bias, relu, scratch, pixels, y, kFirst, kb);
                 }
             }
         }
@@ -107,7 +98,7 @@ internal static unsafe class ConvolutionWinogradTransforms
     private static void OutputRuns(in WinogradPlan p, int width, int blockTiles, int t0, int count, float* m, float* bias, bool relu,
         float* scratch, float* pixels, float* y, int kFirst, int kEnd)
     {
-        long posStride = (long)blockTiles * p.Kp;
+        long posStride = WinogradPlan.PositionStride(blockTiles, p.Kp);
         int rowStride = 4 * RunTiles * L;
         for (int c = kFirst; c < kEnd; c++)
         {
@@ -119,7 +110,16 @@ internal static unsafe class ConvolutionWinogradTransforms
                 for (int j = 0; j < run; j++)
                 {
                     float* src = m + (long)(i + j) * p.Kp + c * L, dst = pixels + 4 * j * L;
-                    if (width >= 512) OutputTile512(src, posStride, bias + c * L, relu, scratch, dst, rowStride);
+                    if (p.Patch == 8)
+                    {
+                        if (width >= 512) ConvolutionWinograd45Transforms.OutputTile512(src, posStride, bias + c * L, relu, scratch, dst, rowStride);
+                        else
+                        {
+                            ConvolutionWinograd45Transforms.OutputTile256(src, posStride, bias + c * L, relu, scratch, dst, rowStride);
+                            ConvolutionWinograd45Transforms.OutputTile256(src + 8, posStride, bias + c * L + 8, relu, scratch, dst + 8, rowStride);
+                        }
+                    }
+                    else if (width >= 512) OutputTile512(src, posStride, bias + c * L, relu, scratch, dst, rowStride);
                     else
                     {
                         OutputTile256(src, posStride, bias + c * L, relu, scratch, dst, rowStride);
@@ -272,52 +272,7 @@ internal static unsafe class ConvolutionWinogradTransforms
         o3 = Vector256.FusedMultiplyAdd(Vector256.Create(8f), d34, d12) + m5;
     }
 
-    // F(2x2, 5x5)'s output transform: as OutputTile512, into pixels (4 pixels of the 2x2 tile, 16 channels).
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void OutputTile2x2(float* m, long posStride, float* bias, bool relu, float* scratch, float* pixels)
-    {
-        for (int a = 0; a < 6; a++)
-        {
-            float* s = m + 6 * a * posStride;
-            OutputLine(Vector512.Load(s), Vector512.Load(s + posStride), Vector512.Load(s + 2 * posStride), Vector512.Load(s + 3 * posStride),
-                Vector512.Load(s + 4 * posStride), Vector512.Load(s + 5 * posStride), out var o0, out var o1);
-            o0.Store(scratch + (a * 2) * L); o1.Store(scratch + (a * 2 + 1) * L);
-        }
-        Vector512<float> b = Vector512.Load(bias);
-        for (int q = 0; q < 2; q++)
-        {
-            float* s = scratch + q * L;
-            OutputLine(Vector512.Load(s), Vector512.Load(s + 2 * L), Vector512.Load(s + 4 * L), Vector512.Load(s + 6 * L),
-                Vector512.Load(s + 8 * L), Vector512.Load(s + 10 * L), out var o0, out var o1);
-            Finish(o0 + b, relu).Store(pixels + q * L);
-            Finish(o1 + b, relu).Store(pixels + (2 + q) * L);
-        }
-    }
-
-    // The AVX2 form: channels [half, half + 8) of the 16.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void OutputTile2x2(float* m, long posStride, float* bias, bool relu, float* scratch, float* pixels, int half)
-    {
-        m += half; pixels += half;
-        for (int a = 0; a < 6; a++)
-        {
-            float* s = m + 6 * a * posStride;
-            OutputLine(Vector256.Load(s), Vector256.Load(s + posStride), Vector256.Load(s + 2 * posStride), Vector256.Load(s + 3 * posStride),
-                Vector256.Load(s + 4 * posStride), Vector256.Load(s + 5 * posStride), out var o0, out var o1);
-            o0.Store(scratch + (a * 2) * L); o1.Store(scratch + (a * 2 + 1) * L);
-        }
-        Vector256<float> b = Vector256.Load(bias + half);
-        for (int q = 0; q < 2; q++)
-        {
-            float* s = scratch + q * L;
-            OutputLine(Vector256.Load(s), Vector256.Load(s + 2 * L), Vector256.Load(s + 4 * L), Vector256.Load(s + 6 * L),
-                Vector256.Load(s + 8 * L), Vector256.Load(s + 10 * L), out var o0, out var o1);
-            Finish(o0 + b, relu).Store(pixels + q * L);
-            Finish(o1 + b, relu).Store(pixels + (2 + q) * L);
-        }
-    }
-
-    // F(2x2, 5x5)'s A^T (m0..m5): [1 1 1 1 1 0; 0 1 -1 2 -2 1] (also ConvolutionBatchLaneForward's)
+    // F(2x2, 5x5)'s A^T (m0..m5): [1 1 1 1 1 0; 0 1 -1 2 -2 1] (ConvolutionBatchLaneForward's)
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void OutputLine(Vector512<float> m0, Vector512<float> m1, Vector512<float> m2, Vector512<float> m3, Vector512<float> m4,
         Vector512<float> m5, out Vector512<float> o0, out Vector512<float> o1)
@@ -341,6 +296,6 @@ internal static unsafe class ConvolutionWinogradTransforms
         relu ? Vector512.ConditionalSelect(Vector512.LessThanOrEqual(y, Vector512<float>.Zero), Vector512<float>.Zero, y) : y;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Finish(Vector256<float> y, bool relu) =>
+    internal static Vector256<float> Finish(Vector256<float> y, bool relu) =>
         relu ? Vector256.ConditionalSelect(Vector256.LessThanOrEqual(y, Vector256<float>.Zero), Vector256<float>.Zero, y) : y;
 }

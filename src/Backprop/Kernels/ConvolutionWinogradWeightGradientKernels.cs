@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics;
 namespace Backprop.Kernels;
 
 /// <summary>
-/// The 36 matrix products of <see cref="ConvolutionWinogradWeightGradient"/>: M[pos] (Kp x Cp) += W[pos]^T V[pos], the
+/// The 36 (F(4x4, 3x3)) or 64 (F(4x4, 5x5)) matrix products of <see cref="ConvolutionWinogradWeightGradient"/>: M[pos] (Kp x Cp) += W[pos]^T V[pos], the
 /// sum over a block's tiles of W[pos][tile][k] V[pos][tile][c]. Rows = output channels, columns = input channels in
 /// vectors; the reduction runs over tiles. Each micro-kernel loads an 8 x 32 (AVX-512: 16 accumulators) or 6 x 16
 /// (AVX2: 12; 4 x 16 for the last rows) block of M, adds one tile at a time (two vector loads of V, one broadcast of W per row) and stores it back:
@@ -12,13 +12,14 @@ namespace Backprop.Kernels;
 /// </summary>
 internal static unsafe class ConvolutionWinogradWeightGradientKernels
 {
-    // w: (36, blockTiles, Kp); v: (36, blockTiles, Cp); m: (36, Kp, Cp); tiles of the block summed: [0, count)
+    // w: (positions, blockTiles, Kp) and v: (positions, blockTiles, Cp), positions WinogradPlan.PositionStride apart;
+    // m: (positions, Kp, Cp); tiles of the block summed: [0, count)
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Products(int width, int cp, int kp, int blockTiles, int count, float* w, float* v, float* m)
+    public static void Products(int width, int positions, int cp, int kp, int blockTiles, int count, float* w, float* v, float* m)
     {
-        for (int pos = 0; pos < ConvolutionWinograd.Positions; pos++)
+        for (int pos = 0; pos < positions; pos++)
         {
-            float* wp = w + (long)pos * blockTiles * kp, vp = v + (long)pos * blockTiles * cp, mp = m + (long)pos * kp * cp;
+            float* wp = w + pos * WinogradPlan.PositionStride(blockTiles, kp), vp = v + pos * WinogradPlan.PositionStride(blockTiles, cp), mp = m + (long)pos * kp * cp;
             if (width >= 512)
             {
                 int c0 = 0;

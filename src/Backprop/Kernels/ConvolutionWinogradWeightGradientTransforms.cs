@@ -7,8 +7,9 @@ namespace Backprop.Kernels;
 /// <summary>
 /// The per-block transforms of <see cref="ConvolutionWinogradWeightGradient"/>: the rows a block of tiles reads, of x and
 /// of dy, copied channel-blocked (16 channels per pixel, borders zero; <see cref="ConvolutionWinogradLayout.CopyRows"/>),
-/// then for each tile the input transform V = B^T d B (the forward's, d its 6x6 input patch) and the dy transform
-/// W = A dY A^T (dY its 4x4 block of dy, or 2x2 for F(2x2, 5x5), zero past the output's edge), 16 channels in the lanes (one Vector512, or two
+/// then for each tile the input transform V = B^T d B (the forward's, d its 6x6 or 8x8 input patch) and the dy transform
+/// W = A dY A^T (dY its 4x4 block of dy, zero past the output's edge; F(4x4, 5x5)'s in <see cref="ConvolutionWinograd45Transforms"/>),
+/// 16 channels in the lanes (one Vector512, or two
 /// Vector256 halves computed alike). Each 2-D transform is the 1-D one along rows into a small scratch, then along columns.
 /// </summary>
 internal static unsafe class ConvolutionWinogradWeightGradientTransforms
@@ -16,10 +17,11 @@ internal static unsafe class ConvolutionWinogradWeightGradientTransforms
     private const int L = ConvolutionWinograd.Lanes;
 
     /// <summary>
-    /// Tiles [t0, t0 + count) into rows [0, count) of v (36, blockTiles, Cp) and w (36, blockTiles, Kp). p plans x;
-    /// dp plans dy as an input padded by pad = (r - 1) / 2 with the same tiles, so tile (tr, tc)'s dy block starts at padded
-    /// (step tr + pad, step tc + pad): (4tr + 1, 4tc + 1) for 3x3, (2tr + 2, 2tc + 2) for 5x5.
-    /// input: (Cp/16, Hp, Wp, 16) and dyInput: (Kp/16, Hp, Wp, 16) scratch images; scratch: 36 x 16 floats.
+    /// Tiles [t0, t0 + count) into rows [0, count) of v (positions, blockTiles, Cp) and w (positions, blockTiles, Kp), their
+    /// positions <see cref="WinogradPlan.PositionStride"/> apart. p plans
+    /// x; dp plans dy as an input padded by pad = (r - 1) / 2 with the same tiles, so tile (tr, tc)'s dy block starts at
+    /// padded (4 tr + pad, 4 tc + pad): (4tr + 1, 4tc + 1) for 3x3, (4tr + 2, 4tc + 2) for 5x5.
+    /// input: (Cp/16, Hp, Wp, 16) and dyInput: (Kp/16, Hp, Wp, 16) scratch images; scratch: positions x 16 floats.
     /// </summary>
     // x: (N, C, H, W); dy: (N, K, OH, OW)
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -27,13 +29,14 @@ internal static unsafe class ConvolutionWinogradWeightGradientTransforms
         float* input, float* dyInput, int blockTiles, float* v, float* w, float* scratch)
     {
         int cb = p.Cp / L, kb = p.Kp / L, rowStride = p.Wp * L, step = p.Step, pad = (p.Kernel - 1) / 2;
+        bool wide = p.Patch == 8;   // F(4x4, 5x5)
         long imageLength = (long)p.C * p.H * p.W, dyImageLength = (long)p.K * p.OH * p.OW, plane = (long)p.Hp * p.Wp * L;
-        long vPos = (long)blockTiles * p.Cp, wPos = (long)blockTiles * p.Kp;
+        long vPos = WinogradPlan.PositionStride(blockTiles, p.Cp), wPos = WinogradPlan.PositionStride(blockTiles, p.Kp);
         for (int t = t0; t < t0 + count;)
         {
             int n = t / p.TilesPerImage, first = t % p.TilesPerImage, last = Math.Min(p.TilesPerImage, first + t0 + count - t);
             int firstRow = first / p.TilesW, lastRow = (last - 1) / p.TilesW;
-            ConvolutionWinogradLayout.CopyRows(p, width, x + n * imageLength, input, step * firstRow, step * lastRow + 6);
+            ConvolutionWinogradLayout.CopyRows(p, width, x + n * imageLength, input, step * firstRow, step * lastRow + p.Patch);
             ConvolutionWinogradLayout.CopyRows(dp, width, dy + n * dyImageLength, dyInput, step * firstRow + pad, step * lastRow + pad + step);
             bool prefetch = Sse.IsSupported && imageLength <= WinogradPrefetch.MaxImage && dyImageLength <= WinogradPrefetch.MaxImage
                 && n + 1 < p.Tiles / p.TilesPerImage;
@@ -50,7 +53,16 @@ internal static unsafe class ConvolutionWinogradWeightGradientTransforms
                 for (int c = 0; c < cb; c++)
                 {
                     float* src = d + c * plane, dst = v + (long)row * p.Cp + c * L;
-                    if (width >= 512) ConvolutionWinogradTransforms.InputTile512(src, rowStride, dst, vPos, scratch);
+                    if (width >= 512)
+                    {
+                        if (wide) ConvolutionWinograd45Transforms.InputTile512(src, rowStride, dst, vPos, scratch);
+                        else ConvolutionWinogradTransforms.InputTile512(src, rowStride, dst, vPos, scratch);
+                    }
+                    else if (wide)
+                    {
+                        ConvolutionWinograd45Transforms.InputTile256(src, rowStride, dst, vPos, scratch);
+                        ConvolutionWinograd45Transforms.InputTile256(src + 8, rowStride, dst + 8, vPos, scratch);
+                    }
                     else
                     {
                         ConvolutionWinogradTransforms.InputTile256(src, rowStride, dst, vPos, scratch);
@@ -61,13 +73,13 @@ internal static unsafe class ConvolutionWinogradWeightGradientTransforms
                 for (int k = 0; k < kb; k++)
                 {
                     float* src = e + k * plane, dst = w + (long)row * p.Kp + k * L;
-                    if (step == 2)
+                    if (wide)
                     {
-                        if (width >= 512) DyTile2x2_512(src, rowStride, dst, wPos, scratch);
+                        if (width >= 512) ConvolutionWinograd45Transforms.DyTile512(src, rowStride, dst, wPos, scratch);
                         else
                         {
-                            DyTile2x2_256(src, rowStride, dst, wPos, scratch);
-                            DyTile2x2_256(src + 8, rowStride, dst + 8, wPos, scratch);
+                            ConvolutionWinograd45Transforms.DyTile256(src, rowStride, dst, wPos, scratch);
+                            ConvolutionWinograd45Transforms.DyTile256(src + 8, rowStride, dst + 8, wPos, scratch);
                         }
                     }
                     else if (width >= 512) DyTile512(src, rowStride, dst, wPos, scratch);
@@ -135,49 +147,5 @@ internal static unsafe class ConvolutionWinogradWeightGradientTransforms
         Vector256.FusedMultiplyAdd(two, odd4, even4).Store(o + 3 * stride);
         Vector256.FusedMultiplyAdd(-two, odd4, even4).Store(o + 4 * stride);
         d3.Store(o + 5 * stride);
-    }
-
-    // F(2x2, 5x5): e is the tile's 2x2 block of dy; W = A dY A^T with A (6x2) the adjoint of the 2x6 A^T.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void DyTile2x2_512(float* e, int rowStride, float* w, long posStride, float* scratch)
-    {
-        DyLine2(Vector512.Load(e), Vector512.Load(e + L), scratch, L);
-        DyLine2(Vector512.Load(e + rowStride), Vector512.Load(e + rowStride + L), scratch + 6 * L, L);
-        for (int j = 0; j < 6; j++)
-            DyLine2(Vector512.Load(scratch + j * L), Vector512.Load(scratch + (6 + j) * L), w + j * posStride, 6 * posStride);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void DyTile2x2_256(float* e, int rowStride, float* w, long posStride, float* scratch)
-    {
-        DyLine2(Vector256.Load(e), Vector256.Load(e + L), scratch, L);
-        DyLine2(Vector256.Load(e + rowStride), Vector256.Load(e + rowStride + L), scratch + 6 * L, L);
-        for (int j = 0; j < 6; j++)
-            DyLine2(Vector256.Load(scratch + j * L), Vector256.Load(scratch + (6 + j) * L), w + j * posStride, 6 * posStride);
-    }
-
-    // A (d0, d1) for F(2x2, 5x5), A = [1 0; 1 1; 1 -1; 1 2; 1 -2; 0 1], stored at o, o + stride, ... o + 5 * stride
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void DyLine2(Vector512<float> d0, Vector512<float> d1, float* o, long stride)
-    {
-        Vector512<float> two = Vector512.Create(2f);
-        d0.Store(o);
-        (d0 + d1).Store(o + stride);
-        (d0 - d1).Store(o + 2 * stride);
-        Vector512.FusedMultiplyAdd(two, d1, d0).Store(o + 3 * stride);
-        Vector512.FusedMultiplyAdd(-two, d1, d0).Store(o + 4 * stride);
-        d1.Store(o + 5 * stride);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void DyLine2(Vector256<float> d0, Vector256<float> d1, float* o, long stride)
-    {
-        Vector256<float> two = Vector256.Create(2f);
-        d0.Store(o);
-        (d0 + d1).Store(o + stride);
-        (d0 - d1).Store(o + 2 * stride);
-        Vector256.FusedMultiplyAdd(two, d1, d0).Store(o + 3 * stride);
-        Vector256.FusedMultiplyAdd(-two, d1, d0).Store(o + 4 * stride);
-        d1.Store(o + 5 * stride);
     }
 }

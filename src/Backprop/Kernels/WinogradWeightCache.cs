@@ -39,10 +39,10 @@ internal sealed unsafe class WinogradWeightCache
         Enabled && ConvolutionWinograd.Supports(g) && g.InChannels % ConvolutionWinograd.Lanes == 0 && g.OutChannels % ConvolutionWinograd.Lanes == 0
         && g.WeightLength <= MaxWeights && (Tiles(g) >= MinTiles || (Tiles(g) <= FewTiles && SimdWidth.Max >= 512));
 
-    // Output tiles of Step x Step pixels (4 for 3x3 kernels, 2 for 5x5).
+    // Output tiles of 4x4 pixels.
     private static long Tiles(in Conv2dGeometry g)
     {
-        int step = ConvolutionWinograd.TileStep(g.KernelHeight);
+        const int step = ConvolutionWinograd.TileStep;
         return (long)g.Batch * ((g.OutHeight + step - 1) / step) * ((g.OutWidth + step - 1) / step);
     }
 
@@ -153,11 +153,11 @@ internal sealed unsafe class WinogradWeightCache
     private static Entry Transform(in WinogradPlan plan, ReadOnlySpan<float> weight)
     {
         float[] copy = weight.ToArray();
-        var transformed = new float[ConvolutionWinograd.Positions * plan.Cp * plan.Kp + ConvolutionWinograd.Lanes];
+        var transformed = new float[plan.Positions * plan.Cp * plan.Kp + ConvolutionWinograd.Lanes];
         fixed (float* pw = copy, pu = transformed) ConvolutionWinograd.TransformWeights(plan, pw, false, pu);
         return new Entry(plan.C, plan.K, copy, transformed);
     }
 
-    // weight: the (K, C, r, r) weights the transform was made from; transformed: U, (36, K/16, C, 16)
+    // weight: the (K, C, r, r) weights the transform was made from; transformed: U, (positions, K/16, C, 16)
     private sealed record Entry(int InChannels, int OutChannels, float[] Weight, float[] Transformed);
 }

@@ -20,9 +20,10 @@ public class ConvolutionWinogradKernelsTests
         if (SimdWidth.Hardware < 512) return;   // the 4-row kernels are AVX-512's
         var plan = new WinogradPlan(new Conv2dGeometry(1, channels, 8, 8, outChannels, 3, 3, 1, 1, 1, 1, 1, 1, 1));
         int blockTiles = 24, positions = ConvolutionWinograd.Positions;
-        float[] v = KernelTestUtil.Random(positions * blockTiles * plan.Cp, 1);
+        long vStride = WinogradPlan.PositionStride(blockTiles, plan.Cp), mStride = WinogradPlan.PositionStride(blockTiles, plan.Kp);
+        float[] v = KernelTestUtil.Random((int)(positions * vStride), 1);
         float[] u = KernelTestUtil.Random(positions * plan.Cp * plan.Kp, 2);
-        float[] twelve = new float[positions * blockTiles * plan.Kp], four = new float[twelve.Length];
+        float[] twelve = new float[positions * mStride], four = new float[twelve.Length];
         fixed (float* pv = v, pu = u, p12 = twelve, p4 = four)
         {
             ConvolutionWinogradKernels.Products(512, plan, blockTiles, 24, pv, pu, p12);
@@ -32,10 +33,10 @@ public class ConvolutionWinogradKernelsTests
             for (int row = 0; row < rows; row++)
                 for (int k = 0; k < plan.Kp; k++)
                 {
-                    long at = ((long)pos * blockTiles + row) * plan.Kp + k;
+                    long at = pos * mStride + (long)row * plan.Kp + k;
                     float chain = 0;
                     for (int c = 0; c < plan.Cp; c++)
-                        chain = MathF.FusedMultiplyAdd(v[((long)pos * blockTiles + row) * plan.Cp + c], u[(((long)pos * (plan.Kp / 16) + k / 16) * plan.Cp + c) * 16 + k % 16], chain);
+                        chain = MathF.FusedMultiplyAdd(v[pos * vStride + (long)row * plan.Cp + c], u[(((long)pos * (plan.Kp / 16) + k / 16) * plan.Cp + c) * 16 + k % 16], chain);
                     Assert.Equal(BitConverter.SingleToInt32Bits(twelve[at]), BitConverter.SingleToInt32Bits(four[at]));
                     Assert.Equal(BitConverter.SingleToInt32Bits(chain), BitConverter.SingleToInt32Bits(four[at]));
                 }

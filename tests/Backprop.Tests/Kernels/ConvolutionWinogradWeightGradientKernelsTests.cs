@@ -24,7 +24,8 @@ public class ConvolutionWinogradWeightGradientKernelsTests
     {
         const int P = ConvolutionWinograd.Positions;
         int blockTiles = count + 2;   // the block holds more tiles than it sums
-        float[] w = KernelTestUtil.Random(P * blockTiles * kp, 1), v = KernelTestUtil.Random(P * blockTiles * cp, 2);
+        long wStride = WinogradPlan.PositionStride(blockTiles, kp), vStride = WinogradPlan.PositionStride(blockTiles, cp);
+        float[] w = KernelTestUtil.Random((int)(P * wStride), 1), v = KernelTestUtil.Random((int)(P * vStride), 2);
         float[] start = KernelTestUtil.Random(P * kp * cp, 3);
         float[] expected = (float[])start.Clone();
         for (int pos = 0; pos < P; pos++)
@@ -33,13 +34,13 @@ public class ConvolutionWinogradWeightGradientKernelsTests
                 {
                     ref float e = ref expected[(pos * kp + k) * cp + c];
                     for (int t = 0; t < count; t++)
-                        e = MathF.FusedMultiplyAdd(w[(pos * blockTiles + t) * kp + k], v[(pos * blockTiles + t) * cp + c], e);
+                        e = MathF.FusedMultiplyAdd(w[pos * wStride + t * kp + k], v[pos * vStride + t * cp + c], e);
                 }
         foreach (int width in Widths)
         {
             float[] m = (float[])start.Clone();
             fixed (float* pw = w, pv = v, pm = m)
-                ConvolutionWinogradWeightGradientKernels.Products(width, cp, kp, blockTiles, count, pw, pv, pm);
+                ConvolutionWinogradWeightGradientKernels.Products(width, P, cp, kp, blockTiles, count, pw, pv, pm);
             KernelTestUtil.AssertBitIdentical(expected, m, $"Cp {cp}, Kp {kp}, {count} tiles, width {width}");
         }
     }

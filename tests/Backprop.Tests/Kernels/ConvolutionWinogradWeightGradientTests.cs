@@ -4,17 +4,22 @@ using Xunit.Abstractions;
 namespace Backprop.Tests.Kernels;
 
 /// <summary>
-/// The Winograd F(4x4, 3x3) and F(2x2, 5x5) weight gradients against the plain loops (<see cref="ConvolutionReference"/>),
+/// The Winograd F(4x4, 3x3) and F(4x4, 5x5) weight gradients against the plain loops (<see cref="ConvolutionReference"/>),
 /// with AVX-512 and AVX2, on 1, 2 and 3 threads. As in the forward (ConvolutionWinogradTests), the transforms scale values by up to 8
 /// before the tile sums, so an element's error scales with sum |x| |dy| over the pixels it sums, not with |dW|. The
 /// tolerance is per element: |dW - reference| &lt;= Slack * 2^-24 * (the reference weight gradient of |x| and |dy|).
-/// Slack = 256 is 4.7x the worst ratio measured here, 54 on cifar10_quick's 5x5 conv3 shape (3x3: 40 on VGG's 256-channel
-/// layer; the direct path: 4.4 at most; see <see cref="ErrorOnRealisticData"/>).
+/// Slack = 256 is 5.7x the worst ratio measured on data like a trained net's, 45 on cifar10_quick's 5x5 conv3 shape (3x3: 40
+/// on VGG's 256-channel layer; the direct path: 4.4 at most; see <see cref="ErrorOnRealisticData"/>).
+/// F(4x4, 5x5) on the random data of <see cref="MatchesTheReference"/> stays at 28-73 except where a tile holds a lone
+/// real pixel: a 1x1 input padded by 4 (1078) and a 5x5 input with one output pixel (416). There one pixel's transform
+/// (B^T's column reaches 21/4, A's rows 8) is summed back through G^T (entries to 32/45) into every tap with little to
+/// cancel, so the error is that of the lone product, not of a sum; Slack5x5 = 4096 holds those cases (3.8x the worst).
 /// </summary>
 [Collection("KernelSettings")]
 public class ConvolutionWinogradWeightGradientTests(ITestOutputHelper output)
 {
     private const double Slack = 256;
+    private const double Slack5x5 = 4096;
     private static readonly int[] Widths = [.. new[] { 512, 256 }.Where(w => w <= SimdWidth.Hardware)];
 
     private static Conv2dGeometry G(int n, int c, int h, int w, int k, int pad) => new(n, c, h, w, k, 3, 3, 1, 1, pad, pad, 1, 1, 1);
@@ -38,7 +43,7 @@ public class ConvolutionWinogradWeightGradientTests(ITestOutputHelper output)
 
     private static Conv2dGeometry G5(int n, int c, int h, int w, int k, int pad) => new(n, c, h, w, k, 5, 5, 1, 1, pad, pad, 1, 1, 1);
 
-    // F(2x2, 5x5): 2x2 output tiles, 6x6 input patches; pads 0..4.
+    // F(4x4, 5x5): 4x4 output tiles, 8x8 input patches; pads 0..4.
     public static readonly TheoryData<string, Conv2dGeometry> Geometries5x5 = new()
     {
         { "5x5: cifar10_quick conv3 shape, 8x8, pad 2", G5(3, 32, 8, 8, 64, 2) },
@@ -68,7 +73,7 @@ public class ConvolutionWinogradWeightGradientTests(ITestOutputHelper output)
         {
             KernelTestUtil.With(width, null, () => Assert.True(ConvolutionWinogradWeightGradient.Supports(g)));
             float[] one = Run(g.WeightLength, width, 1, dw => Compute(g, x, dy, dw));
-            AssertWithin(expected, one, scale, $"{name}, width {width}");
+            AssertWithin(expected, one, scale, g.KernelHeight == 5 ? Slack5x5 : Slack, $"{name}, width {width}");
             foreach (int threads in new[] { 2, 3 })
             {
                 float[] more = Run(g.WeightLength, width, threads, dw => Compute(g, x, dy, dw));
@@ -148,7 +153,7 @@ public class ConvolutionWinogradWeightGradientTests(ITestOutputHelper output)
     [Fact]
     public void ConvolutionRunsItFor5x5WhereItApplies()
     {
-        var g = G5(4, 32, 8, 8, 64, 2);   // cifar10_quick's conv3 at batch 4: 64 2x2 tiles
+        var g = G5(4, 32, 8, 8, 64, 2);   // cifar10_quick's conv3 at batch 4: 16 4x4 tiles
         float[] x = KernelTestUtil.Random((int)g.InputLength, 1), dy = KernelTestUtil.Random((int)g.OutputLength, 2);
         foreach (int width in Widths)
         {
@@ -160,7 +165,7 @@ public class ConvolutionWinogradWeightGradientTests(ITestOutputHelper output)
             KernelTestUtil.AssertBitIdentical(direct, viaConvolution, $"Convolution.BackwardWeights vs Winograd 5x5, width {width}");
         }
         KernelTestUtil.With(0, null, () => Assert.False(ConvolutionWinogradWeightGradient.Applies(g)));   // no scalar path
-        Assert.False(ConvolutionWinogradWeightGradient.Applies(G5(1, 32, 6, 6, 32, 2)));   // 9 tiles
+        Assert.False(ConvolutionWinogradWeightGradient.Applies(G5(1, 32, 6, 6, 32, 2)));   // 4 tiles
         Assert.False(ConvolutionWinogradWeightGradient.Supports(new Conv2dGeometry(2, 16, 8, 8, 16, 5, 5, 2, 2, 2, 2, 1, 1, 1)));   // stride 2
         Assert.False(ConvolutionWinogradWeightGradient.Supports(new Conv2dGeometry(2, 16, 8, 8, 16, 7, 7, 1, 1, 3, 3, 1, 1, 1)));   // 7x7
     }
@@ -172,11 +177,11 @@ public class ConvolutionWinogradWeightGradientTests(ITestOutputHelper output)
 
     private static float[] Abs(float[] v) => [.. v.Select(Math.Abs)];
 
-    private static void AssertWithin(float[] expected, float[] actual, float[] scale, string what)
+    private static void AssertWithin(float[] expected, float[] actual, float[] scale, double slack, string what)
     {
         for (int i = 0; i < expected.Length; i++)
         {
-            double tolerance = Slack * Math.Pow(2, -24) * scale[i] + 1e-30;
+            double tolerance = slack * Math.Pow(2, -24) * scale[i] + 1e-30;
             double diff = Math.Abs(expected[i] - (double)actual[i]);
             if (!(diff <= tolerance))
                 Assert.Fail($"{what}: index {i} expected {expected[i]:R} got {actual[i]:R} (diff {diff:E2}, tolerance {tolerance:E2})");
