@@ -211,7 +211,7 @@ internal static unsafe class ConvolutionBatchLaneForward
         for (int a = 0; a < 6; a++)
         {
             float* s = m + 6 * a * posStride;
-            ConvolutionWinogradTransforms.OutputLine(Vector512.Load(s), Vector512.Load(s + posStride), Vector512.Load(s + 2 * posStride), Vector512.Load(s + 3 * posStride),
+            OutputLine(Vector512.Load(s), Vector512.Load(s + posStride), Vector512.Load(s + 2 * posStride), Vector512.Load(s + 3 * posStride),
                 Vector512.Load(s + 4 * posStride), Vector512.Load(s + 5 * posStride), out var o0, out var o1);
             o0.Store(scratch + (a * 2) * Lanes); o1.Store(scratch + (a * 2 + 1) * Lanes);
         }
@@ -219,7 +219,7 @@ internal static unsafe class ConvolutionBatchLaneForward
         for (int q = 0; q < 2; q++)
         {
             float* s = scratch + q * Lanes;
-            ConvolutionWinogradTransforms.OutputLine(Vector512.Load(s), Vector512.Load(s + 2 * Lanes), Vector512.Load(s + 4 * Lanes), Vector512.Load(s + 6 * Lanes),
+            OutputLine(Vector512.Load(s), Vector512.Load(s + 2 * Lanes), Vector512.Load(s + 4 * Lanes), Vector512.Load(s + 6 * Lanes),
                 Vector512.Load(s + 8 * Lanes), Vector512.Load(s + 10 * Lanes), out var o0, out var o1);
             ConvolutionWinogradTransforms.Finish(o0 + b, relu).Store(pixels + q * Lanes);
             ConvolutionWinogradTransforms.Finish(o1 + b, relu).Store(pixels + (Ow + q) * Lanes);
@@ -243,5 +243,15 @@ internal static unsafe class ConvolutionBatchLaneForward
             for (; q < count; q++)
                 for (int l = 0; l < live; l++) d[l * imageStride + q] = s[q * Lanes + l];
         }
+    }
+
+    // F(2x2, 5x5)'s A^T (m0..m5): [1 1 1 1 1 0; 0 1 -1 2 -2 1]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OutputLine(Vector512<float> m0, Vector512<float> m1, Vector512<float> m2, Vector512<float> m3, Vector512<float> m4,
+        Vector512<float> m5, out Vector512<float> o0, out Vector512<float> o1)
+    {
+        Vector512<float> s12 = m1 + m2, d12 = m1 - m2, s34 = m3 + m4, d34 = m3 - m4;
+        o0 = m0 + s12 + s34;
+        o1 = Vector512.FusedMultiplyAdd(Vector512.Create(2f), d34, d12) + m5;
     }
 }

@@ -33,7 +33,6 @@ internal static unsafe class ConvolutionWinograd
 {
     internal const int Lanes = 16;          // channels per block (one Vector512, two Vector256)
     internal const int Positions = 36;      // 6x6 transformed tile (F(4x4, 3x3))
-    internal const int MaxPositions = 64;   // 8x8 transformed tile (F(4x4, 5x5))
     internal const int RowTile = 12;        // tiles per GEMM micro-tile (rows); blocks are multiples of it
 
     /// <summary>Whether the Winograd path may run (tests compare it with the other paths).</summary>
@@ -53,6 +52,9 @@ internal static unsafe class ConvolutionWinograd
 
     /// <summary>Output pixels per tile side, for both kernel sizes.</summary>
     internal const int TileStep = 4;
+
+    /// <summary>Positions of a transformed tile: its input patch's side (TileStep + kernel - 1) squared, 36 or 64.</summary>
+    internal static int PositionsOf(int kernel) => (TileStep + kernel - 1) * (TileStep + kernel - 1);
 
     /// <summary>
     /// Where forward runs faster than the direct and implicit-GEMM paths (measured with bench/ab, 2 threads, AVX-512):
@@ -74,7 +76,7 @@ internal static unsafe class ConvolutionWinograd
     // The weight transform (about 40 instructions per (c, k) pair) is paid once per call and saves about 7 per pair and
     // tile: with few tiles (batch 1 on 8x8 or 16x16 planes) it costs more than it saves. At batch 1, 64 tiles (32x32)
     // ran 0.87-0.93x the direct path's median time but with a worse best time; 256 tiles (64x64) 0.71x.
-    // (Measured for 3x3 only; 5x5 saves 64 products per pair and tile, 3x3 108, but its weight transform costs more.)
+    // (Measured for 3x3 only; 5x5 saves 336 products per pair and tile, 3x3 108, but its weight transform costs more.)
     private static bool EnoughTiles(in Conv2dGeometry g) =>
         (long)g.Batch * ((g.InHeight + TileStep - 1) / TileStep) * ((g.InWidth + TileStep - 1) / TileStep) >= MinTiles;
 
@@ -252,10 +254,7 @@ internal readonly struct WinogradPlan
     /// transformed tile's positions (Patch squared: 36 or 64).</summary>
     public readonly int Kernel, Step, Patch, Positions;
 
-    /// <summary>The forward's tiles: F(4x4, 3x3) or F(4x4, 5x5).</summary>
-    public WinogradPlan(in Conv2dGeometry g) : this(g, ConvolutionWinograd.TileStep) { }
-
-    public WinogradPlan(in Conv2dGeometry g, int step)
+    public WinogradPlan(in Conv2dGeometry g)
     {
         const int lanes = ConvolutionWinograd.Lanes, rowTile = ConvolutionWinograd.RowTile;
         C = g.InChannels; K = g.OutChannels;
@@ -263,10 +262,10 @@ internal readonly struct WinogradPlan
         Kp = (K + lanes - 1) / lanes * lanes;
         H = g.InHeight; W = g.InWidth; PadH = g.PadHeight; PadW = g.PadWidth;
         OH = g.OutHeight; OW = g.OutWidth;
-        Kernel = g.KernelHeight; Step = step;
-        Patch = Step + Kernel - 1; Positions = Patch * Patch;
+        Kernel = g.KernelHeight; Step = ConvolutionWinograd.TileStep;
+        Patch = Step + Kernel - 1; Positions = ConvolutionWinograd.PositionsOf(Kernel);
         TilesH = (OH + Step - 1) / Step; TilesW = (OW + Step - 1) / Step;
-        // The padded image the tiles read: every tile's 6x6 patch lies inside it (zeros past the image).
+        // The padded image the tiles read: every tile's Patch x Patch input lies inside it (zeros past the image).
         Hp = Step * TilesH + Kernel - 1; Wp = Step * TilesW + Kernel - 1;
         TilesPerImage = TilesH * TilesW;
         Tiles = g.Batch * TilesPerImage;
@@ -295,7 +294,8 @@ internal readonly struct WinogradPlan
     /// Floats from one position's (blockTiles, channels) matrix of V, M or W to the next: one 16-float line more than the
     /// matrix, so that a tile's 36 or 64 positions, written (V, W) or read (M) together, fall in different L1 sets. Without
     /// it, 64 tiles of 32 channels put the positions 8 KB apart, all in one set of this EPYC's 48 KB L1 (64 sets of
-    /// 12 lines): the F(4x4, 5x5) weight gradient of cifar10_quick's conv2 ran 1.6x slower than with one line more.
+    /// 12 lines): the F(4x4, 5x5) weight gradient of cifar10_quick's conv2 ran 1.7x (1 thread) to 2.3x (2) slower than
+    /// with one line more.
     /// </summary>
     public static long PositionStride(int blockTiles, int channels) => (long)blockTiles * channels + ConvolutionWinograd.Lanes;
 }

@@ -272,25 +272,6 @@ internal static unsafe class ConvolutionWinogradTransforms
         o3 = Vector256.FusedMultiplyAdd(Vector256.Create(8f), d34, d12) + m5;
     }
 
-    // F(2x2, 5x5)'s A^T (m0..m5): [1 1 1 1 1 0; 0 1 -1 2 -2 1] (ConvolutionBatchLaneForward's)
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void OutputLine(Vector512<float> m0, Vector512<float> m1, Vector512<float> m2, Vector512<float> m3, Vector512<float> m4,
-        Vector512<float> m5, out Vector512<float> o0, out Vector512<float> o1)
-    {
-        Vector512<float> s12 = m1 + m2, d12 = m1 - m2, s34 = m3 + m4, d34 = m3 - m4;
-        o0 = m0 + s12 + s34;
-        o1 = Vector512.FusedMultiplyAdd(Vector512.Create(2f), d34, d12) + m5;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void OutputLine(Vector256<float> m0, Vector256<float> m1, Vector256<float> m2, Vector256<float> m3, Vector256<float> m4,
-        Vector256<float> m5, out Vector256<float> o0, out Vector256<float> o1)
-    {
-        Vector256<float> s12 = m1 + m2, d12 = m1 - m2, s34 = m3 + m4, d34 = m3 - m4;
-        o0 = m0 + s12 + s34;
-        o1 = Vector256.FusedMultiplyAdd(Vector256.Create(2f), d34, d12) + m5;
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> Finish(Vector512<float> y, bool relu) =>
         relu ? Vector512.ConditionalSelect(Vector512.LessThanOrEqual(y, Vector512<float>.Zero), Vector512<float>.Zero, y) : y;

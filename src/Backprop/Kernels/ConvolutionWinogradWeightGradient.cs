@@ -35,8 +35,7 @@ internal static unsafe class ConvolutionWinogradWeightGradient
 
     /// <summary>True when <see cref="Compute"/> can run this convolution's weight gradient (what the forward supports: 3x3 or 5x5; M within budget).</summary>
     public static bool Supports(in Conv2dGeometry g) =>
-        ConvolutionWinograd.Supports(g) && MLength(g.KernelHeight == 3 ? ConvolutionWinograd.Positions : ConvolutionWinograd.MaxPositions,
-            RoundUp(g.InChannels), RoundUp(g.OutChannels)) <= PartialBudget
+        ConvolutionWinograd.Supports(g) && MLength(ConvolutionWinograd.PositionsOf(g.KernelHeight), RoundUp(g.InChannels), RoundUp(g.OutChannels)) <= PartialBudget
         && ImageCopyLength(g) <= ImageCopyBudget;
 
     // Each slab's worker holds one image of x and of dy channel-blocked and bordered: (Cp + Kp) Hp Wp floats. Larger
@@ -206,13 +205,14 @@ internal static unsafe class ConvolutionWinogradWeightGradient
     {
         int c = p.C, cp = p.Cp;
         long posStride = (long)p.Kp * cp;
-        Vector256<double>* t = stackalloc Vector256<double>[ConvolutionWinograd.MaxPositions];
+        int positions = ConvolutionWinograd.PositionsOf(5);
+        Vector256<double>* t = stackalloc Vector256<double>[positions];
         Vector256<double>* r = stackalloc Vector256<double>[40];   // G^T M: 5 x 8
         double* o = stackalloc double[25 * 4];
         for (int k = k0; k < k1; k++)
             for (int c0 = 0; c0 < c; c0 += 4)
             {
-                SumSlabs(m + (long)k * cp + c0, posStride, ConvolutionWinograd.MaxPositions, slabs, mLength, t);
+                SumSlabs(m + (long)k * cp + c0, posStride, positions, slabs, mLength, t);
                 for (int b = 0; b < 8; b++)
                     Back5(t[b], t[8 + b], t[16 + b], t[24 + b], t[32 + b], t[40 + b], t[48 + b], t[56 + b],
                         out r[b], out r[8 + b], out r[16 + b], out r[24 + b], out r[32 + b]);
