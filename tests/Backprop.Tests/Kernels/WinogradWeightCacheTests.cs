@@ -24,7 +24,7 @@ public class WinogradWeightCacheTests
         { "odd 17x15 (edge tiles cut), batch 1", G(1, 16, 17, 15, 32, 1) },
         { "pad 0, 18x19, batch 1", G(1, 32, 18, 19, 16, 0) },
         { "batch 4, 8x8 planes (16 tiles)", G(4, 48, 8, 8, 16, 1) },
-        { "5x5 kernel, F(2x2, 5x5), cifar10 conv3's planes, batch 1", new Conv2dGeometry(1, 32, 8, 8, 64, 5, 5, 1, 1, 2, 2, 1, 1, 1) },
+        { "5x5 kernel, F(4x4, 5x5), cifar10 conv3's planes, batch 1 (4 tiles)", new Conv2dGeometry(1, 32, 8, 8, 64, 5, 5, 1, 1, 2, 2, 1, 1, 1) },
     };
 
     [Theory]
