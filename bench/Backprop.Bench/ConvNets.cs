@@ -50,8 +50,11 @@ internal sealed class ResNet20 : Module, IOnnxExportable
     {
         var x = stemNorm is null ? stem.ForwardRelu(input)   // ReLU inside the convolution's output pass
             : stemNorm.ForwardRelu(stem.Forward(input));     // Relu(BatchNorm(...)) fused: one activation less kept
-        x = blocks.Forward(x);
-        return classifier.Forward(Functional.GlobalAvgPool2d(x).Flatten(1));
+        var features = blocks.Forward(x);
+        x.Release();   // under no-grad, each intermediate goes back to the pool once read, as PyTorch frees it (see BasicBlock)
+        var pooled = Functional.GlobalAvgPool2d(features);
+        features.Release();
+        return classifier.Forward(pooled.Flatten(1));
     }
 
     /// <summary>The same function as ONNX nodes (folded or not), for bench/onnx's ONNX Runtime comparison.</summary>
@@ -95,13 +98,28 @@ internal sealed class ResNet20 : Module, IOnnxExportable
 
         public override Tensor Forward(Tensor input)
         {
+            // Under no-grad each intermediate goes back to the pool once read (Tensor.Release, a no-op while autograd
+            // records): the next one reuses its memory while it is in the cache, as PyTorch's allocator reuses a freed one.
+            var shortcutOut = shortcut?.Forward(input);
+            Tensor result;
             if (bn1 is null || bn2 is null)   // folded: Relu(conv2(h) + shortcut) in the convolution's own pass
             {
                 var h = conv1.ForwardRelu(input);
-                return conv2.ForwardAddRelu(h, shortcut?.Forward(input) ?? input);
+                result = conv2.ForwardAddRelu(h, shortcutOut ?? input);
+                h.Release();
             }
-            var y = conv2.Forward(bn1.ForwardRelu(conv1.Forward(input)));
-            return bn2.ForwardAddRelu(y, shortcut?.Forward(input) ?? input);   // Relu(bn2(y) + shortcut): neither bn2(y) nor the sum stored
+            else
+            {
+                var c1 = conv1.Forward(input);
+                var h = bn1.ForwardRelu(c1);
+                c1.Release();
+                var y = conv2.Forward(h);
+                h.Release();
+                result = bn2.ForwardAddRelu(y, shortcutOut ?? input);   // Relu(bn2(y) + shortcut): neither bn2(y) nor the sum stored
+                y.Release();
+            }
+            shortcutOut?.Release();
+            return result;
         }
 
         public OnnxValue ExportOnnx(OnnxExportContext context, OnnxValue input)

@@ -11,7 +11,7 @@ public partial class Tensor
 
     public override string ToString()
     {
-        if (IsReleased) return $"tensor(<released by its TensorMemoryPool scope>, size={Shape})";
+        if (IsReleased) return $"tensor(<released to its TensorMemoryPool>, size={Shape})";
         var sb = new StringBuilder("tensor(");
         var format = ChooseFormat();
         if (Rank == 0) sb.Append(format(Storage[Offset]).Trim());

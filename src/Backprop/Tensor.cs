@@ -39,8 +39,10 @@ public partial class Tensor
         var pool = TensorMemoryPool.Current;
         return pool is null
             ? new(GC.AllocateUninitializedArray<float>(shape.Length), 0, shape)
-            : new(pool.RentStorage(shape.Length), 0, shape, pool.CurrentLease);
+            : Lent(pool.LendStorage(shape.Length), shape);
     }
+
+    private static Tensor Lent(TensorMemoryPool.Lease lease, Shape shape) => new(lease.Buffer, 0, shape, lease);
 
     /// <summary>An op's zeroed result, lent by the current <see cref="TensorMemoryPool"/> if any.</summary>
     internal static Tensor Result(Shape shape)
@@ -63,12 +65,33 @@ public partial class Tensor
     /// <summary>True when the storage was lent by a <see cref="TensorMemoryPool"/> scope (ended or not).</summary>
     internal bool IsLent => lease is not null;
 
-    /// <summary>True when the storage was lent by a <see cref="TensorMemoryPool"/> scope that has ended.</summary>
+    /// <summary>
+    /// True when the storage was lent by a <see cref="TensorMemoryPool"/> scope that has ended, or given back before that
+    /// (<see cref="Release"/>).
+    /// </summary>
     internal bool IsReleased => lease is { Released: true };
 
-    private InvalidOperationException Released() => new(
-        $"This tensor (shape {Shape}{(GradFn is null ? "" : ", from " + GradFn.Name)}) was made inside a TensorMemoryPool scope that has ended, " +
-        "and its memory was handed to a later step. Clone() a tensor inside the scope to keep it.");
+    /// <summary>Whether this tensor and <paramref name="other"/> read the same storage (one is a view of the other, or both of a third).</summary>
+    internal bool SharesStorageWith(Tensor other) => ReferenceEquals(storage, other.storage);
+
+    /// <summary>
+    /// Gives this tensor's memory back to the <see cref="TensorMemoryPool"/> scope that lent it, now rather than when the
+    /// scope ends, so that the scope's next results reuse it while it is still in the cache: what dropping the last
+    /// reference to an intermediate does in PyTorch. Reading this tensor, or any view of it, afterwards throws. Does
+    /// nothing while autograd records (outside <see cref="Autograd.Autograd.NoGrad"/>), where a backward pass may still
+    /// read it; nothing for memory no pool lent (then the GC owns it), and nothing on a thread other than the scope's.
+    /// </summary>
+    public void Release()
+    {
+        if (lease is null || GradMode.IsEnabled) return;
+        lease.GiveBack();
+    }
+
+    private InvalidOperationException Released() => lease!.GivenBack
+        ? new($"This tensor (shape {Shape}{(GradFn is null ? "" : ", from " + GradFn.Name)}) was released (Tensor.Release, or by " +
+              "Sequential between layers under no-grad), and its memory was handed to a later result. Clone() it before release to keep it.")
+        : new($"This tensor (shape {Shape}{(GradFn is null ? "" : ", from " + GradFn.Name)}) was made inside a TensorMemoryPool scope that has ended, " +
+              "and its memory was handed to a later step. Clone() a tensor inside the scope to keep it.");
 
     /// <summary>Wraps the tensor's storage; used by <see cref="Nn.Parameter"/>.</summary>
     protected Tensor(Tensor data) : this(data.Storage, data.Offset, data.Shape, data.lease) { }

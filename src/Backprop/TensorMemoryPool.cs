@@ -8,7 +8,10 @@ namespace Backprop;
 /// those tensors are released and their buffers serve the next scope; reading a released tensor throws
 /// (so a tensor kept past its step is a clear error, never a silent wrong value). Call
 /// <see cref="Tensor.Clone"/> on what must outlive the step; <see cref="Tensor.Item"/> and
-/// <see cref="Tensor.ToArray"/> already copy. <see cref="Tensor.Empty"/> also takes its memory from the pool;
+/// <see cref="Tensor.ToArray"/> already copy. <see cref="Tensor.Release"/> gives one result's memory back before the
+/// scope ends (as dropping the last reference does in PyTorch), and <see cref="Nn.Sequential"/> does so for the results
+/// it passes from one layer to the next while no autograd graph is recorded: an inference pass then reuses a few buffers
+/// while they are still in the cache, not one for each layer. <see cref="Tensor.Empty"/> also takes its memory from the pool;
 /// tensors made by the other factories (Zeros, FromArray, Randn, ...),
 /// clones, and the gradients accumulated into leaves (parameters' <see cref="Tensor.Grad"/>) never come
 /// from the pool. A pool serves one scope at a time; scopes of different pools nest (the innermost serves).
@@ -21,7 +24,7 @@ public sealed class TensorMemoryPool
     private readonly Dictionary<int, Stack<int[]>> freeInts = [];
     private readonly List<float[]?> lentFloats = [];   // null where a buffer came back early (GiveBackEarly)
     private readonly List<int[]?> lentInts = [];
-    private Lease? lease;
+    private ScopeLease? lease;
     private int ownerThread;
 
     /// <summary>Bytes of buffers the pool holds (lent and free).</summary>
@@ -44,7 +47,7 @@ public sealed class TensorMemoryPool
     {
         if (lease is not null)
             throw new InvalidOperationException("This TensorMemoryPool already has an open scope; end it before opening another (use a second pool to nest).");
-        lease = new Lease();
+        lease = new ScopeLease();
         ownerThread = Environment.CurrentManagedThreadId;
         return new ScopeHandle(this, t_current);
     }
@@ -60,9 +63,6 @@ public sealed class TensorMemoryPool
 
     /// <summary>The pool serving op results on this thread, or null.</summary>
     internal static TensorMemoryPool? Current => t_current;
-
-    /// <summary>The open scope's lease: every tensor it lends shares it, and it is released with the scope.</summary>
-    internal Lease CurrentLease => lease!;
 
     /// <summary>A float buffer of exactly <paramref name="length"/> elements from the current pool, or from the GC when none; not cleared.</summary>
     internal static float[] RentFloats(int length) =>
@@ -84,13 +84,13 @@ public sealed class TensorMemoryPool
     /// A tensor's storage, at least <paramref name="length"/> elements, from this pool's open scope: exactly that long
     /// except during a backward pass, where it may be <see cref="BackwardGradientLength"/> long. Not cleared.
     /// </summary>
-    internal float[] RentStorage(int length)
+    internal Lease LendStorage(int length)
     {
         int sized = BackwardGradientLength;
         if (sized == 0 || length > sized || (long)length * 4 < sized
             || (freeFloats.TryGetValue(length, out var exact) && exact.Count > 0))
-            return Rent(length, freeFloats, lentFloats);
-        return Rent(sized, freeFloats, lentFloats);
+            sized = length;
+        return new Lease(this, Rent(sized, freeFloats, lentFloats));
     }
 
     /// <summary>How many float buffers the open scope has lent so far: a mark for <see cref="GiveBackEarly"/>.</summary>
@@ -160,10 +160,44 @@ public sealed class TensorMemoryPool
         lent.Clear();
     }
 
-    /// <summary>Shared by the tensors one scope lent; released when the scope ends.</summary>
-    internal sealed class Lease
+    /// <summary>Ends with its scope; every <see cref="Lease"/> of the scope reads it.</summary>
+    private sealed class ScopeLease
     {
         public bool Released;
+    }
+
+    /// <summary>
+    /// One lent tensor storage, shared by the tensor and its views: released when its scope ends, or before that by
+    /// <see cref="GiveBack"/>.
+    /// </summary>
+    internal sealed class Lease
+    {
+        private readonly TensorMemoryPool pool;
+        private readonly ScopeLease scope;
+
+        public Lease(TensorMemoryPool pool, float[] buffer)
+        {
+            this.pool = pool;
+            scope = pool.lease!;   // the open scope that lent the buffer
+            Buffer = buffer;
+        }
+
+        public float[] Buffer { get; }
+
+        /// <summary>True when the buffer came back early (<see cref="GiveBack"/>) rather than with its scope.</summary>
+        public bool GivenBack { get; private set; }
+
+        public bool Released => GivenBack || scope.Released;
+
+        /// <summary>
+        /// Gives the buffer back to the open scope now, so that the scope's later results reuse it. Does nothing off the
+        /// scope's thread (the pool is not thread-safe; the buffer then comes back with the scope).
+        /// </summary>
+        public void GiveBack()
+        {
+            if (Released || Environment.CurrentManagedThreadId != pool.ownerThread) return;
+            GivenBack = pool.GiveBackEarly(Buffer, 0);
+        }
     }
 
     private sealed class ScopeHandle : IDisposable

@@ -24,7 +24,7 @@ internal sealed class GradientMemory
     /// <summary>
     /// Tracks the pass starting at <paramref name="root"/>'s gradient, or null when no pool scope is open.
     /// <paramref name="largestGradient"/>: the most elements a gradient of this pass has (the largest output of a node it
-    /// runs); the pool sizes the pass's gradient buffers by it (<see cref="TensorMemoryPool.RentStorage"/>).
+    /// runs); the pool sizes the pass's gradient buffers by it (<see cref="TensorMemoryPool.LendStorage"/>).
     /// </summary>
     public static GradientMemory? Begin(Tensor root, int largestGradient = 0)
     {

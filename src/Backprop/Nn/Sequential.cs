@@ -5,7 +5,9 @@ namespace Backprop.Nn;
 /// A <see cref="BatchNorm2d"/> directly followed by a <see cref="Relu"/> runs as one fused op
 /// (<see cref="BatchNorm2d.ForwardRelu"/>): the same values, one activation less kept for backward. Likewise a
 /// <see cref="Conv2d"/> directly followed by a <see cref="Relu"/> (<see cref="Conv2d.ForwardRelu"/>: the ReLU runs inside
-/// the convolution's output pass).
+/// the convolution's output pass). Under <see cref="Autograd.Autograd.NoGrad"/>, each result passed from one layer to the
+/// next goes back to its <see cref="TensorMemoryPool"/> once the next layer has run (<see cref="Tensor.Release"/>), unless
+/// that layer's result, or the chain's input, shares its memory: so a layer must not keep its input to read after it returns.
 /// </summary>
 public sealed class Sequential : Module
 {
@@ -37,6 +39,7 @@ public sealed class Sequential : Module
         Tensor x = input;
         for (int i = 0; i < layers.Count; i++)
         {
+            var previous = x;
             if (layers[i] is BatchNorm2d norm && i + 1 < layers.Count && layers[i + 1] is Relu)
             {
                 x = norm.ForwardRelu(x);
@@ -48,6 +51,7 @@ public sealed class Sequential : Module
                 i++;
             }
             else x = layers[i].Forward(x);
+            if (!previous.SharesStorageWith(input) && !previous.SharesStorageWith(x)) previous.Release();
         }
         return x;
     }
