@@ -14,7 +14,9 @@ public sealed record OnnxNodeInfo(string Name, string OpType, IReadOnlyList<stri
 /// the nodes in order with core ops, so autograd gives the backward pass. Weight initializers are trainable
 /// <see cref="Parameter"/>s named after them (feed <see cref="Module.Parameters"/> to an optimizer to fine-tune);
 /// BatchNormalization statistics are buffers; shapes and Constant outputs stay constants. In training mode
-/// BatchNormalization uses batch statistics and Dropout drops, as the matching core modules do.
+/// BatchNormalization uses batch statistics and Dropout drops, as the matching core modules do. Under
+/// <see cref="Autograd.Autograd.NoGrad"/> in a <see cref="TensorMemoryPool"/> scope, each intermediate value's memory goes
+/// back to the pool after the last node that reads it (<see cref="Tensor.Release"/>).
 /// </summary>
 public sealed class OnnxModule : Module
 {
@@ -74,8 +76,10 @@ public sealed class OnnxModule : Module
         var integers = new Dictionary<string, OnnxTensorData>(storedIntegers);
         foreach (var name in InputNames)
             values[name] = inputs.TryGetValue(name, out var t) ? t : throw new ArgumentException($"{Source}: input '{name}' was not given.");
-        foreach (var step in steps)
+        var lastReader = LastReaders();
+        for (int s = 0; s < steps.Count; s++)
         {
+            var step = steps[s];
             var names = step.Info.Inputs;
             var x = new Tensor?[names.Count];
             var xi = new OnnxTensorData?[names.Count];
@@ -90,12 +94,37 @@ public sealed class OnnxModule : Module
             {
                 var result = integers[step.Info.Outputs[0]] = runIntegers(arguments);
                 afterNode?.Invoke(step.Info, result.ToTensor());
+                ReleaseRead(step, s, lastReader, values);
                 continue;
             }
             var y = values[step.Info.Outputs[0]] = step.Run!(arguments, IsTraining);
             afterNode?.Invoke(step.Info, y);
+            ReleaseRead(step, s, lastReader, values);
         }
         return OutputNames.ToDictionary(n => n, n => values.TryGetValue(n, out var v) ? v : integers[n].ToTensor());
+    }
+
+    // Each value a node makes, by name: the index of the last step that reads it (absent when only a graph output).
+    private Dictionary<string, int> LastReaders()
+    {
+        var last = new Dictionary<string, int>();
+        for (int s = 0; s < steps.Count; s++)
+            foreach (var name in steps[s].Info.Inputs)
+                if (name.Length != 0 && !stored.ContainsKey(name) && !InputNames.Contains(name)) last[name] = s;
+        foreach (var name in OutputNames) last.Remove(name);
+        return last;
+    }
+
+    // Under no-grad, each value goes back to its pool after the last node that reads it has run (Tensor.Release; a no-op
+    // while autograd records), as ONNX Runtime reuses a value's memory after its last reader: the next nodes' results
+    // take it while it is still in the cache. A value some other live value still shares (a Reshape's view) stays.
+    private static void ReleaseRead(Step step, int index, Dictionary<string, int> lastReader, Dictionary<string, Tensor> values)
+    {
+        foreach (var name in step.Info.Inputs)
+        {
+            if (name.Length == 0 || lastReader.GetValueOrDefault(name, -1) != index || !values.Remove(name, out var value)) continue;
+            if (!values.Values.Any(v => v.SharesStorageWith(value))) value.Release();
+        }
     }
 
     internal Parameter AddParameter(string name, Parameter p) => RegisterParameter(name, p);
