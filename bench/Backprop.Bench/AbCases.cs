@@ -13,7 +13,7 @@ public static class AbCases
 {
     public const string Help =
         "bn:N,C,H,W:{bn|bnrelu|bnaddrelu}:{fwd|bwd} (a BatchNorm2d op in training; bwd: backward of a recorded forward, the input's gradient cloned into a fresh array), " +
-        "bnk:N,C,H,W:{bn|bnrelu|bnaddrelu}:{fwd|bwd|eval} (the BatchNorm kernels alone on buffers made once; eval: running statistics), conv:{lenet1|lenet2|vgg|1x1|cq1|cq2|cq3|res16|res32s2|res64|vgg32|vgg256|N,C,H,W,K,kernel,stride,pad}:{fwd|bwdData|bwdW}, pool:{pool1|pool2|cq1|cq2|cq3|N,C,H,W}:{fwd|bwd} (cq: cifar10_quick's 3x3 stride-2 ceil pools, MAX, AVE, AVE; batch 100; N,C,H,W: 2x2 stride-2 max, VGG's), relu:N:{fwd|bwd} (ReLU kernels on N floats), gemm:M:N:K[:TN|NT|TT], linear:M:N:K (Functional.Linear with bias, (M, K) by (N, K), under no-grad in a pool scope), step (a LeNet training " +
+        "bnk:N,C,H,W:{bn|bnrelu|bnaddrelu}:{fwd|bwd|eval} (the BatchNorm kernels alone on buffers made once; eval: running statistics), conv:{lenet1|lenet2|vgg|1x1|cq1|cq2|cq3|res16|res32s2|res64|vgg32|vgg256|N,C,H,W,K,kernel,stride,pad}:{fwd|bwdData|bwdW|eval|evalrelu} (eval: an evaluation-mode Nn.Conv2d under no-grad in a pool scope, its kept weights; evalrelu: ForwardRelu), pool:{pool1|pool2|cq1|cq2|cq3|N,C,H,W}:{fwd|bwd} (cq: cifar10_quick's 3x3 stride-2 ceil pools, MAX, AVE, AVE; batch 100; N,C,H,W: 2x2 stride-2 max, VGG's), relu:N:{fwd|bwd} (ReLU kernels on N floats), gemm:M:N:K[:TN|NT|TT], linear:M:N:K (Functional.Linear with bias, (M, K) by (N, K), under no-grad in a pool scope), step (a LeNet training " +
         "step, functional API), infer:{lenet|lenet64|resnet20|resnet20folded|resnet20folded64} (an eval forward under no-grad, in a pool scope; batch 1, lenet64 and resnet20folded64 batch 64), train:{resnet20|vgg} (a training step of bench/resnet's net, as ConvNetTimings times it: zero_grad, forward, cross-entropy, backward, SGD momentum step, in a pool scope; resnet20 batch 128), solver (an iteration of the Caffe solver on examples/mnist's LeNet, random images in place of the LMDB), solverq (the same on bench/cifar's cifar10_quick, batch 100)";
 
     /// <summary>The case's body; its data is made once, here.</summary>
@@ -71,7 +71,23 @@ public static class AbCases
             "fwd" => () => Convolution.Forward(g, x, w, bias, y),
             "bwdData" => () => Convolution.BackwardData(g, dy, w, dx),
             "bwdW" => () => Convolution.BackwardWeights(g, x, dy, dw, db),
+            "eval" or "evalrelu" => EvalConv(g, pass == "evalrelu"),
             _ => throw new ArgumentException($"Unknown convolution pass '{pass}'; cases: {Help}."),
+        };
+    }
+
+    // What an inference forward pays for the layer: the module's kept Winograd or direct weights, its tensor and pool costs.
+    private static Action EvalConv(Conv2dGeometry g, bool relu)
+    {
+        var conv = new Nn.Conv2d(g.InChannels, g.OutChannels, (g.KernelHeight, g.KernelWidth), (g.StrideHeight, g.StrideWidth),
+            (g.PadHeight, g.PadWidth), (g.DilationHeight, g.DilationWidth), g.Groups, generator: new Generator(2));
+        conv.Eval();
+        var x = Tensor.FromArray(Data.Random(g.InputLength, 1), g.Batch, g.InChannels, g.InHeight, g.InWidth);
+        var pool = new TensorMemoryPool();
+        return () =>
+        {
+            using var noGrad = Autograd.Autograd.NoGrad();
+            using (pool.Scope()) (relu ? conv.ForwardRelu(x) : conv.Forward(x)).AsSpan();
         };
     }
 
