@@ -102,12 +102,8 @@ internal sealed class ResNet20 : Module, IOnnxExportable
             // records): the next one reuses its memory while it is in the cache, as PyTorch's allocator reuses a freed one.
             var shortcutOut = shortcut?.Forward(input);
             Tensor result;
-            if (bn1 is null || bn2 is null)   // folded: Relu(conv2(h) + shortcut) in the convolution's own pass
-            {
-                var h = conv1.ForwardRelu(input);
-                result = conv2.ForwardAddRelu(h, shortcutOut ?? input);
-                h.Release();
-            }
+            if (bn1 is null || bn2 is null)   // folded: Relu(conv2(Relu(conv1(x))) + shortcut), the sum in the convolution's own pass
+                result = conv1.ForwardReluThen(conv2, input, residual: shortcutOut ?? input);   // h between them in 16-channel pixels
             else
             {
                 var c1 = conv1.Forward(input);

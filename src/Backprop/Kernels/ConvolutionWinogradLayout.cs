@@ -60,6 +60,35 @@ internal static unsafe class ConvolutionWinogradLayout
             }
     }
 
+    // Padded rows [r0, r1) of one image already in 16-channel pixels, (C/16, H, W, 16), into input (C/16, Hp, Wp, 16): a
+    // copy of each row between zero borders (C a multiple of 16).
+    public static void CopyBlockedRows(in WinogradPlan p, float* image, float* input, int r0, int r1)
+    {
+        int w = p.W, wp = p.Wp, pw = p.PadW;
+        for (int cb = 0; cb < p.Cp / L; cb++)
+            for (int r = r0; r < r1; r++)
+            {
+                float* dst = input + ((long)cb * p.Hp + r) * wp * L;
+                int h = r - p.PadH;
+                if (h < 0 || h >= p.H)
+                {
+                    new Span<float>(dst, wp * L).Clear();
+                    continue;
+                }
+                new Span<float>(dst, pw * L).Clear();
+                new Span<float>(dst + (pw + w) * L, (wp - pw - w) * L).Clear();
+                new ReadOnlySpan<float>(image + ((long)cb * p.H + h) * w * L, w * L).CopyTo(new Span<float>(dst + pw * L, w * L));
+            }
+    }
+
+    // A run's rows of 16-channel pixels (row r from pixels + r * rowStride) into y's 16-channel pixels (row r from
+    // y + r * yRowStride), cols pixels each: a copy.
+    public static void WriteBlockedRun(float* pixels, int rowStride, float* y, long yRowStride, int rows, int cols)
+    {
+        for (int r = 0; r < rows; r++)
+            new ReadOnlySpan<float>(pixels + (long)r * rowStride, cols * L).CopyTo(new Span<float>(y + r * yRowStride, cols * L));
+    }
+
     // pixels: rows*cols pixels of 16 channels, row r's pixels from pixels + r * rowStride; y: channel 0's plane at the run's
     // corner, planes `plane` apart, rows `ow` apart. Writes channels [0, channels): each channel's row segment whole,
     // 8 columns at a time through 8x8 transposes.

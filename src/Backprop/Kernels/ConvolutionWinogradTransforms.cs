@@ -18,10 +18,11 @@ internal static unsafe class ConvolutionWinogradTransforms
     private const int L = ConvolutionWinograd.Lanes;
 
     // Blocks [s, e) of the plan's tiles, output channels [16 kFirst, 16 kEnd) (kEnd -1: all). x: (N, C, H, W);
-    // u: (36, Kp/16, Cp, 16); bias: (Kp); y: (N, K, OH, OW)
+    // u: (36, Kp/16, Cp, 16); bias: (Kp); y: (N, K, OH, OW). With io's Blocked flags (C, K multiples of 16), x or y is
+    // (N, C/16, H, W, 16) or (N, K/16, OH, OW, 16) instead: the 16-channel pixels the transforms read and write.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Blocks(in WinogradPlan p, int width, int s, int e, float* x, float* u, float* bias, float* y, bool relu,
-        int kFirst = 0, int kEnd = -1)
+        int kFirst = 0, int kEnd = -1, WinogradIo io = WinogradIo.Planes)
     {
         int blockTiles = p.BlockTiles, cb = p.Cp / L, step = p.Step, positions = p.Positions;
         bool wide = p.Patch == 8;   // F(4x4, 5x5)
@@ -43,7 +44,9 @@ internal static unsafe class ConvolutionWinogradTransforms
                     for (int t = t0; t < t0 + count;)
                     {
                         int n = t / p.TilesPerImage, first = t % p.TilesPerImage, last = Math.Min(p.TilesPerImage, first + t0 + count - t);
-                        ConvolutionWinogradLayout.CopyRows(p, width, x + n * imageLength, input, step * (first / p.TilesW), step * ((last - 1) / p.TilesW) + p.Patch);
+                        int r0 = step * (first / p.TilesW), r1 = step * ((last - 1) / p.TilesW) + p.Patch;
+                        if ((io & WinogradIo.BlockedInput) != 0) ConvolutionWinogradLayout.CopyBlockedRows(p, x + n * imageLength, input, r0, r1);
+                        else ConvolutionWinogradLayout.CopyRows(p, width, x + n * imageLength, input, r0, r1);
                         bool prefetch = Sse.IsSupported && imageLength <= WinogradPrefetch.MaxImage && n + 1 < p.Tiles / p.TilesPerImage;
                         for (int q = first; q < last; q++)
                         {
@@ -76,7 +79,7 @@ internal static unsafe class ConvolutionWinogradTransforms
                     int rowStep = width >= 512 ? 4 : ConvolutionWinograd.RowTile;
                     int rows = (count + rowStep - 1) / rowStep * rowStep;
                     ConvolutionWinogradKernels.Products(width, p, blockTiles, rows, v, u, m, kFirst * L, kb * L);
-                    OutputRuns(p, width, blockTiles, t0, count, m, bias, relu, scratch, pixels, y, kFirst, kb);
+                    OutputRuns(p, width, blockTiles, t0, count, m, bias, relu, scratch, pixels, y, kFirst, kb, (io & WinogradIo.BlockedOutput) != 0);
                 }
             }
         }
@@ -96,7 +99,7 @@ internal static unsafe class ConvolutionWinogradTransforms
     // write took 40% of the call.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void OutputRuns(in WinogradPlan p, int width, int blockTiles, int t0, int count, float* m, float* bias, bool relu,
-        float* scratch, float* pixels, float* y, int kFirst, int kEnd)
+        float* scratch, float* pixels, float* y, int kFirst, int kEnd, bool blocked)
     {
         long posStride = WinogradPlan.PositionStride(blockTiles, p.Kp);
         int rowStride = 4 * RunTiles * L;
@@ -126,9 +129,13 @@ internal static unsafe class ConvolutionWinogradTransforms
                         OutputTile256(src + 8, posStride, bias + c * L + 8, relu, scratch, dst + 8, rowStride);
                     }
                 }
-                float* target = y + (((long)n * p.K + c * L) * p.OH + 4 * tr) * p.OW + 4 * tc;
-                ConvolutionWinogradLayout.WriteRun(width, pixels, rowStride, target, (long)p.OH * p.OW, p.OW, channels,
-                        Math.Min(4, p.OH - 4 * tr), Math.Min(4 * run, p.OW - 4 * tc));
+                int runRows = Math.Min(4, p.OH - 4 * tr), runCols = Math.Min(4 * run, p.OW - 4 * tc);
+                if (blocked)
+                    ConvolutionWinogradLayout.WriteBlockedRun(pixels, rowStride, y + ((((long)n * (p.Kp / L) + c) * p.OH + 4 * tr) * p.OW + 4 * tc) * L,
+                        p.OW * L, runRows, runCols);
+                else
+                    ConvolutionWinogradLayout.WriteRun(width, pixels, rowStride, y + (((long)n * p.K + c * L) * p.OH + 4 * tr) * p.OW + 4 * tc,
+                        (long)p.OH * p.OW, p.OW, channels, runRows, runCols);
                 i += run;
             }
         }

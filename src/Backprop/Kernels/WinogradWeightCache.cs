@@ -52,6 +52,8 @@ internal sealed unsafe class WinogradWeightCache
     /// <see cref="Applies"/> is false and <see cref="DirectWeightCache"/> (the shapes the transform does not run that
     /// the direct path runs at batch 1) does not apply either. With a <paramref name="residual"/>, y = ReLU(convolution +
     /// bias + residual), each thread adding its own tiles (<see cref="ConvolutionResidual"/>); <paramref name="relu"/> is then ignored.
+    /// With <paramref name="io"/>'s blocked flags, x or y holds 16-channel pixels (<see cref="WinogradIo"/>); then false
+    /// (nothing written) wherever <see cref="Applies"/> is false, and no residual with a blocked output.
     /// </summary>
     /// <remarks>
     /// The threads compare the weights with the kept copy after their share of the products, each its own slice of them,
@@ -64,8 +66,9 @@ internal sealed unsafe class WinogradWeightCache
     /// </remarks>
     // x: (N, C, H, W); weight: (K, C, 3, 3) or (K, C, 5, 5); bias: (K) or empty; y: (N, K, OH, OW) overwritten; residual: y's shape or empty
     public bool TryForward(in Conv2dGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, bool relu,
-        ReadOnlySpan<float> residual = default)
+        ReadOnlySpan<float> residual = default, WinogradIo io = WinogradIo.Planes)
     {
+        if (io != WinogradIo.Planes && (!Applies(g) || ((io & WinogradIo.BlockedOutput) != 0 && !residual.IsEmpty))) return false;
         if (!Applies(g)) return direct.TryForward(g, x, weight, bias, y, relu, residual);
         var plan = new WinogradPlan(g);
         Entry? kept = Volatile.Read(ref entry);
@@ -76,11 +79,11 @@ internal sealed unsafe class WinogradWeightCache
             Volatile.Write(ref entry, kept);
             made = true;
         }
-        if (!Run(plan, kept, !made, x, weight, bias, y, relu, residual))
+        if (!Run(plan, kept, !made, x, weight, bias, y, relu, residual, io))
         {
             kept = Transform(plan, weight);
             Volatile.Write(ref entry, kept);
-            Run(plan, kept, false, x, weight, bias, y, relu, residual);
+            Run(plan, kept, false, x, weight, bias, y, relu, residual, io);
         }
         return true;
     }
@@ -88,7 +91,7 @@ internal sealed unsafe class WinogradWeightCache
     // The products through kept's transform; with check, each thread also compares its slice of the weights with kept's
     // copy. False when a slice differed (y is then not valid).
     private static bool Run(in WinogradPlan plan, Entry kept, bool check, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
-        Span<float> y, bool relu, ReadOnlySpan<float> residual)
+        Span<float> y, bool relu, ReadOnlySpan<float> residual, WinogradIo io)
     {
         float[] biasPadded = ArrayPool<float>.Shared.Rent(plan.Kp);
         try
@@ -110,7 +113,7 @@ internal sealed unsafe class WinogradWeightCache
                         // One block of tiles (at most 4 on AVX-512, or a single thread): the threads split its output channels.
                         KernelThreads.For(kBlocks, (s, e) =>
                         {
-                            ConvolutionWinogradTransforms.Blocks(p, width, 0, 1, (float*)ix, (float*)iu, (float*)ib, (float*)iy, relu && !adds, s, e);
+                            ConvolutionWinogradTransforms.Blocks(p, width, 0, 1, (float*)ix, (float*)iu, (float*)ib, (float*)iy, relu && !adds, s, e, io);
                             int c0 = s * ConvolutionWinograd.Lanes, c1 = Math.Min(p.K, e * ConvolutionWinograd.Lanes);
                             if (adds) ConvolutionResidual.Channels((float*)iy, (float*)ir, p.Tiles / p.TilesPerImage, p.K, p.OH * p.OW, c0, c1);
                             pv->Compare((long)s * length / kBlocks, (long)e * length / kBlocks);
@@ -118,7 +121,7 @@ internal sealed unsafe class WinogradWeightCache
                     else
                         KernelThreads.For(blocks, (s, e) =>
                         {
-                            ConvolutionWinogradTransforms.Blocks(p, width, s, e, (float*)ix, (float*)iu, (float*)ib, (float*)iy, relu && !adds);
+                            ConvolutionWinogradTransforms.Blocks(p, width, s, e, (float*)ix, (float*)iu, (float*)ib, (float*)iy, relu && !adds, io: io);
                             if (adds) ConvolutionResidual.Tiles(p, (float*)iy, (float*)ir, s * p.BlockTiles, Math.Min(p.Tiles, e * p.BlockTiles));
                             pv->Compare((long)s * length / blocks, (long)e * length / blocks);
                         });

@@ -73,6 +73,52 @@ public sealed class Conv2d : Module
         Functional.Conv2d(input, Weight, Bias, Stride, Padding, Dilation, Groups, relu: true, IsTraining ? null : weightCache,
             residual ?? throw new ArgumentNullException(nameof(residual)));
 
+    /// <summary>
+    /// Two convolutions in a row with a ReLU between, as a ResNet block or a VGG stage has them: <c>h = ForwardRelu(input)</c>,
+    /// then <c>next.ForwardAddRelu(h, residual)</c> with a <paramref name="residual"/>, else <c>next.ForwardRelu(h)</c> with
+    /// <paramref name="nextRelu"/>, else <c>next.Forward(h)</c>. Under <see cref="Autograd.Autograd.NoGrad"/> with both layers
+    /// in evaluation mode on their kept Winograd weights (3x3 or 5x5, stride 1, channels in multiples of 16), h is never
+    /// written as (N, C, H, W) planes: it stays in the 16-channel pixels the Winograd transforms write and read, which saves
+    /// the two layout passes between the layers. The values are the same, bit for bit. Elsewhere it is the two calls.
+    /// </summary>
+    public Tensor ForwardReluThen(Conv2d next, Tensor input, bool nextRelu = false, Tensor? residual = null)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        ArgumentNullException.ThrowIfNull(input);
+        if (PairInEvaluation(next, input, nextRelu || residual is not null, residual) is { } y) return y;
+        var h = ForwardRelu(input);
+        var result = residual is not null ? next.ForwardAddRelu(h, residual) : nextRelu ? next.ForwardRelu(h) : next.Forward(h);
+        h.Release();   // nobody else holds h; under no-grad its memory goes back to the pool now
+        return result;
+    }
+
+    // The pair with h in 16-channel pixels, or null where the two layers do not both run their kept Winograd weights here
+    // (the two calls then run, and report any shape error).
+    private Tensor? PairInEvaluation(Conv2d next, Tensor input, bool relu, Tensor? residual)
+    {
+        if (Autograd.GradMode.IsEnabled || IsTraining || next.IsTraining || input.Rank != 4 || input.Shape[1] != InChannels
+            || next.InChannels != OutChannels)
+            return null;
+        var first = new Kernels.Conv2dGeometry(input.Shape[0], InChannels, input.Shape[2], input.Shape[3], OutChannels, KernelSize.Height,
+            KernelSize.Width, Stride.Height, Stride.Width, Padding.Height, Padding.Width, Dilation.Height, Dilation.Width, Groups);
+        if (first.Problem() is not null) return null;
+        var second = new Kernels.Conv2dGeometry(first.Batch, OutChannels, first.OutHeight, first.OutWidth, next.OutChannels,
+            next.KernelSize.Height, next.KernelSize.Width, next.Stride.Height, next.Stride.Width, next.Padding.Height, next.Padding.Width,
+            next.Dilation.Height, next.Dilation.Width, next.Groups);
+        if (second.Problem() is not null || !Kernels.WinogradWeightCache.Applies(first) || !Kernels.WinogradWeightCache.Applies(second))
+            return null;
+        var shape = new Shape(second.Batch, second.OutChannels, second.OutHeight, second.OutWidth);
+        if (residual is not null && residual.Shape != shape) return null;
+        var h = Tensor.Uninitialized(new Shape(first.Batch, first.OutChannels, first.OutHeight, first.OutWidth));   // 16-channel pixels
+        var y = Tensor.Uninitialized(shape);
+        weightCache.TryForward(first, input.Data, Weight.Data, Bias is null ? default : Bias.Data, h.AsSpan(), relu: true,
+            io: Kernels.WinogradIo.BlockedOutput);
+        next.weightCache.TryForward(second, h.Data, next.Weight.Data, next.Bias is null ? default : next.Bias.Data, y.AsSpan(), relu,
+            residual is null ? default : residual.Data, Kernels.WinogradIo.BlockedInput);
+        h.Release();
+        return y;
+    }
+
     // Kept transformed weights for evaluation mode; empty until the first evaluation forward that uses them.
     private readonly Kernels.WinogradWeightCache weightCache = new();
 

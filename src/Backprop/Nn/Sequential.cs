@@ -5,9 +5,10 @@ namespace Backprop.Nn;
 /// A <see cref="BatchNorm2d"/> directly followed by a <see cref="Relu"/> runs as one fused op
 /// (<see cref="BatchNorm2d.ForwardRelu"/>): the same values, one activation less kept for backward. Likewise a
 /// <see cref="Conv2d"/> directly followed by a <see cref="Relu"/> (<see cref="Conv2d.ForwardRelu"/>: the ReLU runs inside
-/// the convolution's output pass). Under <see cref="Autograd.Autograd.NoGrad"/>, each result passed from one layer to the
-/// next goes back to its <see cref="TensorMemoryPool"/> once the next layer has run (<see cref="Tensor.Release"/>), unless
-/// that layer's result, or the chain's input, shares its memory: so a layer must not keep its input to read after it returns.
+/// the convolution's output pass), and a Conv2d, Relu, Conv2d (Relu) run as <see cref="Conv2d.ForwardReluThen"/>. Under
+/// <see cref="Autograd.Autograd.NoGrad"/>, each result passed from one layer to the next goes back to its
+/// <see cref="TensorMemoryPool"/> once the next layer has run (<see cref="Tensor.Release"/>), unless that layer's result,
+/// or the chain's input, shares its memory: so a layer must not keep its input to read after it returns.
 /// </summary>
 public sealed class Sequential : Module
 {
@@ -44,6 +45,12 @@ public sealed class Sequential : Module
             {
                 x = norm.ForwardRelu(x);
                 i++;   // the ReLU ran inside the fused op
+            }
+            else if (layers[i] is Conv2d first && i + 2 < layers.Count && layers[i + 1] is Relu && layers[i + 2] is Conv2d second)
+            {
+                bool relu = i + 3 < layers.Count && layers[i + 3] is Relu;
+                x = first.ForwardReluThen(second, x, nextRelu: relu);
+                i += relu ? 3 : 2;
             }
             else if (layers[i] is Conv2d conv && i + 1 < layers.Count && layers[i + 1] is Relu)
             {
