@@ -2,6 +2,7 @@ using System.Globalization;
 using Backprop.Kernels;
 using Backprop.Nn;
 using Backprop.Onnx;
+using Backprop.Onnx.Import;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Backprop.Bench;
@@ -47,6 +48,9 @@ internal static class OnnxInferenceTimings
             using var session = new InferenceSession(path, options);
             var sides = new List<(string Name, Module? Net)> { ("backprop", model) };
             if (model is ResNet20 resnet) sides.Add(("backprop_folded", resnet.FusedForInference()));
+            var imported = OnnxImporter.Import(path);   // what a user who loads the exported file gets
+            imported.Eval();
+            sides.Add(("backprop_imported", imported));
             sides.Add(("ort", null));
             foreach (int batch in new[] { 1, 64 }) TimeBatch(net, batch, sample, sides, session, generator, rounds);
         }

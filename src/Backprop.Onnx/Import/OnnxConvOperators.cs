@@ -33,11 +33,16 @@ internal static class OnnxConvOperators
         if (weight.Dims.Length != 4) throw c.Error($"weight has shape [{string.Join(", ", weight.Dims)}]; only 2-D convolution is supported.");
         var w = ReadWindow(c, (weight.Dims[2], weight.Dims[3]));
         int groups = c.ToInt(c.Int("group", 1), "group");
-        return c.Named((x, _) =>
+        // In evaluation mode the node keeps its Winograd-transformed (or batch-1 packed) weights between calls, as
+        // Nn.Conv2d does; they are compared with the weights on every call, so fine-tuning them is always seen.
+        var kept = new Kernels.WinogradWeightCache();
+        return c.Named((x, training) =>
         {
             var pads = OnnxPadding.Resolve(w.AutoPad, w.Pads, x[0]!, w.Kernel, w.Stride, w.Dilation);
             var (input, padding) = OnnxPadding.Spatial(x[0]!, pads, 0f);
-            return Functional.Conv2d(input, x[1]!, x.Length > 2 ? x[2] : null, w.Stride, padding, w.Dilation, groups);
+            if (training) kept.Clear();   // the kept transform (about 5x the weights) is not held through training
+            return Functional.Conv2d(input, x[1]!, x.Length > 2 ? x[2] : null, w.Stride, padding, w.Dilation, groups, relu: false,
+                training ? null : kept);
         });
     }
 

@@ -84,6 +84,45 @@ public class OnnxRoundTripTests
         Assert.True(released < recorded, $"{name}: {released} bytes held after two released passes, {recorded} after one recorded");
     }
 
+    [Fact]
+    public void AnImportedConvKeepsItsWinogradWeightsInEvaluationAndSeesThemChange()
+    {
+        var g = new Generator(15);
+        var net = new Sequential(new Conv2d(16, 16, 3, padding: 1, generator: g), new Relu(), new Conv2d(16, 16, 3, padding: 1, generator: g));
+        net.Eval();
+        using var dir = new TempDirectory();
+        string path = dir.File("pair.onnx");
+        OnnxExporter.Export(net, [16, 16, 16], path);
+        var imported = OnnxImporter.Import(path);
+        imported.Eval();
+        var x = Tensor.Randn(g, 2, 16, 16, 16);
+        var geometry = new Backprop.Kernels.Conv2dGeometry(2, 16, 16, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+        bool kept = Backprop.Kernels.WinogradWeightCache.Applies(geometry);
+        using var noGrad = Autograd.Autograd.NoGrad();
+        float[] Uncached()
+        {
+            bool enabled = Backprop.Kernels.WinogradWeightCache.Enabled;
+            Backprop.Kernels.WinogradWeightCache.Enabled = false;
+            try { return imported.Forward(x).ToArray(); }
+            finally { Backprop.Kernels.WinogradWeightCache.Enabled = enabled; }
+        }
+        var before = imported.Forward(x).ToArray();
+        Assert.Equal(net.Forward(x).ToArray(), before);   // the same kept-weight Winograd arithmetic as the module's
+        AssertClose(Uncached(), before, "kept weights against no kept weights");
+        if (kept) Assert.NotEqual(Uncached(), before);   // which the path without kept weights rounds otherwise
+        imported.Parameters().First(p => p.Rank == 4).AsSpan()[5] += 0.5f;   // fine-tuned in place
+        var after = imported.Forward(x).ToArray();
+        Assert.NotEqual(before, after);
+        AssertClose(Uncached(), after, "after the weight changed in place");
+    }
+
+    private static void AssertClose(float[] expected, float[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-4f * Math.Max(1f, Math.Abs(expected[i])), $"{what}: element {i}, {expected[i]} against {actual[i]}");
+    }
+
     [Theory]
     [MemberData(nameof(Nets))]
     public void WeightsComeBackAsTrainableParametersUnderTheirNames(string name)
