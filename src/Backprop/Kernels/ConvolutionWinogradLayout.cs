@@ -21,21 +21,14 @@ internal static unsafe class ConvolutionWinogradLayout
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void CopyRows(in WinogradPlan p, int width, float* image, float* input, int r0, int r1)
     {
-        int w = p.W, wp = p.Wp, pw = p.PadW;
+        int w = p.W;
         bool avx = SimdWidth.AllowsAvx(width), avx512 = SimdWidth.AllowsAvx512F(width);
         for (int cb = 0; cb < p.Cp / L; cb++)
             for (int r = r0; r < r1; r++)
             {
-                float* dst = input + ((long)cb * p.Hp + r) * wp * L;
-                int h = r - p.PadH;
-                if (h < 0 || h >= p.H)
-                {
-                    new Span<float>(dst, wp * L).Clear();
-                    continue;
-                }
-                new Span<float>(dst, pw * L).Clear();
-                new Span<float>(dst + (pw + w) * L, (wp - pw - w) * L).Clear();
-                float* inside = dst + pw * L, src = image + ((long)cb * L * p.H + h) * w;
+                float* inside = RowInside(p, input, cb, r, out int h);
+                if (inside == null) continue;
+                float* src = image + ((long)cb * L * p.H + h) * w;
                 long plane = (long)p.H * w;
                 int j = 0;
                 if (avx512 && cb * L + L <= p.C)
@@ -64,21 +57,31 @@ internal static unsafe class ConvolutionWinogradLayout
     // copy of each row between zero borders (C a multiple of 16).
     public static void CopyBlockedRows(in WinogradPlan p, float* image, float* input, int r0, int r1)
     {
-        int w = p.W, wp = p.Wp, pw = p.PadW;
+        int w = p.W;
         for (int cb = 0; cb < p.Cp / L; cb++)
             for (int r = r0; r < r1; r++)
             {
-                float* dst = input + ((long)cb * p.Hp + r) * wp * L;
-                int h = r - p.PadH;
-                if (h < 0 || h >= p.H)
-                {
-                    new Span<float>(dst, wp * L).Clear();
-                    continue;
-                }
-                new Span<float>(dst, pw * L).Clear();
-                new Span<float>(dst + (pw + w) * L, (wp - pw - w) * L).Clear();
-                new ReadOnlySpan<float>(image + ((long)cb * p.H + h) * w * L, w * L).CopyTo(new Span<float>(dst + pw * L, w * L));
+                float* inside = RowInside(p, input, cb, r, out int h);
+                if (inside != null) new ReadOnlySpan<float>(image + ((long)cb * p.H + h) * w * L, w * L).CopyTo(new Span<float>(inside, w * L));
             }
+    }
+
+    // Padded row r of channel block cb in input: cleared whole where it is a padding row (null returned), else its
+    // borders cleared; returns where the image row h's W pixels go.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float* RowInside(in WinogradPlan p, float* input, int cb, int r, out int h)
+    {
+        int w = p.W, wp = p.Wp, pw = p.PadW;
+        float* dst = input + ((long)cb * p.Hp + r) * wp * L;
+        h = r - p.PadH;
+        if (h < 0 || h >= p.H)
+        {
+            new Span<float>(dst, wp * L).Clear();
+            return null;
+        }
+        new Span<float>(dst, pw * L).Clear();
+        new Span<float>(dst + (pw + w) * L, (wp - pw - w) * L).Clear();
+        return dst + pw * L;
     }
 
     // A run's rows of 16-channel pixels (row r from pixels + r * rowStride) into y's 16-channel pixels (row r from

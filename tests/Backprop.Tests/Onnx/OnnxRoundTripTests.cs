@@ -31,9 +31,7 @@ public class OnnxRoundTripTests
         var (net, shape) = Build(name, g);
         net.Eval();
         using var dir = new TempDirectory();
-        string path = dir.File(name + ".onnx");
-        OnnxExporter.Export(net, shape, path);
-        var imported = OnnxImporter.Import(path);
+        var imported = ExportedAndImported(net, shape, dir, name);
         imported.Eval();
 
         var x = Tensor.Randn(g, [3, .. shape]);
@@ -59,9 +57,7 @@ public class OnnxRoundTripTests
         var (net, shape) = Build(name, g);
         net.Eval();
         using var dir = new TempDirectory();
-        string path = dir.File(name + ".onnx");
-        OnnxExporter.Export(net, shape, path);
-        var imported = OnnxImporter.Import(path);
+        var imported = ExportedAndImported(net, shape, dir, name);
         imported.Eval();
         var x = Tensor.Randn(g, [2, .. shape]);
         float[] expected;
@@ -91,9 +87,7 @@ public class OnnxRoundTripTests
         var net = new Sequential(new Conv2d(16, 16, 3, padding: 1, generator: g), new Relu(), new Conv2d(16, 16, 3, padding: 1, generator: g));
         net.Eval();
         using var dir = new TempDirectory();
-        string path = dir.File("pair.onnx");
-        OnnxExporter.Export(net, [16, 16, 16], path);
-        var imported = OnnxImporter.Import(path);
+        var imported = ExportedAndImported(net, [16, 16, 16], dir, "pair");
         imported.Eval();
         var x = Tensor.Randn(g, 2, 16, 16, 16);
         var geometry = new Backprop.Kernels.Conv2dGeometry(2, 16, 16, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1);
@@ -114,6 +108,13 @@ public class OnnxRoundTripTests
         var after = imported.Forward(x).ToArray();
         Assert.NotEqual(before, after);
         AssertClose(Uncached(), after, "after the weight changed in place");
+    }
+
+    private static OnnxModule ExportedAndImported(Module net, int[] shape, TempDirectory dir, string name)
+    {
+        string path = dir.File(name + ".onnx");
+        OnnxExporter.Export(net, shape, path);
+        return OnnxImporter.Import(path);
     }
 
     private static void AssertClose(float[] expected, float[] actual, string what)
