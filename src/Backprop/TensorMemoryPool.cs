@@ -90,7 +90,8 @@ public sealed class TensorMemoryPool
         if (sized == 0 || length > sized || (long)length * 4 < sized
             || (freeFloats.TryGetValue(length, out var exact) && exact.Count > 0))
             sized = length;
-        return new Lease(this, Rent(sized, freeFloats, lentFloats));
+        var buffer = Rent(sized, freeFloats, lentFloats);
+        return new Lease(this, buffer, lentFloats.Count - 1);
     }
 
     /// <summary>How many float buffers the open scope has lent so far: a mark for <see cref="GiveBackEarly"/>.</summary>
@@ -108,9 +109,14 @@ public sealed class TensorMemoryPool
         int index = lentFloats.LastIndexOf(buffer);
         if (index < mark) return false;
         lentFloats[index] = null;
+        Push(buffer);
+        return true;
+    }
+
+    private void Push(float[] buffer)
+    {
         if (!freeFloats.TryGetValue(buffer.Length, out var stack)) freeFloats[buffer.Length] = stack = new Stack<float[]>();
         stack.Push(buffer);
-        return true;
     }
 
     /// <summary>Whether <paramref name="buffer"/> is lent by the open scope, and was lent after <paramref name="mark"/>.</summary>
@@ -174,12 +180,14 @@ public sealed class TensorMemoryPool
     {
         private readonly TensorMemoryPool pool;
         private readonly ScopeLease scope;
+        private readonly int slot;   // the buffer's place in the scope's lent list
 
-        public Lease(TensorMemoryPool pool, float[] buffer)
+        public Lease(TensorMemoryPool pool, float[] buffer, int slot)
         {
             this.pool = pool;
             scope = pool.lease!;   // the open scope that lent the buffer
             Buffer = buffer;
+            this.slot = slot;
         }
 
         public float[] Buffer { get; }
@@ -191,12 +199,15 @@ public sealed class TensorMemoryPool
 
         /// <summary>
         /// Gives the buffer back to the open scope now, so that the scope's later results reuse it. Does nothing off the
-        /// scope's thread (the pool is not thread-safe; the buffer then comes back with the scope).
+        /// scope's thread (the pool is not thread-safe; the buffer then comes back with the scope), nor where a backward
+        /// pass already gave the buffer back (<see cref="GiveBackEarly"/>): by its slot, never a later lending of it.
         /// </summary>
         public void GiveBack()
         {
-            if (Released || Environment.CurrentManagedThreadId != pool.ownerThread) return;
-            GivenBack = pool.GiveBackEarly(Buffer, 0);
+            if (Released || Environment.CurrentManagedThreadId != pool.ownerThread || !ReferenceEquals(pool.lentFloats[slot], Buffer)) return;
+            pool.lentFloats[slot] = null;
+            pool.Push(Buffer);
+            GivenBack = true;
         }
     }
 

@@ -72,6 +72,25 @@ public class TensorReleaseTests
         }
     }
 
+    [Fact]
+    public void ReleasingATensorWhoseBufferABackwardPassGaveBackLeavesTheBuffersNextTensorAlone()
+    {
+        var x = Tensor.FromArray(Ones, 4);
+        var pool = new TensorMemoryPool();
+        using var noGrad = Autograd.Autograd.NoGrad();
+        using (pool.Scope())
+        {
+            var gradient = x * 2f;
+            Assert.True(pool.GiveBackEarly(gradient.Storage, 0));   // as GradientMemory does with a consumed gradient
+            var next = x * 3f;                                      // lent the same buffer again
+            Assert.Same(gradient.Storage, next.Storage);
+            gradient.Release();                                     // must not give back next's lending
+            var other = x * 5f;
+            Assert.NotSame(next.Storage, other.Storage);
+            Assert.Equal(new[] { 3f, 3f, 3f, 3f }, next.ToArray());
+        }
+    }
+
     private static Sequential Chain(Generator generator, int width, int layers)
     {
         var chain = new Sequential();
