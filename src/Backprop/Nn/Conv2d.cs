@@ -111,12 +111,14 @@ public sealed class Conv2d : Module
         if (residual is not null && residual.Shape != shape) return null;
         var h = Tensor.Uninitialized(new Shape(first.Batch, first.OutChannels, first.OutHeight, first.OutWidth));   // 16-channel pixels
         var y = Tensor.Uninitialized(shape);
-        weightCache.TryForward(first, input.Data, Weight.Data, Bias is null ? default : Bias.Data, h.AsSpan(), relu: true,
-            io: Kernels.WinogradIo.BlockedOutput);
-        next.weightCache.TryForward(second, h.Data, next.Weight.Data, next.Bias is null ? default : next.Bias.Data, y.AsSpan(), relu,
-            residual is null ? default : residual.Data, Kernels.WinogradIo.BlockedInput);
+        bool ran = weightCache.TryForward(first, input.Data, Weight.Data, Bias is null ? default : Bias.Data, h.AsSpan(), relu: true,
+                io: Kernels.WinogradIo.BlockedOutput)
+            && next.weightCache.TryForward(second, h.Data, next.Weight.Data, next.Bias is null ? default : next.Bias.Data, y.AsSpan(), relu,
+                residual is null ? default : residual.Data, Kernels.WinogradIo.BlockedInput);
         h.Release();
-        return y;
+        if (ran) return y;
+        y.Release();
+        return null;
     }
 
     // Kept transformed weights for evaluation mode; empty until the first evaluation forward that uses them.
