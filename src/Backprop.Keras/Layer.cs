@@ -101,11 +101,17 @@ public abstract class Layer
     /// <summary>The layer's computation on a channels-first batch, without <see cref="ActivationName"/>.</summary>
     internal abstract Tensor Forward(Tensor x, bool training);
 
-    /// <summary>The layer's computation followed by its activation, unless that is left for the loss to fuse.</summary>
+    /// <summary>
+    /// The layer's computation followed by its activation, unless that is left for the loss to fuse. Under no-grad the
+    /// computation's own result goes back to its pool once the activation has read it (<see cref="Tensor.Release"/>).
+    /// </summary>
     internal Tensor Call(Tensor x, bool training, bool withoutActivation = false)
     {
         var y = Forward(x, training);
-        return withoutActivation ? y : Activations.Apply(ActivationName, y);
+        if (withoutActivation) return y;
+        var activated = Activations.Apply(ActivationName, y);
+        if (!y.SharesStorageWith(x) && !y.SharesStorageWith(activated)) y.Release();
+        return activated;
     }
 
     /// <summary>The layer's own settings for the model file (name, input shape and trainable are added by the base).</summary>

@@ -9,6 +9,9 @@ public sealed partial class Sequential
     // Fit's batches and Evaluate's batches each reuse the previous batch's tensor memory.
     private readonly TensorMemoryPool stepMemory = new(), evaluationMemory = new();
 
+    // Bytes the evaluation batches' pool holds (tests).
+    internal long EvaluationBytesHeld => evaluationMemory.BytesHeld;
+
     private sealed record CompileState(KerasOptimizer Spec, Optimizer Optimizer, string Loss, string[] MetricNames, KerasMetric[] ResolvedMetrics, bool FromLogits);
 
     private CompileState? compiled;

@@ -151,12 +151,21 @@ public sealed partial class Sequential
         }
     }
 
-    /// <summary>Runs the layers on a channels-first batch; the last layer's activation is left out when the loss fuses it.</summary>
+    /// <summary>
+    /// Runs the layers on a channels-first batch; the last layer's activation is left out when the loss fuses it. Under
+    /// no-grad (Evaluate's batches, each in a pool scope) each layer's result goes back to the pool once the next layer has
+    /// read it (<see cref="Tensor.Release"/>), as in <see cref="Nn.Sequential"/>.
+    /// </summary>
     internal Tensor ForwardChannelsFirst(Tensor x, bool training, bool withoutFinalActivation)
     {
         if (layers.Count == 0) throw Empty();
+        var input = x;
         for (int i = 0; i < layers.Count; i++)
+        {
+            var previous = x;
             x = layers[i].Call(x, training, withoutFinalActivation && i == layers.Count - 1);
+            if (!previous.SharesStorageWith(input) && !previous.SharesStorageWith(x)) previous.Release();
+        }
         return x;
     }
 
