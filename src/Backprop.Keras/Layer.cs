@@ -110,7 +110,7 @@ public abstract class Layer
         var y = Forward(x, training);
         if (withoutActivation) return y;
         var activated = Activations.Apply(ActivationName, y);
-        if (!y.SharesStorageWith(x) && !y.SharesStorageWith(activated)) y.Release();
+        y.ReleaseUnlessShared(x, activated);
         return activated;
     }
 

@@ -164,7 +164,7 @@ public sealed partial class Sequential
         {
             var previous = x;
             x = layers[i].Call(x, training, withoutFinalActivation && i == layers.Count - 1);
-            if (!previous.SharesStorageWith(input) && !previous.SharesStorageWith(x)) previous.Release();
+            previous.ReleaseUnlessShared(input, x);
         }
         return x;
     }

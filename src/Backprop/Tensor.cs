@@ -75,6 +75,15 @@ public partial class Tensor
     internal bool SharesStorageWith(Tensor other) => ReferenceEquals(storage, other.storage);
 
     /// <summary>
+    /// <see cref="Release"/>, unless <paramref name="first"/> or <paramref name="second"/>, tensors still in use (a chain's
+    /// input, the next result, which may be this tensor passed on or a view of it), reads the same storage.
+    /// </summary>
+    internal void ReleaseUnlessShared(Tensor first, Tensor second)
+    {
+        if (!SharesStorageWith(first) && !SharesStorageWith(second)) Release();
+    }
+
+    /// <summary>
     /// Gives this tensor's memory back to the <see cref="TensorMemoryPool"/> scope that lent it, now rather than when the
     /// scope ends, so that the scope's next results reuse it while it is still in the cache: what dropping the last
     /// reference to an intermediate does in PyTorch. Reading this tensor, or any view of it, afterwards throws. Does

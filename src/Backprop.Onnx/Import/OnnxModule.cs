@@ -34,7 +34,14 @@ public sealed class OnnxModule : Module
         OutputNames = outputs;
     }
 
-    internal void AddStep(Step step) => steps.Add(step);
+    internal void AddStep(Step step)
+    {
+        steps.Add(step);
+        lastReaders = null;
+    }
+
+    // Each value a node makes, by name: the index of the last step that reads it; made on the first Forward after import.
+    private Dictionary<string, int>? lastReaders;
 
     internal void Store(string name, Tensor value) => stored[name] = value;
 
@@ -76,7 +83,7 @@ public sealed class OnnxModule : Module
         var integers = new Dictionary<string, OnnxTensorData>(storedIntegers);
         foreach (var name in InputNames)
             values[name] = inputs.TryGetValue(name, out var t) ? t : throw new ArgumentException($"{Source}: input '{name}' was not given.");
-        var lastReader = LastReaders();
+        var lastReader = lastReaders ??= LastReaders();
         for (int s = 0; s < steps.Count; s++)
         {
             var step = steps[s];
@@ -104,7 +111,7 @@ public sealed class OnnxModule : Module
         return OutputNames.ToDictionary(n => n, n => values.TryGetValue(n, out var v) ? v : integers[n].ToTensor());
     }
 
-    // Each value a node makes, by name: the index of the last step that reads it (absent when only a graph output).
+    // The last step reading each value a node makes (absent when only a graph output, a stored tensor or an input).
     private Dictionary<string, int> LastReaders()
     {
         var last = new Dictionary<string, int>();

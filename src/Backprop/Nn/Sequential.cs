@@ -58,7 +58,7 @@ public sealed class Sequential : Module
                 i++;
             }
             else x = layers[i].Forward(x);
-            if (!previous.SharesStorageWith(input) && !previous.SharesStorageWith(x)) previous.Release();
+            previous.ReleaseUnlessShared(input, x);
         }
         return x;
     }
