@@ -14,7 +14,7 @@ public static class AbCases
     public const string Help =
         "bn:N,C,H,W:{bn|bnrelu|bnaddrelu}:{fwd|bwd} (a BatchNorm2d op in training; bwd: backward of a recorded forward, the input's gradient cloned into a fresh array), " +
         "bnk:N,C,H,W:{bn|bnrelu|bnaddrelu}:{fwd|bwd|eval} (the BatchNorm kernels alone on buffers made once; eval: running statistics), conv:{lenet1|lenet2|vgg|1x1|cq1|cq2|cq3|res16|res32s2|res64|vgg32|vgg256|N,C,H,W,K,kernel,stride,pad}:{fwd|bwdData|bwdW|eval|evalrelu} (eval: an evaluation-mode Nn.Conv2d under no-grad in a pool scope, its kept weights; evalrelu: ForwardRelu), pool:{pool1|pool2|cq1|cq2|cq3|N,C,H,W}:{fwd|bwd} (cq: cifar10_quick's 3x3 stride-2 ceil pools, MAX, AVE, AVE; batch 100; N,C,H,W: 2x2 stride-2 max, VGG's), relu:N:{fwd|bwd} (ReLU kernels on N floats), gemm:M:N:K[:TN|NT|TT], linear:M:N:K (Functional.Linear with bias, (M, K) by (N, K), under no-grad in a pool scope), step (a LeNet training " +
-        "step, functional API), infer:{lenet|lenet64|resnet20|resnet20folded|resnet20folded64} (an eval forward under no-grad, in a pool scope; batch 1, lenet64 and resnet20folded64 batch 64), train:{resnet20|vgg} (a training step of bench/resnet's net, as ConvNetTimings times it: zero_grad, forward, cross-entropy, backward, SGD momentum step, in a pool scope; resnet20 batch 128), solver (an iteration of the Caffe solver on examples/mnist's LeNet, random images in place of the LMDB), solverq (the same on bench/cifar's cifar10_quick, batch 100)";
+        "step, functional API), infer:{lenet|lenet64|resnet20|resnet20folded|resnet20folded64|resnet20imported|resnet20imported64} (an eval forward under no-grad, in a pool scope; batch 1, the 64s batch 64; imported: the net exported to ONNX and imported, as bench/onnx's backprop_imported), train:{resnet20|vgg} (a training step of bench/resnet's net, as ConvNetTimings times it: zero_grad, forward, cross-entropy, backward, SGD momentum step, in a pool scope; resnet20 batch 128), solver (an iteration of the Caffe solver on examples/mnist's LeNet, random images in place of the LMDB), solverq (the same on bench/cifar's cifar10_quick, batch 100)";
 
     /// <summary>The case's body; its data is made once, here.</summary>
     public static Action Make(string name)
@@ -216,6 +216,10 @@ public static class AbCases
                 model = net == "resnet20" ? resnet : resnet.FusedForInference();
                 input = Tensor.Rand(generator, net == "resnet20folded64" ? 64 : 1, 3, 32, 32);
                 break;
+            case "resnet20imported" or "resnet20imported64":
+                model = ImportedResNet20(generator);
+                input = Tensor.Rand(generator, net == "resnet20imported64" ? 64 : 1, 3, 32, 32);
+                break;
             default:
                 throw new ArgumentException($"Unknown net '{net}'; cases: {Help}.");
         }
@@ -226,6 +230,26 @@ public static class AbCases
             using var noGrad = Autograd.Autograd.NoGrad();
             using (pool.Scope()) model.Forward(input).AsSpan();
         };
+    }
+
+    // ResNet-20 with its BatchNorm statistics moved off their defaults (so a fold is not trivial), exported to ONNX and
+    // imported back: what a user who loads the exported file runs.
+    private static Nn.Module ImportedResNet20(Generator generator)
+    {
+        var resnet = new ResNet20(generator);
+        using (Autograd.Autograd.NoGrad())
+        {
+            resnet.Train();
+            for (int i = 0; i < 3; i++) resnet.Forward(Tensor.Rand(generator, 8, 3, 32, 32));
+        }
+        resnet.Eval();
+        string path = Path.Combine(Path.GetTempPath(), $"backprop-ab-resnet20-{Environment.ProcessId}-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            Onnx.OnnxExporter.Export(resnet, [3, 32, 32], path);
+            return Onnx.Import.OnnxImporter.Import(path);
+        }
+        finally { File.Delete(path); }
     }
 
     // examples/mnist/lenet_train_test.prototxt and lenet_solver.prototxt, read from the working directory (the

@@ -4,7 +4,7 @@ namespace Backprop.Onnx.Import;
 internal static class OnnxConvOperators
 {
     /// <summary>The spatial attributes every window operator shares, checked to be 2-D.</summary>
-    private sealed record Window((int H, int W) Kernel, (int H, int W) Stride, (int H, int W) Dilation, int[] Pads, string AutoPad);
+    internal sealed record Window((int H, int W) Kernel, (int H, int W) Stride, (int H, int W) Dilation, int[] Pads, string AutoPad);
 
     private static Window ReadWindow(OnnxNodeContext c, (int H, int W)? kernelFromWeight)
     {
@@ -27,23 +27,13 @@ internal static class OnnxConvOperators
         values.Length == 2 ? (c.ToInt(values[0], what), c.ToInt(values[1], what))
             : throw c.Error($"{what} has {values.Length} values; only 2-D operators (N, C, H, W) are supported.");
 
-    public static OnnxKernel Conv(OnnxNodeContext c)
+    /// <summary>A Conv node: its window read and checked once; the kernel that runs it, and its fused inference form.</summary>
+    public static OnnxConvolution Conv(OnnxNodeContext c)
     {
         var weight = c.ConstantInput(1, "weight") ?? throw c.Error("it has no weight.");
         if (weight.Dims.Length != 4) throw c.Error($"weight has shape [{string.Join(", ", weight.Dims)}]; only 2-D convolution is supported.");
         var w = ReadWindow(c, (weight.Dims[2], weight.Dims[3]));
-        int groups = c.ToInt(c.Int("group", 1), "group");
-        // In evaluation mode the node keeps its Winograd-transformed (or batch-1 packed) weights between calls, as
-        // Nn.Conv2d does; they are compared with the weights on every call, so fine-tuning them is always seen.
-        var kept = new Kernels.WinogradWeightCache();
-        return c.Named((x, training) =>
-        {
-            var pads = OnnxPadding.Resolve(w.AutoPad, w.Pads, x[0]!, w.Kernel, w.Stride, w.Dilation);
-            var (input, padding) = OnnxPadding.Spatial(x[0]!, pads, 0f);
-            if (training) kept.Clear();   // the kept transform (about 5x the weights) is not held through training
-            return Functional.Conv2d(input, x[1]!, x.Length > 2 ? x[2] : null, w.Stride, padding, w.Dilation, groups, relu: false,
-                training ? null : kept);
-        });
+        return new OnnxConvolution(c, w.Kernel, w.Stride, w.Dilation, w.Pads, w.AutoPad, c.ToInt(c.Int("group", 1), "group"));
     }
 
     /// <summary>
@@ -79,7 +69,7 @@ internal static class OnnxConvOperators
         bool ceil = c.Int("ceil_mode", 0) != 0;
         return c.Named((x, _) =>
         {
-            var pads = OnnxPadding.Resolve(w.AutoPad, w.Pads, x[0]!, w.Kernel, w.Stride, w.Dilation);
+            var pads = OnnxPadding.Resolve(w.AutoPad, w.Pads, x[0]!.Shape, w.Kernel, w.Stride, w.Dilation);
             // The core op takes at most half a window of padding; more is padded here with −∞, which never wins.
             bool coreMayPad = 2 * Math.Max(pads[0], pads[2]) <= w.Kernel.H && 2 * Math.Max(pads[1], pads[3]) <= w.Kernel.W;
             var (input, padding) = OnnxPadding.Spatial(x[0]!, pads, float.NegativeInfinity, coreMayPad);
@@ -94,7 +84,7 @@ internal static class OnnxConvOperators
         bool ceil = c.Int("ceil_mode", 0) != 0, includePad = c.Int("count_include_pad", 0) != 0;
         return c.Named((x, _) =>
         {
-            var pads = OnnxPadding.Resolve(w.AutoPad, w.Pads, x[0]!, w.Kernel, w.Stride, w.Dilation);
+            var pads = OnnxPadding.Resolve(w.AutoPad, w.Pads, x[0]!.Shape, w.Kernel, w.Stride, w.Dilation);
             bool symmetric = pads[0] == pads[2] && pads[1] == pads[3];
             // Zeros padded here would be counted, so only count_include_pad=1 can pad asymmetrically.
             if (!symmetric && !includePad)

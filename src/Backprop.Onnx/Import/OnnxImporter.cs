@@ -84,11 +84,17 @@ public static class OnnxImporter
             for (int k = 0; k < node.Input.Count; k++)
                 if (computedIntegers.Contains(node.Input[k]) && !IntegerSlots.Contains((node.OpType, k)))
                     throw context.Error($"its input {k} ('{node.Input[k]}') is an integer tensor computed from shapes; {node.OpType} takes floats there.");
-            var run = OnnxOperators.All.TryGetValue(node.OpType, out var compile) ? compile(context) : throw context.Error("it runs only on integer tensors (shapes).");
+            var convolution = node.OpType == "Conv" ? OnnxConvOperators.Conv(context) : null;
+            var run = convolution?.Kernel
+                ?? (OnnxOperators.All.TryGetValue(node.OpType, out var compile) ? compile(context) : throw context.Error("it runs only on integer tensors (shapes)."));
             if (OnnxConstantFolding.Foldable.Contains(node.OpType)
                 && OnnxConstantFolding.TryFold(context, initializerNames, constants, x => OnnxConstantFolding.FromTensor(run(x, false)), givesFloats: true) is { } constant)
                 constants[node.Output[0]] = constant;
-            else module.AddStep(new(info, run));
+            else module.AddStep(new(info, run)
+            {
+                Convolution = convolution,
+                Epsilon = node.OpType == "BatchNormalization" ? OnnxOperators.BatchNormEpsilon(context) : null,
+            });
         }
         Store(graph, order, constants, module, path);
         return module;

@@ -21,7 +21,14 @@ public sealed record OnnxNodeInfo(string Name, string OpType, IReadOnlyList<stri
 public sealed class OnnxModule : Module
 {
     /// <summary>One node to run: <see cref="Run"/> gives a float tensor, <see cref="RunIntegers"/> (when set) an integer one.</summary>
-    internal sealed record Step(OnnxNodeInfo Info, OnnxKernel? Run, OnnxIntegerKernel? RunIntegers = null);
+    internal sealed record Step(OnnxNodeInfo Info, OnnxKernel? Run, OnnxIntegerKernel? RunIntegers = null)
+    {
+        /// <summary>A Conv node's window and kept weights, which the inference plan fuses with the nodes after it.</summary>
+        public OnnxConvolution? Convolution { get; init; }
+
+        /// <summary>A BatchNormalization node's epsilon, for the inference plan's fold.</summary>
+        public float? Epsilon { get; init; }
+    }
 
     private readonly List<Step> steps = [];
     private readonly Dictionary<string, Tensor> stored = [];   // parameters, buffers and constants by ONNX name
@@ -38,10 +45,14 @@ public sealed class OnnxModule : Module
     {
         steps.Add(step);
         lastReaders = null;
+        inference = null;
     }
 
     // Each value a node makes, by name: the index of the last step that reads it; made on the first Forward after import.
     private Dictionary<string, int>? lastReaders;
+
+    // The fused steps inference runs (OnnxInferencePlan) and their last readers; made on the first inference forward.
+    private (List<Step> Steps, Dictionary<string, int> LastReaders)? inference;
 
     internal void Store(string name, Tensor value) => stored[name] = value;
 
@@ -61,6 +72,26 @@ public sealed class OnnxModule : Module
 
     /// <summary>The nodes in the order they run.</summary>
     public IReadOnlyList<OnnxNodeInfo> Nodes => [.. steps.Select(s => s.Info)];
+
+    /// <summary>
+    /// The steps <see cref="Forward(Tensor)"/> runs in evaluation mode under <see cref="Autograd.Autograd.NoGrad"/>, as ONNX
+    /// Runtime fuses a graph at load: each Conv with the BatchNormalization after it folded into its weights, and the Add
+    /// of a residual and the Relu after it (OpType "Conv+BatchNormalization+Add+Relu"); two such steps with a Relu between
+    /// run as one (their OpTypes joined by "+"), the intermediate never written as planes; every other node as imported.
+    /// The folded weights are kept with the convolution's kept transform and made again when the weights or the
+    /// BatchNorm's statistics change, so the outputs follow the parameters as they are now. They equal the unfused nodes'
+    /// up to float rounding (the fold reorders products). Training, autograd, and the <c>afterNode</c> overload run <see cref="Nodes"/>.
+    /// </summary>
+    public IReadOnlyList<OnnxNodeInfo> InferenceNodes => [.. Inference().Steps.Select(s => s.Info)];
+
+    private (List<Step> Steps, Dictionary<string, int> LastReaders) Inference()
+    {
+        if (inference is { } built) return built;
+        var plan = OnnxInferencePlan.Build(steps, name => stored.GetValueOrDefault(name), OutputNames);
+        built = (plan, LastReaders(plan));
+        inference = built;
+        return built;
+    }
 
     /// <summary>Runs the graph on its single input and returns its first output.</summary>
     public override Tensor Forward(Tensor input)
@@ -83,10 +114,11 @@ public sealed class OnnxModule : Module
         var integers = new Dictionary<string, OnnxTensorData>(storedIntegers);
         foreach (var name in InputNames)
             values[name] = inputs.TryGetValue(name, out var t) ? t : throw new ArgumentException($"{Source}: input '{name}' was not given.");
-        var lastReader = lastReaders ??= LastReaders();
-        for (int s = 0; s < steps.Count; s++)
+        bool infer = !IsTraining && afterNode is null && !Autograd.GradMode.IsEnabled;
+        var (run, lastReader) = infer ? Inference() : (steps, lastReaders ??= LastReaders(steps));
+        for (int s = 0; s < run.Count; s++)
         {
-            var step = steps[s];
+            var step = run[s];
             var names = step.Info.Inputs;
             var x = new Tensor?[names.Count];
             var xi = new OnnxTensorData?[names.Count];
@@ -112,7 +144,7 @@ public sealed class OnnxModule : Module
     }
 
     // The last step reading each value a node makes (absent when only a graph output, a stored tensor or an input).
-    private Dictionary<string, int> LastReaders()
+    private Dictionary<string, int> LastReaders(List<Step> steps)
     {
         var last = new Dictionary<string, int>();
         for (int s = 0; s < steps.Count; s++)

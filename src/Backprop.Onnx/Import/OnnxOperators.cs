@@ -8,7 +8,7 @@ internal static class OnnxOperators
 {
     public static readonly IReadOnlyDictionary<string, Func<OnnxNodeContext, OnnxKernel>> All = new Dictionary<string, Func<OnnxNodeContext, OnnxKernel>>
     {
-        ["Conv"] = OnnxConvOperators.Conv,
+        ["Conv"] = c => OnnxConvOperators.Conv(c).Kernel,
         ["ConvTranspose"] = OnnxConvOperators.ConvTranspose,
         ["MaxPool"] = OnnxConvOperators.MaxPool,
         ["AveragePool"] = OnnxConvOperators.AveragePool,
@@ -97,9 +97,12 @@ internal static class OnnxOperators
         return [outer, x.Length / Math.Max(outer, 1)];
     }
 
+    /// <summary>A BatchNormalization node's epsilon (ONNX's default 1e-5).</summary>
+    public static float BatchNormEpsilon(OnnxNodeContext c) => c.Float("epsilon", 1e-5f);
+
     private static OnnxKernel BatchNormalization(OnnxNodeContext c)
     {
-        float eps = c.Float("epsilon", 1e-5f), momentum = c.Float("momentum", 0.9f);
+        float eps = BatchNormEpsilon(c), momentum = c.Float("momentum", 0.9f);
         if (c.Int("spatial", 1) == 0) throw c.Error("spatial=0 (per-activation statistics) is not supported.");
         if (c.Int("training_mode", 0) != 0) throw c.Error("training_mode=1 is not supported; export the model in eval mode.");
         c.SingleOutput("running-statistics");

@@ -48,7 +48,7 @@ internal static class OnnxPadding
     /// Pads for auto_pad SAME_UPPER/SAME_LOWER (output = ceil(input / stride); the odd extra goes after for UPPER,
     /// before for LOWER), VALID (none), or the explicit <paramref name="pads"/> for NOTSET.
     /// </summary>
-    public static int[] Resolve(string autoPad, int[] pads, Tensor x, (int H, int W) kernel, (int H, int W) stride, (int H, int W) dilation)
+    public static int[] Resolve(string autoPad, int[] pads, Shape x, (int H, int W) kernel, (int H, int W) stride, (int H, int W) dilation)
     {
         switch (autoPad)
         {
@@ -56,7 +56,7 @@ internal static class OnnxPadding
             case "VALID": return [0, 0, 0, 0];
         }
         var result = new int[4];
-        int[] size = [x.Shape[2], x.Shape[3]], k = [kernel.H, kernel.W], s = [stride.H, stride.W], d = [dilation.H, dilation.W];
+        int[] size = [x[2], x[3]], k = [kernel.H, kernel.W], s = [stride.H, stride.W], d = [dilation.H, dilation.W];
         for (int i = 0; i < 2; i++)
         {
             int output = (size[i] + s[i] - 1) / s[i];

@@ -51,26 +51,8 @@ public static partial class Functional
     internal static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias, (int Height, int Width) stride, (int Height, int Width) padding,
         (int Height, int Width) dilation, int groups, bool relu, WinogradWeightCache? cache = null, Tensor? residual = null)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        ArgumentNullException.ThrowIfNull(weight);
-        if (input.Rank != 4) throw new ArgumentException($"Conv2d expects input of shape (N, C, H, W), got {input.Shape}.");
-        if (weight.Rank != 4) throw new ArgumentException($"Conv2d expects weight of shape (K, C/groups, KH, KW), got {weight.Shape}.");
-        // Sizes, kernel, stride, padding, dilation and groups: Conv2dGeometry owns those rules and their messages.
-        var g = new Conv2dGeometry(input.Shape[0], input.Shape[1], input.Shape[2], input.Shape[3],
-            weight.Shape[0], weight.Shape[2], weight.Shape[3], stride.Height, stride.Width,
-            padding.Height, padding.Width, dilation.Height, dilation.Width, groups);
-        if (g.Problem() is string problem)
-            throw new ArgumentException($"Conv2d: input {input.Shape}, weight {weight.Shape}, stride {stride}, padding {padding}, dilation {dilation}, groups {groups}: {problem}");
-        if (input.Shape[1] != weight.Shape[1] * groups)
-            throw new ArgumentException($"Conv2d: input {input.Shape} has {input.Shape[1]} channels, but weight {weight.Shape} with groups={groups} expects {weight.Shape[1] * groups}.");
-        if (bias is not null && (bias.Rank != 1 || bias.Shape[0] != weight.Shape[0]))
-            throw new ArgumentException($"Conv2d: bias of shape {bias.Shape} does not match {weight.Shape[0]} output channels.");
-
+        var g = ConvolutionGeometry(input, weight, bias, stride, padding, dilation, groups, relu, residual);
         var outShape = new Shape(g.Batch, g.OutChannels, g.OutHeight, g.OutWidth);
-        if (residual is not null && residual.Shape != outShape)
-            throw new ArgumentException($"Conv2dAddRelu: the residual's shape {residual.Shape} is not the convolution's output shape {outShape}.");
-        if (residual is not null && !relu) throw new ArgumentException("Conv2d: a residual is added only with the ReLU after it (Conv2dAddRelu).");
-
         var y = Tensor.Uninitialized(outShape);
         var added = residual is null ? default : residual.Data;
         if (cache is null || !cache.TryForward(g, input.Data, weight.Data, bias is null ? default : bias.Data, y.AsSpan(), relu, added))
@@ -119,5 +101,31 @@ public static partial class Functional
                 _ => [dx, dw, db, dr],
             };
         }, inputs);
+    }
+
+    // The geometry of a convolution of input by weight, every argument checked, with messages in the caller's terms
+    // (Conv2dGeometry owns the rules on sizes, kernel, stride, padding, dilation and groups).
+    private static Conv2dGeometry ConvolutionGeometry(Tensor input, Tensor weight, Tensor? bias, (int Height, int Width) stride,
+        (int Height, int Width) padding, (int Height, int Width) dilation, int groups, bool relu, Tensor? residual)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(weight);
+        if (input.Rank != 4) throw new ArgumentException($"Conv2d expects input of shape (N, C, H, W), got {input.Shape}.");
+        if (weight.Rank != 4) throw new ArgumentException($"Conv2d expects weight of shape (K, C/groups, KH, KW), got {weight.Shape}.");
+        var g = new Conv2dGeometry(input.Shape[0], input.Shape[1], input.Shape[2], input.Shape[3],
+            weight.Shape[0], weight.Shape[2], weight.Shape[3], stride.Height, stride.Width,
+            padding.Height, padding.Width, dilation.Height, dilation.Width, groups);
+        if (g.Problem() is string problem)
+            throw new ArgumentException($"Conv2d: input {input.Shape}, weight {weight.Shape}, stride {stride}, padding {padding}, dilation {dilation}, groups {groups}: {problem}");
+        if (input.Shape[1] != weight.Shape[1] * groups)
+            throw new ArgumentException($"Conv2d: input {input.Shape} has {input.Shape[1]} channels, but weight {weight.Shape} with groups={groups} expects {weight.Shape[1] * groups}.");
+        if (bias is not null && (bias.Rank != 1 || bias.Shape[0] != weight.Shape[0]))
+            throw new ArgumentException($"Conv2d: bias of shape {bias.Shape} does not match {weight.Shape[0]} output channels.");
+
+        var outShape = new Shape(g.Batch, g.OutChannels, g.OutHeight, g.OutWidth);
+        if (residual is not null && residual.Shape != outShape)
+            throw new ArgumentException($"Conv2dAddRelu: the residual's shape {residual.Shape} is not the convolution's output shape {outShape}.");
+        if (residual is not null && !relu) throw new ArgumentException("Conv2d: a residual is added only with the ReLU after it (Conv2dAddRelu).");
+        return g;
     }
 }

@@ -32,25 +32,28 @@ internal sealed unsafe class DirectWeightCache
     /// y = the convolution of x with weight (+ bias, then ReLU with <paramref name="relu"/>) through the kept packing, made
     /// again first when weight (or the geometry) differs. False (nothing written) where <see cref="Applies"/> is false.
     /// With a <paramref name="residual"/>, y = ReLU(convolution + bias + residual) (<see cref="ConvolutionResidual"/>);
-    /// <paramref name="relu"/> is then ignored.
+    /// <paramref name="relu"/> is then ignored. With a <paramref name="scale"/>, the weights are those
+    /// <see cref="BatchNormFold.Weights"/> makes of weight and scale (as in <see cref="WinogradWeightCache.TryForward"/>).
     /// </summary>
-    // x: (1, C, H, W); weight: (K, C, KH, KW); bias: (K) or empty; y: (1, K, OH, OW) overwritten; residual: y's shape or empty
+    // x: (1, C, H, W); weight: (K, C, KH, KW); bias: (K) or empty; y: (1, K, OH, OW) overwritten; residual: y's shape or empty;
+    // scale: (K) or empty
     public bool TryForward(in Conv2dGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, bool relu,
-        ReadOnlySpan<float> residual = default)
+        ReadOnlySpan<float> residual = default, ReadOnlySpan<double> scale = default)
     {
         if (!Applies(g)) return false;
         int width = SimdWidth.Max;
         Entry? kept = Volatile.Read(ref entry);
         bool made = false;
-        if (kept is null || kept.Geometry != g || kept.Width != width || WeightCheck.SampleDiffers(weight, kept.Weight))
+        if (kept is null || kept.Geometry != g || kept.Width != width || !WeightCheck.Same(scale, kept.Scale)
+            || WeightCheck.SampleDiffers(weight, kept.Weight))
         {
-            kept = Pack(g, width, weight);
+            kept = Pack(g, width, weight, scale);
             Volatile.Write(ref entry, kept);
             made = true;
         }
         if (!Run(g, kept, !made, x, weight, bias, y, relu, residual))
         {
-            kept = Pack(g, width, weight);
+            kept = Pack(g, width, weight, scale);
             Volatile.Write(ref entry, kept);
             Run(g, kept, false, x, weight, bias, y, relu, residual);
         }
@@ -81,19 +84,25 @@ internal sealed unsafe class DirectWeightCache
     // The copy is taken first and packed, so a write to the live weights during this call cannot leave an entry whose
     // packing is of other weights than the copy it is compared with. Pinned: the packing starts at a 64-byte boundary
     // found once, which must not move.
-    private static Entry Pack(in Conv2dGeometry g, int width, ReadOnlySpan<float> weight)
+    private static Entry Pack(in Conv2dGeometry g, int width, ReadOnlySpan<float> weight, ReadOnlySpan<double> scale)
     {
-        float[] copy = weight.ToArray();
+        float[] copy = weight.ToArray(), source = copy;
+        if (!scale.IsEmpty)
+        {
+            source = new float[copy.Length];
+            BatchNormFold.Weights(copy, scale, source);
+        }
         float[] packed = GC.AllocateUninitializedArray<float>(ConvolutionDirect.PackedLength(g, width), pinned: true);
         int[] offsets = GC.AllocateUninitializedArray<int>(3 * g.InChannels * g.KernelHeight * g.KernelWidth, pinned: true);
-        fixed (float* pw = copy, pk = packed)
+        fixed (float* pw = source, pk = packed)
         fixed (int* po = offsets)
         {
             ConvolutionDirect.PackWeights(g, width, pw, ConvolutionImplicitGemm.Align64(pk));
             ConvolutionDirect.MakeOffsets(g, width, po);
         }
-        return new Entry(g, width, copy, packed, offsets);
+        return new Entry(g, width, copy, scale.ToArray(), packed, offsets);
     }
 
-    private sealed record Entry(Conv2dGeometry Geometry, int Width, float[] Weight, float[] Packed, int[] Offsets);
+    // Weight: the weights packed, before any fold; Scale: the folded BatchNorm's scale (empty: none)
+    private sealed record Entry(Conv2dGeometry Geometry, int Width, float[] Weight, double[] Scale, float[] Packed, int[] Offsets);
 }

@@ -42,4 +42,8 @@ internal unsafe struct WeightCheck(float* live, float* copy, int length)
     /// <summary>Bit for bit, vectorised as int spans are.</summary>
     public static bool Same(ReadOnlySpan<float> a, ReadOnlySpan<float> b) =>
         MemoryMarshal.Cast<float, int>(a).SequenceEqual(MemoryMarshal.Cast<float, int>(b));
+
+    /// <summary>Bit for bit (a folded BatchNorm's scales, <see cref="BatchNormFold"/>).</summary>
+    public static bool Same(ReadOnlySpan<double> a, ReadOnlySpan<double> b) =>
+        MemoryMarshal.Cast<double, long>(a).SequenceEqual(MemoryMarshal.Cast<double, long>(b));
 }

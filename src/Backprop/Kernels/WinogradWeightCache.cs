@@ -53,7 +53,10 @@ internal sealed unsafe class WinogradWeightCache
     /// the direct path runs at batch 1) does not apply either. With a <paramref name="residual"/>, y = ReLU(convolution +
     /// bias + residual), each thread adding its own tiles (<see cref="ConvolutionResidual"/>); <paramref name="relu"/> is then ignored.
     /// With <paramref name="io"/>'s blocked flags, x or y holds 16-channel pixels (<see cref="WinogradIo"/>); then false
-    /// (nothing written) wherever <see cref="Applies"/> is false, and no residual with a blocked output.
+    /// (nothing written) wherever <see cref="Applies"/> is false, and no residual with a blocked output. With a
+    /// <paramref name="scale"/> (one per output channel: a BatchNorm folded in, <see cref="BatchNormFold"/>), the
+    /// convolution is that of the weights <see cref="BatchNormFold.Weights"/> makes of weight and scale: the fold is kept
+    /// with the transform, made again when either differs, so the caller passes the layer's own weights and no folded copy.
     /// </summary>
     /// <remarks>
     /// The threads compare the weights with the kept copy after their share of the products, each its own slice of them,
@@ -66,22 +69,23 @@ internal sealed unsafe class WinogradWeightCache
     /// </remarks>
     // x: (N, C, H, W); weight: (K, C, 3, 3) or (K, C, 5, 5); bias: (K) or empty; y: (N, K, OH, OW) overwritten; residual: y's shape or empty
     public bool TryForward(in Conv2dGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, bool relu,
-        ReadOnlySpan<float> residual = default, WinogradIo io = WinogradIo.Planes)
+        ReadOnlySpan<float> residual = default, WinogradIo io = WinogradIo.Planes, ReadOnlySpan<double> scale = default)
     {
         if (io != WinogradIo.Planes && (!Applies(g) || ((io & WinogradIo.BlockedOutput) != 0 && !residual.IsEmpty))) return false;
-        if (!Applies(g)) return direct.TryForward(g, x, weight, bias, y, relu, residual);
+        if (!Applies(g)) return direct.TryForward(g, x, weight, bias, y, relu, residual, scale);
         var plan = new WinogradPlan(g);
         Entry? kept = Volatile.Read(ref entry);
         bool made = false;
-        if (kept is null || kept.InChannels != g.InChannels || kept.OutChannels != g.OutChannels || WeightCheck.SampleDiffers(weight, kept.Weight))
+        if (kept is null || kept.InChannels != g.InChannels || kept.OutChannels != g.OutChannels || !WeightCheck.Same(scale, kept.Scale)
+            || WeightCheck.SampleDiffers(weight, kept.Weight))
         {
-            kept = Transform(plan, weight);
+            kept = Transform(plan, weight, scale);
             Volatile.Write(ref entry, kept);
             made = true;
         }
         if (!Run(plan, kept, !made, x, weight, bias, y, relu, residual, io))
         {
-            kept = Transform(plan, weight);
+            kept = Transform(plan, weight, scale);
             Volatile.Write(ref entry, kept);
             Run(plan, kept, false, x, weight, bias, y, relu, residual, io);
         }
@@ -153,14 +157,21 @@ internal sealed unsafe class WinogradWeightCache
 
     // The copy is taken first and transformed, so a write to the live weights during this call cannot leave an entry
     // whose transform is of other weights than the copy it is compared with.
-    private static Entry Transform(in WinogradPlan plan, ReadOnlySpan<float> weight)
+    private static Entry Transform(in WinogradPlan plan, ReadOnlySpan<float> weight, ReadOnlySpan<double> scale)
     {
         float[] copy = weight.ToArray();
         var transformed = new float[plan.Positions * plan.Cp * plan.Kp + ConvolutionWinograd.Lanes];
-        fixed (float* pw = copy, pu = transformed) ConvolutionWinograd.TransformWeights(plan, pw, false, pu);
-        return new Entry(plan.C, plan.K, copy, transformed);
+        float[] source = copy;
+        if (!scale.IsEmpty)
+        {
+            source = new float[copy.Length];
+            BatchNormFold.Weights(copy, scale, source);
+        }
+        fixed (float* pw = source, pu = transformed) ConvolutionWinograd.TransformWeights(plan, pw, false, pu);
+        return new Entry(plan.C, plan.K, copy, scale.ToArray(), transformed);
     }
 
-    // weight: the (K, C, r, r) weights the transform was made from; transformed: U, (positions, K/16, C, 16)
-    private sealed record Entry(int InChannels, int OutChannels, float[] Weight, float[] Transformed);
+    // weight: the (K, C, r, r) weights the transform was made from, before any fold; scale: the folded BatchNorm's
+    // per-channel scale (empty: none); transformed: U of the folded weights, (positions, K/16, C, 16)
+    private sealed record Entry(int InChannels, int OutChannels, float[] Weight, double[] Scale, float[] Transformed);
 }

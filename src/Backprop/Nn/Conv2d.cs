@@ -94,32 +94,11 @@ public sealed class Conv2d : Module
 
     // The pair with h in 16-channel pixels, or null where the two layers do not both run their kept Winograd weights here
     // (the two calls then run, and report any shape error).
-    private Tensor? PairInEvaluation(Conv2d next, Tensor input, bool relu, Tensor? residual)
-    {
-        if (Autograd.GradMode.IsEnabled || IsTraining || next.IsTraining || input.Rank != 4 || input.Shape[1] != InChannels
-            || next.InChannels != OutChannels)
-            return null;
-        var first = new Kernels.Conv2dGeometry(input.Shape[0], InChannels, input.Shape[2], input.Shape[3], OutChannels, KernelSize.Height,
-            KernelSize.Width, Stride.Height, Stride.Width, Padding.Height, Padding.Width, Dilation.Height, Dilation.Width, Groups);
-        if (first.Problem() is not null) return null;
-        var second = new Kernels.Conv2dGeometry(first.Batch, OutChannels, first.OutHeight, first.OutWidth, next.OutChannels,
-            next.KernelSize.Height, next.KernelSize.Width, next.Stride.Height, next.Stride.Width, next.Padding.Height, next.Padding.Width,
-            next.Dilation.Height, next.Dilation.Width, next.Groups);
-        if (second.Problem() is not null || !Kernels.WinogradWeightCache.Applies(first) || !Kernels.WinogradWeightCache.Applies(second))
-            return null;
-        var shape = new Shape(second.Batch, second.OutChannels, second.OutHeight, second.OutWidth);
-        if (residual is not null && residual.Shape != shape) return null;
-        var h = Tensor.Uninitialized(new Shape(first.Batch, first.OutChannels, first.OutHeight, first.OutWidth));   // 16-channel pixels
-        var y = Tensor.Uninitialized(shape);
-        bool ran = weightCache.TryForward(first, input.Data, Weight.Data, Bias is null ? default : Bias.Data, h.AsSpan(), relu: true,
-                io: Kernels.WinogradIo.BlockedOutput)
-            && next.weightCache.TryForward(second, h.Data, next.Weight.Data, next.Bias is null ? default : next.Bias.Data, y.AsSpan(), relu,
-                residual is null ? default : residual.Data, Kernels.WinogradIo.BlockedInput);
-        h.Release();
-        if (ran) return y;
-        y.Release();
-        return null;
-    }
+    private Tensor? PairInEvaluation(Conv2d next, Tensor input, bool relu, Tensor? residual) =>
+        IsTraining || next.IsTraining ? null : Functional.Conv2dPairInference(input, AsInference(), next.AsInference(), relu, residual);
+
+    // This layer as evaluation runs it: its own weights and kept transform.
+    private InferenceConvolution AsInference() => new(Weight, Bias, null, Stride, Padding, Dilation, Groups, weightCache);
 
     // Kept transformed weights for evaluation mode; empty until the first evaluation forward that uses them.
     private readonly Kernels.WinogradWeightCache weightCache = new();

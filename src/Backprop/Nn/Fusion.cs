@@ -80,18 +80,11 @@ public static class Fusion
 
         var fused = new Conv2d(conv.InChannels, conv.OutChannels, conv.KernelSize, conv.Stride, conv.Padding, conv.Dilation, conv.Groups,
             bias: true, generator: null, initialize: false);
-        ReadOnlySpan<float> w = conv.Weight.Data, mean = bn.RunningMean.Data, variance = bn.RunningVar.Data;
-        ReadOnlySpan<float> b = conv.Bias is null ? default : conv.Bias.Data;
         ReadOnlySpan<float> gamma = bn.Weight is null ? default : bn.Weight.Data, beta = bn.Bias is null ? default : bn.Bias.Data;
-        Span<float> fusedW = fused.Weight.AsSpan(), fusedB = fused.Bias!.AsSpan();
-        int perChannel = w.Length / conv.OutChannels;
-        for (int k = 0; k < conv.OutChannels; k++)
-        {
-            // In double, as BatchNorm's own 1/√(var + eps), so the folded values are the exact ones rounded once.
-            double scale = (gamma.IsEmpty ? 1.0 : gamma[k]) / Math.Sqrt((double)variance[k] + bn.Eps);
-            for (int j = k * perChannel; j < (k + 1) * perChannel; j++) fusedW[j] = (float)(w[j] * scale);
-            fusedB[k] = (float)(((b.IsEmpty ? 0.0 : b[k]) - mean[k]) * scale + (beta.IsEmpty ? 0.0 : beta[k]));
-        }
+        var scale = new double[conv.OutChannels];
+        Kernels.BatchNormFold.Scales(gamma, bn.RunningVar.Data, bn.Eps, scale);
+        Kernels.BatchNormFold.Weights(conv.Weight.Data, scale, fused.Weight.AsSpan());
+        Kernels.BatchNormFold.Bias(conv.Bias is null ? default : conv.Bias.Data, bn.RunningMean.Data, beta, scale, fused.Bias!.AsSpan());
         fused.Weight.RequiresGrad = conv.Weight.RequiresGrad;
         fused.Eval();
         return fused;

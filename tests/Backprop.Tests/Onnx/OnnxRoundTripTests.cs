@@ -65,7 +65,8 @@ public class OnnxRoundTripTests
 
         long recorded, released;
         var pool = new TensorMemoryPool();
-        using (pool.Scope()) Assert.Equal(expected, imported.Forward(x).ToArray());   // autograd records: nothing released
+        // Autograd records: nothing released, and the nodes run as imported (no BatchNorm folded), so equal up to rounding.
+        using (pool.Scope()) AssertClose(expected, imported.Forward(x).ToArray(), $"{name}, recorded against no-grad");
         recorded = pool.BytesHeld;
         pool = new TensorMemoryPool();
         using (Autograd.Autograd.NoGrad())
