@@ -104,11 +104,40 @@ internal sealed class OnnxConvolution
         if (norm.Mean.Length != channels || norm.Variance.Length != channels || norm.Scale.Length != channels || norm.Shift.Length != channels
             || bias is not null && bias.Length != channels)
             return null;
+        var fold = Folded(bias, norm);
+        return new(weight, fold.Bias, fold.Scale, stride, padding, dilation, groups, kept);
+    }
+
+    // The fold's per-channel scale and bias, made again only when the statistics, affine, bias or epsilon differ from
+    // the last call's (a square root and a division per channel otherwise, about a twentieth of a small layer's time).
+    private Fold Folded(Tensor? bias, Norm norm)
+    {
+        ReadOnlySpan<float> b = bias is null ? default : bias.Data;
+        if (lastFold is { } f && f.Epsilon == norm.Epsilon && f.Matches(norm.Scale.Data, norm.Shift.Data, norm.Mean.Data, norm.Variance.Data, b))
+            return f;
+        int channels = norm.Mean.Length;
         var scale = new double[channels];
         var folded = new float[channels];
         BatchNormFold.Scales(norm.Scale.Data, norm.Variance.Data, norm.Epsilon, scale);
-        BatchNormFold.Bias(bias is null ? default : bias.Data, norm.Mean.Data, norm.Shift.Data, scale, folded);
-        return new(weight, Tensor.FromArray(folded, channels), scale, stride, padding, dilation, groups, kept);
+        BatchNormFold.Bias(b, norm.Mean.Data, norm.Shift.Data, scale, folded);
+        f = new Fold([.. norm.Scale.Data, .. norm.Shift.Data, .. norm.Mean.Data, .. norm.Variance.Data, .. b], norm.Epsilon, scale,
+            Tensor.FromArray(folded, channels));
+        lastFold = f;
+        return f;
+    }
+
+    private Fold? lastFold;
+
+    // Sources: gamma, beta, mean, variance and the bias (if any), one after another, as they were when folded.
+    private sealed record Fold(float[] Sources, float Epsilon, double[] Scale, Tensor Bias)
+    {
+        public bool Matches(ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, ReadOnlySpan<float> mean, ReadOnlySpan<float> variance, ReadOnlySpan<float> bias)
+        {
+            int k = gamma.Length;
+            return Sources.Length == 4 * k + bias.Length && WeightCheck.Same(gamma, Sources.AsSpan(0, k)) && WeightCheck.Same(beta, Sources.AsSpan(k, k))
+                && WeightCheck.Same(mean, Sources.AsSpan(2 * k, k)) && WeightCheck.Same(variance, Sources.AsSpan(3 * k, k))
+                && WeightCheck.Same(bias, Sources.AsSpan(4 * k));
+        }
     }
 
     private (Tensor Input, (int Height, int Width) Padding) Padded(Tensor x) =>

@@ -44,19 +44,23 @@ public sealed class OnnxModule : Module
     internal void AddStep(Step step)
     {
         steps.Add(step);
-        lastReaders = null;
-        inference = null;
+        programs = default;
     }
 
-    // Each value a node makes, by name: the index of the last step that reads it; made on the first Forward after import.
-    private Dictionary<string, int>? lastReaders;
+    // The nodes, and the inference plan (OnnxInferencePlan), with their value names turned into slots; made on first use.
+    private (OnnxProgram? Nodes, OnnxProgram? Inference) programs;
 
-    // The fused steps inference runs (OnnxInferencePlan) and their last readers; made on the first inference forward.
-    private (List<Step> Steps, Dictionary<string, int> LastReaders)? inference;
+    internal void Store(string name, Tensor value)
+    {
+        stored[name] = value;
+        programs = default;
+    }
 
-    internal void Store(string name, Tensor value) => stored[name] = value;
-
-    internal void StoreIntegers(string name, OnnxTensorData value) => storedIntegers[name] = value;
+    internal void StoreIntegers(string name, OnnxTensorData value)
+    {
+        storedIntegers[name] = value;
+        programs = default;
+    }
 
     /// <summary>The file the module was imported from.</summary>
     public string Source { get; }
@@ -82,16 +86,12 @@ public sealed class OnnxModule : Module
     /// BatchNorm's statistics change, so the outputs follow the parameters as they are now. They equal the unfused nodes'
     /// up to float rounding (the fold reorders products). Training, autograd, and the <c>afterNode</c> overload run <see cref="Nodes"/>.
     /// </summary>
-    public IReadOnlyList<OnnxNodeInfo> InferenceNodes => [.. Inference().Steps.Select(s => s.Info)];
+    public IReadOnlyList<OnnxNodeInfo> InferenceNodes => [.. InferenceProgram().Steps.Select(s => s.Info)];
 
-    private (List<Step> Steps, Dictionary<string, int> LastReaders) Inference()
-    {
-        if (inference is { } built) return built;
-        var plan = OnnxInferencePlan.Build(steps, name => stored.GetValueOrDefault(name), OutputNames);
-        built = (plan, LastReaders(plan));
-        inference = built;
-        return built;
-    }
+    private OnnxProgram InferenceProgram() => programs.Inference ??=
+        new(OnnxInferencePlan.Build(steps, name => stored.GetValueOrDefault(name), OutputNames), stored, storedIntegers, InputNames, OutputNames);
+
+    private OnnxProgram NodesProgram() => programs.Nodes ??= new(steps, stored, storedIntegers, InputNames, OutputNames);
 
     /// <summary>Runs the graph on its single input and returns its first output.</summary>
     public override Tensor Forward(Tensor input)
@@ -109,60 +109,56 @@ public sealed class OnnxModule : Module
     public IReadOnlyDictionary<string, Tensor> Forward(IReadOnlyDictionary<string, Tensor> inputs, Action<OnnxNodeInfo, Tensor>? afterNode)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        var values = new Dictionary<string, Tensor>(stored);
-        // Shapes and indices the graph computes from its inputs' shapes (Shape → Gather → Concat → Reshape), each run.
-        var integers = new Dictionary<string, OnnxTensorData>(storedIntegers);
-        foreach (var name in InputNames)
-            values[name] = inputs.TryGetValue(name, out var t) ? t : throw new ArgumentException($"{Source}: input '{name}' was not given.");
         bool infer = !IsTraining && afterNode is null && !Autograd.GradMode.IsEnabled;
-        var (run, lastReader) = infer ? Inference() : (steps, lastReaders ??= LastReaders(steps));
-        for (int s = 0; s < run.Count; s++)
+        var program = infer ? InferenceProgram() : NodesProgram();
+        var values = (Tensor?[])program.Tensors.Clone();   // the stored tensors, then what this pass makes
+        // Shapes and indices the graph computes from its inputs' shapes (Shape → Gather → Concat → Reshape), each run.
+        var integers = (OnnxTensorData?[])program.Integers.Clone();
+        for (int i = 0; i < InputNames.Count; i++)
+            values[program.Inputs[i]] = inputs.TryGetValue(InputNames[i], out var t) ? t : throw new ArgumentException($"{Source}: input '{InputNames[i]}' was not given.");
+        for (int s = 0; s < program.Steps.Count; s++)
         {
-            var step = run[s];
-            var names = step.Info.Inputs;
-            var x = new Tensor?[names.Count];
-            var xi = new OnnxTensorData?[names.Count];
-            for (int i = 0; i < x.Length; i++)
+            var step = program.Steps[s];
+            var slots = program.InputSlots[s];
+            var x = new Tensor?[slots.Length];
+            var xi = new OnnxTensorData?[slots.Length];
+            for (int i = 0; i < slots.Length; i++)
             {
-                if (names[i].Length == 0) continue;
-                x[i] = values.GetValueOrDefault(names[i]);
-                xi[i] = integers.GetValueOrDefault(names[i]);
+                if (slots[i] < 0) continue;
+                x[i] = values[slots[i]];
+                xi[i] = integers[slots[i]];
             }
             var arguments = new OnnxInputs(x, xi);
             if (step.RunIntegers is { } runIntegers)
             {
-                var result = integers[step.Info.Outputs[0]] = runIntegers(arguments);
+                var result = integers[program.OutputSlot[s]] = runIntegers(arguments);
                 afterNode?.Invoke(step.Info, result.ToTensor());
-                ReleaseRead(step, s, lastReader, values);
-                continue;
             }
-            var y = values[step.Info.Outputs[0]] = step.Run!(arguments, IsTraining);
-            afterNode?.Invoke(step.Info, y);
-            ReleaseRead(step, s, lastReader, values);
+            else
+            {
+                var y = values[program.OutputSlot[s]] = step.Run!(arguments, IsTraining);
+                afterNode?.Invoke(step.Info, y);
+            }
+            ReleaseRead(program, s, values);
         }
-        return OutputNames.ToDictionary(n => n, n => values.TryGetValue(n, out var v) ? v : integers[n].ToTensor());
-    }
-
-    // The last step reading each value a node makes (absent when only a graph output, a stored tensor or an input).
-    private Dictionary<string, int> LastReaders(List<Step> steps)
-    {
-        var last = new Dictionary<string, int>();
-        for (int s = 0; s < steps.Count; s++)
-            foreach (var name in steps[s].Info.Inputs)
-                if (name.Length != 0 && !stored.ContainsKey(name) && !InputNames.Contains(name)) last[name] = s;
-        foreach (var name in OutputNames) last.Remove(name);
-        return last;
+        var outputs = new Dictionary<string, Tensor>();
+        for (int i = 0; i < OutputNames.Count; i++)
+            outputs[OutputNames[i]] = values[program.Outputs[i]] ?? integers[program.Outputs[i]]!.ToTensor();
+        return outputs;
     }
 
     // Under no-grad, each value goes back to its pool after the last node that reads it has run (Tensor.Release; a no-op
     // while autograd records), as ONNX Runtime reuses a value's memory after its last reader: the next nodes' results
-    // take it while it is still in the cache. A value some other live value still shares (a Reshape's view) stays.
-    private static void ReleaseRead(Step step, int index, Dictionary<string, int> lastReader, Dictionary<string, Tensor> values)
+    // take it while it is still in the cache. A value another value of this pass still shares (a Reshape's view) stays.
+    private static void ReleaseRead(OnnxProgram program, int step, Tensor?[] values)
     {
-        foreach (var name in step.Info.Inputs)
+        foreach (int slot in program.ReleaseAfter[step])
         {
-            if (name.Length == 0 || lastReader.GetValueOrDefault(name, -1) != index || !values.Remove(name, out var value)) continue;
-            if (!values.Values.Any(v => v.SharesStorageWith(value))) value.Release();
+            if (values[slot] is not { } value) continue;
+            values[slot] = null;
+            bool shared = false;
+            foreach (int live in program.Live) shared |= values[live]?.SharesStorageWith(value) == true;
+            if (!shared) value.Release();
         }
     }
 
