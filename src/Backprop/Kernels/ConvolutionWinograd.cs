@@ -289,10 +289,15 @@ internal readonly struct WinogradPlan
         block = Math.Max(block, forU);
         int rounded = (Tiles + rowTile - 1) / rowTile * rowTile;
         block = Math.Min(block, rounded);
-        // Enough blocks for every thread (no bits depend on the block size: each output sums the same products in order).
+        // Enough blocks for every thread, as even as the rows allow (no bits depend on the block size: each output sums the
+        // same products in order). AVX-512 runs a block's last rows four at a time, so its shares are whole fours: a
+        // batch-1 16x16 plane's 16 tiles split 8 and 8, where whole 12-row micro-tiles split them 12 and 4.
         int threads = KernelThreads.Count;
         if ((Tiles + block - 1) / block < threads)
-            block = Math.Max(rowTile, ((Tiles + threads - 1) / threads + rowTile - 1) / rowTile * rowTile);
+        {
+            int rows = SimdWidth.Max >= 512 ? 4 : rowTile;
+            block = Math.Max(rows, ((Tiles + threads - 1) / threads + rows - 1) / rows * rows);
+        }
         BlockTiles = block;
         Blocks = (Tiles + block - 1) / block;
     }
