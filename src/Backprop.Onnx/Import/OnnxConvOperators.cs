@@ -4,7 +4,7 @@ namespace Backprop.Onnx.Import;
 internal static class OnnxConvOperators
 {
     /// <summary>The spatial attributes every window operator shares, checked to be 2-D.</summary>
-    internal sealed record Window((int H, int W) Kernel, (int H, int W) Stride, (int H, int W) Dilation, int[] Pads, string AutoPad);
+    private sealed record Window((int H, int W) Kernel, (int H, int W) Stride, (int H, int W) Dilation, int[] Pads, string AutoPad);
 
     private static Window ReadWindow(OnnxNodeContext c, (int H, int W)? kernelFromWeight)
     {
