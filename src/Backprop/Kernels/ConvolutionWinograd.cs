@@ -243,10 +243,6 @@ internal static unsafe class ConvolutionWinograd
 }
 
 /// <summary>
-/// The sizes one Winograd call works with: channels padded to whole blocks, tiles (Step x Step output pixels, each read
-/// from the 6x6 input patch at Step times its index), and blocks of tiles.
-/// </summary>
-/// <summary>
 /// The layouts of a Winograd forward's input and output: (N, C, H, W) planes, or the 16-channel pixels the transforms
 /// work in, (N, C/16, H, W, 16), which a pair of kept-weight convolutions passes between them (<see cref="Nn.Conv2d.ForwardReluThen"/>).
 /// </summary>
@@ -258,6 +254,10 @@ internal enum WinogradIo
     BlockedOutput = 2,
 }
 
+/// <summary>
+/// The sizes one Winograd call works with: channels padded to whole blocks, tiles (Step x Step output pixels, each read
+/// from the 6x6 input patch at Step times its index), and blocks of tiles.
+/// </summary>
 internal readonly struct WinogradPlan
 {
     public readonly int C, K, Cp, Kp, H, W, PadH, PadW, OH, OW, TilesH, TilesW, Hp, Wp, TilesPerImage, Tiles, BlockTiles, Blocks;
