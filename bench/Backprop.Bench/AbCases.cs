@@ -232,21 +232,15 @@ public static class AbCases
         };
     }
 
-    // ResNet-20 with its BatchNorm statistics moved off their defaults (so a fold is not trivial), exported to ONNX and
-    // imported back: what a user who loads the exported file runs.
+    // bench/onnx's ResNet-20 (its BatchNorm statistics moved off their defaults, so a fold is not trivial), exported to
+    // ONNX and imported back: what a user who loads the exported file runs.
     private static Nn.Module ImportedResNet20(Generator generator)
     {
-        var resnet = new ResNet20(generator);
-        using (Autograd.Autograd.NoGrad())
-        {
-            resnet.Train();
-            for (int i = 0; i < 3; i++) resnet.Forward(Tensor.Rand(generator, 8, 3, 32, 32));
-        }
-        resnet.Eval();
+        var (resnet, sample) = OnnxInferenceTimings.Build("resnet20", generator);
         string path = Path.Combine(Path.GetTempPath(), $"backprop-ab-resnet20-{Environment.ProcessId}-{Guid.NewGuid():N}.onnx");
         try
         {
-            Onnx.OnnxExporter.Export(resnet, [3, 32, 32], path);
+            Onnx.OnnxExporter.Export(resnet, sample, path);
             return Onnx.Import.OnnxImporter.Import(path);
         }
         finally { File.Delete(path); }

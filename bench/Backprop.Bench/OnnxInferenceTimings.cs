@@ -57,7 +57,8 @@ internal static class OnnxInferenceTimings
         finally { File.Delete(path); }
     }
 
-    private static (Module Model, int[] Sample) Build(string net, Generator generator)
+    // The net in evaluation mode (ResNet-20's BatchNorm statistics moved off their defaults) and one sample's shape.
+    internal static (Module Model, int[] Sample) Build(string net, Generator generator)
     {
         switch (net)
         {
