@@ -2,9 +2,22 @@ using Backprop.Onnx.Import;
 
 namespace Backprop.Cli;
 
-/// <summary><c>backprop summary --model net.onnx</c>: one row per imported node with its output shape and the weights it reads.</summary>
+/// <summary>
+/// <c>backprop summary --model net.onnx</c>: one row per imported node with its output shape and the weights it reads,
+/// then the steps inference fuses (<see cref="OnnxModule.InferenceNodes"/>).
+/// </summary>
 public static class OnnxSummary
 {
+    // What inference (evaluation mode under no-grad) runs in place of the nodes: the steps that fuse several of them.
+    private static void PrintFusions(OnnxModule module)
+    {
+        var steps = module.InferenceNodes;
+        var fused = steps.Where(n => n.OpType.Contains('+')).ToList();
+        Console.WriteLine($"Inference (evaluation mode, no-grad) runs {steps.Count} steps for these {module.Nodes.Count} nodes" +
+            (fused.Count == 0 ? "; none fused." : $", {fused.Count} of them fused as ONNX Runtime fuses them:"));
+        foreach (var n in fused) Console.WriteLine($"  {(n.Name.Length > 0 ? n.Name : n.Outputs[0])}  {n.OpType}");
+    }
+
     /// <summary>Whether <paramref name="path"/> names an ONNX file (by its extension).</summary>
     public static bool IsOnnx(string path) => path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase);
 
@@ -32,6 +45,7 @@ public static class OnnxSummary
         foreach (var r in rows) Console.WriteLine($"{r.Name.PadRight(nameWidth)}{r.OpType.PadRight(opWidth)}{r.Shape,-22}{r.Params,12:N0}");
         Console.WriteLine(new string('=', nameWidth + opWidth + 34));
         Console.WriteLine($"Total params: {module.ParameterCount():N0} (trainable, in {module.Parameters().Count()} tensors)");
+        PrintFusions(module);
         return 0;
     }
 }

@@ -48,6 +48,16 @@ public sealed class OnnxCommandLineTests : IDisposable
     }
 
     [Fact]
+    public void Summary_lists_the_steps_inference_fuses()
+    {
+        string printed = Captured(() => Assert.Equal(0, SummaryCommand.Run(OnnxImportFixtures.Model("resnet"))));
+        Assert.Contains("runs 7 steps for these 22 nodes, 4 of them fused", printed);
+        Assert.Contains("/layer1/conv1/Conv  Conv+BatchNormalization+Relu+Conv+BatchNormalization+Add+Relu", printed);
+        string lenet = Captured(() => Assert.Equal(0, SummaryCommand.Run(OnnxImportFixtures.Model("lenet"))));
+        Assert.Contains("/conv1/Conv  Conv+Relu", lenet);   // no BatchNorm: the ReLU alone joins its convolution
+    }
+
+    [Fact]
     public void Summary_runs_the_shape_arithmetic_of_a_dynamic_batch()
     {
         string printed = Captured(() => Assert.Equal(0, SummaryCommand.Run(OnnxImportFixtures.Model("lenet_view"))));
