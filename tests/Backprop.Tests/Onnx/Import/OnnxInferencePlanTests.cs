@@ -101,6 +101,26 @@ public sealed class OnnxInferencePlanTests
     }
 
     [Fact]
+    public void GroupedAndStridedConvolutionsFoldOnThePathWithoutKeptWeights()
+    {
+        var g = new Generator(28);
+        var net = new Sequential(
+            new Conv2d(8, 8, 3, stride: 2, padding: 1, groups: 8, bias: false, generator: g), ExportTestNets.Trained(new BatchNorm2d(8), g), new Relu(),
+            new Conv2d(8, 12, 1, generator: g), ExportTestNets.Trained(new BatchNorm2d(12), g),
+            new Flatten(), new Linear(12 * 5 * 5, 3, generator: g));
+        net.Eval();
+        using var dir = new TempDirectory();
+        var imported = ExportedAndImported(net, [8, 9, 9], dir);
+        // Paired in the plan; neither runs kept Winograd weights (groups, stride 2, 1x1), so the pair makes the two calls.
+        Assert.Equal(["Conv+BatchNormalization+Relu+Conv+BatchNormalization", "Flatten", "Gemm"], imported.InferenceNodes.Select(n => n.OpType));
+        foreach (int batch in new[] { 1, 5 })
+        {
+            var (nodes, plan) = Both(imported, Tensor.Randn(g, batch, 8, 9, 9));
+            AssertClose(nodes, plan, $"depthwise and 1x1, batch {batch}: fused against the nodes");
+        }
+    }
+
+    [Fact]
     public void TheFoldFollowsWeightsAndStatisticsChangedInPlace()
     {
         var g = new Generator(23);
