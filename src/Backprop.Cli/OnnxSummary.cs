@@ -15,8 +15,11 @@ public static class OnnxSummary
         var fused = steps.Where(n => n.OpType.Contains('+')).ToList();
         Console.WriteLine($"Inference (evaluation mode, no-grad) runs {steps.Count} steps for these {module.Nodes.Count} nodes" +
             (fused.Count == 0 ? "; none fused." : $", {fused.Count} of them fused as ONNX Runtime fuses them:"));
-        foreach (var n in fused) Console.WriteLine($"  {(n.Name.Length > 0 ? n.Name : n.Outputs[0])}  {n.OpType}");
+        foreach (var n in fused) Console.WriteLine($"  {Label(n)}  {n.OpType}");
     }
+
+    // A node's name, or its first output's where the file gives none.
+    private static string Label(OnnxNodeInfo n) => n.Name.Length > 0 ? n.Name : n.Outputs[0];
 
     /// <summary>Whether <paramref name="path"/> names an ONNX file (by its extension).</summary>
     public static bool IsOnnx(string path) => path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase);
@@ -35,7 +38,7 @@ public static class OnnxSummary
             using (Autograd.Autograd.NoGrad())
                 module.Forward(new Dictionary<string, Tensor> { [module.InputNames[0]] = Tensor.Zeros(shape) }, (node, y) => shapes[node] = y.Shape.ToString());
         var stored = module.StateDict();
-        var rows = module.Nodes.Select(n => (Name: n.Name.Length > 0 ? n.Name : n.Outputs[0], n.OpType,
+        var rows = module.Nodes.Select(n => (Name: Label(n), n.OpType,
             Shape: shapes.GetValueOrDefault(n, "?"),
             Params: n.Inputs.Sum(i => stored.TryGetValue(i, out var t) && t is Backprop.Nn.Parameter ? (long)t.Length : 0))).ToList();
         int nameWidth = Math.Max(10, rows.Max(r => r.Name.Length) + 2), opWidth = Math.Max(6, rows.Max(r => r.OpType.Length) + 2);
