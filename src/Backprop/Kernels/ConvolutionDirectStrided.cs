@@ -1,3 +1,6 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace Backprop.Kernels;
 
 /// <summary>
@@ -57,6 +60,11 @@ internal static unsafe class ConvolutionDirectStrided
         int ph = planes.InHeight, pw = planes.InWidth, padH = g.PadHeight, padW = g.PadWidth;
         int phasesH = Phases(g.KernelHeight, g.DilationHeight, sh), phasesW = Phases(g.KernelWidth, g.DilationWidth, sw);
         int width = SimdWidth.Max;
+        if (sw == 2 && phasesW == 2 && SimdWidth.AllowsAvx512F(width))
+        {
+            CopyPlanesPaired(g, planes, phasesH, image, copy);
+            return;
+        }
         for (int a = 0; a < phasesH; a++)
         {
             for (int b = 0; b < phasesW; b++)
@@ -75,6 +83,52 @@ internal static unsafe class ConvolutionDirectStrided
                         if (sw == 1) new ReadOnlySpan<float>(s + j0, j1 - j0).CopyTo(new Span<float>(d + j0, j1 - j0));
                         else StridedRows.GatherEven(width, s + 2 * j0, d + j0, j1 - j0);   // sw is 2
                     }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="CopyPlanes"/> for a stride-2 width with both column phases (AVX-512): each image row is read once, 32
+    /// columns at a time, and its even and odd columns go to the two planes of its row phase. Phase by phase, every row
+    /// was read twice and moved 16 floats per call, which cost a quarter of ResNet's stride-2 3x3 forward at batch 64.
+    /// </summary>
+    private static void CopyPlanesPaired(in Conv2dGeometry g, in Conv2dGeometry planes, int phasesH, float* image, float* copy)
+    {
+        int sh = g.StrideHeight, c = g.InChannels, h = g.InHeight, w = g.InWidth;
+        int ph = planes.InHeight, pw = planes.InWidth, padH = g.PadHeight, padW = g.PadWidth;
+        long planeLength = (long)ph * pw;
+        // Image column x lies in plane b = (x + padW) % 2 at column (x + padW) / 2; x0 even: the evens go to plane padW % 2.
+        int evenPlane = padW % 2, oddPlane = 1 - evenPlane;
+        Vector512<int> evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        Vector512<int> odds = evens + Vector512<int>.One;
+        for (int cc = 0; cc < c; cc++)
+        {
+            float* src = image + (long)cc * h * w;
+            for (int y = 0; y < h; y++, src += w)
+            {
+                int a = (y + padH) % sh, i = (y + padH) / sh;
+                if (a >= phasesH || i >= ph) continue;   // a row no tap reads
+                float* even = copy + ((long)(a * 2 + evenPlane) * c + cc) * planeLength + (long)i * pw;
+                float* odd = copy + ((long)(a * 2 + oddPlane) * c + cc) * planeLength + (long)i * pw;
+                int x = 0;
+                // 16 plane columns from (x + padW) / 2 on (evens) and (x + 1 + padW) / 2 on (odds), inside the plane row
+                for (; x + 32 <= w && (x + 1 + padW) / 2 + 16 <= pw; x += 32)
+                {
+                    Vector512<float> lo = Vector512.Load(src + x), hi = Vector512.Load(src + x + 16);
+                    Avx512F.PermuteVar16x32x2(lo, evens, hi).Store(even + (x + padW) / 2);
+                    Avx512F.PermuteVar16x32x2(lo, odds, hi).Store(odd + (x + 1 + padW) / 2);
+                }
+                for (; x + 16 <= w && (x + 1 + padW) / 2 + 8 <= pw; x += 16)   // a row of 16 (ResNet's 16x16 planes)
+                {
+                    Vector512<float> v = Vector512.Load(src + x);
+                    Avx512F.PermuteVar16x32(v, evens).GetLower().Store(even + (x + padW) / 2);
+                    Avx512F.PermuteVar16x32(v, odds).GetLower().Store(odd + (x + 1 + padW) / 2);
+                }
+                for (; x < w; x++)
+                {
+                    int j = (x + padW) / 2;
+                    if (j < pw) ((x & 1) == 0 ? even : odd)[j] = src[x];
                 }
             }
         }

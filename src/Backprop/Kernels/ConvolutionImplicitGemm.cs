@@ -262,6 +262,18 @@ internal static unsafe class ConvolutionImplicitGemm
     /// <summary>Rows 0..rows-1 of the tile (stride ld), first `cols` entries: max(v, 0) in place, with ReluForward's bits.</summary>
     internal static void ReluRows(float* tile, int ld, int rows, int cols)
     {
+        if (cols == 32 && SimdWidth.AllowsAvx512F(SimdWidth.Max))
+        {
+            // A whole panel's rows: two vectors each, inline (a call per 32-float row cost 6% of a stride-2 3x3 forward).
+            for (int kk = 0; kk < rows; kk++)
+            {
+                float* row = tile + (long)kk * ld;
+                Vector512<float> v0 = Vector512.Load(row), v1 = Vector512.Load(row + 16);
+                Vector512.ConditionalSelect(Vector512.LessThanOrEqual(v0, Vector512<float>.Zero), Vector512<float>.Zero, v0).Store(row);
+                Vector512.ConditionalSelect(Vector512.LessThanOrEqual(v1, Vector512<float>.Zero), Vector512<float>.Zero, v1).Store(row + 16);
+            }
+            return;
+        }
         for (int kk = 0; kk < rows; kk++)
         {
             var row = new Span<float>(tile + (long)kk * ld, cols);

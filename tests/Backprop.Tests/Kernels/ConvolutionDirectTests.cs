@@ -48,6 +48,8 @@ public class ConvolutionDirectTests
         { "stride 2, 4x4 kernel (even: two taps a plane each way)", S(2, 6, 16, 16, 16, 4, 4, 2, 2, 1, 1) },
         { "stride 2, padding as wide as the image (6x6, pad 6: phase planes with no image column)", S(1, 16, 6, 6, 16, 3, 3, 2, 2, 6, 6) },
         { "stride 2, padding four times the image (2x2, pad 8)", S(1, 16, 2, 2, 16, 3, 3, 2, 2, 8, 8) },
+        { "stride 2, 48-pixel rows (one 32-column and one 16-column run per row), pad 1", S(1, 3, 10, 48, 16, 3, 3, 2, 2, 1, 1) },
+        { "stride 2, 46-pixel rows, pad 2 (evens to plane 0; a 14-column tail)", S(2, 4, 9, 46, 16, 3, 3, 2, 2, 2, 2) },
     };
 
     private static Conv2dGeometry S(int n, int c, int h, int w, int k, int kh, int kw, int sh, int sw, int ph, int pw, int dh = 1, int dw = 1) =>
@@ -75,6 +77,9 @@ public class ConvolutionDirectTests
                 float[] two = Run(g.OutputLength, width, 2, y => Convolution.Forward(g, x, w, b, y));
                 KernelTestUtil.AssertClose(expected, one, 1e-6 * (depth + 1), 1e-5, $"{name}, width {width}, forward, bias {b.Length > 0}");
                 KernelTestUtil.AssertBitIdentical(one, two, $"{name}, width {width}, forward on 1 and 2 threads, bias {b.Length > 0}");
+                // The ReLU applied in the output pass: the forward's values clamped at zero, bit for bit.
+                float[] relu = Run(g.OutputLength, width, 2, y => Convolution.Forward(g, x, w, b, y, relu: true));
+                KernelTestUtil.AssertBitIdentical([.. one.Select(v => v > 0 ? v : 0f)], relu, $"{name}, width {width}, forward with ReLU");
             }
             float[] dxExpected = new float[g.InputLength];
             ConvolutionReference.BackwardData(g, dy, w, dxExpected);
