@@ -99,12 +99,15 @@ internal static unsafe class ConvolutionWinogradLayout
     public static void WriteRun(int width, float* pixels, int rowStride, float* y, long plane, int ow, int channels, int rows, int cols)
     {
         int whole = SimdWidth.AllowsAvx(width) && channels == L ? cols / 8 * 8 : 0;
+        int sixteens = SimdWidth.AllowsAvx512F(width) && channels == L ? cols / 16 * 16 : 0;
         for (int r = 0; r < rows; r++)
         {
             float* src = pixels + (long)r * rowStride, dst = y + (long)r * ow;
-            // Channels 0-7 along the whole segment, then 8-15: 8 planes' lines at a time share an L1 set, 16 would not fit.
-            for (int j = 0; j < whole; j += 8) Transpose8x8.Block(src + j * L, L, dst + j, plane);
-            for (int j = 0; j < whole; j += 8) Transpose8x8.Block(src + j * L + 8, L, dst + 8 * plane + j, plane);
+            // AVX-512: 16 pixels at a time, each channel's 16 one 64-byte store (a whole line, written once).
+            for (int j = 0; j < sixteens; j += 16) Transpose16.Block16x16(src + j * L, L, dst + j, plane);
+            // Channels 0-7 along the rest of the segment, then 8-15: 8 planes' lines at a time share an L1 set, 16 would not fit.
+            for (int j = sixteens; j < whole; j += 8) Transpose8x8.Block(src + j * L, L, dst + j, plane);
+            for (int j = sixteens; j < whole; j += 8) Transpose8x8.Block(src + j * L + 8, L, dst + 8 * plane + j, plane);
             for (int l = 0; l < channels; l++)
                 for (int j = whole; j < cols; j++) dst[l * plane + j] = src[j * L + l];
         }
