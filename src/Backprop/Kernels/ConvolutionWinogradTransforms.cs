@@ -142,22 +142,60 @@ internal static unsafe class ConvolutionWinogradTransforms
     }
 
     // d: the tile's 6x6 patch of 16-channel pixels (row stride rowStride floats); v: position pos's 16 channels at
-    // v + pos * posStride.
+    // v + pos * posStride. Column by column of B^T d (the columns that share terms together: 1 and 2, 3 and 4), each
+    // column's six row values in registers, then B^T along it: the row pass's 36 stores and loads through a scratch
+    // buffer made the tile store-bound. InputLine's operations in its order, so the same bits. `scratch` is not used.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void InputTile512(float* d, int rowStride, float* v, long posStride, float* scratch)
     {
-        for (int i = 0; i < 6; i++, d += rowStride)
-        {
-            InputLine(Vector512.Load(d), Vector512.Load(d + L), Vector512.Load(d + 2 * L), Vector512.Load(d + 3 * L),
-                Vector512.Load(d + 4 * L), Vector512.Load(d + 5 * L), scratch + i * 6 * L, L);
-        }
-        for (int j = 0; j < 6; j++)
-        {
-            float* s = scratch + j * L;
-            InputLine(Vector512.Load(s), Vector512.Load(s + 6 * L), Vector512.Load(s + 12 * L), Vector512.Load(s + 18 * L),
-                Vector512.Load(s + 24 * L), Vector512.Load(s + 30 * L), v + j * posStride, 6 * posStride);
-        }
+        Vector512<float> minusFour = Vector512.Create(-4f), minusFive = Vector512.Create(-5f), four = Vector512.Create(4f), two = Vector512.Create(2f);
+        float* d0 = d, d1 = d + rowStride, d2 = d + 2 * rowStride, d3 = d + 3 * rowStride, d4 = d + 4 * rowStride, d5 = d + 5 * rowStride;
+        long p6 = 6 * posStride;
+        // column 0: 4 x0 - 5 x2 + x4 of each row
+        InputLine(RowFirst(d0, four, minusFive), RowFirst(d1, four, minusFive), RowFirst(d2, four, minusFive), RowFirst(d3, four, minusFive),
+            RowFirst(d4, four, minusFive), RowFirst(d5, four, minusFive), v, p6);
+        // columns 1 and 2: a + b and a - b, a = x4 - 4 x2, b = x3 - 4 x1
+        RowSecond(d0, minusFour, out var s0, out var t0); RowSecond(d1, minusFour, out var s1, out var t1);
+        RowSecond(d2, minusFour, out var s2, out var t2); RowSecond(d3, minusFour, out var s3, out var t3);
+        RowSecond(d4, minusFour, out var s4, out var t4); RowSecond(d5, minusFour, out var s5, out var t5);
+        InputLine(s0, s1, s2, s3, s4, s5, v + posStride, p6);
+        InputLine(t0, t1, t2, t3, t4, t5, v + 2 * posStride, p6);
+        // columns 3 and 4: c - 2 e and c + 2 e, c = x4 - x2, e = x1 - x3
+        RowFourth(d0, two, out s0, out t0); RowFourth(d1, two, out s1, out t1); RowFourth(d2, two, out s2, out t2);
+        RowFourth(d3, two, out s3, out t3); RowFourth(d4, two, out s4, out t4); RowFourth(d5, two, out s5, out t5);
+        InputLine(s0, s1, s2, s3, s4, s5, v + 3 * posStride, p6);
+        InputLine(t0, t1, t2, t3, t4, t5, v + 4 * posStride, p6);
+        // column 5: 4 x1 - 5 x3 + x5
+        InputLine(RowLast(d0, four, minusFive), RowLast(d1, four, minusFive), RowLast(d2, four, minusFive), RowLast(d3, four, minusFive),
+            RowLast(d4, four, minusFive), RowLast(d5, four, minusFive), v + 5 * posStride, p6);
     }
+
+    // One row x (16-channel pixels x0..x5 at x, x + L, ...) of the patch: B^T x's entries, as InputLine computes them.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> RowFirst(float* x, Vector512<float> four, Vector512<float> minusFive) =>
+        Vector512.FusedMultiplyAdd(four, Vector512.Load(x), Vector512.FusedMultiplyAdd(minusFive, Vector512.Load(x + 2 * L), Vector512.Load(x + 4 * L)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RowSecond(float* x, Vector512<float> minusFour, out Vector512<float> sum, out Vector512<float> difference)
+    {
+        Vector512<float> x1 = Vector512.Load(x + L), x2 = Vector512.Load(x + 2 * L), x3 = Vector512.Load(x + 3 * L), x4 = Vector512.Load(x + 4 * L);
+        Vector512<float> a = Vector512.FusedMultiplyAdd(minusFour, x2, x4), b = Vector512.FusedMultiplyAdd(minusFour, x1, x3);
+        sum = a + b;
+        difference = a - b;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RowFourth(float* x, Vector512<float> two, out Vector512<float> minus, out Vector512<float> plus)
+    {
+        Vector512<float> x1 = Vector512.Load(x + L), x2 = Vector512.Load(x + 2 * L), x3 = Vector512.Load(x + 3 * L), x4 = Vector512.Load(x + 4 * L);
+        Vector512<float> c = x4 - x2, e = x1 - x3;
+        minus = Vector512.FusedMultiplyAdd(-two, e, c);
+        plus = Vector512.FusedMultiplyAdd(two, e, c);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> RowLast(float* x, Vector512<float> four, Vector512<float> minusFive) =>
+        Vector512.FusedMultiplyAdd(four, Vector512.Load(x + L), Vector512.FusedMultiplyAdd(minusFive, Vector512.Load(x + 3 * L), Vector512.Load(x + 5 * L)));
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void InputTile256(float* d, int rowStride, float* v, long posStride, float* scratch)
@@ -208,29 +246,41 @@ internal static unsafe class ConvolutionWinogradTransforms
     }
 
     // m: position pos's 16 channels at m + pos * posStride; pixels: the 4x4 tile's (pixel, 16 channels) rows, row r from
-    // pixels + r * rowStride, overwritten
-    // with A^T M A + bias, then max(., 0) with ReluForward's bits when relu.
+    // pixels + r * rowStride, overwritten with A^T M A + bias, then max(., 0) with ReluForward's bits when relu.
+    // The 24 row sums stay in registers between the two passes (through a scratch buffer, the tile's 40 stores made it
+    // store-bound); the same operations in the same order, so the same bits. `scratch` is not used.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void OutputTile512(float* m, long posStride, float* bias, bool relu, float* scratch, float* pixels, int rowStride)
     {
-        for (int a = 0; a < 6; a++)
-        {
-            float* s = m + 6 * a * posStride;
-            OutputLine(Vector512.Load(s), Vector512.Load(s + posStride), Vector512.Load(s + 2 * posStride), Vector512.Load(s + 3 * posStride),
-                Vector512.Load(s + 4 * posStride), Vector512.Load(s + 5 * posStride), out var o0, out var o1, out var o2, out var o3);
-            o0.Store(scratch + (a * 4) * L); o1.Store(scratch + (a * 4 + 1) * L); o2.Store(scratch + (a * 4 + 2) * L); o3.Store(scratch + (a * 4 + 3) * L);
-        }
+        long p6 = 6 * posStride;
+        OutputRow(m, posStride, out var r00, out var r01, out var r02, out var r03);
+        OutputRow(m + p6, posStride, out var r10, out var r11, out var r12, out var r13);
+        OutputRow(m + 2 * p6, posStride, out var r20, out var r21, out var r22, out var r23);
+        OutputRow(m + 3 * p6, posStride, out var r30, out var r31, out var r32, out var r33);
+        OutputRow(m + 4 * p6, posStride, out var r40, out var r41, out var r42, out var r43);
+        OutputRow(m + 5 * p6, posStride, out var r50, out var r51, out var r52, out var r53);
         Vector512<float> b = Vector512.Load(bias);
-        for (int q = 0; q < 4; q++)
-        {
-            float* s = scratch + q * L;
-            OutputLine(Vector512.Load(s), Vector512.Load(s + 4 * L), Vector512.Load(s + 8 * L), Vector512.Load(s + 12 * L),
-                Vector512.Load(s + 16 * L), Vector512.Load(s + 20 * L), out var o0, out var o1, out var o2, out var o3);
-            Finish(o0 + b, relu).Store(pixels + q * L);
-            Finish(o1 + b, relu).Store(pixels + rowStride + q * L);
-            Finish(o2 + b, relu).Store(pixels + 2 * rowStride + q * L);
-            Finish(o3 + b, relu).Store(pixels + 3 * rowStride + q * L);
-        }
+        OutputColumn(r00, r10, r20, r30, r40, r50, b, relu, pixels, rowStride);
+        OutputColumn(r01, r11, r21, r31, r41, r51, b, relu, pixels + L, rowStride);
+        OutputColumn(r02, r12, r22, r32, r42, r52, b, relu, pixels + 2 * L, rowStride);
+        OutputColumn(r03, r13, r23, r33, r43, r53, b, relu, pixels + 3 * L, rowStride);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OutputRow(float* s, long posStride, out Vector512<float> o0, out Vector512<float> o1, out Vector512<float> o2, out Vector512<float> o3) =>
+        OutputLine(Vector512.Load(s), Vector512.Load(s + posStride), Vector512.Load(s + 2 * posStride), Vector512.Load(s + 3 * posStride),
+            Vector512.Load(s + 4 * posStride), Vector512.Load(s + 5 * posStride), out o0, out o1, out o2, out o3);
+
+    // Column q of the tile: its four pixels (rows 0-3), plus the bias, then the ReLU.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OutputColumn(Vector512<float> t0, Vector512<float> t1, Vector512<float> t2, Vector512<float> t3, Vector512<float> t4,
+        Vector512<float> t5, Vector512<float> b, bool relu, float* pixels, int rowStride)
+    {
+        OutputLine(t0, t1, t2, t3, t4, t5, out var o0, out var o1, out var o2, out var o3);
+        Finish(o0 + b, relu).Store(pixels);
+        Finish(o1 + b, relu).Store(pixels + rowStride);
+        Finish(o2 + b, relu).Store(pixels + 2 * rowStride);
+        Finish(o3 + b, relu).Store(pixels + 3 * rowStride);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
