@@ -47,6 +47,25 @@ public static class KernelThreads
     public static bool InWorker => t_inWorker;
 
     /// <summary>
+    /// With <paramref name="serial"/>, every <see cref="For"/> on this thread until the scope ends runs on the calling thread
+    /// alone, as inside a worker (same partition sums, so the same bits); otherwise nothing changes.
+    /// </summary>
+    internal static SerialScope Serially(bool serial)
+    {
+        bool set = serial && !t_inWorker;
+        if (set) t_inWorker = true;
+        return new SerialScope(set);
+    }
+
+    internal readonly struct SerialScope(bool set) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (set) t_inWorker = false;
+        }
+    }
+
+    /// <summary>
     /// Runs body(start, end) over [0, count) split into min(count, Count) contiguous chunks:
     /// chunk i is [i*count/p, (i+1)*count/p). A call from inside a worker runs serially
     /// (one body call over the whole range). A single chunk runs inline on the calling thread, and

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 
 namespace Backprop.Kernels;
 
@@ -57,6 +58,8 @@ internal sealed unsafe class WinogradWeightCache
     /// <paramref name="scale"/> (one per output channel: a BatchNorm folded in, <see cref="BatchNormFold"/>), the
     /// convolution is that of the weights <see cref="BatchNormFold.Weights"/> makes of weight and scale: the fold is kept
     /// with the transform, made again when either differs, so the caller passes the layer's own weights and no folded copy.
+    /// A small call (batch 1: <see cref="ThreadChoice.MaxOutput"/>) runs on the kernel threads or on the calling thread alone,
+    /// as the process's timings choose (<see cref="ThreadChoice"/>); the bits are the same either way.
     /// </summary>
     /// <remarks>
     /// The threads compare the weights with the kept copy after their share of the products, each its own slice of them,
@@ -70,6 +73,20 @@ internal sealed unsafe class WinogradWeightCache
     // x: (N, C, H, W); weight: (K, C, 3, 3) or (K, C, 5, 5); bias: (K) or empty; y: (N, K, OH, OW) overwritten; residual: y's shape or empty
     public bool TryForward(in Conv2dGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, bool relu,
         ReadOnlySpan<float> residual = default, WinogradIo io = WinogradIo.Planes, ReadOnlySpan<double> scale = default)
+    {
+        // A small call (batch 1) runs on the kernel threads or the calling thread alone, as measured timings choose.
+        if (g.OutputLength > ThreadChoice.MaxOutput || KernelThreads.Count == 1 || KernelThreads.InWorker)
+            return Forward(g, x, weight, bias, y, relu, residual, io, scale);
+        bool serial = ThreadChoice.Shared.Next(out bool timed);
+        long start = timed ? Stopwatch.GetTimestamp() : 0;
+        bool ran;
+        using (KernelThreads.Serially(serial)) ran = Forward(g, x, weight, bias, y, relu, residual, io, scale);
+        if (timed && ran) ThreadChoice.Shared.Record(serial, Stopwatch.GetTimestamp() - start);
+        return ran;
+    }
+
+    private bool Forward(in Conv2dGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, bool relu,
+        ReadOnlySpan<float> residual, WinogradIo io, ReadOnlySpan<double> scale)
     {
         if (io != WinogradIo.Planes && (!Applies(g) || ((io & WinogradIo.BlockedOutput) != 0 && !residual.IsEmpty))) return false;
         if (!Applies(g)) return direct.TryForward(g, x, weight, bias, y, relu, residual, scale);

@@ -18,6 +18,24 @@ public class KernelThreadsTests
     }
 
     [Fact]
+    public void ASerialScopeRunsEachCallWholeOnTheCallerAndEndsWithTheScope()
+    {
+        KernelTestUtil.With(null, 2, () =>
+        {
+            int caller = Environment.CurrentManagedThreadId;
+            var chunks = new ConcurrentBag<(int, int, int)>();
+            using (KernelThreads.Serially(true))
+                KernelThreads.For(8, (s, e) => chunks.Add((s, e, Environment.CurrentManagedThreadId)));
+            Assert.Equal(new[] { (0, 8, caller) }, chunks.ToArray());
+            Assert.False(KernelThreads.InWorker);
+            chunks.Clear();
+            using (KernelThreads.Serially(false))
+                KernelThreads.For(8, (s, e) => chunks.Add((s, e, Environment.CurrentManagedThreadId)));
+            Assert.Equal(new[] { (0, 4), (4, 8) }, chunks.Select(c => (c.Item1, c.Item2)).OrderBy(c => c.Item1).ToArray());
+        });
+    }
+
+    [Fact]
     public void NestedCallsRunSerially()
     {
         KernelTestUtil.With(null, 2, () =>
