@@ -292,7 +292,7 @@ internal readonly struct WinogradPlan
         // Enough blocks for every thread, as even as the rows allow (no bits depend on the block size: each output sums the
         // same products in order). AVX-512 runs a block's last rows four at a time, so its shares are whole fours: a
         // batch-1 16x16 plane's 16 tiles split 8 and 8, where whole 12-row micro-tiles split them 12 and 4.
-        int threads = KernelThreads.Count;
+        int threads = KernelThreads.InWorker ? 1 : KernelThreads.Count;   // a call on one thread (nested, or serial by choice) takes one block
         if ((Tiles + block - 1) / block < threads)
         {
             int rows = SimdWidth.Max >= 512 ? 4 : rowTile;
