@@ -75,14 +75,22 @@ def median(values):
     return sorted(values)[len(values) // 2]
 
 
+# Untimed inference calls before the timed ones: `warmup` calls and at least this long (ConvNetTimings.cs does the same:
+# .NET's tiered JIT takes a second or two of calls to reach its optimized code on the eval path).
+INFERENCE_WARMUP_S = 2.0
+
+
 def inference(model, x, repeats, warmup):
     times = []
     with torch.no_grad():
-        for i in range(repeats + warmup):
+        begin, calls = time.perf_counter(), 0
+        while calls < warmup or time.perf_counter() - begin < INFERENCE_WARMUP_S:
+            model(x)
+            calls += 1
+        for _ in range(repeats):
             start = time.perf_counter()
             model(x)
-            if i >= warmup:
-                times.append((time.perf_counter() - start) * 1000)
+            times.append((time.perf_counter() - start) * 1000)
     return median(times)
 
 
