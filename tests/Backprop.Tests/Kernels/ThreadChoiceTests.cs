@@ -3,19 +3,18 @@ using Backprop.Kernels;
 namespace Backprop.Tests.Kernels;
 
 /// <summary>
-/// The measured choice between the kernel threads and the calling thread alone for small calls: untimed warm-up calls
-/// on the threads, then alternating windows timed, the faster way kept until the next measurement, which can change it.
+/// The measured choice between the kernel threads and the calling thread alone for small calls: untimed calls on the
+/// threads while warming up, then alternating windows timed, the faster way kept until the next measurement, which can
+/// change it.
 /// </summary>
 public class ThreadChoiceTests
 {
-    private const int Measuring = 2 * ThreadChoice.Rounds * ThreadChoice.Window;
-
     // One measurement: every call as Next gives it, timed calls recorded with the given ticks per way. Returns the ways
     // the timed calls ran, in order.
     private static List<bool> Measure(ThreadChoice choice, long serialTicks, long threadedTicks)
     {
         var ways = new List<bool>();
-        for (int i = 0; i < Measuring; i++)
+        for (int i = 0; i < ThreadChoice.Measuring; i++)
         {
             bool serial = choice.Next(out bool timed);
             Assert.True(timed, $"call {i} of the measurement is timed");
@@ -28,8 +27,8 @@ public class ThreadChoiceTests
     [Fact]
     public void WarmUpCallsRunOnTheThreadsUntimed()
     {
-        var choice = new ThreadChoice();
-        for (int i = 0; i < ThreadChoice.WarmUp; i++)
+        var choice = new ThreadChoice(TimeSpan.FromHours(1), TimeSpan.Zero);
+        for (int i = 0; i < 3 * ThreadChoice.Measuring; i++)
         {
             Assert.False(choice.Next(out bool timed));
             Assert.False(timed);
@@ -37,25 +36,29 @@ public class ThreadChoiceTests
     }
 
     [Fact]
-    public void TheFasterWayIsKeptUntilTheNextMeasurementAndThatOneCanChangeIt()
+    public void TheFasterWayIsKeptUntilTheNextMeasurement()
     {
-        var choice = new ThreadChoice();
-        for (int i = 0; i < ThreadChoice.WarmUp; i++) choice.Next(out _);
+        var choice = new ThreadChoice(TimeSpan.Zero, TimeSpan.FromHours(1));
         var ways = Measure(choice, serialTicks: 100, threadedTicks: 150);
         // windows alternate, serial first, the same number of calls each way
         Assert.True(ways.Take(ThreadChoice.Window).All(w => w));
         Assert.True(ways.Skip(ThreadChoice.Window).Take(ThreadChoice.Window).All(w => !w));
-        Assert.Equal(Measuring / 2, ways.Count(w => w));
+        Assert.Equal(ThreadChoice.Measuring / 2, ways.Count(w => w));
         Assert.True(choice.SerialWins);
-        for (int i = 0; i < ThreadChoice.Exploit; i++)
+        for (int i = 0; i < 5 * ThreadChoice.Measuring; i++)
         {
-            Assert.True(choice.Next(out bool timed), $"exploit call {i} runs serially");
+            Assert.True(choice.Next(out bool timed), $"call {i} after the measurement runs serially");
             Assert.False(timed);
         }
-        choice.Next(out _);   // the call that ends the stretch; the next measurement starts after it
+    }
+
+    [Fact]
+    public void TheNextMeasurementCanChangeTheChoice()
+    {
+        var choice = new ThreadChoice(TimeSpan.Zero, TimeSpan.Zero);
+        Measure(choice, serialTicks: 100, threadedTicks: 150);
+        Assert.True(choice.SerialWins);
         Measure(choice, serialTicks: 150, threadedTicks: 100);
         Assert.False(choice.SerialWins);
-        Assert.False(choice.Next(out bool after));
-        Assert.False(after);
     }
 }
