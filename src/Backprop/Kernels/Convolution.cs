@@ -84,6 +84,8 @@ namespace Backprop.Kernels;
 // Forward with relu (Functional.Conv2dRelu): each forward path above applies max(y, 0) to its own output panel (or image)
 // right after computing it, so the fused ReLU costs no extra pass over y.
 // ImplicitGemmEnabled = false (tests only) sends groups-1 forward and backward-data through the im2col rows above.
+// Kept-weight forwards of up to 64K output floats (batch-1 layers) run on the threads as split above or on the calling
+// thread alone, as the process's timings choose (ThreadChoice); the same bits either way.
 
 /// <summary>
 /// 2-D convolution (cross-correlation, as in Caffe and PyTorch) as matrix products: implicit im2col for
