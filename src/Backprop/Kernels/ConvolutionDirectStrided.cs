@@ -62,7 +62,7 @@ internal static unsafe class ConvolutionDirectStrided
         int width = SimdWidth.Max;
         if (sw == 2 && phasesW == 2 && SimdWidth.AllowsAvx512F(width))
         {
-            CopyPlanesPaired(g, planes, phasesH, phasesW, image, copy);
+            CopyPlanesPaired(g, planes, phasesH, image, copy);
             return;
         }
         for (int a = 0; a < phasesH; a++)
@@ -89,20 +89,19 @@ internal static unsafe class ConvolutionDirectStrided
     }
 
     /// <summary>
-    /// <see cref="CopyPlanes"/> for a stride-2 width (AVX-512): each image row is read once, 32 columns at a time, and its
-    /// even and odd columns go to the planes of its row phase (one of them dropped where a 1x1 kernel reads one column
-    /// phase). Phase by phase, every row was read twice and moved 16 floats per call, which cost a quarter of ResNet's
-    /// stride-2 3x3 forward at batch 64 and a third of its 1x1 shortcut's.
+    /// <see cref="CopyPlanes"/> for a stride-2 width with both column phases read (AVX-512): each image row is read once,
+    /// 32 columns at a time, and its even and odd columns go to the two planes of its row phase. Phase by phase, every
+    /// row was read twice and moved 16 floats per call, which cost a quarter of ResNet's stride-2 3x3 forward at batch 64.
+    /// (A 1x1 kernel reads one column phase; it keeps the phase-by-phase copy, which was faster there.)
     /// </summary>
-    private static void CopyPlanesPaired(in Conv2dGeometry g, in Conv2dGeometry planes, int phasesH, int phasesW, float* image, float* copy)
+    private static void CopyPlanesPaired(in Conv2dGeometry g, in Conv2dGeometry planes, int phasesH, float* image, float* copy)
     {
         int sh = g.StrideHeight, c = g.InChannels, h = g.InHeight, w = g.InWidth;
         int ph = planes.InHeight, pw = planes.InWidth, padH = g.PadHeight, padW = g.PadWidth;
         long planeLength = (long)ph * pw;
-        // Image column x lies in column phase b = (x + padW) % 2 at plane column (x + padW) / 2: the even columns in phase
-        // padW % 2, the odd ones in the other; a phase past phasesW is read by no tap.
+        // Image column x lies in column phase (x + padW) % 2 at plane column (x + padW) / 2: the even columns in phase
+        // padW % 2, the odd ones in the other.
         int evenPhase = padW % 2, oddPhase = 1 - evenPhase;
-        bool keepEven = evenPhase < phasesW, keepOdd = oddPhase < phasesW;
         Vector512<int> evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         Vector512<int> odds = evens + Vector512<int>.One;
         for (int cc = 0; cc < c; cc++)
@@ -112,27 +111,26 @@ internal static unsafe class ConvolutionDirectStrided
             for (int y = 0, a = padH % sh, i = padH / sh; y < h; y++, src += w, i += ++a == sh ? 1 : 0, a = a == sh ? 0 : a)
             {
                 if (a >= phasesH || i >= ph) continue;   // a row no tap reads
-                float* even = copy + ((long)(a * phasesW + (keepEven ? evenPhase : 0)) * c + cc) * planeLength + (long)i * pw;
-                float* odd = copy + ((long)(a * phasesW + (keepOdd ? oddPhase : 0)) * c + cc) * planeLength + (long)i * pw;
+                float* even = copy + ((long)(2 * a + evenPhase) * c + cc) * planeLength + (long)i * pw;
+                float* odd = copy + ((long)(2 * a + oddPhase) * c + cc) * planeLength + (long)i * pw;
                 int x = 0;
                 // 16 plane columns from (x + padW) / 2 on (evens) and (x + 1 + padW) / 2 on (odds), inside the plane row
                 for (; x + 32 <= w && (x + 1 + padW) / 2 + 16 <= pw; x += 32)
                 {
                     Vector512<float> lo = Vector512.Load(src + x), hi = Vector512.Load(src + x + 16);
-                    if (keepEven) Avx512F.PermuteVar16x32x2(lo, evens, hi).Store(even + (x + padW) / 2);
-                    if (keepOdd) Avx512F.PermuteVar16x32x2(lo, odds, hi).Store(odd + (x + 1 + padW) / 2);
+                    Avx512F.PermuteVar16x32x2(lo, evens, hi).Store(even + (x + padW) / 2);
+                    Avx512F.PermuteVar16x32x2(lo, odds, hi).Store(odd + (x + 1 + padW) / 2);
                 }
                 for (; x + 16 <= w && (x + 1 + padW) / 2 + 8 <= pw; x += 16)   // a row of 16 (ResNet's 16x16 planes)
                 {
                     Vector512<float> v = Vector512.Load(src + x);
-                    if (keepEven) Avx512F.PermuteVar16x32(v, evens).GetLower().Store(even + (x + padW) / 2);
-                    if (keepOdd) Avx512F.PermuteVar16x32(v, odds).GetLower().Store(odd + (x + 1 + padW) / 2);
+                    Avx512F.PermuteVar16x32(v, evens).GetLower().Store(even + (x + padW) / 2);
+                    Avx512F.PermuteVar16x32(v, odds).GetLower().Store(odd + (x + 1 + padW) / 2);
                 }
                 for (; x < w; x++)
                 {
                     int j = (x + padW) / 2;
-                    bool isEven = (x & 1) == 0;
-                    if (j < pw && (isEven ? keepEven : keepOdd)) (isEven ? even : odd)[j] = src[x];
+                    if (j < pw) ((x & 1) == 0 ? even : odd)[j] = src[x];
                 }
             }
         }

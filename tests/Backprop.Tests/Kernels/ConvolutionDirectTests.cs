@@ -50,7 +50,7 @@ public class ConvolutionDirectTests
         { "stride 2, padding four times the image (2x2, pad 8)", S(1, 16, 2, 2, 16, 3, 3, 2, 2, 8, 8) },
         { "stride 2, 48-pixel rows (one 32-column and one 16-column run per row), pad 1", S(1, 3, 10, 48, 16, 3, 3, 2, 2, 1, 1) },
         { "stride 2, 46-pixel rows, pad 2 (evens to plane 0; a 14-column tail)", S(2, 4, 9, 46, 16, 3, 3, 2, 2, 2, 2) },
-        { "stride 2, 1x1 kernel, pad 1 (the odd columns kept, the even dropped), 29-pixel rows", S(1, 5, 9, 29, 16, 1, 1, 2, 2, 1, 1) },
+        { "stride 2, 1x1 kernel, pad 1 (one column phase: the odd columns), 29-pixel rows", S(1, 5, 9, 29, 16, 1, 1, 2, 2, 1, 1) },
     };
 
     private static Conv2dGeometry S(int n, int c, int h, int w, int k, int kh, int kw, int sh, int sw, int ph, int pw, int dh = 1, int dw = 1) =>
