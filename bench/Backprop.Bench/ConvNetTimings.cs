@@ -105,13 +105,11 @@ internal static class ConvNetTimings
         return diff / scale;
     }
 
-    // warmup untimed calls first, as many as the training's warm-up steps (PyTorch's side the same): the eval path's own
-    // code (kept Winograd weights, the folded convolutions' residual sums) runs for the first time here, and the JIT's first
-    // code of it ran 20-27 ms a batch of 64 over the first 20 calls against 12-15 ms after.
-    // Untimed calls before the timed ones: `warmup` calls and at least this long, both sides (pytorch_convnets.py too).
-    // The eval path's code is new after training, and the tiered JIT reaches its optimized code only after a second or
-    // so of calls: with 15 untimed calls, the median of 20 timed ResNet-20 batches of 64 was 14.0-14.5 ms; after more
-    // calls, 9.2-9.5 ms (2026-12-07).
+    // Untimed calls before the timed ones: `warmup` calls (as many as the training's warm-up steps) and at least this long,
+    // both sides (pytorch_convnets.py too). The eval path's code (kept Winograd weights, the folded convolutions' residual
+    // sums) runs for the first time here, and the tiered JIT reaches its optimized code only after a second or so of
+    // calls: with 15 untimed calls, the median of 20 timed ResNet-20 batches of 64 was 14.0-14.5 ms; after 2 s of calls,
+    // 9.2-9.5 ms (2026-12-07).
     private static readonly TimeSpan InferenceWarmUp = TimeSpan.FromSeconds(2);
 
     private static double Inference(Module model, Tensor input, int repeats, int warmup)

@@ -68,9 +68,21 @@ internal sealed class ThreadChoice
                 }
         }
         long c = Interlocked.Increment(ref calls) - 1;
+        if (c >= 2 * Measuring) Abandon();       // timed calls that never reported (a caller that ran nothing): measure later
         if (c >= Measuring) return serialWins;   // the measurement's last calls are still running
         timed = true;
         return c / Window % 2 == 0;
+    }
+
+    private void Abandon()
+    {
+        lock (gate)
+        {
+            if (!measuring) return;
+            serialTicks = threadedTicks = serialCalls = threadedCalls = 0;
+            Interlocked.Exchange(ref nextMeasurement, Stopwatch.GetTimestamp() + intervalTicks);
+            measuring = false;
+        }
     }
 
     /// <summary>The time of a timed call; the measurement's last call makes the choice.</summary>

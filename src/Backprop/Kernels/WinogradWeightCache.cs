@@ -74,8 +74,9 @@ internal sealed unsafe class WinogradWeightCache
     public bool TryForward(in Conv2dGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, bool relu,
         ReadOnlySpan<float> residual = default, WinogradIo io = WinogradIo.Planes, ReadOnlySpan<double> scale = default)
     {
-        // A small call (batch 1) runs on the kernel threads or the calling thread alone, as measured timings choose.
-        if (g.OutputLength > ThreadChoice.MaxOutput || KernelThreads.Count == 1 || KernelThreads.InWorker)
+        // A small call (batch 1) that a kept transform or packing runs goes on the kernel threads or the calling thread
+        // alone, as measured timings choose (calls that run nothing here are not timed).
+        if (g.OutputLength > ThreadChoice.MaxOutput || KernelThreads.Count == 1 || KernelThreads.InWorker || !(Applies(g) || DirectWeightCache.Applies(g)))
             return Forward(g, x, weight, bias, y, relu, residual, io, scale);
         bool serial = ThreadChoice.Shared.Next(out bool timed);
         long start = timed ? Stopwatch.GetTimestamp() : 0;

@@ -61,4 +61,14 @@ public class ThreadChoiceTests
         Measure(choice, serialTicks: 150, threadedTicks: 100);
         Assert.False(choice.SerialWins);
     }
+
+    [Fact]
+    public void AMeasurementWhoseCallsNeverReportIsAbandonedAndMadeAgain()
+    {
+        var choice = new ThreadChoice(TimeSpan.Zero, TimeSpan.Zero);
+        for (int i = 0; i < 2 * ThreadChoice.Measuring + 1; i++) choice.Next(out _);   // handed out, never recorded
+        var ways = Measure(choice, serialTicks: 100, threadedTicks: 150);
+        Assert.Equal(ThreadChoice.Measuring / 2, ways.Count(w => w));
+        Assert.True(choice.SerialWins);
+    }
 }
