@@ -268,9 +268,8 @@ internal static unsafe class ConvolutionImplicitGemm
             for (int kk = 0; kk < rows; kk++)
             {
                 float* row = tile + (long)kk * ld;
-                Vector512<float> v0 = Vector512.Load(row), v1 = Vector512.Load(row + 16);
-                Vector512.ConditionalSelect(Vector512.LessThanOrEqual(v0, Vector512<float>.Zero), Vector512<float>.Zero, v0).Store(row);
-                Vector512.ConditionalSelect(Vector512.LessThanOrEqual(v1, Vector512<float>.Zero), Vector512<float>.Zero, v1).Store(row + 16);
+                ConvolutionWinogradTransforms.Finish(Vector512.Load(row), relu: true).Store(row);
+                ConvolutionWinogradTransforms.Finish(Vector512.Load(row + 16), relu: true).Store(row + 16);
             }
             return;
         }
