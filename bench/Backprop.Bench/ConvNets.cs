@@ -107,10 +107,8 @@ internal sealed class ResNet20 : Module, IOnnxExportable
             else
             {
                 var c1 = conv1.Forward(input);
-                var h = bn1.ForwardRelu(c1);
+                var y = bn1.ForwardReluThen(conv2, c1);   // Relu(bn1(c1)) between them: recomputed in backward, not kept
                 c1.Release();
-                var y = conv2.Forward(h);
-                h.Release();
                 result = bn2.ForwardAddRelu(y, shortcutOut ?? input);   // Relu(bn2(y) + shortcut): neither bn2(y) nor the sum stored
                 y.Release();
             }

@@ -96,6 +96,12 @@ public partial class Tensor
         lease.GiveBack();
     }
 
+    /// <summary>
+    /// <see cref="Release"/> for an op's own temporary, which no autograd node and no caller holds: given back even while
+    /// autograd records, and during a backward pass.
+    /// </summary>
+    internal void ReleaseTemporary() => lease?.GiveBack();
+
     private InvalidOperationException Released() => lease!.GivenBack
         ? new($"This tensor (shape {Shape}{(GradFn is null ? "" : ", from " + GradFn.Name)}) was released (Tensor.Release, or by " +
               "Sequential between layers under no-grad), and its memory was handed to a later result. Clone() it before release to keep it.")

@@ -78,9 +78,10 @@ public static partial class Functional
 
     // BatchNorm's gradients for (input, weight if any, bias if any) from dy; with relu, dy is first masked where the fused
     // forward's output was not positive. needs: which of those inputs want a gradient, in the same order. With
-    // addReluOutput (BatchNormAddRelu's y), dy is first masked where y was not positive, into `masked`.
+    // addReluOutput (BatchNormAddRelu's y), dy is first masked where y was not positive, into `masked`. dxInto: where the
+    // input's gradient goes (dy itself may be given: the kernels read each element of dy before writing its dx), else new.
     private static Tensor?[] BatchNormGradients(Tensor input, Tensor dy, Tensor? weight, Tensor? bias, BatchNormStats stats,
-        bool training, bool[] needs, bool relu, Tensor? addReluOutput = null, Tensor? masked = null)
+        bool training, bool[] needs, bool relu, Tensor? addReluOutput = null, Tensor? masked = null, Tensor? dxInto = null)
     {
         var (n, c, inner, mean, invStd) = stats;
         if (addReluOutput is not null && training && needs[0])
@@ -100,7 +101,7 @@ public static partial class Functional
             var sumDyXhat = sumDyXhatRented.AsSpan(0, c);
             if (training && needs[0])
             {
-                var dx = Tensor.Uninitialized(input.Shape);
+                var dx = dxInto ?? Tensor.Uninitialized(input.Shape);
                 Kernels.BatchNorm.TrainingBackward(input.Data, dy.Data, n, c, inner, mean, invStd, weight is null ? default : weight.Data,
                     bias is null ? default : bias.Data, sumDy, sumDyXhat, dx.AsSpan(), relu);
                 grads[0] = dx;
@@ -113,7 +114,7 @@ public static partial class Functional
                 Kernels.BatchNorm.BackwardSums(input.Data, dy.Data, n, c, inner, mean, invStd, sumDy, sumDyXhat);
             if (needs[0] && !training)
             {
-                var dx = Tensor.Uninitialized(input.Shape);
+                var dx = dxInto ?? Tensor.Uninitialized(input.Shape);
                 Kernels.BatchNorm.BackwardInput(input.Data, dy.Data, n, c, inner, mean, invStd, weight is null ? default : weight.Data,
                     sumDy, sumDyXhat, training, dx.AsSpan(), relu, bias is null ? default : bias.Data);
                 grads[0] = dx;

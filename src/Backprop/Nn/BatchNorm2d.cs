@@ -44,6 +44,26 @@ public sealed class BatchNorm2d : Module
     }
 
     /// <summary>
+    /// <c>next.Forward(ForwardRelu(input))</c>: a BatchNorm, ReLU, convolution run, as a ResNet block or a VGG stage has it.
+    /// While autograd records, one op (<see cref="Functional.BatchNormReluConv2d"/>): the same values and gradients, and the
+    /// activation between the two layers is not kept for backward (backward recomputes it). Otherwise the two calls, the
+    /// activation between them given back to the pool once read. <see cref="Sequential"/> uses it for a BatchNorm2d, a
+    /// <see cref="Relu"/> and a <see cref="Conv2d"/> in a row.
+    /// </summary>
+    public Tensor ForwardReluThen(Conv2d next, Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        if (input.Rank != 4) throw new ArgumentException($"BatchNorm2d expects input of shape (N, C, H, W), got {input.Shape}.");
+        if (Autograd.GradMode.IsEnabled)
+            return Functional.BatchNormReluConv2d(input, RunningMean, RunningVar, Weight, Bias, IsTraining, Momentum, Eps,
+                next.Weight, next.Bias, next.Stride, next.Padding, next.Dilation, next.Groups);
+        var h = ForwardRelu(input);
+        var result = next.Forward(h);
+        h.Release();
+        return result;
+    }
+
+    /// <summary>
     /// <c>Functional.AddRelu(Forward(input), residual)</c> as one op (<see cref="Functional.BatchNormAddRelu"/>): the same
     /// values, one tensor less kept per residual block.
     /// </summary>

@@ -5,7 +5,9 @@ namespace Backprop.Nn;
 /// A <see cref="BatchNorm2d"/> directly followed by a <see cref="Relu"/> runs as one fused op
 /// (<see cref="BatchNorm2d.ForwardRelu"/>): the same values, one activation less kept for backward. Likewise a
 /// <see cref="Conv2d"/> directly followed by a <see cref="Relu"/> (<see cref="Conv2d.ForwardRelu"/>: the ReLU runs inside
-/// the convolution's output pass), and a Conv2d, Relu, Conv2d (Relu) run as <see cref="Conv2d.ForwardReluThen"/>. Under
+/// the convolution's output pass), and a Conv2d, Relu, Conv2d (Relu) run as <see cref="Conv2d.ForwardReluThen"/>. While
+/// autograd records, a BatchNorm2d, Relu, Conv2d (not followed by a Relu) run as <see cref="BatchNorm2d.ForwardReluThen"/>:
+/// the activation between the ReLU and the convolution is recomputed in backward rather than kept. Under
 /// <see cref="Autograd.Autograd.NoGrad"/>, each result passed from one layer to the next goes back to its
 /// <see cref="TensorMemoryPool"/> once the next layer has run (<see cref="Tensor.Release"/>), unless that layer's result,
 /// or the chain's input, shares its memory: so a layer must not keep its input to read after it returns.
@@ -41,7 +43,13 @@ public sealed class Sequential : Module
         for (int i = 0; i < layers.Count; i++)
         {
             var previous = x;
-            if (layers[i] is BatchNorm2d norm && i + 1 < layers.Count && layers[i + 1] is Relu)
+            if (layers[i] is BatchNorm2d recorded && Autograd.GradMode.IsEnabled && i + 2 < layers.Count && layers[i + 1] is Relu
+                && layers[i + 2] is Conv2d following && !(i + 3 < layers.Count && layers[i + 3] is Relu))
+            {
+                x = recorded.ForwardReluThen(following, x);   // the activation between them not kept for backward
+                i += 2;
+            }
+            else if (layers[i] is BatchNorm2d norm && i + 1 < layers.Count && layers[i + 1] is Relu)
             {
                 x = norm.ForwardRelu(x);
                 i++;   // the ReLU ran inside the fused op

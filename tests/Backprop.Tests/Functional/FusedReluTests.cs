@@ -100,12 +100,13 @@ public class FusedReluTests(ITestOutputHelper output)
     public void SequentialFusesBatchNormFollowedByRelu()
     {
         var g = new Generator(75);
-        var net = new Sequential(new Conv2d(2, 4, 3, padding: 1, generator: g), new BatchNorm2d(4), new Relu(), new Conv2d(4, 2, 1, generator: g));
-        var x = Tensor.Randn(g, 3, 2, 5, 5);
+        // A MaxPool2d after the ReLU: a convolution there would run the three as one op (BatchNormReluConvTests).
+        var net = new Sequential(new Conv2d(2, 4, 3, padding: 1, generator: g), new BatchNorm2d(4), new Relu(), new MaxPool2d(2));
+        var x = Tensor.Randn(g, 3, 2, 6, 6);
         var y = net.Forward(x);
         Assert.Contains(Autograd.Autograd.Nodes(y), n => n.Name == "BatchNormReluBackward");
         Assert.DoesNotContain(Autograd.Autograd.Nodes(y), n => n.Name == "ReluBackward");
-        // The unfused path: conv, batch norm, then ReLU by hand, then the last conv.
+        // The unfused path: conv, batch norm, then ReLU by hand, then the pooling.
         var h = Backprop.Functional.Relu(net[1].Forward(net[0].Forward(x)));
         KernelTestUtil.AssertBitIdentical(net[3].Forward(h).ToArray(), y.ToArray(), "fused Sequential");
     }
