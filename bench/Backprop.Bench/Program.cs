@@ -7,6 +7,12 @@ if (args.Length > 0 && args[0] == "quick")
     Backprop.Bench.QuickTimings.Run(args.Length > 1 ? int.Parse(args[1]) : 11, args.Length > 2 && args[2] == "inference");
     return;
 }
+// dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll gemm-peer LIBOPENBLAS [rounds]   (SGEMM vs OpenBLAS's cblas_sgemm in this process, alternating rounds)
+if (args.Length > 1 && args[0] == "gemm-peer")
+{
+    Backprop.Bench.GemmPeerTimings.Run(args[1], args.Length > 2 ? int.Parse(args[2]) : 15);
+    return;
+}
 // dotnet run -c Release --project bench/Backprop.Bench -- batchnorm [repeats]   (reference vs fast batch-norm kernels, alternating)
 if (args.Length > 0 && args[0] == "batchnorm")
 {

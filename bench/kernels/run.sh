@@ -51,3 +51,13 @@ join -t $'\t' <(median "$WORK/bp1") <(median "$WORK/bp2") | join -t $'\t' - <(me
                printf "%-36s %10.3f %10.3f %10.3f %9.2f %9.2f  (%s)\n", $1, $2, $3, $4, $4 / $2, $4 / $3, peer }'
 echo "GEMM: peer is numpy/OpenBLAS on 1 thread; conv: peer is PyTorch $("$PYTHON" -c 'import torch; print(torch.__version__)') on 2 threads (fwd + bwd-data + bwd-weights)."
 echo "load average (1 min) before: $load_before, after: $(cut -d' ' -f1 /proc/loadavg) on $(nproc) cores"
+echo
+echo "GEMM again, both sides in one process (OpenBLAS's cblas_sgemm loaded by the bench, 1 thread each; rounds alternate"
+echo "which side goes first, each round ~40 ms of calls per side): the comparison that holds on a busy machine."
+blas=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 || true)
+if [[ "$blas" == *openblas* ]]; then
+  "${PEER_ENV[@]}" BACKPROP_NUM_THREADS=1 dotnet bench/Backprop.Bench/bin/Release/net10.0/Backprop.Bench.dll gemm-peer "$blas" $((ROUNDS * 5))
+else
+  echo "skipped: the system BLAS ($blas) is not OpenBLAS (apt-get install libopenblas0-pthread)"
+fi
+echo "load average (1 min) after: $(cut -d' ' -f1 /proc/loadavg)"
