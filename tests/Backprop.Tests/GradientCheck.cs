@@ -166,6 +166,19 @@ public static class TestTensors
         return t;
     }
 
+    /// <summary>
+    /// A leaf batch of two images, (2, C, H, W), the second the first negated, its values at least <paramref name="margin"/>
+    /// from 0: each channel's batch mean is 0 and every value is at least margin/std from it after BatchNorm, so a ReLU
+    /// after BatchNorm keeps its kink far from the small steps of a gradient check.
+    /// </summary>
+    public static Tensor MirroredBatch(Generator g, float margin, int channels, int height, int width)
+    {
+        var half = AwayFrom(g, 0f, margin, 1, channels, height, width).ToArray();
+        var x = Tensor.FromArray([.. half, .. half.Select(v => -v)], 2, channels, height, width);
+        x.RequiresGrad = true;
+        return x;
+    }
+
     /// <summary>A shuffled set of distinct values spaced <paramref name="spacing"/> apart and centred on 0 (no ties within a small step).</summary>
     public static Tensor Distinct(Generator g, float spacing, params int[] shape)
     {
