@@ -33,19 +33,13 @@ public class BatchNormReluConvTests(ITestOutputHelper output)
     {
         Tensor? w = affine ? t[1] : null, b = affine ? t[2] : null;
         int k = affine ? 3 : 1;
-        Tensor convWeight = t[k], convBiasTensor = convBias ? t[k + 1] : null!;
+        Tensor? convBiasTensor = convBias ? t[k + 1] : null;
         if (fused)
             return Backprop.Functional.BatchNormReluConv2d(t[0], runningMean, runningVar, w, b, training, 0.1f, 1e-5f,
-                convWeight, convBias ? convBiasTensor : null, (stride, stride), (1, 1), (1, 1));
+                t[k], convBiasTensor, (stride, stride), (1, 1), (1, 1));
         var h = Backprop.Functional.BatchNormRelu(t[0], runningMean, runningVar, w, b, training);
-        return Backprop.Functional.Conv2d(h, convWeight, convBias ? convBiasTensor : null, (stride, stride), (1, 1), (1, 1));
+        return Backprop.Functional.Conv2d(h, t[k], convBiasTensor, (stride, stride), (1, 1), (1, 1));
     };
-
-    private static void AssertSameBits((float[] Y, float[][] Grads) expected, (float[] Y, float[][] Grads) actual, string what)
-    {
-        KernelTestUtil.AssertBitIdentical(expected.Y, actual.Y, what + " output");
-        for (int i = 0; i < expected.Grads.Length; i++) KernelTestUtil.AssertBitIdentical(expected.Grads[i], actual.Grads[i], $"{what} gradient {i}");
-    }
 
     [Theory]
     [InlineData(true, true, false, 1, false)]
@@ -72,7 +66,7 @@ public class BatchNormReluConvTests(ITestOutputHelper output)
         var expected = Run(fused: false);
         var actual = Run(fused: true);
         string what = $"training={training} affine={affine} convBias={convBias} stride={stride} pool={inPool}";
-        AssertSameBits((expected.Y, expected.Grads), (actual.Y, actual.Grads), what);
+        FusedReluTests.AssertSameBits((expected.Y, expected.Grads), (actual.Y, actual.Grads), what);
         KernelTestUtil.AssertBitIdentical(expected.Mean, actual.Mean, what + " running mean");
         KernelTestUtil.AssertBitIdentical(expected.Var, actual.Var, what + " running var");
     }

@@ -19,7 +19,7 @@ public class FusedReluTests(ITestOutputHelper output)
         return (y.ToArray(), leaves.Select(t => t.Grad!.ToArray()).ToArray());
     }
 
-    private static void AssertSameBits((float[] Y, float[][] Grads) expected, (float[] Y, float[][] Grads) actual, string what)
+    internal static void AssertSameBits((float[] Y, float[][] Grads) expected, (float[] Y, float[][] Grads) actual, string what)
     {
         KernelTestUtil.AssertBitIdentical(expected.Y, actual.Y, what + " output");
         for (int i = 0; i < expected.Grads.Length; i++) KernelTestUtil.AssertBitIdentical(expected.Grads[i], actual.Grads[i], $"{what} gradient {i}");
