@@ -43,6 +43,29 @@ public sealed class BatchNormalization : Layer
         return Functional.BatchNorm(x, bn.RunningMean, bn.RunningVar, bn.Weight, bn.Bias, training, bn.Momentum, bn.Eps);
     }
 
+    /// <summary>
+    /// <c>Relu(Forward(x, training))</c> as one op (<see cref="Functional.BatchNormRelu"/>): what <see cref="Sequential"/>
+    /// runs for this layer and an <c>Activation("relu")</c> after it.
+    /// </summary>
+    internal Tensor NormalizeRelu(Tensor x, bool training)
+    {
+        var bn = Norm;
+        return Functional.BatchNormRelu(x, bn.RunningMean, bn.RunningVar, bn.Weight, bn.Bias, training, bn.Momentum, bn.Eps);
+    }
+
+    /// <summary>
+    /// <c>next</c>'s convolution of <see cref="NormalizeRelu"/>'s result as one op (<see cref="Functional.BatchNormReluConv2d"/>),
+    /// the ReLU's output not kept for backward: what <see cref="Sequential"/> runs while training for this layer, an
+    /// <c>Activation("relu")</c> and a <see cref="Conv2D"/> without activation that pads evenly.
+    /// </summary>
+    internal Tensor NormalizeReluConv(Conv2D next, Tensor x, bool training)
+    {
+        var bn = Norm;
+        var conv = next.Conv;
+        return Functional.BatchNormReluConv2d(x, bn.RunningMean, bn.RunningVar, bn.Weight, bn.Bias, training, bn.Momentum, bn.Eps,
+            conv.Weight, conv.Bias, conv.Stride, conv.Padding, conv.Dilation, conv.Groups);
+    }
+
     /// <summary>[gamma, beta, moving_mean, moving_variance], each (channels).</summary>
     public override IReadOnlyList<Tensor> GetWeights()
     {

@@ -74,6 +74,12 @@ public sealed class Conv2D : Layer
     internal override Tensor Forward(Tensor x, bool training) =>
         Conv.Forward(Keras.Padding.Pad(x, 0, extraBottom, 0, extraRight));
 
+    internal override Tensor? ForwardRelu(Tensor x, bool training) =>
+        Conv.ForwardRelu(Keras.Padding.Pad(x, 0, extraBottom, 0, extraRight));
+
+    /// <summary>Whether the convolution pads alike on every side (no extra row or column for 'same' with an even kernel).</summary>
+    internal bool PadsEvenly => extraBottom == 0 && extraRight == 0;
+
     /// <summary>[kernel (kh, kw, in, filters), bias (filters)] (bias only with useBias).</summary>
     public override IReadOnlyList<Tensor> GetWeights() => KernelAndBias(Conv.Weight, Conv.Bias);
 

@@ -102,11 +102,18 @@ public abstract class Layer
     internal abstract Tensor Forward(Tensor x, bool training);
 
     /// <summary>
+    /// <c>Relu(Forward(x, training))</c> as one op with the same values, where the layer has one (a convolution applies the
+    /// ReLU in its output pass and keeps one activation less for backward); null elsewhere.
+    /// </summary>
+    internal virtual Tensor? ForwardRelu(Tensor x, bool training) => null;
+
+    /// <summary>
     /// The layer's computation followed by its activation, unless that is left for the loss to fuse. Under no-grad the
     /// computation's own result goes back to its pool once the activation has read it (<see cref="Tensor.Release"/>).
     /// </summary>
     internal Tensor Call(Tensor x, bool training, bool withoutActivation = false)
     {
+        if (!withoutActivation && ActivationName == "relu" && ForwardRelu(x, training) is { } fused) return fused;
         var y = Forward(x, training);
         if (withoutActivation) return y;
         var activated = Activations.Apply(ActivationName, y);

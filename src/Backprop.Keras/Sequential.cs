@@ -163,7 +163,24 @@ public sealed partial class Sequential
         for (int i = 0; i < layers.Count; i++)
         {
             var previous = x;
-            x = layers[i].Call(x, training, withoutFinalActivation && i == layers.Count - 1);
+            int last = layers.Count - 1;
+            if (layers[i] is BatchNormalization norm && i + 1 < layers.Count && layers[i + 1] is Activation { ActivationName: "relu" }
+                && !(withoutFinalActivation && i + 1 == last))
+            {
+                // While recording, a convolution after them takes the three as one op (the ReLU's output not kept for
+                // backward); else the normalization and the ReLU are one op. The same values either way.
+                if (Autograd.GradMode.IsEnabled && i + 2 < layers.Count && layers[i + 2] is Conv2D { ActivationName: "linear", PadsEvenly: true } conv)
+                {
+                    x = norm.NormalizeReluConv(conv, x, training);
+                    i += 2;
+                }
+                else
+                {
+                    x = norm.NormalizeRelu(x, training);
+                    i++;
+                }
+            }
+            else x = layers[i].Call(x, training, withoutFinalActivation && i == last);
             previous.ReleaseUnlessShared(input, x);
         }
         return x;
