@@ -160,10 +160,10 @@ public sealed partial class Sequential
     {
         if (layers.Count == 0) throw Empty();
         var input = x;
+        int last = layers.Count - 1;
         for (int i = 0; i < layers.Count; i++)
         {
             var previous = x;
-            int last = layers.Count - 1;
             if (layers[i] is BatchNormalization norm && i + 1 < layers.Count && layers[i + 1] is Activation { ActivationName: "relu" }
                 && !(withoutFinalActivation && i + 1 == last))
             {
